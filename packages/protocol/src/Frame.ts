@@ -1,0 +1,397 @@
+/**
+ * Frames: `int32 totalLength | int32 (serializeType << 24 | headerLength) | header | body`
+ * (remoting-protocol §1.2–§1.4), with both header serializations, and an incremental decoder for TCP
+ * chunks.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import { ByteReader, ByteWriter, OutOfBounds, setOwn, textDecoder, textEncoder, utf8Length } from "./internal/bytes.js"
+import * as ProtocolError from "./ProtocolError.js"
+import type { RemotingCommand, SerializeType } from "./RemotingCommand.js"
+import { EMPTY_BODY, LanguageCodes, languageFromByte, languageFromName } from "./RemotingCommand.js"
+
+/**
+ * The Java `NettyDecoder` limit: 16 MiB **including** the 4-byte length prefix.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_FRAME_SIZE = 16 * 1024 * 1024
+
+const SERIALIZE_JSON = 0
+const SERIALIZE_ROCKETMQ = 1
+
+// ---------------------------------------------------------------------------------------------------------------
+// encoding
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The JSON header text, keys in the order fastjson writes them (alphabetical), `remark` omitted when
+ * absent — byte-identical to what the Java client sends.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const jsonHeader = (cmd: RemotingCommand): string =>
+  "{\"code\":" + cmd.code +
+  ",\"extFields\":" + JSON.stringify(cmd.extFields) +
+  ",\"flag\":" + cmd.flag +
+  ",\"language\":\"" + cmd.language + "\"" +
+  ",\"opaque\":" + cmd.opaque +
+  (cmd.remark !== undefined && cmd.remark !== null ? ",\"remark\":" + JSON.stringify(cmd.remark) : "") +
+  ",\"serializeTypeCurrentRPC\":\"JSON\"" +
+  ",\"version\":" + cmd.version + "}"
+
+const binaryHeaderLength = (cmd: RemotingCommand): number => {
+  let n = 21 + (cmd.remark ? utf8Length(cmd.remark) : 0)
+  for (const key in cmd.extFields) n += 6 + utf8Length(key) + utf8Length(cmd.extFields[key]!)
+  return n
+}
+
+const writeBinaryHeader = (w: ByteWriter, cmd: RemotingCommand): void => {
+  w.i16(cmd.code)
+  w.u8(LanguageCodes[cmd.language])
+  w.i16(cmd.version)
+  w.i32(cmd.opaque)
+  w.i32(cmd.flag)
+  if (cmd.remark) {
+    const at = w.offset
+    w.i32(0)
+    const n = w.utf8(cmd.remark) // may grow the buffer: read w.view only after
+    w.view.setInt32(at, n)
+  } else {
+    w.i32(0)
+  }
+  const extAt = w.offset
+  w.i32(0)
+  const start = w.offset
+  for (const key in cmd.extFields) {
+    const kAt = w.offset
+    w.i16(0)
+    const kn = w.utf8(key)
+    w.view.setInt16(kAt, kn)
+    const vAt = w.offset
+    w.i32(0)
+    const vn = w.utf8(cmd.extFields[key]!)
+    w.view.setInt32(vAt, vn)
+  }
+  w.view.setInt32(extAt, w.offset - start)
+}
+
+/**
+ * Encodes one command into one frame, allocated and written once. The header serialization is
+ * `serializeType` when given, else the command's own.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = (cmd: RemotingCommand, serializeType: SerializeType = cmd.serializeType): Uint8Array => {
+  const body = cmd.body
+  if (serializeType === "JSON") {
+    const header = jsonHeader(cmd)
+    const headerLength = utf8Length(header)
+    const out = new Uint8Array(8 + headerLength + body.length)
+    const view = new DataView(out.buffer)
+    view.setInt32(0, 4 + headerLength + body.length)
+    view.setInt32(4, (SERIALIZE_JSON << 24) | headerLength)
+    textEncoder.encodeInto(header, out.subarray(8))
+    out.set(body, 8 + headerLength)
+    return out
+  }
+  const headerLength = binaryHeaderLength(cmd)
+  const w = new ByteWriter(8 + headerLength + body.length)
+  w.i32(4 + headerLength + body.length)
+  w.i32((SERIALIZE_ROCKETMQ << 24) | headerLength)
+  writeBinaryHeader(w, cmd)
+  w.raw(body)
+  return w.result()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// decoding
+// ---------------------------------------------------------------------------------------------------------------
+
+const headerError = (detail: string) => ProtocolError.make("MalformedHeader", "frame header", detail)
+
+const isInt = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u)
+
+const decodeJsonHeader = (
+  bytes: Uint8Array,
+  body: Uint8Array
+): Either.Either<RemotingCommand, ProtocolError.ProtocolError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(textDecoder.decode(bytes))
+  } catch (e) {
+    return Either.left(headerError(`JSON header does not parse: ${(e as Error).message}`))
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return Either.left(headerError("JSON header is not an object"))
+  }
+  const h = json as Record<string, unknown>
+  if (!isInt(h.code)) return Either.left(headerError("`code` is not an integer"))
+  const opaque = h.opaque ?? 0
+  const flag = h.flag ?? 0
+  const version = h.version ?? 0
+  if (!isInt(opaque) || !isInt(flag) || !isInt(version)) {
+    return Either.left(headerError("`opaque`, `flag` or `version` is not an integer"))
+  }
+  const extFields: Record<string, string> = {}
+  if (h.extFields !== undefined && h.extFields !== null) {
+    if (typeof h.extFields !== "object" || Array.isArray(h.extFields)) {
+      return Either.left(headerError("`extFields` is not an object"))
+    }
+    const ext = h.extFields as Record<string, unknown>
+    for (const key in ext) {
+      const v = ext[key]
+      // Java writes strings; fastjson-tolerant peers send numbers and booleans, which mean their text.
+      if (typeof v === "string") setOwn(extFields, key, v)
+      else if (typeof v === "number" || typeof v === "boolean") setOwn(extFields, key, String(v))
+      else if (v !== null) return Either.left(headerError(`extFields.${key} is not a string`))
+    }
+  }
+  if (h.remark !== undefined && h.remark !== null && typeof h.remark !== "string") {
+    return Either.left(headerError("`remark` is not a string"))
+  }
+  return Either.right({
+    code: h.code,
+    language: typeof h.language === "string" ? languageFromName(h.language) : "OTHER",
+    version,
+    opaque,
+    flag,
+    ...(typeof h.remark === "string" ? { remark: h.remark } : {}),
+    extFields,
+    body,
+    serializeType: "JSON"
+  })
+}
+
+const decodeBinaryHeader = (
+  bytes: Uint8Array,
+  body: Uint8Array
+): Either.Either<RemotingCommand, ProtocolError.ProtocolError> => {
+  const r = new ByteReader(bytes)
+  try {
+    const code = r.i16()
+    const language = languageFromByte(r.u8())
+    const version = r.i16()
+    const opaque = r.i32()
+    const flag = r.i32()
+    const remarkLength = r.i32()
+    if (remarkLength < 0) return Either.left(headerError(`negative remark length ${remarkLength}`))
+    // Java reads a zero-length string as null.
+    const remark = remarkLength > 0 ? r.utf8(remarkLength) : undefined
+    const extLength = r.i32()
+    if (extLength < 0 || extLength > r.remaining) {
+      return Either.left(headerError(`extFields length ${extLength} exceeds the header`))
+    }
+    const extEnd = r.offset + extLength
+    const extFields: Record<string, string> = {}
+    while (r.offset < extEnd) {
+      const keyLength = r.i16()
+      if (keyLength < 0 || r.offset + keyLength > extEnd) return Either.left(headerError("bad extFields key length"))
+      const key = r.utf8(keyLength)
+      const valueLength = r.i32()
+      if (valueLength < 0 || r.offset + valueLength > extEnd) {
+        return Either.left(headerError("bad extFields value length"))
+      }
+      const value = r.utf8(valueLength)
+      // Zero-length keys and values read back as null in Java: the entry is absent.
+      if (keyLength > 0 && valueLength > 0) setOwn(extFields, key, value)
+    }
+    if (r.offset !== bytes.length) {
+      return Either.left(headerError(`${bytes.length - r.offset} trailing bytes after the binary header`))
+    }
+    return Either.right({
+      code,
+      language,
+      version,
+      opaque,
+      flag,
+      ...(remark !== undefined ? { remark } : {}),
+      extFields,
+      body,
+      serializeType: "ROCKETMQ"
+    })
+  } catch (e) {
+    if (e instanceof OutOfBounds) return Either.left(headerError("binary header is truncated"))
+    throw e
+  }
+}
+
+/**
+ * Decodes the part of a frame after its length prefix: `int32 type|headerLength`, header, body. The body is
+ * a view into `bytes` (no copy).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeContent = (bytes: Uint8Array): Either.Either<RemotingCommand, ProtocolError.ProtocolError> => {
+  if (bytes.length < 4) {
+    return Either.left(
+      ProtocolError.make("InvalidFrameLength", "frame", `frame of ${bytes.length} bytes has no header`)
+    )
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const typeAndLength = view.getInt32(0)
+  const type = (typeAndLength >>> 24) & 0xff
+  const headerLength = typeAndLength & 0xffffff
+  if (headerLength > bytes.length - 4) {
+    return Either.left(
+      ProtocolError.make(
+        "InvalidHeaderLength",
+        "frame",
+        `header length ${headerLength} is larger than the frame (${bytes.length - 4} bytes after it)`
+      )
+    )
+  }
+  const header = bytes.subarray(4, 4 + headerLength)
+  const body = 4 + headerLength === bytes.length ? EMPTY_BODY : bytes.subarray(4 + headerLength)
+  if (type === SERIALIZE_JSON) return decodeJsonHeader(header, body)
+  if (type === SERIALIZE_ROCKETMQ) return decodeBinaryHeader(header, body)
+  return Either.left(headerError(`unknown serialize type ${type}`))
+}
+
+/**
+ * Decodes exactly one whole frame, length prefix included.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (frame: Uint8Array): Either.Either<RemotingCommand, ProtocolError.ProtocolError> => {
+  if (frame.length < 4) {
+    return Either.left(ProtocolError.make("InvalidFrameLength", "frame", "fewer than 4 bytes"))
+  }
+  const length = new DataView(frame.buffer, frame.byteOffset, 4).getInt32(0)
+  const problem = checkLength(length, MAX_FRAME_SIZE)
+  if (problem) return Either.left(problem)
+  if (length !== frame.length - 4) {
+    return Either.left(
+      ProtocolError.make("InvalidFrameLength", "frame", `length prefix ${length} but ${frame.length - 4} bytes follow`)
+    )
+  }
+  return decodeContent(frame.subarray(4))
+}
+
+const checkLength = (length: number, maxFrameSize: number): ProtocolError.ProtocolError | undefined => {
+  if (length < 4) {
+    return ProtocolError.make("InvalidFrameLength", "frame", `length prefix ${length} is smaller than 4`)
+  }
+  if (length + 4 > maxFrameSize) {
+    return ProtocolError.make("FrameTooLarge", "frame", `frame of ${length + 4} bytes exceeds ${maxFrameSize}`)
+  }
+  return undefined
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// incremental decoder
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * What one `push` produced: the whole frames decoded, and the error that stopped decoding, if any.
+ * Frames before an error are still delivered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecodeResult {
+  readonly frames: ReadonlyArray<RemotingCommand>
+  readonly error: ProtocolError.ProtocolError | undefined
+}
+
+/**
+ * A stateful decoder for a byte stream cut anywhere. It buffers at most one frame (bounded by
+ * `maxFrameSize`, checked as soon as a length prefix arrives), and is poisoned by its first error: a stream
+ * that lost framing cannot be trusted again.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export class FrameDecoder {
+  private chunks: Array<Uint8Array> = []
+  private buffered = 0
+  private failure: ProtocolError.ProtocolError | undefined
+  private readonly maxFrameSize: number
+
+  constructor(options?: { readonly maxFrameSize?: number | undefined }) {
+    this.maxFrameSize = options?.maxFrameSize ?? MAX_FRAME_SIZE
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.buffered
+  }
+
+  get error(): ProtocolError.ProtocolError | undefined {
+    return this.failure
+  }
+
+  push(chunk: Uint8Array): DecodeResult {
+    if (this.failure) return { frames: [], error: this.failure }
+    if (chunk.length > 0) {
+      this.chunks.push(chunk)
+      this.buffered += chunk.length
+    }
+    const frames: Array<RemotingCommand> = []
+    while (this.buffered >= 4) {
+      const length = this.peekLength()
+      const problem = checkLength(length, this.maxFrameSize)
+      if (problem) return this.fail(frames, problem)
+      if (this.buffered < length + 4) break
+      const content = this.take(length + 4).subarray(4)
+      const decoded = decodeContent(content)
+      if (Either.isLeft(decoded)) return this.fail(frames, decoded.left)
+      frames.push(decoded.right)
+    }
+    return { frames, error: undefined }
+  }
+
+  private fail(frames: Array<RemotingCommand>, error: ProtocolError.ProtocolError): DecodeResult {
+    this.failure = error
+    this.chunks = []
+    this.buffered = 0
+    return { frames, error }
+  }
+
+  private peekLength(): number {
+    const first = this.chunks[0]!
+    if (first.length >= 4) return new DataView(first.buffer, first.byteOffset, 4).getInt32(0)
+    const head = new Uint8Array(4)
+    let i = 0
+    for (const c of this.chunks) {
+      for (let j = 0; j < c.length && i < 4; j++) head[i++] = c[j]!
+      if (i === 4) break
+    }
+    return new DataView(head.buffer).getInt32(0)
+  }
+
+  /** Removes n bytes from the front; a view when they sit in one chunk, else one copy. */
+  private take(n: number): Uint8Array {
+    this.buffered -= n
+    const first = this.chunks[0]!
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift()
+      else this.chunks[0] = first.subarray(n)
+      return first.subarray(0, n)
+    }
+    const out = new Uint8Array(n)
+    let o = 0
+    while (o < n) {
+      const c = this.chunks[0]!
+      const k = Math.min(c.length, n - o)
+      out.set(c.subarray(0, k), o)
+      o += k
+      if (k === c.length) this.chunks.shift()
+      else this.chunks[0] = c.subarray(k)
+    }
+    return out
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeDecoder = (options?: { readonly maxFrameSize?: number | undefined }): FrameDecoder =>
+  new FrameDecoder(options)

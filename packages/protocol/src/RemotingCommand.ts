@@ -1,0 +1,174 @@
+/**
+ * The unit of the remoting protocol: one request or response, as it travels in one frame.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * `LanguageCode` names and their byte in the binary header (remoting-protocol §1.8).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const LanguageCodes = {
+  JAVA: 0,
+  CPP: 1,
+  DOTNET: 2,
+  PYTHON: 3,
+  DELPHI: 4,
+  ERLANG: 5,
+  RUBY: 6,
+  OTHER: 7,
+  HTTP: 8,
+  GO: 9,
+  PHP: 10,
+  OMS: 11,
+  RUST: 12,
+  NODE_JS: 13
+} as const
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LanguageCode = keyof typeof LanguageCodes
+
+const languageByByte: ReadonlyArray<LanguageCode> = Object.keys(LanguageCodes) as Array<LanguageCode>
+
+/**
+ * Unknown names and bytes read as `OTHER`: the broker only uses the language for listings.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const languageFromByte = (b: number): LanguageCode => languageByByte[b] ?? "OTHER"
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const languageFromName = (name: string): LanguageCode =>
+  Object.prototype.hasOwnProperty.call(LanguageCodes, name) ? name as LanguageCode : "OTHER"
+
+/**
+ * Header serialization, carried in the top byte of the frame's second int (remoting-protocol §1.2).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SerializeType = "JSON" | "ROCKETMQ"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RemotingCommand {
+  /** Request code in requests, response code in responses. */
+  readonly code: number
+  readonly language: LanguageCode
+  readonly version: number
+  /** Signed int32 request id; a response carries the request's. */
+  readonly opaque: number
+  /** Bit 0: response; bit 1: oneway. */
+  readonly flag: number
+  readonly remark?: string | undefined
+  /** The "custom header": every value is a string on the wire. */
+  readonly extFields: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+  /** How the header was (or is to be) serialized. */
+  readonly serializeType: SerializeType
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const FLAG_RESPONSE = 0x1
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const FLAG_ONEWAY = 0x2
+
+/**
+ * `version` this client declares: V4_9_4 (401), so name servers answer route data in standard JSON
+ * (§1.7/§1.9) and no server sends GO_AWAY, which needs > 475.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const CLIENT_VERSION = 401
+
+/**
+ * An empty body, shared so that commands without a body allocate nothing.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const EMPTY_BODY: Uint8Array = new Uint8Array(0)
+
+/**
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isResponse = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_RESPONSE) !== 0
+
+/**
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isOneway = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_ONEWAY) !== 0
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const request = (options: {
+  readonly code: number
+  readonly opaque: number
+  readonly extFields?: Readonly<Record<string, string>> | undefined
+  readonly body?: Uint8Array | undefined
+  readonly oneway?: boolean | undefined
+  readonly remark?: string | undefined
+  readonly language?: LanguageCode | undefined
+  readonly version?: number | undefined
+  readonly serializeType?: SerializeType | undefined
+}): RemotingCommand => ({
+  code: options.code,
+  language: options.language ?? "JAVA",
+  version: options.version ?? CLIENT_VERSION,
+  opaque: options.opaque,
+  flag: options.oneway ? FLAG_ONEWAY : 0,
+  ...(options.remark !== undefined ? { remark: options.remark } : {}),
+  extFields: options.extFields ?? {},
+  body: options.body ?? EMPTY_BODY,
+  serializeType: options.serializeType ?? "JSON"
+})
+
+/**
+ * A response to `req`: copies its opaque and sets the response bit, as a server (or a client answering a
+ * broker's request) must.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const response = (req: RemotingCommand, options: {
+  readonly code: number
+  readonly remark?: string | undefined
+  readonly extFields?: Readonly<Record<string, string>> | undefined
+  readonly body?: Uint8Array | undefined
+  readonly language?: LanguageCode | undefined
+  readonly version?: number | undefined
+  readonly serializeType?: SerializeType | undefined
+}): RemotingCommand => ({
+  code: options.code,
+  language: options.language ?? "JAVA",
+  version: options.version ?? req.version,
+  opaque: req.opaque,
+  flag: FLAG_RESPONSE,
+  ...(options.remark !== undefined ? { remark: options.remark } : {}),
+  extFields: options.extFields ?? {},
+  body: options.body ?? EMPTY_BODY,
+  serializeType: options.serializeType ?? req.serializeType
+})
