@@ -1,0 +1,197 @@
+/**
+ * `BrokerConnectionPool`: one multiplexed TCP connection per remote address (broker or name server), as
+ * the Java client keeps. Requests correlate by `opaque`, so responses may arrive in any order.
+ *
+ * @since 0.1.0
+ */
+import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import { Codec } from "./Codec.js"
+import type { RemotingError, RequestTimeout } from "./Errors.js"
+import * as internal from "./internal/connectionPool.js"
+import { SocketConnector } from "./SocketConnector.js"
+
+/**
+ * Pool settings, named as in the Java client. Times are milliseconds unless the name says seconds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PoolOptions {
+  /** Connect timeout. Java: `tcpTransportConnectTimeout` / Netty `connectTimeoutMillis`, 3000. */
+  readonly tcpTransportConnectTimeout: number
+  /** How long a request waits for the pool's lock while another fiber opens a connection. Java: 1000. */
+  readonly tcpTransportTryLockTimeout: number
+  /** A connection with no reads or writes for this long, and nothing in flight, is closed. Java: 120. */
+  readonly clientChannelMaxIdleTimeSeconds: number
+  /**
+   * A connection older than this takes no new requests and closes when its in-flight requests finish;
+   * 0 turns expiry off (the default, as Java).
+   */
+  readonly clientChannelExpireTimeoutSeconds: number
+  /** Default per-request timeout, when the caller gives none. Java `mqClientApiTimeout`: 3000. */
+  readonly requestTimeout: number
+  /** Requests awaiting a response on one connection; more wait for a slot (bounded by their timeout). */
+  readonly maxInFlightPerConnection: number
+  /** Bytes written but not yet flushed to the OS on one connection; more writes wait. */
+  readonly maxBufferedBytesPerConnection: number
+  /** Close the connection when a request times out, as Java's `clientCloseSocketIfTimeout` (true). */
+  readonly closeSocketIfTimeout: boolean
+  /** How often idle and expired connections are looked for. */
+  readonly sweepIntervalMillis: number
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultOptions: PoolOptions = {
+  tcpTransportConnectTimeout: 3000,
+  tcpTransportTryLockTimeout: 1000,
+  clientChannelMaxIdleTimeSeconds: 120,
+  clientChannelExpireTimeoutSeconds: 0,
+  requestTimeout: 3000,
+  maxInFlightPerConnection: 4096,
+  maxBufferedBytesPerConnection: 64 * 1024 * 1024,
+  closeSocketIfTimeout: true,
+  sweepIntervalMillis: 1000
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestOptions {
+  /** Milliseconds for connect + write + response; the pool default when absent. */
+  readonly timeoutMillis?: number | undefined
+  /** What this request is for, carried by errors. Defaults to the request code's name. */
+  readonly operation?: string | undefined
+}
+
+/**
+ * Handles a request the peer sends on a client connection (e.g. CHECK_TRANSACTION_STATE). A returned
+ * command is sent back as the response unless the request was oneway.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RequestHandler = (
+  request: RemotingCommand,
+  address: string
+) => Effect.Effect<RemotingCommand | undefined>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectionInfo {
+  readonly address: string
+  readonly id: number
+  readonly inFlight: number
+  readonly createdAt: number
+  readonly lastActiveAt: number
+  readonly draining: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BrokerConnectionPoolService {
+  /** Sends a request and waits for its response. The command's `opaque` and flag are assigned here. */
+  readonly request: (
+    address: string,
+    command: RemotingCommand,
+    options?: RequestOptions
+  ) => Effect.Effect<RemotingCommand, RemotingError | RequestTimeout>
+  /** Sends a oneway request: no response, no correlation slot. Completes once written. */
+  readonly oneway: (
+    address: string,
+    command: RemotingCommand,
+    options?: RequestOptions
+  ) => Effect.Effect<void, RemotingError | RequestTimeout>
+  /** Registers the handler for requests with this code that peers send to the client. */
+  readonly setRequestHandler: (code: number, handler: RequestHandler) => Effect.Effect<void>
+  /** Closes the connection to this address now; its in-flight requests fail with `ConnectionClosed`. */
+  readonly closeConnection: (address: string) => Effect.Effect<void>
+  /** The live connections (for tests and monitoring). */
+  readonly connections: Effect.Effect<ReadonlyArray<ConnectionInfo>>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class BrokerConnectionPool extends Context.Tag("@effect-rocketmq/client/BrokerConnectionPool")<
+  BrokerConnectionPool,
+  BrokerConnectionPoolService
+>() {}
+
+/**
+ * A pool whose connections live in the current scope: closing it closes every connection and fails what
+ * is in flight.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options?: Partial<PoolOptions>
+): Effect.Effect<BrokerConnectionPoolService, never, Codec | SocketConnector | Scope.Scope> =>
+  Effect.gen(function*() {
+    const codec = yield* Codec
+    const connector = yield* SocketConnector
+    return yield* internal.make({ ...defaultOptions, ...options }, codec, connector)
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Partial<PoolOptions>
+): Layer.Layer<BrokerConnectionPool, never, Codec | SocketConnector> =>
+  Layer.scoped(BrokerConnectionPool, make(options))
+
+/**
+ * Reads the pool settings from `Config` (environment variables by default), e.g.
+ * `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`, `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Partial<PoolOptions>> = optionsConfig
+): Layer.Layer<BrokerConnectionPool, ConfigError.ConfigError, Codec | SocketConnector> =>
+  Layer.scoped(BrokerConnectionPool, Effect.flatMap(config, make))
+
+const positiveInt = (name: string) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
+    Config.option
+  )
+
+/**
+ * The pool settings as `Config`, each optional.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const optionsConfig: Config.Config<Partial<PoolOptions>> = Config.all({
+  tcpTransportConnectTimeout: positiveInt("ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT"),
+  tcpTransportTryLockTimeout: positiveInt("ROCKETMQ_TCP_TRANSPORT_TRY_LOCK_TIMEOUT"),
+  clientChannelMaxIdleTimeSeconds: positiveInt("ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS"),
+  clientChannelExpireTimeoutSeconds: Config.integer("ROCKETMQ_CLIENT_CHANNEL_EXPIRE_TIMEOUT_SECONDS").pipe(
+    Config.validate({ message: "must be >= 0", validation: (n) => n >= 0 }),
+    Config.option
+  ),
+  maxInFlightPerConnection: positiveInt("ROCKETMQ_MAX_IN_FLIGHT_PER_CONNECTION")
+}).pipe(Config.map((o) => {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(o)) if (v._tag === "Some") out[k] = v.value
+  return out as Partial<PoolOptions>
+}))

@@ -1,0 +1,355 @@
+import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+import type * as Socket from "@effect/platform/Socket"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Layer, TestClock } from "effect"
+import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
+import * as Codec from "../src/Codec.js"
+import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
+import { SocketConnector } from "../src/SocketConnector.js"
+import * as ScriptedServer from "./utils/ScriptedServer.js"
+
+const { request, response } = RemotingCommand
+
+const poolLayer = (options?: Partial<BrokerConnectionPool.PoolOptions>) =>
+  BrokerConnectionPool.layer(options).pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+
+const withPool = <A, E, R>(
+  f: (pool: BrokerConnectionPool.BrokerConnectionPoolService) => Effect.Effect<A, E, R>,
+  options?: Partial<BrokerConnectionPool.PoolOptions>
+) => Effect.flatMap(BrokerConnectionPool.BrokerConnectionPool, f).pipe(Effect.provide(poolLayer(options)))
+
+const echo: ScriptedServer.OnFrame = (f, conn) => {
+  if (!RemotingCommand.isOneway(f)) conn.send(response(f, { code: 0, extFields: f.extFields }))
+}
+
+const lengthPrefix = (n: number) => {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setInt32(0, n)
+  return b
+}
+
+describe("BrokerConnectionPool", () => {
+  it.scopedLive("correlates out-of-order responses by opaque", () =>
+    Effect.gen(function*() {
+      const held: Array<[RemotingCommand.RemotingCommand, ScriptedServer.ServerConnection]> = []
+      const server = yield* ScriptedServer.make((f, conn) => {
+        held.push([f, conn])
+        if (held.length === 3) {
+          for (const [req, c] of held.reverse()) c.send(response(req, { code: 0, extFields: { n: req.extFields.n! } }))
+        }
+      })
+      const results = yield* withPool((pool) =>
+        Effect.all(
+          ["1", "2", "3"].map((n) => pool.request(server.address, request({ code: 105, opaque: 0, extFields: { n } }))),
+          { concurrency: "unbounded" }
+        )
+      )
+      assert.deepStrictEqual(results.map((r) => r.extFields.n), ["1", "2", "3"])
+      // One multiplexed connection, three distinct opaques.
+      assert.strictEqual(server.connections.length, 1)
+      assert.strictEqual(new Set(server.received().map((f) => f.opaque)).size, 3)
+    }))
+
+  it.scopedLive("opens one connection for many concurrent first requests", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(echo)
+      yield* withPool((pool) =>
+        Effect.all(
+          Array.from({ length: 20 }, () => pool.request(server.address, request({ code: 34, opaque: 0 }))),
+          { concurrency: "unbounded" }
+        )
+      )
+      assert.strictEqual(server.connections.length, 1)
+      assert.strictEqual(server.received().length, 20)
+    }))
+
+  it.scopedLive("times out a request that gets no answer and frees its slot", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(() => {})
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          const error = yield* pool.request(server.address, request({ code: 10, opaque: 0 }), { timeoutMillis: 200 })
+            .pipe(Effect.flip)
+          assert.strictEqual(error._tag, "RequestTimeout")
+          if (error._tag === "RequestTimeout") {
+            assert.strictEqual(error.timeoutMillis, 200)
+            assert.strictEqual(error.address, server.address)
+            assert.strictEqual(error.operation, "SEND_MESSAGE(10)")
+          }
+          const conns = yield* pool.connections
+          assert.isTrue(conns.every((c) => c.inFlight === 0))
+        }), { closeSocketIfTimeout: false })
+    }))
+
+  it.scopedLive("a late response after a timeout is dropped, and the connection keeps working", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 1) setTimeout(() => conn.send(response(f, { code: 0 })), 300)
+        else conn.send(response(f, { code: 0, extFields: { ok: "yes" } }))
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          const e = yield* pool.request(server.address, request({ code: 1, opaque: 0 }), { timeoutMillis: 100 }).pipe(
+            Effect.flip
+          )
+          assert.strictEqual(e._tag, "RequestTimeout")
+          yield* Effect.sleep("400 millis")
+          const r = yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          assert.strictEqual(r.extFields.ok, "yes")
+          assert.strictEqual(server.connections.length, 1)
+        }), { closeSocketIfTimeout: false })
+    }))
+
+  it.scopedLive("closes the connection on timeout by default (Java clientCloseSocketIfTimeout)", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code !== 1) echo(f, conn)
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          yield* pool.request(server.address, request({ code: 1, opaque: 0 }), { timeoutMillis: 100 }).pipe(Effect.flip)
+          yield* Effect.sleep("50 millis")
+          yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          assert.strictEqual(server.connections.length, 2)
+        })
+      )
+    }))
+
+  it.scopedLive("fails every pending request at once when the peer closes mid-frame, then reconnects", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 99) {
+          const whole = Frame.encode(response(f, { code: 0, body: new Uint8Array(100) }))
+          conn.sendRaw(whole.subarray(0, 30))
+          setTimeout(() => conn.socket.destroy(), 20)
+        } else if (f.code === 2) echo(f, conn)
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          const pending = yield* Effect.fork(
+            Effect.all(
+              [1, 1, 1].map((code) => pool.request(server.address, request({ code, opaque: 0 })).pipe(Effect.flip)),
+              {
+                concurrency: "unbounded"
+              }
+            )
+          )
+          yield* server.waitForFrames(3)
+          const start = Date.now()
+          yield* pool.request(server.address, request({ code: 99, opaque: 0 })).pipe(Effect.flip)
+          const errors = yield* Fiber.join(pending)
+          // At once: far below the 3 s request timeout.
+          assert.isBelow(Date.now() - start, 1000)
+          for (const e of errors) {
+            assert.strictEqual(e._tag, "RemotingError")
+            if (e._tag === "RemotingError") {
+              assert.strictEqual(e.reason, "ConnectionClosed")
+              assert.strictEqual(e.operation, "UNKNOWN(1)")
+            }
+          }
+          yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          assert.strictEqual(server.connections.length, 2)
+        })
+      )
+    }))
+
+  for (
+    const [name, garbage] of [
+      ["a 2 GiB length prefix", lengthPrefix(0x7fffffff)],
+      ["a negative length", lengthPrefix(-7)],
+      ["a header that does not parse", new Uint8Array([0, 0, 0, 9, 0, 0, 0, 5, 123, 34, 120, 34, 125])]
+    ] as const
+  ) {
+    it.scopedLive(`fails pending requests with MalformedFrame on ${name}, without buffering it`, () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make((f, conn) => {
+          if (f.code === 7) conn.sendRaw(garbage)
+          else echo(f, conn)
+        })
+        yield* withPool((pool) =>
+          Effect.gen(function*() {
+            const error = yield* pool.request(server.address, request({ code: 7, opaque: 0 })).pipe(Effect.flip)
+            assert.strictEqual(error._tag, "RemotingError")
+            if (error._tag === "RemotingError") assert.strictEqual(error.reason, "MalformedFrame")
+            assert.deepStrictEqual(yield* pool.connections, [])
+            // The next request gets a fresh connection.
+            yield* pool.request(server.address, request({ code: 8, opaque: 0 }))
+            assert.strictEqual(server.connections.length, 2)
+          })
+        )
+      }))
+  }
+
+  it.scopedLive("a refused connection is a ConnectFailed RemotingError", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(echo)
+      const address = server.address
+      server.closeAll()
+      yield* Effect.async<void>((resume) => (server as any).server.close(() => resume(Effect.void)))
+      const error = yield* withPool((pool) =>
+        pool.request(address, request({ code: 105, opaque: 0 })).pipe(Effect.flip)
+      )
+      assert.strictEqual(error._tag, "RemotingError")
+      if (error._tag === "RemotingError") assert.strictEqual(error.reason, "ConnectFailed")
+    }))
+
+  it.scopedLive("an address that is not host:port fails typed", () =>
+    Effect.gen(function*() {
+      const error = yield* withPool((pool) =>
+        pool.request("nonsense", request({ code: 105, opaque: 0 })).pipe(Effect.flip)
+      )
+      assert.strictEqual(error._tag, "RemotingError")
+      if (error._tag === "RemotingError") assert.strictEqual(error.reason, "ConnectFailed")
+    }))
+
+  it.scoped("a connect that never completes fails after tcpTransportConnectTimeout", () =>
+    Effect.gen(function*() {
+      const silent: Socket.Socket = {
+        run: () => Effect.never,
+        runRaw: () => Effect.never,
+        writer: Effect.succeed(() => Effect.void)
+      } as unknown as Socket.Socket
+      const pool = yield* BrokerConnectionPool.make({ tcpTransportConnectTimeout: 3000 }).pipe(
+        Effect.provideService(SocketConnector, { connect: () => Effect.succeed(silent) }),
+        Effect.provide(Codec.layerJson)
+      )
+      const fiber = yield* Effect.fork(
+        pool.request("127.0.0.1:1", request({ code: 1, opaque: 0 }), { timeoutMillis: 60_000 }).pipe(Effect.flip)
+      )
+      yield* TestClock.adjust("2999 millis")
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust("2 millis")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "RemotingError")
+      if (error._tag === "RemotingError") assert.strictEqual(error.reason, "ConnectTimeout")
+    }))
+
+  it.scoped("closes a connection idle for clientChannelMaxIdleTimeSeconds (TestClock)", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(echo)
+      const pool = yield* BrokerConnectionPool.make({ clientChannelMaxIdleTimeSeconds: 120 }).pipe(
+        Effect.provide(NodeSocketConnector.layer),
+        Effect.provide(Codec.layerJson)
+      )
+      yield* pool.request(server.address, request({ code: 34, opaque: 0 }))
+      yield* TestClock.adjust("119 seconds")
+      assert.strictEqual((yield* pool.connections).length, 1)
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual((yield* pool.connections).length, 0)
+      yield* Effect.async<void>((resume) => {
+        const s = server.connections[0]!.socket
+        if (s.destroyed || s.readableEnded) return resume(Effect.void)
+        s.once("close", () => resume(Effect.void))
+      })
+      assert.isTrue(server.connections[0]!.socket.destroyed || server.connections[0]!.socket.readableEnded)
+    }))
+
+  it.scoped("an expired connection takes no new requests and closes after its in-flight ones finish", () =>
+    Effect.gen(function*() {
+      const held: Array<[RemotingCommand.RemotingCommand, ScriptedServer.ServerConnection]> = []
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 1) held.push([f, conn])
+        else echo(f, conn)
+      })
+      const pool = yield* BrokerConnectionPool.make({ clientChannelExpireTimeoutSeconds: 10 }).pipe(
+        Effect.provide(NodeSocketConnector.layer),
+        Effect.provide(Codec.layerJson)
+      )
+      const slow = yield* Effect.fork(
+        pool.request(server.address, request({ code: 1, opaque: 0 }), { timeoutMillis: 60_000 })
+      )
+      yield* server.waitForFrames(1)
+      yield* TestClock.adjust("11 seconds")
+      const before = yield* pool.connections
+      assert.deepStrictEqual(before.map((c) => c.draining), [true])
+      yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+      assert.strictEqual(server.connections.length, 2)
+      assert.strictEqual((yield* pool.connections).length, 2)
+      const [req, conn] = held[0]!
+      conn.send(response(req, { code: 0 }))
+      yield* Fiber.join(slow)
+      yield* TestClock.adjust("1 second")
+      const after = yield* pool.connections
+      assert.strictEqual(after.length, 1)
+      assert.strictEqual(after[0]!.draining, false)
+    }))
+
+  it.scopedLive("dispatches requests from the peer to handlers; unknown codes get REQUEST_CODE_NOT_SUPPORTED", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(echo)
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          const seen = yield* Deferred.make<RemotingCommand.RemotingCommand>()
+          yield* pool.setRequestHandler(39, (req) => Deferred.succeed(seen, req).pipe(Effect.as(undefined)))
+          yield* pool.request(server.address, request({ code: 34, opaque: 0 }))
+          const conn = server.connections[0]!
+          // A oneway check from the broker, with an opaque that collides with the client's own.
+          conn.send(request({ code: 39, opaque: 1, oneway: true, extFields: { msgId: "X" } }))
+          const got = yield* Deferred.await(seen)
+          assert.strictEqual(got.extFields.msgId, "X")
+          conn.send(request({ code: 40, opaque: 77 }))
+          const frames = yield* server.waitForFrames(2)
+          const answer = frames[1]!
+          assert.strictEqual(answer.code, 3)
+          assert.strictEqual(answer.opaque, 77)
+          assert.strictEqual(answer.flag & 1, 1)
+          assert.strictEqual(answer.remark, " request type 40 not supported")
+        })
+      )
+    }))
+
+  it.scopedLive("oneway requests are flagged and take no slot", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(() => {})
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          yield* pool.oneway(server.address, request({ code: 37, opaque: 0, extFields: { a: "b" } }))
+          const [frame] = yield* server.waitForFrames(1)
+          assert.strictEqual(frame!.flag, 2)
+          assert.strictEqual(frame!.extFields.a, "b")
+          assert.isTrue((yield* pool.connections).every((c) => c.inFlight === 0))
+        })
+      )
+    }))
+
+  it.scopedLive("bounds requests in flight per connection: the next one waits for a slot", () =>
+    Effect.gen(function*() {
+      const held: Array<[RemotingCommand.RemotingCommand, ScriptedServer.ServerConnection]> = []
+      const server = yield* ScriptedServer.make((f, conn) => void held.push([f, conn]))
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          const fibers = yield* Effect.all(
+            [1, 2, 3].map((code) => Effect.fork(pool.request(server.address, request({ code, opaque: 0 })))),
+            { concurrency: "unbounded" }
+          )
+          yield* server.waitForFrames(2)
+          yield* Effect.sleep("100 millis")
+          assert.strictEqual(server.received().length, 2)
+          const [req, conn] = held[0]!
+          conn.send(response(req, { code: 0 }))
+          yield* server.waitForFrames(3)
+          for (const [r, c] of held.slice(1)) c.send(response(r, { code: 0 }))
+          const exits = yield* Effect.all(fibers.map(Fiber.await))
+          assert.isTrue(exits.every(Exit.isSuccess))
+        }), { maxInFlightPerConnection: 2 })
+    }))
+
+  it.scopedLive("closing the pool fails what is in flight and refuses new requests", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(() => {})
+      const exit = yield* Effect.scoped(Effect.gen(function*() {
+        const pool = yield* BrokerConnectionPool.make().pipe(
+          Effect.provide(NodeSocketConnector.layer),
+          Effect.provide(Codec.layerJson)
+        )
+        const f = yield* Effect.fork(pool.request(server.address, request({ code: 1, opaque: 0 })))
+        yield* server.waitForFrames(1)
+        return [f, pool] as const
+      })).pipe(Effect.flatMap(([f, pool]) =>
+        Fiber.await(f).pipe(Effect.zip(pool.request(server.address, request({ code: 1, opaque: 0 })).pipe(Effect.flip)))
+      ))
+      const [inFlight, after] = exit
+      assert.isTrue(Exit.isFailure(inFlight))
+      assert.strictEqual(after._tag, "RemotingError")
+    }))
+})
