@@ -7,7 +7,7 @@ const project = (name: string, root: string, include: Array<string>, extra: obje
 // The one list of test projects. Unit projects run on `npm test`; the `rocketmq` project needs a real
 // broker (`npm run test:rocketmq` starts one when none is up).
 export default [
-  project("protocol", "./packages/protocol", ["test/**/*.test.ts"]),
+  project("protocol", "./packages/protocol", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("client", "./packages/client", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("testkit", "./packages/testkit", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("rocketmq", "./", ["packages/*/test/**/*.integration.test.ts"], { fileParallelism: false })

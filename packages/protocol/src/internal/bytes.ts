@@ -81,7 +81,7 @@ export class ByteWriter {
   }
   ensure(n: number): void {
     if (this.offset + n <= this.bytes.length) return
-    let cap = this.bytes.length * 2
+    let cap = Math.max(64, this.bytes.length * 2)
     while (cap < this.offset + n) cap *= 2
     const next = new Uint8Array(cap)
     next.set(this.bytes.subarray(0, this.offset))

@@ -1,0 +1,645 @@
+/**
+ * Typed request/response headers ("custom headers") and their `extFields` form, where every value is a string
+ * (remoting-protocol §1.3). Each header is a `Schema.Struct` from the ext-field record to the typed header; both
+ * directions are derived from it, and decoding never throws: a bad record becomes a `ProtocolError`
+ * ("MissingField" / "InvalidField", subject = header name, detail naming the ext field).
+ *
+ * Typed field names are the ext-field keys on the wire (e.g. `bname`, `MSG_REGION`), except for the send request
+ * whose V2 single-letter form decodes to the same typed header as V1.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as ProtocolError from "./ProtocolError.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// field schemas: Java types as their decimal / boolean text
+// ---------------------------------------------------------------------------------------------------------------
+
+// Java's Integer.parseInt / Long.parseLong accept an optional sign and decimal digits only; Number() would also
+// take "1e3", "0x10" or " 7", which a Java peer never sends and would itself reject.
+const DecimalText = Schema.String.pipe(Schema.pattern(/^[+-]?\d+$/))
+
+/**
+ * A Java `Integer` field: decimal text ↔ an integer in the int32 range.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Int32FromString: Schema.Schema<number, string> = Schema.compose(DecimalText, Schema.NumberFromString).pipe(
+  Schema.int(),
+  Schema.between(-2147483648, 2147483647)
+)
+
+/**
+ * A Java `Long` field that holds a 64-bit offset: decimal text ↔ `bigint` in the int64 range.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Int64FromString: Schema.Schema<bigint, string> = Schema.compose(DecimalText, Schema.BigInt).pipe(
+  Schema.betweenBigInt(-(2n ** 63n), 2n ** 63n - 1n)
+)
+
+/**
+ * A Java `Long` field that holds a timestamp, a duration or an id known to stay below 2^53: decimal text ↔ a safe
+ * integer `number`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SafeLongFromString: Schema.Schema<number, string> = Schema.compose(DecimalText, Schema.NumberFromString)
+  .pipe(
+    Schema.int(),
+    Schema.between(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+  )
+
+/**
+ * A Java `Boolean` field: exactly `"true"` / `"false"` (what every Java, Go and Rust peer writes).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BooleanFromString: Schema.Schema<boolean, "true" | "false"> = Schema.BooleanFromString
+
+// ---------------------------------------------------------------------------------------------------------------
+// the generic codec
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Both directions of one header, derived from its schema.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeaderCodec<A, I> {
+  /** The Java class name; the `subject` of every error. */
+  readonly name: string
+  /** From the ext-field record to the typed header. */
+  readonly schema: Schema.Schema<A, I>
+  /**
+   * The ext fields of `header`, every value a string, optional fields omitted when `undefined`. Throws a
+   * `ProtocolError` ("InvalidField") only when the header violates its own type (e.g. a fractional queue id) —
+   * a defect in the caller; use `encodeEither` to get it as a value.
+   */
+  readonly encode: (header: A) => Record<string, string>
+  readonly encodeEither: (header: A) => Either.Either<Record<string, string>, ProtocolError.ProtocolError>
+  /** Unknown ext fields (`AccessKey`, `Signature`, `ns`, …) are ignored. */
+  readonly decode: (extFields: Readonly<Record<string, string>>) => Either.Either<A, ProtocolError.ProtocolError>
+}
+
+const toProtocolError = (subject: string, error: ParseResult.ParseError): ProtocolError.ProtocolError => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  if (issue === undefined) return ProtocolError.make("InvalidField", subject, error.message)
+  const field = issue.path.map(String).join(".")
+  if (field === "") return ProtocolError.make("InvalidField", subject, `ext fields: ${issue.message}`)
+  return issue._tag === "Missing"
+    ? ProtocolError.make("MissingField", subject, `missing field "${field}"`)
+    : ProtocolError.make("InvalidField", subject, `field "${field}": ${issue.message}`)
+}
+
+// Schema.optional encodes an explicit `undefined` as a present key; on the wire such a field is simply absent.
+const compact = (encoded: object): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(encoded)) {
+    if (value !== undefined) out[key] = value as string
+  }
+  return out
+}
+
+/**
+ * Derives a `HeaderCodec` from a struct schema whose encoded side is the ext-field record.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeCodec = <A, I extends object>(name: string, schema: Schema.Schema<A, I>): HeaderCodec<A, I> => {
+  const decodeEither = Schema.decodeUnknownEither(schema)
+  const encodeSchema = Schema.encodeEither(schema)
+  const encodeEither = (header: A): Either.Either<Record<string, string>, ProtocolError.ProtocolError> =>
+    Either.match(encodeSchema(header), {
+      onLeft: (error) => Either.left(toProtocolError(name, error)),
+      onRight: (encoded) => Either.right(compact(encoded))
+    })
+  return {
+    name,
+    schema,
+    encode: (header) =>
+      Either.getOrElse(encodeEither(header), (error) => {
+        throw error
+      }),
+    encodeEither,
+    decode: (extFields) => Either.mapLeft(decodeEither(extFields), (error) => toProtocolError(name, error))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SEND_MESSAGE (10) / SEND_MESSAGE_V2 (310) / SEND_BATCH_MESSAGE (320) — remoting-protocol §3.1
+// ---------------------------------------------------------------------------------------------------------------
+
+const SendV1 = Schema.Struct({
+  producerGroup: Schema.String,
+  topic: Schema.String,
+  defaultTopic: Schema.String,
+  defaultTopicQueueNums: Int32FromString,
+  queueId: Int32FromString,
+  sysFlag: Int32FromString,
+  bornTimestamp: SafeLongFromString,
+  flag: Int32FromString,
+  properties: Schema.optional(Schema.String),
+  reconsumeTimes: Schema.optional(Int32FromString),
+  unitMode: Schema.optional(BooleanFromString),
+  maxReconsumeTimes: Schema.optional(Int32FromString),
+  batch: Schema.optional(BooleanFromString),
+  /** Target broker name (inherited `RpcRequestHeader.bname`); required by the 5.x Proxy. */
+  bname: Schema.optional(Schema.String)
+})
+
+const SendV2 = Schema.Struct({
+  producerGroup: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("a")),
+  topic: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("b")),
+  defaultTopic: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("c")),
+  defaultTopicQueueNums: Schema.propertySignature(Int32FromString).pipe(Schema.fromKey("d")),
+  queueId: Schema.propertySignature(Int32FromString).pipe(Schema.fromKey("e")),
+  sysFlag: Schema.propertySignature(Int32FromString).pipe(Schema.fromKey("f")),
+  bornTimestamp: Schema.propertySignature(SafeLongFromString).pipe(Schema.fromKey("g")),
+  flag: Schema.propertySignature(Int32FromString).pipe(Schema.fromKey("h")),
+  properties: Schema.optional(Schema.String).pipe(Schema.fromKey("i")),
+  reconsumeTimes: Schema.optional(Int32FromString).pipe(Schema.fromKey("j")),
+  unitMode: Schema.optional(BooleanFromString).pipe(Schema.fromKey("k")),
+  maxReconsumeTimes: Schema.optional(Int32FromString).pipe(Schema.fromKey("l")),
+  batch: Schema.optional(BooleanFromString).pipe(Schema.fromKey("m")),
+  bname: Schema.optional(Schema.String).pipe(Schema.fromKey("n"))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendMessageRequestHeader extends Schema.Schema.Type<typeof SendV1> {}
+
+const sendV1 = makeCodec<SendMessageRequestHeader, typeof SendV1.Encoded>("SendMessageRequestHeader", SendV1)
+const sendV2 = makeCodec<SendMessageRequestHeader, typeof SendV2.Encoded>("SendMessageRequestHeaderV2", SendV2)
+
+// Called for every send: a plain object literal, no schema walk. Values are trusted (typed by the caller); keys
+// come out in a…n order like the Java client's.
+const encodeSendV2 = (h: SendMessageRequestHeader): Record<string, string> => {
+  const out: Record<string, string> = {
+    a: h.producerGroup,
+    b: h.topic,
+    c: h.defaultTopic,
+    d: String(h.defaultTopicQueueNums),
+    e: String(h.queueId),
+    f: String(h.sysFlag),
+    g: String(h.bornTimestamp),
+    h: String(h.flag)
+  }
+  if (h.properties !== undefined) out.i = h.properties
+  if (h.reconsumeTimes !== undefined) out.j = String(h.reconsumeTimes)
+  if (h.unitMode !== undefined) out.k = String(h.unitMode)
+  if (h.maxReconsumeTimes !== undefined) out.l = String(h.maxReconsumeTimes)
+  if (h.batch !== undefined) out.m = String(h.batch)
+  if (h.bname !== undefined) out.n = h.bname
+  return out
+}
+
+/**
+ * The send request header in both wire forms: V1 long names for SEND_MESSAGE (10) and SEND_REPLY_MESSAGE (324),
+ * V2 single letters `a`…`n` for SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320) and SEND_REPLY_MESSAGE_V2 (325).
+ * The eight fields up to `flag` are required in both (§3.1: a broker does not report them missing cleanly).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const SendMessageRequestHeader: {
+  readonly name: string
+  readonly schemaV1: Schema.Schema<SendMessageRequestHeader, typeof SendV1.Encoded>
+  readonly schemaV2: Schema.Schema<SendMessageRequestHeader, typeof SendV2.Encoded>
+  readonly encodeV1: (header: SendMessageRequestHeader) => Record<string, string>
+  readonly encodeV2: (header: SendMessageRequestHeader) => Record<string, string>
+  readonly decodeV1: (
+    extFields: Readonly<Record<string, string>>
+  ) => Either.Either<SendMessageRequestHeader, ProtocolError.ProtocolError>
+  readonly decodeV2: (
+    extFields: Readonly<Record<string, string>>
+  ) => Either.Either<SendMessageRequestHeader, ProtocolError.ProtocolError>
+  /** Picks the form by request code, as the broker does: V2 for 310, 320 and 325, V1 otherwise. */
+  readonly decodeForCode: (
+    code: number,
+    extFields: Readonly<Record<string, string>>
+  ) => Either.Either<SendMessageRequestHeader, ProtocolError.ProtocolError>
+} = {
+  name: "SendMessageRequestHeader",
+  schemaV1: SendV1,
+  schemaV2: SendV2,
+  encodeV1: sendV1.encode,
+  encodeV2: encodeSendV2,
+  decodeV1: sendV1.decode,
+  decodeV2: sendV2.decode,
+  decodeForCode: (code, extFields) =>
+    code === 310 || code === 320 || code === 325 ? sendV2.decode(extFields) : sendV1.decode(extFields)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// send response — §3.2
+// ---------------------------------------------------------------------------------------------------------------
+
+const SendResponseFields = Schema.Struct({
+  /** Offset message id; for a batch, all ids joined by ",". */
+  msgId: Schema.String,
+  queueId: Int32FromString,
+  queueOffset: Int64FromString,
+  transactionId: Schema.optional(Schema.String),
+  batchUniqId: Schema.optional(Schema.String),
+  recallHandle: Schema.optional(Schema.String),
+  /** Broker region, `DefaultRegion` unless configured. */
+  MSG_REGION: Schema.optional(Schema.String),
+  TRACE_ON: Schema.optional(BooleanFromString)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendMessageResponseHeader extends Schema.Schema.Type<typeof SendResponseFields> {}
+
+/**
+ * @since 0.1.0
+ * @category headers
+ */
+export const SendMessageResponseHeader = makeCodec<SendMessageResponseHeader, typeof SendResponseFields.Encoded>(
+  "SendMessageResponseHeader",
+  SendResponseFields
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// name server, heartbeat/unregister — §2.1, §1.9, §9.3
+// ---------------------------------------------------------------------------------------------------------------
+
+const GetRouteInfoFields = Schema.Struct({
+  topic: Schema.String,
+  /** Send `true`: name servers ≥ 4.9.4 then answer standard JSON (§1.9). */
+  acceptStandardJsonOnly: Schema.optional(BooleanFromString)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface GetRouteInfoRequestHeader extends Schema.Schema.Type<typeof GetRouteInfoFields> {}
+
+/**
+ * GET_ROUTEINFO_BY_TOPIC (105).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetRouteInfoRequestHeader = makeCodec<GetRouteInfoRequestHeader, typeof GetRouteInfoFields.Encoded>(
+  "GetRouteInfoRequestHeader",
+  GetRouteInfoFields
+)
+
+const UnregisterClientFields = Schema.Struct({
+  clientID: Schema.String,
+  producerGroup: Schema.optional(Schema.String),
+  consumerGroup: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface UnregisterClientRequestHeader extends Schema.Schema.Type<typeof UnregisterClientFields> {}
+
+/**
+ * UNREGISTER_CLIENT (35).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const UnregisterClientRequestHeader = makeCodec<
+  UnregisterClientRequestHeader,
+  typeof UnregisterClientFields.Encoded
+>("UnregisterClientRequestHeader", UnregisterClientFields)
+
+// ---------------------------------------------------------------------------------------------------------------
+// transactions — §11.2, §11.3
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `commitOrRollback` values (Java `MessageSysFlag.TRANSACTION_*_TYPE`); the broker rejects any other.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const TransactionType = {
+  UNKNOWN: 0,
+  COMMIT: 8,
+  ROLLBACK: 12
+} as const
+
+const EndTransactionFields = Schema.Struct({
+  producerGroup: Schema.String,
+  /** Queue offset of the half message (`SendResult.queueOffset`, or the check header's). */
+  tranStateTableOffset: Int64FromString,
+  commitLogOffset: Int64FromString,
+  commitOrRollback: Schema.compose(
+    Int32FromString,
+    Schema.Literal(0, 8, 12).annotations({ message: () => "expected 0 (UNKNOWN), 8 (COMMIT) or 12 (ROLLBACK)" })
+  ),
+  fromTransactionCheck: Schema.optional(BooleanFromString),
+  msgId: Schema.String,
+  transactionId: Schema.optional(Schema.String),
+  topic: Schema.optional(Schema.String),
+  bname: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EndTransactionRequestHeader extends Schema.Schema.Type<typeof EndTransactionFields> {}
+
+/**
+ * END_TRANSACTION (37), always sent oneway.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const EndTransactionRequestHeader = makeCodec<EndTransactionRequestHeader, typeof EndTransactionFields.Encoded>(
+  "EndTransactionRequestHeader",
+  EndTransactionFields
+)
+
+const CheckTransactionStateFields = Schema.Struct({
+  /** The half topic, `RMQ_SYS_TRANS_HALF_TOPIC`. */
+  topic: Schema.optional(Schema.String),
+  tranStateTableOffset: Int64FromString,
+  commitLogOffset: Int64FromString,
+  msgId: Schema.optional(Schema.String),
+  transactionId: Schema.optional(Schema.String),
+  offsetMsgId: Schema.optional(Schema.String),
+  bname: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CheckTransactionStateRequestHeader extends Schema.Schema.Type<typeof CheckTransactionStateFields> {}
+
+/**
+ * CHECK_TRANSACTION_STATE (39), broker → client, oneway.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const CheckTransactionStateRequestHeader = makeCodec<
+  CheckTransactionStateRequestHeader,
+  typeof CheckTransactionStateFields.Encoded
+>("CheckTransactionStateRequestHeader", CheckTransactionStateFields)
+
+// ---------------------------------------------------------------------------------------------------------------
+// verification: pull, query, view, max offset — §12.2
+// ---------------------------------------------------------------------------------------------------------------
+
+const PullMessageFields = Schema.Struct({
+  consumerGroup: Schema.String,
+  topic: Schema.String,
+  queueId: Int32FromString,
+  queueOffset: Int64FromString,
+  maxMsgNums: Int32FromString,
+  /** `PullSysFlag`: 4 subscription, 2 suspend, 1 commit offset. */
+  sysFlag: Int32FromString,
+  commitOffset: Int64FromString,
+  suspendTimeoutMillis: SafeLongFromString,
+  subscription: Schema.optional(Schema.String),
+  subVersion: SafeLongFromString,
+  expressionType: Schema.optional(Schema.String),
+  maxMsgBytes: Schema.optional(Int32FromString),
+  bname: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PullMessageRequestHeader extends Schema.Schema.Type<typeof PullMessageFields> {}
+
+/**
+ * PULL_MESSAGE (11).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const PullMessageRequestHeader = makeCodec<PullMessageRequestHeader, typeof PullMessageFields.Encoded>(
+  "PullMessageRequestHeader",
+  PullMessageFields
+)
+
+const PullResponseFields = Schema.Struct({
+  suggestWhichBrokerId: SafeLongFromString,
+  nextBeginOffset: Int64FromString,
+  minOffset: Int64FromString,
+  maxOffset: Int64FromString
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PullMessageResponseHeader extends Schema.Schema.Type<typeof PullResponseFields> {}
+
+/**
+ * @since 0.1.0
+ * @category headers
+ */
+export const PullMessageResponseHeader = makeCodec<PullMessageResponseHeader, typeof PullResponseFields.Encoded>(
+  "PullMessageResponseHeader",
+  PullResponseFields
+)
+
+const QueryMessageFields = Schema.Struct({
+  topic: Schema.String,
+  key: Schema.String,
+  maxNum: Int32FromString,
+  beginTimestamp: SafeLongFromString,
+  endTimestamp: SafeLongFromString,
+  /**
+   * Not a Java header field but an extra ext field: `true` makes `key` a `UNIQ_KEY` lookup. It is part of the
+   * signed content for most servers (§13.1).
+   */
+  _UNIQUE_KEY_QUERY: Schema.optional(BooleanFromString)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueryMessageRequestHeader extends Schema.Schema.Type<typeof QueryMessageFields> {}
+
+/**
+ * QUERY_MESSAGE (12).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const QueryMessageRequestHeader = makeCodec<QueryMessageRequestHeader, typeof QueryMessageFields.Encoded>(
+  "QueryMessageRequestHeader",
+  QueryMessageFields
+)
+
+const QueryResponseFields = Schema.Struct({
+  indexLastUpdateTimestamp: SafeLongFromString,
+  indexLastUpdatePhyoffset: Int64FromString
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueryMessageResponseHeader extends Schema.Schema.Type<typeof QueryResponseFields> {}
+
+/**
+ * @since 0.1.0
+ * @category headers
+ */
+export const QueryMessageResponseHeader = makeCodec<QueryMessageResponseHeader, typeof QueryResponseFields.Encoded>(
+  "QueryMessageResponseHeader",
+  QueryResponseFields
+)
+
+const ViewMessageFields = Schema.Struct({
+  topic: Schema.optional(Schema.String),
+  /** Commit-log offset, from the offset message id. */
+  offset: Int64FromString
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ViewMessageRequestHeader extends Schema.Schema.Type<typeof ViewMessageFields> {}
+
+/**
+ * VIEW_MESSAGE_BY_ID (33).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const ViewMessageRequestHeader = makeCodec<ViewMessageRequestHeader, typeof ViewMessageFields.Encoded>(
+  "ViewMessageRequestHeader",
+  ViewMessageFields
+)
+
+const GetMaxOffsetFields = Schema.Struct({
+  topic: Schema.String,
+  queueId: Int32FromString,
+  /** The broker treats an absent value as `true`. */
+  committed: Schema.optional(BooleanFromString),
+  bname: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface GetMaxOffsetRequestHeader extends Schema.Schema.Type<typeof GetMaxOffsetFields> {}
+
+/**
+ * GET_MAX_OFFSET (30).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetMaxOffsetRequestHeader = makeCodec<GetMaxOffsetRequestHeader, typeof GetMaxOffsetFields.Encoded>(
+  "GetMaxOffsetRequestHeader",
+  GetMaxOffsetFields
+)
+
+const GetMaxOffsetResponseFields = Schema.Struct({
+  /** The next offset to be written; the last message is at `offset - 1`. */
+  offset: Int64FromString
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface GetMaxOffsetResponseHeader extends Schema.Schema.Type<typeof GetMaxOffsetResponseFields> {}
+
+/**
+ * @since 0.1.0
+ * @category headers
+ */
+export const GetMaxOffsetResponseHeader = makeCodec<
+  GetMaxOffsetResponseHeader,
+  typeof GetMaxOffsetResponseFields.Encoded
+>("GetMaxOffsetResponseHeader", GetMaxOffsetResponseFields)
+
+// ---------------------------------------------------------------------------------------------------------------
+// UPDATE_AND_CREATE_TOPIC (17) — §2.1
+// ---------------------------------------------------------------------------------------------------------------
+
+const CreateTopicFields = Schema.Struct({
+  topic: Schema.String,
+  defaultTopic: Schema.String,
+  readQueueNums: Int32FromString,
+  writeQueueNums: Int32FromString,
+  perm: Int32FromString,
+  /** The broker rejects anything but these `TopicFilterType` names. */
+  topicFilterType: Schema.Literal("SINGLE_TAG", "MULTI_TAG"),
+  topicSysFlag: Schema.optional(Int32FromString),
+  order: BooleanFromString,
+  /** Comma list of `+key=value` / `-key`, e.g. `+message.type=NORMAL`; `""` for none. */
+  attributes: Schema.optional(Schema.String),
+  force: Schema.optional(BooleanFromString)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateTopicRequestHeader extends Schema.Schema.Type<typeof CreateTopicFields> {}
+
+const createTopicCodec = makeCodec<CreateTopicRequestHeader, typeof CreateTopicFields.Encoded>(
+  "CreateTopicRequestHeader",
+  CreateTopicFields
+)
+
+/**
+ * What the Java admin (`MQClientAPIImpl.createTopic` with a default `TopicConfig`) sends for a new topic, minus
+ * the topic name.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const createTopicDefaults: Omit<CreateTopicRequestHeader, "topic"> = {
+  defaultTopic: "TBW102",
+  readQueueNums: 16,
+  writeQueueNums: 16,
+  perm: 6,
+  topicFilterType: "SINGLE_TAG",
+  topicSysFlag: 0,
+  order: false,
+  attributes: "",
+  force: false
+}
+
+/**
+ * UPDATE_AND_CREATE_TOPIC (17), plus `make(topic, overrides)` which fills in the Java admin defaults.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const CreateTopicRequestHeader: HeaderCodec<CreateTopicRequestHeader, typeof CreateTopicFields.Encoded> & {
+  readonly make: (
+    topic: string,
+    overrides?: Partial<Omit<CreateTopicRequestHeader, "topic">> | undefined
+  ) => CreateTopicRequestHeader
+} = {
+  ...createTopicCodec,
+  make: (topic, overrides) => ({ topic, ...createTopicDefaults, ...overrides })
+}

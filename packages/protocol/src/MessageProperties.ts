@@ -1,0 +1,496 @@
+/**
+ * Message properties (remoting-protocol §4): the `name U+0001 value U+0002` string that travels in the send
+ * header's `properties` field and inside batch (§6) and stored (§12) records, the well-known keys, and the
+ * rules for user properties.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import { textDecoder, textEncoder, utf8Length } from "./internal/bytes.js"
+import * as ProtocolError from "./ProtocolError.js"
+
+/**
+ * Separates a name from its value.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const NAME_VALUE_SEPARATOR = "\u0001"
+
+/**
+ * Follows every name/value pair, the last one included.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const PROPERTY_SEPARATOR = "\u0002"
+
+/**
+ * The broker refuses encoded properties over this many UTF-8 bytes (an int16 length in stored records), counted
+ * after it added its own (`CLUSTER`, …), so leave headroom (§4.1, §5.3).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_PROPERTIES_SIZE = 32767
+
+// ---------------------------------------------------------------------------------------------------------------
+// keys (§4.2)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Business keys separated by one space; each is indexed for QUERY_MESSAGE.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const KEYS = "KEYS"
+
+/**
+ * Separator of the keys inside `KEYS`.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const KEY_SEPARATOR = " "
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const TAGS = "TAGS"
+
+/**
+ * `"false"`: the broker need not wait for flush/replication. Java sets `"true"` by default.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const WAIT = "WAIT"
+
+/**
+ * Delay level (1…18 of `messageDelayLevel`).
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const DELAY = "DELAY"
+
+/**
+ * The client-generated unique id, the msgId users see (§7.1).
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const UNIQ_KEY = "UNIQ_KEY"
+
+/**
+ * `"true"` on a transactional half message.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const TRAN_MSG = "TRAN_MSG"
+
+/**
+ * Producer group of a half message.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const PGROUP = "PGROUP"
+
+/**
+ * Absolute delivery time, ms since the epoch (5.x timer).
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const TIMER_DELIVER_MS = "TIMER_DELIVER_MS"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const TIMER_DELAY_SEC = "TIMER_DELAY_SEC"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const TIMER_DELAY_MS = "TIMER_DELAY_MS"
+
+/**
+ * The namespace, when the client has one.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const INSTANCE_ID = "INSTANCE_ID"
+
+/**
+ * Original topic of a delayed, timer or half message.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const REAL_TOPIC = "REAL_TOPIC"
+
+/**
+ * Original queue id of a delayed, timer or half message.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const REAL_QID = "REAL_QID"
+
+/**
+ * Broker cluster name, added by the broker to every stored message.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const CLUSTER = "CLUSTER"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const MSG_REGION = "MSG_REGION"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const TRACE_ON = "TRACE_ON"
+
+/**
+ * First transaction-check delay of this message, in seconds.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const CHECK_IMMUNITY_TIME_IN_SECONDS = "CHECK_IMMUNITY_TIME_IN_SECONDS"
+
+/**
+ * The `__transactionId__` property.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const TRANSACTION_ID = "__transactionId__"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const TRANSACTION_CHECK_TIMES = "TRANSACTION_CHECK_TIMES"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const TRAN_PREPARED_QUEUE_OFFSET = "TRAN_PREPARED_QUEUE_OFFSET"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const RECONSUME_TIME = "RECONSUME_TIME"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const MAX_RECONSUME_TIMES = "MAX_RECONSUME_TIMES"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const RETRY_TOPIC = "RETRY_TOPIC"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const MIN_OFFSET = "MIN_OFFSET"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const MAX_OFFSET = "MAX_OFFSET"
+
+/**
+ * `"reply"` selects the request-reply codes.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const MSG_TYPE = "MSG_TYPE"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const CORRELATION_ID = "CORRELATION_ID"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const REPLY_TO_CLIENT = "REPLY_TO_CLIENT"
+
+/**
+ * @since 0.1.0
+ * @category keys
+ */
+export const TTL = "TTL"
+
+/**
+ * FIFO marker of 5.x (`__SHARDINGKEY`).
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const SHARDING_KEY = "__SHARDINGKEY"
+
+/**
+ * Appended by the broker only with `enabledAppendPropCRC` (`__CRC32#`).
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const CRC32 = "__CRC32#"
+
+/**
+ * Aliyun ONS delivery time; **not** a delay on Apache brokers.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const START_DELIVER_TIME = "__STARTDELIVERTIME"
+
+/**
+ * Properties whose name starts with this are never stored by the broker.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const TRANSIENT_PREFIX = "__RMQ.TRANSIENT."
+
+/**
+ * Names `Message.putUserProperty` refuses: Java's `MessageConst.STRING_HASH_SET` (§4.3).
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  "TRACE_ON",
+  "MSG_REGION",
+  "KEYS",
+  "TAGS",
+  "WAIT",
+  "DELAY",
+  "RETRY_TOPIC",
+  "REAL_TOPIC",
+  "REAL_QID",
+  "TRAN_MSG",
+  "PGROUP",
+  "MIN_OFFSET",
+  "MAX_OFFSET",
+  "BUYER_ID",
+  "ORIGIN_MESSAGE_ID",
+  "TRANSFER_FLAG",
+  "CORRECTION_FLAG",
+  "MQ2_FLAG",
+  "RECONSUME_TIME",
+  "UNIQ_KEY",
+  "MAX_RECONSUME_TIMES",
+  "CONSUME_START_TIME",
+  "POP_CK",
+  "POP_CK_OFFSET",
+  "1ST_POP_TIME",
+  "TRAN_PREPARED_QUEUE_OFFSET",
+  "DUP_INFO",
+  "EXTEND_UNIQ_INFO",
+  "INSTANCE_ID",
+  "CORRELATION_ID",
+  "REPLY_TO_CLIENT",
+  "TTL",
+  "ARRIVE_TIME",
+  "PUSH_REPLY_TIME",
+  "CLUSTER",
+  "MSG_TYPE",
+  "INNER_MULTI_QUEUE_OFFSET",
+  "TIMER_DELAY_MS",
+  "TIMER_DELAY_SEC",
+  "TIMER_DELIVER_MS",
+  "TIMER_ENQUEUE_MS",
+  "TIMER_DEQUEUE_MS",
+  "TIMER_ROLL_TIMES",
+  "TIMER_OUT_MS",
+  "TIMER_DEL_UNIQKEY",
+  "TIMER_DELAY_LEVEL",
+  "__BORNHOST",
+  "BORN_TIMESTAMP",
+  "DLQ_ORIGIN_TOPIC",
+  "DLQ_ORIGIN_MESSAGE_ID",
+  "__CRC32#"
+])
+
+/**
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isReserved = (name: string): boolean => RESERVED_NAMES.has(name)
+
+// ---------------------------------------------------------------------------------------------------------------
+// encoding and decoding (§4.1)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * What `encode` accepts. Entries whose value is `undefined` are skipped, as Java skips null values.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Input = Readonly<Record<string, string | undefined>> | ReadonlyMap<string, string | undefined>
+
+const isMap = (input: Input): input is ReadonlyMap<string, string | undefined> => input instanceof Map
+
+/**
+ * The wire string, in iteration order, with a separator after the last pair too. No escaping: names and
+ * values must not contain U+0001/U+0002 (see `validateUserProperty`).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = (properties: Input): string => {
+  let out = ""
+  if (isMap(properties)) {
+    for (const [name, value] of properties) {
+      if (value !== undefined) out += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR
+    }
+  } else {
+    for (const name of Object.keys(properties)) {
+      const value = properties[name]
+      if (value !== undefined) out += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR
+    }
+  }
+  return out
+}
+
+/**
+ * The UTF-8 bytes of `encode(properties)`, as batch and stored records carry them.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeBytes = (properties: Input): Uint8Array => textEncoder.encode(encode(properties))
+
+/**
+ * The UTF-8 size of the encoded properties, to compare with `MAX_PROPERTIES_SIZE`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const byteLength = (properties: Input): number => utf8Length(encode(properties))
+
+const put = (out: Record<string, string>, name: string, value: string): void => {
+  // A plain assignment to "__proto__" would set the prototype instead of adding the entry.
+  if (name === "__proto__") {
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    out[name] = value
+  }
+}
+
+/**
+ * Java's `string2messageProperties`: split at U+0002; a segment is kept when its first U+0001 is neither its
+ * first nor its last character (so empty names and values vanish); the value is everything after that U+0001.
+ * A later duplicate name wins. Never fails: malformed segments are dropped, as Java drops them.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (text: string): Record<string, string> => {
+  const out: Record<string, string> = {}
+  const length = text.length
+  let index = 0
+  // The next U+0001 at or after `index`, remembered across segments so that input with many segments and few
+  // U+0001 is still scanned once (a fresh search per segment would be quadratic).
+  let sep = -1
+  while (index < length) {
+    let end = text.indexOf(PROPERTY_SEPARATOR, index)
+    if (end < 0) end = length
+    if (sep < index) {
+      sep = text.indexOf(NAME_VALUE_SEPARATOR, index)
+      if (sep < 0) sep = length
+    }
+    if (sep > index && sep < end - 1) put(out, text.slice(index, sep), text.slice(sep + 1, end))
+    index = end + 1
+  }
+  return out
+}
+
+/**
+ * `decode` of UTF-8 bytes; malformed UTF-8 becomes U+FFFD, as in Java's `new String(bytes, UTF_8)`.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeBytes = (bytes: Uint8Array): Record<string, string> =>
+  bytes.length === 0 ? {} : decode(textDecoder.decode(bytes))
+
+// ---------------------------------------------------------------------------------------------------------------
+// validation (§4.3)
+// ---------------------------------------------------------------------------------------------------------------
+
+const invalid = (detail: string) => Either.left(ProtocolError.make("InvalidProperty", "user property", detail))
+
+const ok: Either.Either<void, ProtocolError.ProtocolError> = Either.right(undefined)
+
+// Java's String.trim() strips every char <= U+0020, so "blank" means nothing but those.
+const isBlank = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x20) return false
+  return true
+}
+
+const hasSeparator = (s: string): boolean => s.includes(NAME_VALUE_SEPARATOR) || s.includes(PROPERTY_SEPARATOR)
+
+// A lone surrogate would be sent as U+FFFD and come back as a different string.
+const isWellFormed = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1)
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false
+      i++
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return false
+    }
+  }
+  return true
+}
+
+/**
+ * The checks of Java's `Message.putUserProperty` (reserved names, blank names and values) plus what keeps the
+ * wire format intact: no separator characters, no `__RMQ.TRANSIENT.` prefix, well-formed UTF-16.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateUserProperty = (name: string, value: string): Either.Either<void, ProtocolError.ProtocolError> => {
+  if (isBlank(name)) return invalid("the name is blank")
+  if (isBlank(value)) return invalid(`the value of ${JSON.stringify(name)} is blank`)
+  if (RESERVED_NAMES.has(name)) return invalid(`${JSON.stringify(name)} is reserved for the system`)
+  if (name.startsWith(TRANSIENT_PREFIX)) return invalid(`${JSON.stringify(name)} has the transient prefix`)
+  if (hasSeparator(name)) return invalid(`the name ${JSON.stringify(name)} contains U+0001 or U+0002`)
+  if (hasSeparator(value)) return invalid(`the value of ${JSON.stringify(name)} contains U+0001 or U+0002`)
+  if (!isWellFormed(name) || !isWellFormed(value)) {
+    return invalid(`the name or value of ${JSON.stringify(name)} contains a lone surrogate`)
+  }
+  return ok
+}

@@ -1,0 +1,113 @@
+/**
+ * Client-side checks of topic and group names, as the Java client makes them before sending (remoting-protocol
+ * §3.4, §15.1, trap 27). The broker enforces the same charset and lengths (code 29), so failing early saves a
+ * round trip.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as ProtocolError from "./ProtocolError.js"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const TOPIC_MAX_LENGTH = 127
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const GROUP_MAX_LENGTH = 120
+
+/**
+ * The producer group the Java client refuses (`MixAll.DEFAULT_PRODUCER_GROUP`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
+
+/**
+ * Topics the broker refuses sends to (Java `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`). `TBW102` is not in it: it
+ * exists to be a `defaultTopic`, users just should not send to it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const NOT_ALLOWED_SEND_TOPICS: ReadonlySet<string> = new Set([
+  "SCHEDULE_TOPIC_XXXX",
+  "RMQ_SYS_TRANS_HALF_TOPIC",
+  "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+  "TRANS_CHECK_MAX_TIME_TOPIC",
+  "SELF_TEST_TOPIC",
+  "OFFSET_MOVED_EVENT"
+])
+
+const NAME = /^[%|a-zA-Z0-9_-]+$/
+
+/**
+ * True for topics a producer must not send to: the broker's forbidden set and every `rmq_sys_` / `RMQ_SYS_`
+ * system topic.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isNotAllowedSendTopic = (topic: string): boolean =>
+  NOT_ALLOWED_SEND_TOPICS.has(topic) || topic.startsWith("rmq_sys_") || topic.startsWith("RMQ_SYS_")
+
+const invalid = (subject: string, detail: string) => Either.left(ProtocolError.make("InvalidField", subject, detail))
+
+const checkName = (
+  subject: string,
+  name: string,
+  maxLength: number
+): Either.Either<string, ProtocolError.ProtocolError> => {
+  if (name.length === 0) return invalid(subject, `the ${subject} is empty`)
+  if (name.length > maxLength) {
+    return invalid(subject, `the ${subject} is ${name.length} characters long, more than ${maxLength}`)
+  }
+  if (!NAME.test(name)) {
+    return invalid(subject, `the ${subject} ${JSON.stringify(name)} has characters outside ^[%|a-zA-Z0-9_-]+$`)
+  }
+  return Either.right(name)
+}
+
+/**
+ * A topic a producer may send to: 1…127 characters of `[%|a-zA-Z0-9_-]`, not a system topic. Returns the topic.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateTopic = (topic: string): Either.Either<string, ProtocolError.ProtocolError> =>
+  Either.flatMap(
+    checkName("topic", topic, TOPIC_MAX_LENGTH),
+    (name) =>
+      isNotAllowedSendTopic(name)
+        ? invalid("topic", `sending to the system topic ${name} is forbidden`)
+        : Either.right(name)
+  )
+
+/**
+ * A group name: 1…120 characters of `[%|a-zA-Z0-9_-]`. Returns the group.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateGroup = (group: string): Either.Either<string, ProtocolError.ProtocolError> =>
+  checkName("group", group, GROUP_MAX_LENGTH)
+
+/**
+ * A producer group: a valid group other than `DEFAULT_PRODUCER`. Returns the group.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateProducerGroup = (group: string): Either.Either<string, ProtocolError.ProtocolError> =>
+  Either.flatMap(
+    validateGroup(group),
+    (name) =>
+      name === DEFAULT_PRODUCER_GROUP
+        ? invalid("group", `the producer group cannot be ${DEFAULT_PRODUCER_GROUP}`)
+        : Either.right(name)
+  )

@@ -1,0 +1,200 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Either, FastCheck } from "effect"
+import * as Batch from "../src/Batch.js"
+import * as ProtocolError from "../src/ProtocolError.js"
+
+const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ""), "hex"))
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+const right = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): A => {
+  if (Either.isLeft(e)) throw new Error(e.left.message)
+  return e.right
+}
+
+const left = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): ProtocolError.ProtocolError => {
+  if (Either.isRight(e)) throw new Error("expected a failure")
+  assert.isTrue(ProtocolError.isProtocolError(e.left))
+  return e.left
+}
+
+// remoting-protocol §6.2, one record: body "hi", properties UNIQ_KEY=C0A8010A30391B6D3586075BCD150001 (42 bytes).
+const oneRecord = [
+  "00000042", // TOTALSIZE 66 = 22 + 2 + 42
+  "00000000", // MAGICCODE
+  "00000000", // BODYCRC
+  "00000000", // FLAG
+  "00000002", // BODYLENGTH
+  "6869", // "hi"
+  "002a", // PROPERTIESLENGTH 42
+  "554e49515f4b4559", // "UNIQ_KEY"
+  "01",
+  "4330413830313041333033393142364433353836303735424344313530303031", // "C0A8010A30391B6D3586075BCD150001"
+  "02"
+].join("")
+
+// remoting-protocol §6.2, a second record: empty body, flag 5, properties TAGS=a (7 bytes).
+const secondRecord = [
+  "0000001d", // TOTALSIZE 29 = 22 + 0 + 7
+  "00000000",
+  "00000000",
+  "00000005", // FLAG
+  "00000000", // BODYLENGTH
+  "0007", // PROPERTIESLENGTH
+  "54414753", // "TAGS"
+  "01",
+  "61", // "a"
+  "02"
+].join("")
+
+const first = { body: utf8("hi"), flag: 0, properties: { UNIQ_KEY: "C0A8010A30391B6D3586075BCD150001" } }
+const second = { body: new Uint8Array(0), flag: 5, properties: { TAGS: "a" } }
+
+const text = FastCheck.string({ minLength: 1, maxLength: 12, unit: "grapheme" }).filter((s) =>
+  !s.includes("\u0001") && !s.includes("\u0002")
+)
+const message = FastCheck.record({
+  body: FastCheck.uint8Array({ maxLength: 100 }),
+  flag: FastCheck.integer(),
+  properties: FastCheck.dictionary(text, text, { maxKeys: 5, noNullPrototype: true })
+})
+
+describe("Batch golden vectors (remoting-protocol §6.2)", () => {
+  it("encodes one message byte for byte", () => {
+    assert.strictEqual(toHex(right(Batch.encodeBatch([first]))), oneRecord)
+  })
+
+  it("encodes two messages back to back, the flag defaulting to 0", () => {
+    assert.strictEqual(
+      toHex(right(Batch.encodeBatch([{ body: first.body, properties: first.properties }, second]))),
+      oneRecord + secondRecord
+    )
+  })
+
+  it("decodes the golden batch", () => {
+    assert.deepStrictEqual(right(Batch.decodeBatch(hex(oneRecord + secondRecord))), [first, second])
+  })
+
+  it("ignores MAGICCODE and BODYCRC, as the broker does", () => {
+    const bytes = hex(oneRecord)
+    bytes.set([0xda, 0xa3, 0x20, 0xa7, 1, 2, 3, 4], 4)
+    assert.deepStrictEqual(right(Batch.decodeBatch(bytes)), [first])
+  })
+
+  it("encodes the empty batch as no bytes", () => {
+    assert.strictEqual(right(Batch.encodeBatch([])).length, 0)
+    assert.deepStrictEqual(right(Batch.decodeBatch(new Uint8Array(0))), [])
+  })
+})
+
+describe("Batch limits and malformed records", () => {
+  it("accepts properties of exactly 32767 bytes and refuses one more", () => {
+    // "k" U+0001 value U+0002: 3 bytes of overhead.
+    const fits = { body: utf8("x"), properties: { k: "v".repeat(32764) } }
+    const bytes = right(Batch.encodeBatch([fits]))
+    assert.strictEqual(bytes.length, 22 + 1 + 32767)
+    assert.strictEqual(right(Batch.decodeBatch(bytes))[0]!.properties.k!.length, 32764)
+    const error = left(Batch.encodeBatch([first, { body: utf8("x"), properties: { k: "v".repeat(32765) } }]))
+    assert.strictEqual(error.reason, "InvalidProperty")
+    assert.include(error.detail, "message 1: properties of 32768 bytes exceed 32767")
+  })
+
+  it("refuses a flag that is not an int32", () => {
+    for (const flag of [2 ** 31, -(2 ** 31) - 1, 1.5]) {
+      assert.strictEqual(left(Batch.encodeBatch([{ ...first, flag }])).reason, "InvalidField")
+    }
+  })
+
+  it("refuses a TOTALSIZE that disagrees with the record", () => {
+    const tooBig = hex(oneRecord)
+    tooBig[3] = 0x43
+    assert.include(left(Batch.decodeBatch(tooBig)).detail, "TOTALSIZE 67")
+    const tooSmall = hex(oneRecord + secondRecord)
+    tooSmall[3] = 0x41
+    assert.strictEqual(left(Batch.decodeBatch(tooSmall)).reason, "MalformedBody")
+    const belowMinimum = hex("00000015" + "00".repeat(17))
+    assert.include(left(Batch.decodeBatch(belowMinimum)).detail, "TOTALSIZE 21")
+    const negative = hex("ffffffff" + "00".repeat(30))
+    assert.include(left(Batch.decodeBatch(negative)).detail, "TOTALSIZE -1")
+  })
+
+  it("refuses bad body and properties lengths", () => {
+    const negativeBody = hex(oneRecord)
+    negativeBody.set([0xff, 0xff, 0xff, 0xfe], 16)
+    assert.include(left(Batch.decodeBatch(negativeBody)).detail, "BODYLENGTH -2")
+    const longBody = hex(oneRecord)
+    longBody[19] = 0x2d
+    assert.include(left(Batch.decodeBatch(longBody)).detail, "BODYLENGTH 45")
+    const shortProperties = hex(oneRecord)
+    shortProperties[23] = 0x29
+    assert.include(left(Batch.decodeBatch(shortProperties)).detail, "PROPERTIESLENGTH 41")
+    const negativeProperties = hex(oneRecord)
+    negativeProperties.set([0x80, 0x00], 22)
+    assert.include(left(Batch.decodeBatch(negativeProperties)).detail, "PROPERTIESLENGTH -32768")
+  })
+
+  it("refuses every truncation except at a record boundary", () => {
+    const bytes = hex(oneRecord + secondRecord)
+    for (let n = 0; n < bytes.length; n++) {
+      const result = Batch.decodeBatch(bytes.subarray(0, n))
+      if (n === 0) assert.deepStrictEqual(right(result), [])
+      else if (n === 66) assert.deepStrictEqual(right(result), [first])
+      else assert.strictEqual(left(result).subject, "Batch")
+    }
+  })
+})
+
+describe("Batch properties", () => {
+  it.prop(
+    "decodeBatch(encodeBatch(ms)) = ms",
+    { messages: FastCheck.array(message, { maxLength: 6 }) },
+    ({ messages }) => {
+      const bytes = right(Batch.encodeBatch(messages))
+      let expected = 0
+      for (const m of messages) expected += 22 + m.body.length + Buffer.byteLength(encodeProps(m.properties))
+      assert.strictEqual(bytes.length, expected)
+      assert.deepStrictEqual(right(Batch.decodeBatch(bytes)), messages)
+    },
+    { fastCheck: { numRuns: 500 } }
+  )
+
+  it.prop("random bytes never throw; every failure is a ProtocolError", {
+    bytes: FastCheck.uint8Array({ maxLength: 120 })
+  }, ({ bytes }) => {
+    const result = Batch.decodeBatch(bytes)
+    if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "MalformedBody")
+  }, { fastCheck: { numRuns: 15000 } })
+
+  it.prop(
+    "corrupted and truncated batches never throw",
+    {
+      messages: FastCheck.array(message, { minLength: 1, maxLength: 3 }),
+      flips: FastCheck.array(FastCheck.tuple(FastCheck.nat(), FastCheck.integer({ min: 1, max: 255 })), {
+        maxLength: 4
+      }),
+      cut: FastCheck.nat()
+    },
+    ({ cut, flips, messages }) => {
+      const bytes = Uint8Array.from(right(Batch.encodeBatch(messages)))
+      for (const [at, x] of flips) bytes[at % bytes.length] ^= x
+      for (const input of [bytes, bytes.subarray(0, cut % (bytes.length + 1))]) {
+        const result = Batch.decodeBatch(input)
+        if (Either.isLeft(result)) {
+          assert.isTrue(ProtocolError.isProtocolError(result.left))
+          assert.strictEqual(result.left.reason, "MalformedBody")
+        } else {
+          let size = 0
+          for (const m of result.right) size += 22 + m.body.length
+          assert.isAtMost(size, input.length)
+        }
+      }
+    },
+    { fastCheck: { numRuns: 10000 } }
+  )
+})
+
+const encodeProps = (p: Record<string, string>): string => {
+  let s = ""
+  for (const k of Object.keys(p)) s += k + "\u0001" + p[k] + "\u0002"
+  return s
+}
