@@ -1,0 +1,174 @@
+/**
+ * `NameServerResolver`: where a topic's queues live. Asks the name servers (failing over between them),
+ * caches each topic's route and refreshes it in the background, and keeps the producer registered with every
+ * broker it knows through heartbeats.
+ *
+ * @since 0.1.0
+ */
+import type * as RouteData from "@effect-rocketmq/protocol/RouteData"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import { BrokerConnectionPool } from "./BrokerConnectionPool.js"
+import type { BrokerNotFound, ServiceNotAvailable } from "./Errors.js"
+import * as internal from "./internal/nameServerResolver.js"
+import type { MessageQueue } from "./MessageQueue.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResolverOptions {
+  /** Name server addresses, `;`-separated: `"10.0.0.1:9876;10.0.0.2:9876"`. */
+  readonly nameServerAddr: string
+  /** Route refresh period for every topic used so far. Java `pollNameServerInterval`: 30000 ms. */
+  readonly pollNameServerInterval: number
+  /** Heartbeat period. Java `heartbeatBrokerInterval`: 30000 ms. */
+  readonly heartbeatBrokerInterval: number
+  /** Timeout of name server, heartbeat and unregister calls. Java `mqClientApiTimeout`: 3000 ms. */
+  readonly requestTimeout: number
+  /**
+   * When a topic has no route, use the route of `createTopicKey` instead so the broker auto-creates the
+   * topic on first send (Java always does this; it only works where brokers run `autoCreateTopicEnable`).
+   */
+  readonly autoCreateTopic: boolean
+  /** Java `createTopicKey`: TBW102. */
+  readonly createTopicKey: string
+  /** Queues of an auto-created topic. Java `defaultTopicQueueNums`: 4. */
+  readonly defaultTopicQueueNums: number
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultOptions: Omit<ResolverOptions, "nameServerAddr"> = {
+  pollNameServerInterval: 30_000,
+  heartbeatBrokerInterval: 30_000,
+  requestTimeout: 3000,
+  autoCreateTopic: true,
+  createTopicKey: "TBW102",
+  defaultTopicQueueNums: 4
+}
+
+/**
+ * What a producer needs to send to a topic: its writable queues, in Java's order.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TopicPublishInfo {
+  readonly topic: string
+  readonly route: RouteData.TopicRouteData
+  readonly queues: ReadonlyArray<MessageQueue>
+  /** True when the topic had no route and the queues come from `createTopicKey` (auto-create on send). */
+  readonly viaDefaultTopic: boolean
+  /** `orderTopicConf` was set: the queue layout is fixed for ordered messages. */
+  readonly ordered: boolean
+}
+
+/**
+ * A client the brokers should know about: heartbeats name its producer groups.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientRegistration {
+  readonly clientId: string
+  readonly producerGroups: ReadonlyArray<string>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface NameServerResolverService {
+  readonly nameServers: ReadonlyArray<string>
+  /** The topic's publish info, from the cache when present. */
+  readonly publishInfo: (topic: string) => Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable>
+  /** Fetches the topic's route now (e.g. after a send failed) and updates the cache. */
+  readonly refresh: (topic: string) => Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable>
+  /** The master address of a broker, from every route seen so far. */
+  readonly masterAddress: (brokerName: string) => Effect.Effect<string, BrokerNotFound>
+  /** Every broker address seen so far: brokerName → brokerId → address. */
+  readonly brokerAddresses: Effect.Effect<ReadonlyMap<string, ReadonlyMap<string, string>>>
+  /**
+   * Keeps the client registered with every known master: a heartbeat now, then every
+   * `heartbeatBrokerInterval` and as soon as a new broker shows up in a route. Closing the scope sends
+   * UNREGISTER_CLIENT to every known broker address.
+   */
+  readonly register: (client: ClientRegistration) => Effect.Effect<void, never, Scope.Scope>
+  /** Sends heartbeats to every known master now. */
+  readonly heartbeat: Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class NameServerResolver extends Context.Tag("@effect-rocketmq/client/NameServerResolver")<
+  NameServerResolver,
+  NameServerResolverService
+>() {}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Partial<ResolverOptions> & Pick<ResolverOptions, "nameServerAddr">
+): Effect.Effect<NameServerResolverService, ConfigError.ConfigError, BrokerConnectionPool | Scope.Scope> =>
+  Effect.gen(function*() {
+    const pool = yield* BrokerConnectionPool
+    return yield* internal.make({ ...defaultOptions, ...options }, pool)
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Partial<ResolverOptions> & Pick<ResolverOptions, "nameServerAddr">
+): Layer.Layer<NameServerResolver, ConfigError.ConfigError, BrokerConnectionPool> =>
+  Layer.scoped(NameServerResolver, make(options))
+
+/**
+ * `ROCKETMQ_NAME_SERVER_ADDR` (required) and `ROCKETMQ_POLL_NAME_SERVER_INTERVAL`,
+ * `ROCKETMQ_HEARTBEAT_BROKER_INTERVAL` (optional).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const optionsConfig: Config.Config<Partial<ResolverOptions> & Pick<ResolverOptions, "nameServerAddr">> = Config
+  .all({
+    nameServerAddr: Config.nonEmptyString("ROCKETMQ_NAME_SERVER_ADDR"),
+    pollNameServerInterval: Config.integer("ROCKETMQ_POLL_NAME_SERVER_INTERVAL").pipe(
+      Config.withDefault(defaultOptions.pollNameServerInterval)
+    ),
+    heartbeatBrokerInterval: Config.integer("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL").pipe(
+      Config.withDefault(defaultOptions.heartbeatBrokerInterval)
+    )
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Partial<ResolverOptions> & Pick<ResolverOptions, "nameServerAddr">> = optionsConfig
+): Layer.Layer<NameServerResolver, ConfigError.ConfigError, BrokerConnectionPool> =>
+  Layer.scoped(NameServerResolver, Effect.flatMap(config, make))
+
+/**
+ * A resolver with fixed routes and no name server: for tests of code that sends, and for setups where
+ * routes are known up front. `masterAddress` and heartbeats use the given routes.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStatic = (
+  routes: Readonly<Record<string, RouteData.TopicRouteData>>
+): Layer.Layer<NameServerResolver> => Layer.succeed(NameServerResolver, internal.makeStatic(routes))

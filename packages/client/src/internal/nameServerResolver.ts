@@ -1,0 +1,313 @@
+import * as Heartbeat from "@effect-rocketmq/protocol/Heartbeat"
+import { request } from "@effect-rocketmq/protocol/RemotingCommand"
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import { describe as describeResponse, ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
+import * as RouteData from "@effect-rocketmq/protocol/RouteData"
+import * as ConfigError from "effect/ConfigError"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberId from "effect/FiberId"
+import type { BrokerConnectionPoolService } from "../BrokerConnectionPool.js"
+import { BrokerNotFound, ServiceNotAvailable } from "../Errors.js"
+import * as MessageQueue from "../MessageQueue.js"
+import type {
+  ClientRegistration,
+  NameServerResolverService,
+  ResolverOptions,
+  TopicPublishInfo
+} from "../NameServerResolver.js"
+import { parseAddress } from "./connectionPool.js"
+
+const MASTER_ID = "0"
+
+export const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
+  const list = addr.split(";").map((s) => s.trim()).filter((s) => s.length > 0)
+  if (list.length === 0) {
+    return Either.left(ConfigError.InvalidData(["nameServerAddr"], "no name server address given"))
+  }
+  const bad = list.filter((a) => parseAddress(a) === undefined)
+  if (bad.length > 0) {
+    return Either.left(ConfigError.InvalidData(["nameServerAddr"], `not host:port: ${bad.join(", ")}`))
+  }
+  return Either.right(list)
+}
+
+export const publishInfoOf = (
+  topic: string,
+  route: RouteData.TopicRouteData,
+  viaDefaultTopic: boolean
+): TopicPublishInfo => ({
+  topic,
+  route,
+  queues: RouteData.writableQueues(topic, route).map((q) => MessageQueue.make(topic, q.brokerName, q.queueId)),
+  viaDefaultTopic,
+  ordered: route.orderTopicConf !== undefined && route.orderTopicConf.length > 0
+})
+
+// Java caps an auto-created topic's queues at defaultTopicQueueNums.
+const limitQueues = (route: RouteData.TopicRouteData, max: number): RouteData.TopicRouteData => ({
+  ...route,
+  queueDatas: route.queueDatas.map((q) => ({
+    ...q,
+    readQueueNums: Math.min(q.readQueueNums, max),
+    writeQueueNums: Math.min(q.writeQueueNums, max)
+  }))
+})
+
+const noQueues = (info: TopicPublishInfo) =>
+  new BrokerNotFound({ topic: info.topic, detail: "the route has no writable queue on a master broker" })
+
+export const make = (
+  options: ResolverOptions,
+  pool: BrokerConnectionPoolService
+) =>
+  Effect.gen(function*() {
+    const nameServers = yield* parseNameServers(options.nameServerAddr)
+    // Java starts at a random name server and moves on only when one fails.
+    let current = Math.floor(Math.random() * nameServers.length)
+    const cache = new Map<string, TopicPublishInfo>()
+    const inflight = new Map<string, Deferred.Deferred<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable>>()
+    const brokers = new Map<string, Map<string, string>>()
+    const registrations = new Set<ClientRegistration>()
+    const scope = yield* Effect.scope
+
+    type Lookup = { readonly _tag: "Found"; readonly route: RouteData.TopicRouteData } | { readonly _tag: "NotFound" }
+
+    const fetchRoute = (topic: string): Effect.Effect<Lookup, ServiceNotAvailable> =>
+      Effect.suspend(() => {
+        const failures: Array<string> = []
+        const start = current
+        const attempt = (i: number): Effect.Effect<Lookup, ServiceNotAvailable> => {
+          if (i >= nameServers.length) {
+            return Effect.fail(
+              new ServiceNotAvailable({
+                reason: `no name server could give the route of ${topic}: ${failures.join("; ")}`
+              })
+            )
+          }
+          const index = (start + i) % nameServers.length
+          const address = nameServers[index]!
+          const next = (why: string) =>
+            Effect.suspend(() => {
+              failures.push(`${address}: ${why}`)
+              current = (index + 1) % nameServers.length
+              return attempt(i + 1)
+            })
+          return pool.request(
+            address,
+            request({
+              code: RequestCode.GET_ROUTEINFO_BY_TOPIC,
+              opaque: 0,
+              // Standard JSON from name servers >= 4.9.4; older ones still need the lenient parser.
+              extFields: { topic, acceptStandardJsonOnly: "true" }
+            }),
+            { timeoutMillis: options.requestTimeout, operation: `GET_ROUTEINFO_BY_TOPIC(105) for ${topic}` }
+          ).pipe(
+            Effect.matchEffect({
+              onFailure: (e) => next(e.message),
+              onSuccess: (res): Effect.Effect<Lookup, ServiceNotAvailable> => {
+                if (res.code === ResponseCode.TOPIC_NOT_EXIST) return Effect.succeed({ _tag: "NotFound" })
+                if (res.code !== ResponseCode.SUCCESS) {
+                  return next(`${describeResponse(res.code)} ${res.remark ?? ""}`)
+                }
+                const parsed = RouteData.parseTopicRouteData(res.body)
+                if (Either.isLeft(parsed)) return next(parsed.left.message)
+                return learnBrokers(parsed.right).pipe(Effect.as<Lookup>({ _tag: "Found", route: parsed.right }))
+              }
+            })
+          )
+        }
+        return attempt(0)
+      })
+
+    const learnBrokers = (route: RouteData.TopicRouteData) =>
+      Effect.suspend(() => {
+        const fresh: Array<string> = []
+        for (const bd of route.brokerDatas) {
+          const known = brokers.get(bd.brokerName)
+          const master = bd.brokerAddrs[MASTER_ID]
+          if (master !== undefined && known?.get(MASTER_ID) !== master) fresh.push(master)
+          brokers.set(bd.brokerName, new Map(Object.entries(bd.brokerAddrs)))
+        }
+        // A broker we have not heartbeated cannot reach us (transaction checks): tell it now.
+        return fresh.length > 0 && registrations.size > 0 ? Effect.forkIn(heartbeatTo(fresh), scope) : Effect.void
+      })
+
+    const load = (topic: string): Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable> =>
+      fetchRoute(topic).pipe(
+        Effect.flatMap((found): Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable> => {
+          if (found._tag === "Found") return Effect.succeed(publishInfoOf(topic, found.route, false))
+          if (!options.autoCreateTopic || topic === options.createTopicKey) {
+            return Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+          }
+          return fetchRoute(options.createTopicKey).pipe(
+            Effect.flatMap((def) =>
+              def._tag === "NotFound"
+                ? Effect.fail(
+                  new BrokerNotFound({
+                    topic,
+                    detail: `no route info of this topic, and none of ${options.createTopicKey} to auto-create it`
+                  })
+                )
+                : Effect.succeed(publishInfoOf(topic, limitQueues(def.route, options.defaultTopicQueueNums), true))
+            )
+          )
+        }),
+        Effect.flatMap((info) => info.queues.length === 0 ? Effect.fail(noQueues(info)) : Effect.succeed(info)),
+        Effect.tap((info) => Effect.sync(() => cache.set(topic, info)))
+      )
+
+    // Concurrent lookups of one topic share one name server round trip.
+    const shared = (topic: string) =>
+      Effect.suspend(() => {
+        const running = inflight.get(topic)
+        if (running !== undefined) return Deferred.await(running)
+        const deferred = Deferred.unsafeMake<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable>(FiberId.none)
+        inflight.set(topic, deferred)
+        return load(topic).pipe(
+          Effect.exit,
+          Effect.tap((exit) =>
+            Effect.sync(() => inflight.delete(topic)).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
+          ),
+          Effect.flatten,
+          Effect.uninterruptible
+        )
+      })
+
+    const publishInfo = (topic: string) =>
+      Effect.suspend(() => {
+        const hit = cache.get(topic)
+        return hit !== undefined ? Effect.succeed(hit) : shared(topic)
+      })
+
+    const masterAddress = (brokerName: string) =>
+      Effect.suspend(() => {
+        const addr = brokers.get(brokerName)?.get(MASTER_ID)
+        return addr !== undefined
+          ? Effect.succeed(addr)
+          : Effect.fail(
+            new BrokerNotFound({ topic: "", brokerName, detail: `no master address for broker ${brokerName}` })
+          )
+      })
+
+    const heartbeatTo = (addresses: ReadonlyArray<string>) =>
+      Effect.forEach(
+        [...registrations].flatMap((client) => addresses.map((address) => ({ client, address }))),
+        ({ address, client }) =>
+          pool.request(
+            address,
+            request({
+              code: RequestCode.HEART_BEAT,
+              opaque: 0,
+              body: Heartbeat.encode({
+                clientID: client.clientId,
+                producerDataSet: client.producerGroups.map((groupName) => ({ groupName })),
+                consumerDataSet: [],
+                heartbeatFingerprint: 0,
+                withoutSub: false
+              })
+            }),
+            { timeoutMillis: options.requestTimeout, operation: "HEART_BEAT(34)" }
+          ).pipe(
+            Effect.flatMap((res) =>
+              res.code === ResponseCode.SUCCESS
+                ? Effect.void
+                : Effect.logWarning(`heartbeat to ${address} answered ${describeResponse(res.code)}: ${res.remark}`)
+            ),
+            Effect.catchAll((e) => Effect.logDebug(`heartbeat to ${address} failed: ${e.message}`))
+          ),
+        { concurrency: "unbounded", discard: true }
+      )
+
+    const masters = () => [...brokers.values()].flatMap((ids) => ids.has(MASTER_ID) ? [ids.get(MASTER_ID)!] : [])
+
+    const heartbeat = Effect.suspend(() => heartbeatTo(masters()))
+
+    const unregister = (client: ClientRegistration) =>
+      Effect.forEach(
+        [...new Set([...brokers.values()].flatMap((ids) => [...ids.values()]))],
+        (address) =>
+          Effect.forEach(client.producerGroups, (producerGroup) =>
+            pool.request(
+              address,
+              request({
+                code: RequestCode.UNREGISTER_CLIENT,
+                opaque: 0,
+                extFields: { clientID: client.clientId, producerGroup }
+              }),
+              { timeoutMillis: options.requestTimeout, operation: "UNREGISTER_CLIENT(35)" }
+            ).pipe(Effect.catchAll((e) => Effect.logDebug(`unregister at ${address} failed: ${e.message}`)))),
+        { concurrency: "unbounded", discard: true }
+      )
+
+    const register = (client: ClientRegistration) =>
+      Effect.gen(function*() {
+        registrations.add(client)
+        yield* Effect.addFinalizer(() =>
+          Effect.suspend(() => {
+            registrations.delete(client)
+            return unregister(client)
+          })
+        )
+        yield* heartbeatTo(masters()).pipe(
+          Effect.zipRight(Effect.sleep(options.heartbeatBrokerInterval)),
+          Effect.forever,
+          Effect.forkScoped
+        )
+      })
+
+    // Routes of every topic used so far are kept fresh; a failed refresh keeps the last good route.
+    const refreshAll = Effect.suspend(() =>
+      Effect.forEach(
+        [...cache.keys()],
+        (topic) => load(topic).pipe(Effect.catchAll((e) => Effect.logDebug(`route refresh of ${topic}: ${e.message}`))),
+        { discard: true }
+      )
+    )
+    yield* Effect.sleep(options.pollNameServerInterval).pipe(
+      Effect.zipRight(refreshAll),
+      Effect.forever,
+      Effect.forkScoped
+    )
+
+    return {
+      nameServers,
+      publishInfo,
+      refresh: shared,
+      masterAddress,
+      brokerAddresses: Effect.sync(() => new Map([...brokers].map(([name, ids]) => [name, new Map(ids)]))),
+      register,
+      heartbeat
+    } satisfies NameServerResolverService
+  })
+
+export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteData>>): NameServerResolverService => {
+  const brokers = new Map<string, Map<string, string>>()
+  for (const route of Object.values(routes)) {
+    for (const bd of route.brokerDatas) brokers.set(bd.brokerName, new Map(Object.entries(bd.brokerAddrs)))
+  }
+  const publishInfo = (topic: string) =>
+    Effect.suspend(() => {
+      const route = routes[topic]
+      if (route === undefined) return Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+      const info = publishInfoOf(topic, route, false)
+      return info.queues.length === 0 ? Effect.fail(noQueues(info)) : Effect.succeed(info)
+    })
+  return {
+    nameServers: [],
+    publishInfo,
+    refresh: publishInfo,
+    masterAddress: (brokerName) => {
+      const addr = brokers.get(brokerName)?.get(MASTER_ID)
+      return addr !== undefined
+        ? Effect.succeed(addr)
+        : Effect.fail(
+          new BrokerNotFound({ topic: "", brokerName, detail: `no master address for broker ${brokerName}` })
+        )
+    },
+    brokerAddresses: Effect.sync(() => new Map([...brokers].map(([name, ids]) => [name, new Map(ids)]))),
+    register: () => Effect.void,
+    heartbeat: Effect.void
+  }
+}

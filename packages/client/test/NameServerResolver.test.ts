@@ -1,0 +1,199 @@
+import { Heartbeat, RemotingCommand } from "@effect-rocketmq/protocol"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Layer, Scope, TestClock } from "effect"
+import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
+import * as Codec from "../src/Codec.js"
+import * as NameServerResolver from "../src/NameServerResolver.js"
+import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
+import * as ScriptedServer from "./utils/ScriptedServer.js"
+
+const { response } = RemotingCommand
+
+const poolLayer = BrokerConnectionPool.layer().pipe(
+  Layer.provide(NodeSocketConnector.layer),
+  Layer.provide(Codec.layerJson)
+)
+
+// A legacy fastjson route body (bare integer keys, `topicSynFlag`), as name servers before 4.9.4 send it.
+const legacyRoute = (brokers: ReadonlyArray<readonly [string, string, number, number]>) =>
+  `{"brokerDatas":[${
+    brokers.map(([name, addr]) => `{"brokerAddrs":{0:"${addr}"},"brokerName":"${name}","cluster":"DefaultCluster"}`)
+      .join(",")
+  }],"filterServerTable":{},"queueDatas":[${
+    brokers.map(([name, , queues, perm]) =>
+      `{"brokerName":"${name}","perm":${perm},"readQueueNums":${queues},"topicSynFlag":0,"writeQueueNums":${queues}}`
+    ).join(",")
+  }]}`
+
+const nameServer = (routes: Record<string, string>) =>
+  ScriptedServer.make((f, conn) => {
+    if (f.code !== 105) return
+    const body = routes[f.extFields.topic!]
+    conn.send(
+      body === undefined
+        ? response(f, { code: 17, remark: `No topic route info in name server for the topic: ${f.extFields.topic}` })
+        : response(f, { code: 0, body: new TextEncoder().encode(body) })
+    )
+  })
+
+// The pool lives in the test's scope, like the resolver.
+const resolver = (options: Partial<NameServerResolver.ResolverOptions> & { nameServerAddr: string }) =>
+  Layer.build(poolLayer).pipe(Effect.flatMap((ctx) => NameServerResolver.make(options).pipe(Effect.provide(ctx))))
+
+describe("NameServerResolver", () => {
+  it.scopedLive("resolves a topic to its writable queues, brokers sorted by name", () =>
+    Effect.gen(function*() {
+      const ns = yield* nameServer({
+        T: legacyRoute([["broker-b", "127.0.0.1:2", 2, 6], ["broker-a", "127.0.0.1:1", 3, 6], [
+          "broker-r",
+          "127.0.0.1:3",
+          4,
+          4
+        ]])
+      })
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      const info = yield* r.publishInfo("T")
+      assert.deepStrictEqual(info.queues.map(String), [
+        "MessageQueue [topic=T, brokerName=broker-a, queueId=0]",
+        "MessageQueue [topic=T, brokerName=broker-a, queueId=1]",
+        "MessageQueue [topic=T, brokerName=broker-a, queueId=2]",
+        "MessageQueue [topic=T, brokerName=broker-b, queueId=0]",
+        "MessageQueue [topic=T, brokerName=broker-b, queueId=1]"
+      ])
+      assert.isFalse(info.viaDefaultTopic)
+      assert.strictEqual(yield* r.masterAddress("broker-b"), "127.0.0.1:2")
+      // The request asks for standard JSON.
+      assert.strictEqual(ns.received()[0]!.extFields.acceptStandardJsonOnly, "true")
+    }))
+
+  it.scopedLive("caches routes and shares one lookup between concurrent callers", () =>
+    Effect.gen(function*() {
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", "127.0.0.1:1", 4, 6]]) })
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      yield* Effect.all(Array.from({ length: 10 }, () => r.publishInfo("T")), { concurrency: "unbounded" })
+      yield* r.publishInfo("T")
+      assert.strictEqual(ns.received().length, 1)
+      yield* r.refresh("T")
+      assert.strictEqual(ns.received().length, 2)
+    }))
+
+  it.scopedLive("an unknown topic is BrokerNotFound carrying the topic", () =>
+    Effect.gen(function*() {
+      const ns = yield* nameServer({})
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      const error = yield* r.publishInfo("missing").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "BrokerNotFound")
+      if (error._tag === "BrokerNotFound") assert.strictEqual(error.topic, "missing")
+      // Asked for the topic, then for TBW102 (auto-create fallback), both unknown.
+      assert.deepStrictEqual(ns.received().map((f) => f.extFields.topic), ["missing", "TBW102"])
+    }))
+
+  it.scopedLive("an unknown topic falls back to TBW102 capped at 4 queues when auto-create is on", () =>
+    Effect.gen(function*() {
+      const ns = yield* nameServer({ TBW102: legacyRoute([["broker-a", "127.0.0.1:1", 8, 7]]) })
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      const info = yield* r.publishInfo("fresh")
+      assert.isTrue(info.viaDefaultTopic)
+      assert.deepStrictEqual(info.queues.map((q) => [q.topic, q.queueId]), [["fresh", 0], ["fresh", 1], ["fresh", 2], [
+        "fresh",
+        3
+      ]])
+      const off = yield* resolver({ nameServerAddr: ns.address, autoCreateTopic: false })
+      const error = yield* off.publishInfo("fresh2").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "BrokerNotFound")
+    }))
+
+  it.scopedLive("a route without a writable master queue is BrokerNotFound", () =>
+    Effect.gen(function*() {
+      const ns = yield* nameServer({ RO: legacyRoute([["broker-a", "127.0.0.1:1", 4, 4]]) })
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      const error = yield* r.publishInfo("RO").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "BrokerNotFound")
+    }))
+
+  it.scopedLive("fails over to the next name server when one is down", () =>
+    Effect.gen(function*() {
+      const dead = yield* Effect.scoped(nameServer({}).pipe(Effect.map((s) => s.address)))
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", "127.0.0.1:1", 4, 6]]) })
+      // Whatever the random start, the dead one is skipped.
+      for (let i = 0; i < 4; i++) {
+        const r = yield* resolver({ nameServerAddr: `${dead};${ns.address}` })
+        assert.deepStrictEqual(r.nameServers, [dead, ns.address])
+        const info = yield* r.publishInfo("T")
+        assert.strictEqual(info.queues.length, 4)
+      }
+    }))
+
+  it.scopedLive("every name server down is ServiceNotAvailable naming each one", () =>
+    Effect.gen(function*() {
+      const a = yield* Effect.scoped(nameServer({}).pipe(Effect.map((s) => s.address)))
+      const b = yield* Effect.scoped(nameServer({}).pipe(Effect.map((s) => s.address)))
+      const r = yield* resolver({ nameServerAddr: `${a};${b}` })
+      const error = yield* r.publishInfo("T").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "ServiceNotAvailable")
+      if (error._tag === "ServiceNotAvailable") {
+        assert.include(error.reason, a)
+        assert.include(error.reason, b)
+      }
+    }))
+
+  it.effect("rejects a malformed name server list as a config error", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.scoped(resolver({ nameServerAddr: "nohost; " })).pipe(Effect.either)
+      assert.isTrue(Either.isLeft(exit))
+    }))
+
+  it.scoped("refreshes used routes every pollNameServerInterval (TestClock)", () =>
+    Effect.gen(function*() {
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", "127.0.0.1:1", 4, 6]]) })
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      yield* r.publishInfo("T")
+      assert.strictEqual(ns.received().length, 1)
+      yield* TestClock.adjust("30 seconds")
+      yield* ns.waitForFrames(2)
+      // Let the refresh finish (real I/O) so its next sleep is on the clock before the clock moves.
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 100)))
+      yield* TestClock.adjust("30 seconds")
+      yield* ns.waitForFrames(3)
+      assert.deepStrictEqual(ns.received().map((f) => f.extFields.topic), ["T", "T", "T"])
+    }))
+
+  it.scoped("heartbeats every known master with the producer group, and unregisters on close", () =>
+    Effect.gen(function*() {
+      const broker = yield* ScriptedServer.make((f, conn) => conn.send(response(f, { code: 0 })))
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", broker.address, 4, 6]]) })
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      yield* r.publishInfo("T")
+      const scope = yield* Scope.make()
+      yield* r.register({ clientId: "127.0.0.1@test", producerGroups: ["g1"] }).pipe(Scope.extend(scope))
+      const [first] = yield* broker.waitForFrames(1)
+      assert.strictEqual(first!.code, 34)
+      const hb = Heartbeat.decode(first!.body)
+      assert.isTrue(Either.isRight(hb))
+      if (Either.isRight(hb)) {
+        assert.strictEqual(hb.right.clientID, "127.0.0.1@test")
+        assert.deepStrictEqual(hb.right.producerDataSet.map((p) => p.groupName), ["g1"])
+      }
+      yield* TestClock.adjust("30 seconds")
+      yield* broker.waitForFrames(2)
+      yield* Scope.close(scope, Effect.void as never)
+      const frames = yield* broker.waitForFrames(3)
+      const last = frames[frames.length - 1]!
+      assert.strictEqual(last.code, 35)
+      assert.deepStrictEqual(last.extFields, { clientID: "127.0.0.1@test", producerGroup: "g1" })
+    }))
+
+  it.effect("layerStatic serves fixed routes without a name server", () =>
+    Effect.gen(function*() {
+      const r = yield* NameServerResolver.NameServerResolver
+      const info = yield* r.publishInfo("T")
+      assert.strictEqual(info.queues.length, 2)
+      const error = yield* r.publishInfo("other").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "BrokerNotFound")
+    }).pipe(Effect.provide(NameServerResolver.layerStatic({
+      T: {
+        brokerDatas: [{ brokerName: "b", cluster: "c", brokerAddrs: { "0": "127.0.0.1:1" } }],
+        queueDatas: [{ brokerName: "b", perm: 6, readQueueNums: 2, writeQueueNums: 2, topicSysFlag: 0 }]
+      } as any
+    }))))
+})
