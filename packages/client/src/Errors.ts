@@ -6,6 +6,31 @@
 import * as Data from "effect/Data"
 
 /**
+ * One failed attempt of a send, as recorded for the error the send finally returns.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendAttempt {
+  readonly brokerName: string | undefined
+  readonly queueId: number | undefined
+  readonly address: string | undefined
+  /** The attempt's error: its tag and message. */
+  readonly error: string
+  readonly elapsedMillis: number
+}
+
+const describeAttempts = (attempts: ReadonlyArray<SendAttempt> | undefined): string =>
+  attempts === undefined || attempts.length <= 1
+    ? ""
+    : ` (after ${attempts.length} attempts: ${
+      attempts.map((a, i) =>
+        `#${i + 1} ${a.brokerName ?? "?"}${a.queueId !== undefined ? `/${a.queueId}` : ""}: ${a.error}`
+      )
+        .join("; ")
+    })`
+
+/**
  * A transport failure: could not connect, the connection closed, a write failed, the peer sent bytes that
  * are not a frame, or the connection's in-flight bound was hit.
  *
@@ -20,12 +45,14 @@ export class RemotingError extends Data.TaggedError("RemotingError")<{
   readonly operation: string
   readonly detail: string
   readonly cause?: unknown
+  /** Every attempt of the send that ended with this error (sends only). */
+  readonly attempts?: ReadonlyArray<SendAttempt> | undefined
 }> {
   /**
    * @since 0.1.0
    */
   override get message(): string {
-    return `${this.reason} ${this.address} during ${this.operation}: ${this.detail}`
+    return `${this.reason} ${this.address} during ${this.operation}: ${this.detail}${describeAttempts(this.attempts)}`
   }
 }
 
@@ -39,12 +66,16 @@ export class RequestTimeout extends Data.TaggedError("RequestTimeout")<{
   readonly address: string
   readonly operation: string
   readonly timeoutMillis: number
+  /** Every attempt of the send that ended with this error (sends only). */
+  readonly attempts?: ReadonlyArray<SendAttempt> | undefined
 }> {
   /**
    * @since 0.1.0
    */
   override get message(): string {
-    return `no response from ${this.address} to ${this.operation} within ${this.timeoutMillis} ms`
+    return `no response from ${this.address} to ${this.operation} within ${this.timeoutMillis} ms${
+      describeAttempts(this.attempts)
+    }`
   }
 }
 
@@ -61,12 +92,16 @@ export class BrokerError extends Data.TaggedError("BrokerError")<{
   readonly operation: string
   /** The broker name, when the peer is a broker. */
   readonly brokerName?: string | undefined
+  /** Every attempt of the send that ended with this error (sends only). */
+  readonly attempts?: ReadonlyArray<SendAttempt> | undefined
 }> {
   /**
    * @since 0.1.0
    */
   override get message(): string {
-    return `${this.address} answered ${this.operation} with code ${this.code}: ${this.remark ?? ""}`
+    return `${this.address} answered ${this.operation} with code ${this.code}: ${this.remark ?? ""}${
+      describeAttempts(this.attempts)
+    }`
   }
 }
 
@@ -81,12 +116,14 @@ export class BrokerNotFound extends Data.TaggedError("BrokerNotFound")<{
   readonly detail: string
   /** The broker name, when the route named a broker whose address is unknown. */
   readonly brokerName?: string | undefined
+  /** Every attempt of the send that ended with this error (sends only). */
+  readonly attempts?: ReadonlyArray<SendAttempt> | undefined
 }> {
   /**
    * @since 0.1.0
    */
   override get message(): string {
-    return `no broker for topic ${this.topic}: ${this.detail}`
+    return `no broker for topic ${this.topic}: ${this.detail}${describeAttempts(this.attempts)}`
   }
 }
 
@@ -100,12 +137,83 @@ export class BrokerNotFound extends Data.TaggedError("BrokerNotFound")<{
 export class ServiceNotAvailable extends Data.TaggedError("ServiceNotAvailable")<{
   readonly reason: string
   readonly address?: string | undefined
+  /** Every attempt of the send that ended with this error (sends only). */
+  readonly attempts?: ReadonlyArray<SendAttempt> | undefined
 }> {
   /**
    * @since 0.1.0
    */
   override get message(): string {
-    return `service not available${this.address ? ` (${this.address})` : ""}: ${this.reason}`
+    return `service not available${this.address ? ` (${this.address})` : ""}: ${this.reason}${
+      describeAttempts(this.attempts)
+    }`
+  }
+}
+
+/**
+ * The send's `sendMsgTimeout` budget ran out before an attempt succeeded. Lists every attempt and broker.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SendTimeout extends Data.TaggedError("SendTimeout")<{
+  readonly topic: string
+  readonly timeoutMillis: number
+  readonly attempts: ReadonlyArray<SendAttempt>
+}> {
+  /**
+   * The brokers tried, in order.
+   *
+   * @since 0.1.0
+   */
+  get brokersTried(): ReadonlyArray<string> {
+    return this.attempts.flatMap((a) => a.brokerName !== undefined ? [a.brokerName] : [])
+  }
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `send to ${this.topic} timed out after ${this.timeoutMillis} ms, brokers tried: [${
+      this.brokersTried.join(", ")
+    }]${describeAttempts(this.attempts)}`
+  }
+}
+
+/**
+ * The message breaks a rule checked before any I/O: topic name, empty body, reserved or malformed property,
+ * delay level, batch rules, a selector that picked no queue.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidMessage extends Data.TaggedError("InvalidMessage")<{
+  readonly topic: string
+  readonly reason: string
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `invalid message for ${this.topic}: ${this.reason}`
+  }
+}
+
+/**
+ * The body (or an encoded batch record) is larger than `maxMessageSize`. Nothing was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MessageTooLarge extends Data.TaggedError("MessageTooLarge")<{
+  readonly topic: string
+  readonly size: number
+  readonly maxMessageSize: number
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `message for ${this.topic} is ${this.size} bytes, over the ${this.maxMessageSize} byte limit`
   }
 }
 
@@ -114,3 +222,19 @@ export class ServiceNotAvailable extends Data.TaggedError("ServiceNotAvailable")
  * @category models
  */
 export type TransportError = RemotingError | RequestTimeout
+
+/**
+ * Everything a send can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SendError =
+  | BrokerNotFound
+  | ServiceNotAvailable
+  | SendTimeout
+  | RemotingError
+  | RequestTimeout
+  | BrokerError
+  | InvalidMessage
+  | MessageTooLarge

@@ -1,0 +1,162 @@
+/**
+ * A message to send, and the checks it must pass before any byte goes out.
+ *
+ * @since 0.1.0
+ */
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import * as Validators from "@effect-rocketmq/protocol/Validators"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import { InvalidMessage, MessageTooLarge } from "./Errors.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Message {
+  readonly topic: string
+  readonly body: Uint8Array
+  readonly tags?: string | undefined
+  /** Business keys, indexed by the broker for queries. */
+  readonly keys: ReadonlyArray<string>
+  /** User properties; reserved names are refused at send. */
+  readonly properties: Readonly<Record<string, string>>
+  /** Delay level 1–18 (`1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`). */
+  readonly delayLevel?: number | undefined
+  /** Deliver at this time (ms since epoch). 5.x brokers (timer wheel). */
+  readonly deliverAt?: number | undefined
+  /** Deliver after this many milliseconds. 5.x brokers (timer wheel). */
+  readonly deliverAfterMillis?: number | undefined
+  /** Opaque user int stored with the message. */
+  readonly flag: number
+  /** `WAIT`: whether the broker should wait for flush/replication before answering (default true). */
+  readonly waitStoreMsgOK: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MessageOptions {
+  readonly topic: string
+  readonly body: Uint8Array | string
+  readonly tags?: string | undefined
+  readonly keys?: string | ReadonlyArray<string> | undefined
+  readonly properties?: Readonly<Record<string, string>> | undefined
+  readonly delayLevel?: number | undefined
+  readonly deliverAt?: number | Date | undefined
+  readonly deliverAfter?: Duration.DurationInput | undefined
+  readonly flag?: number | undefined
+  readonly waitStoreMsgOK?: boolean | undefined
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Builds a message; strings are UTF-8 encoded. Nothing is checked here: `send` checks and fails typed.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: MessageOptions): Message => ({
+  topic: options.topic,
+  body: typeof options.body === "string" ? encoder.encode(options.body) : options.body,
+  ...(options.tags !== undefined ? { tags: options.tags } : {}),
+  keys: options.keys === undefined ? [] : typeof options.keys === "string" ? [options.keys] : options.keys,
+  properties: options.properties ?? {},
+  ...(options.delayLevel !== undefined ? { delayLevel: options.delayLevel } : {}),
+  ...(options.deliverAt !== undefined
+    ? { deliverAt: options.deliverAt instanceof Date ? options.deliverAt.getTime() : options.deliverAt }
+    : {}),
+  ...(options.deliverAfter !== undefined
+    ? { deliverAfterMillis: Duration.toMillis(Duration.decode(options.deliverAfter)) }
+    : {}),
+  flag: options.flag ?? 0,
+  waitStoreMsgOK: options.waitStoreMsgOK ?? true
+})
+
+/**
+ * The highest delay level of a default broker (`messageDelayLevel` has 18 entries).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_DELAY_LEVEL = 18
+
+const hasSeparator = (s: string) => s.includes("\u0001") || s.includes("\u0002")
+
+/**
+ * The properties that travel with the message (without `UNIQ_KEY`, which the producer adds).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const wireProperties = (message: Message): Record<string, string> => {
+  const props: Record<string, string> = { ...message.properties }
+  if (message.tags !== undefined && message.tags.length > 0) props[MessageProperties.TAGS] = message.tags
+  if (message.keys.length > 0) props[MessageProperties.KEYS] = message.keys.join(MessageProperties.KEY_SEPARATOR)
+  props[MessageProperties.WAIT] = String(message.waitStoreMsgOK)
+  if (message.delayLevel !== undefined) props[MessageProperties.DELAY] = String(message.delayLevel)
+  if (message.deliverAt !== undefined) props[MessageProperties.TIMER_DELIVER_MS] = String(message.deliverAt)
+  if (message.deliverAfterMillis !== undefined) {
+    props[MessageProperties.TIMER_DELAY_MS] = String(message.deliverAfterMillis)
+  }
+  return props
+}
+
+/**
+ * Every client-side rule of the Java `Validators.checkMessage`, and a few more (properties, delays), so a bad
+ * message fails before any network I/O.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validate = (
+  message: Message,
+  maxMessageSize: number
+): Either.Either<Message, InvalidMessage | MessageTooLarge> => {
+  const topic = message.topic
+  const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
+  const topicCheck = Validators.validateTopic(topic)
+  if (Either.isLeft(topicCheck)) return invalid(topicCheck.left.detail)
+  if (Validators.isNotAllowedSendTopic(topic)) return invalid(`sending to the system topic ${topic} is not allowed`)
+  if (!(message.body instanceof Uint8Array)) return invalid("the body is not bytes")
+  if (message.body.length === 0) return invalid("the body is empty")
+  if (message.body.length > maxMessageSize) {
+    return Either.left(new MessageTooLarge({ topic, size: message.body.length, maxMessageSize }))
+  }
+  for (const [name, value] of Object.entries(message.properties)) {
+    const check = MessageProperties.validateUserProperty(name, value)
+    if (Either.isLeft(check)) return invalid(check.left.detail)
+  }
+  if (message.tags !== undefined && hasSeparator(message.tags)) return invalid("tags contain U+0001 or U+0002")
+  for (const key of message.keys) {
+    if (key.length === 0 || key.includes(" ") || hasSeparator(key)) {
+      return invalid(`key ${JSON.stringify(key)} is empty or contains a space, U+0001 or U+0002`)
+    }
+  }
+  if (!Number.isInteger(message.flag)) return invalid("flag is not an integer")
+  const timers = [message.delayLevel, message.deliverAt, message.deliverAfterMillis].filter((x) => x !== undefined)
+  if (timers.length > 1) return invalid("set at most one of delayLevel, deliverAt and deliverAfter")
+  if (
+    message.delayLevel !== undefined &&
+    (!Number.isInteger(message.delayLevel) || message.delayLevel < 1 || message.delayLevel > MAX_DELAY_LEVEL)
+  ) {
+    return invalid(`delay level ${message.delayLevel} is not an integer from 1 to ${MAX_DELAY_LEVEL}`)
+  }
+  if (message.deliverAt !== undefined && (!Number.isSafeInteger(message.deliverAt) || message.deliverAt <= 0)) {
+    return invalid(`deliverAt ${message.deliverAt} is not a time in milliseconds since the epoch`)
+  }
+  if (
+    message.deliverAfterMillis !== undefined &&
+    (!Number.isSafeInteger(message.deliverAfterMillis) || message.deliverAfterMillis <= 0)
+  ) {
+    return invalid(`deliverAfter ${message.deliverAfterMillis} ms is not a positive whole number of milliseconds`)
+  }
+  // The broker adds its own properties (CLUSTER, ...): keep headroom under its 32767-byte limit.
+  const size = MessageProperties.byteLength(wireProperties(message))
+  if (size > MessageProperties.MAX_PROPERTIES_SIZE - 1024) {
+    return invalid(`properties take ${size} bytes, over ${MessageProperties.MAX_PROPERTIES_SIZE - 1024}`)
+  }
+  return Either.right(message)
+}

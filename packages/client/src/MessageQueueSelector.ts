@@ -1,0 +1,67 @@
+/**
+ * Choosing the queue for a message yourself (`Producer.sendWithSelector`): ordered messages go to one queue
+ * per key.
+ *
+ * @since 0.1.0
+ */
+import type { Message } from "./Message.js"
+import type { MessageQueue } from "./MessageQueue.js"
+
+/**
+ * Picks one of `queues` (the topic's writable queues, in route order) for `message`, given the caller's
+ * `arg`. Returning `undefined` fails the send with `InvalidMessage`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MessageQueueSelector<A = unknown> = (
+  queues: ReadonlyArray<MessageQueue>,
+  message: Message,
+  arg: A
+) => MessageQueue | undefined
+
+// Java's String.hashCode: the same key picks the same queue index as a Java producer would.
+const javaHash = (s: string): number => {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0
+  return h
+}
+
+/**
+ * Java's `SelectMessageQueueByHash`: `abs(arg.hashCode()) % queues`. Messages with the same key keep their
+ * order in one queue. Numbers hash as their decimal text.
+ *
+ * @since 0.1.0
+ * @category selectors
+ */
+export const byHash: MessageQueueSelector<string | number> = (queues, _message, arg) => {
+  if (queues.length === 0) return undefined
+  const h = javaHash(String(arg))
+  // Math.abs of Integer.MIN_VALUE stays negative in Java; fold it like Java then take a safe modulo.
+  return queues[Math.abs(h === -0x80000000 ? 0 : h) % queues.length]
+}
+
+/**
+ * Java's `SelectMessageQueueByRandom`.
+ *
+ * @since 0.1.0
+ * @category selectors
+ */
+export const random: MessageQueueSelector<unknown> = (queues) =>
+  queues.length === 0 ? undefined : queues[Math.floor(Math.random() * queues.length)]
+
+/**
+ * A round-robin selector with its own counter (one per selector made).
+ *
+ * @since 0.1.0
+ * @category selectors
+ */
+export const roundRobin = (): MessageQueueSelector<unknown> => {
+  let next = 0
+  return (queues) => {
+    if (queues.length === 0) return undefined
+    const q = queues[next % queues.length]
+    next = (next + 1) % 0x7fffffff
+    return q
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The producer's metrics, as Effect `Metric`s: they export through `@effect/opentelemetry` (or any Effect
+ * metrics reader) under exactly these names, tagged with `topic` and `group`.
+ *
+ * @since 0.1.0
+ */
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+
+/**
+ * Messages stored by a broker.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const sendSuccessTotal = Metric.counter("rocketmq_producer_send_success_total", {
+  description: "Messages the broker stored",
+  incremental: true
+})
+
+/**
+ * Messages whose send failed (after retries).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const sendFailureTotal = Metric.counter("rocketmq_producer_send_failure_total", {
+  description: "Messages whose send failed after all retries",
+  incremental: true
+})
+
+/**
+ * Time from the send call to its outcome, in milliseconds (retries included).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const sendLatencyMs = Metric.histogram(
+  "rocketmq_producer_send_latency_ms",
+  MetricBoundaries.fromIterable([0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]),
+  "Send latency in milliseconds, retries included"
+)
+
+/**
+ * Asynchronous sends accepted and not yet completed.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const queueSize = Metric.gauge("rocketmq_producer_queue_size", {
+  description: "Asynchronous sends accepted and not yet completed"
+})

@@ -1,0 +1,353 @@
+/**
+ * The `Producer`: every way RocketMQ's Java `DefaultMQProducer` sends, as `Effect` values, with typed errors.
+ * Acquiring its layer starts it (routes, heartbeats); closing the scope shuts it down gracefully.
+ *
+ * @since 0.1.0
+ */
+import type { SerializeType } from "@effect-rocketmq/protocol/RemotingCommand"
+import type * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import type * as FiberRef from "effect/FiberRef"
+import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as BrokerConnectionPool from "./BrokerConnectionPool.js"
+import * as Codec from "./Codec.js"
+import type { InvalidMessage, MessageTooLarge, SendError, ServiceNotAvailable } from "./Errors.js"
+import * as internal from "./internal/producer.js"
+import type { Message } from "./Message.js"
+import type { MessageQueue } from "./MessageQueue.js"
+import type { MessageQueueSelector } from "./MessageQueueSelector.js"
+import * as NameServerResolver from "./NameServerResolver.js"
+import * as NodeSocketConnector from "./NodeSocketConnector.js"
+import type { RetryPolicy } from "./RetryPolicy.js"
+import type { SendResult } from "./SendResult.js"
+
+/**
+ * Producer settings. Names and defaults follow the Java `DefaultMQProducer`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProducerOptions {
+  /** Name servers, `;`-separated. Required. */
+  readonly nameServerAddr: string
+  /** Producer group. Required; `DEFAULT_PRODUCER` is refused as in Java. */
+  readonly groupName: string
+  /** Budget of one send, all attempts included: 3000 ms. */
+  readonly sendMsgTimeout: number
+  /** Extra attempts of a synchronous send: 2. */
+  readonly retryTimesWhenSendFailed: number
+  /** Extra attempts of an asynchronous send: 2. */
+  readonly retryTimesWhenSendAsyncFailed: number
+  /** Java `retryAnotherBrokerWhenNotStoreOK`: try another broker when a send was stored but not flushed/replicated. */
+  readonly retryNextServer: boolean
+  /** Largest body (and encoded batch): 4 MiB. */
+  readonly maxMessageSize: number
+  /** Bodies of at least this many bytes are compressed: 4 KiB. */
+  readonly compressMsgBodyOverThreshold: number
+  /** ZLIB (the Java default and the only one consumers older than 4.9.4 read), or ZSTD/LZ4 where supported. */
+  readonly compressType: SysFlag.CompressionType
+  /** 5, as Java. */
+  readonly compressLevel: number
+  readonly tcpTransportTryLockTimeout: number
+  readonly tcpTransportConnectTimeout: number
+  readonly clientChannelMaxIdleTimeSeconds: number
+  readonly clientChannelExpireTimeoutSeconds: number
+  /** Wraps topics and the group as `namespace%name`, as Java's (v1) namespace does. */
+  readonly namespace: string | undefined
+  /** Part of the client id; defaults to `pid#time` so two producers never share an id. */
+  readonly instanceName: string | undefined
+  /** Asynchronous sends accepted and not finished; `sendAsync` waits when this many are running. */
+  readonly maxInFlightAsyncSends: number
+  /** Java's latency fault tolerance: avoid brokers that were slow or failed recently. */
+  readonly sendLatencyFaultEnable: boolean
+  /** Java `createTopicKey`: TBW102. */
+  readonly createTopicKey: string
+  /** Java `defaultTopicQueueNums`: 4. */
+  readonly defaultTopicQueueNums: number
+  /** How long shutdown waits for asynchronous sends in flight before interrupting them: 5000 ms. */
+  readonly shutdownTimeout: number
+  /** Header serialization of requests: JSON (the Java default) or ROCKETMQ (binary). */
+  readonly serializeType: SerializeType
+  readonly pollNameServerInterval: number
+  readonly heartbeatBrokerInterval: number
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName"> = {
+  sendMsgTimeout: 3000,
+  retryTimesWhenSendFailed: 2,
+  retryTimesWhenSendAsyncFailed: 2,
+  retryNextServer: false,
+  maxMessageSize: 4 * 1024 * 1024,
+  compressMsgBodyOverThreshold: 4 * 1024,
+  compressType: "ZLIB",
+  compressLevel: 5,
+  tcpTransportTryLockTimeout: 1000,
+  tcpTransportConnectTimeout: 3000,
+  clientChannelMaxIdleTimeSeconds: 120,
+  clientChannelExpireTimeoutSeconds: 0,
+  namespace: undefined,
+  instanceName: undefined,
+  maxInFlightAsyncSends: 10_000,
+  sendLatencyFaultEnable: false,
+  createTopicKey: "TBW102",
+  defaultTopicQueueNums: 4,
+  shutdownTimeout: 5000,
+  serializeType: "JSON",
+  pollNameServerInterval: 30_000,
+  heartbeatBrokerInterval: 30_000
+}
+
+/**
+ * What `Producer.layer` and `Producer.make` take: the two required settings and any others.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ProducerConfig = Partial<ProducerOptions> & Pick<ProducerOptions, "nameServerAddr" | "groupName">
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProducerStats {
+  /** Messages stored. */
+  readonly sendSuccessCount: number
+  /** Messages whose send failed after its retries. */
+  readonly sendFailureCount: number
+  /** Mean time of a send call, ms. */
+  readonly averageRt: number
+  /** Median and 99th percentile of send time, ms (over the last 1024 sends). */
+  readonly p50: number
+  readonly p99: number
+}
+
+/**
+ * Receives the outcome of an asynchronous send.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SendCallback = (result: Either.Either<SendResult, SendError>) => void | Effect.Effect<void>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProducerService {
+  readonly groupName: string
+  readonly clientId: string
+  /** Sends and waits for the broker: retries per `RetryPolicy` within `sendMsgTimeout`. */
+  readonly send: (message: Message) => Effect.Effect<SendResult, SendError>
+  /**
+   * Returns as soon as the send is accepted; `callback` gets the result or the error later. The send runs in
+   * the producer's scope, not the caller's fiber. Waits while `maxInFlightAsyncSends` sends are running.
+   */
+  readonly sendAsync: (
+    message: Message,
+    callback: SendCallback
+  ) => Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>
+  /** Like `sendAsync`, but hands back an effect that awaits the result. */
+  readonly submit: (
+    message: Message
+  ) => Effect.Effect<Effect.Effect<SendResult, SendError>, InvalidMessage | MessageTooLarge | ServiceNotAvailable>
+  /** One-way: one attempt, no response, no retry. Completes once the frame is written. */
+  readonly sendOneway: (message: Message) => Effect.Effect<void, SendError>
+  /** Sends to the queue `selector` picks, once: no retry on another queue (ordering). */
+  readonly sendWithSelector: <A>(
+    message: Message,
+    selector: MessageQueueSelector<A>,
+    arg: A
+  ) => Effect.Effect<SendResult, SendError>
+  /** Sends to this queue, once. */
+  readonly sendToQueue: (message: Message, queue: MessageQueue) => Effect.Effect<SendResult, SendError>
+  /**
+   * Sends messages of one topic as batches (code 320), split into as many requests as `maxMessageSize`
+   * needs; one result per request, in order.
+   */
+  readonly sendBatch: (messages: ReadonlyArray<Message>) => Effect.Effect<ReadonlyArray<SendResult>, SendError>
+  readonly stats: Effect.Effect<ProducerStats>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Producer extends Context.Tag("@effect-rocketmq/client/Producer")<Producer, ProducerService>() {}
+
+/**
+ * A started producer over the services in context. Closing the scope shuts it down: new sends fail with
+ * `ServiceNotAvailable`, asynchronous sends in flight get `shutdownTimeout` to finish, the client unregisters.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: ProducerConfig
+): Effect.Effect<
+  ProducerService,
+  ConfigError.ConfigError,
+  NameServerResolver.NameServerResolver | BrokerConnectionPool.BrokerConnectionPool | Scope.Scope
+> => internal.make({ ...defaultOptions, ...options })
+
+/**
+ * The producer alone: provide `NameServerResolver`, `BrokerConnectionPool` (and optionally `RetryPolicy`)
+ * yourself — e.g. test doubles.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithoutDependencies = (
+  options: ProducerConfig
+): Layer.Layer<
+  Producer,
+  ConfigError.ConfigError,
+  NameServerResolver.NameServerResolver | BrokerConnectionPool.BrokerConnectionPool
+> => Layer.scoped(Producer, make(options))
+
+/**
+ * The services a producer runs on, built from its options with Node sockets: pool, resolver, codec.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDependencies = (
+  options: ProducerConfig
+): Layer.Layer<
+  NameServerResolver.NameServerResolver | BrokerConnectionPool.BrokerConnectionPool,
+  ConfigError.ConfigError
+> => {
+  const o = { ...defaultOptions, ...options }
+  const pool = BrokerConnectionPool.layer({
+    tcpTransportConnectTimeout: o.tcpTransportConnectTimeout,
+    tcpTransportTryLockTimeout: o.tcpTransportTryLockTimeout,
+    clientChannelMaxIdleTimeSeconds: o.clientChannelMaxIdleTimeSeconds,
+    clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds
+  }).pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layer({ serializeType: o.serializeType })))
+  const resolver = NameServerResolver.layer({
+    nameServerAddr: o.nameServerAddr,
+    pollNameServerInterval: o.pollNameServerInterval,
+    heartbeatBrokerInterval: o.heartbeatBrokerInterval,
+    createTopicKey: o.createTopicKey,
+    defaultTopicQueueNums: o.defaultTopicQueueNums
+  })
+  return Layer.provideMerge(resolver, pool)
+}
+
+/**
+ * A started producer with everything it needs (Node sockets, JSON headers unless `serializeType` says
+ * otherwise). Provide a `RetryPolicy` layer to replace the Java-like default retry schedule.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: ProducerConfig): Layer.Layer<Producer, ConfigError.ConfigError> =>
+  layerWithoutDependencies(options).pipe(Layer.provide(layerDependencies(options)))
+
+/**
+ * The producer settings from `Config` (environment variables by default): `ROCKETMQ_NAME_SERVER_ADDR`,
+ * `ROCKETMQ_GROUP_NAME` (required), and optionally `ROCKETMQ_SEND_MSG_TIMEOUT`,
+ * `ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED`, `ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED`,
+ * `ROCKETMQ_RETRY_NEXT_SERVER`, `ROCKETMQ_MAX_MESSAGE_SIZE`, `ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD`,
+ * `ROCKETMQ_NAMESPACE`, `ROCKETMQ_INSTANCE_NAME`, `ROCKETMQ_SEND_LATENCY_FAULT_ENABLE`,
+ * `ROCKETMQ_SERIALIZE_TYPE`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const optionsConfig: Config.Config<ProducerConfig> = Config.all({
+  nameServerAddr: Config.nonEmptyString("ROCKETMQ_NAME_SERVER_ADDR"),
+  groupName: Config.nonEmptyString("ROCKETMQ_GROUP_NAME"),
+  sendMsgTimeout: Config.option(Config.integer("ROCKETMQ_SEND_MSG_TIMEOUT")),
+  retryTimesWhenSendFailed: Config.option(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED")),
+  retryTimesWhenSendAsyncFailed: Config.option(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED")),
+  retryNextServer: Config.option(Config.boolean("ROCKETMQ_RETRY_NEXT_SERVER")),
+  maxMessageSize: Config.option(Config.integer("ROCKETMQ_MAX_MESSAGE_SIZE")),
+  compressMsgBodyOverThreshold: Config.option(Config.integer("ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD")),
+  namespace: Config.option(Config.string("ROCKETMQ_NAMESPACE")),
+  instanceName: Config.option(Config.string("ROCKETMQ_INSTANCE_NAME")),
+  sendLatencyFaultEnable: Config.option(Config.boolean("ROCKETMQ_SEND_LATENCY_FAULT_ENABLE")),
+  serializeType: Config.option(Config.literal("JSON", "ROCKETMQ")("ROCKETMQ_SERIALIZE_TYPE"))
+}).pipe(Config.map(({ groupName, nameServerAddr, ...rest }) => {
+  const out: Record<string, unknown> = { nameServerAddr, groupName }
+  for (const [k, v] of Object.entries(rest) as Array<[string, Option.Option<unknown>]>) {
+    if (Option.isSome(v)) out[k] = v.value
+  }
+  return out as ProducerConfig
+}))
+
+/**
+ * `Producer.layer` with settings from `Config`; `overrides` win over the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<ProducerConfig> = optionsConfig,
+  overrides?: Partial<ProducerOptions>
+): Layer.Layer<Producer, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(config, (options) => layer({ ...options, ...overrides })))
+
+/**
+ * Per-send overrides, set for a region of code with `withSendTimeout` / `withRetryPolicy`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendOverrides {
+  readonly sendMsgTimeout: Option.Option<number>
+  readonly retryPolicy: Option.Option<Schedule.Schedule<unknown, SendError>>
+}
+
+/**
+ * @since 0.1.0
+ * @category fiber refs
+ */
+export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = internal.currentSendOverrides
+
+/**
+ * Sends inside `self` use this budget instead of the producer's `sendMsgTimeout`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withSendTimeout: {
+  (millis: number): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, millis: number): Effect.Effect<A, E, R>
+} = dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, millis: number) =>
+    Effect.locallyWith(self, currentSendOverrides, (o) => ({ ...o, sendMsgTimeout: Option.some(millis) }))
+)
+
+/**
+ * Sends inside `self` retry with this schedule instead of the producer's `RetryPolicy`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withRetryPolicy: {
+  (schedule: Schedule.Schedule<unknown, SendError>): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, schedule: Schedule.Schedule<unknown, SendError>): Effect.Effect<A, E, R>
+} = dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, schedule: Schedule.Schedule<unknown, SendError>) =>
+    Effect.locallyWith(self, currentSendOverrides, (o) => ({ ...o, retryPolicy: Option.some(schedule) }))
+)
+
+/**
+ * @since 0.1.0
+ * @category re-exports
+ */
+export type { RetryPolicy }

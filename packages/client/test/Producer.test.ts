@@ -1,0 +1,321 @@
+import { MessageId, RemotingCommand } from "@effect-rocketmq/protocol"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope, TestClock } from "effect"
+import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
+import * as Codec from "../src/Codec.js"
+import * as Message from "../src/Message.js"
+import * as NameServerResolver from "../src/NameServerResolver.js"
+import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
+import * as Producer from "../src/Producer.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
+import * as ScriptedServer from "./utils/ScriptedServer.js"
+
+const { response } = RemotingCommand
+
+// A broker stand-in: answers sends as a broker would (offset id, queue, offset) unless `script` says otherwise.
+const broker = (script: (frame: RemotingCommand.RemotingCommand, n: number) => number | "silent" = () => 0) => {
+  let offset = 0n
+  let n = 0
+  return ScriptedServer.make((f, conn) => {
+    if (f.code === 34 || f.code === 35) return conn.send(response(f, { code: 0 }))
+    const code = script(f, n++)
+    if (code === "silent") return
+    const commitLogOffset = offset++
+    conn.send(response(f, {
+      code,
+      remark: code === 0 ? undefined : `scripted ${code}`,
+      extFields: code === 0 || code === 10
+        ? {
+          msgId: Either.getOrThrow(
+            MessageId.encodeOffsetMsgId({ address: "127.0.0.1", port: conn.socket.localPort!, commitLogOffset })
+          ),
+          queueId: f.extFields.e ?? "0",
+          queueOffset: String(commitLogOffset),
+          MSG_REGION: "DefaultRegion",
+          TRACE_ON: "true"
+        }
+        : {}
+    }))
+  })
+}
+
+const route = (brokers: ReadonlyArray<readonly [string, string]>) =>
+  ({
+    brokerDatas: brokers.map(([brokerName, addr]) => ({ brokerName, cluster: "c", brokerAddrs: { "0": addr } })),
+    queueDatas: brokers.map(([brokerName]) => ({
+      brokerName,
+      perm: 6,
+      readQueueNums: 2,
+      writeQueueNums: 2,
+      topicSysFlag: 0
+    }))
+  }) as any
+
+const producerWith = (
+  brokers: ReadonlyArray<readonly [string, string]>,
+  options?: Partial<Producer.ProducerOptions>,
+  extra: Layer.Layer<never> = Layer.empty
+) =>
+  Effect.gen(function*() {
+    const ctx = yield* Layer.build(Layer.mergeAll(
+      NameServerResolver.layerStatic({ T: route(brokers) }),
+      BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson)),
+      extra
+    ))
+    return yield* Producer.make({ nameServerAddr: "static:1", groupName: "g", ...options }).pipe(Effect.provide(ctx))
+  })
+
+const msg = (body = "hi") => Message.make({ topic: "T", body })
+
+describe("Producer retries and errors", () => {
+  it.scopedLive("retries a retryable broker code on another broker and succeeds", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 2) // SYSTEM_BUSY
+      const b = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address], ["broker-b", b.address]])
+      // Whichever broker goes first, a SYSTEM_BUSY from A moves the send to B.
+      for (let i = 0; i < 4; i++) {
+        const r = yield* p.send(msg())
+        assert.strictEqual(r.messageQueue.brokerName, "broker-b")
+      }
+      const sends = a.received().filter((f) => f.code === 310)
+      const sendsB = b.received().filter((f) => f.code === 310)
+      assert.strictEqual(sendsB.length, 4)
+      // Retries re-send the same message: same UNIQ_KEY.
+      for (const f of sends) {
+        const key = /UNIQ_KEY\u0001([0-9A-F]+)/.exec(f.extFields.i!)![1]
+        assert.isTrue(sendsB.some((g) => g.extFields.i!.includes(key!)))
+      }
+    }))
+
+  it.scopedLive("a non-retryable code fails at once with BrokerError carrying code and remark", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 13)
+      const p = yield* producerWith([["broker-a", a.address]])
+      const e = yield* p.send(msg()).pipe(Effect.flip)
+      assert.strictEqual(e._tag, "BrokerError")
+      if (e._tag === "BrokerError") {
+        assert.strictEqual(e.code, 13)
+        assert.strictEqual(e.remark, "scripted 13")
+        assert.strictEqual(e.brokerName, "broker-a")
+      }
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+    }))
+
+  it.scopedLive("SERVICE_NOT_AVAILABLE is ServiceNotAvailable; after the retries the error lists every attempt", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 14)
+      const b = yield* broker(() => 14)
+      const p = yield* producerWith([["broker-a", a.address], ["broker-b", b.address]])
+      const e = yield* p.send(msg()).pipe(Effect.flip)
+      assert.strictEqual(e._tag, "ServiceNotAvailable")
+      if (e._tag === "ServiceNotAvailable") {
+        assert.strictEqual(e.attempts?.length, 3)
+        const brokers = e.attempts!.map((x) => x.brokerName)
+        // Alternates between the two brokers: never the same one twice in a row.
+        assert.notStrictEqual(brokers[0], brokers[1])
+        assert.notStrictEqual(brokers[1], brokers[2])
+        assert.include(e.message, "broker-a")
+        assert.include(e.message, "broker-b")
+      }
+    }))
+
+  it.scopedLive("a dead broker is skipped: the send succeeds on the other one", () =>
+    Effect.gen(function*() {
+      const dead = yield* Effect.scoped(broker().pipe(Effect.map((s) => s.address)))
+      const b = yield* broker()
+      const p = yield* producerWith([["broker-a", dead], ["broker-b", b.address]])
+      for (let i = 0; i < 4; i++) assert.strictEqual((yield* p.send(msg())).messageQueue.brokerName, "broker-b")
+    }))
+
+  it.scoped("all attempts share one sendMsgTimeout budget (TestClock): a silent broker ends in SendTimeout", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => "silent")
+      const p = yield* producerWith([["broker-a", a.address]], { sendMsgTimeout: 3000 })
+      const fiber = yield* Effect.fork(p.send(msg()).pipe(Effect.flip))
+      yield* a.waitForFrames(1) // the first send (a static resolver sends no heartbeat)
+      yield* TestClock.adjust("2999 millis")
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust("1 millis")
+      const e = yield* Fiber.join(fiber)
+      assert.strictEqual(e._tag, "SendTimeout")
+      if (e._tag === "SendTimeout") {
+        assert.strictEqual(e.timeoutMillis, 3000)
+        assert.deepStrictEqual(e.brokersTried, ["broker-a"])
+        assert.include(e.attempts[0]!.error, "RequestTimeout")
+      }
+    }))
+
+  it.scoped("a RetryPolicy schedule spaces the attempts (TestClock)", () =>
+    Effect.gen(function*() {
+      const times: Array<number> = []
+      let t = 0
+      const a = yield* broker((_, n) => {
+        times.push(t)
+        return n < 3 ? 2 : 0
+      })
+      const p = yield* producerWith(
+        [["broker-a", a.address]],
+        { sendMsgTimeout: 10_000 },
+        RetryPolicy.layer(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(5))))
+      )
+      const fiber = yield* Effect.fork(p.send(msg()))
+      for (let i = 1; i <= 3; i++) {
+        yield* a.waitForFrames(i)
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 20)))
+        t = i * 1000
+        yield* TestClock.adjust("1 second")
+      }
+      const r = yield* Fiber.join(fiber)
+      assert.strictEqual(r.status, "SEND_OK")
+      assert.deepStrictEqual(times, [0, 1000, 2000, 3000])
+    }))
+
+  it.scoped("the schedule cannot outlive the budget: a delay past sendMsgTimeout ends in SendTimeout", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 2)
+      const p = yield* producerWith(
+        [["broker-a", a.address]],
+        { sendMsgTimeout: 1000 },
+        RetryPolicy.layer(Schedule.spaced("5 seconds"))
+      )
+      const fiber = yield* Effect.fork(p.send(msg()).pipe(Effect.flip))
+      yield* a.waitForFrames(1)
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 20)))
+      yield* TestClock.adjust("5 seconds")
+      const e = yield* Fiber.join(fiber)
+      assert.strictEqual(e._tag, "SendTimeout")
+    }))
+
+  it.scopedLive("withSendTimeout and withRetryPolicy override one call", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 2)
+      const p = yield* producerWith([["broker-a", a.address]])
+      const e = yield* p.send(msg()).pipe(Producer.withRetryPolicy(Schedule.recurs(0)), Effect.flip)
+      assert.strictEqual(e._tag, "BrokerError")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+      const e2 = yield* p.send(msg()).pipe(Producer.withSendTimeout(1), Effect.flip)
+      assert.isTrue(e2._tag === "SendTimeout" || e2._tag === "RequestTimeout" || e2._tag === "BrokerError")
+    }))
+
+  it.scopedLive("retryNextServer: a stored-but-not-flushed status is retried elsewhere, else returned", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 10) // FLUSH_DISK_TIMEOUT
+      const withRetry = yield* producerWith([["broker-a", a.address]], { retryNextServer: true })
+      const r = yield* withRetry.send(msg())
+      assert.strictEqual(r.status, "FLUSH_DISK_TIMEOUT")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 3)
+      const b = yield* broker(() => 10)
+      const noRetry = yield* producerWith([["broker-b", b.address]])
+      assert.strictEqual((yield* noRetry.send(msg())).status, "FLUSH_DISK_TIMEOUT")
+      assert.strictEqual(b.received().filter((f) => f.code === 310).length, 1)
+    }))
+
+  it.scopedLive("sendWithSelector does not retry, and a selector that picks nothing is InvalidMessage", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 2)
+      const p = yield* producerWith([["broker-a", a.address]])
+      const e = yield* p.sendWithSelector(msg(), (qs) => qs[0], null).pipe(Effect.flip)
+      assert.strictEqual(e._tag, "BrokerError")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+      const none = yield* p.sendWithSelector(msg(), () => undefined, null).pipe(Effect.flip)
+      assert.strictEqual(none._tag, "InvalidMessage")
+      const throws = yield* p.sendWithSelector(msg(), () => {
+        throw new Error("boom")
+      }, null).pipe(Effect.flip)
+      assert.strictEqual(throws._tag, "InvalidMessage")
+    }))
+
+  it.scopedLive("bad messages fail typed before any I/O", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]], { maxMessageSize: 100 })
+      const cases: Array<[Message.Message, string]> = [
+        [Message.make({ topic: "T", body: "" }), "InvalidMessage"],
+        [Message.make({ topic: "bad topic!", body: "x" }), "InvalidMessage"],
+        [Message.make({ topic: "T", body: new Uint8Array(101) }), "MessageTooLarge"],
+        [Message.make({ topic: "T", body: "x", properties: { UNIQ_KEY: "mine" } }), "InvalidMessage"],
+        [Message.make({ topic: "T", body: "x", properties: { a: "b\u0001c" } }), "InvalidMessage"],
+        [Message.make({ topic: "T", body: "x", delayLevel: 19 }), "InvalidMessage"],
+        [Message.make({ topic: "T", body: "x", delayLevel: 2, deliverAfter: "5 seconds" }), "InvalidMessage"],
+        [Message.make({ topic: "RMQ_SYS_TRANS_HALF_TOPIC", body: "x" }), "InvalidMessage"]
+      ]
+      for (const [m, tag] of cases) {
+        const e = yield* p.send(m).pipe(Effect.flip)
+        assert.strictEqual(e._tag, tag, JSON.stringify(m.topic))
+      }
+      const batch = yield* p.sendBatch([
+        Message.make({ topic: "T", body: "a" }),
+        Message.make({ topic: "U", body: "b" })
+      ])
+        .pipe(Effect.flip)
+      assert.strictEqual(batch._tag, "InvalidMessage")
+      assert.strictEqual(a.received().filter((f) => f.code === 310 || f.code === 320).length, 0)
+    }))
+
+  it.effect("bad options are a ConfigError at start", () =>
+    Effect.gen(function*() {
+      for (
+        const bad of [
+          { groupName: "DEFAULT_PRODUCER" },
+          { groupName: "bad group" },
+          { sendMsgTimeout: 0 },
+          { retryTimesWhenSendFailed: -1 },
+          { compressLevel: 12 },
+          { maxInFlightAsyncSends: 0 }
+        ]
+      ) {
+        const exit = yield* Effect.scoped(producerWith([["broker-a", "127.0.0.1:1"]], bad as any)).pipe(Effect.exit)
+        assert.isTrue(Exit.isFailure(exit), JSON.stringify(bad))
+      }
+    }))
+})
+
+describe("Producer async sends and shutdown", () => {
+  it.scopedLive("sendAsync returns before the broker answers; maxInFlightAsyncSends makes the caller wait", () =>
+    Effect.gen(function*() {
+      const held: Array<() => void> = []
+      const a = yield* ScriptedServer.make((f, conn) => {
+        if (f.code !== 310) return conn.send(response(f, { code: 0 }))
+        held.push(() =>
+          conn.send(response(f, {
+            code: 0,
+            extFields: { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "1" }
+          }))
+        )
+      })
+      const p = yield* producerWith([["broker-a", a.address]], { maxInFlightAsyncSends: 2 })
+      const results: Array<Either.Either<unknown, unknown>> = []
+      yield* p.sendAsync(msg("1"), (r) => void results.push(r))
+      yield* p.sendAsync(msg("2"), (r) => void results.push(r))
+      const third = yield* Effect.fork(p.sendAsync(msg("3"), (r) => void results.push(r)))
+      yield* Effect.sleep("200 millis")
+      assert.isNull(third.unsafePoll()) // waiting for a slot
+      assert.strictEqual(results.length, 0)
+      held.shift()!()
+      yield* Fiber.join(third)
+      while (held.length < 2) yield* Effect.sleep("20 millis")
+      held.splice(0).forEach((f) => f())
+      while (results.length < 3) yield* Effect.sleep("20 millis")
+      assert.isTrue(results.every(Either.isRight))
+    }))
+
+  it.scopedLive("shutdown refuses new sends, waits for async sends in flight, and unregisters", () =>
+    Effect.gen(function*() {
+      const a = yield* broker((f) => {
+        if (f.code === 310) return "silent"
+        return 0
+      })
+      const scope = yield* Scope.make()
+      const p = yield* producerWith([["broker-a", a.address]], { shutdownTimeout: 300 }).pipe(Scope.extend(scope))
+      const outcome = yield* Deferred.make<Either.Either<unknown, { _tag: string }>>()
+      yield* p.sendAsync(msg(), (r) => Deferred.succeed(outcome, r))
+      yield* Scope.close(scope, Exit.void)
+      // Interrupted after the shutdown timeout, the callback still hears about it.
+      const r = yield* Deferred.await(outcome)
+      assert.isTrue(Either.isLeft(r))
+      if (Either.isLeft(r)) assert.strictEqual(r.left._tag, "ServiceNotAvailable")
+      const e = yield* p.send(msg()).pipe(Effect.flip)
+      assert.strictEqual(e._tag, "ServiceNotAvailable")
+    }))
+})
