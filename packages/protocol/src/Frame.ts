@@ -20,6 +20,9 @@ import { EMPTY_BODY, LanguageCodes, languageFromByte, languageFromName } from ".
 export const MAX_FRAME_SIZE = 16 * 1024 * 1024
 
 const SERIALIZE_JSON = 0
+
+// Node's Buffer when present (never required: other runtimes take the portable path).
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer
 const SERIALIZE_ROCKETMQ = 1
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -80,6 +83,24 @@ const writeBinaryHeader = (w: ByteWriter, cmd: RemotingCommand): void => {
 }
 
 /**
+ * The JSON frame written with `Uint8Array` and `TextEncoder` only: what runtimes without Node's `Buffer` use.
+ * Exposed so tests can hold both paths to the same bytes.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeJsonPortable = (header: string, body: Uint8Array): Uint8Array => {
+  const headerLength = utf8Length(header)
+  const out = new Uint8Array(8 + headerLength + body.length)
+  const view = new DataView(out.buffer)
+  view.setInt32(0, 4 + headerLength + body.length)
+  view.setInt32(4, (SERIALIZE_JSON << 24) | headerLength)
+  textEncoder.encodeInto(header, out.subarray(8))
+  out.set(body, 8 + headerLength)
+  return out
+}
+
+/**
  * Encodes one command into one frame, allocated and written once. The header serialization is
  * `serializeType` when given, else the command's own.
  *
@@ -90,14 +111,17 @@ export const encode = (cmd: RemotingCommand, serializeType: SerializeType = cmd.
   const body = cmd.body
   if (serializeType === "JSON") {
     const header = jsonHeader(cmd)
-    const headerLength = utf8Length(header)
-    const out = new Uint8Array(8 + headerLength + body.length)
-    const view = new DataView(out.buffer)
-    view.setInt32(0, 4 + headerLength + body.length)
-    view.setInt32(4, (SERIALIZE_JSON << 24) | headerLength)
-    textEncoder.encodeInto(header, out.subarray(8))
-    out.set(body, 8 + headerLength)
-    return out
+    if (NodeBuffer !== undefined) {
+      // On Node: native length and UTF-8 write, and no zero-fill of bytes we overwrite anyway.
+      const headerLength = NodeBuffer.byteLength(header, "utf8")
+      const buf = NodeBuffer.allocUnsafe(8 + headerLength + body.length)
+      buf.writeInt32BE(4 + headerLength + body.length, 0)
+      buf.writeInt32BE((SERIALIZE_JSON << 24) | headerLength, 4)
+      buf.write(header, 8, "utf8")
+      buf.set(body, 8 + headerLength)
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
+    }
+    return encodeJsonPortable(header, body)
   }
   const headerLength = binaryHeaderLength(cmd)
   const w = new ByteWriter(8 + headerLength + body.length)

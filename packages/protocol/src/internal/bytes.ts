@@ -119,6 +119,21 @@ export class ByteWriter {
   }
   /** Writes the UTF-8 bytes of s and returns their count. */
   utf8(s: string): number {
+    // Short ASCII strings (header keys and values) are cheaper to copy by hand than through encodeInto.
+    if (s.length <= 64 && this.offset + s.length <= this.bytes.length) {
+      const start = this.offset
+      const bytes = this.bytes
+      let i = 0
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i)
+        if (c > 0x7f) break
+        bytes[start + i] = c
+      }
+      if (i === s.length) {
+        this.offset += i
+        return i
+      }
+    }
     // Worst case is 3 bytes per UTF-16 unit; only count exactly when that worst case does not fit.
     if (this.offset + s.length * 3 > this.bytes.length) this.ensure(utf8Length(s))
     const { written } = textEncoder.encodeInto(s, this.bytes.subarray(this.offset))

@@ -1,0 +1,132 @@
+// Codec benchmark: encode and decode of a SEND_MESSAGE_V2 (310) frame with a 1 KiB body, and of a route-data
+// response. Frames per second and bytes allocated per frame, written to bench/results/.
+// Run: npm run bench:codec   (node --expose-gc; one core is enough)
+import { Either } from "effect"
+import * as Frame from "@effect-rocketmq/protocol/Frame"
+import * as Headers from "@effect-rocketmq/protocol/Headers"
+import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import { request, response } from "@effect-rocketmq/protocol/RemotingCommand"
+import * as RouteData from "@effect-rocketmq/protocol/RouteData"
+import { mkdirSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+
+const gc = (globalThis as { gc?: () => void }).gc
+if (gc === undefined) throw new Error("run with node --expose-gc (npm run bench:codec does)")
+
+const uniq = MessageId.makeUniqueIdGenerator()
+const body = new Uint8Array(1024).map((_, i) => i & 0xff)
+
+// What the producer builds for every send: V2 header with properties, 1 KiB body.
+const sendRequest = () =>
+  request({
+    code: 310,
+    opaque: 42,
+    extFields: Headers.SendMessageRequestHeader.encodeV2({
+      producerGroup: "bench_group",
+      topic: "BenchTopic",
+      defaultTopic: "TBW102",
+      defaultTopicQueueNums: 4,
+      queueId: 3,
+      sysFlag: 0,
+      bornTimestamp: 1_700_000_000_000,
+      flag: 0,
+      properties: MessageProperties.encode({ TAGS: "tagA", KEYS: "order-1", WAIT: "true", UNIQ_KEY: uniq() }),
+      reconsumeTimes: 0,
+      unitMode: false,
+      batch: false,
+      bname: "broker-a"
+    }),
+    body
+  })
+
+const routeJson = RouteData.encodeTopicRouteData({
+  brokerDatas: ["broker-a", "broker-b"].map((brokerName, i) => ({
+    brokerName,
+    cluster: "DefaultCluster",
+    brokerAddrs: { "0": `10.0.0.${i + 1}:10911`, "1": `10.0.1.${i + 1}:10911` },
+    enableActingMaster: false
+  })),
+  queueDatas: ["broker-a", "broker-b"].map((brokerName) => ({
+    brokerName,
+    readQueueNums: 8,
+    writeQueueNums: 8,
+    perm: 6,
+    topicSysFlag: 0
+  }))
+} as RouteData.TopicRouteData)
+const routeRequest = request({ code: 105, opaque: 7, extFields: { topic: "BenchTopic" } })
+const routeResponse = response(routeRequest, { code: 0, body: new TextEncoder().encode(routeJson) })
+
+interface Result {
+  readonly name: string
+  readonly opsPerSec: number
+  readonly bytesPerOp: number
+  readonly nsPerOp: number
+}
+
+let sink: unknown
+const measure = (name: string, n: number, f: () => unknown): Result => {
+  for (let i = 0; i < Math.min(n, 20_000); i++) sink = f() // warm up the JIT
+  const rounds: Array<number> = []
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) sink = f()
+    rounds.push(Number(process.hrtime.bigint() - t0) / n)
+  }
+  rounds.sort((a, b) => a - b)
+  const ns = rounds[2]! // median round
+  // Allocation: heap plus ArrayBuffer growth over a run short enough to fit the young generation.
+  const k = 2000
+  gc!()
+  const m0 = process.memoryUsage()
+  for (let i = 0; i < k; i++) sink = f()
+  const m1 = process.memoryUsage()
+  const bytes = (m1.heapUsed - m0.heapUsed + (m1.arrayBuffers - m0.arrayBuffers)) / k
+  return { name, opsPerSec: Math.round(1e9 / ns), bytesPerOp: Math.max(0, Math.round(bytes)), nsPerOp: Math.round(ns) }
+}
+
+const sendCmd = sendRequest()
+const sendFrame = Frame.encode(sendCmd)
+const sendFrameBinary = Frame.encode(sendCmd, "ROCKETMQ")
+const routeFrame = Frame.encode(routeResponse)
+const decodeOk = (frame: Uint8Array) => {
+  const r = Frame.decode(frame)
+  if (Either.isLeft(r)) throw new Error(r.left.message)
+  return r.right
+}
+
+const results: Array<Result> = [
+  measure("encode 310 + 1 KiB (JSON header)", 200_000, () => Frame.encode(sendCmd)),
+  measure("encode 310 + 1 KiB (ROCKETMQ header)", 200_000, () => Frame.encode(sendCmd, "ROCKETMQ")),
+  measure("build header + encode 310 (what a send does)", 200_000, () => Frame.encode(sendRequest())),
+  measure("decode 310 + 1 KiB (JSON header)", 200_000, () => decodeOk(sendFrame)),
+  measure("decode 310 + 1 KiB (ROCKETMQ header)", 200_000, () => decodeOk(sendFrameBinary)),
+  measure("stream-decode 310 (FrameDecoder.push)", 200_000, () => Frame.makeDecoder().push(sendFrame)),
+  measure("encode route response", 100_000, () => Frame.encode(routeResponse)),
+  measure("decode route response + parse route data", 100_000, () => {
+    const cmd = decodeOk(routeFrame)
+    return RouteData.parseTopicRouteData(cmd.body)
+  })
+]
+void sink
+
+const date = new Date().toISOString()
+const machine = `${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}, node ${process.version}`
+const lines = [
+  `# Codec benchmark — ${date}`,
+  "",
+  `Machine: ${machine}. Frame sizes: 310 JSON ${sendFrame.length} B, 310 binary ${sendFrameBinary.length} B, route ${routeFrame.length} B.`,
+  "Median of 5 rounds on one core; bytes allocated per frame from heap + ArrayBuffer growth (approximate).",
+  "Target (issue #2): >= 250,000 encodes/s and >= 250,000 decodes/s.",
+  "",
+  "| operation | frames/s | ns/frame | bytes allocated/frame |",
+  "|---|---:|---:|---:|",
+  ...results.map((r) => `| ${r.name} | ${r.opsPerSec.toLocaleString("en")} | ${r.nsPerOp} | ${r.bytesPerOp} |`),
+  ""
+]
+const out = new URL("./results/", import.meta.url)
+mkdirSync(out, { recursive: true })
+writeFileSync(new URL("codec.md", out), lines.join("\n"))
+writeFileSync(new URL("codec.json", out), JSON.stringify({ date, machine, results }, null, 2) + "\n")
+console.log(lines.join("\n"))

@@ -1,0 +1,749 @@
+#!/usr/bin/env bash
+# Real Apache RocketMQ (name server + broker(s)) on loopback, for the effect-rocketmq integration tests.
+#
+#   bash scripts/rocketmq/rocketmq.sh up [--brokers N] [--auto-create true|false] [--timeout SEC] [--set key=value]...
+#   bash scripts/rocketmq/rocketmq.sh down
+#   bash scripts/rocketmq/rocketmq.sh status
+#   bash scripts/rocketmq/rocketmq.sh mqadmin <subcommand> [args...]   (runs mqadmin against the local name server)
+#   bash scripts/rocketmq/rocketmq.sh fetch                            (only download the jars)
+#
+# The jars come from Maven Central (scripts/rocketmq/pom.xml, `mvn dependency:copy-dependencies`) and are cached in
+# .rocketmq/lib/<version>/. Everything runs on 127.0.0.1. See scripts/rocketmq/README.md for the environment variables.
+set -euo pipefail
+shopt -s extglob
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+STATE_DIR="$REPO_ROOT/.rocketmq"
+RUN_DIR="$STATE_DIR/run"
+LOG_DIR="$RUN_DIR/logs"
+PIDS_FILE="$RUN_DIR/pids"
+LOCK_FILE="$STATE_DIR/lock"
+
+VERSION="${ROCKETMQ_VERSION:-5.3.3}"
+NS_PORT="${ROCKETMQ_NAMESRV_PORT:-9876}"
+BROKER_PORT="${ROCKETMQ_BROKER_PORT:-10911}"
+HOST=127.0.0.1
+NS_ADDR="$HOST:$NS_PORT"
+CLUSTER=DefaultCluster
+BROKER_PORT_STEP=10 # broker i listens on BROKER_PORT + 10*i (VIP port = listen-2, HA port = listen+1)
+START_TIMEOUT="${ROCKETMQ_START_TIMEOUT:-120}"
+STOP_TIMEOUT="${ROCKETMQ_STOP_TIMEOUT:-30}"
+TOPICS_FILE="${ROCKETMQ_TOPICS_FILE:-$SCRIPT_DIR/topics.txt}"
+LIB_DIR="$STATE_DIR/lib/$VERSION"
+TOOLS_DIR="$STATE_DIR/tools/$VERSION"
+# Marker put on every JVM we start, so that `down` never signals a process that is not ours (pid reuse).
+MARKER="-Deffect.rocketmq.run=$RUN_DIR"
+
+# ---------------------------------------------------------------------------------------------------------------------
+# helpers
+
+say() { printf 'rocketmq: %s\n' "$*"; }
+err() { printf 'rocketmq: error: %s\n' "$*" >&2; }
+die() {
+  err "$*"
+  exit 1
+}
+
+now_ms() {
+  if [ -n "${EPOCHREALTIME:-}" ]; then
+    local t="${EPOCHREALTIME//[!0-9]/}"
+    echo $((t / 1000))
+  else
+    date +%s%3N
+  fi
+}
+since() { # $1 = start in ms -> "1.234s"
+  local d=$(($(now_ms) - $1))
+  printf '%d.%03ds' $((d / 1000)) $((d % 1000))
+}
+
+is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+
+port_open() { # is something accepting connections on 127.0.0.1:$1 ?
+  if command -v timeout >/dev/null 2>&1; then
+    timeout 3 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+  else
+    (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+  fi
+}
+
+# pid is alive AND is a JVM started by this script for this checkout
+is_ours() {
+  local pid="$1" cmd=""
+  is_uint "$pid" || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  if [ -r "/proc/$pid/cmdline" ]; then
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  else
+    cmd="$(ps -ww -o args= -p "$pid" 2>/dev/null || true)"
+  fi
+  [[ "$cmd" == *"$MARKER "* ]]
+}
+
+LOCK_HELD=0
+take_lock() {
+  [ "$LOCK_HELD" -eq 1 ] && return 0
+  mkdir -p "$STATE_DIR"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$LOCK_FILE"
+    flock -w 600 9 || die "another rocketmq.sh is still running (lock $LOCK_FILE)"
+  fi
+  LOCK_HELD=1
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# prerequisites
+
+JAVA=""
+find_java() {
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+    JAVA="$JAVA_HOME/bin/java"
+  elif command -v java >/dev/null 2>&1; then
+    JAVA="$(command -v java)"
+  else
+    die "Java 17+ is required but 'java' was not found (install a JDK 17+ or set JAVA_HOME)"
+  fi
+  local v major
+  v="$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n1)"
+  major="${v%%[.+-]*}"
+  [ "$major" = "1" ] && major="$(echo "$v" | cut -d. -f2)"
+  if ! is_uint "${major:-x}" || [ "$major" -lt 17 ]; then
+    die "Java 17+ is required but $JAVA is version '${v:-unknown}' (set JAVA_HOME to a JDK 17+)"
+  fi
+}
+
+# Download the RocketMQ jars (and their runtime dependencies) once per version into .rocketmq/lib/<version>/.
+ensure_libs() {
+  local stamp
+  stamp="version=$VERSION pom=$(cksum <"$SCRIPT_DIR/pom.xml" | cut -d' ' -f1)"
+  if [ -f "$LIB_DIR/.complete" ] && [ "$(cat "$LIB_DIR/.complete")" = "$stamp" ]; then
+    return 0
+  fi
+  command -v mvn >/dev/null 2>&1 ||
+    die "Maven ('mvn') is required to download RocketMQ $VERSION into $LIB_DIR but was not found on PATH"
+  take_lock
+  # another rocketmq.sh may have finished the download while this one waited for the lock
+  if [ -f "$LIB_DIR/.complete" ] && [ "$(cat "$LIB_DIR/.complete")" = "$stamp" ]; then
+    return 0
+  fi
+  mkdir -p "$STATE_DIR/lib"
+  local tmp="$STATE_DIR/lib/.download-$VERSION" mlog="$STATE_DIR/lib/maven-$VERSION.log" t0
+  rm -rf "$tmp" # (left over if an earlier download was interrupted)
+  t0=$(now_ms)
+  say "downloading RocketMQ $VERSION jars from Maven Central (first run only, ~85 MB) ..."
+  # shellcheck disable=SC2086
+  if ! mvn -B -q -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" "-Drocketmq.version=$VERSION" ${ROCKETMQ_MAVEN_ARGS:-} \
+    dependency:copy-dependencies -DincludeScope=runtime "-DoutputDirectory=$tmp" </dev/null >"$mlog" 2>&1; then
+    tail -n 30 "$mlog" >&2 || true
+    rm -rf "$tmp"
+    # Not every release has every module on Central: e.g. rocketmq-namesrv/-broker are missing for 4.9.8, and
+    # rocketmq-namesrv for 5.3.0-5.3.2. Known to work: 5.3.3 (default) and 4.9.7.
+    die "Maven could not fetch org.apache.rocketmq $VERSION (full log: $mlog; not every release has rocketmq-namesrv/-broker on Maven Central — 5.3.3 and 4.9.7 are known to work)"
+  fi
+  local a
+  for a in rocketmq-namesrv rocketmq-broker rocketmq-tools rocketmq-client; do
+    [ -f "$tmp/$a-$VERSION.jar" ] || {
+      rm -rf "$tmp"
+      die "Maven finished but $a-$VERSION.jar is missing (log: $mlog)"
+    }
+  done
+  rm -rf "$LIB_DIR"
+  mv "$tmp" "$LIB_DIR"
+  echo "$stamp" >"$LIB_DIR/.complete"
+  say "downloaded $(find "$LIB_DIR" -name '*.jar' | wc -l | tr -d ' ') jars ($(du -sh "$LIB_DIR" | cut -f1)) in $(since "$t0")"
+}
+
+# Compile ClusterSetup.java (broker registration + topics in one JVM). SETUP_CP stays empty without a javac.
+SETUP_CP=""
+ensure_setup_tool() {
+  local src="$SCRIPT_DIR/ClusterSetup.java" javac stamp
+  [ -z "${ROCKETMQ_NO_JAVAC:-}" ] || return 0 # testing hook for the fallback path
+  javac="$(dirname "$(readlink -f "$JAVA")")/javac"
+  [ -x "$javac" ] || javac="$(command -v javac || true)"
+  stamp="$(cksum <"$src" | cut -d' ' -f1)"
+  if [ -f "$TOOLS_DIR/ClusterSetup.class" ] && [ "$(cat "$TOOLS_DIR/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    SETUP_CP="$TOOLS_DIR"
+    return 0
+  fi
+  if [ -z "$javac" ] || [ ! -x "$javac" ]; then
+    return 0
+  fi
+  rm -rf "$TOOLS_DIR" && mkdir -p "$TOOLS_DIR"
+  if "$javac" -nowarn -cp "$LIB_DIR/*" -d "$TOOLS_DIR" "$src" >"$TOOLS_DIR/javac.log" 2>&1; then
+    echo "$stamp" >"$TOOLS_DIR/.stamp"
+    SETUP_CP="$TOOLS_DIR"
+  else
+    say "note: could not compile ClusterSetup.java (see $TOOLS_DIR/javac.log); using one mqadmin JVM per step"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# JVM command lines
+
+common_jvm_opts() {
+  JVM_OPTS=(
+    -server -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow -XX:+ExitOnOutOfMemoryError
+    -Djava.net.preferIPv4Stack=true -Dfile.encoding=UTF-8
+    # harmless on the default code paths; needed by some store options on Java 17
+    --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+    --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED
+    --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED
+    "-Drocketmq.home.dir=$RUN_DIR" "-Drocketmq.namesrv.addr=$NS_ADDR" "$MARKER"
+  )
+}
+
+mqadmin_jvm() { # prints nothing; fills MQADMIN_CMD
+  MQADMIN_CMD=(
+    "$JAVA" -Xms32m -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true
+    "-Duser.home=$RUN_DIR/tools" "-Drocketmq.home.dir=$RUN_DIR" "-Drocketmq.namesrv.addr=$NS_ADDR"
+    -Drmq.logback.configurationFile=rmq.tools.logback.xml "-Deffect.rocketmq.role=mqadmin"
+  )
+  mkdir -p "$RUN_DIR/tools"
+}
+
+# 4.x servers configure logback from $ROCKETMQ_HOME/conf/logback_*.xml and exit if the file is missing.
+write_v4_logback() {
+  local role
+  mkdir -p "$RUN_DIR/conf"
+  for role in namesrv broker tools; do
+    cat >"$RUN_DIR/conf/logback_$role.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<configuration>
+  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+    <file>\${user.home}/logs/rocketmqlogs/$role.log</file>
+    <encoder><pattern>%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %t - %m%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/></root>
+</configuration>
+EOF
+  done
+}
+
+# Start a JVM detached (own session, no stdin), stdout+stderr into $2. Sets LAUNCHED_PID.
+LAUNCHED_PID=""
+launch() {
+  local name="$1" out="$2"
+  shift 2
+  local pidf="$RUN_DIR/.launch-$name.pid" i
+  rm -f "$pidf"
+  # The inner bash records its own pid, then execs java: that pid IS the JVM, whether or not setsid forks.
+  # fd 9 (the lock) is closed so that the long-lived JVMs do not keep holding it.
+  # shellcheck disable=SC2016 # $$, $0 and $@ belong to the inner bash
+  if command -v setsid >/dev/null 2>&1; then
+    ROCKETMQ_HOME="$RUN_DIR" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" </dev/null >"$out" 2>&1 9>&- &
+  else
+    ROCKETMQ_HOME="$RUN_DIR" nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" </dev/null >"$out" 2>&1 9>&- &
+  fi
+  for i in $(seq 1 100); do
+    [ -s "$pidf" ] && break
+    sleep 0.05
+  done
+  [ -s "$pidf" ] || die "could not start $name (no pid recorded)"
+  LAUNCHED_PID="$(cat "$pidf")"
+  rm -f "$pidf"
+}
+
+record_pid() { # role name pid port store
+  printf '%s %s %s %s %s\n' "$@" >>"$PIDS_FILE"
+}
+
+show_failure_logs() { # name out-file server-log
+  local name="$1" out="$2" slog="$3"
+  {
+    echo "----- last lines of $out -----"
+    # (without logback's own status lines, which fill the start of every server's stdout)
+    grep -v -E '^[0-9:,.]+ \|-(INFO|WARN) in ' "$out" 2>/dev/null | tail -n 40 || true
+    if [ -n "$slog" ] && [ -f "$slog" ]; then
+      echo "----- last lines of $slog -----"
+      tail -n 40 "$slog" || true
+    fi
+    echo "-----"
+  } >&2
+}
+
+wait_ready() { # name pid out-file pattern(ERE) port server-log
+  local name="$1" pid="$2" out="$3" pattern="$4" port="$5" slog="$6"
+  local deadline=$(($(now_ms) + START_TIMEOUT * 1000))
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      show_failure_logs "$name" "$out" "$slog"
+      die "$name (pid $pid) exited during start-up"
+    fi
+    if grep -Eq "$pattern" "$out" 2>/dev/null && port_open "$port"; then
+      return 0
+    fi
+    if [ "$(now_ms)" -gt "$deadline" ]; then
+      show_failure_logs "$name" "$out" "$slog"
+      die "$name did not become ready within ${START_TIMEOUT}s (log line /$pattern/ + port $port)"
+    fi
+    sleep 0.25
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# pid file
+
+# Lines: role name pid port store   (store is "-" for the name server)
+read_pids() {
+  PID_LINES=()
+  [ -f "$PIDS_FILE" ] || return 0
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do
+    [ -z "$line" ] && continue
+    [[ "$line" == \#* ]] && continue
+    PID_LINES+=("$line")
+  done <"$PIDS_FILE"
+}
+
+# 0 = every recorded process alive and listening; 1 = nothing recorded; 2 = partly up
+check_all() {
+  read_pids
+  [ "${#PID_LINES[@]}" -gt 0 ] || return 1
+  local line role name pid port store bad=0
+  for line in "${PID_LINES[@]}"; do
+    read -r role name pid port store <<<"$line"
+    if ! is_ours "$pid" || ! port_open "$port"; then bad=1; fi
+  done
+  [ "$bad" -eq 0 ] && return 0 || return 2
+}
+
+recorded_brokers() {
+  read_pids
+  local n=0 line
+  for line in "${PID_LINES[@]}"; do [[ "$line" == broker\ * ]] && n=$((n + 1)); done
+  echo "$n"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# down
+
+stop_pids() { # pids... : TERM, wait up to STOP_TIMEOUT, then KILL
+  local p alive deadline=$(($(now_ms) + STOP_TIMEOUT * 1000))
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+  while :; do
+    alive=()
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+    [ "${#alive[@]}" -eq 0 ] && return 0
+    if [ "$(now_ms)" -gt "$deadline" ]; then
+      say "still running after ${STOP_TIMEOUT}s, sending KILL to: ${alive[*]}"
+      for p in "${alive[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+      sleep 0.5
+      return 0
+    fi
+    sleep 0.2
+  done
+}
+
+do_down() {
+  read_pids
+  if [ "${#PID_LINES[@]}" -eq 0 ]; then
+    rm -f "$PIDS_FILE"
+    say "not running (nothing recorded in $PIDS_FILE)"
+    return 0
+  fi
+  local line role name pid port store broker_pids=() namesrv_pids=() stores=() others=()
+  for line in "${PID_LINES[@]}"; do
+    read -r role name pid port store <<<"$line"
+    [ -n "${store:-}" ] && [ "$store" != "-" ] && stores+=("$store")
+    if is_ours "$pid"; then
+      case "$role" in
+        broker) broker_pids+=("$pid") ;;
+        namesrv) namesrv_pids+=("$pid") ;;
+        *) others+=("$pid") ;;
+      esac
+    fi
+  done
+  # All at once: a broker's clean shutdown alone takes ~12 s (service threads with 3 s poll intervals) and the
+  # name server's ~5 s; their stores are deleted below, so ordering brokers-before-name-server buys nothing.
+  local all=("${broker_pids[@]}" "${namesrv_pids[@]}" "${others[@]}")
+  if [ "${#all[@]}" -gt 0 ]; then
+    say "stopping ${#broker_pids[@]} broker(s) and ${#namesrv_pids[@]} name server(s): pid ${all[*]}"
+    stop_pids "${all[@]}"
+  fi
+  local s
+  for s in "${stores[@]}"; do
+    # only directories this script creates: <absolute store base>/broker-<letter>-<port>
+    if [[ "$s" == /?*/broker-[a-j]-+([0-9]) ]]; then
+      rm -rf "$s"
+    else
+      say "not removing unexpected store path $s"
+    fi
+  done
+  rmdir /dev/shm/effect-rocketmq 2>/dev/null || true
+  rm -f "$PIDS_FILE"
+  say "down (logs kept in $LOG_DIR)"
+}
+
+cmd_down() {
+  take_lock
+  do_down
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# status
+
+cmd_status() {
+  read_pids
+  if [ "${#PID_LINES[@]}" -eq 0 ]; then
+    say "not running"
+    return 1
+  fi
+  local line role name pid port store alive listening bad=0 header
+  header="$(grep -m1 '^# ' "$PIDS_FILE" 2>/dev/null | sed 's/^# //' || true)"
+  for line in "${PID_LINES[@]}"; do
+    read -r role name pid port store <<<"$line"
+    if is_ours "$pid"; then alive="alive"; else
+      alive="DEAD"
+      bad=1
+    fi
+    if port_open "$port"; then listening="open"; else
+      listening="CLOSED"
+      bad=1
+    fi
+    printf '  %-8s %-10s pid %-8s %-6s %s:%-6s %s\n' "$role" "$name" "$pid" "$alive" "$HOST" "$port" "$listening"
+  done
+  if [ "$bad" -eq 0 ]; then
+    say "up ($header)"
+    return 0
+  fi
+  say "NOT healthy ($header); run: bash scripts/rocketmq/rocketmq.sh down"
+  return 2
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# mqadmin (one command, for humans) and the post-start setup
+
+cmd_mqadmin() {
+  find_java
+  ensure_libs
+  mqadmin_jvm
+  local args=("$@")
+  if [ "${#args[@]}" -gt 0 ] && [ "${args[0]}" != "help" ] && [[ " ${args[*]} " != *" -n "* ]]; then
+    args+=(-n "$NS_ADDR")
+  fi
+  ROCKETMQ_HOME="$RUN_DIR" exec "${MQADMIN_CMD[@]}" -cp "$LIB_DIR/*" org.apache.rocketmq.tools.command.MQAdminStartup \
+    "${args[@]}" </dev/null
+}
+
+# Wait for broker registration, create the topics, verify the routes. $1 = comma-separated master addresses.
+# Output goes to $LOG_DIR/setup.out.
+run_setup() {
+  local addrs="$1" out="$LOG_DIR/setup.out" topics="$TOPICS_FILE"
+  [ -f "$topics" ] || topics=-
+  mqadmin_jvm
+  if [ -n "$SETUP_CP" ]; then
+    ROCKETMQ_HOME="$RUN_DIR" "${MQADMIN_CMD[@]}" -cp "$LIB_DIR/*:$SETUP_CP" ClusterSetup "$NS_ADDR" "$CLUSTER" "$addrs" \
+      "$START_TIMEOUT" "$topics" </dev/null >>"$out" 2>&1
+    return
+  fi
+  # Fallback without javac: one mqadmin JVM per step (mqadmin exits 0 on errors, so its output is checked).
+  local steps=() step needles argstr deadline output ok n topic queues extra a
+  local reg="" created=""
+  IFS=',' read -r -a a <<<"$addrs"
+  for n in "${a[@]}"; do
+    reg+="${reg:+|}$n"
+    created+="${created:+|}create topic to $n success."
+  done
+  steps+=("$START_TIMEOUT"$'\t'"$reg"$'\t'"clusterList -n $NS_ADDR")
+  if [ "$topics" != "-" ]; then
+    while read -r topic queues extra || [ -n "${topic:-}" ]; do
+      [ -z "${topic:-}" ] || [[ "$topic" == \#* ]] && continue
+      is_uint "${queues:-x}" || die "bad line in $topics: '$topic $queues' (expected: <topic> <queues>)"
+      extra="${extra:+ -a $(echo "$extra" | tr ' ' ',')}"
+      # (no separate route check here: each mqadmin JVM costs ~5 s, and a broker pushes the new route to the name
+      # server before it answers "success")
+      steps+=("60"$'\t'"$created"$'\t'"updateTopic -n $NS_ADDR -c $CLUSTER -t $topic -r $queues -w $queues$extra")
+    done <"$topics"
+  fi
+  for step in "${steps[@]}"; do
+    IFS=$'\t' read -r secs needles argstr <<<"$step"
+    deadline=$(($(now_ms) + secs * 1000))
+    while :; do
+      # shellcheck disable=SC2086
+      output="$(ROCKETMQ_HOME="$RUN_DIR" "${MQADMIN_CMD[@]}" -cp "$LIB_DIR/*" \
+        org.apache.rocketmq.tools.command.MQAdminStartup $argstr </dev/null 2>&1 || true)"
+      printf '%s\n' "$output" >>"$out"
+      ok=1
+      IFS='|' read -r -a a <<<"$needles"
+      for n in "${a[@]}"; do [[ "$output" == *"$n"* ]] || ok=0; done
+      if [ "$ok" -eq 1 ]; then
+        echo "[mqadmin ok] $argstr" >>"$out"
+        break
+      fi
+      if [ "$(now_ms)" -gt "$deadline" ]; then
+        echo "[mqadmin FAILED] $argstr; expected all of [$needles] in its output" >>"$out"
+        return 1
+      fi
+      sleep 1
+    done
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# up
+
+choose_store_base() {
+  local base pct
+  if [ -n "${ROCKETMQ_STORE_DIR:-}" ]; then
+    base="$ROCKETMQ_STORE_DIR"
+  elif [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    base=/dev/shm/effect-rocketmq
+    pct="$(df -P /dev/shm 2>/dev/null | awk 'NR==2 {sub("%","",$5); print $5}')"
+    local avail_kb
+    avail_kb="$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')"
+    # tiny /dev/shm (e.g. Docker's 64 MB default) or already busy: fall back to the repository
+    if ! is_uint "${pct:-x}" || [ "$pct" -ge 70 ] || ! is_uint "${avail_kb:-x}" || [ "$avail_kb" -lt 1048576 ]; then
+      base="$RUN_DIR/store"
+    fi
+  else
+    base="$RUN_DIR/store"
+  fi
+  case "$base" in /*) ;; *) die "ROCKETMQ_STORE_DIR must be an absolute path (got '$base')" ;; esac
+  mkdir -p "$base"
+  pct="$(df -P "$base" | awk 'NR==2 {sub("%","",$5); print $5}')"
+  # The broker refuses every write once its store filesystem is > 90 % used (and purges commitlogs > 85 %).
+  if is_uint "${pct:-x}" && [ "$pct" -ge 80 ]; then
+    die "the store filesystem of $base is ${pct}% full; RocketMQ purges data above 85% and refuses writes above 90% (free space or set ROCKETMQ_STORE_DIR)"
+  fi
+  STORE_BASE="$base"
+}
+
+write_namesrv_conf() {
+  # scanAvailableNameSrv=false: the 5.x name server otherwise probes itself every few seconds at
+  # <first non-loopback address>:<port> (NamesrvController seeds its client with NetworkUtil.getLocalAddress()).
+  cat >"$RUN_DIR/conf/namesrv.properties" <<EOF
+listenPort=$NS_PORT
+bindAddress=$HOST
+scanAvailableNameSrv=false
+kvConfigPath=$RUN_DIR/namesrv/namesrv/kvConfig.json
+configStorePath=$RUN_DIR/namesrv/namesrv/namesrv.properties
+EOF
+}
+
+write_broker_conf() { # name port store
+  local name="$1" port="$2" store="$3" kv
+  # NOTE: java.util.Properties; values are not trimmed, so no trailing spaces. Unknown keys are ignored silently.
+  cat >"$RUN_DIR/conf/$name.properties" <<EOF
+brokerClusterName=$CLUSTER
+brokerName=$name
+brokerId=0
+brokerRole=ASYNC_MASTER
+flushDiskType=ASYNC_FLUSH
+namesrvAddr=$NS_ADDR
+brokerIP1=$HOST
+brokerIP2=$HOST
+bindAddress=$HOST
+listenPort=$port
+haListenPort=$((port + 1))
+storePathRootDir=$store
+storePathCommitLog=$store/commitlog
+mappedFileSizeCommitLog=67108864
+maxHashSlotNum=100000
+maxIndexNum=400000
+messageIndexEnable=true
+deleteWhen=04
+fileReservedTime=48
+cleanFileForciblyEnable=false
+diskMaxUsedSpaceRatio=95
+transientStorePoolEnable=false
+warmMapedFileEnable=false
+autoCreateTopicEnable=$AUTO_CREATE
+autoCreateSubscriptionGroup=true
+timerWheelEnable=true
+timerPrecisionMs=1000
+transactionCheckInterval=5000
+transactionTimeOut=3000
+transactionCheckMax=15
+waitTimeMillsInSendQueue=1000
+EOF
+  for kv in "${EXTRA_PROPS[@]}"; do echo "$kv" >>"$RUN_DIR/conf/$name.properties"; done
+}
+
+broker_name() { # index -> broker-a, broker-b, ...
+  local letters=abcdefghij
+  echo "broker-${letters:$1:1}"
+}
+
+UP_DONE=0
+on_up_exit() {
+  local rc=$?
+  if [ "$UP_DONE" -ne 1 ]; then
+    err "up failed (exit $rc); stopping everything it started"
+    do_down >&2 || true
+    [ "$rc" -eq 0 ] && rc=1
+  fi
+  exit "$rc"
+}
+
+cmd_up() {
+  local brokers=1 brokers_given=0 t_total
+  AUTO_CREATE=true
+  EXTRA_PROPS=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --brokers | --auto-create | --timeout | --set) [ $# -ge 2 ] || die "$1 needs a value" ;;
+    esac
+    case "$1" in
+      --brokers) brokers="${2:-}"; brokers_given=1; shift 2 ;;
+      --brokers=*) brokers="${1#*=}"; brokers_given=1; shift ;;
+      --auto-create) AUTO_CREATE="${2:-}"; shift 2 ;;
+      --auto-create=*) AUTO_CREATE="${1#*=}"; shift ;;
+      --timeout) START_TIMEOUT="${2:-}"; shift 2 ;;
+      --timeout=*) START_TIMEOUT="${1#*=}"; shift ;;
+      --set) EXTRA_PROPS+=("${2:-}"); shift 2 ;;
+      --set=*) EXTRA_PROPS+=("${1#*=}"); shift ;;
+      *) die "unknown option for up: $1 (options: --brokers N, --auto-create true|false, --timeout SEC, --set key=value)" ;;
+    esac
+  done
+  if ! is_uint "$brokers" || [ "$brokers" -lt 1 ] || [ "$brokers" -gt 4 ]; then
+    die "--brokers must be 1..4 (got '$brokers')"
+  fi
+  [ "$AUTO_CREATE" = true ] || [ "$AUTO_CREATE" = false ] || die "--auto-create must be true or false"
+  is_uint "$START_TIMEOUT" || die "--timeout must be a number of seconds"
+  if ! is_uint "$NS_PORT" || ! is_uint "$BROKER_PORT"; then
+    die "ROCKETMQ_NAMESRV_PORT / ROCKETMQ_BROKER_PORT must be numbers"
+  fi
+  local kv
+  for kv in "${EXTRA_PROPS[@]}"; do [[ "$kv" =~ ^[A-Za-z0-9_.]+=[^[:space:]]*$ ]] || die "--set expects key=value, got '$kv'"; done
+
+  take_lock
+  t_total=$(now_ms)
+
+  # already running?
+  local state=0
+  check_all || state=$?
+  if [ "$state" -eq 0 ]; then
+    local running
+    running="$(recorded_brokers)"
+    if [ "$brokers_given" -eq 1 ] && [ "$running" != "$brokers" ]; then
+      die "already up with $running broker(s), but --brokers $brokers was asked for; run 'down' first"
+    fi
+    say "already up ($running broker(s), name server $NS_ADDR); nothing to do"
+    return 0
+  elif [ "$state" -eq 2 ]; then
+    say "found a partly running set from an earlier run; cleaning it up first"
+    do_down
+  fi
+
+  find_java
+  ensure_libs
+  ensure_setup_tool
+
+  # ports: name server, and per broker listen-2 (VIP), listen, listen+1 (HA)
+  local i p ports=("$NS_PORT")
+  for ((i = 0; i < brokers; i++)); do
+    p=$((BROKER_PORT + i * BROKER_PORT_STEP))
+    ports+=($((p - 2)) "$p" $((p + 1)))
+  done
+  for p in "${ports[@]}"; do
+    if port_open "$p"; then
+      die "port $HOST:$p is already in use (another RocketMQ or service?); set ROCKETMQ_NAMESRV_PORT/ROCKETMQ_BROKER_PORT or free it"
+    fi
+  done
+
+  choose_store_base
+
+  # fresh run directory (old logs and homes are wiped; the lib cache is kept)
+  rm -rf "$RUN_DIR"
+  mkdir -p "$RUN_DIR/conf" "$LOG_DIR" "$RUN_DIR/namesrv"
+  trap on_up_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  {
+    echo "# version=$VERSION namesrv=$NS_ADDR brokers=$brokers store=$STORE_BASE started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# role name pid port store"
+  } >"$PIDS_FILE"
+  case "$VERSION" in 4.*) write_v4_logback ;; esac
+
+  common_jvm_opts
+  # ---- name server
+  local t0 ns_pid
+  t0=$(now_ms)
+  write_namesrv_conf
+  ln -sfn ../namesrv/logs/rocketmqlogs "$LOG_DIR/namesrv"
+  # shellcheck disable=SC2086
+  launch namesrv "$LOG_DIR/namesrv.out" "$JAVA" -Xms256m -Xmx512m -XX:MaxDirectMemorySize=128m "${JVM_OPTS[@]}" \
+    "-Duser.home=$RUN_DIR/namesrv" -Drmq.logback.configurationFile=rmq.namesrv.logback.xml \
+    -Deffect.rocketmq.role=namesrv ${ROCKETMQ_NAMESRV_JAVA_OPTS:-} -cp "$LIB_DIR/*" \
+    org.apache.rocketmq.namesrv.NamesrvStartup -c "$RUN_DIR/conf/namesrv.properties"
+  ns_pid="$LAUNCHED_PID"
+  record_pid namesrv namesrv "$ns_pid" "$NS_PORT" -
+  wait_ready "name server" "$ns_pid" "$LOG_DIR/namesrv.out" 'The Name Server boot success' "$NS_PORT" \
+    "$RUN_DIR/namesrv/logs/rocketmqlogs/namesrv.log"
+  say "name server up on $NS_ADDR (pid $ns_pid) in $(since "$t0")"
+
+  # ---- brokers (started together)
+  local names=() bports=() bpids=() name store
+  t0=$(now_ms)
+  for ((i = 0; i < brokers; i++)); do
+    name="$(broker_name "$i")"
+    p=$((BROKER_PORT + i * BROKER_PORT_STEP))
+    store="$STORE_BASE/$name-$p"
+    rm -rf "$store" && mkdir -p "$store" "$RUN_DIR/$name"
+    write_broker_conf "$name" "$p" "$store"
+    ln -sfn "../$name/logs/rocketmqlogs" "$LOG_DIR/$name"
+    # shellcheck disable=SC2086
+    launch "$name" "$LOG_DIR/$name.out" "$JAVA" -Xms512m -Xmx1g -XX:MaxDirectMemorySize=256m "${JVM_OPTS[@]}" \
+      "-Duser.home=$RUN_DIR/$name" -Drmq.logback.configurationFile=rmq.broker.logback.xml \
+      "-Deffect.rocketmq.role=$name" ${ROCKETMQ_BROKER_JAVA_OPTS:-} -cp "$LIB_DIR/*" \
+      org.apache.rocketmq.broker.BrokerStartup -c "$RUN_DIR/conf/$name.properties" -n "$NS_ADDR"
+    record_pid broker "$name" "$LAUNCHED_PID" "$p" "$store"
+    names+=("$name")
+    bports+=("$p")
+    bpids+=("$LAUNCHED_PID")
+  done
+  for ((i = 0; i < brokers; i++)); do
+    wait_ready "${names[$i]}" "${bpids[$i]}" "$LOG_DIR/${names[$i]}.out" \
+      "The broker\\[${names[$i]}, .*\\] boot success" "${bports[$i]}" \
+      "$RUN_DIR/${names[$i]}/logs/rocketmqlogs/broker.log"
+    say "${names[$i]} up on $HOST:${bports[$i]} (pid ${bpids[$i]}, store ${STORE_BASE}/${names[$i]}-${bports[$i]})"
+  done
+  say "broker(s) ready in $(since "$t0")"
+
+  # ---- registration + topics, in one admin-client JVM
+  t0=$(now_ms)
+  local addrs=""
+  for ((i = 0; i < brokers; i++)); do addrs+="${addrs:+,}$HOST:${bports[$i]}"; done
+  if ! run_setup "$addrs"; then
+    tail -n 40 "$LOG_DIR/setup.out" >&2 || true
+    die "registering the broker(s) / creating topics failed (log: $LOG_DIR/setup.out)"
+  fi
+  say "broker(s) registered with the name server; topics from $(basename "$TOPICS_FILE") created in $(since "$t0")"
+
+  UP_DONE=1
+  trap - EXIT INT TERM
+  say "up: RocketMQ $VERSION, name server $NS_ADDR, $brokers broker(s) in cluster $CLUSTER, total $(since "$t_total")"
+  say "logs: $LOG_DIR   stop with: npm run rocketmq:down"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+
+usage() {
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+main() {
+  local cmd="${1:-}"
+  [ $# -gt 0 ] && shift
+  case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    mqadmin) cmd_mqadmin "$@" ;;
+    fetch)
+      take_lock
+      find_java
+      ensure_libs
+      ensure_setup_tool
+      say "jars ready in $LIB_DIR"
+      ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// `npm run test:rocketmq [-- <vitest args>]`: runs the `rocketmq` vitest project against a real RocketMQ on loopback.
+//
+// - If `rocketmq.sh status` reports a healthy set, it is used as is (and left running).
+// - Otherwise `rocketmq.sh up --brokers ${ROCKETMQ_TEST_BROKERS:-2}` starts one (two brokers by default: the failover
+//   tests need a second broker), and `rocketmq.sh down` stops it afterwards: on success, on failure, and on
+//   SIGINT/SIGTERM/SIGHUP.
+// - If `up` fails the run fails; tests are never skipped silently.
+// - Exits with vitest's exit code.
+import { spawn } from "node:child_process"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, "..", "..")
+const script = path.join(here, "rocketmq.sh")
+const brokers = process.env.ROCKETMQ_TEST_BROKERS ?? "2"
+const nameServer = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
+const vitestArgs = process.argv.slice(2)
+
+const log = (message) => console.log(`[test:rocketmq] ${message}`)
+
+let child = null
+let signalled = null
+let signalCount = 0
+
+/** Runs a command in the repository root; resolves with its exit code (128 + n if killed by a signal). */
+const run = (command, args, options = {}) =>
+  new Promise((resolve) => {
+    const { capture = false, detached = false, env = process.env } = options
+    let output = ""
+    const stdio = ["ignore", capture ? "pipe" : "inherit", "inherit"]
+    const proc = spawn(command, args, { cwd: root, env, stdio, detached })
+    // A detached child (own process group) is neither reached by the terminal's Ctrl-C nor forwarded signals.
+    child = detached ? null : proc
+    if (capture) {
+      proc.stdout.on("data", (chunk) => {
+        output += chunk
+        process.stdout.write(chunk)
+      })
+    }
+    proc.on("error", (error) => {
+      if (child === proc) child = null
+      log(`could not run ${command}: ${error.message}`)
+      resolve({ code: 127, output })
+    })
+    proc.on("close", (code, signal) => {
+      if (child === proc) child = null
+      resolve({ code: code ?? 128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15), output })
+    })
+  })
+
+const signalNumbers = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }
+for (const signal of Object.keys(signalNumbers)) {
+  process.on(signal, () => {
+    signalCount += 1
+    signalled ??= signal
+    if (signalCount >= 3) {
+      log(`${signal} received again; exiting without waiting for cleanup`)
+      process.exit(128 + signalNumbers[signal])
+    }
+    log(`${signal} received; stopping the current step${signalCount > 1 ? " (again)" : ""}`)
+    // The child usually got the same signal from the terminal already; this covers `kill <pid of node>` too.
+    if (child !== null && child.exitCode === null) child.kill(signal)
+  })
+}
+
+const main = async () => {
+  const status = await run("bash", [script, "status"], { capture: true })
+  let startedHere = false
+  try {
+    if (status.code === 0) {
+      const running = /brokers=(\d+)/.exec(status.output)?.[1]
+      log(`using the RocketMQ that is already up (name server ${nameServer})`)
+      if (running !== undefined && Number(running) < Number(brokers)) {
+        log(`warning: only ${running} broker(s) running; tests that need ${brokers} (failover) may fail`)
+      }
+    } else {
+      if (signalled !== null) return 128 + signalNumbers[signalled]
+      log(`starting RocketMQ with ${brokers} broker(s)`)
+      startedHere = true // `up` cleans up after itself on failure; `down` afterwards is harmless either way
+      const up = await run("bash", [script, "up", "--brokers", brokers])
+      if (up.code !== 0 || signalled !== null) {
+        log(signalled !== null ? "interrupted while starting RocketMQ" : `rocketmq.sh up failed (exit ${up.code})`)
+        return signalled !== null ? 128 + signalNumbers[signalled] : up.code || 1
+      }
+    }
+    const env = { ...process.env, ROCKETMQ_NAME_SERVER_ADDR: nameServer, ROCKETMQ_REAL_BROKER: "1" }
+    log(`npx vitest run --project rocketmq ${vitestArgs.join(" ")}`.trimEnd())
+    const vitest = await run("npx", ["vitest", "run", "--project", "rocketmq", ...vitestArgs], { env })
+    log(`vitest exited with code ${vitest.code}`)
+    return vitest.code
+  } finally {
+    if (startedHere) {
+      log("stopping the RocketMQ started for this run")
+      // detached, so that a second Ctrl-C cannot interrupt the clean-up half-way
+      const down = await run("bash", [script, "down"], { detached: true })
+      if (down.code !== 0) log(`warning: rocketmq.sh down exited with code ${down.code}`)
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
+)
