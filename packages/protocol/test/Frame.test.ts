@@ -109,9 +109,13 @@ describe("Frame round trips", () => {
     assert.deepStrictEqual(decodeOk(Frame.encode(cmd)), cmd)
   })
 
-  it.prop("JSON: the portable encoder writes the same bytes as the Node one", { cmd: commandArb("JSON") }, ({ cmd }) => {
-    assert.deepStrictEqual(Frame.encodeJsonPortable(Frame.jsonHeader(cmd), cmd.body), Frame.encode(cmd))
-  })
+  it.prop(
+    "JSON: the portable encoder writes the same bytes as the Node one",
+    { cmd: commandArb("JSON") },
+    ({ cmd }) => {
+      assert.deepStrictEqual(Frame.encodeJsonPortable(Frame.jsonHeader(cmd), cmd.body), Frame.encode(cmd))
+    }
+  )
 
   it.prop("ROCKETMQ: decode(encode(cmd)) = cmd", { cmd: commandArb("ROCKETMQ") }, ({ cmd }) => {
     assert.deepStrictEqual(decodeOk(Frame.encode(cmd)), cmd)

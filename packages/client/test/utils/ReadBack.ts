@@ -40,16 +40,19 @@ export const maxOffset = (queue: MessageQueue) =>
     return BigInt(res.extFields.offset ?? "0")
   })
 
-/** Every message in `queue` from `from` up to the current end, in queue order. */
-export const pull = (queue: MessageQueue, from: bigint) =>
+/**
+ * Messages of `queue` from `from`, in queue order: up to the current end, or until `count` have been read (the
+ * broker dispatches to its consume queues asynchronously, so a large write may still be arriving).
+ */
+export const pull = (queue: MessageQueue, from: bigint, count?: number) =>
   Effect.gen(function*() {
     const pool = yield* BrokerConnectionPool
     const resolver = yield* NameServerResolver
     const address = yield* resolver.masterAddress(queue.brokerName)
-    const end = yield* maxOffset(queue)
     const out: Array<StoredMessage.StoredMessage> = []
     let offset = from
-    while (offset < end) {
+    const deadline = Date.now() + 20_000
+    while (count === undefined ? offset < (yield* maxOffset(queue)) : out.length < count) {
       const res = yield* pool.request(
         address,
         RemotingCommand.request({
@@ -70,9 +73,15 @@ export const pull = (queue: MessageQueue, from: bigint) =>
           }
         })
       )
-      if (res.code !== 0) return yield* Effect.dieMessage(`pull ${queue}: ${res.code} ${res.remark}`)
-      const msgs = yield* orDie(StoredMessage.decodeAll(res.body))
-      if (msgs.length === 0) break
+      const msgs = res.code === 0 ? yield* orDie(StoredMessage.decodeAll(res.body)) : []
+      if (res.code !== 0 && res.code !== 19 && res.code !== 20) {
+        return yield* Effect.dieMessage(`pull ${queue}: ${res.code} ${res.remark}`)
+      }
+      if (msgs.length === 0) {
+        if (count === undefined || Date.now() > deadline) break
+        yield* Effect.sleep("50 millis")
+        continue
+      }
       out.push(...msgs)
       offset = msgs[msgs.length - 1]!.queueOffset + 1n
     }
