@@ -42,6 +42,11 @@ export interface ProducerOptions {
   readonly groupName: string
   /** Budget of one send, all attempts included: 3000 ms. */
   readonly sendMsgTimeout: number
+  /**
+   * Longest wait for one attempt's response (Java 5.3.3 `sendMsgMaxTimeoutPerRequest`); off when undefined, so
+   * one hung broker can use the whole `sendMsgTimeout` and leave nothing for a retry elsewhere.
+   */
+  readonly sendMsgMaxTimeoutPerRequest: number | undefined
   /** Extra attempts of a synchronous send: 2. */
   readonly retryTimesWhenSendFailed: number
   /** Extra attempts of an asynchronous send: 2. */
@@ -86,6 +91,7 @@ export interface ProducerOptions {
  */
 export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName"> = {
   sendMsgTimeout: 3000,
+  sendMsgMaxTimeoutPerRequest: undefined,
   retryTimesWhenSendFailed: 2,
   retryTimesWhenSendAsyncFailed: 2,
   retryNextServer: false,
@@ -270,6 +276,7 @@ export const optionsConfig: Config.Config<ProducerConfig> = Config.all({
   nameServerAddr: Config.nonEmptyString("ROCKETMQ_NAME_SERVER_ADDR"),
   groupName: Config.nonEmptyString("ROCKETMQ_GROUP_NAME"),
   sendMsgTimeout: Config.option(Config.integer("ROCKETMQ_SEND_MSG_TIMEOUT")),
+  sendMsgMaxTimeoutPerRequest: Config.option(Config.integer("ROCKETMQ_SEND_MSG_MAX_TIMEOUT_PER_REQUEST")),
   retryTimesWhenSendFailed: Config.option(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED")),
   retryTimesWhenSendAsyncFailed: Config.option(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED")),
   retryNextServer: Config.option(Config.boolean("ROCKETMQ_RETRY_NEXT_SERVER")),

@@ -1,6 +1,6 @@
 import { Heartbeat, RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Scope, TestClock } from "effect"
+import { Effect, Either, Exit, Fiber, Layer, Scope, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
@@ -181,6 +181,27 @@ describe("NameServerResolver", () => {
       const last = frames[frames.length - 1]!
       assert.strictEqual(last.code, 35)
       assert.deepStrictEqual(last.extFields, { clientID: "127.0.0.1@test", producerGroup: "g1" })
+    }))
+
+  it.scoped("a broker that never answers cannot hang shutdown: unregister is bounded by its timeout", () =>
+    Effect.gen(function*() {
+      // Answers heartbeats, never UNREGISTER_CLIENT.
+      const broker = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 34) conn.send(response(f, { code: 0 }))
+      })
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", broker.address, 4, 6]]) })
+      const r = yield* resolver({ nameServerAddr: ns.address, requestTimeout: 3000 })
+      yield* r.publishInfo("T")
+      const scope = yield* Scope.make()
+      yield* r.register({ clientId: "c", producerGroups: ["g"] }).pipe(Scope.extend(scope))
+      yield* broker.waitForFrames(1)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* broker.waitForFrames(2)
+      assert.strictEqual(broker.received()[1]!.code, 35)
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 50)))
+      assert.isNull(closing.unsafePoll())
+      yield* TestClock.adjust("3 seconds")
+      yield* Fiber.join(closing)
     }))
 
   it.effect("layerStatic serves fixed routes without a name server", () =>

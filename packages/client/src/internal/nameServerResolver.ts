@@ -158,7 +158,8 @@ export const make = (
         Effect.tap((info) => Effect.sync(() => cache.set(topic, info)))
       )
 
-    // Concurrent lookups of one topic share one name server round trip.
+    // Concurrent lookups of one topic share one name server round trip. The lookup runs in the resolver's scope,
+    // so a caller that gives up (or is interrupted) does not strand the others, and its timeouts stay effective.
     const shared = (topic: string) =>
       Effect.suspend(() => {
         const running = inflight.get(topic)
@@ -167,11 +168,11 @@ export const make = (
         inflight.set(topic, deferred)
         return load(topic).pipe(
           Effect.exit,
-          Effect.tap((exit) =>
+          Effect.flatMap((exit) =>
             Effect.sync(() => inflight.delete(topic)).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
           ),
-          Effect.flatten,
-          Effect.uninterruptible
+          Effect.forkIn(scope),
+          Effect.zipRight(Deferred.await(deferred))
         )
       })
 
@@ -247,7 +248,9 @@ export const make = (
         yield* Effect.addFinalizer(() =>
           Effect.suspend(() => {
             registrations.delete(client)
-            return unregister(client)
+            // Finalizers run uninterruptibly, where a timeout cannot stop the request it guards: a hung broker
+            // would hang shutdown. Interruptible, each UNREGISTER_CLIENT is bounded by its timeout.
+            return Effect.interruptible(unregister(client))
           })
         )
         yield* heartbeatTo(masters()).pipe(

@@ -127,6 +127,12 @@ const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions, Config
     }
   }
   // Leaves room for the header in a 16 MiB frame.
+  if (
+    o.sendMsgMaxTimeoutPerRequest !== undefined &&
+    (!Number.isSafeInteger(o.sendMsgMaxTimeoutPerRequest) || o.sendMsgMaxTimeoutPerRequest <= 0)
+  ) {
+    return Either.left(invalidOption("sendMsgMaxTimeoutPerRequest", "must be a positive integer"))
+  }
   if (o.maxMessageSize > 15 * 1024 * 1024) return Either.left(invalidOption("maxMessageSize", "must be <= 15 MiB"))
   if (!Number.isInteger(o.compressLevel) || o.compressLevel < 0 || o.compressLevel > 9) {
     return Either.left(invalidOption("compressLevel", "must be an integer from 0 to 9"))
@@ -441,7 +447,12 @@ export const make = (options: ProducerOptions) =>
             Effect.flatMap((addr) => {
               address = addr
               sentAt = now()
-              return pool.request(addr, buildRequest(p, queue!), { timeoutMillis: timeoutMillis - elapsed, operation })
+              const remaining = timeoutMillis - elapsed
+              const perRequest = o.sendMsgMaxTimeoutPerRequest
+              return pool.request(addr, buildRequest(p, queue!), {
+                timeoutMillis: perRequest !== undefined && perRequest > 0 ? Math.min(remaining, perRequest) : remaining,
+                operation
+              })
             }),
             Effect.flatMap((res) => toResult(res, p, queue!, address!, operation)),
             Effect.tap(() => Effect.sync(() => faults.update(queue!.brokerName, now() - sentAt, false))),
@@ -686,7 +697,10 @@ export const make = (options: ProducerOptions) =>
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         running = false
-        return FiberSet.awaitEmpty(fiberSet).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)
+        // Interruptible so the timeout can end the wait (finalizers are uninterruptible).
+        return Effect.interruptible(
+          FiberSet.awaitEmpty(fiberSet).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)
+        )
       })
     )
 

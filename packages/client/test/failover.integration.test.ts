@@ -1,0 +1,81 @@
+// Two brokers, one of them stopped: sends go on through the other; with both stopped the error names both.
+// A broker is stopped with SIGSTOP (it keeps its port, like a hung JVM, and answers nothing) and resumed with
+// SIGCONT; the pids come from scripts/rocketmq's pid file.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { readFileSync } from "node:fs"
+import * as Message from "../src/Message.js"
+import * as Producer from "../src/Producer.js"
+
+const nameServerAddr = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
+const pidsFile = new URL("../../../.rocketmq/run/pids", import.meta.url)
+
+const brokerPids = (): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const line of readFileSync(pidsFile, "utf8").split("\n")) {
+    const [role, name, pid] = line.split(" ")
+    if (role === "broker") out.set(name!, Number(pid))
+  }
+  return out
+}
+
+// Stopped for the scope's lifetime, resumed on close whatever happens.
+const stopped = (names: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const pids = brokerPids()
+      for (const n of names) process.kill(pids.get(n)!, "SIGSTOP")
+    }),
+    () =>
+      Effect.sync(() => {
+        const pids = brokerPids()
+        for (const n of names) process.kill(pids.get(n)!, "SIGCONT")
+      })
+  )
+
+const options: Producer.ProducerConfig = {
+  nameServerAddr,
+  groupName: "erq_it_failover",
+  sendMsgTimeout: 6000,
+  // One hung broker may not eat the whole budget: each attempt waits at most this long.
+  sendMsgMaxTimeoutPerRequest: 800
+}
+
+describe("failover between two brokers", () => {
+  it.scopedLive("with one broker stopped, every send succeeds through the other", () =>
+    Effect.gen(function*() {
+      assert.isAtLeast(brokerPids().size, 2, "the real-broker suite runs with two brokers")
+      const producer = yield* Producer.Producer
+      // Routes known first, then broker-b stops.
+      yield* producer.send(Message.make({ topic: "erq_failover", body: "warm-up" }))
+      yield* stopped(["broker-b"])
+      for (let i = 0; i < 6; i++) {
+        const r = yield* producer.send(Message.make({ topic: "erq_failover", body: `failover ${i}` }))
+        assert.strictEqual(r.messageQueue.brokerName, "broker-a")
+      }
+    }).pipe(Effect.provide(Producer.layer(options))), 60_000)
+
+  it.scopedLive(
+    "with both stopped, the error after the retries lists every broker tried",
+    () =>
+      Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        yield* producer.send(Message.make({ topic: "erq_failover", body: "warm-up" }))
+        const error = yield* Effect.scoped(
+          stopped(["broker-a", "broker-b"]).pipe(
+            Effect.zipRight(producer.send(Message.make({ topic: "erq_failover", body: "nowhere" }))),
+            Effect.flip
+          )
+        )
+        const attempts = "attempts" in error ? error.attempts ?? [] : []
+        assert.strictEqual(attempts.length, 3, error.message)
+        assert.sameMembers([...new Set(attempts.map((a) => a.brokerName))], ["broker-a", "broker-b"])
+        assert.include(error.message, "broker-a")
+        assert.include(error.message, "broker-b")
+        // Both resumed: sending works again.
+        const r = yield* producer.send(Message.make({ topic: "erq_failover", body: "back" }))
+        assert.strictEqual(r.status, "SEND_OK")
+      }).pipe(Effect.provide(Producer.layer(options))),
+    60_000
+  )
+})
