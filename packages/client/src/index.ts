@@ -4,27 +4,41 @@
  * @since 0.1.0
  */
 
-/**
- * @since 0.1.0
- */
+/** @since 0.1.0 */
 export * as BrokerConnectionPool from "./BrokerConnectionPool.js"
 
-/**
- * @since 0.1.0
- */
+/** @since 0.1.0 */
 export * as Codec from "./Codec.js"
 
-/**
- * @since 0.1.0
- */
+/** @since 0.1.0 */
 export * as Errors from "./Errors.js"
 
-/**
- * @since 0.1.0
- */
+/** @since 0.1.0 */
+export * as Message from "./Message.js"
+
+/** @since 0.1.0 */
+export * as MessageQueue from "./MessageQueue.js"
+
+/** @since 0.1.0 */
+export * as MessageQueueSelector from "./MessageQueueSelector.js"
+
+/** @since 0.1.0 */
+export * as Metrics from "./Metrics.js"
+
+/** @since 0.1.0 */
+export * as NameServerResolver from "./NameServerResolver.js"
+
+/** @since 0.1.0 */
 export * as NodeSocketConnector from "./NodeSocketConnector.js"
 
-/**
- * @since 0.1.0
- */
+/** @since 0.1.0 */
+export * as Producer from "./Producer.js"
+
+/** @since 0.1.0 */
+export * as RetryPolicy from "./RetryPolicy.js"
+
+/** @since 0.1.0 */
+export * as SendResult from "./SendResult.js"
+
+/** @since 0.1.0 */
 export * as SocketConnector from "./SocketConnector.js"
