@@ -1,13 +1,13 @@
 // Codec benchmark: encode and decode of a SEND_MESSAGE_V2 (310) frame with a 1 KiB body, and of a route-data
 // response. Frames per second and bytes allocated per frame, written to bench/results/.
 // Run: npm run bench:codec   (node --expose-gc; one core is enough)
-import { Either } from "effect"
 import * as Frame from "@effect-rocketmq/protocol/Frame"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { request, response } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as RouteData from "@effect-rocketmq/protocol/RouteData"
+import { Either } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 
