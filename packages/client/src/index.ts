@@ -42,3 +42,6 @@ export * as SendResult from "./SendResult.js"
 
 /** @since 0.1.0 */
 export * as SocketConnector from "./SocketConnector.js"
+
+/** @since 0.1.0 */
+export * as TransactionProducer from "./TransactionProducer.js"

@@ -159,7 +159,7 @@ const nowNanos = (): string =>
     ? process.hrtime.bigint().toString()
     : String(Date.now())
 
-export const make = (options: ProducerOptions) =>
+export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
     const o = yield* checkOptions(options)
     const resolver = yield* NameServerResolver
@@ -246,7 +246,10 @@ export const make = (options: ProducerOptions) =>
     // -----------------------------------------------------------------------------------------------------------
     // preparing requests
 
-    const prepare = (message: Message): Effect.Effect<Prepared, InvalidMessage | MessageTooLarge> =>
+    const prepare = (
+      message: Message,
+      extra?: { readonly properties: Readonly<Record<string, string>>; readonly sysFlag: number }
+    ): Effect.Effect<Prepared, InvalidMessage | MessageTooLarge> =>
       Effect.suspend(() => {
         const checked = Msg.validate(message, o.maxMessageSize)
         if (Either.isLeft(checked)) return Effect.fail(checked.left)
@@ -254,8 +257,9 @@ export const make = (options: ProducerOptions) =>
         const msgId = uniqueId()
         props[MessageProperties.UNIQ_KEY] = msgId
         if (ns !== undefined) props[MessageProperties.INSTANCE_ID] = ns
+        if (extra !== undefined) Object.assign(props, extra.properties)
         let body = message.body
-        let sysFlag = 0
+        let sysFlag = extra?.sysFlag ?? 0
         if (body.length >= o.compressMsgBodyOverThreshold) {
           const compressed = Compression.compress(body, o.compressType, o.compressLevel)
           // Java sends uncompressed when compression fails.
@@ -704,7 +708,7 @@ export const make = (options: ProducerOptions) =>
       })
     )
 
-    return {
+    const service: ProducerService = {
       groupName: o.groupName,
       clientId,
       send,
@@ -715,5 +719,25 @@ export const make = (options: ProducerOptions) =>
       sendToQueue,
       sendBatch: (messages) => Effect.suspend(() => ensureRunning.pipe(Effect.zipRight(sendBatch(messages)))),
       stats
-    } satisfies ProducerService
+    }
+    return {
+      service,
+      options: o,
+      group,
+      unwrap,
+      ensureRunning,
+      /** A synchronous send of a message with extra properties and sysFlag bits (transactions' half messages). */
+      sendWith: (
+        message: Message,
+        extra: { readonly properties: Readonly<Record<string, string>>; readonly sysFlag: number }
+      ) =>
+        observed(
+          message.topic,
+          1,
+          "send",
+          prepare(message, extra).pipe(Effect.flatMap((p) => runSend(p, o.retryTimesWhenSendFailed)))
+        )
+    }
   })
+
+export const make = (options: ProducerOptions) => Effect.map(makeCore(options), (core) => core.service)

@@ -92,7 +92,7 @@ export const pull = (queue: MessageQueue, from: bigint, count?: number) =>
 export const queryByKey = (
   topic: string,
   key: string,
-  options?: { readonly unique?: boolean; readonly expect?: number }
+  options?: { readonly unique?: boolean; readonly expect?: number; readonly withinMillis?: number }
 ) =>
   Effect.gen(function*() {
     const pool = yield* BrokerConnectionPool
@@ -120,7 +120,10 @@ export const queryByKey = (
     }
     if (found.length < (options?.expect ?? 1)) return yield* Effect.fail(`only ${found.length} found for key ${key}`)
     return found
-  }).pipe(Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.compose(Schedule.recurs(25)))), Effect.orDie)
+  }).pipe(
+    Effect.catchAllDefect((d) => Effect.fail(String(d))),
+    Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo(options?.withinMillis ?? 5000)))
+  )
 
 export const setBrokerConfig = (address: string, key: string, value: string) =>
   Effect.gen(function*() {
@@ -130,4 +133,27 @@ export const setBrokerConfig = (address: string, key: string, value: string) =>
       RemotingCommand.request({ code: 25, opaque: 0, body: new TextEncoder().encode(`${key}=${value}\n`) })
     )
     if (res.code !== 0) return yield* Effect.dieMessage(`update broker config at ${address}: ${res.code} ${res.remark}`)
+  }).pipe(Effect.orDie)
+
+/** Creates (or updates) a topic on every master the resolver knows, as mqadmin updateTopic does. */
+export const createTopic = (topic: string, queues: number) =>
+  Effect.gen(function*() {
+    const pool = yield* BrokerConnectionPool
+    const resolver = yield* NameServerResolver
+    yield* resolver.publishInfo("erq_test")
+    for (const ids of (yield* resolver.brokerAddresses).values()) {
+      const res = yield* pool.request(
+        ids.get("0")!,
+        RemotingCommand.request({
+          code: 17,
+          opaque: 0,
+          extFields: Headers.CreateTopicRequestHeader.encode(
+            Headers.CreateTopicRequestHeader.make(topic, { readQueueNums: queues, writeQueueNums: queues })
+          )
+        })
+      )
+      if (res.code !== 0) return yield* Effect.dieMessage(`create ${topic}: ${res.code} ${res.remark}`)
+    }
+    // Registration with the name server is asynchronous: wait for the route.
+    yield* resolver.refresh(topic).pipe(Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("10 seconds"))))
   }).pipe(Effect.orDie)

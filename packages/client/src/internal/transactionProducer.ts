@@ -1,0 +1,174 @@
+import * as Headers from "@effect-rocketmq/protocol/Headers"
+import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import { request } from "@effect-rocketmq/protocol/RemotingCommand"
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
+import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Queue from "effect/Queue"
+import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
+import type { BrokerConnectionPoolService } from "../BrokerConnectionPool.js"
+import { InvalidMessage } from "../Errors.js"
+import type { Message } from "../Message.js"
+import { NameServerResolver } from "../NameServerResolver.js"
+import type { ProducerOptions } from "../Producer.js"
+import type { SendResult } from "../SendResult.js"
+import type {
+  CheckedMessage,
+  TransactionOptions,
+  TransactionProducerService,
+  TransactionState
+} from "../TransactionProducer.js"
+import { makeCore } from "./producer.js"
+
+const commitOrRollback: Record<TransactionState, 0 | 8 | 12> = { Commit: 8, Rollback: 12, Unknown: 0 }
+
+// One CHECK_TRANSACTION_STATE handler per pool, dispatching by producer group (PGROUP), so several transactional
+// producers can share a pool.
+const checkRoutes = new WeakMap<
+  BrokerConnectionPoolService,
+  Map<string, (req: RemotingCommand, address: string) => void>
+>()
+
+const routeChecks = (pool: BrokerConnectionPoolService) =>
+  Effect.suspend(() => {
+    const existing = checkRoutes.get(pool)
+    if (existing !== undefined) return Effect.succeed(existing)
+    const routes = new Map<string, (req: RemotingCommand, address: string) => void>()
+    checkRoutes.set(pool, routes)
+    return pool.setRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, address) =>
+      Effect.sync(() => {
+        const stored = StoredMessage.decode(req.body)
+        const group = Either.isRight(stored) ? stored.right.properties[MessageProperties.PGROUP] : undefined
+        if (group !== undefined) routes.get(group)?.(req, address)
+        // A check is oneway: never answered; END_TRANSACTION goes out on its own.
+        return undefined
+      })).pipe(Effect.as(routes))
+  })
+
+export const make = (options: ProducerOptions, tx: TransactionOptions) =>
+  Effect.gen(function*() {
+    const core = yield* makeCore(options)
+    const pool = yield* BrokerConnectionPool
+    const resolver = yield* NameServerResolver
+    const onLocalFailure = tx.onLocalFailure ?? "Rollback"
+    const checkTimeout = tx.checkTimeout ?? 3000
+
+    const endTransaction = (
+      address: string,
+      header: Headers.EndTransactionRequestHeader
+    ) =>
+      pool.oneway(
+        address,
+        request({
+          code: RequestCode.END_TRANSACTION,
+          opaque: 0,
+          extFields: Headers.EndTransactionRequestHeader.encode(header)
+        }),
+        { timeoutMillis: core.options.sendMsgTimeout, operation: "END_TRANSACTION(37)" }
+      )
+
+    const sendInTransaction = <E, R>(
+      message: Message,
+      executeLocal: (message: Message, half: SendResult) => Effect.Effect<TransactionState, E, R>
+    ) =>
+      Effect.gen(function*() {
+        if (
+          message.delayLevel !== undefined || message.deliverAt !== undefined ||
+          message.deliverAfterMillis !== undefined
+        ) {
+          return yield* new InvalidMessage({ topic: message.topic, reason: "transactional messages cannot be delayed" })
+        }
+        const half = yield* core.sendWith(message, {
+          properties: { [MessageProperties.TRAN_MSG]: "true", [MessageProperties.PGROUP]: core.group },
+          sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE
+        })
+        // Stored but not flushed/replicated: Java rolls back without running the local transaction.
+        const local: Either.Either<TransactionState, E> = half.status === "SEND_OK"
+          ? yield* Effect.either(executeLocal(message, half))
+          : Either.right("Rollback")
+        const state: TransactionState = Either.isRight(local) ? local.right : onLocalFailure
+        const offset = MessageId.decodeOffsetMsgId(half.offsetMsgId)
+        const address = yield* resolver.masterAddress(half.messageQueue.brokerName)
+        if (Either.isRight(offset)) {
+          // Oneway, as Java: UNKNOWN gets no reply anyway, and a lost END is what the check is for.
+          yield* endTransaction(address, {
+            producerGroup: core.group,
+            tranStateTableOffset: half.queueOffset,
+            commitLogOffset: offset.right.commitLogOffset,
+            commitOrRollback: commitOrRollback[state],
+            fromTransactionCheck: false,
+            msgId: half.msgId,
+            transactionId: half.transactionId ?? half.msgId,
+            topic: half.messageQueue.topic,
+            bname: half.messageQueue.brokerName
+          }).pipe(Effect.catchAll((e) => Effect.logWarning(`END_TRANSACTION for ${half.msgId} not sent: ${e.message}`)))
+        }
+        if (Either.isLeft(local)) return yield* Effect.fail(local.left)
+        return { sendResult: half, state }
+      })
+
+    // Checks: a bounded queue in the producer's scope, drained by `checkConcurrency` workers.
+    const checks = yield* Queue.dropping<{ readonly req: RemotingCommand; readonly address: string }>(
+      tx.checkQueueSize ?? 2000
+    )
+    const answer = (req: RemotingCommand, address: string) =>
+      Effect.gen(function*() {
+        const header = Headers.CheckTransactionStateRequestHeader.decode(req.extFields)
+        const stored = StoredMessage.decode(req.body)
+        if (Either.isLeft(header) || Either.isLeft(stored)) {
+          return yield* Effect.logWarning(`malformed CHECK_TRANSACTION_STATE from ${address}`)
+        }
+        const h = header.right
+        const m = stored.right
+        const props = m.properties
+        const checked: CheckedMessage = {
+          msgId: props[MessageProperties.UNIQ_KEY] ?? m.offsetMsgId,
+          transactionId: h.transactionId ?? props[MessageProperties.UNIQ_KEY] ?? m.offsetMsgId,
+          topic: core.unwrap(m.topic),
+          tags: props[MessageProperties.TAGS],
+          keys: props[MessageProperties.KEYS]?.split(MessageProperties.KEY_SEPARATOR) ?? [],
+          properties: props,
+          body: m.body,
+          checkTimes: Number(props[MessageProperties.TRANSACTION_CHECK_TIMES] ?? "0")
+        }
+        const state = yield* tx.checker(checked).pipe(
+          Effect.timeoutFail({ duration: checkTimeout, onTimeout: () => "check timed out" }),
+          Effect.either
+        )
+        // No answer leaves the message in doubt: the broker asks again later.
+        if (Either.isLeft(state)) {
+          return yield* Effect.logWarning(`transaction check of ${checked.msgId} failed: ${String(state.left)}`)
+        }
+        yield* endTransaction(address, {
+          producerGroup: core.group,
+          tranStateTableOffset: h.tranStateTableOffset,
+          commitLogOffset: h.commitLogOffset,
+          commitOrRollback: commitOrRollback[state.right],
+          fromTransactionCheck: true,
+          msgId: checked.msgId,
+          transactionId: checked.transactionId,
+          ...(h.topic !== undefined ? { topic: h.topic } : {}),
+          ...(h.bname !== undefined ? { bname: h.bname } : {})
+        })
+      }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("transaction check failed", cause)))
+
+    yield* Effect.forEach(
+      Array.from({ length: Math.max(1, tx.checkConcurrency ?? 1) }),
+      () =>
+        Queue.take(checks).pipe(
+          Effect.flatMap(({ address, req }) => answer(req, address)),
+          Effect.forever,
+          Effect.forkScoped
+        ),
+      { discard: true }
+    )
+    const routes = yield* routeChecks(pool)
+    routes.set(core.group, (req, address) => void Queue.unsafeOffer(checks, { req, address }))
+    yield* Effect.addFinalizer(() => Effect.sync(() => routes.delete(core.group)))
+
+    return { ...core.service, sendInTransaction } satisfies TransactionProducerService
+  })

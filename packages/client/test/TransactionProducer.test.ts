@@ -1,0 +1,174 @@
+import { Headers, MessageProperties, RemotingCommand, StoredMessage } from "@effect-rocketmq/protocol"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Either, Layer } from "effect"
+import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
+import * as Codec from "../src/Codec.js"
+import * as Message from "../src/Message.js"
+import * as NameServerResolver from "../src/NameServerResolver.js"
+import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
+import * as TransactionProducer from "../src/TransactionProducer.js"
+import * as ScriptedServer from "./utils/ScriptedServer.js"
+
+const { response } = RemotingCommand
+
+// Answers half messages like a broker (queue offset 7, commit-log offset 0x100) and records END_TRANSACTIONs.
+const broker = () =>
+  ScriptedServer.make((f, conn) => {
+    if (f.code !== 310) return
+    conn.send(response(f, {
+      code: 0,
+      extFields: {
+        msgId: "7F00000100002A9F0000000000000100",
+        queueId: f.extFields.e!,
+        queueOffset: "7",
+        transactionId: /UNIQ_KEY\u0001([0-9A-F]+)/.exec(f.extFields.i!)![1]!
+      }
+    }))
+  })
+
+const producerWith = (address: string, checker: TransactionProducer.TransactionChecker, extra?: object) =>
+  Effect.gen(function*() {
+    const ctx = yield* Layer.build(Layer.mergeAll(
+      NameServerResolver.layerStatic({
+        T: {
+          brokerDatas: [{ brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": address } }],
+          queueDatas: [{ brokerName: "broker-a", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
+        } as any
+      }),
+      BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+    ))
+    return yield* TransactionProducer.make({ nameServerAddr: "static:1", groupName: "tx_group", checker, ...extra })
+      .pipe(Effect.provide(ctx))
+  })
+
+const endOf = (frames: ReadonlyArray<RemotingCommand.RemotingCommand>) =>
+  frames.filter((f) => f.code === 37).map((f) =>
+    Either.getOrThrow(Headers.EndTransactionRequestHeader.decode(f.extFields))
+  )
+
+describe("TransactionProducer", () => {
+  it.scopedLive("sends a half message, runs the local transaction, and commits with a oneway END_TRANSACTION", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"))
+      let seen: string | undefined
+      const r = yield* p.sendInTransaction(
+        Message.make({ topic: "T", body: "order" }),
+        (_m, half) =>
+          Effect.sync(() => {
+            seen = half.msgId
+            return "Commit" as const
+          })
+      )
+      assert.strictEqual(r.state, "Commit")
+      assert.strictEqual(seen, r.sendResult.msgId)
+      const frames = yield* b.waitForFrames(2)
+      const half = frames[0]!
+      assert.strictEqual(Number(half.extFields.f) & 0xc, 0x4) // PREPARED
+      const props = MessageProperties.decode(half.extFields.i!)
+      assert.strictEqual(props.TRAN_MSG, "true")
+      assert.strictEqual(props.PGROUP, "tx_group")
+      const end = frames[1]!
+      assert.strictEqual(end.flag & 2, 2) // oneway
+      assert.deepStrictEqual(endOf(frames)[0], {
+        producerGroup: "tx_group",
+        tranStateTableOffset: 7n,
+        commitLogOffset: 0x100n,
+        commitOrRollback: 8,
+        fromTransactionCheck: false,
+        msgId: r.sendResult.msgId,
+        transactionId: r.sendResult.msgId,
+        topic: "T",
+        bname: "broker-a"
+      })
+    }))
+
+  it.scopedLive("a failing local transaction rolls back and returns its typed error", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"))
+      const e = yield* p.sendInTransaction(
+        Message.make({ topic: "T", body: "x" }),
+        () => Effect.fail("db down" as const)
+      )
+        .pipe(Effect.flip)
+      assert.strictEqual(e, "db down")
+      const frames = yield* b.waitForFrames(2)
+      assert.strictEqual(endOf(frames)[0]!.commitOrRollback, 12)
+      // Configurable: leave it to the check instead.
+      const q = yield* producerWith(b.address, () => Effect.succeed("Commit"), { onLocalFailure: "Unknown" })
+      yield* q.sendInTransaction(Message.make({ topic: "T", body: "x" }), () => Effect.fail("db down")).pipe(
+        Effect.flip
+      )
+      const more = yield* b.waitForFrames(4)
+      assert.strictEqual(endOf(more)[1]!.commitOrRollback, 0)
+    }))
+
+  it.scopedLive("answers the broker's check with END_TRANSACTION from the check, echoing its offsets", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const asked = yield* Deferred.make<TransactionProducer.CheckedMessage>()
+      const p = yield* producerWith(b.address, (m) => Deferred.succeed(asked, m).pipe(Effect.as("Commit" as const)))
+      const r = yield* p.sendInTransaction(
+        Message.make({ topic: "T", body: "pending", keys: "k1" }),
+        () => Effect.succeed("Unknown" as const)
+      )
+      yield* b.waitForFrames(2)
+      const body = Either.getOrThrow(StoredMessage.encode({
+        queueId: 0,
+        queueOffset: 9n,
+        commitLogOffset: 0x200n,
+        sysFlag: 4,
+        bornTimestamp: Date.now(),
+        bornHost: { address: "127.0.0.1", port: 5000 },
+        storeTimestamp: Date.now(),
+        storeHost: { address: "127.0.0.1", port: 10911 },
+        body: new TextEncoder().encode("pending"),
+        topic: "T",
+        properties: {
+          UNIQ_KEY: r.sendResult.msgId,
+          PGROUP: "tx_group",
+          TRAN_MSG: "true",
+          KEYS: "k1",
+          TRANSACTION_CHECK_TIMES: "1"
+        }
+      }))
+      b.connections[0]!.send(RemotingCommand.request({
+        code: 39,
+        opaque: 1000,
+        oneway: true,
+        extFields: Headers.CheckTransactionStateRequestHeader.encode({
+          topic: "RMQ_SYS_TRANS_HALF_TOPIC",
+          tranStateTableOffset: 11n,
+          commitLogOffset: 0x300n,
+          msgId: r.sendResult.msgId,
+          transactionId: r.sendResult.msgId,
+          offsetMsgId: "7F00000100002A9F0000000000000300",
+          bname: "broker-a"
+        }),
+        body
+      }))
+      const m = yield* Deferred.await(asked)
+      assert.strictEqual(m.msgId, r.sendResult.msgId)
+      assert.deepStrictEqual(m.keys, ["k1"])
+      assert.strictEqual(new TextDecoder().decode(m.body), "pending")
+      assert.strictEqual(m.checkTimes, 1)
+      const frames = yield* b.waitForFrames(3)
+      const end = endOf(frames)[1]!
+      assert.strictEqual(end.commitOrRollback, 8)
+      assert.strictEqual(end.fromTransactionCheck, true)
+      assert.strictEqual(end.tranStateTableOffset, 11n)
+      assert.strictEqual(end.commitLogOffset, 0x300n)
+      // The check itself is never answered.
+      assert.isTrue(frames.every((f) => (f.flag & 1) === 0))
+    }))
+
+  it.scopedLive("delayed messages cannot be transactional", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"))
+      const e = yield* p.sendInTransaction(Message.make({ topic: "T", body: "x", delayLevel: 2 }), () =>
+        Effect.succeed("Commit" as const)).pipe(Effect.flip)
+      assert.strictEqual(e._tag, "InvalidMessage")
+    }))
+})
