@@ -93,6 +93,8 @@ export interface ConnectionInfo {
   readonly address: string
   readonly id: number
   readonly inFlight: number
+  /** Bytes written and not yet flushed to the OS (bounded by `maxBufferedBytesPerConnection`). */
+  readonly bufferedBytes: number
   readonly createdAt: number
   readonly lastActiveAt: number
   readonly draining: boolean

@@ -334,6 +334,45 @@ describe("BrokerConnectionPool", () => {
         }), { maxInFlightPerConnection: 2 })
     }))
 
+  it.scopedLive(
+    "bounds unflushed bytes per connection: a peer that stops reading makes writers wait",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make(echo)
+        const max = 1024 * 1024
+        yield* withPool((pool) =>
+          Effect.gen(function*() {
+            yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
+            server.connections[0]!.socket.pause()
+            const body = new Uint8Array(1024 * 1024)
+            const fibers = yield* Effect.forEach(
+              Array.from({ length: 40 }),
+              () =>
+                Effect.fork(
+                  pool.request(server.address, request({ code: 2, opaque: 0, body }), { timeoutMillis: 60_000 })
+                ),
+              { concurrency: "unbounded" }
+            )
+            let peak = 0
+            for (let i = 0; i < 10; i++) {
+              yield* Effect.sleep("50 millis")
+              const [c] = yield* pool.connections
+              peak = Math.max(peak, c!.bufferedBytes)
+              // Never more than the bound (plus the one frame a single write may hold), whatever the kernel takes.
+              assert.isAtMost(c!.bufferedBytes, max + body.length + 64)
+            }
+            assert.isAbove(peak, 0)
+            // 40 MiB cannot all have left: writers are waiting.
+            assert.isBelow(server.received().length, 41)
+            server.connections[0]!.socket.resume()
+            const exits = yield* Effect.all(fibers.map(Fiber.await))
+            assert.isTrue(exits.every(Exit.isSuccess))
+            assert.strictEqual(server.received().length, 41)
+          }), { maxBufferedBytesPerConnection: max })
+      }),
+    60_000
+  )
+
   it.scopedLive("closing the pool fails what is in flight and refuses new requests", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make(() => {})

@@ -271,6 +271,39 @@ describe("Producer retries and errors", () => {
     }))
 })
 
+describe("Producer queue selection", () => {
+  it.scopedLive(
+    "round-robin alternates brokers; with sendLatencyFaultEnable a slow broker is avoided for a while",
+    () =>
+      Effect.gen(function*() {
+        const slow = yield* ScriptedServer.make((f, conn) => {
+          if (f.code !== 310) return
+          setTimeout(() =>
+            conn.send(response(f, {
+              code: 0,
+              extFields: { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "1" }
+            })), 700)
+        })
+        const fast = yield* broker()
+        const plain = yield* producerWith([["broker-a", slow.address], ["broker-b", fast.address]])
+        const names: Array<string> = []
+        for (let i = 0; i < 4; i++) names.push((yield* plain.send(msg())).messageQueue.brokerName)
+        assert.includeMembers(names, ["broker-a", "broker-b"])
+        const avoiding = yield* producerWith([["broker-a", slow.address], ["broker-b", fast.address]], {
+          sendLatencyFaultEnable: true
+        })
+        // Sooner or later a send lands on the slow broker (700 ms: 2 s out); then the next ones avoid it.
+        let last = ""
+        for (let i = 0; i < 6 && last !== "broker-a"; i++) last = (yield* avoiding.send(msg())).messageQueue.brokerName
+        assert.strictEqual(last, "broker-a")
+        for (let i = 0; i < 6; i++) {
+          assert.strictEqual((yield* avoiding.send(msg())).messageQueue.brokerName, "broker-b")
+        }
+      }),
+    30_000
+  )
+})
+
 describe("Producer async sends and shutdown", () => {
   it.scopedLive("sendAsync returns before the broker answers; maxInFlightAsyncSends makes the caller wait", () =>
     Effect.gen(function*() {

@@ -34,6 +34,8 @@ class Connection {
   private opaque = 0
   draining = false
   closed = false
+  /** Bytes handed to the socket and not yet flushed to the OS. */
+  bufferedBytes = 0
   constructor(
     readonly address: string,
     readonly id: number,
@@ -54,6 +56,7 @@ class Connection {
       address: this.address,
       id: this.id,
       inFlight: this.pending.size,
+      bufferedBytes: this.bufferedBytes,
       createdAt: this.createdAt,
       lastActiveAt: this.lastActiveAt,
       draining: this.draining
@@ -128,7 +131,8 @@ export const make = (
       conn.buffered.withPermits(Math.min(frame.length, options.maxBufferedBytesPerConnection))(
         Effect.suspend(() => {
           conn.lastActiveAt = now()
-          return conn.write(frame)
+          conn.bufferedBytes += frame.length
+          return conn.write(frame).pipe(Effect.ensuring(Effect.sync(() => conn.bufferedBytes -= frame.length)))
         })
       ).pipe(
         Effect.mapError((e) => remotingError("WriteFailed", conn.address, operation, e.message, e))

@@ -71,6 +71,9 @@ interface Prepared {
   readonly count: number
 }
 
+const isSendResult = (u: unknown): u is SendResult =>
+  typeof u === "object" && u !== null && "msgId" in u && "messageQueue" in u
+
 const statusOf = (code: number): SendStatus | undefined =>
   code === ResponseCode.SUCCESS
     ? "SEND_OK"
@@ -225,6 +228,16 @@ export const makeCore = (options: ProducerOptions) =>
       Effect.suspend(() => {
         const t0 = performance.now()
         return effect.pipe(
+          Effect.tap((result) =>
+            isSendResult(result)
+              ? Effect.annotateCurrentSpan({
+                "messaging.message.id": result.msgId,
+                "messaging.rocketmq.broker_name": result.messageQueue.brokerName,
+                "messaging.destination.partition.id": String(result.messageQueue.queueId),
+                "messaging.rocketmq.queue_offset": String(result.queueOffset)
+              })
+              : Effect.void
+          ),
           Effect.onExit((exit) => record(topic, count, Exit.isSuccess(exit), performance.now() - t0)),
           Effect.withSpan(`rocketmq.${operation}`, {
             kind: "producer",
