@@ -2,21 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck } from "effect"
 import * as Batch from "../src/Batch.js"
 import * as ProtocolError from "../src/ProtocolError.js"
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ""), "hex"))
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-
-const right = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): A => {
-  if (Either.isLeft(e)) throw new Error(e.left.message)
-  return e.right
-}
-
-const left = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): ProtocolError.ProtocolError => {
-  if (Either.isRight(e)) throw new Error("expected a failure")
-  assert.isTrue(ProtocolError.isProtocolError(e.left))
-  return e.left
-}
+import { hex, left, right, toHex, utf8 } from "./utils/bytes.js"
 
 // remoting-protocol §6.2, one record: body "hi", properties UNIQ_KEY=C0A8010A30391B6D3586075BCD150001 (42 bytes).
 const oneRecord = [

@@ -3,21 +3,7 @@ import { Either, FastCheck } from "effect"
 import * as zlib from "node:zlib"
 import * as Compression from "../src/Compression.js"
 import * as ProtocolError from "../src/ProtocolError.js"
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ""), "hex"))
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-
-const right = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): A => {
-  if (Either.isLeft(e)) throw new Error(e.left.message)
-  return e.right
-}
-
-const left = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): ProtocolError.ProtocolError => {
-  if (Either.isRight(e)) throw new Error("expected a failure")
-  assert.isTrue(ProtocolError.isProtocolError(e.left))
-  return e.left
-}
+import { hex, left, right, toHex, utf8 } from "./utils/bytes.js"
 
 describe("Compression ZLIB (remoting-protocol §5.2)", () => {
   it("writes an RFC 1950 zlib header: 78 5E at Java's default level 5", () => {

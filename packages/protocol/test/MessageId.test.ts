@@ -2,17 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck } from "effect"
 import * as MessageId from "../src/MessageId.js"
 import * as ProtocolError from "../src/ProtocolError.js"
-
-const right = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): A => {
-  if (Either.isLeft(e)) throw new Error(e.left.message)
-  return e.right
-}
-
-const left = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): ProtocolError.ProtocolError => {
-  if (Either.isRight(e)) throw new Error("expected a failure")
-  assert.isTrue(ProtocolError.isProtocolError(e.left))
-  return e.left
-}
+import { left, right } from "./utils/bytes.js"
 
 const monthStart = (ms: number): number => {
   const d = new Date(ms)

@@ -6,21 +6,7 @@ import { bodyCrc, crc32 } from "../src/internal/crc32.js"
 import * as MessageId from "../src/MessageId.js"
 import * as ProtocolError from "../src/ProtocolError.js"
 import * as StoredMessage from "../src/StoredMessage.js"
-
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ""), "hex"))
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-
-const right = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): A => {
-  if (Either.isLeft(e)) throw new Error(e.left.message)
-  return e.right
-}
-
-const left = <A>(e: Either.Either<A, ProtocolError.ProtocolError>): ProtocolError.ProtocolError => {
-  if (Either.isRight(e)) throw new Error("expected a failure")
-  assert.isTrue(ProtocolError.isProtocolError(e.left))
-  return e.left
-}
+import { hex, left, right, toHex, utf8 } from "./utils/bytes.js"
 
 // remoting-protocol §12.1, a V1 record with IPv4 hosts.
 const v1Record = [
