@@ -8,7 +8,8 @@ import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { request, response } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as RouteData from "@effect-rocketmq/protocol/RouteData"
 import { Either } from "effect"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -111,6 +112,45 @@ const results: Array<Result> = [
 ]
 void sink
 
+// The peer: the Java client's RemotingCommand codec on the same frame, in the same run (needs Java and the jars that
+// `npm run rocketmq:up` fetches; skipped with a note otherwise).
+interface JavaResult {
+  readonly frameBytes: number
+  readonly encodeNs: number
+  readonly decodeNs: number
+  readonly java: string
+}
+const javaPeer = (): JavaResult | string => {
+  const root = new URL("../", import.meta.url).pathname
+  const lib = `${root}.rocketmq/lib/${process.env.ROCKETMQ_VERSION ?? "5.3.3"}`
+  if (!existsSync(`${lib}/.complete`)) return `no jars in ${lib} (run npm run rocketmq:up once)`
+  const out = `${root}.rocketmq/bench/codec`
+  try {
+    mkdirSync(out, { recursive: true })
+    execFileSync("javac", ["-nowarn", "-cp", `${lib}/*`, "-d", out, `${root}bench/java/CodecBench.java`])
+    const line = execFileSync("java", ["-Xmx256m", "-cp", `${out}:${lib}/*`, "CodecBench"], { encoding: "utf8" })
+    return JSON.parse(line.trim().split("\n").pop()!) as JavaResult
+  } catch (e) {
+    return `java peer failed: ${(e as Error).message.split("\n")[0]}`
+  }
+}
+const java = javaPeer()
+const ours = (name: string) => results.find((r) => r.name === name)!
+const peerLines = typeof java === "string"
+  ? [`Java peer: not run (${java}).`]
+  : [
+    `Java peer (rocketmq-remoting RemotingCommand, Java ${java.java}, same 310 frame of ${java.frameBytes} B):`,
+    "",
+    "| operation | Java ns/frame | ours ns/frame | ours / Java throughput |",
+    "|---|---:|---:|---:|",
+    `| build header + encode 310 | ${java.encodeNs} | ${
+      ours("build header + encode 310 (what a send does)").nsPerOp
+    } | ${(java.encodeNs / ours("build header + encode 310 (what a send does)").nsPerOp).toFixed(2)} |`,
+    `| decode 310 (JSON header) | ${java.decodeNs} | ${ours("decode 310 + 1 KiB (JSON header)").nsPerOp} | ${
+      (java.decodeNs / ours("decode 310 + 1 KiB (JSON header)").nsPerOp).toFixed(2)
+    } |`
+  ]
+
 const date = new Date().toISOString()
 const machine = `${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}, node ${process.version}`
 const lines = [
@@ -123,10 +163,12 @@ const lines = [
   "| operation | frames/s | ns/frame | bytes allocated/frame |",
   "|---|---:|---:|---:|",
   ...results.map((r) => `| ${r.name} | ${r.opsPerSec.toLocaleString("en")} | ${r.nsPerOp} | ${r.bytesPerOp} |`),
+  "",
+  ...peerLines,
   ""
 ]
 const out = new URL("./results/", import.meta.url)
 mkdirSync(out, { recursive: true })
 writeFileSync(new URL("codec.md", out), lines.join("\n"))
-writeFileSync(new URL("codec.json", out), JSON.stringify({ date, machine, results }, null, 2) + "\n")
+writeFileSync(new URL("codec.json", out), JSON.stringify({ date, machine, results, java }, null, 2) + "\n")
 console.log(lines.join("\n"))
