@@ -117,6 +117,11 @@ export interface BrokerConnectionPoolService {
     command: RemotingCommand,
     options?: RequestOptions
   ) => Effect.Effect<void, RemotingError | RequestTimeout>
+  /**
+   * Runs `listener` (in the pool's scope) each time a new connection opens, e.g. to heartbeat a broker as soon as
+   * it is reachable again. Removed when the calling scope closes.
+   */
+  readonly onConnect: (listener: (address: string) => Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
   /** Registers the handler for requests with this code that peers send to the client. */
   readonly setRequestHandler: (code: number, handler: RequestHandler) => Effect.Effect<void>
   /** Closes the connection to this address now; its in-flight requests fail with `ConnectionClosed`. */

@@ -1,6 +1,6 @@
 import { Heartbeat, RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Exit, Fiber, Layer, Scope, TestClock } from "effect"
+import { Context, Effect, Either, Exit, Fiber, Layer, Scope, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
@@ -24,6 +24,9 @@ const legacyRoute = (brokers: ReadonlyArray<readonly [string, string, number, nu
       `{"brokerName":"${name}","perm":${perm},"readQueueNums":${queues},"topicSynFlag":0,"writeQueueNums":${queues}}`
     ).join(",")
   }]}`
+
+const server2Heartbeats = (frames: ReadonlyArray<RemotingCommand.RemotingCommand>) =>
+  frames.filter((f) => f.code === 34).length
 
 const nameServer = (routes: Record<string, string>) =>
   ScriptedServer.make((f, conn) => {
@@ -202,6 +205,25 @@ describe("NameServerResolver", () => {
       assert.isNull(closing.unsafePoll())
       yield* TestClock.adjust("3 seconds")
       yield* Fiber.join(closing)
+    }))
+
+  it.scopedLive("a new connection to a known master gets a heartbeat at once (Java's channel-active heartbeat)", () =>
+    Effect.gen(function*() {
+      const broker = yield* ScriptedServer.make((f, conn) => conn.send(response(f, { code: 0 })))
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", broker.address, 4, 6]]) })
+      const ctx = yield* Layer.build(poolLayer)
+      const pool = Context.get(ctx, BrokerConnectionPool.BrokerConnectionPool)
+      const r = yield* NameServerResolver.make({ nameServerAddr: ns.address }).pipe(Effect.provide(ctx))
+      yield* r.publishInfo("T")
+      yield* r.register({ clientId: "c1", producerGroups: ["g"] })
+      yield* broker.waitForFrames(1)
+      yield* pool.closeConnection(broker.address)
+      // Any request reopens the connection; the heartbeat follows without waiting for the 30 s period.
+      yield* pool.request(broker.address, RemotingCommand.request({ code: 30, opaque: 0 }))
+      const frames = yield* broker.waitForFrames(3)
+      assert.strictEqual(server2Heartbeats(frames), 2)
+      assert.strictEqual(broker.connections.length, 2)
+      assert.strictEqual(broker.connections[1]!.received.filter((f) => f.code === 34).length, 1)
     }))
 
   it.effect("layerStatic serves fixed routes without a name server", () =>

@@ -91,6 +91,7 @@ export const make = (
     const table = new Map<string, Entry>()
     const live = new Set<Connection>()
     const handlers = new Map<number, RequestHandler>()
+    const connectListeners = new Set<(address: string) => Effect.Effect<void>>()
     const lock = yield* Effect.makeSemaphore(1)
     let nextId = 0
     let shutDown = false
@@ -246,6 +247,7 @@ export const make = (
           Effect.tapError(() => closeConnection(conn, "connect failed"))
         )
         live.add(conn)
+        for (const listener of connectListeners) yield* Effect.forkIn(listener(address), poolScope)
         return conn
       })
 
@@ -383,6 +385,11 @@ export const make = (
       request,
       oneway,
       setRequestHandler: (code, handler) => Effect.sync(() => void handlers.set(code, handler)),
+      onConnect: (listener) =>
+        Effect.acquireRelease(
+          Effect.sync(() => void connectListeners.add(listener)),
+          () => Effect.sync(() => void connectListeners.delete(listener))
+        ),
       closeConnection: (address) =>
         Effect.suspend(() =>
           Effect.all(

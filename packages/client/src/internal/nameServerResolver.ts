@@ -253,6 +253,17 @@ export const make = (
             return Effect.interruptible(unregister(client))
           })
         )
+        // Java heartbeats a broker whenever a connection to it opens: after a broker restart it can reach the
+        // producer (transaction checks) without waiting for the next period.
+        // First connections are covered by the heartbeats below and by learnBrokers; reconnections are not.
+        const connectedBefore = new Set<string>()
+        yield* pool.onConnect((address) => {
+          const again = connectedBefore.has(address)
+          connectedBefore.add(address)
+          return again && masters().includes(address) && registrations.has(client)
+            ? heartbeatTo([address])
+            : Effect.void
+        })
         yield* heartbeatTo(masters()).pipe(
           Effect.zipRight(Effect.sleep(options.heartbeatBrokerInterval)),
           Effect.forever,
