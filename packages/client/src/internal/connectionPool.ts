@@ -11,6 +11,7 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import type {
@@ -23,9 +24,11 @@ import type {
 import type { CodecService } from "../Codec.js"
 import { RemotingError, RequestTimeout } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
+import type { TimerEntry } from "./timeouts.js"
+import { Timeouts } from "./timeouts.js"
 
 interface Pending {
-  readonly deferred: Deferred.Deferred<RemotingCommand, RemotingError>
+  readonly deferred: Deferred.Deferred<RemotingCommand, RemotingError | RequestTimeout>
   readonly operation: string
 }
 
@@ -36,14 +39,15 @@ class Connection {
   closed = false
   /** Bytes handed to the socket and not yet flushed to the OS. */
   bufferedBytes = 0
+  /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
+  room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
+  roomWaiters = 0
   constructor(
     readonly address: string,
     readonly id: number,
     readonly createdAt: number,
     public lastActiveAt: number,
     readonly scope: Scope.CloseableScope,
-    readonly inFlight: Effect.Semaphore,
-    readonly buffered: Effect.Semaphore,
     public write: (chunk: Uint8Array) => Effect.Effect<void, Socket.SocketError>
   ) {}
   nextOpaque(): number {
@@ -95,6 +99,9 @@ export const make = (
     const lock = yield* Effect.makeSemaphore(1)
     let nextId = 0
     let shutDown = false
+    const timeouts = new Timeouts(clock)
+    yield* Effect.forkIn(timeouts.run, poolScope)
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
 
     const remotingError = (
       reason: RemotingError["reason"],
@@ -120,6 +127,8 @@ export const make = (
         Deferred.unsafeDone(p.deferred, Exit.fail(new RemotingError({ ...failure, operation: p.operation })))
       }
       conn.pending.clear()
+      // Requests waiting for room on it must not wait any longer.
+      notifyRoom(conn)
     }
 
     const closeConnection = (conn: Connection, detail: string) =>
@@ -128,16 +137,51 @@ export const make = (
         return Scope.close(conn.scope, Exit.void)
       })
 
+    const hasRoom = (conn: Connection) =>
+      conn.pending.size < options.maxInFlightPerConnection && conn.bufferedBytes < options.maxBufferedBytesPerConnection
+
+    const notifyRoom = (conn: Connection) => {
+      if (conn.roomWaiters > 0) {
+        Deferred.unsafeDone(conn.room, Exit.void)
+        conn.room = Deferred.unsafeMake(FiberId.none)
+      }
+    }
+
+    // Waits until the connection has a free slot and buffer space (back-pressure from a slow peer), then takes it
+    // in the same synchronous step, so that concurrent waiters cannot all see the same free slot.
+    const awaitRoom = <A>(conn: Connection, take: (conn: Connection) => A): Effect.Effect<A> =>
+      Effect.suspend(() => {
+        if (hasRoom(conn) || conn.closed) return Effect.succeed(take(conn))
+        conn.roomWaiters++
+        return Deferred.await(conn.room).pipe(
+          Effect.ensuring(Effect.sync(() => conn.roomWaiters--)),
+          Effect.zipRight(awaitRoom(conn, take))
+        )
+      })
+
+    // Writes a frame whose bytes were already counted in bufferedBytes.
+    const writeReserved = (conn: Connection, frame: Uint8Array, operation: string) =>
+      Effect.suspend(() => {
+        // The platform socket parks writes made after it closed until it reopens, which it never does.
+        if (conn.closed) {
+          conn.bufferedBytes -= frame.length
+          return Effect.fail(remotingError("ConnectionClosed", conn.address, operation, "the connection is closed"))
+        }
+        conn.lastActiveAt = now()
+        return conn.write(frame).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            conn.bufferedBytes -= frame.length
+            notifyRoom(conn)
+          })),
+          Effect.mapError((e) => remotingError("WriteFailed", conn.address, operation, e.message, e))
+        )
+      })
+
     const writeFrame = (conn: Connection, frame: Uint8Array, operation: string) =>
-      conn.buffered.withPermits(Math.min(frame.length, options.maxBufferedBytesPerConnection))(
-        Effect.suspend(() => {
-          conn.lastActiveAt = now()
-          conn.bufferedBytes += frame.length
-          return conn.write(frame).pipe(Effect.ensuring(Effect.sync(() => conn.bufferedBytes -= frame.length)))
-        })
-      ).pipe(
-        Effect.mapError((e) => remotingError("WriteFailed", conn.address, operation, e.message, e))
-      )
+      Effect.suspend(() => {
+        conn.bufferedBytes += frame.length
+        return writeReserved(conn, frame, operation)
+      })
 
     const serveRequest = (conn: Connection, req: RemotingCommand): Effect.Effect<void> => {
       const handler = handlers.get(req.code)
@@ -179,8 +223,6 @@ export const make = (
           t,
           t,
           scope,
-          yield* Effect.makeSemaphore(options.maxInFlightPerConnection),
-          yield* Effect.makeSemaphore(options.maxBufferedBytesPerConnection),
           write
         )
         const decoder = codec.makeDecoder()
@@ -194,6 +236,7 @@ export const make = (
               // A response nobody waits for (its request timed out) is dropped, as Java does.
               if (p !== undefined) {
                 conn.pending.delete(frame.opaque)
+                notifyRoom(conn)
                 Deferred.unsafeDone(p.deferred, Exit.succeed(frame))
               }
             } else {
@@ -301,33 +344,102 @@ export const make = (
 
     const timeoutOf = (o: RequestOptions | undefined) => o?.timeoutMillis ?? options.requestTimeout
 
+    interface Reserved {
+      readonly conn: Connection
+      readonly opaque: number
+      readonly deferred: Deferred.Deferred<RemotingCommand, RemotingError | RequestTimeout>
+      readonly frame: Uint8Array
+      readonly timer: TimerEntry
+      readonly operation: string
+      writing: boolean
+    }
+
+    // Takes a slot on a connection that has room: synchronous, so the room check and the taking are one step. The
+    // deadline is kept by the shared timer: no fiber per request.
+    const reserve = (
+      conn: Connection,
+      command: RemotingCommand,
+      operation: string,
+      timeoutMillis: number,
+      deadline: number
+    ): Reserved => {
+      const opaque = conn.nextOpaque()
+      const deferred = Deferred.unsafeMake<RemotingCommand, RemotingError | RequestTimeout>(FiberId.none)
+      const frame = codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
+      conn.pending.set(opaque, { deferred, operation })
+      conn.bufferedBytes += frame.length
+      const r: Reserved = {
+        conn,
+        opaque,
+        deferred,
+        frame,
+        operation,
+        writing: true,
+        timer: timeouts.add(deadline, () => {
+          if (conn.pending.get(opaque)?.deferred !== deferred) return
+          conn.pending.delete(opaque)
+          notifyRoom(conn)
+          Deferred.unsafeDone(
+            deferred,
+            Exit.fail(new RequestTimeout({ address: conn.address, operation, timeoutMillis }))
+          )
+          // A write stuck behind a peer that stopped reading only ends when the connection does.
+          if (r.writing) runFork(closeConnection(conn, `write for ${operation} timed out`))
+        })
+      }
+      return r
+    }
+
+    const complete = (r: Reserved): Effect.Effect<RemotingCommand, RemotingError | RequestTimeout> =>
+      writeReserved(r.conn, r.frame, r.operation).pipe(
+        Effect.ensuring(Effect.sync(() => r.writing = false)),
+        // Once the request is settled (timed out, connection closed) its outcome wins over the write's.
+        Effect.catchAll((e) =>
+          Deferred.isDone(r.deferred).pipe(Effect.flatMap((done) => done ? Effect.void : Effect.fail(e)))
+        ),
+        Effect.zipRight(Deferred.await(r.deferred)),
+        Effect.onExit(() =>
+          Effect.sync(() => {
+            r.timer.cancelled = true
+            if (r.conn.pending.get(r.opaque)?.deferred === r.deferred) {
+              r.conn.pending.delete(r.opaque)
+              notifyRoom(r.conn)
+            }
+          })
+        ),
+        Effect.tapErrorTag("RequestTimeout", () => closeOnTimeout(r.conn, r.operation))
+      )
+
+    const closeOnTimeout = (conn: Connection, operation: string) =>
+      options.closeSocketIfTimeout
+        ? Effect.forkIn(closeConnection(conn, `request ${operation} timed out`), poolScope)
+        : Effect.void
+
     const request = (address: string, command: RemotingCommand, o?: RequestOptions) =>
       Effect.suspend(() => {
         const operation = o?.operation ?? describeRequest(command.code)
         const timeoutMillis = timeoutOf(o)
+        const deadline = now() + timeoutMillis
+        const entry = table.get(address)
+        if (entry?._tag === "Open" && usable(entry.connection) && hasRoom(entry.connection)) {
+          return complete(reserve(entry.connection, command, operation, timeoutMillis, deadline))
+        }
+        // Connecting, or waiting for room: rare, so the general (fiber-racing) timeout is fine here.
         let used: Connection | undefined
         return connection(address, operation).pipe(
           Effect.flatMap((conn) => {
             used = conn
-            return conn.inFlight.withPermits(1)(Effect.gen(function*() {
-              const opaque = conn.nextOpaque()
-              const deferred = yield* Deferred.make<RemotingCommand, RemotingError>()
-              conn.pending.set(opaque, { deferred, operation })
-              const frame = codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
-              return yield* writeFrame(conn, frame, operation).pipe(
-                Effect.zipRight(Deferred.await(deferred)),
-                Effect.ensuring(Effect.sync(() => conn.pending.delete(opaque)))
-              )
-            }))
+            return awaitRoom(conn, (c) => reserve(c, command, operation, timeoutMillis, deadline))
           }),
           Effect.timeoutFail({
             duration: timeoutMillis,
             onTimeout: () => new RequestTimeout({ address, operation, timeoutMillis })
           }),
-          Effect.tapErrorTag("RequestTimeout", () =>
-            used !== undefined && options.closeSocketIfTimeout
-              ? Effect.forkIn(closeConnection(used, `request ${operation} timed out`), poolScope)
-              : Effect.void)
+          Effect.tapErrorTag(
+            "RequestTimeout",
+            () => used !== undefined ? closeOnTimeout(used, operation) : Effect.void
+          ),
+          Effect.flatMap(complete)
         )
       })
 
@@ -335,14 +447,23 @@ export const make = (
       Effect.suspend(() => {
         const operation = o?.operation ?? describeRequest(command.code)
         const timeoutMillis = timeoutOf(o)
+        const frameOf = (conn: Connection) => {
+          const frame = codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY })
+          conn.bufferedBytes += frame.length
+          return [conn, frame] as const
+        }
+        const entry = table.get(address)
+        if (entry?._tag === "Open" && usable(entry.connection) && hasRoom(entry.connection)) {
+          const [conn, frame] = frameOf(entry.connection)
+          return writeReserved(conn, frame, operation)
+        }
         return connection(address, operation).pipe(
-          Effect.flatMap((conn) =>
-            writeFrame(conn, codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY }), operation)
-          ),
+          Effect.flatMap((conn) => awaitRoom(conn, frameOf)),
           Effect.timeoutFail({
             duration: timeoutMillis,
             onTimeout: () => new RequestTimeout({ address, operation, timeoutMillis })
-          })
+          }),
+          Effect.flatMap(([conn, frame]) => writeReserved(conn, frame, operation))
         )
       })
 

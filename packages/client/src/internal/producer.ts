@@ -194,14 +194,25 @@ export const makeCore = (options: ProducerOptions) =>
     const recent = new Float64Array(1024)
     let asyncPending = 0
 
-    const labelsByTopic = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
-    const labels = (topic: string) => {
-      let l = labelsByTopic.get(topic)
-      if (l === undefined) {
-        l = [MetricLabel.make("topic", topic), MetricLabel.make("group", o.groupName)]
-        labelsByTopic.set(topic, l)
+    // Tagged metrics are built once per topic: tagging allocates a new metric key, and the registry hashes it.
+    interface TopicMetrics {
+      readonly success: typeof Metrics.sendSuccessTotal
+      readonly failure: typeof Metrics.sendFailureTotal
+      readonly latency: typeof Metrics.sendLatencyMs
+    }
+    const metricsByTopic = new Map<string, TopicMetrics>()
+    const metricsOf = (topic: string): TopicMetrics => {
+      let m = metricsByTopic.get(topic)
+      if (m === undefined) {
+        const l = [MetricLabel.make("topic", topic), MetricLabel.make("group", o.groupName)]
+        m = {
+          success: Metric.taggedWithLabels(Metrics.sendSuccessTotal, l),
+          failure: Metric.taggedWithLabels(Metrics.sendFailureTotal, l),
+          latency: Metric.taggedWithLabels(Metrics.sendLatencyMs, l)
+        }
+        metricsByTopic.set(topic, m)
       }
-      return l
+      return m
     }
     const queueGauge = Metric.taggedWithLabels(Metrics.queueSize, [MetricLabel.make("group", o.groupName)])
 
@@ -212,11 +223,8 @@ export const makeCore = (options: ProducerOptions) =>
         totalRt += ms
         recent[rtCount % recent.length] = ms
         rtCount++
-        const l = labels(topic)
-        return Effect.all([
-          Metric.update(Metric.taggedWithLabels(ok ? Metrics.sendSuccessTotal : Metrics.sendFailureTotal, l), count),
-          Metric.update(Metric.taggedWithLabels(Metrics.sendLatencyMs, l), ms)
-        ], { discard: true })
+        const m = metricsOf(topic)
+        return Metric.update(ok ? m.success : m.failure, count).pipe(Effect.zipRight(Metric.update(m.latency, ms)))
       })
 
     const observed = <A>(
@@ -241,6 +249,8 @@ export const makeCore = (options: ProducerOptions) =>
           Effect.onExit((exit) => record(topic, count, Exit.isSuccess(exit), performance.now() - t0)),
           Effect.withSpan(`rocketmq.${operation}`, {
             kind: "producer",
+            // A stack trace per send costs more than the rest of the span.
+            captureStackTrace: false,
             attributes: {
               "messaging.system": "rocketmq",
               "messaging.operation": operation,
@@ -498,14 +508,19 @@ export const makeCore = (options: ProducerOptions) =>
           )
         })
 
-        const retried = retries === "none"
-          ? attempt
-          : schedule !== undefined
-          ? Effect.retry(attempt, {
-            schedule: schedule as Schedule.Schedule<unknown, Failure>,
-            while: isRetryable(o.retryNextServer)
+        const retryable = isRetryable(o.retryNextServer)
+        // The retry machinery (a schedule driver per call) is only built once an attempt has failed: replaying
+        // that first failure into it keeps the schedule's view exactly as if it had run from the start.
+        const retried = retries === "none" ? attempt : attempt.pipe(
+          Effect.catchAll((first) => {
+            if (!retryable(first)) return Effect.fail(first)
+            let replayed = false
+            const again = Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first)))
+            return schedule !== undefined
+              ? Effect.retry(again, { schedule: schedule as Schedule.Schedule<unknown, Failure>, while: retryable })
+              : Effect.retry(again, { times: retries, while: retryable })
           })
-          : Effect.retry(attempt, { times: retries, while: isRetryable(o.retryNextServer) })
+        )
         return yield* retried.pipe(
           Effect.catchAll((e): Effect.Effect<SendResult, SendError> =>
             e._tag === "NotStoredOK" ? Effect.succeed(e.result) : Effect.fail(withAttempts(e, attempts))
