@@ -115,6 +115,27 @@ describe("BrokerConnectionPool", () => {
       )
     }))
 
+  it.scopedLive("a request right after a timed-out one goes to a fresh connection, not the one being closed", () =>
+    Effect.gen(function*() {
+      let silent = true
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (!silent) echo(f, conn)
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          const first = yield* pool.request(server.address, request({ code: 1, opaque: 0 }), { timeoutMillis: 100 })
+            .pipe(
+              Effect.flip
+            )
+          assert.strictEqual(first._tag, "RequestTimeout")
+          silent = false
+          const next = yield* pool.request(server.address, request({ code: 2, opaque: 0 }), { timeoutMillis: 2000 })
+          assert.strictEqual(next.code, 0)
+          assert.strictEqual(server.connections.length, 2)
+        })
+      )
+    }))
+
   it.scopedLive("fails every pending request at once when the peer closes mid-frame, then reconnects", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((f, conn) => {

@@ -42,6 +42,11 @@ class Connection {
   /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
   room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
   roomWaiters = 0
+  /** Frames waiting for this tick's single write, and the outcome they share. */
+  outbox: Array<Uint8Array> = []
+  outboxDone: Deferred.Deferred<void, Socket.SocketError | RemotingError> | undefined
+  /** Batches handed to the socket and not yet acknowledged by it. */
+  readonly flushing = new Set<Deferred.Deferred<void, Socket.SocketError | RemotingError>>()
   constructor(
     readonly address: string,
     readonly id: number,
@@ -73,6 +78,18 @@ type Entry =
   | { readonly _tag: "Connecting"; readonly deferred: Deferred.Deferred<Connection, RemotingError> }
 
 /** `host:port`, `[v6]:port` or a bare v6 `a:b::c:port` (split at the last colon). */
+const concatBytes = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}
+
 export const parseAddress = (address: string): { host: string; port: number } | undefined => {
   const i = address.lastIndexOf(":")
   if (i <= 0) return undefined
@@ -127,6 +144,11 @@ export const make = (
         Deferred.unsafeDone(p.deferred, Exit.fail(new RemotingError({ ...failure, operation: p.operation })))
       }
       conn.pending.clear()
+      // Writes still queued or under way end with the connection (the socket would park them forever).
+      const closed = Exit.fail(new RemotingError({ ...failure, operation: "write" }))
+      for (const d of conn.flushing) Deferred.unsafeDone(d, closed)
+      conn.flushing.clear()
+      if (conn.outboxDone !== undefined) Deferred.unsafeDone(conn.outboxDone, closed)
       // Requests waiting for room on it must not wait any longer.
       notifyRoom(conn)
     }
@@ -168,14 +190,53 @@ export const make = (
           return Effect.fail(remotingError("ConnectionClosed", conn.address, operation, "the connection is closed"))
         }
         conn.lastActiveAt = now()
-        return conn.write(frame).pipe(
+        return Deferred.await(enqueue(conn, frame)).pipe(
           Effect.ensuring(Effect.sync(() => {
             conn.bufferedBytes -= frame.length
             notifyRoom(conn)
           })),
-          Effect.mapError((e) => remotingError("WriteFailed", conn.address, operation, e.message, e))
+          Effect.mapError((e) =>
+            e._tag === "RemotingError" ? e : remotingError("WriteFailed", conn.address, operation, e.message, e)
+          )
         )
       })
+
+    // Frames written in the same tick leave in one socket write: one system call for many requests.
+    const enqueue = (conn: Connection, frame: Uint8Array) => {
+      conn.outbox.push(frame)
+      if (conn.outboxDone === undefined) {
+        conn.outboxDone = Deferred.unsafeMake(FiberId.none)
+        setImmediate(() => flush(conn))
+      }
+      return conn.outboxDone
+    }
+
+    const flush = (conn: Connection) => {
+      const frames = conn.outbox
+      const done = conn.outboxDone!
+      conn.outbox = []
+      conn.outboxDone = undefined
+      if (conn.closed) {
+        Deferred.unsafeDone(
+          done,
+          Exit.fail(remotingError("ConnectionClosed", conn.address, "write", "connection closed"))
+        )
+        return
+      }
+      const chunk = frames.length === 1 ? frames[0]! : concatBytes(frames)
+      conn.flushing.add(done)
+      runFork(
+        conn.write(chunk).pipe(
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Effect.sync(() => {
+              conn.flushing.delete(done)
+              Deferred.unsafeDone(done, exit)
+            })
+          )
+        )
+      )
+    }
 
     const writeFrame = (conn: Connection, frame: Uint8Array, operation: string) =>
       Effect.suspend(() => {
@@ -379,6 +440,7 @@ export const make = (
           if (conn.pending.get(opaque)?.deferred !== deferred) return
           conn.pending.delete(opaque)
           notifyRoom(conn)
+          if (options.closeSocketIfTimeout) retire(conn)
           Deferred.unsafeDone(
             deferred,
             Exit.fail(new RequestTimeout({ address: conn.address, operation, timeoutMillis }))
@@ -410,9 +472,19 @@ export const make = (
         Effect.tapErrorTag("RequestTimeout", () => closeOnTimeout(r.conn, r.operation))
       )
 
+    // Out of the table at once, so the next request opens a fresh connection instead of landing on this one.
+    const retire = (conn: Connection) => {
+      conn.draining = true
+      const entry = table.get(conn.address)
+      if (entry?._tag === "Open" && entry.connection === conn) table.delete(conn.address)
+    }
+
     const closeOnTimeout = (conn: Connection, operation: string) =>
       options.closeSocketIfTimeout
-        ? Effect.forkIn(closeConnection(conn, `request ${operation} timed out`), poolScope)
+        ? Effect.suspend(() => {
+          retire(conn)
+          return Effect.forkIn(closeConnection(conn, `request ${operation} timed out`), poolScope)
+        })
         : Effect.void
 
     const request = (address: string, command: RemotingCommand, o?: RequestOptions) =>
