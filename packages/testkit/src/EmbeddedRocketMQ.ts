@@ -1,0 +1,244 @@
+/**
+ * An embedded Apache RocketMQ for tests: an in-process name server and brokers on loopback (ephemeral ports)
+ * that speak the remoting protocol and behave like a 5.3.3 broker where a producer can tell — per-queue
+ * offsets, message ids, auto-create, the broker's own checks with the same codes and remarks, delays and timers,
+ * half messages and transaction checks — plus faults a test can inject.
+ *
+ * ```ts
+ * const TestLive = EmbeddedRocketMQ.producerLayer({ groupName: "my_group" }).pipe(
+ *   Layer.provideMerge(EmbeddedRocketMQ.layer({ brokers: 2, topics: { orders: 4 } }))
+ * )
+ * ```
+ *
+ * Run it with live services (`it.scopedLive`, or `layer(..., { excludeTestServices: true })`): its clock is the
+ * Effect `Clock`, so under the `TestClock` delays, timers and transaction checks only move when the test
+ * adjusts the clock.
+ *
+ * @since 0.1.0
+ */
+import * as Producer from "@effect-rocketmq/client/Producer"
+import type * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as internal from "./internal/embedded.js"
+import { EmbeddedRocketMQError } from "./internal/error.js"
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export { EmbeddedRocketMQError }
+
+/**
+ * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`); no broker may be
+ * called that.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const NAME_SERVER: string = internal.NAME_SERVER
+
+/**
+ * A topic to create: queues (read = write) on each broker, permission (6 = read/write) and which brokers
+ * (default: all).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TopicOptions {
+  readonly queues: number
+  readonly perm?: number | undefined
+  readonly brokers?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * Cluster options. Broker settings are named as in the Java broker's configuration, and can be changed at run
+ * time with `setBrokerConfig` or UPDATE_BROKER_CONFIG.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmbeddedRocketMQOptions {
+  /** How many brokers (named broker-a, broker-b, …) or their names. Default 1. */
+  readonly brokers?: number | ReadonlyArray<string> | undefined
+  /** Default `DefaultCluster`. */
+  readonly clusterName?: string | undefined
+  /** IP address to listen on, and the store host in message ids. Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Topics created on start: `{ orders: 4 }` or `{ orders: { queues: 4, brokers: ["broker-a"] } }`. */
+  readonly topics?: Readonly<Record<string, number | TopicOptions>> | undefined
+  /** Registers TBW102 (perm 7) so unknown topics are created on first send. Default true. */
+  readonly autoCreateTopicEnable?: boolean | undefined
+  /** Queues of TBW102, the cap of an auto-created topic's queues. Default 8. */
+  readonly defaultTopicQueueNums?: number | undefined
+  /** Largest body (single message) and encoded batch. Default 4 MiB. */
+  readonly maxMessageSize?: number | undefined
+  /** Bytes each broker stores at most; a send beyond is refused with SERVICE_NOT_AVAILABLE (14). 256 MiB. */
+  readonly maxStoredBytes?: number | undefined
+  /** `MSG_REGION` of responses and stored messages. Default `DefaultRegion`. */
+  readonly regionId?: string | undefined
+  /** `TRACE_ON`. Default true. */
+  readonly traceOn?: boolean | undefined
+  /** Delay levels. Default `1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`. */
+  readonly messageDelayLevel?: string | undefined
+  /** Accepts TIMER_* delivery times. Default true. */
+  readonly timerWheelEnable?: boolean | undefined
+  /** Longest timer delay, seconds. Default 259200 (3 days). */
+  readonly timerMaxDelaySec?: number | undefined
+  /** Timer slot, ms. Default 1000. */
+  readonly timerPrecisionMs?: number | undefined
+  /** Age (ms) at which an unfinished half message is checked. Default 6000. */
+  readonly transactionTimeOut?: number | undefined
+  /** How often (ms) half messages are checked. Default 30000. */
+  readonly transactionCheckInterval?: number | undefined
+  /** Checks before a half message is dropped. Default 15. */
+  readonly transactionCheckMax?: number | undefined
+  /** Refuse half messages with NO_PERMISSION (16). Default false. */
+  readonly rejectTransactionMessage?: boolean | undefined
+}
+
+/**
+ * Which requests a fault applies to, by request code; all when absent.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FaultOptions {
+  readonly requestCodes?: ReadonlyArray<number> | undefined
+}
+
+/**
+ * A scripted answer: `code` (and `remark`) instead of processing the request, for the next `times` requests
+ * (default 1) or for `duration`. Applies to sends (codes 10, 310, 320) unless `requestCodes` says otherwise
+ * (`"all"` for every request, heartbeats included).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RespondWithOptions {
+  readonly code: number
+  readonly remark?: string | undefined
+  readonly times?: number | undefined
+  readonly duration?: Duration.DurationInput | undefined
+  readonly requestCodes?: ReadonlyArray<number> | "all" | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BrokerInfo {
+  readonly name: string
+  /** `host:port`, the same across restarts. */
+  readonly address: string
+  readonly running: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmbeddedRocketMQService {
+  readonly clusterName: string
+  /** `host:port` of the name server: a producer's `nameServerAddr`. */
+  readonly nameServerAddress: string
+  readonly brokerNames: ReadonlyArray<string>
+  /** Broker name → `host:port`. */
+  readonly brokerAddresses: Readonly<Record<string, string>>
+  readonly brokers: Effect.Effect<ReadonlyArray<BrokerInfo>>
+  /** Creates (or replaces) a topic, as UPDATE_AND_CREATE_TOPIC would. */
+  readonly createTopic: (topic: string, options: number | TopicOptions) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Sets a broker setting (`autoCreateTopicEnable`, `maxMessageSize`, …), as UPDATE_BROKER_CONFIG would. */
+  readonly setBrokerConfig: (
+    brokerName: string,
+    key: string,
+    value: string
+  ) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Every message stored in `topic` (all brokers unless one is named), decoded; no sockets involved. */
+  readonly messages: (
+    topic: string,
+    options?: { readonly brokerName?: string | undefined }
+  ) => Effect.Effect<ReadonlyArray<StoredMessage.StoredMessage>>
+  /** Bytes a broker holds (counted against `maxStoredBytes`). */
+  readonly storedBytes: (brokerName: string) => Effect.Effect<number, EmbeddedRocketMQError>
+  /** Closes the broker's port and drops its connections; it keeps its messages and stays in routes. */
+  readonly stopBroker: (brokerName: string) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Listens again on the same port. */
+  readonly restartBroker: (brokerName: string) => Effect.Effect<void, EmbeddedRocketMQError>
+  readonly stopNameServer: () => Effect.Effect<void>
+  readonly startNameServer: () => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Answers with a chosen response code instead of processing (see `RespondWithOptions`). */
+  readonly respondWith: (target: string, options: RespondWithOptions) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Holds every response this long before writing it, until cleared. */
+  readonly delayResponses: (
+    target: string,
+    delay: Duration.DurationInput,
+    options?: FaultOptions
+  ) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Accepts connections and requests and never answers, until cleared: a hung broker. */
+  readonly blackhole: (target: string, options?: FaultOptions) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** The `frames`-th request from now closes its connection as it arrives, unanswered. */
+  readonly closeAfterFrames: (
+    target: string,
+    frames: number,
+    options?: FaultOptions
+  ) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** The next response is replaced by bytes no RocketMQ peer can decode. */
+  readonly sendCorruptFrame: (target: string, options?: FaultOptions) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Clears the faults of one broker (or `NAME_SERVER`). */
+  readonly clearFaults: (target: string) => Effect.Effect<void, EmbeddedRocketMQError>
+  /**
+   * Clears every fault, restarts whatever is stopped and restores every broker's settings (and TBW102) to the
+   * options it started with. Topics and messages stay.
+   */
+  readonly reset: Effect.Effect<void, EmbeddedRocketMQError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class EmbeddedRocketMQ extends Context.Tag("@effect-rocketmq/testkit/EmbeddedRocketMQ")<
+  EmbeddedRocketMQ,
+  EmbeddedRocketMQService
+>() {}
+
+/**
+ * Starts the cluster in the current scope; closing the scope closes every port.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (
+  options?: EmbeddedRocketMQOptions
+) => Effect.Effect<EmbeddedRocketMQService, EmbeddedRocketMQError, Scope.Scope> = internal.make
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: EmbeddedRocketMQOptions): Layer.Layer<EmbeddedRocketMQ, EmbeddedRocketMQError> =>
+  Layer.scoped(EmbeddedRocketMQ, make(options))
+
+/**
+ * A `Producer` (`@effect-rocketmq/client`) pointed at the embedded name server. Group `embedded_producer`
+ * unless given.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const producerLayer = (
+  options?: Partial<Producer.ProducerOptions>
+): Layer.Layer<Producer.Producer, ConfigError.ConfigError, EmbeddedRocketMQ> =>
+  Layer.unwrapEffect(
+    Effect.map(EmbeddedRocketMQ, (embedded) =>
+      Producer.layer({
+        groupName: "embedded_producer",
+        ...options,
+        nameServerAddr: embedded.nameServerAddress
+      }))
+  )

@@ -1,0 +1,356 @@
+/**
+ * Reading messages back from a broker — embedded or real — to assert what a producer stored: view by offset id,
+ * pull a queue range, query by key or `UNIQ_KEY`, queue high-water marks, and the admin calls tests need
+ * (broker settings, topic creation). Runs over the client's `BrokerConnectionPool` and `NameServerResolver`,
+ * so it shares the connections of the producer under test (`Producer.layerDependencies`).
+ *
+ * @since 0.1.0
+ */
+import { BrokerConnectionPool } from "@effect-rocketmq/client/BrokerConnectionPool"
+import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
+import { NameServerResolver } from "@effect-rocketmq/client/NameServerResolver"
+import * as Headers from "@effect-rocketmq/protocol/Headers"
+import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import { request } from "@effect-rocketmq/protocol/RemotingCommand"
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
+import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schedule from "effect/Schedule"
+
+/**
+ * Any failure of a read-back: transport, an unexpected response code, a body that does not decode, or a
+ * message that did not show up in time.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ReadBackError extends Data.TaggedError("ReadBackError")<{
+  readonly operation: string
+  readonly detail: string
+  readonly code?: number | undefined
+  readonly remark?: string | undefined
+  readonly cause?: unknown
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `${this.operation}: ${this.detail}`
+  }
+}
+
+const fromEither = <A>(operation: string, e: Either.Either<A, { readonly message: string }>) =>
+  Either.isRight(e)
+    ? Effect.succeed(e.right)
+    : Effect.fail(new ReadBackError({ operation, detail: e.left.message, cause: e.left }))
+
+/**
+ * One request to `address`, any response code.
+ *
+ * @since 0.1.0
+ * @category requests
+ */
+export const call = (
+  address: string,
+  command: RemotingCommand,
+  options?: { readonly timeoutMillis?: number | undefined }
+): Effect.Effect<RemotingCommand, ReadBackError, BrokerConnectionPool> =>
+  Effect.flatMap(
+    BrokerConnectionPool,
+    (pool) =>
+      pool.request(address, command, { timeoutMillis: options?.timeoutMillis ?? 5000 }).pipe(
+        Effect.mapError((e) =>
+          new ReadBackError({ operation: `request ${command.code} to ${address}`, detail: e.message, cause: e })
+        )
+      )
+  )
+
+const expectCode = (operation: string, res: RemotingCommand, code: number = ResponseCode.SUCCESS) =>
+  res.code === code
+    ? Effect.succeed(res)
+    : Effect.fail(
+      new ReadBackError({
+        operation,
+        detail: `answered ${res.code}: ${res.remark ?? ""}`,
+        code: res.code,
+        remark: res.remark
+      })
+    )
+
+// The queue's broker, learning the topic's route first when the resolver has not seen it yet.
+const masterAddress = (queue: MessageQueue) =>
+  Effect.flatMap(NameServerResolver, (resolver) =>
+    resolver.masterAddress(queue.brokerName).pipe(
+      Effect.orElse(() =>
+        resolver.publishInfo(queue.topic).pipe(Effect.zipRight(resolver.masterAddress(queue.brokerName)))
+      ),
+      Effect.mapError((e) => new ReadBackError({ operation: `resolve ${queue}`, detail: e.message, cause: e }))
+    ))
+
+/**
+ * The stored message with this offset id (VIEW_MESSAGE_BY_ID), from the broker the id names — or from
+ * `address`, for brokers behind NAT.
+ *
+ * @since 0.1.0
+ * @category read back
+ */
+export const view = (
+  offsetMsgId: string,
+  options?: { readonly topic?: string | undefined; readonly address?: string | undefined }
+): Effect.Effect<StoredMessage.StoredMessage, ReadBackError, BrokerConnectionPool> =>
+  Effect.gen(function*() {
+    const operation = `view ${offsetMsgId}`
+    const id = yield* fromEither(operation, MessageId.decodeOffsetMsgId(offsetMsgId))
+    const res = yield* call(
+      options?.address ?? `${id.address}:${id.port}`,
+      request({
+        code: RequestCode.VIEW_MESSAGE_BY_ID,
+        opaque: 0,
+        extFields: Headers.ViewMessageRequestHeader.encode({
+          ...(options?.topic !== undefined ? { topic: options.topic } : {}),
+          offset: id.commitLogOffset
+        })
+      })
+    )
+    yield* expectCode(operation, res)
+    return yield* fromEither(operation, StoredMessage.decode(res.body))
+  })
+
+/**
+ * The next offset to be written in `queue` (GET_MAX_OFFSET): the last message is at `maxOffset - 1`.
+ *
+ * @since 0.1.0
+ * @category read back
+ */
+export const maxOffset = (
+  queue: MessageQueue
+): Effect.Effect<bigint, ReadBackError, BrokerConnectionPool | NameServerResolver> =>
+  Effect.gen(function*() {
+    const operation = `max offset of ${queue}`
+    const address = yield* masterAddress(queue)
+    const res = yield* call(
+      address,
+      request({
+        code: RequestCode.GET_MAX_OFFSET,
+        opaque: 0,
+        extFields: Headers.GetMaxOffsetRequestHeader.encode({ topic: queue.topic, queueId: queue.queueId })
+      })
+    )
+    yield* expectCode(operation, res)
+    const header = yield* fromEither(operation, Headers.GetMaxOffsetResponseHeader.decode(res.extFields))
+    return header.offset
+  })
+
+/**
+ * One PULL_MESSAGE (subscription flag set, no consumer registration needed): the raw response, for tests of
+ * the pull codes themselves.
+ *
+ * @since 0.1.0
+ * @category requests
+ */
+export const pullRequest = (
+  queue: MessageQueue,
+  queueOffset: bigint,
+  options?: {
+    readonly maxMsgNums?: number | undefined
+    readonly subscription?: string | undefined
+    readonly suspendTimeoutMillis?: number | undefined
+    readonly consumerGroup?: string | undefined
+  }
+): Effect.Effect<RemotingCommand, ReadBackError, BrokerConnectionPool | NameServerResolver> =>
+  Effect.gen(function*() {
+    const address = yield* masterAddress(queue)
+    const suspend = options?.suspendTimeoutMillis ?? 0
+    return yield* call(
+      address,
+      request({
+        code: RequestCode.PULL_MESSAGE,
+        opaque: 0,
+        extFields: Headers.PullMessageRequestHeader.encode({
+          consumerGroup: options?.consumerGroup ?? "erq_testkit_reader",
+          topic: queue.topic,
+          queueId: queue.queueId,
+          queueOffset,
+          maxMsgNums: options?.maxMsgNums ?? 32,
+          sysFlag: suspend > 0 ? 6 : 4,
+          commitOffset: 0n,
+          suspendTimeoutMillis: suspend,
+          subscription: options?.subscription ?? "*",
+          subVersion: 0,
+          expressionType: "TAG",
+          bname: queue.brokerName
+        })
+      }),
+      { timeoutMillis: suspend + 5000 }
+    )
+  })
+
+/**
+ * The messages of `queue` from offset `from`, in queue order: up to the queue's end, or — with `count` — until
+ * that many were read, waiting up to `timeout` (default 20 s) for them, since brokers dispatch to their queues
+ * asynchronously and delayed messages arrive late.
+ *
+ * @since 0.1.0
+ * @category read back
+ */
+export const pull = (
+  queue: MessageQueue,
+  from: bigint,
+  options?: { readonly count?: number | undefined; readonly timeout?: Duration.DurationInput | undefined }
+): Effect.Effect<Array<StoredMessage.StoredMessage>, ReadBackError, BrokerConnectionPool | NameServerResolver> =>
+  Effect.gen(function*() {
+    const operation = `pull ${queue} from ${from}`
+    const count = options?.count
+    const deadline = Date.now() + Duration.toMillis(Duration.decode(options?.timeout ?? "20 seconds"))
+    const out: Array<StoredMessage.StoredMessage> = []
+    let offset = from
+    while (count === undefined ? offset < (yield* maxOffset(queue)) : out.length < count) {
+      const res = yield* pullRequest(queue, offset)
+      if (
+        res.code !== ResponseCode.SUCCESS && res.code !== ResponseCode.PULL_NOT_FOUND &&
+        res.code !== ResponseCode.PULL_RETRY_IMMEDIATELY
+      ) {
+        return yield* new ReadBackError({
+          operation,
+          detail: `answered ${res.code}: ${res.remark ?? ""}`,
+          code: res.code,
+          remark: res.remark
+        })
+      }
+      const messages = res.code === ResponseCode.SUCCESS
+        ? yield* fromEither(operation, StoredMessage.decodeAll(res.body))
+        : []
+      if (messages.length === 0) {
+        if (count === undefined) break
+        if (Date.now() > deadline) {
+          return yield* new ReadBackError({ operation, detail: `only ${out.length} of ${count} messages arrived` })
+        }
+        yield* Effect.sleep("50 millis")
+        continue
+      }
+      out.push(...messages)
+      offset = messages[messages.length - 1]!.queueOffset + 1n
+    }
+    return out
+  })
+
+/**
+ * Messages of `topic` stored with this key (`KEYS`), or this `UNIQ_KEY` with `unique`, from every master the
+ * resolver knows. Brokers index asynchronously: retried until `expect` (default 1) were found or `timeout`
+ * (default 10 s) passed.
+ *
+ * @since 0.1.0
+ * @category read back
+ */
+export const queryByKey = (
+  topic: string,
+  key: string,
+  options?: {
+    readonly unique?: boolean | undefined
+    readonly expect?: number | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+  }
+): Effect.Effect<Array<StoredMessage.StoredMessage>, ReadBackError, BrokerConnectionPool | NameServerResolver> => {
+  const operation = `query ${topic} by ${options?.unique === true ? "unique key" : "key"} ${key}`
+  const expect = options?.expect ?? 1
+  const once = Effect.gen(function*() {
+    const resolver = yield* NameServerResolver
+    yield* resolver.publishInfo(topic).pipe(
+      Effect.mapError((e) => new ReadBackError({ operation, detail: e.message, cause: e }))
+    )
+    const brokers = yield* resolver.brokerAddresses
+    const found: Array<StoredMessage.StoredMessage> = []
+    for (const ids of brokers.values()) {
+      const master = ids.get("0")
+      if (master === undefined) continue
+      const res = yield* call(
+        master,
+        request({
+          code: RequestCode.QUERY_MESSAGE,
+          opaque: 0,
+          extFields: Headers.QueryMessageRequestHeader.encode({
+            topic,
+            key,
+            maxNum: 32,
+            beginTimestamp: 0,
+            endTimestamp: Date.now() + 60_000,
+            ...(options?.unique === true ? { _UNIQUE_KEY_QUERY: true } : {})
+          })
+        })
+      )
+      if (res.code === ResponseCode.SUCCESS) {
+        found.push(...(yield* fromEither(operation, StoredMessage.decodeAll(res.body))))
+      } else if (res.code !== ResponseCode.QUERY_NOT_FOUND) yield* expectCode(operation, res)
+    }
+    if (found.length < expect) {
+      return yield* new ReadBackError({ operation, detail: `${found.length} found, ${expect} expected` })
+    }
+    return found
+  })
+  const attempts = Math.ceil(Duration.toMillis(Duration.decode(options?.timeout ?? "10 seconds")) / 100)
+  return Effect.retry(once, {
+    schedule: Schedule.spaced("100 millis"),
+    times: attempts,
+    while: (e) => e.code === undefined && e.detail.endsWith("expected")
+  })
+}
+
+/**
+ * Sets broker settings at run time (UPDATE_BROKER_CONFIG), e.g. `autoCreateTopicEnable`.
+ *
+ * @since 0.1.0
+ * @category admin
+ */
+export const setBrokerConfig = (
+  address: string,
+  settings: Readonly<Record<string, string>>
+): Effect.Effect<void, ReadBackError, BrokerConnectionPool> =>
+  Effect.gen(function*() {
+    const body = new TextEncoder().encode(Object.entries(settings).map(([k, v]) => `${k}=${v}\n`).join(""))
+    const res = yield* call(address, request({ code: RequestCode.UPDATE_BROKER_CONFIG, opaque: 0, body }))
+    yield* expectCode(`update broker config at ${address}`, res)
+  })
+
+/**
+ * Creates or updates a topic on each broker address (UPDATE_AND_CREATE_TOPIC), then waits until the name
+ * server routes it to all of them.
+ *
+ * @since 0.1.0
+ * @category admin
+ */
+export const createTopic = (
+  topic: string,
+  addresses: ReadonlyArray<string>,
+  options?: Partial<Omit<Headers.CreateTopicRequestHeader, "topic">>
+): Effect.Effect<void, ReadBackError, BrokerConnectionPool | NameServerResolver> =>
+  Effect.gen(function*() {
+    const operation = `create topic ${topic}`
+    for (const address of addresses) {
+      const res = yield* call(
+        address,
+        request({
+          code: RequestCode.UPDATE_AND_CREATE_TOPIC,
+          opaque: 0,
+          extFields: Headers.CreateTopicRequestHeader.encode(Headers.CreateTopicRequestHeader.make(topic, options))
+        })
+      )
+      yield* expectCode(operation, res)
+    }
+    const resolver = yield* NameServerResolver
+    const routed = Effect.gen(function*() {
+      const info = yield* resolver.refresh(topic).pipe(
+        Effect.mapError((e) => new ReadBackError({ operation, detail: e.message, cause: e }))
+      )
+      const masters = new Set<string>()
+      for (const b of info.route.brokerDatas) if (b.brokerAddrs["0"] !== undefined) masters.add(b.brokerAddrs["0"])
+      if (info.viaDefaultTopic || addresses.some((a) => !masters.has(a))) {
+        return yield* new ReadBackError({ operation, detail: "not routed to every broker yet" })
+      }
+    })
+    yield* Effect.retry(routed, { schedule: Schedule.spaced("200 millis"), times: 50 })
+  })

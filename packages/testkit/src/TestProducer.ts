@@ -1,0 +1,136 @@
+/**
+ * An in-memory `Producer` for unit tests of code that sends: no sockets, no broker. It checks messages as the
+ * real producer does, records every message it accepted, answers with realistic `SendResult`s (unique ids,
+ * offset ids, per-queue offsets, round-robin queues, batches split at `maxMessageSize`), and can be scripted to
+ * fail with any of the producer's typed errors.
+ *
+ * ```ts
+ * const program = Effect.gen(function* () {
+ *   const producer = yield* Producer.Producer
+ *   yield* producer.send(Message.make({ topic: "orders", body: "created" }))
+ * })
+ *
+ * it.effect("sends one message", () =>
+ *   Effect.gen(function* () {
+ *     yield* program
+ *     const sent = yield* (yield* TestProducer.TestProducer).sent
+ *     assert.strictEqual(sent.length, 1)
+ *   }).pipe(Effect.provide(TestProducer.layer())))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { SendError } from "@effect-rocketmq/client/Errors"
+import type { Message } from "@effect-rocketmq/client/Message"
+import * as Producer from "@effect-rocketmq/client/Producer"
+import type { SendResult } from "@effect-rocketmq/client/SendResult"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as internal from "./internal/testProducer.js"
+
+/**
+ * Which producer operation a message went through.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Operation =
+  | "send"
+  | "sendAsync"
+  | "submit"
+  | "sendOneway"
+  | "sendWithSelector"
+  | "sendToQueue"
+  | "sendBatch"
+
+/**
+ * A message the producer accepted, and the result it answered (for one-way sends: the result it would have).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SentMessage {
+  readonly operation: Operation
+  readonly message: Message
+  readonly result: SendResult
+}
+
+/**
+ * A message whose send failed, and why.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FailedSend {
+  readonly operation: Operation
+  readonly message: Message
+  readonly error: SendError
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TestProducerOptions {
+  /** Default `test_producer`. */
+  readonly groupName?: string | undefined
+  /** Brokers every topic has queues on. Default `["broker-a"]`. */
+  readonly brokers?: ReadonlyArray<string> | undefined
+  /** Queues per broker of known topics, e.g. `{ orders: 8 }`. */
+  readonly topics?: Readonly<Record<string, number>> | undefined
+  /** Unknown topics get `defaultTopicQueueNums` queues (true, the default) or fail with `BrokerNotFound`. */
+  readonly autoCreateTopic?: boolean | undefined
+  /** Default 4, as the real producer. */
+  readonly defaultTopicQueueNums?: number | undefined
+  /** Default 4 MiB, as the real producer. */
+  readonly maxMessageSize?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TestProducerService {
+  /** Every message accepted so far, in order (a batch contributes each of its messages). */
+  readonly sent: Effect.Effect<ReadonlyArray<SentMessage>>
+  /** Every send that failed, scripted or not. */
+  readonly failed: Effect.Effect<ReadonlyArray<FailedSend>>
+  /**
+   * The next `times` (default 1) sends that pass validation fail with `error` — or with what it returns for the
+   * message. Scripts apply in call order (an asynchronous send takes its script when accepted); a batch request
+   * counts as one send.
+   */
+  readonly failNext: (
+    error: SendError | ((message: Message) => SendError),
+    times?: number
+  ) => Effect.Effect<void>
+  /** Forgets what was sent and failed, and any scripted failure. */
+  readonly clear: Effect.Effect<void>
+  /** Waits until every `sendAsync` callback has run. */
+  readonly awaitAsync: Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class TestProducer extends Context.Tag("@effect-rocketmq/testkit/TestProducer")<
+  TestProducer,
+  TestProducerService
+>() {}
+
+/**
+ * Both services: the `Producer` the code under test uses and the `TestProducer` the test inspects and scripts.
+ * Closing the layer shuts the producer down: later sends fail with `ServiceNotAvailable`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: TestProducerOptions): Layer.Layer<Producer.Producer | TestProducer> =>
+  Layer.scopedContext(
+    Effect.map(
+      internal.make(options ?? {}),
+      ({ control, producer }) => Context.make(Producer.Producer, producer).pipe(Context.add(TestProducer, control))
+    )
+  )

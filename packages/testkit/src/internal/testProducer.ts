@@ -1,0 +1,316 @@
+import type { SendError } from "@effect-rocketmq/client/Errors"
+import {
+  BrokerError,
+  BrokerNotFound,
+  InvalidMessage,
+  MessageTooLarge,
+  ServiceNotAvailable
+} from "@effect-rocketmq/client/Errors"
+import type { Message } from "@effect-rocketmq/client/Message"
+import * as Msg from "@effect-rocketmq/client/Message"
+import * as MessageQueue from "@effect-rocketmq/client/MessageQueue"
+import type { MessageQueueSelector } from "@effect-rocketmq/client/MessageQueueSelector"
+import type { ProducerService, ProducerStats, SendCallback } from "@effect-rocketmq/client/Producer"
+import type { SendResult } from "@effect-rocketmq/client/SendResult"
+import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberSet from "effect/FiberSet"
+import type * as Scope from "effect/Scope"
+import type { FailedSend, Operation, SentMessage, TestProducerOptions, TestProducerService } from "../TestProducer.js"
+
+interface Script {
+  readonly error: SendError | ((message: Message) => SendError)
+  remaining: number
+}
+
+// Offset ids name a broker address; these are the addresses scripts/rocketmq gives broker-a, broker-b, …
+const brokerPort = (index: number) => 10911 + 10 * index
+
+export const make = (
+  options: TestProducerOptions
+): Effect.Effect<{ readonly producer: ProducerService; readonly control: TestProducerService }, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const groupName = options.groupName ?? "test_producer"
+    const brokers = [...(options.brokers ?? ["broker-a"])].sort()
+    const maxMessageSize = options.maxMessageSize ?? 4 * 1024 * 1024
+    const defaultQueues = options.defaultTopicQueueNums ?? 4
+    const autoCreate = options.autoCreateTopic ?? true
+    const uniqueId = MessageId.makeUniqueIdGenerator()
+    const fibers = yield* FiberSet.make<void, never>()
+
+    let sent: Array<SentMessage> = []
+    let failed: Array<FailedSend> = []
+    let scripts: Array<Script> = []
+    let running = true
+    let commitLogOffset = 0n
+    const queueOffsets = new Map<string, bigint>()
+    const roundRobin = new Map<string, number>()
+    let successCount = 0
+    let failureCount = 0
+
+    yield* Effect.addFinalizer(() => Effect.sync(() => void (running = false)))
+
+    const queuesOf = (topic: string): Either.Either<ReadonlyArray<MessageQueue.MessageQueue>, BrokerNotFound> => {
+      const known = options.topics?.[topic]
+      if (known === undefined && !autoCreate) {
+        return Either.left(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+      }
+      const n = known ?? defaultQueues
+      return Either.right(brokers.flatMap((b) => Array.from({ length: n }, (_, q) => MessageQueue.make(topic, b, q))))
+    }
+
+    const pickQueue = (topic: string, queues: ReadonlyArray<MessageQueue.MessageQueue>) => {
+      const i = roundRobin.get(topic) ?? 0
+      roundRobin.set(topic, i + 1)
+      return queues[i % queues.length]!
+    }
+
+    // What the broker assigns: the next offset of the queue, and an offset id at the next commit-log position.
+    const store = (queue: MessageQueue.MessageQueue, bodies: ReadonlyArray<Uint8Array>) => {
+      const key = String(queue)
+      const first = queueOffsets.get(key) ?? 0n
+      queueOffsets.set(key, first + BigInt(bodies.length))
+      const port = brokerPort(Math.max(0, brokers.indexOf(queue.brokerName)))
+      const ids = bodies.map((body) => {
+        const id = Either.getOrThrow(MessageId.encodeOffsetMsgId({ address: "127.0.0.1", port, commitLogOffset }))
+        commitLogOffset += BigInt(200 + body.length)
+        return id
+      })
+      return { queueOffset: first, offsetMsgId: ids.join(",") }
+    }
+
+    const result = (
+      queue: MessageQueue.MessageQueue,
+      bodies: ReadonlyArray<Uint8Array>,
+      msgIds: ReadonlyArray<string>,
+      single: boolean
+    ): SendResult => {
+      const { offsetMsgId, queueOffset } = store(queue, bodies)
+      return {
+        status: "SEND_OK",
+        msgId: msgIds.join(","),
+        offsetMsgId,
+        messageQueue: queue,
+        queueOffset,
+        ...(single ? { transactionId: msgIds[0]! } : {}),
+        regionId: "DefaultRegion",
+        traceOn: true
+      }
+    }
+
+    const fail = <E extends SendError>(operation: Operation, messages: ReadonlyArray<Message>, error: E) =>
+      Effect.suspend(() => {
+        failureCount += messages.length
+        for (const message of messages) failed.push({ operation, message, error })
+        return Effect.fail(error)
+      })
+
+    const scripted = (message: Message): SendError | undefined => {
+      const script = scripts[0]
+      if (script === undefined) return undefined
+      script.remaining--
+      if (script.remaining <= 0) scripts.shift()
+      return typeof script.error === "function" ? script.error(message) : script.error
+    }
+
+    const checked = (operation: Operation, message: Message) =>
+      Effect.suspend((): Effect.Effect<void, ServiceNotAvailable | InvalidMessage | MessageTooLarge> => {
+        if (!running) {
+          return fail(operation, [message], new ServiceNotAvailable({ reason: "the producer is shut down" }))
+        }
+        const valid = Msg.validate(message, maxMessageSize)
+        return Either.isLeft(valid) ? fail(operation, [message], valid.left) : Effect.void
+      })
+
+    // One request's worth: a scripted failure, else the queue `pick` chooses. Asynchronous sends take their
+    // script when accepted, so scripts apply in call order.
+    const deliver = (
+      operation: Operation,
+      message: Message,
+      pick: (queues: ReadonlyArray<MessageQueue.MessageQueue>) => Effect.Effect<MessageQueue.MessageQueue, SendError>,
+      script: () => SendError | undefined = () => scripted(message)
+    ): Effect.Effect<SendResult, SendError> =>
+      Effect.gen(function*() {
+        yield* checked(operation, message)
+        const queues = queuesOf(message.topic)
+        if (Either.isLeft(queues)) return yield* fail(operation, [message], queues.left)
+        const queue = yield* Effect.catchAll(pick(queues.right), (e) => fail(operation, [message], e))
+        const error = script()
+        if (error !== undefined) return yield* fail(operation, [message], error)
+        const r = result(queue, [message.body], [uniqueId()], true)
+        successCount++
+        sent.push({ operation, message, result: r })
+        return r
+      })
+
+    const roundRobinPick = (topic: string) => (queues: ReadonlyArray<MessageQueue.MessageQueue>) =>
+      Effect.succeed(pickQueue(topic, queues))
+
+    const send = (message: Message) => deliver("send", message, roundRobinPick(message.topic))
+
+    const sendAsyncAs = (operation: Operation) => (message: Message, callback: SendCallback) =>
+      Effect.gen(function*() {
+        if (!running) {
+          return yield* fail(operation, [message], new ServiceNotAvailable({ reason: "the producer is shut down" }))
+        }
+        const valid = Msg.validate(message, maxMessageSize)
+        if (Either.isLeft(valid)) return yield* fail(operation, [message], valid.left)
+        // Accepted now; the outcome reaches the callback afterwards, like the real producer's.
+        const error = scripted(message)
+        yield* FiberSet.run(
+          fibers,
+          deliver(operation, message, roundRobinPick(message.topic), () => error).pipe(
+            Effect.either,
+            Effect.flatMap((outcome) =>
+              Effect.suspend(() => {
+                const out = callback(outcome)
+                return Effect.isEffect(out) ? out : Effect.void
+              })
+            ),
+            Effect.catchAllCause((cause) => Effect.logWarning("sendAsync callback failed", cause))
+          )
+        )
+      })
+
+    const sendAsync = sendAsyncAs("sendAsync")
+
+    const submit = (message: Message) =>
+      Effect.gen(function*() {
+        const deferred = yield* Deferred.make<SendResult, SendError>()
+        yield* sendAsyncAs("submit")(message, (r) => Deferred.complete(deferred, r))
+        return Deferred.await(deferred)
+      })
+
+    const sendOneway = (message: Message) =>
+      Effect.asVoid(deliver("sendOneway", message, roundRobinPick(message.topic)))
+
+    const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
+      deliver("sendWithSelector", message, (queues) =>
+        Effect.suspend(() => {
+          let q: MessageQueue.MessageQueue | undefined
+          try {
+            q = selector(queues, message, arg)
+          } catch (e) {
+            return Effect.fail(new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` }))
+          }
+          return q === undefined
+            ? Effect.fail(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
+            : Effect.succeed(MessageQueue.make(message.topic, q.brokerName, q.queueId))
+        }))
+
+    const sendToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
+      deliver("sendToQueue", message, (queues) => {
+        if (queue.topic !== message.topic) {
+          return Effect.fail(
+            new InvalidMessage({ topic: message.topic, reason: `the queue belongs to topic ${queue.topic}` })
+          )
+        }
+        const known = queues.find((q) => q.brokerName === queue.brokerName && q.queueId === queue.queueId)
+        // What a broker answers for a queue the topic does not have.
+        return known !== undefined ? Effect.succeed(known) : Effect.fail(
+          new BrokerError({
+            code: 29,
+            remark: `request queueId[${queue.queueId}] is illegal`,
+            address: `127.0.0.1:${brokerPort(Math.max(0, brokers.indexOf(queue.brokerName)))}`,
+            operation: "SEND_MESSAGE_V2(310)",
+            brokerName: queue.brokerName
+          })
+        )
+      })
+
+    // The real producer's batch rules and greedy split at maxMessageSize (record sizes include UNIQ_KEY).
+    const sendBatch = (messages: ReadonlyArray<Message>) =>
+      Effect.gen(function*() {
+        const first = messages[0]
+        if (first === undefined) {
+          return yield* fail("sendBatch", messages, new InvalidMessage({ topic: "", reason: "the batch is empty" }))
+        }
+        if (!running) {
+          return yield* fail("sendBatch", messages, new ServiceNotAvailable({ reason: "the producer is shut down" }))
+        }
+        const topic = first.topic
+        const invalid = (reason: string) => fail("sendBatch", messages, new InvalidMessage({ topic, reason }))
+        const records: Array<{ readonly message: Message; readonly size: number; readonly id: string }> = []
+        for (const m of messages) {
+          if (m.topic !== topic) return yield* invalid(`a batch holds one topic; found ${m.topic} too`)
+          if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
+            return yield* invalid("batched messages cannot be delayed")
+          }
+          if (m.waitStoreMsgOK !== first.waitStoreMsgOK) {
+            return yield* invalid("batched messages must agree on waitStoreMsgOK")
+          }
+          const valid = Msg.validate(m, maxMessageSize)
+          if (Either.isLeft(valid)) return yield* fail("sendBatch", messages, valid.left)
+          const id = uniqueId()
+          const size = Batch.RECORD_OVERHEAD + m.body.length +
+            MessageProperties.byteLength({ ...Msg.wireProperties(m), [MessageProperties.UNIQ_KEY]: id })
+          if (size > maxMessageSize) {
+            return yield* fail("sendBatch", messages, new MessageTooLarge({ topic, size, maxMessageSize }))
+          }
+          records.push({ message: m, size, id })
+        }
+        if (topic.startsWith("%RETRY%")) return yield* invalid("retry topics cannot take batches")
+        const queues = queuesOf(topic)
+        if (Either.isLeft(queues)) return yield* fail("sendBatch", messages, queues.left)
+        const chunks: Array<typeof records> = [[]]
+        let size = 0
+        for (const r of records) {
+          if (chunks[chunks.length - 1]!.length > 0 && size + r.size > maxMessageSize) {
+            chunks.push([])
+            size = 0
+          }
+          chunks[chunks.length - 1]!.push(r)
+          size += r.size
+        }
+        const results: Array<SendResult> = []
+        for (const chunk of chunks) {
+          const error = scripted(chunk[0]!.message)
+          if (error !== undefined) return yield* fail("sendBatch", chunk.map((r) => r.message), error)
+          const queue = pickQueue(topic, queues.right)
+          const r = result(queue, chunk.map((c) => c.message.body), chunk.map((c) => c.id), false)
+          successCount += chunk.length
+          for (const c of chunk) sent.push({ operation: "sendBatch", message: c.message, result: r })
+          results.push(r)
+        }
+        return results as ReadonlyArray<SendResult>
+      })
+
+    const producer: ProducerService = {
+      groupName,
+      clientId: `127.0.0.1@${groupName}`,
+      send,
+      sendAsync,
+      submit,
+      sendOneway,
+      sendWithSelector,
+      sendToQueue,
+      sendBatch,
+      stats: Effect.sync((): ProducerStats => ({
+        sendSuccessCount: successCount,
+        sendFailureCount: failureCount,
+        averageRt: 0,
+        p50: 0,
+        p99: 0
+      }))
+    }
+
+    const control: TestProducerService = {
+      sent: Effect.sync(() => [...sent]),
+      failed: Effect.sync(() => [...failed]),
+      failNext: (error, times = 1) =>
+        Effect.sync(() => {
+          if (times >= 1) scripts.push({ error, remaining: Math.floor(times) })
+        }),
+      clear: Effect.sync(() => {
+        sent = []
+        failed = []
+        scripts = []
+      }),
+      awaitAsync: FiberSet.awaitEmpty(fibers)
+    }
+    return { producer, control }
+  })

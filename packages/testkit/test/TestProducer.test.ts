@@ -1,0 +1,208 @@
+// The in-memory Producer: what it records, what it answers, the real producer's checks, and scripted failures.
+import * as Errors from "@effect-rocketmq/client/Errors"
+import * as Message from "@effect-rocketmq/client/Message"
+import * as MessageQueue from "@effect-rocketmq/client/MessageQueue"
+import * as MessageQueueSelector from "@effect-rocketmq/client/MessageQueueSelector"
+import * as Producer from "@effect-rocketmq/client/Producer"
+import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Either, Exit, Layer, Scope } from "effect"
+import * as TestProducer from "../src/TestProducer.js"
+
+const send = (body: string, topic = "orders") =>
+  Effect.flatMap(Producer.Producer, (p) => p.send(Message.make({ topic, body })))
+
+const recorded = Effect.flatMap(TestProducer.TestProducer, (t) => t.sent)
+
+describe("TestProducer", () => {
+  it.effect("records every message and answers realistic results", () =>
+    Effect.gen(function*() {
+      const results = []
+      for (let i = 0; i < 9; i++) results.push(yield* send(`order ${i}`))
+      const sent = yield* recorded
+      assert.deepStrictEqual(
+        sent.map((s) => new TextDecoder().decode(s.message.body)),
+        results.map((_, i) => `order ${i}`)
+      )
+      assert.deepStrictEqual(sent.map((s) => s.result), results)
+      // Round robin over broker-a/0..3 and broker-b/0..3, each queue counting its own offsets.
+      assert.deepStrictEqual(
+        results.map((r) => `${r.messageQueue.brokerName}/${r.messageQueue.queueId}@${r.queueOffset}`),
+        [
+          "broker-a/0@0",
+          "broker-a/1@0",
+          "broker-a/2@0",
+          "broker-a/3@0",
+          "broker-b/0@0",
+          "broker-b/1@0",
+          "broker-b/2@0",
+          "broker-b/3@0",
+          "broker-a/0@1"
+        ]
+      )
+      for (const r of results) {
+        assert.strictEqual(r.status, "SEND_OK")
+        assert.match(r.msgId, /^[0-9A-F]{32}$/)
+        assert.strictEqual(r.transactionId, r.msgId)
+        const id = Either.getOrThrow(MessageId.decodeOffsetMsgId(r.offsetMsgId))
+        assert.strictEqual(
+          `${id.address}:${id.port}`,
+          r.messageQueue.brokerName === "broker-a" ? "127.0.0.1:10911" : "127.0.0.1:10921"
+        )
+      }
+      assert.strictEqual(new Set(results.map((r) => r.msgId)).size, 9)
+      assert.strictEqual(new Set(results.map((r) => r.offsetMsgId)).size, 9)
+      const stats = yield* (yield* Producer.Producer).stats
+      assert.deepStrictEqual([stats.sendSuccessCount, stats.sendFailureCount], [9, 0])
+    }).pipe(Effect.provide(TestProducer.layer({ brokers: ["broker-b", "broker-a"] }))))
+
+  it.effect("checks messages as the real producer does, before anything is recorded", () =>
+    Effect.gen(function*() {
+      const producer = yield* Producer.Producer
+      const empty = yield* Effect.flip(producer.send(Message.make({ topic: "orders", body: "" })))
+      assert.strictEqual(empty._tag, "InvalidMessage")
+      const big = yield* Effect.flip(producer.send(Message.make({ topic: "orders", body: new Uint8Array(101) })))
+      assert.strictEqual(big._tag, "MessageTooLarge")
+      const reserved = yield* Effect.flip(
+        producer.sendOneway(Message.make({ topic: "orders", body: "x", properties: { KEYS: "k" } }))
+      )
+      assert.strictEqual(reserved._tag, "InvalidMessage")
+      const badTopic = yield* Effect.flip(producer.send(Message.make({ topic: "bad topic", body: "x" })))
+      assert.strictEqual(badTopic._tag, "InvalidMessage")
+      assert.deepStrictEqual(yield* recorded, [])
+      const failed = yield* (yield* TestProducer.TestProducer).failed
+      assert.deepStrictEqual(failed.map((f) => f.error._tag), [
+        "InvalidMessage",
+        "MessageTooLarge",
+        "InvalidMessage",
+        "InvalidMessage"
+      ])
+      assert.strictEqual((yield* producer.stats).sendFailureCount, 4)
+    }).pipe(Effect.provide(TestProducer.layer({ maxMessageSize: 100 }))))
+
+  it.effect("failNext scripts any of the producer's typed errors, for N sends or per message", () =>
+    Effect.gen(function*() {
+      const control = yield* TestProducer.TestProducer
+      yield* control.failNext(new Errors.BrokerNotFound({ topic: "orders", detail: "scripted" }), 2)
+      const first = yield* Effect.flip(send("a"))
+      const second = yield* Effect.flip(send("b"))
+      assert.deepStrictEqual([first._tag, second._tag], ["BrokerNotFound", "BrokerNotFound"])
+      assert.strictEqual((yield* send("c")).status, "SEND_OK")
+      yield* control.failNext(new Errors.ServiceNotAvailable({ reason: "scripted" }))
+      yield* control.failNext((m) => new Errors.SendTimeout({ topic: m.topic, timeoutMillis: 3000, attempts: [] }))
+      yield* control.failNext(new Errors.BrokerError({ code: 2, remark: "busy", address: "a", operation: "send" }))
+      const outcome = yield* Effect.forEach(["d", "e", "f"], (b) =>
+        send(b).pipe(
+          Effect.catchTags({
+            ServiceNotAvailable: () => Effect.succeed("unavailable"),
+            SendTimeout: (e) => Effect.succeed(`timeout ${e.topic}`),
+            BrokerError: (e) => Effect.succeed(`broker ${e.code}`)
+          }),
+          Effect.map((r) => (typeof r === "string" ? r : "sent"))
+        ))
+      assert.deepStrictEqual(outcome, ["unavailable", "timeout orders", "broker 2"])
+      assert.deepStrictEqual((yield* recorded).map((s) => new TextDecoder().decode(s.message.body)), ["c"])
+      assert.strictEqual((yield* control.failed).length, 5)
+      yield* control.clear
+      assert.deepStrictEqual([(yield* recorded).length, (yield* control.failed).length], [0, 0])
+    }).pipe(Effect.provide(TestProducer.layer())))
+
+  it.effect("sendAsync reaches the callback afterwards; submit; oneway is recorded", () =>
+    Effect.gen(function*() {
+      const producer = yield* Producer.Producer
+      const control = yield* TestProducer.TestProducer
+      const outcomes: Array<string> = []
+      yield* producer.sendAsync(Message.make({ topic: "orders", body: "async" }), (r) => {
+        outcomes.push(Either.isRight(r) ? r.right.status : r.left._tag)
+      })
+      yield* control.failNext(new Errors.ServiceNotAvailable({ reason: "scripted" }))
+      const failedLater = yield* Deferred.make<string>()
+      yield* producer.sendAsync(
+        Message.make({ topic: "orders", body: "async 2" }),
+        (r) => Deferred.succeed(failedLater, Either.isLeft(r) ? r.left._tag : "sent")
+      )
+      assert.strictEqual(yield* Deferred.await(failedLater), "ServiceNotAvailable")
+      yield* control.awaitAsync
+      assert.deepStrictEqual(outcomes, ["SEND_OK"])
+      const submitted = yield* (yield* producer.submit(Message.make({ topic: "orders", body: "submitted" })))
+      assert.strictEqual(submitted.status, "SEND_OK")
+      yield* producer.sendOneway(Message.make({ topic: "orders", body: "oneway" }))
+      assert.deepStrictEqual((yield* recorded).map((s) => s.operation), ["sendAsync", "submit", "sendOneway"])
+    }).pipe(Effect.provide(TestProducer.layer())))
+
+  it.effect("selectors and explicit queues; unknown topics with and without auto-create", () =>
+    Effect.gen(function*() {
+      const producer = yield* Producer.Producer
+      const byKey = yield* Effect.forEach([1, 2, 3], () =>
+        producer.sendWithSelector(
+          Message.make({ topic: "orders", body: "o" }),
+          MessageQueueSelector.byHash,
+          "customer-7"
+        ))
+      assert.strictEqual(
+        new Set(byKey.map((r) => String(r.messageQueue))).size,
+        1
+      )
+      assert.deepStrictEqual(byKey.map((r) => r.queueOffset), [0n, 1n, 2n])
+      const none = yield* Effect.flip(
+        producer.sendWithSelector(Message.make({ topic: "orders", body: "o" }), () => undefined, 0)
+      )
+      assert.strictEqual(none._tag, "InvalidMessage")
+      const pinned = yield* producer.sendToQueue(
+        Message.make({ topic: "orders", body: "o" }),
+        MessageQueue.make("orders", "broker-a", 7)
+      )
+      assert.strictEqual(pinned.messageQueue.queueId, 7)
+      const missing = yield* Effect.flip(
+        producer.sendToQueue(Message.make({ topic: "orders", body: "o" }), MessageQueue.make("orders", "broker-a", 8))
+      )
+      assert.strictEqual(missing._tag, "BrokerError")
+      const unknown = yield* Effect.flip(producer.send(Message.make({ topic: "elsewhere", body: "o" })))
+      assert.strictEqual(unknown._tag, "BrokerNotFound")
+    }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 8 }, autoCreateTopic: false }))))
+
+  it.effect("sendBatch: the real producer's rules and split at maxMessageSize", () =>
+    Effect.gen(function*() {
+      const producer = yield* Producer.Producer
+      const messages = Array.from({ length: 100 }, (_, i) =>
+        Message.make({ topic: "orders", body: `${i}`.padEnd(100, ".") }))
+      const results = yield* producer.sendBatch(messages)
+      assert.isAbove(results.length, 1)
+      const ids = results.flatMap((r) =>
+        r.msgId.split(",")
+      )
+      assert.strictEqual(ids.length, 100)
+      assert.strictEqual(results.flatMap((r) => r.offsetMsgId.split(",")).length, 100)
+      assert.isUndefined(results[0]!.transactionId)
+      assert.strictEqual((yield* recorded).length, 100)
+      const mixed = yield* Effect.flip(
+        producer.sendBatch([Message.make({ topic: "orders", body: "a" }), Message.make({ topic: "other", body: "b" })])
+      )
+      assert.strictEqual(mixed._tag, "InvalidMessage")
+      const delayed = yield* Effect.flip(
+        producer.sendBatch([Message.make({ topic: "orders", body: "a", delayLevel: 2 })])
+      )
+      assert.strictEqual(delayed._tag, "InvalidMessage")
+      assert.strictEqual((yield* Effect.flip(producer.sendBatch([])))._tag, "InvalidMessage")
+      const control = yield* TestProducer.TestProducer
+      yield* control.failNext(new Errors.ServiceNotAvailable({ reason: "scripted" }))
+      assert.strictEqual((yield* Effect.flip(producer.sendBatch(messages.slice(0, 2))))._tag, "ServiceNotAvailable")
+    }).pipe(Effect.provide(TestProducer.layer({ maxMessageSize: 2000 }))))
+
+  it.effect("after its layer is closed, sends fail with ServiceNotAvailable", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(TestProducer.layer(), scope)
+      const producer = yield* Effect.provide(Producer.Producer, context)
+      yield* producer.send(Message.make({ topic: "orders", body: "open" }))
+      yield* Scope.close(scope, Exit.void)
+      assert.strictEqual(
+        (yield* Effect.flip(producer.send(Message.make({ topic: "orders", body: "closed" }))))._tag,
+        "ServiceNotAvailable"
+      )
+      assert.strictEqual(
+        (yield* Effect.flip(producer.sendAsync(Message.make({ topic: "orders", body: "closed" }), () => {})))._tag,
+        "ServiceNotAvailable"
+      )
+    }))
+})

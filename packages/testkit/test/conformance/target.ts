@@ -1,0 +1,98 @@
+// What the conformance suite runs against: the name server address, the broker names, and a way to take a
+// broker away for a while. One implementation starts the embedded cluster, the other points at the real one.
+import * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
+import * as Codec from "@effect-rocketmq/client/Codec"
+import * as NodeSocketConnector from "@effect-rocketmq/client/NodeSocketConnector"
+import { request } from "@effect-rocketmq/protocol/RemotingCommand"
+import * as RouteData from "@effect-rocketmq/protocol/RouteData"
+import { Context, Effect, Either, Layer } from "effect"
+import type { Scope } from "effect"
+import { readFileSync } from "node:fs"
+import * as EmbeddedRocketMQ from "../../src/EmbeddedRocketMQ.js"
+
+export interface ConformanceTargetService {
+  readonly name: string
+  readonly nameServerAddr: string
+  /** Sorted. The suite needs two. */
+  readonly brokerNames: ReadonlyArray<string>
+  /** The broker is unreachable (it accepts nothing, or hangs) until the scope closes. */
+  readonly stopBroker: (brokerName: string) => Effect.Effect<void, never, Scope.Scope>
+}
+
+export class ConformanceTarget
+  extends Context.Tag("ConformanceTarget")<ConformanceTarget, ConformanceTargetService>()
+{}
+
+/** The topics of scripts/rocketmq/topics.txt: the real cluster has them, the embedded one creates them. */
+export const TOPICS = {
+  erq_test: 4,
+  erq_order: 8,
+  erq_batch: 4,
+  erq_tx: 4,
+  erq_delay: 4,
+  erq_compress: 4,
+  erq_failover: 4
+} as const
+
+export const embedded: Layer.Layer<ConformanceTarget, EmbeddedRocketMQ.EmbeddedRocketMQError> = Layer.scoped(
+  ConformanceTarget,
+  Effect.gen(function*() {
+    const cluster = yield* EmbeddedRocketMQ.make({
+      brokers: 2,
+      topics: TOPICS,
+      // Shorter than the real cluster's 3000/5000 ms: same behaviour, less waiting.
+      transactionTimeOut: 1000,
+      transactionCheckInterval: 500
+    })
+    return {
+      name: "embedded",
+      nameServerAddr: cluster.nameServerAddress,
+      brokerNames: [...cluster.brokerNames].sort(),
+      stopBroker: (name) =>
+        Effect.acquireRelease(Effect.orDie(cluster.stopBroker(name)), () => Effect.orDie(cluster.restartBroker(name)))
+    }
+  })
+)
+
+const pidsFile = new URL("../../../../.rocketmq/run/pids", import.meta.url)
+
+const brokerPids = (): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const line of readFileSync(pidsFile, "utf8").split("\n")) {
+    const [role, name, pid] = line.split(" ")
+    if (role === "broker" && name !== undefined) out.set(name, Number(pid))
+  }
+  return out
+}
+
+/**
+ * The real cluster of scripts/rocketmq. A broker is "stopped" with SIGSTOP (it keeps its port and answers
+ * nothing, like a hung JVM) and resumed with SIGCONT when the scope closes.
+ */
+export const real: Layer.Layer<ConformanceTarget> = Layer.effect(
+  ConformanceTarget,
+  Effect.gen(function*() {
+    const nameServerAddr = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
+    const brokerNames = yield* Effect.gen(function*() {
+      const pool = yield* BrokerConnectionPool.BrokerConnectionPool
+      const res = yield* pool.request(nameServerAddr.split(";")[0]!, request({ code: 106, opaque: 0 }))
+      const info = RouteData.parseClusterInfo(res.body)
+      return Either.isRight(info) ? Object.keys(info.right.brokerAddrTable).sort() : []
+    }).pipe(
+      Effect.provide(
+        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+      ),
+      Effect.orDie
+    )
+    return {
+      name: "real",
+      nameServerAddr,
+      brokerNames,
+      stopBroker: (name) =>
+        Effect.acquireRelease(
+          Effect.sync(() => process.kill(brokerPids().get(name)!, "SIGSTOP")),
+          () => Effect.sync(() => process.kill(brokerPids().get(name)!, "SIGCONT"))
+        )
+    }
+  })
+)
