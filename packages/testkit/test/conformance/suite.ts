@@ -21,7 +21,7 @@ import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import { assert, layer } from "@effect/vitest"
 import type { Scope } from "effect"
-import { Deferred, Effect, Either, Layer, Metric, MetricLabel } from "effect"
+import { Deferred, Effect, Either, Layer, Metric, MetricLabel, Schedule } from "effect"
 import * as ReadBack from "../../src/ReadBack.js"
 import { ConformanceTarget } from "./target.js"
 
@@ -454,6 +454,48 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
           }
         }),
         { createTopicKey: "erq_test" }
+      ))
+
+    // Step 6: one call can differ from the producer's defaults.
+    it.effect("withRetryPolicy and withSendTimeout change one send, not the producer", () =>
+      withProducer(
+        Effect.gen(function*() {
+          const producer = yield* Producer.Producer
+          const topic = `erq_unknown_once_${run}`
+          const once = yield* Effect.flip(
+            producer.send(Message.make({ topic, body: "x" })).pipe(Producer.withRetryPolicy(Schedule.recurs(0)))
+          )
+          assert.strictEqual(once._tag, "BrokerNotFound")
+          if (once._tag === "BrokerNotFound") assert.strictEqual(once.attempts?.length ?? 1, 1)
+          const again = yield* Effect.flip(producer.send(Message.make({ topic, body: "x" })))
+          if (again._tag === "BrokerNotFound") assert.strictEqual(again.attempts?.length, 3)
+          else assert.fail(`expected BrokerNotFound, got ${again._tag}`)
+          // A budget already spent before the first attempt.
+          const late = yield* Effect.flip(
+            producer.send(Message.make({ topic: "erq_test", body: "x" })).pipe(Producer.withSendTimeout(0))
+          )
+          assert.strictEqual(late._tag, "SendTimeout")
+          assert.strictEqual((yield* producer.send(Message.make({ topic: "erq_test", body: "x" }))).status, "SEND_OK")
+        }),
+        { createTopicKey: "erq_test" }
+      ))
+
+    // Step 6: Java's (v1) namespace: topic and group travel as ns%name, results show the plain name.
+    it.effect("a namespace wraps topics on the wire and unwraps them in results", () =>
+      withProducer(
+        Effect.gen(function*() {
+          const target = yield* ConformanceTarget
+          yield* (yield* NameServerResolver.NameServerResolver).publishInfo("erq_test")
+          const masters = yield* Effect.forEach(target.brokerNames, masterOf)
+          yield* ReadBack.createTopic("erqns%erq_test", masters, { readQueueNums: 4, writeQueueNums: 4 })
+          const r = yield* (yield* Producer.Producer).send(Message.make({ topic: "erq_test", body: "namespaced" }))
+          assert.strictEqual(r.messageQueue.topic, "erq_test")
+          const stored = yield* ReadBack.view(r.offsetMsgId, { topic: "erqns%erq_test" })
+          assert.strictEqual(stored.topic, "erqns%erq_test")
+          assert.strictEqual(stored.properties.INSTANCE_ID, "erqns")
+          assert.strictEqual(text(stored.body), "namespaced")
+        }),
+        { namespace: "erqns" }
       ))
 
     it.effect("auto-create: an unknown topic is created from an inheritable key topic with min(4, 8) queues", () =>
