@@ -1,0 +1,1169 @@
+// Producer benchmark against the real RocketMQ broker on loopback (issue 5, "Benchmark").
+//
+// Three peers take the same load, interleaved scenario by scenario in one run so they see the same machine:
+//   ours  — @effect-rocketmq/client's Producer (send / sendAsync / sendOneway / sendBatch)
+//   raw   — the same requests as frames pre-encoded with @effect-rocketmq/protocol, written to a plain
+//           node:net socket per broker and pipelined with the same window: the broker's own ceiling here
+//   java  — the Apache RocketMQ Java client (DefaultMQProducer) in bench/java/ProducerBench.java
+// Scenarios (1 KiB bodies): sync (1 in flight), async with 64 and 256 in flight, one-way, batch of 32.
+// Each peer runs in its own process (a worker), so CPU and peak RSS are its own. One unmeasured pass of every
+// scenario warms the JITs, then each run is preceded by a warm-up of the same scenario; after each run the
+// brokers' queue offsets confirm that every message was stored. Results: bench/results/producer.{md,json}.
+//
+// Run: npm run bench:producer   (node --expose-gc --conditions=source --import tsx bench/producer.ts)
+// Needs the loopback RocketMQ up (npm run rocketmq:up -- --brokers 2) and a JDK for the Java peer.
+// Options: --reps N (default 3), --scale X (multiplies message counts; default 1), --no-java,
+//          --profile (CPU profile of our worker into .rocketmq/bench/prof/).
+import { BrokerConnectionPool } from "@effect-rocketmq/client/BrokerConnectionPool"
+import * as Message from "@effect-rocketmq/client/Message"
+import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
+import { NameServerResolver } from "@effect-rocketmq/client/NameServerResolver"
+import type { TopicPublishInfo } from "@effect-rocketmq/client/NameServerResolver"
+import * as Producer from "@effect-rocketmq/client/Producer"
+import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as Frame from "@effect-rocketmq/protocol/Frame"
+import * as Headers from "@effect-rocketmq/protocol/Headers"
+import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import { request } from "@effect-rocketmq/protocol/RemotingCommand"
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import * as RouteData from "@effect-rocketmq/protocol/RouteData"
+import { Deferred, Duration, Effect, Either, Exit, Layer, ManagedRuntime, Schedule } from "effect"
+import type { ChildProcess } from "node:child_process"
+import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { once } from "node:events"
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import { dirname, join, resolve } from "node:path"
+import * as readline from "node:readline"
+import { fileURLToPath } from "node:url"
+
+// ---------------------------------------------------------------------------------------------------------------
+// settings
+// ---------------------------------------------------------------------------------------------------------------
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+const NAME_SERVER = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
+const TOPIC = process.env.BENCH_TOPIC ?? "erq_bench"
+const QUEUES_PER_BROKER = 8
+const CLUSTER = "DefaultCluster"
+const BODY_SIZE = 1024
+const BATCH_SIZE = 32
+const SEND_TIMEOUT = 10_000
+const GROUP = { ours: "erq_bench_ours", raw: "erq_bench_raw", java: "erq_bench_java" } as const
+
+type PeerName = "ours" | "raw" | "java"
+type ScenarioKind = "sync" | "async" | "oneway" | "batch"
+
+interface Scenario {
+  readonly id: string
+  readonly label: string
+  readonly kind: ScenarioKind
+  /** Requests in flight (sync/async); messages per request (batch). */
+  readonly window: number
+  readonly messages: number
+  readonly warmup: number
+}
+
+/** What a worker is asked to do: one scenario, `messages` messages. */
+interface Command {
+  readonly kind: ScenarioKind
+  readonly window: number
+  readonly messages: number
+}
+
+/** One measured run of one peer. */
+interface RunResult {
+  readonly peer: PeerName
+  readonly scenario: string
+  readonly messages: number
+  readonly requests: number
+  readonly seconds: number
+  readonly msgsPerSec: number
+  /** Per send (sync/async) or per batch request; null for one-way. */
+  readonly p50Ms: number | null
+  readonly p99Ms: number | null
+  /** CPU of the peer's process (user + system) during the run. */
+  readonly cpuSec: number
+  readonly cpuSecPer100k: number
+  /** Of which in the kernel (system time). */
+  readonly cpuSystemSecPer100k?: number
+  /** Peak resident set of the peer's process during the run (VmHWM after a reset), MiB. */
+  readonly peakRssMiB: number
+  readonly errors: number
+  readonly firstError?: string
+  /** CPU of the broker processes during the run (all of them, from /proc). */
+  brokerCpuSecPer100k?: number
+}
+
+const body = new Uint8Array(BODY_SIZE).map((_, i) => 97 + (i % 26))
+
+const gc = (globalThis as { gc?: () => void }).gc
+
+const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort()
+const pct = (s: Float64Array, q: number) => s.length === 0 ? null : s[Math.min(s.length - 1, Math.floor(q * s.length))]!
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const n = s.length
+  return n === 0 ? NaN : n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// measuring a run inside a Node worker
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Resets the kernel's peak-RSS mark (VmHWM) to the current RSS, so the next read is this run's peak. */
+const resetPeakRss = () => {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5")
+  } catch {
+    // not Linux or not allowed: VmHWM stays the peak since start
+  }
+}
+
+const peakRssMiB = (): number => {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"))
+    if (m !== null) return Number(m[1]) / 1024
+  } catch {
+    // fall through
+  }
+  return process.resourceUsage().maxRSS / 1024
+}
+
+interface Outcome {
+  readonly latenciesMs: ArrayLike<number>
+  readonly requests: number
+  readonly errors: number
+  readonly firstError?: string | undefined
+}
+
+const measured = async (
+  peer: PeerName,
+  cmd: Command,
+  run: () => Promise<Outcome>
+): Promise<RunResult> => {
+  gc?.()
+  resetPeakRss()
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const out = await run()
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const cpuSec = (cpu.user + cpu.system) / 1e6
+  const lat = sorted(out.latenciesMs)
+  return {
+    peer,
+    scenario: `${cmd.kind}/${cmd.window}`,
+    messages: cmd.messages,
+    requests: out.requests,
+    seconds,
+    msgsPerSec: cmd.messages / seconds,
+    p50Ms: pct(lat, 0.5),
+    p99Ms: pct(lat, 0.99),
+    cpuSec,
+    cpuSecPer100k: cpuSec * 100_000 / cmd.messages,
+    cpuSystemSecPer100k: cpu.system / 1e6 * 100_000 / cmd.messages,
+    peakRssMiB: peakRssMiB(),
+    errors: out.errors,
+    ...(out.firstError !== undefined ? { firstError: out.firstError } : {})
+  }
+}
+
+const describe = (e: unknown) =>
+  e !== null && typeof e === "object" && "_tag" in e
+    ? `${String((e as { _tag: unknown })._tag)}: ${String((e as { message?: unknown }).message ?? "")}`
+    : String(e)
+
+// ---------------------------------------------------------------------------------------------------------------
+// worker: ours (the Producer)
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Worker {
+  readonly run: (cmd: Command) => Promise<RunResult>
+  readonly close: () => Promise<void>
+}
+
+interface OursInstance {
+  readonly runtime: ManagedRuntime.ManagedRuntime<Producer.Producer | NameServerResolver, unknown>
+  readonly producer: Producer.ProducerService
+  readonly queues: ReadonlyArray<MessageQueue>
+}
+
+const oursWorker = async (): Promise<Worker> => {
+  // One producer per bound: async runs use `maxInFlightAsyncSends` = the window (sendAsync waits when it is full,
+  // as Java callers wait on a Semaphore); every other run uses the default producer.
+  const instances = new Map<number, Promise<OursInstance>>()
+  const instance = (maxInFlight: number | undefined) => {
+    const key = maxInFlight ?? 0
+    let found = instances.get(key)
+    if (found === undefined) {
+      const config: Producer.ProducerConfig = {
+        nameServerAddr: NAME_SERVER,
+        groupName: GROUP.ours,
+        sendMsgTimeout: SEND_TIMEOUT,
+        ...(maxInFlight !== undefined ? { maxInFlightAsyncSends: maxInFlight } : {})
+      }
+      const runtime = ManagedRuntime.make(
+        Layer.provideMerge(Producer.layerWithoutDependencies(config), Producer.layerDependencies(config))
+      )
+      found = runtime.runPromise(Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        const resolver = yield* NameServerResolver
+        // Route and connections first, so no run pays for them.
+        yield* producer.send(Message.make({ topic: TOPIC, body }))
+        return { runtime, producer, queues: (yield* resolver.publishInfo(TOPIC)).queues }
+      }))
+      instances.set(key, found)
+    }
+    return found
+  }
+  await instance(undefined)
+  const make = () => Message.make({ topic: TOPIC, body })
+  // One queue per broker: the barrier after one-way sends (the clock stops once every broker has read them).
+  const barrierQueues = (queues: ReadonlyArray<MessageQueue>) => [
+    ...new Map(queues.map((q) => [q.brokerName, q] as const)).values()
+  ]
+
+  const sync = ({ producer }: OursInstance, n: number): Effect.Effect<Outcome> =>
+    Effect.gen(function*() {
+      const lat = new Float64Array(n)
+      let errors = 0
+      let firstError: string | undefined
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now()
+        const r = yield* Effect.either(producer.send(make()))
+        lat[i] = performance.now() - t0
+        if (Either.isLeft(r) || r.right.status !== "SEND_OK") {
+          if (errors++ === 0) firstError = Either.isLeft(r) ? describe(r.left) : r.right.status
+        }
+      }
+      return { latenciesMs: lat, requests: n, errors, firstError }
+    })
+
+  // `sendAsync` returns once accepted (waiting while the window is full); the callback gets the result. Latency
+  // runs from acceptance to the callback, as the Java harness times from after its Semaphore to onSuccess.
+  const async = ({ producer }: OursInstance, n: number): Effect.Effect<Outcome> =>
+    Effect.gen(function*() {
+      const lat = new Float64Array(n)
+      const accepted = new Float64Array(n)
+      const done = yield* Deferred.make<void>()
+      let completed = 0
+      let errors = 0
+      let firstError: string | undefined
+      const finish = (k: number, error: string | undefined) => {
+        lat[k] = performance.now() - accepted[k]!
+        if (error !== undefined && errors++ === 0) firstError = error
+        if (++completed === n) Deferred.unsafeDone(done, Exit.void)
+      }
+      for (let i = 0; i < n; i++) {
+        const k = i
+        accepted[k] = performance.now()
+        yield* producer.sendAsync(
+          make(),
+          (r) => finish(k, Either.isLeft(r) ? describe(r.left) : r.right.status === "SEND_OK" ? undefined : "")
+        ).pipe(Effect.catchAll((e) => Effect.sync(() => finish(k, describe(e)))))
+        accepted[k] = performance.now()
+      }
+      yield* Deferred.await(done)
+      return { latenciesMs: lat, requests: n, errors, firstError }
+    })
+
+  const oneway = ({ producer, queues }: OursInstance, n: number): Effect.Effect<Outcome> =>
+    Effect.gen(function*() {
+      let errors = 0
+      let firstError: string | undefined
+      for (let i = 0; i < n; i++) {
+        const r = yield* Effect.either(producer.sendOneway(make()))
+        if (Either.isLeft(r) && errors++ === 0) firstError = describe(r.left)
+      }
+      for (const q of barrierQueues(queues)) {
+        const r = yield* Effect.either(producer.sendToQueue(make(), q))
+        if (Either.isLeft(r) && errors++ === 0) firstError = describe(r.left)
+      }
+      return { latenciesMs: [], requests: n, errors, firstError }
+    })
+
+  const batch = ({ producer }: OursInstance, n: number, size: number): Effect.Effect<Outcome> =>
+    Effect.gen(function*() {
+      const lat: Array<number> = []
+      let errors = 0
+      let firstError: string | undefined
+      for (let sent = 0; sent < n; sent += size) {
+        const messages = Array.from({ length: Math.min(size, n - sent) }, make)
+        const t0 = performance.now()
+        const r = yield* Effect.either(producer.sendBatch(messages))
+        lat.push(performance.now() - t0)
+        if (Either.isLeft(r) && errors++ === 0) firstError = describe(r.left)
+      }
+      return { latenciesMs: lat, requests: lat.length, errors, firstError }
+    })
+
+  const run = async (cmd: Command): Promise<RunResult> => {
+    const inst = await instance(cmd.kind === "async" ? cmd.window : undefined)
+    return measured("ours", cmd, () =>
+      inst.runtime.runPromise(
+        cmd.kind === "sync"
+          ? sync(inst, cmd.messages)
+          : cmd.kind === "async"
+          ? async(inst, cmd.messages)
+          : cmd.kind === "oneway"
+          ? oneway(inst, cmd.messages)
+          : batch(inst, cmd.messages, cmd.window)
+      ))
+  }
+  const close = async () => {
+    for (const p of instances.values()) await (await p).runtime.dispose()
+  }
+  return { run, close }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// worker: raw (pre-encoded frames over node:net)
+// ---------------------------------------------------------------------------------------------------------------
+
+interface BrokerTarget {
+  readonly brokerName: string
+  readonly address: string
+}
+
+interface Route {
+  readonly brokers: ReadonlyArray<BrokerTarget>
+  /** Writable queues in the order the producer's round-robin walks them. */
+  readonly queues: ReadonlyArray<{ readonly brokerName: string; readonly queueId: number }>
+}
+
+const JSON_CODE = "\"code\":"
+const JSON_OPAQUE = "\"opaque\":"
+
+/** A socket to one broker that only splits responses into frames and reads their code and opaque. */
+class RawConnection {
+  private leftover: Buffer | undefined
+  constructor(
+    readonly socket: net.Socket,
+    private readonly onResponse: (code: number, opaque: number, now: number) => void,
+    private readonly afterChunk: () => void
+  ) {
+    socket.on("data", (chunk: Buffer) => this.read(chunk))
+  }
+  private read(chunk: Buffer) {
+    const now = performance.now()
+    const buf = this.leftover === undefined ? chunk : Buffer.concat([this.leftover, chunk])
+    let off = 0
+    while (buf.length - off >= 8) {
+      const length = buf.readInt32BE(off)
+      if (buf.length - off - 4 < length) break
+      const mark = buf.readInt32BE(off + 4)
+      const headerLength = mark & 0xffffff
+      if (mark >>> 24 === 1) {
+        // binary header: code int16, language u8, version int16, opaque int32
+        this.onResponse(buf.readInt16BE(off + 8), buf.readInt32BE(off + 13), now)
+      } else {
+        const header = buf.toString("latin1", off + 8, off + 8 + headerLength)
+        const c = header.indexOf(JSON_CODE)
+        const o = header.indexOf(JSON_OPAQUE)
+        this.onResponse(
+          parseInt(header.slice(c + JSON_CODE.length, c + JSON_CODE.length + 12), 10),
+          parseInt(header.slice(o + JSON_OPAQUE.length, o + JSON_OPAQUE.length + 12), 10),
+          now
+        )
+      }
+      off += 4 + length
+    }
+    this.leftover = off < buf.length ? buf.subarray(off) : undefined
+    this.afterChunk()
+  }
+  static async open(address: string, onResponse: RawConnection["onResponse"], afterChunk: () => void) {
+    const i = address.lastIndexOf(":")
+    const socket = net.connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), noDelay: true })
+    await once(socket, "connect")
+    return new RawConnection(socket, onResponse, afterChunk)
+  }
+}
+
+const rawWorker = async (route: Route): Promise<Worker> => {
+  const uniq = MessageId.makeUniqueIdGenerator()
+  let opaqueSeq = 1
+  // Set per run: what to do with each response, and after each chunk read.
+  let onResponse: (code: number, opaque: number, now: number) => void = () => {}
+  let afterChunk: () => void = () => {}
+  const conns = new Map<string, RawConnection>()
+  for (const b of route.brokers) {
+    conns.set(
+      b.brokerName,
+      await RawConnection.open(b.address, (c, o, t) => onResponse(c, o, t), () => afterChunk())
+    )
+  }
+
+  // Exactly what the producer sends for a message: V2 header, WAIT and UNIQ_KEY properties.
+  const sendFrame = (queueIndex: number, opaque: number, oneway: boolean): Uint8Array => {
+    const q = route.queues[queueIndex % route.queues.length]!
+    return Frame.encode(request({
+      code: RequestCode.SEND_MESSAGE_V2,
+      opaque,
+      oneway,
+      extFields: Headers.SendMessageRequestHeader.encodeV2({
+        producerGroup: GROUP.raw,
+        topic: TOPIC,
+        defaultTopic: "TBW102",
+        defaultTopicQueueNums: 4,
+        queueId: q.queueId,
+        sysFlag: 0,
+        bornTimestamp: Date.now(),
+        flag: 0,
+        properties: MessageProperties.encode({ WAIT: "true", UNIQ_KEY: uniq() }),
+        reconsumeTimes: 0,
+        unitMode: false,
+        batch: false,
+        bname: q.brokerName
+      }),
+      body
+    }))
+  }
+  const batchFrame = (queueIndex: number, opaque: number, size: number): Uint8Array => {
+    const q = route.queues[queueIndex % route.queues.length]!
+    const records = Array.from({ length: size }, () => ({ body, properties: { WAIT: "true", UNIQ_KEY: uniq() } }))
+    const encoded = Batch.encodeBatch(records)
+    if (Either.isLeft(encoded)) throw new Error(encoded.left.message)
+    return Frame.encode(request({
+      code: RequestCode.SEND_BATCH_MESSAGE,
+      opaque,
+      extFields: Headers.SendMessageRequestHeader.encodeV2({
+        producerGroup: GROUP.raw,
+        topic: TOPIC,
+        defaultTopic: "TBW102",
+        defaultTopicQueueNums: 4,
+        queueId: q.queueId,
+        sysFlag: 0,
+        bornTimestamp: Date.now(),
+        flag: 0,
+        properties: MessageProperties.encode({ WAIT: "true" }),
+        reconsumeTimes: 0,
+        unitMode: false,
+        batch: true,
+        bname: q.brokerName
+      }),
+      body: encoded.right
+    }))
+  }
+  const connOf = (queueIndex: number) => conns.get(route.queues[queueIndex % route.queues.length]!.brokerName)!
+
+  // `frames[i]` carries opaque `base + i`; at most `window` without a response; the clock runs from the first
+  // write to the last response.
+  const pipelined = (
+    frames: ReadonlyArray<Uint8Array>,
+    targets: ReadonlyArray<RawConnection>,
+    base: number,
+    window: number
+  ) =>
+    new Promise<Outcome>((resolveRun) => {
+      const n = frames.length
+      const sentAt = new Float64Array(n)
+      const lat = new Float64Array(n)
+      let next = 0
+      let done = 0
+      let errors = 0
+      let firstError: string | undefined
+      const pump = () => {
+        if (next >= n || next - done >= window) return
+        for (const c of conns.values()) c.socket.cork()
+        const t = performance.now()
+        while (next < n && next - done < window) {
+          targets[next]!.socket.write(frames[next]!)
+          sentAt[next] = t
+          next++
+        }
+        for (const c of conns.values()) c.socket.uncork()
+      }
+      onResponse = (code, opaque, now) => {
+        const i = opaque - base
+        if (i < 0 || i >= n) return
+        lat[i] = now - sentAt[i]!
+        if (code !== 0 && errors++ === 0) firstError = `response code ${code}`
+        if (++done === n) {
+          onResponse = () => {}
+          afterChunk = () => {}
+          resolveRun({ latenciesMs: lat, requests: n, errors, firstError })
+        }
+      }
+      afterChunk = pump
+      pump()
+    })
+
+  const run = async (cmd: Command): Promise<RunResult> => {
+    // Encoding happens here, before the clock starts.
+    const base = opaqueSeq
+    if (cmd.kind === "oneway") {
+      const frames = Array.from({ length: cmd.messages }, (_, i) => sendFrame(i, base + i, true))
+      const targets = frames.map((_, i) => connOf(i))
+      const barrier = route.brokers.map((b, j) => {
+        const qi = route.queues.findIndex((q) => q.brokerName === b.brokerName)
+        return sendFrame(qi, base + cmd.messages + j, false)
+      })
+      const barrierTargets = route.brokers.map((b) => conns.get(b.brokerName)!)
+      opaqueSeq += cmd.messages + barrier.length
+      return measured("raw", cmd, async () => {
+        for (let i = 0; i < frames.length; i++) {
+          const s = targets[i]!.socket
+          if (!s.write(frames[i]!)) await once(s, "drain")
+        }
+        const b = await pipelined(barrier, barrierTargets, base + cmd.messages, barrier.length)
+        return { latenciesMs: [], requests: cmd.messages, errors: b.errors, firstError: b.firstError }
+      })
+    }
+    const requests = cmd.kind === "batch" ? Math.ceil(cmd.messages / cmd.window) : cmd.messages
+    const frames = Array.from({ length: requests }, (_, i) =>
+      cmd.kind === "batch"
+        ? batchFrame(i, base + i, Math.min(cmd.window, cmd.messages - i * cmd.window))
+        : sendFrame(i, base + i, false))
+    const targets = frames.map((_, i) => connOf(i))
+    opaqueSeq += requests
+    const window = cmd.kind === "async" ? cmd.window : 1
+    return measured("raw", cmd, () => pipelined(frames, targets, base, window))
+  }
+  const close = async () => {
+    for (const c of conns.values()) c.socket.destroy()
+  }
+  return { run, close }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// worker process: one JSON command per stdin line, one "@@RESULT {json}" per stdout line
+// ---------------------------------------------------------------------------------------------------------------
+
+const runWorker = async (peer: "ours" | "raw", arg: string | undefined) => {
+  const worker = peer === "ours" ? await oursWorker() : await rawWorker(JSON.parse(arg ?? "{}") as Route)
+  process.stdout.write(`@@READY ${JSON.stringify({ peer })}\n`)
+  const lines = readline.createInterface({ input: process.stdin })
+  for await (const line of lines) {
+    if (line.trim() === "quit") break
+    if (line.trim() === "") continue
+    let out: unknown
+    try {
+      out = await worker.run(JSON.parse(line) as Command)
+    } catch (e) {
+      out = { peer, fatal: String(e) }
+    }
+    process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`)
+  }
+  lines.close()
+  // Shut the producers down gracefully (unregister, close connections), bounded.
+  await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 10_000).unref())])
+  process.exit(0)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// orchestrator
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The benchmark topic with QUEUES_PER_BROKER queues on every master of the cluster; created when missing. */
+const ensureTopic: Effect.Effect<TopicPublishInfo, unknown, BrokerConnectionPool | NameServerResolver> = Effect.gen(
+  function*() {
+    const pool = yield* BrokerConnectionPool
+    const resolver = yield* NameServerResolver
+    const res = yield* pool.request(
+      NAME_SERVER.split(";")[0]!,
+      request({ code: RequestCode.GET_BROKER_CLUSTER_INFO, opaque: 0 })
+    )
+    const cluster = RouteData.parseClusterInfo(res.body)
+    if (Either.isLeft(cluster)) return yield* Effect.fail(cluster.left)
+    const names = cluster.right.clusterAddrTable[CLUSTER] ?? []
+    const masters = names.flatMap((name) => {
+      const addr = cluster.right.brokerAddrTable[name]?.brokerAddrs[RouteData.MASTER_ID]
+      return addr === undefined ? [] : [{ brokerName: name, address: addr }]
+    })
+    if (masters.length === 0) return yield* Effect.fail(`no master in cluster ${CLUSTER}: is RocketMQ up?`)
+    const ready = (info: TopicPublishInfo) =>
+      !info.viaDefaultTopic &&
+      masters.every((m) => info.queues.filter((q) => q.brokerName === m.brokerName).length === QUEUES_PER_BROKER)
+    const current = yield* Effect.either(resolver.refresh(TOPIC))
+    if (Either.isRight(current) && ready(current.right)) return current.right
+    console.log(
+      `creating topic ${TOPIC}: ${QUEUES_PER_BROKER} queues on ${masters.map((m) => m.brokerName).join(", ")}`
+    )
+    const header = Headers.CreateTopicRequestHeader.make(TOPIC, {
+      readQueueNums: QUEUES_PER_BROKER,
+      writeQueueNums: QUEUES_PER_BROKER
+    })
+    for (const m of masters) {
+      const r = yield* pool.request(
+        m.address,
+        request({
+          code: RequestCode.UPDATE_AND_CREATE_TOPIC,
+          opaque: 0,
+          extFields: Headers.CreateTopicRequestHeader.encode(header)
+        }),
+        { timeoutMillis: 10_000 }
+      )
+      if (r.code !== 0) return yield* Effect.fail(`create topic on ${m.brokerName}: code ${r.code} ${r.remark ?? ""}`)
+    }
+    // The brokers register the topic with the name server; wait until the route shows every queue.
+    return yield* resolver.refresh(TOPIC).pipe(
+      Effect.filterOrFail(ready, () => "route not complete yet"),
+      Effect.retry(Schedule.spaced(Duration.millis(500)).pipe(Schedule.upTo(Duration.seconds(30))))
+    )
+  }
+)
+
+/** The orchestrator's own connections (pool + resolver): topic setup and counting what the brokers stored. */
+const makeAdmin = () => {
+  const runtime = ManagedRuntime.make(
+    Producer.layerDependencies({ nameServerAddr: NAME_SERVER, groupName: "erq_bench_admin" })
+  )
+  const setup = (): Promise<Route> =>
+    runtime.runPromise(Effect.gen(function*() {
+      const info = yield* ensureTopic
+      const resolver = yield* NameServerResolver
+      const brokers: Array<BrokerTarget> = []
+      for (const name of [...new Set(info.queues.map((q) => q.brokerName))]) {
+        brokers.push({ brokerName: name, address: yield* resolver.masterAddress(name) })
+      }
+      return { brokers, queues: info.queues.map((q) => ({ brokerName: q.brokerName, queueId: q.queueId })) }
+    }))
+  // Sum over the topic's queues of GET_MAX_OFFSET: messages stored (and dispatched) so far.
+  const storedSoFar = (route: Route): Promise<number> =>
+    runtime.runPromise(Effect.gen(function*() {
+      const pool = yield* BrokerConnectionPool
+      const offsets = yield* Effect.forEach(route.queues, (q) =>
+        pool.request(
+          route.brokers.find((b) => b.brokerName === q.brokerName)!.address,
+          request({
+            code: RequestCode.GET_MAX_OFFSET,
+            opaque: 0,
+            extFields: Headers.GetMaxOffsetRequestHeader.encode({ topic: TOPIC, queueId: q.queueId })
+          })
+        ).pipe(Effect.map((res) => {
+          const h = Headers.GetMaxOffsetResponseHeader.decode(res.extFields)
+          return Either.isRight(h) ? Number(h.right.offset) : NaN
+        })), { concurrency: "unbounded" })
+      return offsets.reduce((a, b) => a + b, 0)
+    }))
+  // After a run: wait (bounded) until the count reaches `expected` or stops moving (dispatch lags the response).
+  const storedSince = async (route: Route, before: number, expected: number): Promise<number> => {
+    let last = -1
+    for (let i = 0; i < 30; i++) {
+      const now = await storedSoFar(route)
+      if (now - before >= expected || now === last) return now - before
+      last = now
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    return last - before
+  }
+  return { setup, storedSoFar, storedSince, dispose: () => runtime.dispose() }
+}
+
+/** A worker process spoken to in lines. */
+class Peer {
+  private readonly waiting: Array<(line: string) => void> = []
+  private readonly log: Array<string> = []
+  readonly ready: Promise<string>
+  constructor(readonly name: PeerName, readonly proc: ChildProcess) {
+    const rl = readline.createInterface({ input: proc.stdout! })
+    let readyResolve: (s: string) => void = () => {}
+    this.ready = new Promise((r) => readyResolve = r)
+    rl.on("line", (line) => {
+      if (line.startsWith("@@READY ")) readyResolve(line.slice(8))
+      else if (line.startsWith("@@RESULT ")) this.waiting.shift()?.(line.slice(9))
+      else this.keep(line)
+    })
+    proc.stderr!.on("data", (d: Buffer) => this.keep(d.toString()))
+    proc.on("exit", (code) => {
+      if (code !== 0) {
+        const why = `${name} worker exited with ${code}:\n${this.log.slice(-30).join("\n")}`
+        for (const w of this.waiting.splice(0)) w(JSON.stringify({ peer: name, fatal: why }))
+        readyResolve(JSON.stringify({ fatal: why }))
+      }
+    })
+  }
+  private keep(s: string) {
+    this.log.push(s)
+    if (this.log.length > 200) this.log.shift()
+  }
+  run(cmd: Command): Promise<Record<string, unknown>> {
+    return new Promise((resolveRun) => {
+      this.waiting.push((line) => resolveRun(JSON.parse(line) as Record<string, unknown>))
+      const text = this.name === "java"
+        ? `${cmd.kind} ${cmd.window} ${cmd.messages} 0`
+        : JSON.stringify(cmd)
+      this.proc.stdin!.write(text + "\n")
+    })
+  }
+  async quit() {
+    this.proc.stdin!.write("quit\n")
+    const exited = once(this.proc, "exit")
+    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 20_000)
+    await exited
+    clearTimeout(timer)
+  }
+  recentLog() {
+    return this.log.slice(-20).join("\n")
+  }
+}
+
+const spawnNodeWorker = (peer: "ours" | "raw", arg: string, profile: boolean) => {
+  const extra = profile && peer === "ours"
+    ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, ".rocketmq/bench/prof")}`]
+    : []
+  return new Peer(
+    peer,
+    spawn(process.execPath, [...process.execArgv, ...extra, fileURLToPath(import.meta.url), "--worker", peer, arg], {
+      cwd: ROOT,
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+  )
+}
+
+const javaLib = () => {
+  const version = process.env.ROCKETMQ_VERSION ?? brokerInfo().version ?? "5.3.3"
+  return join(ROOT, ".rocketmq/lib", version)
+}
+
+/** Compiles bench/java/ProducerBench.java into .rocketmq/bench/producer when the class is missing or older. */
+const compileJava = (): string | undefined => {
+  const src = join(ROOT, "bench/java/ProducerBench.java")
+  const classes = join(ROOT, ".rocketmq/bench/producer")
+  const cls = join(classes, "ProducerBench.class")
+  const lib = javaLib()
+  if (!existsSync(join(lib, ".complete"))) return `no jars in ${lib} (run npm run rocketmq:up once)`
+  if (existsSync(cls) && statSync(cls).mtimeMs >= statSync(src).mtimeMs) return undefined
+  mkdirSync(classes, { recursive: true })
+  try {
+    execFileSync("javac", ["-nowarn", "-cp", `${lib}/*`, "-d", classes, src], { stdio: "pipe" })
+    return undefined
+  } catch (e) {
+    return `javac failed: ${String((e as { stderr?: unknown }).stderr ?? e)}`
+  }
+}
+
+const spawnJava = () => {
+  const logs = join(ROOT, ".rocketmq/bench/logs")
+  mkdirSync(logs, { recursive: true })
+  return new Peer(
+    "java",
+    spawn("java", [
+      "-Xmx512m",
+      "-cp",
+      `${join(ROOT, ".rocketmq/bench/producer")}:${javaLib()}/*`,
+      "-Drmq.logback.configurationFile=rmq.client.logback.xml",
+      `-Drocketmq.log.root=${logs}`,
+      "-Drocketmq.log.level=warn",
+      "ProducerBench",
+      NAME_SERVER,
+      TOPIC,
+      GROUP.java
+    ], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] })
+  )
+}
+
+interface BrokerInfo {
+  readonly version: string | undefined
+  readonly pids: ReadonlyArray<number>
+}
+
+/** From .rocketmq/run/pids: the RocketMQ version and the broker processes (for their CPU time). */
+const brokerInfo = (): BrokerInfo => {
+  try {
+    const text = readFileSync(join(ROOT, ".rocketmq/run/pids"), "utf8")
+    const version = /version=(\S+)/.exec(text)?.[1]
+    const pids = text.split("\n").filter((l) => l.startsWith("broker ")).map((l) => Number(l.split(/\s+/)[2]))
+    return { version, pids: pids.filter((p) => Number.isInteger(p) && p > 0) }
+  } catch {
+    return { version: undefined, pids: [] }
+  }
+}
+
+const CLOCK_TICKS = 100 // USER_HZ on Linux
+const processCpuSec = (pids: ReadonlyArray<number>): number => {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+    } catch {
+      // gone
+    }
+  }
+  return ticks / CLOCK_TICKS
+}
+
+/** The commit measured, and whether packages/ had uncommitted changes (the run uses the working tree). */
+const gitState = (): string => {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout?.trim()
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "packages"], { cwd: ROOT, encoding: "utf8" }).stdout
+  return head === undefined || head === ""
+    ? "unknown"
+    : `${head}${dirty !== undefined && dirty.trim() !== "" ? " + uncommitted changes in packages/" : ""}`
+}
+
+/** `java -version` writes to stderr. */
+const javaVersionLine = (): string => {
+  const r = spawnSync("java", ["-version"], { encoding: "utf8" })
+  return `${r.stderr ?? ""}${r.stdout ?? ""}`.split("\n").find((l) => l.includes("version"))?.trim() ?? "java ?"
+}
+
+const fmt = (x: number | null | undefined, digits: number) =>
+  x === null || x === undefined || Number.isNaN(x) ? "–" : x.toLocaleString("en", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits
+  })
+
+const main = async () => {
+  const args = process.argv.slice(2)
+  const opt = (name: string) => {
+    const i = args.indexOf(name)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const reps = Number(opt("--reps") ?? 3)
+  const scale = Number(opt("--scale") ?? 1)
+  const withJava = !args.includes("--no-java")
+  const profile = args.includes("--profile")
+  const count = (n: number) => Math.max(BATCH_SIZE, Math.round(n * scale / BATCH_SIZE) * BATCH_SIZE)
+  const scenario = (kind: ScenarioKind, window: number, label: string, messages: number, warmup: number) => ({
+    id: `${kind}/${window}`,
+    label,
+    kind,
+    window,
+    messages: count(messages),
+    warmup: count(warmup)
+  })
+  // Sync is latency-bound (1–2k msg/s here): fewer messages keep the whole run near 4 minutes on 2 cores.
+  const scenarios: ReadonlyArray<Scenario> = [
+    scenario("sync", 1, "sync, 1 in flight", 8_000, 1_000),
+    scenario("async", 64, "async, 64 in flight", 24_000, 3_000),
+    scenario("async", 256, "async, 256 in flight", 24_000, 3_000),
+    scenario("oneway", 1, "one-way", 24_000, 3_000),
+    scenario("batch", BATCH_SIZE, `batch of ${BATCH_SIZE} (sync, 1 in flight)`, 32_000, 4_000)
+  ]
+
+  const started = new Date()
+  const broker = brokerInfo()
+  const loadBefore = os.loadavg()
+  console.log(
+    `producer benchmark: ${reps} rep(s), topic ${TOPIC}, name server ${NAME_SERVER}, broker ${broker.version ?? "?"}`
+  )
+  const admin = makeAdmin()
+  const route = await admin.setup()
+  console.log(
+    `route: ${route.brokers.map((b) => `${b.brokerName}@${b.address}`).join(", ")}; ${route.queues.length} queues`
+  )
+
+  const notes: Array<string> = []
+  let javaProblem = withJava ? compileJava() : "--no-java"
+  const peers: Array<Peer> = [
+    spawnNodeWorker("ours", "", profile),
+    spawnNodeWorker("raw", JSON.stringify(route), false)
+  ]
+  if (javaProblem === undefined) peers.push(spawnJava())
+  const readiness = await Promise.all(peers.map((p) => p.ready))
+  for (let i = peers.length - 1; i >= 0; i--) {
+    const r = JSON.parse(readiness[i]!) as { fatal?: string }
+    if (r.fatal !== undefined) {
+      if (peers[i]!.name !== "java") throw new Error(r.fatal)
+      javaProblem = r.fatal
+      peers.splice(i, 1)
+    }
+  }
+  if (javaProblem !== undefined) notes.push(`Java peer not run: ${javaProblem}`)
+  console.log(
+    `peers ready: ${peers.map((p) => p.name).join(", ")} (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`
+  )
+
+  // What the brokers burn with no load from us (their timers, other clients): the context for broker CPU.
+  const idle0 = processCpuSec(broker.pids)
+  await new Promise((r) => setTimeout(r, 3000))
+  const brokerIdleCores = (processCpuSec(broker.pids) - idle0) / 3
+  // One unmeasured pass of every scenario first, so the JITs (V8's and the JVM's C2) are warm before rep 1.
+  for (const s of scenarios) {
+    for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
+  }
+  console.log(`warmed up; brokers idle at ${brokerIdleCores.toFixed(2)} cores`)
+
+  const runs: Array<RunResult & { rep: number; stored: number; disturbed: boolean }> = []
+  for (let rep = 0; rep < reps; rep++) {
+    for (const s of scenarios) {
+      // Rotate who goes first each repetition, so no peer always follows the same one.
+      const order = peers.map((_, i) => peers[(i + rep) % peers.length]!)
+      for (const peer of order) {
+        // A run during which another client wrote to the topic saw a different machine: run it once more.
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
+          const stored0 = await admin.storedSoFar(route)
+          const cpu0 = processCpuSec(broker.pids)
+          const r = await peer.run({ kind: s.kind, window: s.window, messages: s.messages })
+          const brokerCpu = processCpuSec(broker.pids) - cpu0
+          // One-way runs end with one acknowledged send per broker (the barrier).
+          const extra = s.kind === "oneway" ? route.brokers.length : 0
+          const stored = (await admin.storedSince(route, stored0, s.messages + extra)) - extra
+          const where = `${peer.name} ${s.id} rep ${rep + 1}`
+          if (typeof r.fatal === "string") {
+            notes.push(`${where} failed: ${r.fatal}`)
+            console.log(`  ${s.id.padEnd(10)} ${peer.name.padEnd(5)} FAILED ${r.fatal}`)
+            break
+          }
+          const foreign = stored - s.messages > s.messages * 0.005
+          const result = { ...(r as unknown as RunResult), scenario: s.id, rep: rep + 1, stored, disturbed: foreign }
+          if (broker.pids.length > 0) result.brokerCpuSecPer100k = brokerCpu * 100_000 / s.messages
+          console.log(
+            `  rep ${rep + 1} ${s.id.padEnd(10)} ${peer.name.padEnd(5)} ${
+              fmt(result.msgsPerSec, 0).padStart(8)
+            } msg/s` +
+              `  p50 ${fmt(result.p50Ms, 3)} ms  p99 ${fmt(result.p99Ms, 3)} ms  cpu ${
+                fmt(result.cpuSecPer100k, 2)
+              } s/100k` +
+              `  rss ${fmt(result.peakRssMiB, 0)} MiB  errors ${result.errors}  stored ${stored}/${s.messages}` +
+              (foreign ? "  (another client wrote to the topic)" : "")
+          )
+          if (foreign && attempt === 1) {
+            notes.push(`${where}: ${stored - s.messages} messages from another client during the run; run repeated`)
+            continue
+          }
+          if (foreign) notes.push(`${where}: other clients wrote to the topic again; kept, marked disturbed`)
+          runs.push(result)
+          break
+        }
+      }
+    }
+  }
+  await Promise.all(peers.map((p) => p.quit()))
+  await admin.dispose()
+  const loadAfter = os.loadavg()
+  const finished = new Date()
+
+  // Medians over repetitions, metric by metric.
+  interface Summary {
+    readonly scenario: string
+    readonly label: string
+    readonly peer: PeerName
+    readonly reps: number
+    readonly msgsPerSec: number
+    readonly msgsPerSecRuns: ReadonlyArray<number>
+    readonly p50Ms: number | null
+    readonly p99Ms: number | null
+    readonly cpuSecPer100k: number
+    readonly cpuSystemSecPer100k: number | null
+    readonly peakRssMiB: number
+    readonly brokerCpuSecPer100k: number | null
+    readonly errors: number
+    /** Messages the brokers stored during the runs / messages sent (GET_MAX_OFFSET before and after). */
+    readonly storedRatio: number
+    readonly firstError?: string
+  }
+  const summaries: Array<Summary> = []
+  const peerNames: ReadonlyArray<PeerName> = ["ours", "raw", "java"]
+  for (const s of scenarios) {
+    for (const peer of peerNames) {
+      const rs = runs.filter((r) => r.scenario === s.id && r.peer === peer)
+      if (rs.length === 0) continue
+      const med = (f: (r: RunResult) => number | null | undefined) => {
+        const xs = rs.map(f).filter((x): x is number => typeof x === "number")
+        return xs.length === 0 ? null : median(xs)
+      }
+      const firstError = rs.find((r) => r.firstError !== undefined)?.firstError
+      summaries.push({
+        scenario: s.id,
+        label: s.label,
+        peer,
+        reps: rs.length,
+        msgsPerSec: med((r) => r.msgsPerSec)!,
+        msgsPerSecRuns: rs.map((r) => Math.round(r.msgsPerSec)),
+        p50Ms: med((r) => r.p50Ms),
+        p99Ms: med((r) => r.p99Ms),
+        cpuSecPer100k: med((r) => r.cpuSecPer100k)!,
+        cpuSystemSecPer100k: med((r) => r.cpuSystemSecPer100k),
+        peakRssMiB: med((r) => r.peakRssMiB)!,
+        brokerCpuSecPer100k: med((r) => r.brokerCpuSecPer100k),
+        errors: rs.reduce((a, r) => a + r.errors, 0),
+        storedRatio: rs.reduce((a, r) => a + Math.min(r.stored, r.messages), 0) /
+          rs.reduce((a, r) => a + r.messages, 0),
+        ...(firstError !== undefined ? { firstError } : {})
+      })
+    }
+  }
+  const get = (scenario: string, peer: PeerName) => summaries.find((x) => x.scenario === scenario && x.peer === peer)
+
+  interface Ratio {
+    readonly name: string
+    readonly value: number | null
+    readonly unit: string
+    readonly target?: string
+    readonly met?: boolean
+  }
+  const ratios: Array<Ratio> = []
+  const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+    a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b
+  for (const w of ["async/64", "async/256"]) {
+    const v = ratio(get(w, "ours")?.msgsPerSec, get(w, "raw")?.msgsPerSec)
+    ratios.push({
+      name: `ours ${w} throughput / raw-frame ceiling`,
+      value: v,
+      unit: "×",
+      target: ">= 0.80",
+      ...(v !== null ? { met: v >= 0.8 } : {})
+    })
+  }
+  {
+    const a = get("sync/1", "ours")?.p50Ms
+    const b = get("sync/1", "raw")?.p50Ms
+    const v = a === null || a === undefined || b === null || b === undefined ? null : a - b
+    ratios.push({
+      name: "ours sync p50 − raw round-trip p50",
+      value: v,
+      unit: "ms",
+      target: "<= 0.10 ms",
+      ...(v !== null ? { met: v <= 0.1 } : {})
+    })
+  }
+  for (const s of ["oneway/1", "batch/32", "sync/1"]) {
+    ratios.push({
+      name: `ours ${s} throughput / raw`,
+      value: ratio(get(s, "ours")?.msgsPerSec, get(s, "raw")?.msgsPerSec),
+      unit: "×"
+    })
+  }
+  for (const s of scenarios) {
+    ratios.push({
+      name: `ours / java ${s.id} throughput`,
+      value: ratio(get(s.id, "ours")?.msgsPerSec, get(s.id, "java")?.msgsPerSec),
+      unit: "×"
+    })
+  }
+  for (const s of scenarios) {
+    ratios.push({
+      name: `ours / java ${s.id} client CPU per message`,
+      value: ratio(get(s.id, "ours")?.cpuSecPer100k, get(s.id, "java")?.cpuSecPer100k),
+      unit: "×"
+    })
+  }
+  for (const s of scenarios.filter((x) => x.kind !== "oneway")) {
+    ratios.push({
+      name: `ours / java ${s.id} p50 latency`,
+      value: ratio(get(s.id, "ours")?.p50Ms, get(s.id, "java")?.p50Ms),
+      unit: "×"
+    })
+  }
+  ratios.push({
+    name: "ours / java peak RSS (median over scenarios)",
+    value: ratio(
+      median(summaries.filter((x) => x.peer === "ours").map((x) => x.peakRssMiB)),
+      median(summaries.filter((x) => x.peer === "java").map((x) => x.peakRssMiB))
+    ),
+    unit: "×"
+  })
+
+  const cpus = os.cpus()
+  const machine = {
+    cpu: `${cpus[0]?.model ?? "cpu"} x${cpus.length}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    java: javaProblem === undefined ? javaVersionLine() : null,
+    rocketmq: broker.version ?? null,
+    commit: gitState(),
+    brokerIdleCores: Math.round(brokerIdleCores * 100) / 100,
+    loadAverageBefore: loadBefore.map((x) => Math.round(x * 100) / 100),
+    loadAverageAfter: loadAfter.map((x) => Math.round(x * 100) / 100)
+  }
+  const seconds = (finished.getTime() - started.getTime()) / 1000
+
+  const table = [
+    "| scenario | peer | msg/s | p50 ms | p99 ms | client CPU s / 100k msg (of which kernel) | peak RSS MiB | broker CPU s / 100k msg | errors | stored | msg/s per rep |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...summaries.map((x) =>
+      `| ${x.label} | ${x.peer} | ${fmt(x.msgsPerSec, 0)} | ${fmt(x.p50Ms, 3)} | ${fmt(x.p99Ms, 3)} | ` +
+      `${fmt(x.cpuSecPer100k, 2)} (${fmt(x.cpuSystemSecPer100k, 2)}) | ${fmt(x.peakRssMiB, 0)} | ${
+        fmt(x.brokerCpuSecPer100k, 2)
+      } | ${x.errors} | ${fmt(100 * x.storedRatio, 1)}% | ` +
+      `${x.msgsPerSecRuns.map((v) => v.toLocaleString("en")).join(", ")} |`
+    )
+  ]
+  const ratioLines = [
+    "| ratio | value | target | met |",
+    "|---|---:|---|---|",
+    ...ratios.map((r) =>
+      `| ${r.name} | ${
+        r.value === null ? "–" : `${fmt(r.value, r.unit === "ms" ? 3 : 2)}${r.unit === "ms" ? " ms" : ""}`
+      } | ` +
+      `${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |`
+    )
+  ]
+  const md = [
+    `# Producer benchmark — ${started.toISOString()}`,
+    "",
+    `Real Apache RocketMQ ${broker.version ?? "?"} on loopback: name server ${NAME_SERVER}, ` +
+    `${route.brokers.length} master(s) (${route.brokers.map((b) => `${b.brokerName} ${b.address}`).join(", ")}), ` +
+    `topic \`${TOPIC}\` with ${QUEUES_PER_BROKER} queues per broker, ASYNC_FLUSH, store on the loopback machine.`,
+    `Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}; node ${machine.node}; ${
+      machine.java ?? "no Java"
+    }. ` +
+    `Load average before ${machine.loadAverageBefore.join(" ")}, after ${machine.loadAverageAfter.join(" ")}. ` +
+    `Client and brokers share the same cores. Whole run: ${seconds.toFixed(0)} s. Code: ${machine.commit}.`,
+    "",
+    "Peers, each in its own process, interleaved scenario by scenario (first peer rotates per repetition):",
+    "- **ours**: `@effect-rocketmq/client` `Producer` (JSON headers, defaults but `sendMsgTimeout` 10 s); " +
+    "async = `sendAsync` on a producer with `maxInFlightAsyncSends` = the window (it waits when full), result in " +
+    "the callback; latency from acceptance to callback.",
+    "- **raw**: the same requests pre-encoded with `@effect-rocketmq/protocol` before the clock starts, written to one " +
+    "`node:net` socket per broker, pipelined with the same window; responses are only split and matched by opaque. " +
+    "This is the broker's own ceiling on this machine.",
+    "- **java**: Apache RocketMQ `DefaultMQProducer` " +
+    `${broker.version ?? ""} (bench/java/ProducerBench.java; -Xmx512m, sendMsgTimeout 10 s, sendLatencyFaultEnable ` +
+    "false like ours, `Semaphore` window for async).",
+    "",
+    `Messages per run: ${scenarios.map((s) => `${s.id} ${s.messages.toLocaleString("en")}`).join(", ")} ` +
+    `(1 KiB bodies), after one unmeasured pass of every scenario and a warm-up of the same scenario before each ` +
+    `run; ${reps} repetition(s), median of each column shown. ` +
+    "Latency is per send (sync/async, from the call to the result) or per batch request; one-way has none and " +
+    "its clock stops after a sync send to each broker (the barrier: every frame read). CPU is the peer process's " +
+    "user+system time during the run (kernel part in brackets); peak RSS is VmHWM reset before the run; broker CPU " +
+    `is both broker JVMs over the run, including their background load (idle: ${brokerIdleCores.toFixed(2)} cores ` +
+    "before the first run); stored = messages the brokers stored during the runs (GET_MAX_OFFSET over the topic's " +
+    "queues) / messages sent; a run during which another client wrote to the topic is repeated once (see notes).",
+    "",
+    ...table,
+    "",
+    "## Ratios (targets from issue 5)",
+    "",
+    ...ratioLines,
+    "",
+    ...(notes.length > 0 ? ["## Notes", "", ...notes.map((n) => `- ${n}`), ""] : [])
+  ].join("\n")
+
+  const out = join(ROOT, "bench/results")
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, "producer.md"), md)
+  writeFileSync(
+    join(out, "producer.json"),
+    JSON.stringify(
+      {
+        date: started.toISOString(),
+        seconds,
+        machine,
+        broker: {
+          version: broker.version,
+          nameServer: NAME_SERVER,
+          topic: TOPIC,
+          brokers: route.brokers,
+          queuesPerBroker: QUEUES_PER_BROKER
+        },
+        settings: { reps, scale, bodyBytes: BODY_SIZE, batchSize: BATCH_SIZE, scenarios },
+        summaries,
+        ratios,
+        runs,
+        notes
+      },
+      null,
+      2
+    ) + "\n"
+  )
+  console.log("\n" + md)
+}
+
+if (process.argv[2] === "--worker") {
+  await runWorker(process.argv[3] as "ours" | "raw", process.argv[4])
+} else {
+  if (gc === undefined) throw new Error("run with node --expose-gc (npm run bench:producer does)")
+  await main()
+  process.exit(0)
+}
