@@ -11,6 +11,9 @@ export * as Acl from "./Acl.js"
 export * as Batch from "./Batch.js"
 
 /** @since 0.1.0 */
+export * as Bytes from "./Bytes.js"
+
+/** @since 0.1.0 */
 export * as Compression from "./Compression.js"
 
 /** @since 0.1.0 */

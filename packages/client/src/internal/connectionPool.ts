@@ -1,3 +1,4 @@
+import * as Bytes from "@effect-rocketmq/protocol/Bytes"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { FLAG_ONEWAY, FLAG_RESPONSE, isOneway, isResponse, response } from "@effect-rocketmq/protocol/RemotingCommand"
 import { describe as describeRequest } from "@effect-rocketmq/protocol/RequestCode"
@@ -78,18 +79,6 @@ type Entry =
   | { readonly _tag: "Connecting"; readonly deferred: Deferred.Deferred<Connection, RemotingError> }
 
 /** `host:port`, `[v6]:port` or a bare v6 `a:b::c:port` (split at the last colon). */
-const concatBytes = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
-
 export const parseAddress = (address: string): { host: string; port: number } | undefined => {
   const i = address.lastIndexOf(":")
   if (i <= 0) return undefined
@@ -223,7 +212,7 @@ export const make = (
         )
         return
       }
-      const chunk = frames.length === 1 ? frames[0]! : concatBytes(frames)
+      const chunk = Bytes.concat(frames)
       conn.flushing.add(done)
       runFork(
         conn.write(chunk).pipe(

@@ -3,6 +3,7 @@
 // PullMessageProcessor, QueryMessageProcessor, EndTransactionProcessor, AdminBrokerProcessor,
 // ClientManageProcessor), including the order of its checks, so codes and remarks come out the same.
 import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as Bytes from "@effect-rocketmq/protocol/Bytes"
 import * as Frame from "@effect-rocketmq/protocol/Frame"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as Heartbeat from "@effect-rocketmq/protocol/Heartbeat"
@@ -890,7 +891,7 @@ export class Broker {
         minOffset: String(minOffset),
         topicSysFlag: String(topicSysFlag)
       },
-      body: concat(found.map((r) => r.bytes))
+      body: Bytes.concat(found.map((r) => r.bytes))
     })
   }
 
@@ -915,7 +916,7 @@ export class Broker {
         indexLastUpdatePhyoffset: String(last.commitLogOffset),
         indexLastUpdateTimestamp: String(last.storeTimestamp)
       },
-      body: concat(found.map((r) => r.bytes))
+      body: Bytes.concat(found.map((r) => r.bytes))
     })
   }
 
@@ -1020,19 +1021,6 @@ export class Broker {
 }
 
 const mapDefined = <A, B>(a: A | undefined, f: (a: A) => B): B | undefined => (a === undefined ? undefined : f(a))
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  let n = 0
-  for (const c of chunks) n += c.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
-}
 
 /** SubscriptionData of expression type TAG: `*` (or nothing) is every tag, else `a || b`. */
 const parseSubscription = (subscription: string | undefined): ReadonlySet<string> | undefined => {
