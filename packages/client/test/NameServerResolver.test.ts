@@ -226,6 +226,22 @@ describe("NameServerResolver", () => {
       assert.strictEqual(broker.connections[1]!.received.filter((f) => f.code === 34).length, 1)
     }))
 
+  it.scoped("registered before any route is known, it still heartbeats the brokers routes reveal later", () =>
+    Effect.gen(function*() {
+      const broker = yield* ScriptedServer.make((f, conn) => conn.send(response(f, { code: 0 })))
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", broker.address, 4, 6]]) })
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      yield* r.register({ clientId: "early", producerGroups: ["g"] })
+      yield* r.publishInfo("T")
+      yield* broker.waitForFrames(1) // the heartbeat a newly learned broker gets
+      for (let round = 2; round <= 3; round++) {
+        yield* Effect.promise(() => new Promise((done) => setTimeout(done, 50)))
+        yield* TestClock.adjust("30 seconds")
+        yield* broker.waitForFrames(round)
+      }
+      assert.isTrue(broker.received().every((f) => f.code === 34))
+    }))
+
   it.effect("layerStatic serves fixed routes without a name server", () =>
     Effect.gen(function*() {
       const r = yield* NameServerResolver.NameServerResolver

@@ -264,7 +264,8 @@ export const make = (
             ? heartbeatTo([address])
             : Effect.void
         })
-        yield* heartbeatTo(masters()).pipe(
+        // The masters are read on every round: a producer registers before it knows any route.
+        yield* Effect.suspend(() => heartbeatTo(masters())).pipe(
           Effect.zipRight(Effect.sleep(options.heartbeatBrokerInterval)),
           Effect.forever,
           Effect.forkScoped
