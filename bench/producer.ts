@@ -981,6 +981,22 @@ const main = async () => {
       })
     }
   }
+  for (const r of runs) {
+    if (r.stored > r.messages && !r.disturbed) {
+      notes.push(
+        `${r.peer} ${r.scenario} rep ${r.rep}: ${r.stored - r.messages} more message(s) stored than sent ` +
+          "(a duplicate from a client retry after a lost or late response, or another writer)"
+      )
+    }
+  }
+  for (const x of summaries) {
+    if (x.errors > 0 || x.storedRatio < 1) {
+      notes.push(
+        `${x.peer} ${x.scenario}: ${x.errors} failed send(s) over ${x.reps} run(s), ` +
+          `${fmt(100 * x.storedRatio, 3)}% stored; first error: ${x.firstError ?? "none"}`
+      )
+    }
+  }
   const get = (scenario: string, peer: PeerName) => summaries.find((x) => x.scenario === scenario && x.peer === peer)
 
   interface Ratio {
@@ -1074,7 +1090,7 @@ const main = async () => {
       `| ${x.label} | ${x.peer} | ${fmt(x.msgsPerSec, 0)} | ${fmt(x.p50Ms, 3)} | ${fmt(x.p99Ms, 3)} | ` +
       `${fmt(x.cpuSecPer100k, 2)} (${fmt(x.cpuSystemSecPer100k, 2)}) | ${fmt(x.peakRssMiB, 0)} | ${
         fmt(x.brokerCpuSecPer100k, 2)
-      } | ${x.errors} | ${fmt(100 * x.storedRatio, 1)}% | ` +
+      } | ${x.errors} | ${fmt(100 * x.storedRatio, 2)}% | ` +
       `${x.msgsPerSecRuns.map((v) => v.toLocaleString("en")).join(", ")} |`
     )
   ]
