@@ -269,10 +269,49 @@ export interface SendMessageResponseHeader extends Schema.Schema.Type<typeof Sen
  * @since 0.1.0
  * @category headers
  */
-export const SendMessageResponseHeader = makeCodec<SendMessageResponseHeader, typeof SendResponseFields.Encoded>(
-  "SendMessageResponseHeader",
-  SendResponseFields
-)
+export const SendMessageResponseHeader: HeaderCodec<SendMessageResponseHeader, typeof SendResponseFields.Encoded> =
+  (() => {
+    const codec = makeCodec<SendMessageResponseHeader, typeof SendResponseFields.Encoded>(
+      "SendMessageResponseHeader",
+      SendResponseFields
+    )
+    // Decoded for every send: a direct check of the well-formed case, with the schema left to explain anything else
+    // (so both accept exactly the same records).
+    return { ...codec, decode: (extFields) => decodeSendResponse(extFields) ?? codec.decode(extFields) }
+  })()
+
+const DECIMAL = /^[+-]?\d+$/
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+const OPTIONAL_TEXT = ["transactionId", "batchUniqId", "recallHandle", "MSG_REGION"] as const
+
+const decodeSendResponse = (
+  f: Readonly<Record<string, string>>
+): Either.Either<SendMessageResponseHeader, never> | undefined => {
+  const { msgId, queueId: q, queueOffset: o, TRACE_ON: trace } = f
+  if (typeof msgId !== "string" || typeof q !== "string" || typeof o !== "string") return undefined
+  if (!DECIMAL.test(q) || !DECIMAL.test(o)) return undefined
+  const queueId = Number(q)
+  if (queueId < -2147483648 || queueId > 2147483647) return undefined
+  const queueOffset = BigInt(o)
+  if (queueOffset < INT64_MIN || queueOffset > INT64_MAX) return undefined
+  const out: { -readonly [K in keyof SendMessageResponseHeader]: SendMessageResponseHeader[K] } = {
+    msgId,
+    queueId,
+    queueOffset
+  }
+  for (const key of OPTIONAL_TEXT) {
+    const v = f[key]
+    if (v === undefined) continue
+    if (typeof v !== "string") return undefined
+    out[key] = v
+  }
+  if (trace !== undefined) {
+    if (trace !== "true" && trace !== "false") return undefined
+    out.TRACE_ON = trace === "true"
+  }
+  return Either.right(out)
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // name server, heartbeat/unregister — §2.1, §1.9, §9.3

@@ -341,6 +341,30 @@ describe("response and other request headers", () => {
     )
   })
 
+  // decode has a direct path for well-formed records: it must accept and produce exactly what the schema does.
+  it.prop("SendMessageResponseHeader.decode agrees with its schema on near-valid records", {
+    ext: FastCheck.record({
+      msgId: FastCheck.oneof(FastCheck.string(), FastCheck.constant(undefined)),
+      queueId: FastCheck.oneof(
+        FastCheck.integer().map(String),
+        FastCheck.constantFrom("2147483648", "-2147483649", "+7", "-0", "007", "1e3", " 1", "0x10", "", "1.5")
+      ),
+      queueOffset: FastCheck.oneof(
+        FastCheck.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String),
+        FastCheck.constantFrom("9223372036854775807", "9223372036854775808", "-9223372036854775809", "+1", "x")
+      ),
+      transactionId: FastCheck.string(),
+      MSG_REGION: FastCheck.string(),
+      TRACE_ON: FastCheck.constantFrom("true", "false", "TRUE", "1", "")
+    }, { requiredKeys: [] })
+  }, ({ ext }) => {
+    const clean = stripUndefined(ext) as Record<string, string>
+    const viaSchema = Schema.decodeUnknownEither(Headers.SendMessageResponseHeader.schema)(clean)
+    const decoded = Headers.SendMessageResponseHeader.decode(clean)
+    assert.strictEqual(Either.isRight(decoded), Either.isRight(viaSchema))
+    if (Either.isRight(decoded) && Either.isRight(viaSchema)) assert.deepStrictEqual(decoded.right, viaSchema.right)
+  }, { fastCheck: { numRuns: 2000 } })
+
   it("GetRouteInfoRequestHeader sends acceptStandardJsonOnly as the string \"true\" (§1.9)", () => {
     assert.deepStrictEqual(Headers.GetRouteInfoRequestHeader.encode({ topic: "T", acceptStandardJsonOnly: true }), {
       topic: "T",
