@@ -1,6 +1,8 @@
 // One timer for many deadlines. `Effect.timeout` forks and races two fibers per call, which costs more than the
-// rest of a request; here a single fiber sleeps (on the Clock, so TestClock drives it) until the earliest live
-// deadline and fires what is due. Cancelled entries are dropped lazily as they reach the top of the heap.
+// rest of a request; here a single fiber sleeps (on the Clock, so TestClock drives it) until the earliest deadline
+// and fires what is due. A cancelled entry leaves the heap at once: what its callback holds (a whole request) must
+// not stay reachable until the deadline, or every request of the last `timeout` ms survives into the old
+// generation.
 import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -10,8 +12,9 @@ import * as FiberId from "effect/FiberId"
 
 export interface TimerEntry {
   readonly deadline: number
-  cancelled: boolean
-  readonly fire: () => void
+  /** Position in the heap; -1 once fired or cancelled. */
+  index: number
+  fire: (() => void) | undefined
 }
 
 export class Timeouts {
@@ -23,8 +26,9 @@ export class Timeouts {
 
   /** Calls `fire` at `deadline` (Clock milliseconds) unless cancelled first. */
   add(deadline: number, fire: () => void): TimerEntry {
-    const entry: TimerEntry = { deadline, cancelled: false, fire }
-    this.push(entry)
+    const entry: TimerEntry = { deadline, index: this.heap.length, fire }
+    this.heap.push(entry)
+    this.up(entry.index)
     if (deadline < this.target) {
       this.target = deadline
       Deferred.unsafeDone(this.wake, Exit.void)
@@ -32,15 +36,31 @@ export class Timeouts {
     return entry
   }
 
+  cancel(entry: TimerEntry): void {
+    const i = entry.index
+    if (i < 0) return
+    entry.index = -1
+    entry.fire = undefined
+    const last = this.heap.pop()!
+    if (last === entry) return
+    this.heap[i] = last
+    last.index = i
+    this.down(i)
+    this.up(last.index)
+  }
+
+  get size(): number {
+    return this.heap.length
+  }
+
   /** Runs forever (fork it in the owner's scope). */
   readonly run: Effect.Effect<never> = Effect.suspend(() => {
     const now = this.clock.unsafeCurrentTimeMillis()
-    while (this.heap.length > 0 && (this.heap[0]!.cancelled || this.heap[0]!.deadline <= now)) {
-      const e = this.pop()
-      if (!e.cancelled) {
-        e.cancelled = true
-        e.fire()
-      }
+    while (this.heap.length > 0 && this.heap[0]!.deadline <= now) {
+      const e = this.heap[0]!
+      const fire = e.fire
+      this.cancel(e)
+      fire?.()
     }
     this.wake = Deferred.unsafeMake(FiberId.none)
     if (this.heap.length === 0) {
@@ -52,36 +72,36 @@ export class Timeouts {
     return Effect.raceFirst(this.clock.sleep(Duration.millis(this.target - now)), Deferred.await(this.wake))
   }).pipe(Effect.forever)
 
-  private push(e: TimerEntry): void {
+  private up(i: number): void {
     const h = this.heap
-    h.push(e)
-    let i = h.length - 1
+    const e = h[i]!
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (h[parent]!.deadline <= e.deadline) break
-      h[i] = h[parent]!
+      const p = h[parent]!
+      if (p.deadline <= e.deadline) break
+      h[i] = p
+      p.index = i
       i = parent
     }
     h[i] = e
+    e.index = i
   }
 
-  private pop(): TimerEntry {
+  private down(i: number): void {
     const h = this.heap
-    const top = h[0]!
-    const last = h.pop()!
-    if (h.length > 0) {
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        if (l >= h.length) break
-        const r = l + 1
-        const c = r < h.length && h[r]!.deadline < h[l]!.deadline ? r : l
-        if (h[c]!.deadline >= last.deadline) break
-        h[i] = h[c]!
-        i = c
-      }
-      h[i] = last
+    const e = h[i]!
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= h.length) break
+      const r = l + 1
+      const c = r < h.length && h[r]!.deadline < h[l]!.deadline ? r : l
+      const child = h[c]!
+      if (child.deadline >= e.deadline) break
+      h[i] = child
+      child.index = i
+      i = c
     }
-    return top
+    h[i] = e
+    e.index = i
   }
 }
