@@ -4,14 +4,37 @@
  * @since 0.1.0
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import * as Socket from "@effect/platform/Socket"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Net from "node:net"
+import { registerRawWriter } from "./internal/fastPath.js"
 import { SocketConnector } from "./SocketConnector.js"
+
+// The platform socket over a `net.Socket` we open ourselves, so that the pool can also write to it directly: the
+// platform writer costs a fiber per write.
+const connect = (host: string, port: number): Effect.Effect<Socket.Socket> => {
+  let current: Net.Socket | undefined
+  const open = Effect.acquireRelease(
+    Effect.async<Net.Socket, Socket.SocketError>((resume) => {
+      // No Nagle delay: requests are small and latency-bound.
+      const conn = Net.createConnection({ host, port, noDelay: true })
+      current = conn
+      conn.once("connect", () => resume(Effect.succeed(conn)))
+      conn.once("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
+      return Effect.sync(() => conn.destroy())
+    }),
+    (conn) => Effect.sync(() => conn.destroySoon())
+  )
+  return Effect.map(NodeSocket.fromDuplex(open), (socket) =>
+    registerRawWriter(socket, (chunk, written) => {
+      if (current === undefined || current.destroyed) return written(new Error("socket closed"))
+      current.write(chunk, written)
+    }))
+}
 
 /**
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<SocketConnector> = Layer.succeed(SocketConnector, {
-  // No Nagle delay: requests are small and latency-bound.
-  connect: (host, port) => NodeSocket.makeNet({ host, port, noDelay: true })
-})
+export const layer: Layer.Layer<SocketConnector> = Layer.succeed(SocketConnector, { connect })

@@ -25,12 +25,21 @@ import type {
 import type { CodecService } from "../Codec.js"
 import { RemotingError, RequestTimeout } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
+import type { FastRequest, PoolFastPath, RawWriter, RequestExit } from "./fastPath.js"
+import { rawWriterOf, registerPool } from "./fastPath.js"
 import type { TimerEntry } from "./timeouts.js"
 import { Timeouts } from "./timeouts.js"
 
 interface Pending {
-  readonly deferred: Deferred.Deferred<RemotingCommand, RemotingError | RequestTimeout>
   readonly operation: string
+  readonly settle: (exit: RequestExit) => void
+}
+
+/** Frames gathered for one socket write, and who waits for it to be handed to the OS. */
+interface WriteBatch {
+  done: boolean
+  bytes: number
+  readonly callbacks: Array<(error: RemotingError | undefined) => void>
 }
 
 class Connection {
@@ -43,18 +52,19 @@ class Connection {
   /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
   room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
   roomWaiters = 0
-  /** Frames waiting for this tick's single write, and the outcome they share. */
+  /** Frames waiting for the next write, and the batch they will leave in. */
   outbox: Array<Uint8Array> = []
-  outboxDone: Deferred.Deferred<void, Socket.SocketError | RemotingError> | undefined
+  batch: WriteBatch | undefined
   /** Batches handed to the socket and not yet acknowledged by it. */
-  readonly flushing = new Set<Deferred.Deferred<void, Socket.SocketError | RemotingError>>()
+  readonly flushing = new Set<WriteBatch>()
   constructor(
     readonly address: string,
     readonly id: number,
     readonly createdAt: number,
     public lastActiveAt: number,
     readonly scope: Scope.CloseableScope,
-    public write: (chunk: Uint8Array) => Effect.Effect<void, Socket.SocketError>
+    public write: (chunk: Uint8Array) => Effect.Effect<void, Socket.SocketError>,
+    readonly rawWrite: RawWriter | undefined
   ) {}
   nextOpaque(): number {
     do this.opaque = (this.opaque + 1) | 0
@@ -129,15 +139,17 @@ export const make = (
       live.delete(conn)
       const entry = table.get(conn.address)
       if (entry?._tag === "Open" && entry.connection === conn) table.delete(conn.address)
-      for (const [, p] of conn.pending) {
-        Deferred.unsafeDone(p.deferred, Exit.fail(new RemotingError({ ...failure, operation: p.operation })))
-      }
+      const pending = [...conn.pending.values()]
       conn.pending.clear()
+      for (const p of pending) p.settle(Exit.fail(new RemotingError({ ...failure, operation: p.operation })))
       // Writes still queued or under way end with the connection (the socket would park them forever).
-      const closed = Exit.fail(new RemotingError({ ...failure, operation: "write" }))
-      for (const d of conn.flushing) Deferred.unsafeDone(d, closed)
+      const closed = new RemotingError({ ...failure, operation: "write" })
+      const batches = [...conn.flushing]
       conn.flushing.clear()
-      if (conn.outboxDone !== undefined) Deferred.unsafeDone(conn.outboxDone, closed)
+      if (conn.batch !== undefined) batches.push(conn.batch)
+      conn.batch = undefined
+      conn.outbox = []
+      for (const b of batches) endBatch(conn, b, closed)
       // Requests waiting for room on it must not wait any longer.
       notifyRoom(conn)
     }
@@ -170,67 +182,93 @@ export const make = (
         )
       })
 
-    // Writes a frame whose bytes were already counted in bufferedBytes.
-    const writeReserved = (conn: Connection, frame: Uint8Array, operation: string) =>
-      Effect.suspend(() => {
-        // The platform socket parks writes made after it closed until it reopens, which it never does.
-        if (conn.closed) {
-          conn.bufferedBytes -= frame.length
-          return Effect.fail(remotingError("ConnectionClosed", conn.address, operation, "the connection is closed"))
-        }
-        conn.lastActiveAt = now()
-        return Deferred.await(enqueue(conn, frame)).pipe(
-          Effect.ensuring(Effect.sync(() => {
-            conn.bufferedBytes -= frame.length
-            notifyRoom(conn)
-          })),
-          Effect.mapError((e) =>
-            e._tag === "RemotingError" ? e : remotingError("WriteFailed", conn.address, operation, e.message, e)
-          )
-        )
-      })
+    const endBatch = (conn: Connection, batch: WriteBatch, error: RemotingError | undefined) => {
+      if (batch.done) return
+      batch.done = true
+      conn.bufferedBytes -= batch.bytes
+      for (const callback of batch.callbacks) callback(error)
+    }
 
-    // Frames written in the same tick leave in one socket write: one system call for many requests.
-    const enqueue = (conn: Connection, frame: Uint8Array) => {
+    // The first frame after a quiet spell is written at once (latency); frames that come while a write is under
+    // way gather and leave together on the next turn of the event loop: one system call for many requests.
+    // `frame.length` must already be counted in bufferedBytes.
+    const enqueue = (
+      conn: Connection,
+      frame: Uint8Array,
+      onWritten?: (error: RemotingError | undefined) => void
+    ): WriteBatch => {
+      conn.lastActiveAt = now()
       conn.outbox.push(frame)
-      if (conn.outboxDone === undefined) {
-        conn.outboxDone = Deferred.unsafeMake(FiberId.none)
+      let batch = conn.batch
+      if (batch === undefined) {
+        batch = conn.batch = { done: false, bytes: 0, callbacks: [] }
+        if (conn.flushing.size === 0) {
+          batch.bytes += frame.length
+          if (onWritten !== undefined) batch.callbacks.push(onWritten)
+          flush(conn)
+          return batch
+        }
         setImmediate(() => flush(conn))
       }
-      return conn.outboxDone
+      batch.bytes += frame.length
+      if (onWritten !== undefined) batch.callbacks.push(onWritten)
+      return batch
     }
 
     const flush = (conn: Connection) => {
+      const batch = conn.batch
+      if (batch === undefined) return
       const frames = conn.outbox
-      const done = conn.outboxDone!
       conn.outbox = []
-      conn.outboxDone = undefined
+      conn.batch = undefined
       if (conn.closed) {
-        Deferred.unsafeDone(
-          done,
-          Exit.fail(remotingError("ConnectionClosed", conn.address, "write", "connection closed"))
-        )
+        endBatch(conn, batch, remotingError("ConnectionClosed", conn.address, "write", "connection closed"))
         return
       }
-      const chunk = Bytes.concat(frames)
-      conn.flushing.add(done)
-      runFork(
-        conn.write(chunk).pipe(
-          Effect.exit,
-          Effect.flatMap((exit) =>
-            Effect.sync(() => {
-              conn.flushing.delete(done)
-              Deferred.unsafeDone(done, exit)
-            })
-          )
-        )
-      )
+      conn.flushing.add(batch)
+      const chunk = frames.length === 1 ? frames[0]! : Bytes.concat(frames)
+      if (conn.rawWrite !== undefined) {
+        conn.rawWrite(chunk, (cause) => {
+          if (cause == null) return written(conn, batch, undefined)
+          written(conn, batch, remotingError("WriteFailed", conn.address, "write", cause.message, cause))
+          runFork(Scope.close(conn.scope, Exit.void))
+        })
+        return
+      }
+      runFork(Effect.flatMap(Effect.exit(conn.write(chunk)), (exit) => {
+        if (Exit.isSuccess(exit)) return Effect.sync(() => written(conn, batch, undefined))
+        const error = Option.match(Cause.failureOption(exit.cause), {
+          onNone: () => remotingError("WriteFailed", conn.address, "write", "write interrupted"),
+          onSome: (e) => remotingError("WriteFailed", conn.address, "write", e.message, e)
+        })
+        written(conn, batch, error)
+        return Scope.close(conn.scope, Exit.void)
+      }))
     }
 
+    const written = (conn: Connection, batch: WriteBatch, error: RemotingError | undefined) => {
+      conn.flushing.delete(batch)
+      endBatch(conn, batch, error)
+      // A socket that failed a write is unusable: everything on it fails now, not at its timeout.
+      if (error !== undefined) finish(conn, error)
+      else notifyRoom(conn)
+    }
+
+    // Writes one frame and waits until the socket took it.
     const writeFrame = (conn: Connection, frame: Uint8Array, operation: string) =>
-      Effect.suspend(() => {
+      Effect.async<void, RemotingError>((resume) => {
+        // The platform socket parks writes made after it closed until it reopens, which it never does.
+        if (conn.closed) {
+          return resume(
+            Effect.fail(remotingError("ConnectionClosed", conn.address, operation, "the connection is closed"))
+          )
+        }
         conn.bufferedBytes += frame.length
-        return writeReserved(conn, frame, operation)
+        enqueue(
+          conn,
+          frame,
+          (error) => resume(error === undefined ? Effect.void : Effect.fail(new RemotingError({ ...error, operation })))
+        )
       })
 
     const serveRequest = (conn: Connection, req: RemotingCommand): Effect.Effect<void> => {
@@ -273,7 +311,8 @@ export const make = (
           t,
           t,
           scope,
-          write
+          write,
+          rawWriterOf(socket)
         )
         const decoder = codec.makeDecoder()
         const onData = (chunk: Uint8Array) => {
@@ -287,7 +326,7 @@ export const make = (
               if (p !== undefined) {
                 conn.pending.delete(frame.opaque)
                 notifyRoom(conn)
-                Deferred.unsafeDone(p.deferred, Exit.succeed(frame))
+                p.settle(Exit.succeed(frame))
               }
             } else {
               ;(served ??= []).push(serveRequest(conn, frame))
@@ -394,72 +433,65 @@ export const make = (
 
     const timeoutOf = (o: RequestOptions | undefined) => o?.timeoutMillis ?? options.requestTimeout
 
-    interface Reserved {
+    interface Started extends FastRequest {
       readonly conn: Connection
-      readonly opaque: number
-      readonly deferred: Deferred.Deferred<RemotingCommand, RemotingError | RequestTimeout>
-      readonly frame: Uint8Array
+      readonly pending: Pending
       readonly timer: TimerEntry
-      readonly operation: string
-      writing: boolean
     }
 
-    // Takes a slot on a connection that has room: synchronous, so the room check and the taking are one step. The
-    // deadline is kept by the shared timer: no fiber per request.
-    const reserve = (
+    // Starts a request on a connection that has room: synchronous, so the room check and the taking are one step.
+    // The deadline is kept by the shared timer: no fiber per request. `onDone` runs once, always later.
+    const start = (
       conn: Connection,
       command: RemotingCommand,
       operation: string,
       timeoutMillis: number,
-      deadline: number
-    ): Reserved => {
+      deadline: number,
+      onDone: (exit: RequestExit) => void
+    ): Started => {
       const opaque = conn.nextOpaque()
-      const deferred = Deferred.unsafeMake<RemotingCommand, RemotingError | RequestTimeout>(FiberId.none)
       const frame = codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
-      conn.pending.set(opaque, { deferred, operation })
+      let settled = false
+      const pending: Pending = {
+        operation,
+        settle: (exit) => {
+          if (settled) return
+          settled = true
+          timeouts.cancel(r.timer)
+          onDone(exit)
+        }
+      }
+      conn.pending.set(opaque, pending)
       conn.bufferedBytes += frame.length
-      const r: Reserved = {
+      const r: Started = {
         conn,
         opaque,
-        deferred,
-        frame,
-        operation,
-        writing: true,
+        pending,
         timer: timeouts.add(deadline, () => {
-          if (conn.pending.get(opaque)?.deferred !== deferred) return
+          if (conn.pending.get(opaque) !== pending) return
           conn.pending.delete(opaque)
           notifyRoom(conn)
-          if (options.closeSocketIfTimeout) retire(conn)
-          Deferred.unsafeDone(
-            deferred,
-            Exit.fail(new RequestTimeout({ address: conn.address, operation, timeoutMillis }))
-          )
-          // A write stuck behind a peer that stopped reading only ends when the connection does.
-          if (r.writing) runFork(closeConnection(conn, `write for ${operation} timed out`))
+          pending.settle(Exit.fail(new RequestTimeout({ address: conn.address, operation, timeoutMillis })))
+          // Java closes a channel whose request timed out; and a write stuck behind a peer that stopped reading
+          // only ends when the connection does.
+          if (options.closeSocketIfTimeout || !batch.done) {
+            retire(conn)
+            runFork(closeConnection(conn, `request ${operation} timed out`))
+          }
         })
       }
+      const batch = enqueue(conn, frame)
       return r
     }
 
-    const complete = (r: Reserved): Effect.Effect<RemotingCommand, RemotingError | RequestTimeout> =>
-      writeReserved(r.conn, r.frame, r.operation).pipe(
-        Effect.ensuring(Effect.sync(() => r.writing = false)),
-        // Once the request is settled (timed out, connection closed) its outcome wins over the write's.
-        Effect.catchAll((e) =>
-          Deferred.isDone(r.deferred).pipe(Effect.flatMap((done) => done ? Effect.void : Effect.fail(e)))
-        ),
-        Effect.zipRight(Deferred.await(r.deferred)),
-        Effect.onExit(() =>
-          Effect.sync(() => {
-            r.timer.cancelled = true
-            if (r.conn.pending.get(r.opaque)?.deferred === r.deferred) {
-              r.conn.pending.delete(r.opaque)
-              notifyRoom(r.conn)
-            }
-          })
-        ),
-        Effect.tapErrorTag("RequestTimeout", () => closeOnTimeout(r.conn, r.operation))
-      )
+    const cancel = (request: FastRequest) => {
+      const r = request as Started
+      timeouts.cancel(r.timer)
+      if (r.conn.pending.get(r.opaque) === r.pending) {
+        r.conn.pending.delete(r.opaque)
+        notifyRoom(r.conn)
+      }
+    }
 
     // Out of the table at once, so the next request opens a fresh connection instead of landing on this one.
     const retire = (conn: Connection) => {
@@ -468,39 +500,62 @@ export const make = (
       if (entry?._tag === "Open" && entry.connection === conn) table.delete(conn.address)
     }
 
-    const closeOnTimeout = (conn: Connection, operation: string) =>
-      options.closeSocketIfTimeout
-        ? Effect.suspend(() => {
-          retire(conn)
-          return Effect.forkIn(closeConnection(conn, `request ${operation} timed out`), poolScope)
-        })
-        : Effect.void
+    const openWithRoom = (address: string): Connection | undefined => {
+      const entry = table.get(address)
+      return entry?._tag === "Open" && usable(entry.connection) && hasRoom(entry.connection)
+        ? entry.connection
+        : undefined
+    }
+
+    const fast: PoolFastPath = {
+      tryRequest: (address, command, timeoutMillis, operation, onDone) => {
+        if (shutDown) return undefined
+        const conn = openWithRoom(address)
+        return conn === undefined
+          ? undefined
+          : start(conn, command, operation, timeoutMillis, now() + timeoutMillis, onDone)
+      },
+      cancel,
+      tryOneway: (address, command, operation, onWritten) => {
+        if (shutDown) return false
+        const conn = openWithRoom(address)
+        if (conn === undefined) return false
+        const frame = codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY })
+        conn.bufferedBytes += frame.length
+        enqueue(conn, frame, (error) =>
+          onWritten(error === undefined ? undefined : new RemotingError({ ...error, operation })))
+        return true
+      }
+    }
 
     const request = (address: string, command: RemotingCommand, o?: RequestOptions) =>
-      Effect.suspend(() => {
+      Effect.suspend((): Effect.Effect<RemotingCommand, RemotingError | RequestTimeout> => {
         const operation = o?.operation ?? describeRequest(command.code)
         const timeoutMillis = timeoutOf(o)
         const deadline = now() + timeoutMillis
-        const entry = table.get(address)
-        if (entry?._tag === "Open" && usable(entry.connection) && hasRoom(entry.connection)) {
-          return complete(reserve(entry.connection, command, operation, timeoutMillis, deadline))
+        const conn = shutDown ? undefined : openWithRoom(address)
+        if (conn !== undefined) {
+          return Effect.async((resume) => {
+            const r = start(conn, command, operation, timeoutMillis, deadline, resume)
+            return Effect.sync(() =>
+              cancel(r)
+            )
+          })
         }
         // Connecting, or waiting for room: rare, so the general (fiber-racing) timeout is fine here.
-        let used: Connection | undefined
         return connection(address, operation).pipe(
-          Effect.flatMap((conn) => {
-            used = conn
-            return awaitRoom(conn, (c) => reserve(c, command, operation, timeoutMillis, deadline))
-          }),
+          Effect.flatMap((conn) =>
+            awaitRoom(conn, (c) => {
+              const done = Deferred.unsafeMake<RemotingCommand, RemotingError | RequestTimeout>(FiberId.none)
+              const r = start(c, command, operation, timeoutMillis, deadline, (exit) => Deferred.unsafeDone(done, exit))
+              return { r, done }
+            })
+          ),
           Effect.timeoutFail({
             duration: timeoutMillis,
             onTimeout: () => new RequestTimeout({ address, operation, timeoutMillis })
           }),
-          Effect.tapErrorTag(
-            "RequestTimeout",
-            () => used !== undefined ? closeOnTimeout(used, operation) : Effect.void
-          ),
-          Effect.flatMap(complete)
+          Effect.flatMap(({ done, r }) => Effect.onInterrupt(Deferred.await(done), () => Effect.sync(() => cancel(r))))
         )
       })
 
@@ -508,23 +563,17 @@ export const make = (
       Effect.suspend(() => {
         const operation = o?.operation ?? describeRequest(command.code)
         const timeoutMillis = timeoutOf(o)
-        const frameOf = (conn: Connection) => {
-          const frame = codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY })
-          conn.bufferedBytes += frame.length
-          return [conn, frame] as const
-        }
-        const entry = table.get(address)
-        if (entry?._tag === "Open" && usable(entry.connection) && hasRoom(entry.connection)) {
-          const [conn, frame] = frameOf(entry.connection)
-          return writeReserved(conn, frame, operation)
-        }
+        const send = (conn: Connection) =>
+          writeFrame(conn, codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY }), operation)
+        const conn = shutDown ? undefined : openWithRoom(address)
+        if (conn !== undefined) return send(conn)
         return connection(address, operation).pipe(
-          Effect.flatMap((conn) => awaitRoom(conn, frameOf)),
+          Effect.flatMap((conn) => awaitRoom(conn, (c) => c)),
           Effect.timeoutFail({
             duration: timeoutMillis,
             onTimeout: () => new RequestTimeout({ address, operation, timeoutMillis })
           }),
-          Effect.flatMap(([conn, frame]) => writeReserved(conn, frame, operation))
+          Effect.flatMap(send)
         )
       })
 
@@ -563,7 +612,7 @@ export const make = (
       })
     )
 
-    return {
+    const service: BrokerConnectionPoolService = {
       request,
       oneway,
       setRequestHandler: (code, handler) => Effect.sync(() => void handlers.set(code, handler)),
@@ -580,5 +629,6 @@ export const make = (
           )
         ),
       connections: Effect.sync(() => [...live].map((c) => c.info()))
-    } satisfies BrokerConnectionPoolService
+    }
+    return registerPool(service, fast)
   })

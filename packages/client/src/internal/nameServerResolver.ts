@@ -18,6 +18,7 @@ import type {
   TopicPublishInfo
 } from "../NameServerResolver.js"
 import { parseAddress } from "./connectionPool.js"
+import { registerResolver } from "./fastPath.js"
 
 const MASTER_ID = "0"
 
@@ -286,7 +287,7 @@ export const make = (
       Effect.forkScoped
     )
 
-    return {
+    const service: NameServerResolverService = {
       nameServers,
       publishInfo,
       refresh: shared,
@@ -294,7 +295,11 @@ export const make = (
       brokerAddresses: Effect.sync(() => new Map([...brokers].map(([name, ids]) => [name, new Map(ids)]))),
       register,
       heartbeat
-    } satisfies NameServerResolverService
+    }
+    return registerResolver(service, {
+      cachedPublishInfo: (topic) => cache.get(topic),
+      cachedMasterAddress: (brokerName) => brokers.get(brokerName)?.get(MASTER_ID)
+    })
   })
 
 export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteData>>): NameServerResolverService => {
@@ -309,7 +314,16 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
       const info = publishInfoOf(topic, route, false)
       return info.queues.length === 0 ? Effect.fail(noQueues(info)) : Effect.succeed(info)
     })
-  return {
+  const infos = new Map<string, TopicPublishInfo | undefined>()
+  const cachedPublishInfo = (topic: string) => {
+    if (!infos.has(topic)) {
+      const route = routes[topic]
+      const info = route === undefined ? undefined : publishInfoOf(topic, route, false)
+      infos.set(topic, info !== undefined && info.queues.length > 0 ? info : undefined)
+    }
+    return infos.get(topic)
+  }
+  return registerResolver({
     nameServers: [],
     publishInfo,
     refresh: publishInfo,
@@ -324,5 +338,8 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
     brokerAddresses: Effect.sync(() => new Map([...brokers].map(([name, ids]) => [name, new Map(ids)]))),
     register: () => Effect.void,
     heartbeat: Effect.void
-  }
+  }, {
+    cachedPublishInfo,
+    cachedMasterAddress: (brokerName) => brokers.get(brokerName)?.get(MASTER_ID)
+  })
 }

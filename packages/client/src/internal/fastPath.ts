@@ -1,0 +1,74 @@
+// Synchronous, callback-style views of the built-in pool and resolver, for the producer's hot path.
+//
+// A send whose route is cached and whose connection is open needs no fiber of its own: the request is encoded,
+// written and correlated with plain function calls, and only the caller's fiber waits (one `Effect.async`). The
+// public services stay Effect-only; these views are found by identity, so a user's test double (which has none)
+// simply gets the general Effect path.
+import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import type * as Exit from "effect/Exit"
+import type { RemotingError, RequestTimeout } from "../Errors.js"
+import type { TopicPublishInfo } from "../NameServerResolver.js"
+
+export type RequestExit = Exit.Exit<RemotingCommand, RemotingError | RequestTimeout>
+
+/** An in-flight request started on the fast path. */
+export interface FastRequest {
+  readonly opaque: number
+}
+
+export interface PoolFastPath {
+  /**
+   * Starts a request when the address has an open, usable connection with room; `undefined` otherwise (the
+   * caller takes the Effect path). `onDone` runs exactly once, never synchronously.
+   */
+  readonly tryRequest: (
+    address: string,
+    command: RemotingCommand,
+    timeoutMillis: number,
+    operation: string,
+    onDone: (exit: RequestExit) => void
+  ) => FastRequest | undefined
+  /** Forgets a request whose caller went away (its response, if any, is dropped). */
+  readonly cancel: (request: FastRequest) => void
+  /** Like `tryRequest`, for a oneway frame: `onWritten` runs once the frame is handed to the OS (or failed). */
+  readonly tryOneway: (
+    address: string,
+    command: RemotingCommand,
+    operation: string,
+    onWritten: (error: RemotingError | undefined) => void
+  ) => boolean
+}
+
+export interface ResolverFastPath {
+  readonly cachedPublishInfo: (topic: string) => TopicPublishInfo | undefined
+  readonly cachedMasterAddress: (brokerName: string) => string | undefined
+}
+
+const pools = new WeakMap<object, PoolFastPath>()
+const resolvers = new WeakMap<object, ResolverFastPath>()
+
+export const registerPool = <S extends object>(service: S, fast: PoolFastPath): S => {
+  pools.set(service, fast)
+  return service
+}
+
+export const registerResolver = <S extends object>(service: S, fast: ResolverFastPath): S => {
+  resolvers.set(service, fast)
+  return service
+}
+
+export const poolOf = (service: object): PoolFastPath | undefined => pools.get(service)
+
+export const resolverOf = (service: object): ResolverFastPath | undefined => resolvers.get(service)
+
+/** Writes to a socket's underlying stream with a plain callback: no fiber per write. */
+export type RawWriter = (chunk: Uint8Array, written: (error: Error | null | undefined) => void) => void
+
+const writers = new WeakMap<object, RawWriter>()
+
+export const registerRawWriter = <S extends object>(socket: S, write: RawWriter): S => {
+  writers.set(socket, write)
+  return socket
+}
+
+export const rawWriterOf = (socket: object): RawWriter | undefined => writers.get(socket)
