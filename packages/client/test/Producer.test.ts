@@ -1,6 +1,6 @@
 import { MessageId, RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope, TestClock } from "effect"
+import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
@@ -350,5 +350,126 @@ describe("Producer async sends and shutdown", () => {
       if (Either.isLeft(r)) assert.strictEqual(r.left._tag, "ServiceNotAvailable")
       const e = yield* p.send(msg()).pipe(Effect.flip)
       assert.strictEqual(e._tag, "ServiceNotAvailable")
+    }))
+})
+
+describe("Producer send paths", () => {
+  // The built-in pool and resolver let a send skip the fiber machinery; a user's Effect-only doubles of them take
+  // the general path. Both must put the same requests on the wire and give the same kind of result.
+  const passThrough = <S extends object>(service: S): S => ({ ...service })
+
+  const frameShape = (f: RemotingCommand.RemotingCommand) => {
+    const { e: queueId, g: _bornTimestamp, i: properties, ...ext } = f.extFields
+    // Batch records carry their own UNIQ_KEYs.
+    const body = new TextDecoder().decode(f.body).replace(/UNIQ_KEY\u0001[0-9A-F]+/g, "UNIQ_KEY\u0001*")
+    return {
+      code: f.code,
+      flag: f.flag,
+      ext,
+      // Round-robin starts at a random queue; pinned sends must agree on theirs.
+      queueId: body === "ordered" || body === "pinned" ? queueId : "*",
+      properties: properties!.replace(/UNIQ_KEY\u0001[0-9A-F]+/, "UNIQ_KEY\u0001*"),
+      body
+    }
+  }
+
+  const exercise = (p: Producer.ProducerService) =>
+    Effect.gen(function*() {
+      const out: Array<unknown> = []
+      for (let i = 0; i < 3; i++) out.push((yield* p.send(msg(`sync ${i}`))).messageQueue.brokerName)
+      const handle = yield* p.submit(msg("async"))
+      out.push((yield* handle).status)
+      yield* p.sendOneway(msg("oneway"))
+      const q = yield* p.sendWithSelector(msg("ordered"), (qs, _m, k: number) => qs[k % qs.length], 3)
+      out.push(q.messageQueue.toString())
+      out.push((yield* p.sendToQueue(msg("pinned"), q.messageQueue)).messageQueue.toString())
+      const big = yield* p.send(Message.make({ topic: "T", body: new Uint8Array(5000).fill(7) }))
+      out.push(big.status)
+      out.push((yield* p.sendBatch([msg("b1"), msg("b2")])).length)
+      return out
+    })
+
+  it.scopedLive("the fast path and a user's Effect-only pool and resolver send the same frames", () =>
+    Effect.gen(function*() {
+      const run = (doubles: boolean) =>
+        Effect.gen(function*() {
+          const a = yield* broker()
+          const routes = { T: route([["broker-a", a.address]]) }
+          const resolver = NameServerResolver.layerStatic(routes)
+          const pool = BrokerConnectionPool.layer().pipe(
+            Layer.provide(NodeSocketConnector.layer),
+            Layer.provide(Codec.layerJson)
+          )
+          const ctx = yield* Layer.build(
+            doubles
+              ? Layer.mergeAll(
+                Layer.effect(
+                  NameServerResolver.NameServerResolver,
+                  Effect.map(NameServerResolver.NameServerResolver, passThrough)
+                )
+                  .pipe(Layer.provide(resolver)),
+                Layer.effect(
+                  BrokerConnectionPool.BrokerConnectionPool,
+                  Effect.map(BrokerConnectionPool.BrokerConnectionPool, passThrough)
+                )
+                  .pipe(Layer.provide(pool))
+              )
+              : Layer.mergeAll(resolver, pool)
+          )
+          const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
+          // Warm: the connection is open, so every later send can take the fast path when it exists.
+          yield* p.send(msg("warm"))
+          const results = yield* exercise(p)
+          // warm + 3 sync + async + oneway + selector + pinned + compressed + batch
+          yield* a.waitForFrames(10)
+          const frames = a.received().filter((f) => f.code === 310 || f.code === 320).map(frameShape)
+          return { results, frames, stats: yield* p.stats }
+        })
+      const fast = yield* run(false)
+      const general = yield* run(true)
+      assert.deepStrictEqual(fast.results, general.results)
+      assert.deepStrictEqual(fast.frames, general.frames)
+      assert.strictEqual(fast.frames.length, 10)
+      // The compressed one really was compressed (sysFlag bit 0), on both paths.
+      assert.strictEqual(Number(fast.frames.find((f) => f.body.length < 100 && f.ext.f !== "0")?.ext.f) & 1, 1)
+      assert.strictEqual(fast.stats.sendSuccessCount, general.stats.sendSuccessCount)
+      assert.strictEqual(fast.stats.sendFailureCount, 0)
+    }))
+
+  it.scopedLive("interrupting a sync send frees its slot, counts a failure, and a late answer is dropped", () =>
+    Effect.gen(function*() {
+      let silent = false
+      const held: Array<() => void> = []
+      const a = yield* ScriptedServer.make((f, conn) => {
+        if (f.code !== 310) return conn.send(response(f, { code: 0 }))
+        const answer = () =>
+          conn.send(response(f, {
+            code: 0,
+            extFields: { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "1" }
+          }))
+        if (silent) held.push(answer)
+        else answer()
+      })
+      const ctx = yield* Layer.build(Layer.mergeAll(
+        NameServerResolver.layerStatic({ T: route([["broker-a", a.address]]) }),
+        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+      ))
+      const pool = Context.get(ctx, BrokerConnectionPool.BrokerConnectionPool)
+      const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
+      yield* p.send(msg("warm"))
+      silent = true
+      const fiber = yield* Effect.fork(p.send(msg("never answered")))
+      while (held.length === 0) yield* Effect.sleep("10 millis")
+      assert.strictEqual((yield* pool.connections)[0]!.inFlight, 1)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual((yield* pool.connections)[0]!.inFlight, 0)
+      const stats = yield* p.stats
+      assert.strictEqual(stats.sendSuccessCount, 1)
+      assert.strictEqual(stats.sendFailureCount, 1)
+      // The answer arrives after all: nobody waits for it, and the connection keeps working.
+      held.shift()!()
+      silent = false
+      assert.strictEqual((yield* p.send(msg("after"))).status, "SEND_OK")
+      assert.strictEqual((yield* p.stats).sendSuccessCount, 2)
     }))
 })

@@ -9,17 +9,27 @@ import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import { isRetryableSendCode, ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import * as Validators from "@effect-rocketmq/protocol/Validators"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
+import * as HashMap from "effect/HashMap"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import type * as Schedule from "effect/Schedule"
+import * as Tracer from "effect/Tracer"
 import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
 import type { SendAttempt, SendError } from "../Errors.js"
 import {
@@ -28,6 +38,7 @@ import {
   InvalidMessage,
   MessageTooLarge,
   RemotingError,
+  type RequestTimeout,
   SendTimeout,
   ServiceNotAvailable
 } from "../Errors.js"
@@ -41,6 +52,8 @@ import { NameServerResolver } from "../NameServerResolver.js"
 import type { ProducerOptions, ProducerService, ProducerStats, SendCallback, SendOverrides } from "../Producer.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult, SendStatus } from "../SendResult.js"
+import type { FastRequest } from "./fastPath.js"
+import { poolOf, resolverOf } from "./fastPath.js"
 import { LatencyFaultTolerance } from "./latencyFault.js"
 
 export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.unsafeMake<SendOverrides>({
@@ -170,6 +183,9 @@ export const makeCore = (options: ProducerOptions) =>
     const policyService = yield* Effect.serviceOption(RetryPolicy)
     const clock = yield* Effect.clock
     const now = () => clock.unsafeCurrentTimeMillis()
+    const fastPool = poolOf(pool)
+    const fastResolver = resolverOf(resolver)
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
 
     const ns = o.namespace
     const wrap = (name: string) =>
@@ -218,56 +234,95 @@ export const makeCore = (options: ProducerOptions) =>
 
     // Updated in place: two metric effects per send cost more than the counters themselves.
     const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
-    const record = (topic: string, count: number, ok: boolean, ms: number) =>
-      Effect.sync(() => {
-        if (ok) successCount += count
-        else failureCount += count
-        totalRt += ms
-        recent[rtCount % recent.length] = ms
-        rtCount++
-        const m = metricsOf(topic)
-        ;(ok ? m.success : m.failure).unsafeUpdate(count, noTags)
-        m.latency.unsafeUpdate(ms, noTags)
-      })
+    const record = (topic: string, count: number, ok: boolean, ms: number) => {
+      if (ok) successCount += count
+      else failureCount += count
+      totalRt += ms
+      recent[rtCount % recent.length] = ms
+      rtCount++
+      const m = metricsOf(topic)
+      ;(ok ? m.success : m.failure).unsafeUpdate(count, noTags)
+      m.latency.unsafeUpdate(ms, noTags)
+    }
 
-    const observed = <A>(
-      topic: string,
-      count: number,
+    // One send's span and clock. The span is opened by hand rather than with `Effect.withSpan`: that one rebuilds
+    // the fiber's context per call, which cost more than the send itself. It still honours the caller's tracer,
+    // parent span, tracer switches, annotations and links.
+    interface Observation {
+      readonly topic: string
+      readonly count: number
+      readonly t0: number
+      readonly span: Tracer.Span | undefined
+      readonly clock: Clock.Clock
+      readonly timing: boolean
+      ended: boolean
+    }
+
+    const parentOf = (context: Context.Context<never>): Option.Option<Tracer.AnySpan> => {
+      let span = Context.getOption(context, Tracer.ParentSpan)
+      while (Option.isSome(span) && Context.get(span.value.context, Tracer.DisablePropagation)) {
+        span = span.value._tag === "Span" ? span.value.parent : Option.none()
+      }
+      return span
+    }
+
+    const observe = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
       operation: string,
-      effect: Effect.Effect<A, SendError>
-    ): Effect.Effect<A, SendError> =>
-      Effect.suspend(() => {
-        const t0 = performance.now()
-        return effect.pipe(
-          Effect.tap((result) =>
-            isSendResult(result)
-              ? Effect.annotateCurrentSpan({
-                "messaging.message.id": result.msgId,
-                "messaging.rocketmq.broker_name": result.messageQueue.brokerName,
-                "messaging.destination.partition.id": String(result.messageQueue.queueId),
-                "messaging.rocketmq.queue_offset": String(result.queueOffset)
-              })
-              : Effect.void
-          ),
-          Effect.onExit((exit) => record(topic, count, Exit.isSuccess(exit), performance.now() - t0)),
-          Effect.withSpan(`rocketmq.${operation}`, {
-            kind: "producer",
-            // A stack trace per send costs more than the rest of the span.
-            captureStackTrace: false,
-            attributes: {
-              "messaging.system": "rocketmq",
-              "messaging.operation": operation,
-              "messaging.destination.name": topic,
-              "messaging.rocketmq.client_group": o.groupName,
-              "messaging.batch.message_count": count
-            }
-          })
+      topic: string,
+      count: number
+    ): Observation => {
+      const services = fiber.getFiberRef(DefaultServices.currentServices)
+      const clock = Context.get(services, Clock.Clock)
+      const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+      let span: Tracer.Span | undefined
+      if (fiber.getFiberRef(FiberRef.currentTracerEnabled)) {
+        const links = fiber.getFiberRef(FiberRef.currentTracerSpanLinks)
+        span = Context.get(services, Tracer.Tracer).span(
+          `rocketmq.${operation}`,
+          parentOf(fiber.getFiberRef(FiberRef.currentContext)),
+          Context.empty(),
+          Chunk.isEmpty(links) ? [] : Chunk.toReadonlyArray(links),
+          timing ? clock.unsafeCurrentTimeNanos() : 0n,
+          "producer"
         )
-      })
+        const annotations = fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations)
+        if (HashMap.size(annotations) > 0) HashMap.forEach(annotations, (v, k) => span!.attribute(k, v))
+        span.attribute("messaging.system", "rocketmq")
+        span.attribute("messaging.operation", operation)
+        span.attribute("messaging.destination.name", topic)
+        span.attribute("messaging.rocketmq.client_group", o.groupName)
+        span.attribute("messaging.batch.message_count", count)
+      }
+      return { topic, count, t0: performance.now(), span, clock, timing, ended: false }
+    }
 
-    const ensureRunning = Effect.suspend(() =>
-      running ? Effect.void : Effect.fail(new ServiceNotAvailable({ reason: "the producer is shut down" }))
-    )
+    // Ends the observation once: stats, metrics, span attributes and status.
+    const conclude = <A, E>(obs: Observation, exit: Exit.Exit<A, E>) => {
+      if (obs.ended) return
+      obs.ended = true
+      record(obs.topic, obs.count, Exit.isSuccess(exit), performance.now() - obs.t0)
+      const span = obs.span
+      if (span === undefined) return
+      if (Exit.isSuccess(exit) && isSendResult(exit.value)) {
+        const r = exit.value
+        span.attribute("messaging.message.id", r.msgId)
+        span.attribute("messaging.rocketmq.broker_name", r.messageQueue.brokerName)
+        span.attribute("messaging.destination.partition.id", String(r.messageQueue.queueId))
+        span.attribute("messaging.rocketmq.queue_offset", String(r.queueOffset))
+      }
+      span.end(obs.timing ? obs.clock.unsafeCurrentTimeNanos() : 0n, exit)
+    }
+
+    // For the general path: the effect runs under the send's span and concludes it.
+    const observedBy = <A, E, R>(obs: Observation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      (obs.span === undefined ? effect : Effect.withParentSpan(effect, obs.span)).pipe(
+        Effect.onExit((exit) => Effect.sync(() => conclude(obs, exit)))
+      )
+
+    const shutDownError = () => new ServiceNotAvailable({ reason: "the producer is shut down" })
+
+    const ensureRunning = Effect.suspend(() => running ? Effect.void : Effect.fail(shutDownError()))
 
     // -----------------------------------------------------------------------------------------------------------
     // preparing requests
@@ -275,38 +330,37 @@ export const makeCore = (options: ProducerOptions) =>
     const prepare = (
       message: Message,
       extra?: { readonly properties: Readonly<Record<string, string>>; readonly sysFlag: number }
-    ): Effect.Effect<Prepared, InvalidMessage | MessageTooLarge> =>
-      Effect.suspend(() => {
-        const checked = Msg.validate(message, o.maxMessageSize)
-        if (Either.isLeft(checked)) return Effect.fail(checked.left)
-        const props = Msg.wireProperties(message)
-        const msgId = uniqueId()
-        props[MessageProperties.UNIQ_KEY] = msgId
-        if (ns !== undefined) props[MessageProperties.INSTANCE_ID] = ns
-        if (extra !== undefined) Object.assign(props, extra.properties)
-        let body = message.body
-        let sysFlag = extra?.sysFlag ?? 0
-        if (body.length >= o.compressMsgBodyOverThreshold) {
-          const compressed = Compression.compress(body, o.compressType, o.compressLevel)
-          // Java sends uncompressed when compression fails.
-          if (Either.isRight(compressed)) {
-            body = compressed.right
-            sysFlag = SysFlag.withCompression(sysFlag, o.compressType)
-          }
+    ): Either.Either<Prepared, InvalidMessage | MessageTooLarge> => {
+      const checked = Msg.validate(message, o.maxMessageSize)
+      if (Either.isLeft(checked)) return Either.left(checked.left)
+      const props = Msg.wireProperties(message)
+      const msgId = uniqueId()
+      props[MessageProperties.UNIQ_KEY] = msgId
+      if (ns !== undefined) props[MessageProperties.INSTANCE_ID] = ns
+      if (extra !== undefined) Object.assign(props, extra.properties)
+      let body = message.body
+      let sysFlag = extra?.sysFlag ?? 0
+      if (body.length >= o.compressMsgBodyOverThreshold) {
+        const compressed = Compression.compress(body, o.compressType, o.compressLevel)
+        // Java sends uncompressed when compression fails.
+        if (Either.isRight(compressed)) {
+          body = compressed.right
+          sysFlag = SysFlag.withCompression(sysFlag, o.compressType)
         }
-        return Effect.succeed({
-          code: RequestCode.SEND_MESSAGE_V2,
-          topic: wrap(message.topic),
-          userTopic: message.topic,
-          body,
-          sysFlag,
-          properties: MessageProperties.encode(props),
-          flag: message.flag,
-          msgId,
-          batch: false,
-          count: 1
-        })
+      }
+      return Either.right({
+        code: RequestCode.SEND_MESSAGE_V2,
+        topic: wrap(message.topic),
+        userTopic: message.topic,
+        body,
+        sysFlag,
+        properties: MessageProperties.encode(props),
+        flag: message.flag,
+        msgId,
+        batch: false,
+        count: 1
       })
+    }
 
     const buildRequest = (p: Prepared, queue: MessageQueue.MessageQueue, oneway = false): RemotingCommand =>
       request({
@@ -330,56 +384,6 @@ export const makeCore = (options: ProducerOptions) =>
         }),
         body: p.body
       })
-
-    const toResult = (
-      res: RemotingCommand,
-      p: Prepared,
-      queue: MessageQueue.MessageQueue,
-      address: string,
-      operation: string
-    ): Effect.Effect<SendResult, Failure> => {
-      const status = statusOf(res.code)
-      if (status === undefined) {
-        if (res.code === ResponseCode.SERVICE_NOT_AVAILABLE) {
-          return Effect.fail(new ServiceNotAvailable({ reason: res.remark ?? "service not available", address }))
-        }
-        if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
-          return Effect.fail(
-            new BrokerNotFound({
-              topic: p.userTopic,
-              brokerName: queue.brokerName,
-              detail: res.remark ?? "topic not exist"
-            })
-          )
-        }
-        return Effect.fail(
-          new BrokerError({ code: res.code, remark: res.remark, address, operation, brokerName: queue.brokerName })
-        )
-      }
-      const header = Headers.SendMessageResponseHeader.decode(res.extFields)
-      if (Either.isLeft(header)) {
-        return Effect.fail(
-          new RemotingError({
-            reason: "MalformedFrame",
-            address,
-            operation,
-            detail: `send response header: ${header.left.message}`
-          })
-        )
-      }
-      const h = header.right
-      const result: SendResult = {
-        status,
-        msgId: p.msgId,
-        offsetMsgId: h.msgId,
-        messageQueue: MessageQueue.make(unwrap(p.topic), queue.brokerName, h.queueId),
-        queueOffset: h.queueOffset,
-        ...(h.transactionId !== undefined ? { transactionId: h.transactionId } : {}),
-        regionId: h.MSG_REGION ?? "DefaultRegion",
-        traceOn: h.TRACE_ON !== false
-      }
-      return status === "SEND_OK" ? Effect.succeed(result) : Effect.fail(new NotStoredOK(result))
-    }
 
     // -----------------------------------------------------------------------------------------------------------
     // queue selection
@@ -433,207 +437,509 @@ export const makeCore = (options: ProducerOptions) =>
       }
     }
 
-    /**
-     * One attempt: pick a queue (avoiding the last broker), resolve its master, send with what is left of the
-     * budget. `fixedQueue` pins the queue (selectors, explicit queues).
-     */
-    const runSend = (
+    /** One send of one request: its settings (read from the caller's fiber) and what its attempts saw so far. */
+    interface Job {
+      readonly p: Prepared
+      readonly retries: number | "none"
+      /** Pins the queue (selectors, explicit queues): picked once, from the route. */
+      readonly pin: ((info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>) | undefined
+      pinned: Either.Either<MessageQueue.MessageQueue, InvalidMessage> | undefined
+      readonly timeoutMillis: number
+      readonly schedule: Schedule.Schedule<unknown, SendError> | undefined
+      readonly start: number
+      readonly attempts: Array<SendAttempt>
+      readonly operation: string
+      lastBroker: string | undefined
+    }
+
+    const makeJob = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
       p: Prepared,
       retries: number | "none",
-      fixedQueue?: (info: TopicPublishInfo) => Effect.Effect<MessageQueue.MessageQueue, InvalidMessage>
-    ): Effect.Effect<SendResult, SendError> =>
-      Effect.gen(function*() {
-        yield* ensureRunning
-        const overrides = yield* FiberRef.get(currentSendOverrides)
-        const timeoutMillis = Option.getOrElse(overrides.sendMsgTimeout, () => o.sendMsgTimeout)
+      pin?: (info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>
+    ): Job => {
+      const overrides = fiber.getFiberRef(currentSendOverrides)
+      return {
+        p,
+        retries,
+        pin,
+        pinned: undefined,
+        timeoutMillis: Option.getOrElse(overrides.sendMsgTimeout, () => o.sendMsgTimeout),
         // A per-send override wins over the producer's RetryPolicy; without either, Java's plain retry count.
-        const schedule: Schedule.Schedule<unknown, SendError> | undefined = Option.isSome(overrides.retryPolicy)
+        schedule: Option.isSome(overrides.retryPolicy)
           ? overrides.retryPolicy.value
           : Option.isSome(policyService)
           ? policyService.value.schedule
-          : undefined
-        const start = now()
-        const attempts: Array<SendAttempt> = []
-        let lastBroker: string | undefined
-        const operation = p.batch ? "SEND_BATCH_MESSAGE(320)" : "SEND_MESSAGE_V2(310)"
-        // No route at all fails at once, as in Java (before its retry loop).
-        yield* resolver.publishInfo(p.topic)
+          : undefined,
+        start: now(),
+        attempts: [],
+        operation: p.batch ? "SEND_BATCH_MESSAGE(320)" : "SEND_MESSAGE_V2(310)",
+        lastBroker: undefined
+      }
+    }
 
-        const attempt = Effect.suspend((): Effect.Effect<SendResult, Failure> => {
-          const elapsed = now() - start
-          if (elapsed >= timeoutMillis) {
-            return Effect.fail(new SendTimeout({ topic: p.userTopic, timeoutMillis, attempts: [...attempts] }))
-          }
-          let queue: MessageQueue.MessageQueue | undefined
-          let address: string | undefined
-          let sentAt = 0
-          return resolver.publishInfo(p.topic).pipe(
-            Effect.flatMap((info) => fixedQueue ? fixedQueue(info) : Effect.succeed(selectQueue(info, lastBroker))),
-            Effect.flatMap((q) => {
-              queue = q
-              lastBroker = q.brokerName
-              return resolver.masterAddress(q.brokerName)
-            }),
-            Effect.flatMap((addr) => {
-              address = addr
-              sentAt = now()
-              const remaining = timeoutMillis - elapsed
-              const perRequest = o.sendMsgMaxTimeoutPerRequest
-              return pool.request(addr, buildRequest(p, queue!), {
-                timeoutMillis: perRequest !== undefined && perRequest > 0 ? Math.min(remaining, perRequest) : remaining,
-                operation
-              })
-            }),
-            Effect.flatMap((res) => toResult(res, p, queue!, address!, operation)),
-            Effect.tap(() => Effect.sync(() => faults.update(queue!.brokerName, now() - sentAt, false))),
-            Effect.tapError((e) =>
-              Effect.suspend(() => {
-                attempts.push({
-                  brokerName: queue?.brokerName,
-                  queueId: queue?.queueId,
-                  address,
-                  error: describeError(e),
-                  elapsedMillis: now() - start
-                })
-                if (queue !== undefined) {
-                  faults.update(
-                    queue.brokerName,
-                    now() - sentAt,
-                    e._tag !== "NotStoredOK" && e._tag !== "InvalidMessage"
-                  )
-                }
-                // A broker that failed us may have left the route: look again, in the background.
-                return e._tag === "RemotingError" || e._tag === "BrokerNotFound" || e._tag === "RequestTimeout"
-                  ? Effect.forkDaemon(Effect.ignore(resolver.refresh(p.topic)))
-                  : Effect.void
-              })
-            )
+    const requestTimeout = (job: Job) => {
+      const remaining = job.timeoutMillis - (now() - job.start)
+      const perRequest = o.sendMsgMaxTimeoutPerRequest
+      return perRequest !== undefined && perRequest > 0 ? Math.min(remaining, perRequest) : remaining
+    }
+
+    const timedOut = (job: Job) =>
+      new SendTimeout({ topic: job.p.userTopic, timeoutMillis: job.timeoutMillis, attempts: [...job.attempts] })
+
+    const pickQueue = (job: Job, info: TopicPublishInfo): Either.Either<MessageQueue.MessageQueue, InvalidMessage> => {
+      if (job.pin === undefined) return Either.right(selectQueue(info, job.lastBroker))
+      // A user's selector is asked once per send, whichever path asks.
+      return job.pinned ??= job.pin(info)
+    }
+
+    const toResult = (
+      res: RemotingCommand,
+      p: Prepared,
+      queue: MessageQueue.MessageQueue,
+      address: string,
+      operation: string
+    ): Either.Either<SendResult, Failure> => {
+      const status = statusOf(res.code)
+      if (status === undefined) {
+        if (res.code === ResponseCode.SERVICE_NOT_AVAILABLE) {
+          return Either.left(new ServiceNotAvailable({ reason: res.remark ?? "service not available", address }))
+        }
+        if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
+          return Either.left(
+            new BrokerNotFound({
+              topic: p.userTopic,
+              brokerName: queue.brokerName,
+              detail: res.remark ?? "topic not exist"
+            })
           )
-        })
+        }
+        return Either.left(
+          new BrokerError({ code: res.code, remark: res.remark, address, operation, brokerName: queue.brokerName })
+        )
+      }
+      const header = Headers.SendMessageResponseHeader.decode(res.extFields)
+      if (Either.isLeft(header)) {
+        return Either.left(
+          new RemotingError({
+            reason: "MalformedFrame",
+            address,
+            operation,
+            detail: `send response header: ${header.left.message}`
+          })
+        )
+      }
+      const h = header.right
+      const result: SendResult = {
+        status,
+        msgId: p.msgId,
+        offsetMsgId: h.msgId,
+        // The queue asked for, unless the broker says otherwise or a namespace must come off its topic.
+        messageQueue: h.queueId === queue.queueId && ns === undefined
+          ? queue
+          : MessageQueue.make(unwrap(p.topic), queue.brokerName, h.queueId),
+        queueOffset: h.queueOffset,
+        ...(h.transactionId !== undefined ? { transactionId: h.transactionId } : {}),
+        regionId: h.MSG_REGION ?? "DefaultRegion",
+        traceOn: h.TRACE_ON !== false
+      }
+      return status === "SEND_OK" ? Either.right(result) : Either.left(new NotStoredOK(result))
+    }
 
-        const retryable = isRetryable(o.retryNextServer)
+    // What every attempt leaves behind, on either path: the latency table, the attempt log, a route refresh.
+    const settleAttempt = (
+      job: Job,
+      queue: MessageQueue.MessageQueue | undefined,
+      address: string | undefined,
+      sentAt: number,
+      outcome: Either.Either<SendResult, Failure>
+    ) => {
+      if (Either.isRight(outcome)) {
+        if (queue !== undefined) faults.update(queue.brokerName, now() - sentAt, false)
+        return
+      }
+      const e = outcome.left
+      job.attempts.push({
+        brokerName: queue?.brokerName,
+        queueId: queue?.queueId,
+        address,
+        error: describeError(e),
+        elapsedMillis: now() - job.start
+      })
+      if (queue !== undefined) {
+        faults.update(queue.brokerName, now() - sentAt, e._tag !== "NotStoredOK" && e._tag !== "InvalidMessage")
+      }
+      // A broker that failed us may have left the route: look again, in the background.
+      if (e._tag === "RemotingError" || e._tag === "BrokerNotFound" || e._tag === "RequestTimeout") {
+        runFork(Effect.ignore(resolver.refresh(job.p.topic)))
+      }
+    }
+
+    const failureOf = (exit: Exit.Exit<RemotingCommand, RemotingError | RequestTimeout>, address: string, job: Job) =>
+      Exit.isFailure(exit)
+        ? Option.getOrElse(
+          Cause.failureOption(exit.cause),
+          () =>
+            new RemotingError({ reason: "ConnectionClosed", address, operation: job.operation, detail: "interrupted" })
+        )
+        : undefined
+
+    /**
+     * The first attempt without a fiber, when everything it needs is at hand: a cached route and master address,
+     * and an open connection with room. `undefined` when it cannot start (the general path then runs instead).
+     * `onDone` runs once, later.
+     */
+    const tryFastAttempt = (
+      job: Job,
+      onDone: (outcome: Either.Either<SendResult, Failure>) => void
+    ): FastRequest | undefined => {
+      if (fastPool === undefined || fastResolver === undefined || job.attempts.length > 0) return undefined
+      const info = fastResolver.cachedPublishInfo(job.p.topic)
+      if (info === undefined) return undefined
+      const picked = pickQueue(job, info)
+      if (Either.isLeft(picked)) return undefined
+      const queue = picked.right
+      const address = fastResolver.cachedMasterAddress(queue.brokerName)
+      if (address === undefined) return undefined
+      const sentAt = now()
+      const started = fastPool.tryRequest(
+        address,
+        buildRequest(job.p, queue),
+        requestTimeout(job),
+        job.operation,
+        (exit) => {
+          const failure = failureOf(exit, address, job)
+          const outcome = failure === undefined
+            ? toResult((exit as Exit.Success<RemotingCommand, never>).value, job.p, queue, address, job.operation)
+            : Either.left(failure)
+          settleAttempt(job, queue, address, sentAt, outcome)
+          onDone(outcome)
+        }
+      )
+      // Only an attempt that went out makes its broker the one to avoid next time.
+      if (started !== undefined) job.lastBroker = queue.brokerName
+      return started
+    }
+
+    /** One attempt on the general path: route and address lookups and the connection as effects. */
+    const attempt = (job: Job) =>
+      Effect.suspend((): Effect.Effect<SendResult, Failure> => {
+        if (now() - job.start >= job.timeoutMillis) return Effect.fail(timedOut(job))
+        let queue: MessageQueue.MessageQueue | undefined
+        let address: string | undefined
+        let sentAt = 0
+        return resolver.publishInfo(job.p.topic).pipe(
+          Effect.flatMap((info) => pickQueue(job, info)),
+          Effect.flatMap((q) => {
+            queue = q
+            job.lastBroker = q.brokerName
+            return resolver.masterAddress(q.brokerName)
+          }),
+          Effect.flatMap((addr) => {
+            address = addr
+            sentAt = now()
+            return pool.request(addr, buildRequest(job.p, queue!), {
+              timeoutMillis: requestTimeout(job),
+              operation: job.operation
+            })
+          }),
+          Effect.flatMap((res) => toResult(res, job.p, queue!, address!, job.operation)),
+          Effect.either,
+          Effect.flatMap((outcome) => {
+            settleAttempt(job, queue, address, sentAt, outcome)
+            return outcome
+          })
+        )
+      })
+
+    const retryable = isRetryable(o.retryNextServer)
+
+    const concludeJob = (job: Job, e: Failure): Either.Either<SendResult, SendError> =>
+      e._tag === "NotStoredOK" ? Either.right(e.result) : Either.left(withAttempts(e, job.attempts))
+
+    // Whether a failed attempt is the end: no retries left by count, or nothing to retry for.
+    const isFinal = (job: Job, e: Failure) =>
+      job.retries === "none" || !retryable(e) || (job.schedule === undefined && job.retries === 0)
+
+    /**
+     * The general path: every attempt as an effect. Given the failure of a first attempt made on the fast path,
+     * it carries on with the retries as if that attempt had run here.
+     */
+    const runJob = (job: Job, first?: Failure): Effect.Effect<SendResult, SendError> =>
+      Effect.suspend(() => {
+        // No route at all fails at once, as in Java (before its retry loop).
+        const checked: Effect.Effect<unknown, SendError> = first === undefined
+          ? resolver.publishInfo(job.p.topic)
+          : Effect.void
+        const firstAttempt = first === undefined ? attempt(job) : Effect.fail(first)
+        const retries = job.retries
         // The retry machinery (a schedule driver per call) is only built once an attempt has failed: replaying
         // that first failure into it keeps the schedule's view exactly as if it had run from the start.
-        const retried = retries === "none" ? attempt : attempt.pipe(
-          Effect.catchAll((first) => {
-            if (!retryable(first)) return Effect.fail(first)
+        const retried = retries === "none" ? firstAttempt : firstAttempt.pipe(
+          Effect.catchAll((failed) => {
+            if (!retryable(failed)) return Effect.fail(failed)
             let replayed = false
-            const again = Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first)))
-            return schedule !== undefined
-              ? Effect.retry(again, { schedule: schedule as Schedule.Schedule<unknown, Failure>, while: retryable })
+            const again = Effect.suspend(() => replayed ? attempt(job) : (replayed = true, Effect.fail(failed)))
+            return job.schedule !== undefined
+              ? Effect.retry(again, { schedule: job.schedule as Schedule.Schedule<unknown, Failure>, while: retryable })
               : Effect.retry(again, { times: retries, while: retryable })
           })
         )
-        return yield* retried.pipe(
-          Effect.catchAll((e): Effect.Effect<SendResult, SendError> =>
-            e._tag === "NotStoredOK" ? Effect.succeed(e.result) : Effect.fail(withAttempts(e, attempts))
-          )
+        return checked.pipe(
+          Effect.zipRight(retried),
+          Effect.catchAll((e): Effect.Effect<SendResult, SendError> => concludeJob(job, e))
         )
+      })
+
+    /**
+     * Runs a job to its end and reports once through `done`: on the fast path when it can (no fiber), with the
+     * general path taking over for retries or when the fast path cannot start. `fork` runs a general-path effect
+     * (in the caller's fiber for sync sends, in the producer's scope for async ones), which then reports by its
+     * own exit instead of `done`. Returns a canceller.
+     */
+    const drive = (
+      job: Job,
+      obs: Observation,
+      done: (exit: Exit.Exit<SendResult, SendError>) => void,
+      fork: (effect: Effect.Effect<SendResult, SendError>) => void
+    ): () => void => {
+      const general = (first?: Failure) => fork(observedBy(obs, runJob(job, first)))
+      const handle = tryFastAttempt(job, (outcome) => {
+        if (Either.isLeft(outcome) && !isFinal(job, outcome.left)) return general(outcome.left)
+        const exit = Either.isRight(outcome) ?
+          Exit.succeed(outcome.right) :
+          Either.match(concludeJob(job, outcome.left), {
+            onLeft: Exit.fail,
+            onRight: Exit.succeed
+          })
+        conclude(obs, exit)
+        done(exit)
+      })
+      if (handle === undefined) general()
+      return () => {
+        if (handle !== undefined) fastPool!.cancel(handle)
+      }
+    }
+
+    /** A send the caller waits for, in the caller's fiber. */
+    const sendJob = (
+      operation: string,
+      topic: string,
+      count: number,
+      make: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => Either.Either<Job, SendError>
+    ): Effect.Effect<SendResult, SendError> =>
+      Effect.withFiberRuntime((fiber) => {
+        const obs = observe(fiber, operation, topic, count)
+        const job = running ? make(fiber) : Either.left(shutDownError())
+        if (Either.isLeft(job)) {
+          conclude(obs, Exit.fail(job.left))
+          return Effect.fail(job.left)
+        }
+        return Effect.async<SendResult, SendError>((resume) => {
+          let general = false
+          const cancel = drive(job.right, obs, resume, (effect) => {
+            general = true
+            resume(effect)
+          })
+          return Effect.sync(() => {
+            // Interrupted while waiting on the fast path; the general path concludes itself.
+            if (general) return
+            cancel()
+            conclude(obs, Exit.interrupt(fiber.id()))
+          })
+        })
       })
 
     // -----------------------------------------------------------------------------------------------------------
     // operations
 
     const send = (message: Message) =>
-      observed(
-        message.topic,
-        1,
-        "send",
-        prepare(message).pipe(Effect.flatMap((p) => runSend(p, o.retryTimesWhenSendFailed)))
-      )
+      sendJob("send", message.topic, 1, (fiber) =>
+        Either.map(prepare(message), (p) =>
+          makeJob(fiber, p, o.retryTimesWhenSendFailed)))
 
-    const fiberSet = yield* FiberSet.make<void, never>()
-    const asyncPermits = yield* Effect.makeSemaphore(o.maxInFlightAsyncSends)
+    // Asynchronous sends on the general path, and the effects callbacks return: in the producer's scope.
+    const generalSet = yield* FiberSet.make<unknown, unknown>()
+    const runGeneral = yield* FiberSet.runtime(generalSet)<never>()
+    const callbackSet = yield* FiberSet.make<unknown, never>()
+    const runCallback = yield* FiberSet.runtime(callbackSet)<never>()
+
+    // Asynchronous sends hold a permit from acceptance to delivery; a caller waits for one when all are taken.
+    let permitsTaken = 0
+    let permitFreed: Deferred.Deferred<void> | undefined
+    let drained: Deferred.Deferred<void> | undefined
+    const acquirePermit: Effect.Effect<void> = Effect.suspend(() => {
+      if (permitsTaken < o.maxInFlightAsyncSends) {
+        permitsTaken++
+        return Effect.void
+      }
+      return Effect.zipRight(Deferred.await(permitFreed ??= Deferred.unsafeMake(FiberId.none)), acquirePermit)
+    })
+    const releasePermit = () => {
+      permitsTaken--
+      if (permitFreed !== undefined) {
+        Deferred.unsafeDone(permitFreed, Exit.void)
+        permitFreed = undefined
+      }
+    }
+
+    /** Asynchronous sends accepted and not yet delivered, so that shutdown can tell each one how it ended. */
+    const outstanding = new Set<(exit: Exit.Exit<SendResult, SendError>) => void>()
+
+    const shutDownBeforeDone = () =>
+      new ServiceNotAvailable({ reason: "the producer shut down before the asynchronous send completed" })
+
+    const startAsync = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      p: Prepared,
+      callback: SendCallback
+    ) => {
+      asyncPending++
+      queueGauge.unsafeUpdate(asyncPending, noTags)
+      const obs = observe(fiber, "send_async", p.userTopic, 1)
+      const job = makeJob(fiber, p, o.retryTimesWhenSendAsyncFailed)
+      let cancel: (() => void) | undefined
+      const deliver = (exit: Exit.Exit<SendResult, SendError>) => {
+        if (!outstanding.delete(deliver)) {
+          return
+        }
+        cancel?.()
+        asyncPending--
+        queueGauge.unsafeUpdate(asyncPending, noTags)
+        releasePermit()
+        // Shutdown interrupted it: the caller still hears about it, never silence.
+        const result: Either.Either<SendResult, SendError> = Exit.isSuccess(exit)
+          ? Either.right(exit.value)
+          : Either.left(Option.getOrElse(Cause.failureOption(exit.cause), shutDownBeforeDone))
+        try {
+          const out = callback(result)
+          if (Effect.isEffect(out)) {
+            runCallback(
+              out.pipe(Effect.catchAllCause((cause) =>
+                Effect.logWarning("sendAsync callback failed", cause)
+              ))
+            )
+          }
+        } catch (e) {
+          runCallback(Effect.logWarning("sendAsync callback failed", e))
+        }
+        if (drained !== undefined && asyncPending === 0) Deferred.unsafeDone(drained, Exit.void)
+      }
+      outstanding.add(deliver)
+      cancel = drive(job, obs, (exit) => {
+        cancel = undefined
+        deliver(exit)
+      }, (effect) => {
+        cancel = undefined
+        runGeneral(effect.pipe(Effect.onExit((exit) => Effect.sync(() => deliver(exit)))))
+      })
+    }
 
     const sendAsync = (message: Message, callback: SendCallback) =>
-      Effect.gen(function*() {
-        yield* ensureRunning
-        const p = yield* prepare(message)
-        yield* asyncPermits.take(1)
-        asyncPending++
-        queueGauge.unsafeUpdate(asyncPending, noTags)
-        let delivered = false
-        const deliver = (result: Either.Either<SendResult, SendError>) =>
+      Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
+        if (!running) return Effect.fail(shutDownError())
+        const p = prepare(message)
+        if (Either.isLeft(p)) return Effect.fail(p.left)
+        if (permitsTaken < o.maxInFlightAsyncSends) {
+          permitsTaken++
+          startAsync(fiber, p.right, callback)
+          return Effect.void
+        }
+        return Effect.zipRight(
+          acquirePermit,
           Effect.suspend(() => {
-            if (delivered) return Effect.void
-            delivered = true
-            const out = callback(result)
-            return Effect.isEffect(out) ? out : Effect.void
-          }).pipe(
-            Effect.catchAllCause((cause) => Effect.logWarning("sendAsync callback failed", cause))
-          )
-        const task = observed(message.topic, 1, "send_async", runSend(p, o.retryTimesWhenSendAsyncFailed)).pipe(
-          Effect.either,
-          Effect.flatMap(deliver),
-          // Shutdown interrupted it: the caller still hears about it, never silence.
-          Effect.onInterrupt(() =>
-            deliver(
-              Either.left(
-                new ServiceNotAvailable({ reason: "the producer shut down before the asynchronous send completed" })
-              )
-            )
-          ),
-          Effect.ensuring(Effect.suspend(() => {
-            asyncPending--
-            queueGauge.unsafeUpdate(asyncPending, noTags)
-            return asyncPermits.release(1)
-          }))
+            if (running) {
+              startAsync(fiber, p.right, callback)
+              return Effect.void
+            }
+            releasePermit()
+            return Effect.fail(shutDownError())
+          })
         )
-        yield* FiberSet.run(fiberSet, task)
       })
 
     const submit = (message: Message) =>
-      Effect.gen(function*() {
-        const deferred = yield* Deferred.make<SendResult, SendError>()
-        yield* sendAsync(message, (result) => Deferred.complete(deferred, result))
-        return Deferred.await(deferred)
+      Effect.suspend(() => {
+        const deferred = Deferred.unsafeMake<SendResult, SendError>(FiberId.none)
+        return sendAsync(message, (result) => {
+          Deferred.unsafeDone(deferred, Either.match(result, { onLeft: Exit.fail, onRight: Exit.succeed }))
+        }).pipe(Effect.as(Deferred.await(deferred)))
       })
 
+    const onewayOperation = "SEND_MESSAGE_V2(310) oneway"
+
     const sendOneway = (message: Message) =>
-      observed(
-        message.topic,
-        1,
-        "send_oneway",
-        Effect.gen(function*() {
-          yield* ensureRunning
-          const p = yield* prepare(message)
-          const info = yield* resolver.publishInfo(p.topic)
+      Effect.withFiberRuntime<void, SendError>((fiber) => {
+        const obs = observe(fiber, "send_oneway", message.topic, 1)
+        if (!running) {
+          conclude(obs, Exit.fail(shutDownError()))
+          return Effect.fail(shutDownError())
+        }
+        const prepared = prepare(message)
+        if (Either.isLeft(prepared)) {
+          conclude(obs, Exit.fail(prepared.left))
+          return Effect.fail(prepared.left)
+        }
+        const p = prepared.right
+        const info = fastResolver?.cachedPublishInfo(p.topic)
+        if (fastPool !== undefined && info !== undefined) {
           const queue = selectQueue(info, undefined)
-          const address = yield* resolver.masterAddress(queue.brokerName)
-          yield* pool.oneway(address, buildRequest(p, queue, true), {
-            timeoutMillis: o.sendMsgTimeout,
-            operation: "SEND_MESSAGE_V2(310) oneway"
+          const address = fastResolver!.cachedMasterAddress(queue.brokerName)
+          if (address !== undefined) {
+            const command = buildRequest(p, queue, true)
+            return Effect.async<void, SendError>((resume) => {
+              const started = fastPool.tryOneway(address, command, onewayOperation, (error) => {
+                const exit = error === undefined ? Exit.void : Exit.fail(error)
+                conclude(obs, exit)
+                resume(exit)
+              })
+              if (!started) {
+                return resume(observedBy(
+                  obs,
+                  pool.oneway(address, command, { timeoutMillis: o.sendMsgTimeout, operation: onewayOperation })
+                ))
+              }
+              return Effect.sync(() => conclude(obs, Exit.interrupt(fiber.id())))
+            })
+          }
+        }
+        return observedBy(
+          obs,
+          Effect.gen(function*() {
+            const info = yield* resolver.publishInfo(p.topic)
+            const queue = selectQueue(info, undefined)
+            const address = yield* resolver.masterAddress(queue.brokerName)
+            yield* pool.oneway(address, buildRequest(p, queue, true), {
+              timeoutMillis: o.sendMsgTimeout,
+              operation: onewayOperation
+            })
           })
-        })
-      )
+        )
+      })
 
     const pinned = (message: Message, pick: (info: TopicPublishInfo) => MessageQueue.MessageQueue | undefined) =>
-      observed(
-        message.topic,
-        1,
-        "send",
-        prepare(message).pipe(Effect.flatMap((p) =>
-          runSend(p, "none", (info) =>
-            Effect.suspend(() => {
-              let q: MessageQueue.MessageQueue | undefined
-              try {
-                q = pick(info)
-              } catch (e) {
-                return Effect.fail(
-                  new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` })
-                )
-              }
-              return q === undefined
-                ? Effect.fail(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
-                : Effect.succeed(MessageQueue.make(p.topic, q.brokerName, q.queueId))
-            }))
-        ))
-      )
+      sendJob("send", message.topic, 1, (fiber) =>
+        Either.map(prepare(message), (p) =>
+          makeJob(fiber, p, "none", (info) => {
+            let q: MessageQueue.MessageQueue | undefined
+            try {
+              q = pick(info)
+            } catch (e) {
+              return Either.left(
+                new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` })
+              )
+            }
+            return q === undefined
+              ? Either.left(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
+              : Either.right(MessageQueue.make(p.topic, q.brokerName, q.queueId))
+          })))
 
     const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
       pinned(message, (info) =>
         selector(
-          info.queues.map((q) => MessageQueue.make(unwrap(q.topic), q.brokerName, q.queueId)),
+          info.queues.map((q) =>
+            MessageQueue.make(unwrap(q.topic), q.brokerName, q.queueId)
+          ),
           message,
           arg
         ))
@@ -643,11 +949,14 @@ export const makeCore = (options: ProducerOptions) =>
         ? Effect.fail(
           new InvalidMessage({ topic: message.topic, reason: `the queue belongs to topic ${queue.topic}` })
         )
-        : pinned(message, () => queue)
+        : pinned(message, () =>
+          queue)
 
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.gen(function*() {
-        if (messages.length === 0) return yield* new InvalidMessage({ topic: "", reason: "the batch is empty" })
+        if (messages.length === 0) {
+          return yield* new InvalidMessage({ topic: "", reason: "the batch is empty" })
+        }
         const topic = messages[0]!.topic
         const records: Array<Batch.BatchMessage & { readonly size: number; readonly id: string }> = []
         for (const m of messages) {
@@ -661,11 +970,15 @@ export const makeCore = (options: ProducerOptions) =>
             return yield* new InvalidMessage({ topic, reason: "batched messages must agree on waitStoreMsgOK" })
           }
           const checked = Msg.validate(m, o.maxMessageSize)
-          if (Either.isLeft(checked)) return yield* checked.left
+          if (Either.isLeft(checked)) {
+            return yield* checked.left
+          }
           const props = Msg.wireProperties(m)
           const id = uniqueId()
           props[MessageProperties.UNIQ_KEY] = id
-          if (ns !== undefined) props[MessageProperties.INSTANCE_ID] = ns
+          if (ns !== undefined) {
+            props[MessageProperties.INSTANCE_ID] = ns
+          }
           const size = Batch.RECORD_OVERHEAD + m.body.length + MessageProperties.byteLength(props)
           if (size > o.maxMessageSize) {
             return yield* new MessageTooLarge({ topic, size, maxMessageSize: o.maxMessageSize })
@@ -696,7 +1009,9 @@ export const makeCore = (options: ProducerOptions) =>
         const results: Array<SendResult> = []
         for (const chunk of chunks) {
           const encoded = Batch.encodeBatch(chunk)
-          if (Either.isLeft(encoded)) return yield* new InvalidMessage({ topic, reason: encoded.left.detail })
+          if (Either.isLeft(encoded)) {
+            return yield* new InvalidMessage({ topic, reason: encoded.left.detail })
+          }
           const p: Prepared = {
             code: RequestCode.SEND_BATCH_MESSAGE,
             topic: wrap(topic),
@@ -705,11 +1020,16 @@ export const makeCore = (options: ProducerOptions) =>
             sysFlag: 0,
             properties: batchProps,
             flag: 0,
-            msgId: chunk.map((r) => r.id).join(","),
+            msgId: chunk.map((r) =>
+              r.id
+            ).join(","),
             batch: true,
             count: chunk.length
           }
-          results.push(yield* observed(topic, chunk.length, "send_batch", runSend(p, o.retryTimesWhenSendFailed)))
+          results.push(
+            yield* sendJob("send_batch", topic, chunk.length, (fiber) =>
+              Either.right(makeJob(fiber, p, o.retryTimesWhenSendFailed)))
+          )
         }
         return results as ReadonlyArray<SendResult>
       })
@@ -729,13 +1049,27 @@ export const makeCore = (options: ProducerOptions) =>
 
     // Start: registered with every broker the routes name (heartbeats), unregistered when the scope closes.
     yield* resolver.register({ clientId, producerGroups: [group] })
-    // Runs first on close: refuse new sends, give in-flight asynchronous sends their time.
+    // Runs first on close: refuse new sends, give in-flight asynchronous sends their time, then tell any still
+    // unfinished how they ended.
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         running = false
+        const inFlight = asyncPending === 0 ? Effect.void : Deferred.await(drained = Deferred.unsafeMake(FiberId.none))
         // Interruptible so the timeout can end the wait (finalizers are uninterruptible).
         return Effect.interruptible(
-          FiberSet.awaitEmpty(fiberSet).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)
+          inFlight.pipe(
+            Effect.zipRight(FiberSet.awaitEmpty(callbackSet)),
+            Effect.timeout(o.shutdownTimeout),
+            Effect.ignore
+          )
+        ).pipe(
+          Effect.zipRight(FiberSet.clear(generalSet)),
+          Effect.zipRight(Effect.sync(() => {
+            for (const deliver of [...outstanding]) deliver(Exit.fail(shutDownBeforeDone()))
+          })),
+          Effect.zipRight(Effect.interruptible(
+            FiberSet.awaitEmpty(callbackSet).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)
+          ))
         )
       })
     )
@@ -763,12 +1097,9 @@ export const makeCore = (options: ProducerOptions) =>
         message: Message,
         extra: { readonly properties: Readonly<Record<string, string>>; readonly sysFlag: number }
       ) =>
-        observed(
-          message.topic,
-          1,
-          "send",
-          prepare(message, extra).pipe(Effect.flatMap((p) => runSend(p, o.retryTimesWhenSendFailed)))
-        )
+        sendJob("send", message.topic, 1, (fiber) =>
+          Either.map(prepare(message, extra), (p) =>
+            makeJob(fiber, p, o.retryTimesWhenSendFailed)))
     }
   })
 
