@@ -83,6 +83,9 @@ export const make = (options: MessageOptions): Message => ({
  */
 export const MAX_DELAY_LEVEL = 18
 
+// Topics already found valid: checking a name is a regex and a few allocations per send.
+const validTopics = new Set<string>()
+
 const hasSeparator = (s: string) => s.includes("\u0001") || s.includes("\u0002")
 
 /**
@@ -117,27 +120,37 @@ export const validate = (
 ): Either.Either<Message, InvalidMessage | MessageTooLarge> => {
   const topic = message.topic
   const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
-  const topicCheck = Validators.validateTopic(topic)
-  if (Either.isLeft(topicCheck)) return invalid(topicCheck.left.detail)
-  if (Validators.isNotAllowedSendTopic(topic)) return invalid(`sending to the system topic ${topic} is not allowed`)
+  if (!validTopics.has(topic)) {
+    const topicCheck = Validators.validateTopic(topic)
+    if (Either.isLeft(topicCheck)) return invalid(topicCheck.left.detail)
+    if (Validators.isNotAllowedSendTopic(topic)) return invalid(`sending to the system topic ${topic} is not allowed`)
+    if (validTopics.size >= 1024) validTopics.clear()
+    validTopics.add(topic)
+  }
   if (!(message.body instanceof Uint8Array)) return invalid("the body is not bytes")
   if (message.body.length === 0) return invalid("the body is empty")
   if (message.body.length > maxMessageSize) {
     return Either.left(new MessageTooLarge({ topic, size: message.body.length, maxMessageSize }))
   }
-  for (const [name, value] of Object.entries(message.properties)) {
+  // A cheap upper bound of the properties' size (3 bytes per UTF-16 unit): exact only when it could matter.
+  let bound = 64 + 3 * ((message.tags?.length ?? 0) + 6)
+  for (const name in message.properties) {
+    const value = message.properties[name]!
     const check = MessageProperties.validateUserProperty(name, value)
     if (Either.isLeft(check)) return invalid(check.left.detail)
+    bound += 3 * (name.length + value.length + 2)
   }
   if (message.tags !== undefined && hasSeparator(message.tags)) return invalid("tags contain U+0001 or U+0002")
   for (const key of message.keys) {
     if (key.length === 0 || key.includes(" ") || hasSeparator(key)) {
       return invalid(`key ${JSON.stringify(key)} is empty or contains a space, U+0001 or U+0002`)
     }
+    bound += 3 * (key.length + 1)
   }
   if (!Number.isInteger(message.flag)) return invalid("flag is not an integer")
-  const timers = [message.delayLevel, message.deliverAt, message.deliverAfterMillis].filter((x) => x !== undefined)
-  if (timers.length > 1) return invalid("set at most one of delayLevel, deliverAt and deliverAfter")
+  const timers = (message.delayLevel !== undefined ? 1 : 0) + (message.deliverAt !== undefined ? 1 : 0) +
+    (message.deliverAfterMillis !== undefined ? 1 : 0)
+  if (timers > 1) return invalid("set at most one of delayLevel, deliverAt and deliverAfter")
   if (
     message.delayLevel !== undefined &&
     (!Number.isInteger(message.delayLevel) || message.delayLevel < 1 || message.delayLevel > MAX_DELAY_LEVEL)
@@ -154,7 +167,9 @@ export const validate = (
     return invalid(`deliverAfter ${message.deliverAfterMillis} ms is not a positive whole number of milliseconds`)
   }
   // The broker adds its own properties (CLUSTER, ...): keep headroom under its 32767-byte limit.
-  const size = MessageProperties.byteLength(wireProperties(message))
+  const size = bound <= MessageProperties.MAX_PROPERTIES_SIZE - 1024
+    ? bound
+    : MessageProperties.byteLength(wireProperties(message))
   if (size > MessageProperties.MAX_PROPERTIES_SIZE - 1024) {
     return invalid(`properties take ${size} bytes, over ${MessageProperties.MAX_PROPERTIES_SIZE - 1024}`)
   }

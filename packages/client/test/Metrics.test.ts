@@ -1,13 +1,16 @@
 // The producer's metrics leave through @effect/opentelemetry: read them with an OpenTelemetry in-memory reader.
 import { RemotingCommand } from "@effect-rocketmq/protocol"
 import * as OtelMetrics from "@effect/opentelemetry/Metrics"
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as OtelResource from "@effect/opentelemetry/Resource"
 import { assert, describe, it } from "@effect/vitest"
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
   PeriodicExportingMetricReader
 } from "@opentelemetry/sdk-metrics"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
@@ -71,4 +74,74 @@ describe("metrics through OpenTelemetry", () => {
         1
       ])
     }))
+})
+
+describe("spans through OpenTelemetry", () => {
+  it.scopedLive("every send is a producer span under the caller's span, with topic, queue and message id", () => {
+    const exporter = new InMemorySpanExporter()
+    return Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code !== 310) return conn.send(RemotingCommand.response(f, { code: 0 }))
+        const refuse = f.extFields.i!.includes("refuse")
+        conn.send(RemotingCommand.response(f, {
+          code: refuse ? 13 : 0,
+          extFields: refuse
+            ? {}
+            : { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "41" }
+        }))
+      })
+      const ctx = yield* Layer.build(Layer.mergeAll(
+        NameServerResolver.layerStatic({
+          SpanTopic: {
+            brokerDatas: [{ brokerName: "b", cluster: "c", brokerAddrs: { "0": server.address } }],
+            queueDatas: [{ brokerName: "b", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
+          } as any
+        }),
+        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+      ))
+      const producer = yield* Producer.make({ nameServerAddr: "static:1", groupName: "span_group" }).pipe(
+        Effect.provide(ctx)
+      )
+      const ids = yield* Effect.gen(function*() {
+        const first = yield* producer.send(Message.make({ topic: "SpanTopic", body: "1" }))
+        const second = yield* producer.send(Message.make({ topic: "SpanTopic", body: "2" }))
+        const third = yield* Effect.flatten(producer.submit(Message.make({ topic: "SpanTopic", body: "3" })))
+        yield* producer.send(Message.make({ topic: "SpanTopic", body: "x", properties: { kind: "refuse" } })).pipe(
+          Effect.flip
+        )
+        return [first.msgId, second.msgId, third.msgId]
+      }).pipe(Effect.withSpan("caller"))
+      const spans = exporter.getFinishedSpans()
+      const caller = spans.find((s) => s.name === "caller")!
+      const sends = spans.filter((s) => s.name.startsWith("rocketmq."))
+      assert.deepStrictEqual(sends.map((s) => s.name), [
+        "rocketmq.send",
+        "rocketmq.send",
+        "rocketmq.send_async",
+        "rocketmq.send"
+      ])
+      for (const [i, s] of sends.entries()) {
+        assert.strictEqual(s.kind, SpanKind.PRODUCER)
+        assert.strictEqual(s.parentSpanContext?.spanId, caller.spanContext().spanId)
+        assert.strictEqual(s.attributes["messaging.system"], "rocketmq")
+        assert.strictEqual(s.attributes["messaging.destination.name"], "SpanTopic")
+        assert.strictEqual(s.attributes["messaging.rocketmq.client_group"], "span_group")
+        if (i < 3) {
+          assert.strictEqual(s.attributes["messaging.message.id"], ids[i])
+          assert.strictEqual(s.attributes["messaging.rocketmq.broker_name"], "b")
+          assert.strictEqual(s.attributes["messaging.destination.partition.id"], "0")
+          assert.strictEqual(s.attributes["messaging.rocketmq.queue_offset"], "41")
+          assert.strictEqual(s.status.code, SpanStatusCode.OK)
+        } else {
+          assert.isUndefined(s.attributes["messaging.message.id"])
+          assert.strictEqual(s.status.code, SpanStatusCode.ERROR)
+        }
+      }
+    }).pipe(
+      Effect.provide(NodeSdk.layer(() => ({
+        resource: { serviceName: "erq-test" },
+        spanProcessor: new SimpleSpanProcessor(exporter)
+      })))
+    )
+  })
 })

@@ -23,7 +23,8 @@ describe("Timeouts (the pool's shared deadline timer)", () => {
         const fiber = yield* Effect.fork(timeouts.run)
         const start = clock.unsafeCurrentTimeMillis()
         const fired: Array<number> = []
-        const entries = plan.map((p, i) => timeouts.add(start + p.at, () => fired.push(i)))
+        const entries = plan.map((p, i) => ({ deadline: start + p.at, index: -1, fire: () => void fired.push(i) }))
+        for (const e of entries) timeouts.add(e)
         plan.forEach((p, i) => {
           if (p.cancel) timeouts.cancel(entries[i]!)
         })

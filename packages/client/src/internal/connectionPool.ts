@@ -433,14 +433,47 @@ export const make = (
 
     const timeoutOf = (o: RequestOptions | undefined) => o?.timeoutMillis ?? options.requestTimeout
 
-    interface Started extends FastRequest {
-      readonly conn: Connection
-      readonly pending: Pending
-      readonly timer: TimerEntry
+    // One request in flight: its correlation slot, its deadline in the shared timer (no fiber per request) and
+    // its outcome, all in one object.
+    class Started implements Pending, TimerEntry, FastRequest {
+      index = -1
+      settled = false
+      batch: WriteBatch | undefined = undefined
+      constructor(
+        readonly conn: Connection,
+        readonly opaque: number,
+        readonly operation: string,
+        readonly timeoutMillis: number,
+        readonly deadline: number,
+        readonly onDone: (exit: RequestExit) => void
+      ) {}
+      settle(exit: RequestExit) {
+        if (this.settled) return
+        this.settled = true
+        timeouts.cancel(this)
+        this.onDone(exit)
+      }
+      fire() {
+        const conn = this.conn
+        if (conn.pending.get(this.opaque) !== this) return
+        conn.pending.delete(this.opaque)
+        notifyRoom(conn)
+        this.settle(
+          Exit.fail(
+            new RequestTimeout({ address: conn.address, operation: this.operation, timeoutMillis: this.timeoutMillis })
+          )
+        )
+        // Java closes a channel whose request timed out; and a write stuck behind a peer that stopped reading only
+        // ends when the connection does.
+        if (options.closeSocketIfTimeout || this.batch?.done === false) {
+          retire(conn)
+          runFork(closeConnection(conn, `request ${this.operation} timed out`))
+        }
+      }
     }
 
     // Starts a request on a connection that has room: synchronous, so the room check and the taking are one step.
-    // The deadline is kept by the shared timer: no fiber per request. `onDone` runs once, always later.
+    // `onDone` runs once, always later.
     const start = (
       conn: Connection,
       command: RemotingCommand,
@@ -451,43 +484,18 @@ export const make = (
     ): Started => {
       const opaque = conn.nextOpaque()
       const frame = codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
-      let settled = false
-      const pending: Pending = {
-        operation,
-        settle: (exit) => {
-          if (settled) return
-          settled = true
-          timeouts.cancel(r.timer)
-          onDone(exit)
-        }
-      }
-      conn.pending.set(opaque, pending)
+      const r = new Started(conn, opaque, operation, timeoutMillis, deadline, onDone)
+      conn.pending.set(opaque, r)
       conn.bufferedBytes += frame.length
-      const r: Started = {
-        conn,
-        opaque,
-        pending,
-        timer: timeouts.add(deadline, () => {
-          if (conn.pending.get(opaque) !== pending) return
-          conn.pending.delete(opaque)
-          notifyRoom(conn)
-          pending.settle(Exit.fail(new RequestTimeout({ address: conn.address, operation, timeoutMillis })))
-          // Java closes a channel whose request timed out; and a write stuck behind a peer that stopped reading
-          // only ends when the connection does.
-          if (options.closeSocketIfTimeout || !batch.done) {
-            retire(conn)
-            runFork(closeConnection(conn, `request ${operation} timed out`))
-          }
-        })
-      }
-      const batch = enqueue(conn, frame)
+      timeouts.add(r)
+      r.batch = enqueue(conn, frame)
       return r
     }
 
     const cancel = (request: FastRequest) => {
       const r = request as Started
-      timeouts.cancel(r.timer)
-      if (r.conn.pending.get(r.opaque) === r.pending) {
+      timeouts.cancel(r)
+      if (r.conn.pending.get(r.opaque) === r) {
         r.conn.pending.delete(r.opaque)
         notifyRoom(r.conn)
       }

@@ -162,6 +162,8 @@ const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions, Config
   return Either.right(o)
 }
 
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
 const hostIp = (): string => {
   try {
     return MessageId.addressFromBytes(MessageId.localAddress())
@@ -276,9 +278,12 @@ export const makeCore = (options: ProducerOptions) =>
       const clock = Context.get(services, Clock.Clock)
       const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
       let span: Tracer.Span | undefined
-      if (fiber.getFiberRef(FiberRef.currentTracerEnabled)) {
+      const tracer = Context.get(services, Tracer.Tracer)
+      // Effect's built-in tracer keeps spans nowhere, and nothing inside a send can see its span: making one (two
+      // random ids, a map) would cost every send for nothing. Any other tracer gets every span.
+      if (tracer !== nativeTracer && fiber.getFiberRef(FiberRef.currentTracerEnabled)) {
         const links = fiber.getFiberRef(FiberRef.currentTracerSpanLinks)
-        span = Context.get(services, Tracer.Tracer).span(
+        span = tracer.span(
           `rocketmq.${operation}`,
           parentOf(fiber.getFiberRef(FiberRef.currentContext)),
           Context.empty(),
@@ -539,7 +544,8 @@ export const makeCore = (options: ProducerOptions) =>
           ? queue
           : MessageQueue.make(unwrap(p.topic), queue.brokerName, h.queueId),
         queueOffset: h.queueOffset,
-        ...(h.transactionId !== undefined ? { transactionId: h.transactionId } : {}),
+        // Always present (possibly undefined): one object shape for every result.
+        transactionId: h.transactionId,
         regionId: h.MSG_REGION ?? "DefaultRegion",
         traceOn: h.TRACE_ON !== false
       }
@@ -555,7 +561,8 @@ export const makeCore = (options: ProducerOptions) =>
       outcome: Either.Either<SendResult, Failure>
     ) => {
       if (Either.isRight(outcome)) {
-        if (queue !== undefined) faults.update(queue.brokerName, now() - sentAt, false)
+        // As Java's MQFaultStrategy: the latency table is only kept when it is used.
+        if (queue !== undefined && o.sendLatencyFaultEnable) faults.update(queue.brokerName, now() - sentAt, false)
         return
       }
       const e = outcome.left
@@ -566,7 +573,7 @@ export const makeCore = (options: ProducerOptions) =>
         error: describeError(e),
         elapsedMillis: now() - job.start
       })
-      if (queue !== undefined) {
+      if (queue !== undefined && o.sendLatencyFaultEnable) {
         faults.update(queue.brokerName, now() - sentAt, e._tag !== "NotStoredOK" && e._tag !== "InvalidMessage")
       }
       // A broker that failed us may have left the route: look again, in the background.

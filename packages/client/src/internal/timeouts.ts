@@ -11,10 +11,11 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 
 export interface TimerEntry {
+  /** Clock milliseconds. */
   readonly deadline: number
-  /** Position in the heap; -1 once fired or cancelled. */
+  /** Position in the heap, kept by `Timeouts`; -1 when not scheduled. */
   index: number
-  fire: (() => void) | undefined
+  readonly fire: () => void
 }
 
 export class Timeouts {
@@ -24,23 +25,21 @@ export class Timeouts {
 
   constructor(private readonly clock: Clock.Clock) {}
 
-  /** Calls `fire` at `deadline` (Clock milliseconds) unless cancelled first. */
-  add(deadline: number, fire: () => void): TimerEntry {
-    const entry: TimerEntry = { deadline, index: this.heap.length, fire }
+  /** Calls `entry.fire()` at its deadline unless cancelled first. The entry is the caller's own object. */
+  add(entry: TimerEntry): void {
+    entry.index = this.heap.length
     this.heap.push(entry)
     this.up(entry.index)
-    if (deadline < this.target) {
-      this.target = deadline
+    if (entry.deadline < this.target) {
+      this.target = entry.deadline
       Deferred.unsafeDone(this.wake, Exit.void)
     }
-    return entry
   }
 
   cancel(entry: TimerEntry): void {
     const i = entry.index
     if (i < 0) return
     entry.index = -1
-    entry.fire = undefined
     const last = this.heap.pop()!
     if (last === entry) return
     this.heap[i] = last
@@ -58,9 +57,8 @@ export class Timeouts {
     const now = this.clock.unsafeCurrentTimeMillis()
     while (this.heap.length > 0 && this.heap[0]!.deadline <= now) {
       const e = this.heap[0]!
-      const fire = e.fire
       this.cancel(e)
-      fire?.()
+      e.fire()
     }
     this.wake = Deferred.unsafeMake(FiberId.none)
     if (this.heap.length === 0) {
