@@ -83,6 +83,8 @@ export const make = (options: MessageOptions): Message => ({
  */
 export const MAX_DELAY_LEVEL = 18
 
+const invalidMessage = (topic: string, reason: string) => Either.left(new InvalidMessage({ topic, reason }))
+
 // Topics already found valid: checking a name is a regex and a few allocations per send.
 const validTopics = new Set<string>()
 
@@ -119,16 +121,17 @@ export const validate = (
   maxMessageSize: number
 ): Either.Either<Message, InvalidMessage | MessageTooLarge> => {
   const topic = message.topic
-  const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
   if (!validTopics.has(topic)) {
     const topicCheck = Validators.validateTopic(topic)
-    if (Either.isLeft(topicCheck)) return invalid(topicCheck.left.detail)
-    if (Validators.isNotAllowedSendTopic(topic)) return invalid(`sending to the system topic ${topic} is not allowed`)
+    if (Either.isLeft(topicCheck)) return invalidMessage(topic, topicCheck.left.detail)
+    if (Validators.isNotAllowedSendTopic(topic)) {
+      return invalidMessage(topic, `sending to the system topic ${topic} is not allowed`)
+    }
     if (validTopics.size >= 1024) validTopics.clear()
     validTopics.add(topic)
   }
-  if (!(message.body instanceof Uint8Array)) return invalid("the body is not bytes")
-  if (message.body.length === 0) return invalid("the body is empty")
+  if (!(message.body instanceof Uint8Array)) return invalidMessage(topic, "the body is not bytes")
+  if (message.body.length === 0) return invalidMessage(topic, "the body is empty")
   if (message.body.length > maxMessageSize) {
     return Either.left(new MessageTooLarge({ topic, size: message.body.length, maxMessageSize }))
   }
@@ -137,41 +140,46 @@ export const validate = (
   for (const name in message.properties) {
     const value = message.properties[name]!
     const check = MessageProperties.validateUserProperty(name, value)
-    if (Either.isLeft(check)) return invalid(check.left.detail)
+    if (Either.isLeft(check)) return invalidMessage(topic, check.left.detail)
     bound += 3 * (name.length + value.length + 2)
   }
-  if (message.tags !== undefined && hasSeparator(message.tags)) return invalid("tags contain U+0001 or U+0002")
+  if (message.tags !== undefined && hasSeparator(message.tags)) {
+    return invalidMessage(topic, "tags contain U+0001 or U+0002")
+  }
   for (const key of message.keys) {
     if (key.length === 0 || key.includes(" ") || hasSeparator(key)) {
-      return invalid(`key ${JSON.stringify(key)} is empty or contains a space, U+0001 or U+0002`)
+      return invalidMessage(topic, `key ${JSON.stringify(key)} is empty or contains a space, U+0001 or U+0002`)
     }
     bound += 3 * (key.length + 1)
   }
-  if (!Number.isInteger(message.flag)) return invalid("flag is not an integer")
+  if (!Number.isInteger(message.flag)) return invalidMessage(topic, "flag is not an integer")
   const timers = (message.delayLevel !== undefined ? 1 : 0) + (message.deliverAt !== undefined ? 1 : 0) +
     (message.deliverAfterMillis !== undefined ? 1 : 0)
-  if (timers > 1) return invalid("set at most one of delayLevel, deliverAt and deliverAfter")
+  if (timers > 1) return invalidMessage(topic, "set at most one of delayLevel, deliverAt and deliverAfter")
   if (
     message.delayLevel !== undefined &&
     (!Number.isInteger(message.delayLevel) || message.delayLevel < 1 || message.delayLevel > MAX_DELAY_LEVEL)
   ) {
-    return invalid(`delay level ${message.delayLevel} is not an integer from 1 to ${MAX_DELAY_LEVEL}`)
+    return invalidMessage(topic, `delay level ${message.delayLevel} is not an integer from 1 to ${MAX_DELAY_LEVEL}`)
   }
   if (message.deliverAt !== undefined && (!Number.isSafeInteger(message.deliverAt) || message.deliverAt <= 0)) {
-    return invalid(`deliverAt ${message.deliverAt} is not a time in milliseconds since the epoch`)
+    return invalidMessage(topic, `deliverAt ${message.deliverAt} is not a time in milliseconds since the epoch`)
   }
   if (
     message.deliverAfterMillis !== undefined &&
     (!Number.isSafeInteger(message.deliverAfterMillis) || message.deliverAfterMillis <= 0)
   ) {
-    return invalid(`deliverAfter ${message.deliverAfterMillis} ms is not a positive whole number of milliseconds`)
+    return invalidMessage(
+      topic,
+      `deliverAfter ${message.deliverAfterMillis} ms is not a positive whole number of milliseconds`
+    )
   }
   // The broker adds its own properties (CLUSTER, ...): keep headroom under its 32767-byte limit.
   const size = bound <= MessageProperties.MAX_PROPERTIES_SIZE - 1024
     ? bound
     : MessageProperties.byteLength(wireProperties(message))
   if (size > MessageProperties.MAX_PROPERTIES_SIZE - 1024) {
-    return invalid(`properties take ${size} bytes, over ${MessageProperties.MAX_PROPERTIES_SIZE - 1024}`)
+    return invalidMessage(topic, `properties take ${size} bytes, over ${MessageProperties.MAX_PROPERTIES_SIZE - 1024}`)
   }
   return Either.right(message)
 }

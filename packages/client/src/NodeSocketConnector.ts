@@ -27,9 +27,15 @@ const connect = (host: string, port: number): Effect.Effect<Socket.Socket> => {
     (conn) => Effect.sync(() => conn.destroySoon())
   )
   return Effect.map(NodeSocket.fromDuplex(open), (socket) =>
-    registerRawWriter(socket, (chunk, written) => {
-      if (current === undefined || current.destroyed) return written(new Error("socket closed"))
-      current.write(chunk, written)
+    registerRawWriter(socket, (chunks, written) => {
+      const conn = current
+      if (conn === undefined || conn.destroyed) return written(new Error("socket closed"))
+      if (chunks.length === 1) return void conn.write(chunks[0]!, written)
+      conn.cork()
+      const last = chunks.length - 1
+      for (let i = 0; i < last; i++) conn.write(chunks[i]!)
+      conn.write(chunks[last]!, written)
+      conn.uncork()
     }))
 }
 

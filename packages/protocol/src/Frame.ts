@@ -161,34 +161,43 @@ const decodeJsonHeader = (
   if (!isInt(opaque) || !isInt(flag) || !isInt(version)) {
     return Either.left(headerError("`opaque`, `flag` or `version` is not an integer"))
   }
-  const extFields: Record<string, string> = {}
+  let extFields: Record<string, string> = {}
   if (h.extFields !== undefined && h.extFields !== null) {
     if (typeof h.extFields !== "object" || Array.isArray(h.extFields)) {
       return Either.left(headerError("`extFields` is not an object"))
     }
     const ext = h.extFields as Record<string, unknown>
+    // What Java writes (every value a string) is used as parsed: JSON.parse makes own data properties only, even
+    // for "__proto__". Anything else is copied into a clean record.
+    let allStrings = true
     for (const key in ext) {
-      const v = ext[key]
-      // Java writes strings; fastjson-tolerant peers send numbers and booleans, which mean their text.
-      if (typeof v === "string") setOwn(extFields, key, v)
-      else if (typeof v === "number" || typeof v === "boolean") setOwn(extFields, key, String(v))
-      else if (v !== null) return Either.left(headerError(`extFields.${key} is not a string`))
+      if (typeof ext[key] !== "string") {
+        allStrings = false
+        break
+      }
+    }
+    if (allStrings) {
+      extFields = ext as Record<string, string>
+    } else {
+      for (const key in ext) {
+        const v = ext[key]
+        // Java writes strings; fastjson-tolerant peers send numbers and booleans, which mean their text.
+        if (typeof v === "string") setOwn(extFields, key, v)
+        else if (typeof v === "number" || typeof v === "boolean") setOwn(extFields, key, String(v))
+        else if (v !== null) return Either.left(headerError(`extFields.${key} is not a string`))
+      }
     }
   }
   if (h.remark !== undefined && h.remark !== null && typeof h.remark !== "string") {
     return Either.left(headerError("`remark` is not a string"))
   }
-  return Either.right({
-    code: h.code,
-    language: typeof h.language === "string" ? languageFromName(h.language) : "OTHER",
-    version,
-    opaque,
-    flag,
-    ...(typeof h.remark === "string" ? { remark: h.remark } : {}),
-    extFields,
-    body,
-    serializeType: "JSON"
-  })
+  const language = typeof h.language === "string" ? languageFromName(h.language) : "OTHER"
+  // Two literal shapes rather than a spread: this runs for every response.
+  return Either.right(
+    typeof h.remark === "string"
+      ? { code: h.code, language, version, opaque, flag, remark: h.remark, extFields, body, serializeType: "JSON" }
+      : { code: h.code, language, version, opaque, flag, extFields, body, serializeType: "JSON" }
+  )
 }
 
 const decodeBinaryHeader = (

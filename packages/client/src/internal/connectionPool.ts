@@ -226,15 +226,15 @@ export const make = (
         return
       }
       conn.flushing.add(batch)
-      const chunk = frames.length === 1 ? frames[0]! : Bytes.concat(frames)
       if (conn.rawWrite !== undefined) {
-        conn.rawWrite(chunk, (cause) => {
+        conn.rawWrite(frames, (cause) => {
           if (cause == null) return written(conn, batch, undefined)
           written(conn, batch, remotingError("WriteFailed", conn.address, "write", cause.message, cause))
           runFork(Scope.close(conn.scope, Exit.void))
         })
         return
       }
+      const chunk = frames.length === 1 ? frames[0]! : Bytes.concat(frames)
       runFork(Effect.flatMap(Effect.exit(conn.write(chunk)), (exit) => {
         if (Exit.isSuccess(exit)) return Effect.sync(() => written(conn, batch, undefined))
         const error = Option.match(Cause.failureOption(exit.cause), {

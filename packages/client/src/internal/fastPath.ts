@@ -61,8 +61,14 @@ export const poolOf = (service: object): PoolFastPath | undefined => pools.get(s
 
 export const resolverOf = (service: object): ResolverFastPath | undefined => resolvers.get(service)
 
-/** Writes to a socket's underlying stream with a plain callback: no fiber per write. */
-export type RawWriter = (chunk: Uint8Array, written: (error: Error | null | undefined) => void) => void
+/**
+ * Writes chunks, in order, to a socket's underlying stream with a plain callback: no fiber per write, and no
+ * copy to join them (one vectored write).
+ */
+export type RawWriter = (
+  chunks: ReadonlyArray<Uint8Array>,
+  written: (error: Error | null | undefined) => void
+) => void
 
 const writers = new WeakMap<object, RawWriter>()
 

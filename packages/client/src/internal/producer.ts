@@ -202,7 +202,9 @@ export const makeCore = (options: ProducerOptions) =>
     const clientId = `${hostIp()}@${o.instanceName ?? `${pid}#${nowNanos()}`}`
     const uniqueId = MessageId.makeUniqueIdGenerator()
     const faults = new LatencyFaultTolerance(now)
-    const topicIndex = new Map<string, number>()
+    // Round-robin position per topic, mutated in place (no Map write per send). Kept within small-integer range:
+    // larger numbers are heap-allocated on every increment.
+    const topicIndex = new Map<string, { i: number }>()
 
     let running = true
     let successCount = 0
@@ -393,10 +395,17 @@ export const makeCore = (options: ProducerOptions) =>
     // -----------------------------------------------------------------------------------------------------------
     // queue selection
 
+    const indexOf = (topic: string) => {
+      let index = topicIndex.get(topic)
+      if (index === undefined) {
+        index = { i: Math.floor(Math.random() * 0x3fffffff) }
+        topicIndex.set(topic, index)
+      }
+      return index
+    }
     const nextIndex = (topic: string) => {
-      const i = ((topicIndex.get(topic) ?? Math.floor(Math.random() * 0x7fffffff)) + 1) & 0x7fffffff
-      topicIndex.set(topic, i)
-      return i
+      const index = indexOf(topic)
+      return index.i = (index.i + 1) & 0x3fffffff
     }
 
     const selectQueue = (info: TopicPublishInfo, lastBroker: string | undefined): MessageQueue.MessageQueue => {
@@ -411,7 +420,7 @@ export const makeCore = (options: ProducerOptions) =>
         }
         return next()
       }
-      if (lastBroker !== undefined) topicIndex.set(info.topic, Math.floor(Math.random() * 0x7fffffff))
+      if (lastBroker !== undefined) indexOf(info.topic).i = Math.floor(Math.random() * 0x3fffffff)
       for (let i = 0; i < n; i++) {
         const q = next()
         if (q.brokerName !== lastBroker && faults.isAvailable(q.brokerName)) return q
