@@ -260,27 +260,35 @@ const decodeBinaryHeader = (
  * @since 0.1.0
  * @category decoding
  */
-export const decodeContent = (bytes: Uint8Array): Either.Either<RemotingCommand, ProtocolError.ProtocolError> => {
-  if (bytes.length < 4) {
+export const decodeContent = (bytes: Uint8Array): Either.Either<RemotingCommand, ProtocolError.ProtocolError> =>
+  decodeContentAt(bytes, 0, bytes.length)
+
+// The frame content in bytes[start, end): no view of the whole frame is made.
+const decodeContentAt = (
+  bytes: Uint8Array,
+  start: number,
+  end: number
+): Either.Either<RemotingCommand, ProtocolError.ProtocolError> => {
+  const size = end - start
+  if (size < 4) {
     return Either.left(
-      ProtocolError.make("InvalidFrameLength", "frame", `frame of ${bytes.length} bytes has no header`)
+      ProtocolError.make("InvalidFrameLength", "frame", `frame of ${size} bytes has no header`)
     )
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const typeAndLength = view.getInt32(0)
-  const type = (typeAndLength >>> 24) & 0xff
-  const headerLength = typeAndLength & 0xffffff
-  if (headerLength > bytes.length - 4) {
+  const type = bytes[start]!
+  const headerLength = (bytes[start + 1]! << 16) | (bytes[start + 2]! << 8) | bytes[start + 3]!
+  if (headerLength > size - 4) {
     return Either.left(
       ProtocolError.make(
         "InvalidHeaderLength",
         "frame",
-        `header length ${headerLength} is larger than the frame (${bytes.length - 4} bytes after it)`
+        `header length ${headerLength} is larger than the frame (${size - 4} bytes after it)`
       )
     )
   }
-  const header = bytes.subarray(4, 4 + headerLength)
-  const body = 4 + headerLength === bytes.length ? EMPTY_BODY : bytes.subarray(4 + headerLength)
+  const headerEnd = start + 4 + headerLength
+  const header = bytes.subarray(start + 4, headerEnd)
+  const body = headerEnd === end ? EMPTY_BODY : bytes.subarray(headerEnd, end)
   if (type === SERIALIZE_JSON) return decodeJsonHeader(header, body)
   if (type === SERIALIZE_ROCKETMQ) return decodeBinaryHeader(header, body)
   return Either.left(headerError(`unknown serialize type ${type}`))
@@ -343,6 +351,8 @@ export interface DecodeResult {
  */
 export class FrameDecoder {
   private chunks: Array<Uint8Array> = []
+  /** Where unread bytes start in `chunks[0]`. */
+  private offset = 0
   private buffered = 0
   private failure: ProtocolError.ProtocolError | undefined
   private readonly maxFrameSize: number
@@ -372,8 +382,7 @@ export class FrameDecoder {
       const problem = checkLength(length, this.maxFrameSize)
       if (problem) return this.fail(frames, problem)
       if (this.buffered < length + 4) break
-      const content = this.take(length + 4).subarray(4)
-      const decoded = decodeContent(content)
+      const decoded = this.takeFrame(length)
       if (Either.isLeft(decoded)) return this.fail(frames, decoded.left)
       frames.push(decoded.right)
     }
@@ -383,42 +392,60 @@ export class FrameDecoder {
   private fail(frames: Array<RemotingCommand>, error: ProtocolError.ProtocolError): DecodeResult {
     this.failure = error
     this.chunks = []
+    this.offset = 0
     this.buffered = 0
     return { frames, error }
   }
 
   private peekLength(): number {
     const first = this.chunks[0]!
-    if (first.length >= 4) return new DataView(first.buffer, first.byteOffset, 4).getInt32(0)
-    const head = new Uint8Array(4)
+    const o = this.offset
+    if (first.length - o >= 4) return (first[o]! << 24) | (first[o + 1]! << 16) | (first[o + 2]! << 8) | first[o + 3]!
+    let n = 0
     let i = 0
+    let at = o
     for (const c of this.chunks) {
-      for (let j = 0; j < c.length && i < 4; j++) head[i++] = c[j]!
+      for (let j = at; j < c.length && i < 4; j++, i++) n = (n << 8) | c[j]!
       if (i === 4) break
+      at = 0
     }
-    return new DataView(head.buffer).getInt32(0)
+    return n | 0
   }
 
-  /** Removes n bytes from the front; a view when they sit in one chunk, else one copy. */
-  private take(n: number): Uint8Array {
+  /**
+   * Removes the next frame (its 4-byte prefix and `length` bytes) and decodes it: straight from the chunk when it
+   * lies in one (the usual case: a read holds whole responses), else from one joined copy.
+   */
+  private takeFrame(length: number): Either.Either<RemotingCommand, ProtocolError.ProtocolError> {
+    const n = length + 4
     this.buffered -= n
     const first = this.chunks[0]!
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift()
-      else this.chunks[0] = first.subarray(n)
-      return first.subarray(0, n)
+    const start = this.offset
+    if (first.length - start >= n) {
+      if (first.length - start === n) {
+        this.chunks.shift()
+        this.offset = 0
+      } else {
+        this.offset = start + n
+      }
+      return decodeContentAt(first, start + 4, start + n)
     }
     const out = new Uint8Array(n)
     let o = 0
     while (o < n) {
       const c = this.chunks[0]!
-      const k = Math.min(c.length, n - o)
-      out.set(c.subarray(0, k), o)
+      const from = o === 0 ? start : 0
+      const k = Math.min(c.length - from, n - o)
+      out.set(c.subarray(from, from + k), o)
       o += k
-      if (k === c.length) this.chunks.shift()
-      else this.chunks[0] = c.subarray(k)
+      if (from + k === c.length) {
+        this.chunks.shift()
+        this.offset = 0
+      } else {
+        this.offset = from + k
+      }
     }
-    return out
+    return decodeContentAt(out, 4, n)
   }
 }
 

@@ -478,7 +478,7 @@ export const makeCore = (options: ProducerOptions) =>
         retries,
         pin,
         pinned: undefined,
-        timeoutMillis: Option.getOrElse(overrides.sendMsgTimeout, () => o.sendMsgTimeout),
+        timeoutMillis: Option.isSome(overrides.sendMsgTimeout) ? overrides.sendMsgTimeout.value : o.sendMsgTimeout,
         // A per-send override wins over the producer's RetryPolicy; without either, Java's plain retry count.
         schedule: Option.isSome(overrides.retryPolicy)
           ? overrides.retryPolicy.value
@@ -718,10 +718,11 @@ export const makeCore = (options: ProducerOptions) =>
       obs: Observation,
       done: (exit: Exit.Exit<SendResult, SendError>) => void,
       fork: (effect: Effect.Effect<SendResult, SendError>) => void
-    ): () => void => {
-      const general = (first?: Failure) => fork(observedBy(obs, runJob(job, first)))
+    ): FastRequest | undefined => {
       const handle = tryFastAttempt(job, (outcome) => {
-        if (Either.isLeft(outcome) && !isFinal(job, outcome.left)) return general(outcome.left)
+        if (Either.isLeft(outcome) && !isFinal(job, outcome.left)) {
+          return fork(observedBy(obs, runJob(job, outcome.left)))
+        }
         const exit = Either.isRight(outcome) ?
           Exit.succeed(outcome.right) :
           Either.match(concludeJob(job, outcome.left), {
@@ -731,10 +732,8 @@ export const makeCore = (options: ProducerOptions) =>
         conclude(obs, exit)
         done(exit)
       })
-      if (handle === undefined) general()
-      return () => {
-        if (handle !== undefined) fastPool!.cancel(handle)
-      }
+      if (handle === undefined) fork(observedBy(obs, runJob(job)))
+      return handle
     }
 
     /** A send the caller waits for, in the caller's fiber. */
@@ -753,14 +752,14 @@ export const makeCore = (options: ProducerOptions) =>
         }
         return Effect.async<SendResult, SendError>((resume) => {
           let general = false
-          const cancel = drive(job.right, obs, resume, (effect) => {
+          const handle = drive(job.right, obs, resume, (effect) => {
             general = true
             resume(effect)
           })
           return Effect.sync(() => {
             // Interrupted while waiting on the fast path; the general path concludes itself.
             if (general) return
-            cancel()
+            if (handle !== undefined) fastPool!.cancel(handle)
             conclude(obs, Exit.interrupt(fiber.id()))
           })
         })
@@ -814,12 +813,12 @@ export const makeCore = (options: ProducerOptions) =>
       queueGauge.unsafeUpdate(asyncPending, noTags)
       const obs = observe(fiber, "send_async", p.userTopic, 1)
       const job = makeJob(fiber, p, o.retryTimesWhenSendAsyncFailed)
-      let cancel: (() => void) | undefined
+      // Once only: a request still in flight when shutdown gives up on it ends here, and again (ignored) when the
+      // pool closes under it.
       const deliver = (exit: Exit.Exit<SendResult, SendError>) => {
         if (!outstanding.delete(deliver)) {
           return
         }
-        cancel?.()
         asyncPending--
         queueGauge.unsafeUpdate(asyncPending, noTags)
         releasePermit()
@@ -842,13 +841,12 @@ export const makeCore = (options: ProducerOptions) =>
         if (drained !== undefined && asyncPending === 0) Deferred.unsafeDone(drained, Exit.void)
       }
       outstanding.add(deliver)
-      cancel = drive(job, obs, (exit) => {
-        cancel = undefined
-        deliver(exit)
-      }, (effect) => {
-        cancel = undefined
-        runGeneral(effect.pipe(Effect.onExit((exit) => Effect.sync(() => deliver(exit)))))
-      })
+      drive(
+        job,
+        obs,
+        deliver,
+        (effect) => runGeneral(effect.pipe(Effect.onExit((exit) => Effect.sync(() => deliver(exit)))))
+      )
     }
 
     const sendAsync = (message: Message, callback: SendCallback) =>
