@@ -168,7 +168,11 @@ export interface ProducerService {
   readonly submit: (
     message: Message
   ) => Effect.Effect<Effect.Effect<SendResult, SendError>, InvalidMessage | MessageTooLarge | ServiceNotAvailable>
-  /** One-way: one attempt, no response, no retry. Completes once the frame is written. */
+  /**
+   * One-way: one attempt, no response, no retry. As Java's `sendOneway`, it completes once the frame is queued on
+   * an open connection (or, while connecting or when the connection's write buffer is full, once written); a write
+   * failure after that is counted as a failed send in `stats` and the metrics, and logged.
+   */
   readonly sendOneway: (message: Message) => Effect.Effect<void, SendError>
   /** Sends to the queue `selector` picks, once: no retry on another queue (ordering). */
   readonly sendWithSelector: <A>(

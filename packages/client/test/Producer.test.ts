@@ -18,6 +18,8 @@ const broker = (script: (frame: RemotingCommand.RemotingCommand, n: number) => n
   let n = 0
   return ScriptedServer.make((f, conn) => {
     if (f.code === 34 || f.code === 35) return conn.send(response(f, { code: 0 }))
+    // A broker never answers a one-way request.
+    if ((f.flag & RemotingCommand.FLAG_ONEWAY) !== 0) return
     const code = script(f, n++)
     if (code === "silent") return
     const commitLogOffset = offset++
@@ -472,4 +474,45 @@ describe("Producer send paths", () => {
       assert.strictEqual((yield* p.send(msg("after"))).status, "SEND_OK")
       assert.strictEqual((yield* p.stats).sendSuccessCount, 2)
     }))
+})
+
+describe("Producer one-way sends", () => {
+  it.scopedLive("a loop of one-way sends is queued without waiting for each write; every frame arrives and counts", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]])
+      yield* p.send(msg("warm"))
+      for (let i = 0; i < 200; i++) yield* p.sendOneway(msg(`oneway ${i}`))
+      const frames = (yield* a.waitForFrames(201)).filter((f) => f.code === 310 && (f.flag & 2) === 2)
+      assert.deepStrictEqual(
+        frames.map((f) => new TextDecoder().decode(f.body)),
+        Array.from({ length: 200 }, (_, i) => `oneway ${i}`)
+      )
+      // Counted once written; the broker answers nothing.
+      while ((yield* p.stats).sendSuccessCount < 201) yield* Effect.sleep("10 millis")
+      assert.strictEqual((yield* p.stats).sendFailureCount, 0)
+    }))
+})
+
+describe("Producer shutdown after one-way sends", () => {
+  it.scopedLive(
+    "one-way frames still queued when the producer and pool close are written before the sockets close",
+    () =>
+      Effect.gen(function*() {
+        const a = yield* broker()
+        const scope = yield* Scope.make()
+        const p = yield* producerWith([["broker-a", a.address]]).pipe(Scope.extend(scope))
+        yield* p.send(msg("warm"))
+        // 2000 frames sent without yielding to the event loop: all but the first are still queued in the process.
+        const body = new Uint8Array(10 * 1024).fill(1)
+        for (let i = 0; i < 2000; i++) yield* p.sendOneway(Message.make({ topic: "T", body, keys: [`k${i}`] }))
+        yield* Scope.close(scope, Exit.void)
+        const frames = (yield* a.waitForFrames(2001).pipe(Effect.timeout("10 seconds"))).filter((f) =>
+          f.code === 310 && (f.flag & 2) === 2
+        )
+        assert.strictEqual(frames.length, 2000)
+        assert.strictEqual((yield* p.stats).sendFailureCount, 0)
+      }),
+    30_000
+  )
 })

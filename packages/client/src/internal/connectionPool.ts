@@ -57,6 +57,8 @@ class Connection {
   batch: WriteBatch | undefined
   /** Batches handed to the socket and not yet acknowledged by it. */
   readonly flushing = new Set<WriteBatch>()
+  /** Completed once nothing is queued or being written, for a close that waits for queued frames. */
+  drained: Deferred.Deferred<void> | undefined
   constructor(
     readonly address: string,
     readonly id: number,
@@ -106,6 +108,9 @@ export const make = (
 ): Effect.Effect<BrokerConnectionPoolService, never, Scope.Scope> =>
   Effect.gen(function*() {
     const poolScope = yield* Effect.scope
+    // Connections live in a scope of their own that only the pool's shutdown closes, after queued frames have left:
+    // as a child of the pool's scope it could be closed first, or alongside (a parallel finalization strategy).
+    const connectionsScope = yield* Scope.make(ExecutionStrategy.sequential)
     const clock: Clock.Clock = yield* Effect.clock
     const now = () => clock.unsafeCurrentTimeMillis()
     const table = new Map<string, Entry>()
@@ -150,6 +155,7 @@ export const make = (
       conn.batch = undefined
       conn.outbox = []
       for (const b of batches) endBatch(conn, b, closed)
+      notifyDrained(conn)
       // Requests waiting for room on it must not wait any longer.
       notifyRoom(conn)
     }
@@ -252,7 +258,19 @@ export const make = (
       // A socket that failed a write is unusable: everything on it fails now, not at its timeout.
       if (error !== undefined) finish(conn, error)
       else notifyRoom(conn)
+      if (conn.flushing.size === 0 && conn.batch === undefined) notifyDrained(conn)
     }
+
+    const notifyDrained = (conn: Connection) => {
+      if (conn.drained !== undefined) Deferred.unsafeDone(conn.drained, Exit.void)
+    }
+
+    // Frames already queued (one-way sends return once queued, as in Java) still leave before the socket closes.
+    const awaitWrites = (conn: Connection) =>
+      Effect.suspend(() => {
+        if (conn.closed || (conn.flushing.size === 0 && conn.batch === undefined)) return Effect.void
+        return Deferred.await(conn.drained ??= Deferred.unsafeMake(FiberId.none))
+      })
 
     // Writes one frame and waits until the socket took it.
     const writeFrame = (conn: Connection, frame: Uint8Array, operation: string) =>
@@ -301,7 +319,7 @@ export const make = (
         const socket = yield* connector.connect(parsed.host, parsed.port).pipe(
           Effect.mapError((e) => remotingError("ConnectFailed", address, "connect", e.message, e))
         )
-        const scope = yield* Scope.fork(poolScope, ExecutionStrategy.sequential)
+        const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
         const write = yield* Scope.extend(socket.writer, scope)
         const opened = yield* Deferred.make<void, RemotingError>()
         const t = now()
@@ -616,7 +634,19 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         shutDown = true
-        return Effect.all([...live].map((c) => closeConnection(c, "connection pool closed")), { discard: true })
+        const connections = [...live]
+        // Bounded, and interruptible so that the bound can end it (finalizers are uninterruptible).
+        return Effect.interruptible(
+          Effect.all(connections.map(awaitWrites), { concurrency: "unbounded", discard: true }).pipe(
+            Effect.timeout(options.tcpTransportConnectTimeout),
+            Effect.ignore
+          )
+        ).pipe(
+          Effect.zipRight(
+            Effect.all(connections.map((c) => closeConnection(c, "connection pool closed")), { discard: true })
+          ),
+          Effect.zipRight(Scope.close(connectionsScope, Exit.void))
+        )
       })
     )
 

@@ -901,20 +901,19 @@ export const makeCore = (options: ProducerOptions) =>
           const address = fastResolver!.cachedMasterAddress(queue.brokerName)
           if (address !== undefined) {
             const command = buildRequest(p, queue, true)
-            return Effect.async<void, SendError>((resume) => {
-              const started = fastPool.tryOneway(address, command, onewayOperation, (error) => {
-                const exit = error === undefined ? Exit.void : Exit.fail(error)
-                conclude(obs, exit)
-                resume(exit)
-              })
-              if (!started) {
-                return resume(observedBy(
-                  obs,
-                  pool.oneway(address, command, { timeoutMillis: o.sendMsgTimeout, operation: onewayOperation })
-                ))
-              }
-              return Effect.sync(() => conclude(obs, Exit.interrupt(fiber.id())))
+            // As Java's invokeOneway: done once the frame is queued on an open connection that has room (the pool's
+            // buffered-bytes bound still applies), so a loop of one-way sends leaves in a few large writes. A write
+            // that fails afterwards is counted (stats, metrics, span) and logged.
+            const queued = fastPool.tryOneway(address, command, onewayOperation, (error) => {
+              if (error === undefined) return conclude(obs, Exit.void)
+              conclude(obs, Exit.fail(error))
+              runFork(Effect.logWarning(`one-way send to ${address} failed after it was queued: ${error.message}`))
             })
+            if (queued) return Effect.void
+            return observedBy(
+              obs,
+              pool.oneway(address, command, { timeoutMillis: o.sendMsgTimeout, operation: onewayOperation })
+            )
           }
         }
         return observedBy(
