@@ -28,7 +28,8 @@ export interface BatchMessage {
   readonly body: Uint8Array
   /** `Message.flag`, an int32 for the application. Default 0. */
   readonly flag?: number | undefined
-  readonly properties: MessageProperties.Input
+  /** The properties, or their encoded bytes (UTF-8 of `MessageProperties.encode`) when already at hand. */
+  readonly properties: MessageProperties.Input | Uint8Array
 }
 
 /**
@@ -65,7 +66,9 @@ export const encodeBatch = (
     if (!isInt32(flag)) {
       return Either.left(ProtocolError.make("InvalidField", SUBJECT, `message ${i}: flag ${flag} is not an int32`))
     }
-    const properties = textEncoder.encode(MessageProperties.encode(m.properties))
+    const properties = m.properties instanceof Uint8Array
+      ? m.properties
+      : textEncoder.encode(MessageProperties.encode(m.properties))
     if (properties.length > MessageProperties.MAX_PROPERTIES_SIZE) {
       return Either.left(
         ProtocolError.make(

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck } from "effect"
 import * as Batch from "../src/Batch.js"
+import * as MessageProperties from "../src/MessageProperties.js"
 import * as ProtocolError from "../src/ProtocolError.js"
 import { hex, left, right, toHex, utf8 } from "./utils/bytes.js"
 
@@ -55,6 +56,11 @@ describe("Batch golden vectors (remoting-protocol §6.2)", () => {
       toHex(right(Batch.encodeBatch([{ body: first.body, properties: first.properties }, second]))),
       oneRecord + secondRecord
     )
+  })
+
+  it("takes properties already encoded as the same bytes", () => {
+    const encoded = utf8(MessageProperties.encode(first.properties as Record<string, string>))
+    assert.strictEqual(toHex(right(Batch.encodeBatch([{ ...first, properties: encoded }]))), oneRecord)
   })
 
   it("decodes the golden batch", () => {

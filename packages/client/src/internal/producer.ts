@@ -164,6 +164,12 @@ const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions, Config
 
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+// Node's Buffer.from carves small strings out of a shared pool; TextEncoder allocates each one.
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
+const textEncoder = new TextEncoder()
+const utf8 = (text: string): Uint8Array =>
+  NodeBuffer !== undefined ? NodeBuffer.from(text, "utf8") : textEncoder.encode(text)
+
 const hostIp = (): string => {
   try {
     return MessageId.addressFromBytes(MessageId.localAddress())
@@ -992,11 +998,13 @@ export const makeCore = (options: ProducerOptions) =>
           if (ns !== undefined) {
             props[MessageProperties.INSTANCE_ID] = ns
           }
-          const size = Batch.RECORD_OVERHEAD + m.body.length + MessageProperties.byteLength(props)
+          // Encoded once: the size check and the batch body share the bytes.
+          const properties = utf8(MessageProperties.encode(props))
+          const size = Batch.RECORD_OVERHEAD + m.body.length + properties.length
           if (size > o.maxMessageSize) {
             return yield* new MessageTooLarge({ topic, size, maxMessageSize: o.maxMessageSize })
           }
-          records.push({ body: m.body, flag: m.flag, properties: props, size, id })
+          records.push({ body: m.body, flag: m.flag, properties, size, id })
         }
         if (topic.startsWith("%RETRY%")) {
           return yield* new InvalidMessage({ topic, reason: "retry topics cannot take batches" })
