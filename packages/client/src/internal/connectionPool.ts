@@ -195,8 +195,8 @@ export const make = (
       for (const callback of batch.callbacks) callback(error)
     }
 
-    // The first frame after a quiet spell is written at once (latency); frames that come while a write is under
-    // way gather and leave together on the next turn of the event loop: one system call for many requests.
+    // A frame alone is written at once (latency); frames that come while others are in flight gather and leave
+    // together on the next turn of the event loop: one system call for many requests.
     // `frame.length` must already be counted in bufferedBytes.
     const enqueue = (
       conn: Connection,
@@ -208,7 +208,9 @@ export const make = (
       let batch = conn.batch
       if (batch === undefined) {
         batch = conn.batch = { done: false, bytes: 0, callbacks: [] }
-        if (conn.flushing.size === 0) {
+        // Alone on the connection (a sync send): no one to wait for. With other requests in flight more frames are
+        // on their way as their answers come in: gathering them saves system calls here and wake-ups at the broker.
+        if (conn.flushing.size === 0 && conn.pending.size <= 1) {
           batch.bytes += frame.length
           if (onWritten !== undefined) batch.callbacks.push(onWritten)
           flush(conn)
