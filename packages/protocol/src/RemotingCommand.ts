@@ -134,17 +134,20 @@ export const request = (options: {
   readonly language?: LanguageCode | undefined
   readonly version?: number | undefined
   readonly serializeType?: SerializeType | undefined
-}): RemotingCommand => ({
-  code: options.code,
-  language: options.language ?? "JAVA",
-  version: options.version ?? CLIENT_VERSION,
-  opaque: options.opaque,
-  flag: options.oneway ? FLAG_ONEWAY : 0,
-  ...(options.remark !== undefined ? { remark: options.remark } : {}),
-  extFields: options.extFields ?? {},
-  body: options.body ?? EMPTY_BODY,
-  serializeType: options.serializeType ?? "JSON"
-})
+}): RemotingCommand => {
+  const code = options.code
+  const language = options.language ?? "JAVA"
+  const version = options.version ?? CLIENT_VERSION
+  const opaque = options.opaque
+  const flag = options.oneway ? FLAG_ONEWAY : 0
+  const extFields = options.extFields ?? {}
+  const body = options.body ?? EMPTY_BODY
+  const serializeType = options.serializeType ?? "JSON"
+  // Two literal shapes rather than a spread: a request is built for every send.
+  return options.remark !== undefined
+    ? { code, language, version, opaque, flag, remark: options.remark, extFields, body, serializeType }
+    : { code, language, version, opaque, flag, extFields, body, serializeType }
+}
 
 /**
  * A response to `req`: copies its opaque and sets the response bit, as a server (or a client answering a

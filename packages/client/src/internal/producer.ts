@@ -404,7 +404,7 @@ export const makeCore = (options: ProducerOptions) =>
     const indexOf = (topic: string) => {
       let index = topicIndex.get(topic)
       if (index === undefined) {
-        index = { i: Math.floor(Math.random() * 0x3fffffff) }
+        index = { i: Math.floor(Math.random() * 0x3fffffff) | 0 }
         topicIndex.set(topic, index)
       }
       return index
@@ -417,16 +417,21 @@ export const makeCore = (options: ProducerOptions) =>
     const selectQueue = (info: TopicPublishInfo, lastBroker: string | undefined): MessageQueue.MessageQueue => {
       const queues = info.queues
       const n = queues.length
+      const index = indexOf(info.topic)
+      // The common case first: one step of the round robin, no closure.
+      if (!o.sendLatencyFaultEnable && lastBroker === undefined) {
+        index.i = (index.i + 1) & 0x3fffffff
+        return queues[index.i % n]!
+      }
       const next = () => queues[nextIndex(info.topic) % n]!
       if (!o.sendLatencyFaultEnable) {
-        if (lastBroker === undefined) return next()
         for (let i = 0; i < n; i++) {
           const q = next()
           if (q.brokerName !== lastBroker) return q
         }
         return next()
       }
-      if (lastBroker !== undefined) indexOf(info.topic).i = Math.floor(Math.random() * 0x3fffffff)
+      if (lastBroker !== undefined) index.i = Math.floor(Math.random() * 0x3fffffff) | 0
       for (let i = 0; i < n; i++) {
         const q = next()
         if (q.brokerName !== lastBroker && faults.isAvailable(q.brokerName)) return q
