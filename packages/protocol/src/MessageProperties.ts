@@ -374,7 +374,9 @@ export const encode = (properties: Input): string => {
       if (value !== undefined) out += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR
     }
   } else {
-    for (const name of Object.keys(properties)) {
+    // for-in, not Object.keys: no array per call (this runs for every send). Inherited keys are skipped.
+    for (const name in properties) {
+      if (!Object.prototype.hasOwnProperty.call(properties, name)) continue
       const value = properties[name]
       if (value !== undefined) out += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR
     }
