@@ -1,7 +1,8 @@
 /**
- * How the connection pool opens a byte stream to `host:port`. The pool only knows `@effect/platform`'s
+ * How the connection pool opens a byte stream to `host:port`. The pool only needs `@effect/platform`'s
  * `Socket`; the Node implementation lives in `NodeSocketConnector` so the core stays runtime-agnostic, and a
- * test can hand the pool in-memory sockets.
+ * test can hand the pool in-memory sockets. (The Node connector also lets the pool write to the underlying
+ * `net.Socket` directly, without a fiber per write; other sockets are written through the platform writer.)
  *
  * @since 0.1.0
  */
