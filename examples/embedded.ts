@@ -40,7 +40,7 @@ const program = Effect.gen(function*() {
   yield* show("submit", yield* (yield* producer.submit(message("submitted"))))
 
   yield* producer.sendOneway(message("oneway"))
-  yield* Console.log(`${"sendOneway".padEnd(16)} written (one-way sends get no answer)`)
+  yield* Console.log(`${"sendOneway".padEnd(16)} queued (one-way sends get no answer)`)
 
   yield* show(
     "sendWithSelector",

@@ -1,4 +1,5 @@
-// One-way send: no response, no retry; done once the frame is written. For logs and metrics you can lose.
+// One-way send: no response, no retry; done once the frame is queued on the connection (as Java). For logs and
+// metrics you can lose.
 import { Message, Producer } from "@effect-rocketmq/client"
 import { Effect } from "effect"
 
@@ -7,7 +8,7 @@ const program = Effect.gen(function*() {
   for (let i = 0; i < 100; i++) {
     yield* producer.sendOneway(Message.make({ topic: "erq_test", body: `log line ${i}` }))
   }
-  yield* Effect.log("100 one-way sends written")
+  yield* Effect.log("100 one-way sends queued")
 })
 
 Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
