@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { ByteReader, ByteWriter, OutOfBounds, textEncoder } from "./internal/bytes.js"
+import { ByteReader, ByteWriter, isInt32, OutOfBounds } from "./internal/bytes.js"
 import * as MessageProperties from "./MessageProperties.js"
 import * as ProtocolError from "./ProtocolError.js"
 
@@ -46,8 +46,6 @@ export interface DecodedBatchMessage {
 
 const SUBJECT = "Batch"
 
-const isInt32 = (n: number): boolean => Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff
-
 /**
  * Encodes the batch body. Fails when a member's encoded properties exceed `MAX_PROPERTIES_SIZE` (they would not
  * fit the int16 length) or its flag is not an int32.
@@ -68,7 +66,7 @@ export const encodeBatch = (
     }
     const properties = m.properties instanceof Uint8Array
       ? m.properties
-      : textEncoder.encode(MessageProperties.encode(m.properties))
+      : MessageProperties.encodeBytes(m.properties)
     if (properties.length > MessageProperties.MAX_PROPERTIES_SIZE) {
       return Either.left(
         ProtocolError.make(
@@ -88,7 +86,7 @@ export const encodeBatch = (
     w.i32(RECORD_OVERHEAD + m.body.length + properties.length)
     w.i32(0) // MAGICCODE: Java writes 0 and the broker ignores it
     w.i32(0) // BODYCRC: the broker computes its own
-    w.i32(m.flag ?? 0)
+    w.i32(m.flag ?? 0) // checked above
     w.i32(m.body.length)
     w.raw(m.body)
     w.i16(properties.length)

@@ -7,6 +7,7 @@
  */
 import * as Either from "effect/Either"
 import { ByteReader, ByteWriter, OutOfBounds, setOwn, textDecoder, textEncoder, utf8Length } from "./internal/bytes.js"
+import { makeCommand } from "./internal/command.js"
 import * as ProtocolError from "./ProtocolError.js"
 import type { RemotingCommand, SerializeType } from "./RemotingCommand.js"
 import { EMPTY_BODY, LanguageCodes, languageFromByte, languageFromName } from "./RemotingCommand.js"
@@ -192,12 +193,8 @@ const decodeJsonHeader = (
     return Either.left(headerError("`remark` is not a string"))
   }
   const language = typeof h.language === "string" ? languageFromName(h.language) : "OTHER"
-  // Two literal shapes rather than a spread: this runs for every response.
-  return Either.right(
-    typeof h.remark === "string"
-      ? { code: h.code, language, version, opaque, flag, remark: h.remark, extFields, body, serializeType: "JSON" }
-      : { code: h.code, language, version, opaque, flag, extFields, body, serializeType: "JSON" }
-  )
+  const remark = typeof h.remark === "string" ? h.remark : undefined
+  return Either.right(makeCommand(h.code, language, version, opaque, flag, remark, extFields, body, "JSON"))
 }
 
 const decodeBinaryHeader = (
@@ -236,17 +233,7 @@ const decodeBinaryHeader = (
     if (r.offset !== bytes.length) {
       return Either.left(headerError(`${bytes.length - r.offset} trailing bytes after the binary header`))
     }
-    return Either.right({
-      code,
-      language,
-      version,
-      opaque,
-      flag,
-      ...(remark !== undefined ? { remark } : {}),
-      extFields,
-      body,
-      serializeType: "ROCKETMQ"
-    })
+    return Either.right(makeCommand(code, language, version, opaque, flag, remark, extFields, body, "ROCKETMQ"))
   } catch (e) {
     if (e instanceof OutOfBounds) return Either.left(headerError("binary header is truncated"))
     throw e
@@ -312,7 +299,7 @@ export const decode = (frame: Uint8Array): Either.Either<RemotingCommand, Protoc
       ProtocolError.make("InvalidFrameLength", "frame", `length prefix ${length} but ${frame.length - 4} bytes follow`)
     )
   }
-  return decodeContent(frame.subarray(4))
+  return decodeContentAt(frame, 4, frame.length)
 }
 
 const checkLength = (length: number, maxFrameSize: number): ProtocolError.ProtocolError | undefined => {

@@ -12,6 +12,7 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN } from "./internal/bytes.js"
 import * as ProtocolError from "./ProtocolError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -20,7 +21,8 @@ import * as ProtocolError from "./ProtocolError.js"
 
 // Java's Integer.parseInt / Long.parseLong accept an optional sign and decimal digits only; Number() would also
 // take "1e3", "0x10" or " 7", which a Java peer never sends and would itself reject.
-const DecimalText = Schema.String.pipe(Schema.pattern(/^[+-]?\d+$/))
+const DECIMAL = /^[+-]?\d+$/
+const DecimalText = Schema.String.pipe(Schema.pattern(DECIMAL))
 
 /**
  * A Java `Integer` field: decimal text ↔ an integer in the int32 range.
@@ -30,7 +32,7 @@ const DecimalText = Schema.String.pipe(Schema.pattern(/^[+-]?\d+$/))
  */
 export const Int32FromString: Schema.Schema<number, string> = Schema.compose(DecimalText, Schema.NumberFromString).pipe(
   Schema.int(),
-  Schema.between(-2147483648, 2147483647)
+  Schema.between(INT32_MIN, INT32_MAX)
 )
 
 /**
@@ -40,7 +42,7 @@ export const Int32FromString: Schema.Schema<number, string> = Schema.compose(Dec
  * @category schemas
  */
 export const Int64FromString: Schema.Schema<bigint, string> = Schema.compose(DecimalText, Schema.BigInt).pipe(
-  Schema.betweenBigInt(-(2n ** 63n), 2n ** 63n - 1n)
+  Schema.betweenBigInt(INT64_MIN, INT64_MAX)
 )
 
 /**
@@ -280,9 +282,6 @@ export const SendMessageResponseHeader: HeaderCodec<SendMessageResponseHeader, t
     return { ...codec, decode: (extFields) => decodeSendResponse(extFields) ?? codec.decode(extFields) }
   })()
 
-const DECIMAL = /^[+-]?\d+$/
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
 const OPTIONAL_TEXT = ["transactionId", "batchUniqId", "recallHandle", "MSG_REGION"] as const
 
 const decodeSendResponse = (
@@ -292,7 +291,7 @@ const decodeSendResponse = (
   if (typeof msgId !== "string" || typeof q !== "string" || typeof o !== "string") return undefined
   if (!DECIMAL.test(q) || !DECIMAL.test(o)) return undefined
   const queueId = Number(q)
-  if (queueId < -2147483648 || queueId > 2147483647) return undefined
+  if (queueId < INT32_MIN || queueId > INT32_MAX) return undefined
   const queueOffset = BigInt(o)
   if (queueOffset < INT64_MIN || queueOffset > INT64_MAX) return undefined
   const out: { -readonly [K in keyof SendMessageResponseHeader]: SendMessageResponseHeader[K] } = {

@@ -7,7 +7,7 @@
  */
 import * as Either from "effect/Either"
 import * as os from "node:os"
-import { fromHex, toHex } from "./internal/bytes.js"
+import { fromHex, hexDigits, INT64_MAX, INT64_MIN, toHex } from "./internal/bytes.js"
 import * as ProtocolError from "./ProtocolError.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -26,13 +26,16 @@ export interface HostAddress {
   readonly port: number
 }
 
+const IPV4_PART = /^(0|[1-9][0-9]{0,2})$/
+const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/
+
 const parseIpv4 = (s: string, out: Uint8Array, at: number): boolean => {
   const parts = s.split(".")
   if (parts.length !== 4) return false
   for (let i = 0; i < 4; i++) {
     const p = parts[i]!
     // No leading zeros: "010" is octal to some parsers and decimal to others.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return false
+    if (!IPV4_PART.test(p)) return false
     const n = Number(p)
     if (n > 255) return false
     out[at + i] = n
@@ -44,7 +47,7 @@ const parseGroups = (s: string): Array<number> | undefined => {
   if (s === "") return []
   const groups: Array<number> = []
   for (const g of s.split(":")) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined
+    if (!IPV6_GROUP.test(g)) return undefined
     groups.push(parseInt(g, 16))
   }
   return groups
@@ -150,11 +153,8 @@ export interface OffsetMsgId extends HostAddress {
   readonly commitLogOffset: bigint
 }
 
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
-
-const hex8 = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(8, "0")
-const hex4 = (n: number): string => (n & 0xffff).toString(16).toUpperCase().padStart(4, "0")
+const hex8 = (n: number): string => hexDigits(n, 8)
+const hex4 = (n: number): string => hexDigits(n, 4)
 const hex16 = (n: bigint): string => BigInt.asUintN(64, n).toString(16).toUpperCase().padStart(16, "0")
 
 /**

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { textDecoder, textEncoder, utf8Length } from "./internal/bytes.js"
+import { setOwn, textDecoder, textEncoder, utf8Length } from "./internal/bytes.js"
 import * as ProtocolError from "./ProtocolError.js"
 
 /**
@@ -400,15 +400,6 @@ export const encodeBytes = (properties: Input): Uint8Array => textEncoder.encode
  */
 export const byteLength = (properties: Input): number => utf8Length(encode(properties))
 
-const put = (out: Record<string, string>, name: string, value: string): void => {
-  // A plain assignment to "__proto__" would set the prototype instead of adding the entry.
-  if (name === "__proto__") {
-    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true })
-  } else {
-    out[name] = value
-  }
-}
-
 /**
  * Java's `string2messageProperties`: split at U+0002; a segment is kept when its first U+0001 is neither its
  * first nor its last character (so empty names and values vanish); the value is everything after that U+0001.
@@ -431,7 +422,7 @@ export const decode = (text: string): Record<string, string> => {
       sep = text.indexOf(NAME_VALUE_SEPARATOR, index)
       if (sep < 0) sep = length
     }
-    if (sep > index && sep < end - 1) put(out, text.slice(index, sep), text.slice(sep + 1, end))
+    if (sep > index && sep < end - 1) setOwn(out, text.slice(index, sep), text.slice(sep + 1, end))
     index = end + 1
   }
   return out

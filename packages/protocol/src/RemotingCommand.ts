@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import { makeCommand } from "./internal/command.js"
 
 /**
  * `LanguageCode` names and their byte in the binary header (remoting-protocol §1.8).
@@ -134,20 +135,18 @@ export const request = (options: {
   readonly language?: LanguageCode | undefined
   readonly version?: number | undefined
   readonly serializeType?: SerializeType | undefined
-}): RemotingCommand => {
-  const code = options.code
-  const language = options.language ?? "JAVA"
-  const version = options.version ?? CLIENT_VERSION
-  const opaque = options.opaque
-  const flag = options.oneway ? FLAG_ONEWAY : 0
-  const extFields = options.extFields ?? {}
-  const body = options.body ?? EMPTY_BODY
-  const serializeType = options.serializeType ?? "JSON"
-  // Two literal shapes rather than a spread: a request is built for every send.
-  return options.remark !== undefined
-    ? { code, language, version, opaque, flag, remark: options.remark, extFields, body, serializeType }
-    : { code, language, version, opaque, flag, extFields, body, serializeType }
-}
+}): RemotingCommand =>
+  makeCommand(
+    options.code,
+    options.language ?? "JAVA",
+    options.version ?? CLIENT_VERSION,
+    options.opaque,
+    options.oneway ? FLAG_ONEWAY : 0,
+    options.remark,
+    options.extFields ?? {},
+    options.body ?? EMPTY_BODY,
+    options.serializeType ?? "JSON"
+  )
 
 /**
  * A response to `req`: copies its opaque and sets the response bit, as a server (or a client answering a
@@ -164,14 +163,15 @@ export const response = (req: RemotingCommand, options: {
   readonly language?: LanguageCode | undefined
   readonly version?: number | undefined
   readonly serializeType?: SerializeType | undefined
-}): RemotingCommand => ({
-  code: options.code,
-  language: options.language ?? "JAVA",
-  version: options.version ?? req.version,
-  opaque: req.opaque,
-  flag: FLAG_RESPONSE,
-  ...(options.remark !== undefined ? { remark: options.remark } : {}),
-  extFields: options.extFields ?? {},
-  body: options.body ?? EMPTY_BODY,
-  serializeType: options.serializeType ?? req.serializeType
-})
+}): RemotingCommand =>
+  makeCommand(
+    options.code,
+    options.language ?? "JAVA",
+    options.version ?? req.version,
+    req.opaque,
+    FLAG_RESPONSE,
+    options.remark,
+    options.extFields ?? {},
+    options.body ?? EMPTY_BODY,
+    options.serializeType ?? req.serializeType
+  )

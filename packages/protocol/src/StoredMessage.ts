@@ -6,7 +6,16 @@
  */
 import * as Either from "effect/Either"
 import * as Compression from "./Compression.js"
-import { ByteReader, ByteWriter, OutOfBounds, textDecoder, textEncoder } from "./internal/bytes.js"
+import {
+  ByteReader,
+  ByteWriter,
+  INT64_MAX,
+  INT64_MIN,
+  isInt32,
+  OutOfBounds,
+  textDecoder,
+  textEncoder
+} from "./internal/bytes.js"
 import { bodyCrc } from "./internal/crc32.js"
 import type { HostAddress } from "./MessageId.js"
 import { addressFromBytes, addressToBytes, offsetMsgIdFromBytes } from "./MessageId.js"
@@ -313,12 +322,7 @@ export interface EncodeInput {
   readonly magic?: MagicVersion | undefined
 }
 
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
-
 const invalid = (detail: string) => Either.left(ProtocolError.make("InvalidField", SUBJECT, detail))
-
-const isInt32 = (n: number): boolean => Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff
 
 const INT32_FIELDS = ["queueId", "flag", "sysFlag", "reconsumeTimes"] as const
 const INT64_FIELDS = ["queueOffset", "commitLogOffset", "preparedTransactionOffset"] as const

@@ -159,6 +159,13 @@ export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
 
 const HEX = "0123456789ABCDEF"
 
+/** The low `digits` hex digits of `n` (upper case, zero-padded): no intermediate strings. */
+export const hexDigits = (n: number, digits: number): string => {
+  let s = ""
+  for (let shift = 4 * (digits - 1); shift >= 0; shift -= 4) s += HEX[(n >>> shift) & 15]!
+  return s
+}
+
 export const toHex = (b: Uint8Array): string => {
   let s = ""
   for (let i = 0; i < b.length; i++) s += HEX[b[i]! >> 4]! + HEX[b[i]! & 15]!
@@ -192,3 +199,11 @@ export const setOwn = (target: Record<string, string>, key: string, value: strin
     target[key] = value
   }
 }
+
+/** Java's int and long ranges. */
+export const INT32_MIN = -0x80000000
+export const INT32_MAX = 0x7fffffff
+export const INT64_MIN = -(2n ** 63n)
+export const INT64_MAX = 2n ** 63n - 1n
+
+export const isInt32 = (n: number): boolean => Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX
