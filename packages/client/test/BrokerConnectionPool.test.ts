@@ -1,7 +1,7 @@
 import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
 import type * as Socket from "@effect/platform/Socket"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
@@ -354,6 +354,32 @@ describe("BrokerConnectionPool", () => {
           assert.isTrue(exits.every(Exit.isSuccess))
         }), { maxInFlightPerConnection: 2 })
     }))
+
+  it.scopedLive(
+    "a request waiting for a slot fails at once when its connection closes, not at its timeout",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make(() => {})
+        yield* withPool((pool) =>
+          Effect.gen(function*() {
+            const first = yield* Effect.fork(pool.request(server.address, request({ code: 1, opaque: 0 })))
+            yield* server.waitForFrames(1)
+            const waiting = yield* Effect.fork(pool.request(server.address, request({ code: 2, opaque: 0 })))
+            yield* Effect.sleep("100 millis")
+            assert.isNull(waiting.unsafePoll())
+            server.closeAll()
+            const exits = yield* Effect.all([first, waiting].map(Fiber.await))
+            for (const exit of exits) {
+              assert.isTrue(Exit.isFailure(exit))
+              if (Exit.isFailure(exit)) {
+                const e = Cause.failureOption(exit.cause)
+                assert.isTrue(Option.isSome(e) && e.value._tag === "RemotingError", String(exit.cause))
+              }
+            }
+          }), { maxInFlightPerConnection: 1, requestTimeout: 20_000 })
+      }),
+    10_000
+  )
 
   it.scopedLive(
     "bounds unflushed bytes per connection: a peer that stops reading makes writers wait",

@@ -132,6 +132,10 @@ export const make = (
       cause?: unknown
     ) => new RemotingError({ reason, address, operation, detail, ...(cause !== undefined ? { cause } : {}) })
 
+    // The same failure as seen by another operation (each waiter's error names what it was doing).
+    const withOperation = (e: RemotingError, operation: string) =>
+      e.operation === operation ? e : new RemotingError({ ...e, operation })
+
     const usable = (c: Connection) =>
       !c.closed && !c.draining &&
       !(options.clientChannelExpireTimeoutSeconds > 0 &&
@@ -146,9 +150,9 @@ export const make = (
       if (entry?._tag === "Open" && entry.connection === conn) table.delete(conn.address)
       const pending = [...conn.pending.values()]
       conn.pending.clear()
-      for (const p of pending) p.settle(Exit.fail(new RemotingError({ ...failure, operation: p.operation })))
+      for (const p of pending) p.settle(Exit.fail(withOperation(failure, p.operation)))
       // Writes still queued or under way end with the connection (the socket would park them forever).
-      const closed = new RemotingError({ ...failure, operation: "write" })
+      const closed = withOperation(failure, "write")
       const batches = [...conn.flushing]
       conn.flushing.clear()
       if (conn.batch !== undefined) batches.push(conn.batch)
@@ -178,13 +182,21 @@ export const make = (
 
     // Waits until the connection has a free slot and buffer space (back-pressure from a slow peer), then takes it
     // in the same synchronous step, so that concurrent waiters cannot all see the same free slot.
-    const awaitRoom = <A>(conn: Connection, take: (conn: Connection) => A): Effect.Effect<A> =>
+    // A connection that closed meanwhile fails the wait at once: a request started on it would hang to its timeout.
+    const awaitRoom = <A>(
+      conn: Connection,
+      operation: string,
+      take: (conn: Connection) => A
+    ): Effect.Effect<A, RemotingError> =>
       Effect.suspend(() => {
-        if (hasRoom(conn) || conn.closed) return Effect.succeed(take(conn))
+        if (conn.closed) {
+          return Effect.fail(remotingError("ConnectionClosed", conn.address, operation, "the connection is closed"))
+        }
+        if (hasRoom(conn)) return Effect.succeed(take(conn))
         conn.roomWaiters++
         return Deferred.await(conn.room).pipe(
           Effect.ensuring(Effect.sync(() => conn.roomWaiters--)),
-          Effect.zipRight(awaitRoom(conn, take))
+          Effect.zipRight(awaitRoom(conn, operation, take))
         )
       })
 
@@ -197,29 +209,24 @@ export const make = (
 
     // A frame alone is written at once (latency); frames that come while others are in flight gather and leave
     // together on the next turn of the event loop: one system call for many requests.
-    // `frame.length` must already be counted in bufferedBytes.
     const enqueue = (
       conn: Connection,
       frame: Uint8Array,
       onWritten?: (error: RemotingError | undefined) => void
     ): WriteBatch => {
       conn.lastActiveAt = now()
+      conn.bufferedBytes += frame.length
       conn.outbox.push(frame)
-      let batch = conn.batch
-      if (batch === undefined) {
-        batch = conn.batch = { done: false, bytes: 0, callbacks: [] }
-        // Alone on the connection (a sync send): no one to wait for. With other requests in flight more frames are
-        // on their way as their answers come in: gathering them saves system calls here and wake-ups at the broker.
-        if (conn.flushing.size === 0 && conn.pending.size <= 1) {
-          batch.bytes += frame.length
-          if (onWritten !== undefined) batch.callbacks.push(onWritten)
-          flush(conn)
-          return batch
-        }
-        setImmediate(() => flush(conn))
-      }
+      const opened = conn.batch === undefined
+      const batch = conn.batch ??= { done: false, bytes: 0, callbacks: [] }
       batch.bytes += frame.length
       if (onWritten !== undefined) batch.callbacks.push(onWritten)
+      if (opened) {
+        // Alone on the connection (a sync send): no one to wait for. With other requests in flight more frames are
+        // on their way as their answers come in: gathering them saves system calls here and wake-ups at the broker.
+        if (conn.flushing.size === 0 && conn.pending.size <= 1) flush(conn)
+        else setImmediate(() => flush(conn))
+      }
       return batch
     }
 
@@ -283,11 +290,10 @@ export const make = (
             Effect.fail(remotingError("ConnectionClosed", conn.address, operation, "the connection is closed"))
           )
         }
-        conn.bufferedBytes += frame.length
         enqueue(
           conn,
           frame,
-          (error) => resume(error === undefined ? Effect.void : Effect.fail(new RemotingError({ ...error, operation })))
+          (error) => resume(error === undefined ? Effect.void : Effect.fail(withOperation(error, operation)))
         )
       })
 
@@ -447,7 +453,7 @@ export const make = (
               )
           }),
           Effect.flatMap((c) => c instanceof Connection ? Effect.succeed(c) : Deferred.await(c)),
-          Effect.mapError((e) => e.operation === operation ? e : new RemotingError({ ...e, operation }))
+          Effect.mapError((e) => withOperation(e, operation))
         )
       })
 
@@ -506,7 +512,6 @@ export const make = (
       const frame = codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
       const r = new Started(conn, opaque, operation, timeoutMillis, deadline, onDone)
       conn.pending.set(opaque, r)
-      conn.bufferedBytes += frame.length
       timeouts.add(r)
       r.batch = enqueue(conn, frame)
       return r
@@ -549,9 +554,7 @@ export const make = (
         const conn = openWithRoom(address)
         if (conn === undefined) return false
         const frame = codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY })
-        conn.bufferedBytes += frame.length
-        enqueue(conn, frame, (error) =>
-          onWritten(error === undefined ? undefined : new RemotingError({ ...error, operation })))
+        enqueue(conn, frame, (error) => onWritten(error === undefined ? undefined : withOperation(error, operation)))
         return true
       }
     }
@@ -565,15 +568,13 @@ export const make = (
         if (conn !== undefined) {
           return Effect.async((resume) => {
             const r = start(conn, command, operation, timeoutMillis, deadline, resume)
-            return Effect.sync(() =>
-              cancel(r)
-            )
+            return Effect.sync(() => cancel(r))
           })
         }
         // Connecting, or waiting for room: rare, so the general (fiber-racing) timeout is fine here.
         return connection(address, operation).pipe(
           Effect.flatMap((conn) =>
-            awaitRoom(conn, (c) => {
+            awaitRoom(conn, operation, (c) => {
               const done = Deferred.unsafeMake<RemotingCommand, RemotingError | RequestTimeout>(FiberId.none)
               const r = start(c, command, operation, timeoutMillis, deadline, (exit) => Deferred.unsafeDone(done, exit))
               return { r, done }
@@ -596,7 +597,7 @@ export const make = (
         const conn = shutDown ? undefined : openWithRoom(address)
         if (conn !== undefined) return send(conn)
         return connection(address, operation).pipe(
-          Effect.flatMap((conn) => awaitRoom(conn, (c) => c)),
+          Effect.flatMap((conn) => awaitRoom(conn, operation, (c) => c)),
           Effect.timeoutFail({
             duration: timeoutMillis,
             onTimeout: () => new RequestTimeout({ address, operation, timeoutMillis })
