@@ -218,7 +218,6 @@ export const makeCore = (options: ProducerOptions) =>
     let totalRt = 0
     let rtCount = 0
     const recent = new Float64Array(1024)
-    let asyncPending = 0
 
     // Tagged metrics are built once per topic: tagging allocates a new metric key, and the registry hashes it.
     interface TopicMetrics {
@@ -409,38 +408,33 @@ export const makeCore = (options: ProducerOptions) =>
       }
       return index
     }
-    const nextIndex = (topic: string) => {
-      const index = indexOf(topic)
-      return index.i = (index.i + 1) & 0x3fffffff
-    }
+
+    // One step of a topic's round robin (kept within small-integer range).
+    const step = (index: { i: number }, queues: ReadonlyArray<MessageQueue.MessageQueue>) =>
+      queues[(index.i = (index.i + 1) & 0x3fffffff) % queues.length]!
 
     const selectQueue = (info: TopicPublishInfo, lastBroker: string | undefined): MessageQueue.MessageQueue => {
       const queues = info.queues
       const n = queues.length
       const index = indexOf(info.topic)
-      // The common case first: one step of the round robin, no closure.
-      if (!o.sendLatencyFaultEnable && lastBroker === undefined) {
-        index.i = (index.i + 1) & 0x3fffffff
-        return queues[index.i % n]!
-      }
-      const next = () => queues[nextIndex(info.topic) % n]!
       if (!o.sendLatencyFaultEnable) {
+        if (lastBroker === undefined) return step(index, queues)
         for (let i = 0; i < n; i++) {
-          const q = next()
+          const q = step(index, queues)
           if (q.brokerName !== lastBroker) return q
         }
-        return next()
+        return step(index, queues)
       }
       if (lastBroker !== undefined) index.i = Math.floor(Math.random() * 0x3fffffff) | 0
       for (let i = 0; i < n; i++) {
-        const q = next()
+        const q = step(index, queues)
         if (q.brokerName !== lastBroker && faults.isAvailable(q.brokerName)) return q
       }
       for (let i = 0; i < n; i++) {
-        const q = next()
+        const q = step(index, queues)
         if (q.brokerName !== lastBroker && faults.isReachable(q.brokerName)) return q
       }
-      return next()
+      return step(index, queues)
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -620,7 +614,7 @@ export const makeCore = (options: ProducerOptions) =>
       job: Job,
       onDone: (outcome: Either.Either<SendResult, Failure>) => void
     ): FastRequest | undefined => {
-      if (fastPool === undefined || fastResolver === undefined || job.attempts.length > 0) return undefined
+      if (fastPool === undefined || fastResolver === undefined) return undefined
       const info = fastResolver.cachedPublishInfo(job.p.topic)
       if (info === undefined) return undefined
       const picked = pickQueue(job, info)
@@ -762,14 +756,10 @@ export const makeCore = (options: ProducerOptions) =>
           return Effect.fail(job.left)
         }
         return Effect.async<SendResult, SendError>((resume) => {
-          let general = false
-          const handle = drive(job.right, obs, resume, (effect) => {
-            general = true
-            resume(effect)
-          })
+          const handle = drive(job.right, obs, resume, resume)
+          // Interrupted while waiting, even with the general path handed over but not yet started: conclude and
+          // cancel are no-ops for a send that already ended.
           return Effect.sync(() => {
-            // Interrupted while waiting on the fast path; the general path concludes itself.
-            if (general) return
             if (handle !== undefined) fastPool!.cancel(handle)
             conclude(obs, Exit.interrupt(fiber.id()))
           })
@@ -791,18 +781,11 @@ export const makeCore = (options: ProducerOptions) =>
     const runCallback = yield* FiberSet.runtime(callbackSet)<never>()
 
     // Asynchronous sends hold a permit from acceptance to delivery; a caller waits for one when all are taken.
-    let permitsTaken = 0
+    // The permit is held by the send's entry in `outstanding`: taking one is adding an entry, in the same
+    // synchronous step as the check, so no interruption can fall between them and leak it.
     let permitFreed: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<void> | undefined
-    const acquirePermit: Effect.Effect<void> = Effect.suspend(() => {
-      if (permitsTaken < o.maxInFlightAsyncSends) {
-        permitsTaken++
-        return Effect.void
-      }
-      return Effect.zipRight(Deferred.await(permitFreed ??= Deferred.unsafeMake(FiberId.none)), acquirePermit)
-    })
-    const releasePermit = () => {
-      permitsTaken--
+    const permitReleased = () => {
       if (permitFreed !== undefined) {
         Deferred.unsafeDone(permitFreed, Exit.void)
         permitFreed = undefined
@@ -820,8 +803,6 @@ export const makeCore = (options: ProducerOptions) =>
       p: Prepared,
       callback: SendCallback
     ) => {
-      asyncPending++
-      queueGauge.unsafeUpdate(asyncPending, noTags)
       const obs = observe(fiber, "send_async", p.userTopic, 1)
       const job = makeJob(fiber, p, o.retryTimesWhenSendAsyncFailed)
       // Once only: a request still in flight when shutdown gives up on it ends here, and again (ignored) when the
@@ -830,9 +811,8 @@ export const makeCore = (options: ProducerOptions) =>
         if (!outstanding.delete(deliver)) {
           return
         }
-        asyncPending--
-        queueGauge.unsafeUpdate(asyncPending, noTags)
-        releasePermit()
+        queueGauge.unsafeUpdate(outstanding.size, noTags)
+        permitReleased()
         // Shutdown interrupted it: the caller still hears about it, never silence.
         const result: Either.Either<SendResult, SendError> = Exit.isSuccess(exit)
           ? Either.right(exit.value)
@@ -849,9 +829,10 @@ export const makeCore = (options: ProducerOptions) =>
         } catch (e) {
           runCallback(Effect.logWarning("sendAsync callback failed", e))
         }
-        if (drained !== undefined && asyncPending === 0) Deferred.unsafeDone(drained, Exit.void)
+        if (drained !== undefined && outstanding.size === 0) Deferred.unsafeDone(drained, Exit.void)
       }
       outstanding.add(deliver)
+      queueGauge.unsafeUpdate(outstanding.size, noTags)
       drive(
         job,
         obs,
@@ -865,22 +846,15 @@ export const makeCore = (options: ProducerOptions) =>
         if (!running) return Effect.fail(shutDownError())
         const p = prepare(message)
         if (Either.isLeft(p)) return Effect.fail(p.left)
-        if (permitsTaken < o.maxInFlightAsyncSends) {
-          permitsTaken++
+        const accept: Effect.Effect<void, ServiceNotAvailable> = Effect.suspend(() => {
+          if (!running) return Effect.fail(shutDownError())
+          if (outstanding.size >= o.maxInFlightAsyncSends) {
+            return Effect.zipRight(Deferred.await(permitFreed ??= Deferred.unsafeMake(FiberId.none)), accept)
+          }
           startAsync(fiber, p.right, callback)
           return Effect.void
-        }
-        return Effect.zipRight(
-          acquirePermit,
-          Effect.suspend(() => {
-            if (running) {
-              startAsync(fiber, p.right, callback)
-              return Effect.void
-            }
-            releasePermit()
-            return Effect.fail(shutDownError())
-          })
-        )
+        })
+        return accept
       })
 
     const submit = (message: Message) =>
@@ -892,15 +866,12 @@ export const makeCore = (options: ProducerOptions) =>
       })
 
     const onewayOperation = "SEND_MESSAGE_V2(310) oneway"
+    const onewayOptions = { timeoutMillis: o.sendMsgTimeout, operation: onewayOperation }
 
     const sendOneway = (message: Message) =>
       Effect.withFiberRuntime<void, SendError>((fiber) => {
         const obs = observe(fiber, "send_oneway", message.topic, 1)
-        if (!running) {
-          conclude(obs, Exit.fail(shutDownError()))
-          return Effect.fail(shutDownError())
-        }
-        const prepared = prepare(message)
+        const prepared: Either.Either<Prepared, SendError> = running ? prepare(message) : Either.left(shutDownError())
         if (Either.isLeft(prepared)) {
           conclude(obs, Exit.fail(prepared.left))
           return Effect.fail(prepared.left)
@@ -921,10 +892,7 @@ export const makeCore = (options: ProducerOptions) =>
               runFork(Effect.logWarning(`one-way send to ${address} failed after it was queued: ${error.message}`))
             })
             if (queued) return Effect.void
-            return observedBy(
-              obs,
-              pool.oneway(address, command, { timeoutMillis: o.sendMsgTimeout, operation: onewayOperation })
-            )
+            return observedBy(obs, pool.oneway(address, command, onewayOptions))
           }
         }
         return observedBy(
@@ -933,10 +901,7 @@ export const makeCore = (options: ProducerOptions) =>
             const info = yield* resolver.publishInfo(p.topic)
             const queue = selectQueue(info, undefined)
             const address = yield* resolver.masterAddress(queue.brokerName)
-            yield* pool.oneway(address, buildRequest(p, queue, true), {
-              timeoutMillis: o.sendMsgTimeout,
-              operation: onewayOperation
-            })
+            yield* pool.oneway(address, buildRequest(p, queue, true), onewayOptions)
           })
         )
       })
@@ -961,9 +926,12 @@ export const makeCore = (options: ProducerOptions) =>
     const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
       pinned(message, (info) =>
         selector(
-          info.queues.map((q) =>
-            MessageQueue.make(unwrap(q.topic), q.brokerName, q.queueId)
-          ),
+          // The selector sees the user's topic: without a namespace the route's queues already carry it.
+          ns === undefined
+            ? info.queues
+            : info.queues.map((q) =>
+              MessageQueue.make(unwrap(q.topic), q.brokerName, q.queueId)
+            ),
           message,
           arg
         ))
@@ -1080,7 +1048,9 @@ export const makeCore = (options: ProducerOptions) =>
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         running = false
-        const inFlight = asyncPending === 0 ? Effect.void : Deferred.await(drained = Deferred.unsafeMake(FiberId.none))
+        const inFlight = outstanding.size === 0
+          ? Effect.void
+          : Deferred.await(drained = Deferred.unsafeMake(FiberId.none))
         // Interruptible so the timeout can end the wait (finalizers are uninterruptible).
         return Effect.interruptible(
           inFlight.pipe(
@@ -1117,7 +1087,6 @@ export const makeCore = (options: ProducerOptions) =>
       options: o,
       group,
       unwrap,
-      ensureRunning,
       /** A synchronous send of a message with extra properties and sysFlag bits (transactions' half messages). */
       sendWith: (
         message: Message,
