@@ -396,6 +396,24 @@ const rawWorker = async (route: Route): Promise<Worker> => {
     )
   }
 
+  // The V2 send header as the producer writes it.
+  const sendHeader = (q: Route["queues"][number], properties: string, batch: boolean) =>
+    Headers.SendMessageRequestHeader.encodeV2({
+      producerGroup: GROUP.raw,
+      topic: TOPIC,
+      defaultTopic: "TBW102",
+      defaultTopicQueueNums: 4,
+      queueId: q.queueId,
+      sysFlag: 0,
+      bornTimestamp: Date.now(),
+      flag: 0,
+      properties,
+      reconsumeTimes: 0,
+      unitMode: false,
+      batch,
+      bname: q.brokerName
+    })
+
   // Exactly what the producer sends for a message: V2 header, WAIT and UNIQ_KEY properties.
   const sendFrame = (queueIndex: number, opaque: number, oneway: boolean): Uint8Array => {
     const q = route.queues[queueIndex % route.queues.length]!
@@ -403,21 +421,7 @@ const rawWorker = async (route: Route): Promise<Worker> => {
       code: RequestCode.SEND_MESSAGE_V2,
       opaque,
       oneway,
-      extFields: Headers.SendMessageRequestHeader.encodeV2({
-        producerGroup: GROUP.raw,
-        topic: TOPIC,
-        defaultTopic: "TBW102",
-        defaultTopicQueueNums: 4,
-        queueId: q.queueId,
-        sysFlag: 0,
-        bornTimestamp: Date.now(),
-        flag: 0,
-        properties: MessageProperties.encode({ WAIT: "true", UNIQ_KEY: uniq() }),
-        reconsumeTimes: 0,
-        unitMode: false,
-        batch: false,
-        bname: q.brokerName
-      }),
+      extFields: sendHeader(q, MessageProperties.encode({ WAIT: "true", UNIQ_KEY: uniq() }), false),
       body
     }))
   }
@@ -429,21 +433,7 @@ const rawWorker = async (route: Route): Promise<Worker> => {
     return Frame.encode(request({
       code: RequestCode.SEND_BATCH_MESSAGE,
       opaque,
-      extFields: Headers.SendMessageRequestHeader.encodeV2({
-        producerGroup: GROUP.raw,
-        topic: TOPIC,
-        defaultTopic: "TBW102",
-        defaultTopicQueueNums: 4,
-        queueId: q.queueId,
-        sysFlag: 0,
-        bornTimestamp: Date.now(),
-        flag: 0,
-        properties: MessageProperties.encode({ WAIT: "true" }),
-        reconsumeTimes: 0,
-        unitMode: false,
-        batch: true,
-        bname: q.brokerName
-      }),
+      extFields: sendHeader(q, MessageProperties.encode({ WAIT: "true" }), true),
       body: encoded.right
     }))
   }

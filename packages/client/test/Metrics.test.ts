@@ -20,6 +20,30 @@ import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import * as Producer from "../src/Producer.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 
+// A producer on a one-queue topic whose broker stores every send except those with a "refuse" property, which
+// it refuses with a non-retryable code.
+const refusingProducer = (topic: string, groupName: string, queueOffset: string) =>
+  Effect.gen(function*() {
+    const server = yield* ScriptedServer.make((f, conn) => {
+      if (f.code !== 310) return conn.send(RemotingCommand.response(f, { code: 0 }))
+      const refuse = f.extFields.i!.includes("refuse")
+      conn.send(RemotingCommand.response(f, {
+        code: refuse ? 13 : 0,
+        extFields: refuse ? {} : { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset }
+      }))
+    })
+    const ctx = yield* Layer.build(Layer.mergeAll(
+      NameServerResolver.layerStatic({
+        [topic]: {
+          brokerDatas: [{ brokerName: "b", cluster: "c", brokerAddrs: { "0": server.address } }],
+          queueDatas: [{ brokerName: "b", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
+        } as any
+      }),
+      BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+    ))
+    return yield* Producer.make({ nameServerAddr: "static:1", groupName }).pipe(Effect.provide(ctx))
+  })
+
 describe("metrics through OpenTelemetry", () => {
   it.scopedLive("success, failure, latency and queue size are exported with topic and group", () =>
     Effect.gen(function*() {
@@ -28,29 +52,7 @@ describe("metrics through OpenTelemetry", () => {
       yield* Layer.build(
         OtelMetrics.layer(() => reader).pipe(Layer.provide(OtelResource.layer({ serviceName: "erq-test" })))
       )
-      const server = yield* ScriptedServer.make((f, conn) => {
-        if (f.code !== 310) return conn.send(RemotingCommand.response(f, { code: 0 }))
-        // Every other send is refused with a non-retryable code.
-        const refuse = f.extFields.i!.includes("refuse")
-        conn.send(RemotingCommand.response(f, {
-          code: refuse ? 13 : 0,
-          extFields: refuse
-            ? {}
-            : { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "1" }
-        }))
-      })
-      const ctx = yield* Layer.build(Layer.mergeAll(
-        NameServerResolver.layerStatic({
-          OtelTopic: {
-            brokerDatas: [{ brokerName: "b", cluster: "c", brokerAddrs: { "0": server.address } }],
-            queueDatas: [{ brokerName: "b", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
-          } as any
-        }),
-        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
-      ))
-      const producer = yield* Producer.make({ nameServerAddr: "static:1", groupName: "otel_group" }).pipe(
-        Effect.provide(ctx)
-      )
+      const producer = yield* refusingProducer("OtelTopic", "otel_group", "1")
       for (let i = 0; i < 2; i++) yield* producer.send(Message.make({ topic: "OtelTopic", body: "ok" }))
       // An asynchronous send moves the queue-size gauge up and back down.
       yield* Effect.flatten(producer.submit(Message.make({ topic: "OtelTopic", body: "ok" })))
@@ -80,28 +82,7 @@ describe("spans through OpenTelemetry", () => {
   it.scopedLive("every send is a producer span under the caller's span, with topic, queue and message id", () => {
     const exporter = new InMemorySpanExporter()
     return Effect.gen(function*() {
-      const server = yield* ScriptedServer.make((f, conn) => {
-        if (f.code !== 310) return conn.send(RemotingCommand.response(f, { code: 0 }))
-        const refuse = f.extFields.i!.includes("refuse")
-        conn.send(RemotingCommand.response(f, {
-          code: refuse ? 13 : 0,
-          extFields: refuse
-            ? {}
-            : { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "41" }
-        }))
-      })
-      const ctx = yield* Layer.build(Layer.mergeAll(
-        NameServerResolver.layerStatic({
-          SpanTopic: {
-            brokerDatas: [{ brokerName: "b", cluster: "c", brokerAddrs: { "0": server.address } }],
-            queueDatas: [{ brokerName: "b", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
-          } as any
-        }),
-        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
-      ))
-      const producer = yield* Producer.make({ nameServerAddr: "static:1", groupName: "span_group" }).pipe(
-        Effect.provide(ctx)
-      )
+      const producer = yield* refusingProducer("SpanTopic", "span_group", "41")
       const ids = yield* Effect.gen(function*() {
         const first = yield* producer.send(Message.make({ topic: "SpanTopic", body: "1" }))
         const second = yield* producer.send(Message.make({ topic: "SpanTopic", body: "2" }))
