@@ -11,6 +11,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { registerJsonCodec } from "./internal/fastPath.js"
 
 /**
  * @since 0.1.0
@@ -40,11 +41,12 @@ export const make = (options?: {
 }): CodecService => {
   const serializeType = options?.serializeType ?? "JSON"
   const decoderOptions = { maxFrameSize: options?.maxFrameSize ?? Frame.MAX_FRAME_SIZE }
-  return {
+  const codec: CodecService = {
     serializeType,
     encode: (command) => Frame.encode(command, serializeType),
     makeDecoder: () => Frame.makeDecoder(decoderOptions)
   }
+  return serializeType === "JSON" ? registerJsonCodec(codec) : codec
 }
 
 /**

@@ -102,6 +102,24 @@ export const encodeJsonPortable = (header: string, body: Uint8Array): Uint8Array
 }
 
 /**
+ * A JSON frame from its header text, allocated and written once. On Node it is a `Buffer` (a `Uint8Array`).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeJsonText = (header: string, body: Uint8Array): Uint8Array => {
+  if (NodeBuffer === undefined) return encodeJsonPortable(header, body)
+  // On Node: native length and UTF-8 write, and no zero-fill of bytes we overwrite anyway.
+  const headerLength = NodeBuffer.byteLength(header, "utf8")
+  const buf = NodeBuffer.allocUnsafe(8 + headerLength + body.length)
+  buf.writeInt32BE(4 + headerLength + body.length, 0)
+  buf.writeInt32BE((SERIALIZE_JSON << 24) | headerLength, 4)
+  buf.write(header, 8, "utf8")
+  buf.set(body, 8 + headerLength)
+  return buf
+}
+
+/**
  * Encodes one command into one frame, allocated and written once. The header serialization is
  * `serializeType` when given, else the command's own.
  *
@@ -111,18 +129,9 @@ export const encodeJsonPortable = (header: string, body: Uint8Array): Uint8Array
 export const encode = (cmd: RemotingCommand, serializeType: SerializeType = cmd.serializeType): Uint8Array => {
   const body = cmd.body
   if (serializeType === "JSON") {
-    const header = jsonHeader(cmd)
-    if (NodeBuffer !== undefined) {
-      // On Node: native length and UTF-8 write, and no zero-fill of bytes we overwrite anyway.
-      const headerLength = NodeBuffer.byteLength(header, "utf8")
-      const buf = NodeBuffer.allocUnsafe(8 + headerLength + body.length)
-      buf.writeInt32BE(4 + headerLength + body.length, 0)
-      buf.writeInt32BE((SERIALIZE_JSON << 24) | headerLength, 4)
-      buf.write(header, 8, "utf8")
-      buf.set(body, 8 + headerLength)
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
-    }
-    return encodeJsonPortable(header, body)
+    const frame = encodeJsonText(jsonHeader(cmd), body)
+    // A plain Uint8Array, whatever the runtime.
+    return NodeBuffer !== undefined ? new Uint8Array(frame.buffer, frame.byteOffset, frame.length) : frame
   }
   const headerLength = binaryHeaderLength(cmd)
   const w = new ByteWriter(8 + headerLength + body.length)

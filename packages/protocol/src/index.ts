@@ -47,6 +47,9 @@ export * as ResponseCode from "./ResponseCode.js"
 export * as RouteData from "./RouteData.js"
 
 /** @since 0.1.0 */
+export * as SendFrame from "./SendFrame.js"
+
+/** @since 0.1.0 */
 export * as StoredMessage from "./StoredMessage.js"
 
 /** @since 0.1.0 */

@@ -25,8 +25,8 @@ import type {
 import type { CodecService } from "../Codec.js"
 import { RemotingError, RequestTimeout } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
-import type { FastRequest, PoolFastPath, RawWriter, RequestExit } from "./fastPath.js"
-import { rawWriterOf, registerPool } from "./fastPath.js"
+import type { FastRequest, FrameWriter, PoolFastPath, RawWriter, RequestExit } from "./fastPath.js"
+import { isJsonCodec, rawWriterOf, registerPool } from "./fastPath.js"
 import type { TimerEntry } from "./timeouts.js"
 import { Timeouts } from "./timeouts.js"
 
@@ -502,14 +502,16 @@ export const make = (
     // `onDone` runs once, always later.
     const start = (
       conn: Connection,
-      command: RemotingCommand,
+      command: RemotingCommand | FrameWriter,
       operation: string,
       timeoutMillis: number,
       deadline: number,
       onDone: (exit: RequestExit) => void
     ): Started => {
       const opaque = conn.nextOpaque()
-      const frame = codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
+      const frame = typeof command === "function"
+        ? command(opaque, 0)
+        : codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
       const r = new Started(conn, opaque, operation, timeoutMillis, deadline, onDone)
       conn.pending.set(opaque, r)
       timeouts.add(r)
@@ -541,6 +543,7 @@ export const make = (
     }
 
     const fast: PoolFastPath = {
+      encodesJson: isJsonCodec(codec),
       tryRequest: (address, command, timeoutMillis, operation, onDone) => {
         if (shutDown) return undefined
         const conn = openWithRoom(address)
@@ -553,7 +556,10 @@ export const make = (
         if (shutDown) return false
         const conn = openWithRoom(address)
         if (conn === undefined) return false
-        const frame = codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY })
+        const opaque = conn.nextOpaque()
+        const frame = typeof command === "function"
+          ? command(opaque, FLAG_ONEWAY)
+          : codec.encode({ ...command, opaque, flag: FLAG_ONEWAY })
         enqueue(conn, frame, (error) => onWritten(error === undefined ? undefined : withOperation(error, operation)))
         return true
       }

@@ -16,14 +16,22 @@ export interface FastRequest {
   readonly opaque: number
 }
 
+/**
+ * Writes a request's frame given its opaque and command flag: how a caller that keeps its own encoding (the
+ * producer's send templates) hands a request over. Only for a pool whose codec is the built-in JSON one.
+ */
+export type FrameWriter = (opaque: number, flag: number) => Uint8Array
+
 export interface PoolFastPath {
+  /** The pool encodes with the built-in JSON codec, so a `FrameWriter` writes the same bytes it would. */
+  readonly encodesJson: boolean
   /**
    * Starts a request when the address has an open, usable connection with room; `undefined` otherwise (the
    * caller takes the Effect path). `onDone` runs exactly once, never synchronously.
    */
   readonly tryRequest: (
     address: string,
-    command: RemotingCommand,
+    command: RemotingCommand | FrameWriter,
     timeoutMillis: number,
     operation: string,
     onDone: (exit: RequestExit) => void
@@ -33,7 +41,7 @@ export interface PoolFastPath {
   /** Like `tryRequest`, for a oneway frame: `onWritten` runs once the frame is handed to the OS (or failed). */
   readonly tryOneway: (
     address: string,
-    command: RemotingCommand,
+    command: RemotingCommand | FrameWriter,
     operation: string,
     onWritten: (error: RemotingError | undefined) => void
   ) => boolean
@@ -43,6 +51,16 @@ export interface ResolverFastPath {
   readonly cachedPublishInfo: (topic: string) => TopicPublishInfo | undefined
   readonly cachedMasterAddress: (brokerName: string) => string | undefined
 }
+
+const jsonCodecs = new WeakSet<object>()
+
+/** Marks a codec as the built-in JSON one (by identity: a wrapper or a double is not). */
+export const registerJsonCodec = <S extends object>(codec: S): S => {
+  jsonCodecs.add(codec)
+  return codec
+}
+
+export const isJsonCodec = (codec: object): boolean => jsonCodecs.has(codec)
 
 const pools = new WeakMap<object, PoolFastPath>()
 const resolvers = new WeakMap<object, ResolverFastPath>()

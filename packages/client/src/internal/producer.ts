@@ -1,5 +1,6 @@
 import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as Compression from "@effect-rocketmq/protocol/Compression"
+import * as Frame from "@effect-rocketmq/protocol/Frame"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
@@ -7,6 +8,7 @@ import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import { isRetryableSendCode, ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
+import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Cause from "effect/Cause"
@@ -52,7 +54,7 @@ import { NameServerResolver } from "../NameServerResolver.js"
 import type { ProducerOptions, ProducerService, ProducerStats, SendCallback, SendOverrides } from "../Producer.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult, SendStatus } from "../SendResult.js"
-import type { FastRequest } from "./fastPath.js"
+import type { FastRequest, FrameWriter, PoolFastPath } from "./fastPath.js"
 import { poolOf, resolverOf } from "./fastPath.js"
 import { LatencyFaultTolerance } from "./latencyFault.js"
 
@@ -397,6 +399,47 @@ export const makeCore = (options: ProducerOptions) =>
         body: p.body
       })
 
+    // Single sends on the fast path skip the command: the header's fixed part is encoded once per topic and broker
+    // (only with the built-in JSON codec, whose bytes the template reproduces).
+    const templates = new Map<string, Map<string, SendFrame.Template>>()
+    const templateFor = (topic: string, brokerName: string) => {
+      let byBroker = templates.get(topic)
+      if (byBroker === undefined) templates.set(topic, byBroker = new Map())
+      let template = byBroker.get(brokerName)
+      if (template === undefined) {
+        byBroker.set(
+          brokerName,
+          template = SendFrame.make({
+            producerGroup: group,
+            topic,
+            defaultTopic: o.createTopicKey,
+            defaultTopicQueueNums: o.defaultTopicQueueNums,
+            reconsumeTimes: 0,
+            unitMode: false,
+            batch: false,
+            bname: brokerName
+          })
+        )
+      }
+      return template
+    }
+
+    const requestFor = (
+      p: Prepared,
+      queue: MessageQueue.MessageQueue,
+      pool: PoolFastPath
+    ): FrameWriter | RemotingCommand => {
+      if (!pool.encodesJson || p.code !== RequestCode.SEND_MESSAGE_V2 || p.batch) {
+        return buildRequest(p, queue)
+      }
+      const template = templateFor(p.topic, queue.brokerName)
+      return (opaque, flag) =>
+        Frame.encodeJsonText(
+          SendFrame.header(template, queue.queueId, p.sysFlag, Date.now(), p.flag, p.properties, flag, opaque),
+          p.body
+        )
+    }
+
     // -----------------------------------------------------------------------------------------------------------
     // queue selection
 
@@ -625,7 +668,7 @@ export const makeCore = (options: ProducerOptions) =>
       const sentAt = now()
       const started = fastPool.tryRequest(
         address,
-        buildRequest(job.p, queue),
+        requestFor(job.p, queue, fastPool),
         requestTimeout(job),
         job.operation,
         (exit) => {
@@ -882,17 +925,16 @@ export const makeCore = (options: ProducerOptions) =>
           const queue = selectQueue(info, undefined)
           const address = fastResolver!.cachedMasterAddress(queue.brokerName)
           if (address !== undefined) {
-            const command = buildRequest(p, queue, true)
             // As Java's invokeOneway: done once the frame is queued on an open connection that has room (the pool's
             // buffered-bytes bound still applies), so a loop of one-way sends leaves in a few large writes. A write
             // that fails afterwards is counted (stats, metrics, span) and logged.
-            const queued = fastPool.tryOneway(address, command, onewayOperation, (error) => {
+            const queued = fastPool.tryOneway(address, requestFor(p, queue, fastPool), onewayOperation, (error) => {
               if (error === undefined) return conclude(obs, Exit.void)
               conclude(obs, Exit.fail(error))
               runFork(Effect.logWarning(`one-way send to ${address} failed after it was queued: ${error.message}`))
             })
             if (queued) return Effect.void
-            return observedBy(obs, pool.oneway(address, command, onewayOptions))
+            return observedBy(obs, pool.oneway(address, buildRequest(p, queue, true), onewayOptions))
           }
         }
         return observedBy(
@@ -1021,8 +1063,12 @@ export const makeCore = (options: ProducerOptions) =>
             count: chunk.length
           }
           results.push(
-            yield* sendJob("send_batch", topic, chunk.length, (fiber) =>
-              Either.right(makeJob(fiber, p, o.retryTimesWhenSendFailed)))
+            yield* sendJob(
+              "send_batch",
+              topic,
+              chunk.length,
+              (fiber) => Either.right(makeJob(fiber, p, o.retryTimesWhenSendFailed))
+            )
           )
         }
         return results as ReadonlyArray<SendResult>
@@ -1092,9 +1138,12 @@ export const makeCore = (options: ProducerOptions) =>
         message: Message,
         extra: { readonly properties: Readonly<Record<string, string>>; readonly sysFlag: number }
       ) =>
-        sendJob("send", message.topic, 1, (fiber) =>
-          Either.map(prepare(message, extra), (p) =>
-            makeJob(fiber, p, o.retryTimesWhenSendFailed)))
+        sendJob(
+          "send",
+          message.topic,
+          1,
+          (fiber) => Either.map(prepare(message, extra), (p) => makeJob(fiber, p, o.retryTimesWhenSendFailed))
+        )
     }
   })
 

@@ -1,0 +1,83 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Either, FastCheck } from "effect"
+import * as Frame from "../src/Frame.js"
+import * as Headers from "../src/Headers.js"
+import { type LanguageCode, LanguageCodes, request } from "../src/RemotingCommand.js"
+import { RequestCode } from "../src/RequestCode.js"
+import * as SendFrame from "../src/SendFrame.js"
+
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex")
+
+interface Case {
+  readonly h: Headers.SendMessageRequestHeader
+  readonly oneway: boolean
+  readonly opaque: number
+  readonly body: Uint8Array
+  readonly language?: LanguageCode | undefined
+  readonly version?: number | undefined
+}
+
+// What the generic path writes for the same send: encodeV2 ext fields in a command, through Frame.encode.
+const generic = ({ body, h, language, oneway, opaque, version }: Case) =>
+  Frame.encode(
+    request({
+      code: RequestCode.SEND_MESSAGE_V2,
+      opaque,
+      oneway,
+      extFields: Headers.SendMessageRequestHeader.encodeV2(h),
+      body,
+      language,
+      version
+    }),
+    "JSON"
+  )
+
+const viaTemplate = ({ body, h, language, oneway, opaque, version }: Case) => {
+  const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = h
+  const template = SendFrame.make(fixed, { language, version })
+  return Frame.encodeJsonText(
+    SendFrame.header(template, queueId, sysFlag, bornTimestamp, flag, properties, oneway ? 2 : 0, opaque),
+    body
+  )
+}
+
+describe("SendFrame", () => {
+  it("a send from a template is byte for byte the generic frame (the §3.1 shape)", () => {
+    const h: Headers.SendMessageRequestHeader = {
+      producerGroup: "please_rename_unique_group_name",
+      topic: "TopicTest",
+      defaultTopic: "TBW102",
+      defaultTopicQueueNums: 4,
+      queueId: 3,
+      sysFlag: 0,
+      bornTimestamp: 1700000000000,
+      flag: 0,
+      properties: "UNIQ_KEY\u0001AC1100010001\u0002WAIT\u0001true\u0002",
+      reconsumeTimes: 0,
+      unitMode: false,
+      batch: false,
+      bname: "broker-a"
+    }
+    const body = new TextEncoder().encode("Hello RocketMQ")
+    const frame = viaTemplate({ h, oneway: false, opaque: 42, body })
+    assert.strictEqual(hex(frame), hex(generic({ h, oneway: false, opaque: 42, body })))
+    // And it decodes to the header it was made from.
+    const decoded = Either.getOrThrow(Frame.decode(frame))
+    assert.strictEqual(decoded.opaque, 42)
+    assert.deepStrictEqual(Either.getOrThrow(Headers.SendMessageRequestHeader.decodeV2(decoded.extFields)), h)
+  })
+
+  it.prop(
+    "equals Frame.encode of the encodeV2 command for any header, flag, opaque, body, language and version",
+    {
+      h: Headers.SendMessageRequestHeader.schemaV2,
+      oneway: FastCheck.boolean(),
+      opaque: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
+      body: FastCheck.uint8Array({ maxLength: 64 }),
+      language: FastCheck.constantFrom(...(Object.keys(LanguageCodes) as Array<LanguageCode>)),
+      version: FastCheck.integer({ min: -32768, max: 32767 })
+    },
+    (c) => assert.strictEqual(hex(viaTemplate(c)), hex(generic(c))),
+    { fastCheck: { numRuns: 1000 } }
+  )
+})
