@@ -1,8 +1,8 @@
 /**
  * SEND_MESSAGE_V2 request frames from a template: most of a send's JSON header (group, topic, default topic,
  * broker name, language, version) is the same for every send to one broker, so it is encoded once and a send
- * writes only what changes (queue, sysFlag, born timestamp, flag, properties, opaque). `Frame.encodeJsonText` of
- * `header(...)` and a body gives exactly the bytes of `Frame.encode` of the same command with
+ * writes only what changes (queue, sysFlag, born timestamp, flag, properties, opaque), straight into the frame:
+ * no header string, no ext-fields record. The bytes are exactly those of `Frame.encode` of the same command with
  * `SendMessageRequestHeader.encodeV2` ext fields.
  *
  * @since 0.1.0
@@ -28,16 +28,27 @@ export type Fixed = Omit<SendMessageRequestHeader, "queueId" | "sysFlag" | "born
 export interface Template {
   readonly fixed: Fixed
   /** `{"code":310,"extFields":{"a":…,"d":"…","e":"` */
-  readonly head: string
+  readonly head: Uint8Array
   /** `,"j":…,"n":"…"},"flag":` */
-  readonly middle: string
+  readonly middle: Uint8Array
   /** `,"language":"JAVA","opaque":` */
-  readonly language: string
+  readonly language: Uint8Array
   /** `,"serializeTypeCurrentRPC":"JSON","version":401}` */
-  readonly tail: string
+  readonly tail: Uint8Array
+  /** The bytes every header of this template has: the parts above and the fixed separators between fields. */
+  readonly fixedLength: number
 }
 
 const quote = (s: string) => JSON.stringify(s)
+const encoder = new TextEncoder()
+const bytesOf = (s: string) => encoder.encode(s)
+
+// The separators between the fields a send writes.
+const F = bytesOf("\",\"f\":\"")
+const G = bytesOf("\",\"g\":\"")
+const H = bytesOf("\",\"h\":\"")
+const I = bytesOf("\",\"i\":")
+const QUOTE = 0x22
 
 /**
  * @since 0.1.0
@@ -53,25 +64,115 @@ export const make = (fixed: Fixed, options?: {
   if (fixed.maxReconsumeTimes !== undefined) middle += ",\"l\":" + quote(String(fixed.maxReconsumeTimes))
   if (fixed.batch !== undefined) middle += ",\"m\":" + quote(String(fixed.batch))
   if (fixed.bname !== undefined) middle += ",\"n\":" + quote(fixed.bname)
+  const parts = {
+    head: bytesOf(
+      "{\"code\":" + RequestCode.SEND_MESSAGE_V2 + ",\"extFields\":{\"a\":" + quote(fixed.producerGroup) +
+        ",\"b\":" + quote(fixed.topic) + ",\"c\":" + quote(fixed.defaultTopic) +
+        ",\"d\":" + quote(String(fixed.defaultTopicQueueNums)) + ",\"e\":\""
+    ),
+    middle: bytesOf(middle + "},\"flag\":"),
+    language: bytesOf(",\"language\":" + quote(options?.language ?? "JAVA") + ",\"opaque\":"),
+    tail: bytesOf(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":" + (options?.version ?? CLIENT_VERSION) + "}")
+  }
   return {
     fixed,
-    head: "{\"code\":" + RequestCode.SEND_MESSAGE_V2 + ",\"extFields\":{\"a\":" + quote(fixed.producerGroup) +
-      ",\"b\":" + quote(fixed.topic) + ",\"c\":" + quote(fixed.defaultTopic) +
-      ",\"d\":" + quote(String(fixed.defaultTopicQueueNums)) + ",\"e\":\"",
-    middle: middle + "},\"flag\":",
-    language: ",\"language\":" + quote(options?.language ?? "JAVA") + ",\"opaque\":",
-    tail: ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":" + (options?.version ?? CLIENT_VERSION) + "}"
+    ...parts,
+    fixedLength: parts.head.length + F.length + G.length + H.length + parts.middle.length + parts.language.length +
+      parts.tail.length
   }
 }
+// Where a frame is written: Node's Buffer when present (no zero-fill, native UTF-8), else Uint8Array and
+// TextEncoder.
+interface Host {
+  readonly alloc: (size: number) => Uint8Array
+  readonly byteLength: (s: string) => number
+  readonly write: (out: Uint8Array, s: string, at: number) => number
+}
 
-/**
- * The JSON header text of one send: the template with this send's fields, `commandFlag` (0, or the oneway bit)
- * and `opaque`. Numbers are written as `String(n)`, as `encodeV2` writes them.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const header = (
+const portable: Host = {
+  alloc: (size) => new Uint8Array(size),
+  byteLength: (s) => encoder.encode(s).length,
+  write: (out, s, at) => encoder.encodeInto(s, out.subarray(at)).written
+}
+
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer
+const host: Host = NodeBuffer === undefined ? portable : {
+  alloc: (size) => NodeBuffer.allocUnsafe(size),
+  byteLength: (s) => NodeBuffer.byteLength(s, "utf8"),
+  write: (out, s, at) => (out as Buffer).write(s, at, "utf8")
+}
+
+const digitCount = (n: number): number => {
+  let a = n < 0 ? -n : n
+  let d = n < 0 ? 2 : 1
+  while (a >= 10) {
+    a = Math.floor(a / 10)
+    d++
+  }
+  return d
+}
+
+// The decimal digits of an integer, as String(n) writes them, in `width` bytes from `at`.
+const writeInt = (out: Uint8Array, at: number, n: number, width: number): void => {
+  let a = n < 0 ? -n : n
+  let i = at + width - 1
+  do {
+    out[i--] = 48 + (a % 10)
+    a = Math.floor(a / 10)
+  } while (a > 0)
+  if (n < 0) out[at] = 0x2d
+}
+
+// JSON.stringify's escapes for the control characters it writes short (\b \t \n \f \r), by code.
+const SHORT_ESCAPES: Record<number, number> = { 8: 0x62, 9: 0x74, 10: 0x6e, 12: 0x66, 13: 0x72 }
+const LOWER_HEX = "0123456789abcdef"
+
+// The length of JSON.stringify(s) when `s` is all ASCII (properties almost always are: names, ids, and the U+0001 /
+// U+0002 separators), else -1.
+const asciiJsonLength = (s: string): number => {
+  let n = 2
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) return -1
+    n += c < 0x20 ? (SHORT_ESCAPES[c] !== undefined ? 2 : 6) : c === 0x22 || c === 0x5c ? 2 : 1
+  }
+  return n
+}
+
+// Writes JSON.stringify(s) for an all-ASCII `s`: no escaped copy of the string is made.
+const writeAsciiJson = (out: Uint8Array, at: number, s: string): number => {
+  out[at++] = QUOTE
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+      out[at++] = c
+    } else if (c >= 0x20) {
+      out[at++] = 0x5c
+      out[at++] = c
+    } else if (SHORT_ESCAPES[c] !== undefined) {
+      out[at++] = 0x5c
+      out[at++] = SHORT_ESCAPES[c]!
+    } else {
+      out[at++] = 0x5c
+      out[at++] = 0x75
+      out[at++] = 0x30
+      out[at++] = 0x30
+      out[at++] = LOWER_HEX.charCodeAt(c >> 4)
+      out[at++] = LOWER_HEX.charCodeAt(c & 15)
+    }
+  }
+  out[at++] = QUOTE
+  return at
+}
+
+const put = (out: Uint8Array, at: number, part: Uint8Array): number => {
+  out.set(part, at)
+  return at + part.length
+}
+
+// The encoder for one host (the host is fixed per encoder, so the hot path calls no indirection of its own).
+const encoderOn = (host: Host) =>
+(
   template: Template,
   queueId: number,
   sysFlag: number,
@@ -79,8 +180,65 @@ export const header = (
   flag: number,
   properties: string | undefined,
   commandFlag: number,
-  opaque: number
-): string =>
-  template.head + queueId + "\",\"f\":\"" + sysFlag + "\",\"g\":\"" + bornTimestamp + "\",\"h\":\"" + flag + "\"" +
-  (properties !== undefined ? ",\"i\":" + JSON.stringify(properties) : "") +
-  template.middle + commandFlag + template.language + opaque + template.tail
+  opaque: number,
+  body: Uint8Array
+): Uint8Array => {
+  // Properties in ASCII are escaped as they are written; others go through JSON.stringify and UTF-8.
+  const asciiLength = properties !== undefined ? asciiJsonLength(properties) : -1
+  const json = properties !== undefined && asciiLength < 0 ? JSON.stringify(properties) : undefined
+  const dq = digitCount(queueId)
+  const ds = digitCount(sysFlag)
+  const db = digitCount(bornTimestamp)
+  const df = digitCount(flag)
+  const dc = digitCount(commandFlag)
+  const dop = digitCount(opaque)
+  // After h's value: `","i":` and the properties, or only the closing quote.
+  const headerLength = template.fixedLength + dq + ds + db + df + dc + dop +
+    (properties === undefined ? 1 : I.length + (json === undefined ? asciiLength : host.byteLength(json)))
+  const total = 8 + headerLength + body.length
+  const out = host.alloc(total)
+  const view = new DataView(out.buffer, out.byteOffset, 8)
+  view.setInt32(0, total - 4)
+  view.setInt32(4, headerLength) // serialize type 0: JSON
+  let at = put(out, 8, template.head)
+  writeInt(out, at, queueId, dq)
+  at = put(out, at + dq, F)
+  writeInt(out, at, sysFlag, ds)
+  at = put(out, at + ds, G)
+  writeInt(out, at, bornTimestamp, db)
+  at = put(out, at + db, H)
+  writeInt(out, at, flag, df)
+  at += df
+  if (properties === undefined) {
+    out[at++] = QUOTE
+  } else {
+    at = put(out, at, I)
+    at = json === undefined ? writeAsciiJson(out, at, properties) : at + host.write(out, json, at)
+  }
+  at = put(out, at, template.middle)
+  writeInt(out, at, commandFlag, dc)
+  at = put(out, at + dc, template.language)
+  writeInt(out, at, opaque, dop)
+  at = put(out, at + dop, template.tail)
+  out.set(body, at)
+  return out
+}
+
+/**
+ * One frame: the template's header with this send's fields, `commandFlag` (0, or the oneway bit) and `opaque`,
+ * then the body, in one allocation. The numbers must be integers (safe ones: they are written as `String(n)`
+ * writes them, as `encodeV2` does).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = encoderOn(host)
+
+/**
+ * `encode` with `Uint8Array` and `TextEncoder` only, as on runtimes without Node's `Buffer`. Exposed so tests can
+ * hold both paths to the same bytes.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodePortable: typeof encode = encoderOn(portable)

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Either, FastCheck } from "effect"
+import { Arbitrary, Either, FastCheck } from "effect"
 import * as Frame from "../src/Frame.js"
 import * as Headers from "../src/Headers.js"
 import { type LanguageCode, LanguageCodes, request } from "../src/RemotingCommand.js"
@@ -35,10 +35,24 @@ const generic = ({ body, h, language, oneway, opaque, version }: Case) =>
 const viaTemplate = ({ body, h, language, oneway, opaque, version }: Case) => {
   const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = h
   const template = SendFrame.make(fixed, { language, version })
-  return Frame.encodeJsonText(
-    SendFrame.header(template, queueId, sysFlag, bornTimestamp, flag, properties, oneway ? 2 : 0, opaque),
-    body
-  )
+  return SendFrame.encode(template, queueId, sysFlag, bornTimestamp, flag, properties, oneway ? 2 : 0, opaque, body)
+}
+
+// Properties are written escaped by the template's own code when they are ASCII: every ASCII character (controls,
+// quotes, backslashes), and any UTF-16 unit (non-ASCII, lone surrogates) for the other path.
+const ascii = FastCheck.string({ unit: FastCheck.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) })
+const properties = FastCheck.option(FastCheck.oneof(ascii, FastCheck.string({ unit: "binary" })), { nil: undefined })
+
+const caseArb = {
+  h: FastCheck.tuple(Arbitrary.make(Headers.SendMessageRequestHeader.schemaV2), properties).map(([h, p]) => ({
+    ...h,
+    properties: p
+  })),
+  oneway: FastCheck.boolean(),
+  opaque: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
+  body: FastCheck.uint8Array({ maxLength: 64 }),
+  language: FastCheck.constantFrom(...(Object.keys(LanguageCodes) as Array<LanguageCode>)),
+  version: FastCheck.integer({ min: -32768, max: 32767 })
 }
 
 describe("SendFrame", () => {
@@ -69,15 +83,22 @@ describe("SendFrame", () => {
 
   it.prop(
     "equals Frame.encode of the encodeV2 command for any header, flag, opaque, body, language and version",
-    {
-      h: Headers.SendMessageRequestHeader.schemaV2,
-      oneway: FastCheck.boolean(),
-      opaque: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
-      body: FastCheck.uint8Array({ maxLength: 64 }),
-      language: FastCheck.constantFrom(...(Object.keys(LanguageCodes) as Array<LanguageCode>)),
-      version: FastCheck.integer({ min: -32768, max: 32767 })
-    },
+    caseArb,
     (c) => assert.strictEqual(hex(viaTemplate(c)), hex(generic(c))),
     { fastCheck: { numRuns: 1000 } }
+  )
+
+  it.prop(
+    "the portable path (no Buffer) writes the same bytes",
+    caseArb,
+    ({ body, h, opaque }) => {
+      const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = h
+      const template = SendFrame.make(fixed)
+      const args = [template, queueId, sysFlag, bornTimestamp, flag, properties, 0, opaque, body] as const
+      const portable = SendFrame.encodePortable(...args)
+      assert.isFalse(portable instanceof Buffer)
+      assert.strictEqual(hex(portable), hex(SendFrame.encode(...args)))
+    },
+    { fastCheck: { numRuns: 300 } }
   )
 })

@@ -1,6 +1,5 @@
 import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as Compression from "@effect-rocketmq/protocol/Compression"
-import * as Frame from "@effect-rocketmq/protocol/Frame"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
@@ -434,10 +433,7 @@ export const makeCore = (options: ProducerOptions) =>
       }
       const template = templateFor(p.topic, queue.brokerName)
       return (opaque, flag) =>
-        Frame.encodeJsonText(
-          SendFrame.header(template, queue.queueId, p.sysFlag, Date.now(), p.flag, p.properties, flag, opaque),
-          p.body
-        )
+        SendFrame.encode(template, queue.queueId, p.sysFlag, Date.now(), p.flag, p.properties, flag, opaque, p.body)
     }
 
     // -----------------------------------------------------------------------------------------------------------
