@@ -51,6 +51,8 @@ export interface MessageOptions {
 }
 
 const encoder = new TextEncoder()
+const NO_KEYS: ReadonlyArray<string> = Object.freeze([])
+const NO_PROPERTIES: Readonly<Record<string, string>> = Object.freeze({})
 
 /**
  * Builds a message; strings are UTF-8 encoded. Nothing is checked here: `send` checks and fails typed.
@@ -58,22 +60,26 @@ const encoder = new TextEncoder()
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: MessageOptions): Message => ({
-  topic: options.topic,
-  body: typeof options.body === "string" ? encoder.encode(options.body) : options.body,
-  ...(options.tags !== undefined ? { tags: options.tags } : {}),
-  keys: options.keys === undefined ? [] : typeof options.keys === "string" ? [options.keys] : options.keys,
-  properties: options.properties ?? {},
-  ...(options.delayLevel !== undefined ? { delayLevel: options.delayLevel } : {}),
-  ...(options.deliverAt !== undefined
-    ? { deliverAt: options.deliverAt instanceof Date ? options.deliverAt.getTime() : options.deliverAt }
-    : {}),
-  ...(options.deliverAfter !== undefined
-    ? { deliverAfterMillis: Duration.toMillis(Duration.decode(options.deliverAfter)) }
-    : {}),
-  flag: options.flag ?? 0,
-  waitStoreMsgOK: options.waitStoreMsgOK ?? true
-})
+export const make = (options: MessageOptions): Message => {
+  // One object, optional fields added only when given (no spreads: this runs for every send).
+  const message: { -readonly [K in keyof Message]: Message[K] } = {
+    topic: options.topic,
+    body: typeof options.body === "string" ? encoder.encode(options.body) : options.body,
+    keys: options.keys === undefined ? NO_KEYS : typeof options.keys === "string" ? [options.keys] : options.keys,
+    properties: options.properties ?? NO_PROPERTIES,
+    flag: options.flag ?? 0,
+    waitStoreMsgOK: options.waitStoreMsgOK ?? true
+  }
+  if (options.tags !== undefined) message.tags = options.tags
+  if (options.delayLevel !== undefined) message.delayLevel = options.delayLevel
+  if (options.deliverAt !== undefined) {
+    message.deliverAt = options.deliverAt instanceof Date ? options.deliverAt.getTime() : options.deliverAt
+  }
+  if (options.deliverAfter !== undefined) {
+    message.deliverAfterMillis = Duration.toMillis(Duration.decode(options.deliverAfter))
+  }
+  return message
+}
 
 /**
  * The highest delay level of a default broker (`messageDelayLevel` has 18 entries).
@@ -107,6 +113,31 @@ export const wireProperties = (message: Message): Record<string, string> => {
     props[MessageProperties.TIMER_DELAY_MS] = String(message.deliverAfterMillis)
   }
   return props
+}
+
+const NV = MessageProperties.NAME_VALUE_SEPARATOR
+const SEP = MessageProperties.PROPERTY_SEPARATOR
+
+/**
+ * `MessageProperties.encode(wireProperties(message))`, written straight to text with no record in between. Equal
+ * for every message `validate` accepts: the names added here are reserved, so no user property can be one of them.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeWireProperties = (message: Message): string => {
+  let out = MessageProperties.encode(message.properties)
+  if (message.tags !== undefined && message.tags.length > 0) out += MessageProperties.TAGS + NV + message.tags + SEP
+  if (message.keys.length > 0) {
+    out += MessageProperties.KEYS + NV + message.keys.join(MessageProperties.KEY_SEPARATOR) + SEP
+  }
+  out += MessageProperties.WAIT + NV + message.waitStoreMsgOK + SEP
+  if (message.delayLevel !== undefined) out += MessageProperties.DELAY + NV + message.delayLevel + SEP
+  if (message.deliverAt !== undefined) out += MessageProperties.TIMER_DELIVER_MS + NV + message.deliverAt + SEP
+  if (message.deliverAfterMillis !== undefined) {
+    out += MessageProperties.TIMER_DELAY_MS + NV + message.deliverAfterMillis + SEP
+  }
+  return out
 }
 
 /**

@@ -155,6 +155,7 @@ export interface OffsetMsgId extends HostAddress {
 
 const hex8 = (n: number): string => hexDigits(n, 8)
 const hex4 = (n: number): string => hexDigits(n, 4)
+const HEX2: ReadonlyArray<string> = Array.from({ length: 256 }, (_, i) => hexDigits(i, 2))
 const hex16 = (n: bigint): string => BigInt.asUintN(64, n).toString(16).toUpperCase().padStart(16, "0")
 
 /**
@@ -314,18 +315,24 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): () =>
   let monthStart = Number.NaN
   let nextMonthStart = Number.NaN
   let counter = 0
+  // The id up to the time field, kept while the clock reads the same ms (many ids share one at a high send rate).
+  let lastT = Number.NaN
+  let head = ""
   return () => {
     const t = now()
-    // Recomputed when the month rolls over, and also when the clock stepped back out of the month (Java keeps
-    // the old month and writes a negative span). NaN compares false, so the first call lands here too.
-    if (!(t >= monthStart && t < nextMonthStart)) {
-      monthStart = localMonthStart(t)
-      nextMonthStart = localMonthStartAfter(monthStart, 1)
+    if (t !== lastT) {
+      // Recomputed when the month rolls over, and also when the clock stepped back out of the month (Java keeps
+      // the old month and writes a negative span). NaN compares false, so the first call lands here too.
+      if (!(t >= monthStart && t < nextMonthStart)) {
+        monthStart = localMonthStart(t)
+        nextMonthStart = localMonthStartAfter(monthStart, 1)
+      }
+      // A month is at most 2 678 400 000 ms: past day 24 this exceeds int32, and Java's (int) cast writes the
+      // same 32 bits, so the field is read back as unsigned.
+      head = prefix + hex8(Math.max(0, Math.floor(t - monthStart)))
+      lastT = t
     }
-    // A month is at most 2 678 400 000 ms: past day 24 this exceeds int32, and Java's (int) cast writes the same
-    // 32 bits, so the field is read back as unsigned.
-    const sinceMonthStart = Math.max(0, Math.floor(t - monthStart))
-    const id = prefix + hex8(sinceMonthStart) + hex4(counter)
+    const id = head + HEX2[counter >>> 8]! + HEX2[counter & 0xff]!
     counter = (counter + 1) & 0xffff
     return id
   }

@@ -25,7 +25,6 @@ import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as HashMap from "effect/HashMap"
-import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
@@ -220,39 +219,28 @@ export const makeCore = (options: ProducerOptions) =>
     let rtCount = 0
     const recent = new Float64Array(1024)
 
-    // Tagged metrics are built once per topic: tagging allocates a new metric key, and the registry hashes it.
-    interface TopicMetrics {
-      readonly success: typeof Metrics.sendSuccessTotal
-      readonly failure: typeof Metrics.sendFailureTotal
-      readonly latency: typeof Metrics.sendLatencyMs
-    }
-    const metricsByTopic = new Map<string, TopicMetrics>()
-    const metricsOf = (topic: string): TopicMetrics => {
-      let m = metricsByTopic.get(topic)
-      if (m === undefined) {
-        const l = [MetricLabel.make("topic", topic), MetricLabel.make("group", o.groupName)]
-        m = {
-          success: Metric.taggedWithLabels(Metrics.sendSuccessTotal, l),
-          failure: Metric.taggedWithLabels(Metrics.sendFailureTotal, l),
-          latency: Metric.taggedWithLabels(Metrics.sendLatencyMs, l)
-        }
-        metricsByTopic.set(topic, m)
+    // Metrics are updated in place with one label array per topic, always the same array: the metric's hook is
+    // cached by that array's identity. (A `Metric.taggedWithLabels` wrapper builds a new array, and so a new
+    // registry lookup, on every update; two metric effects per send cost more than the counters themselves.)
+    const labelsByTopic = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+    const labelsOf = (topic: string) => {
+      let labels = labelsByTopic.get(topic)
+      if (labels === undefined) {
+        labels = [MetricLabel.make("topic", topic), MetricLabel.make("group", o.groupName)]
+        labelsByTopic.set(topic, labels)
       }
-      return m
+      return labels
     }
-    const queueGauge = Metric.taggedWithLabels(Metrics.queueSize, [MetricLabel.make("group", o.groupName)])
 
-    // Updated in place: two metric effects per send cost more than the counters themselves.
-    const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
     const record = (topic: string, count: number, ok: boolean, ms: number) => {
       if (ok) successCount += count
       else failureCount += count
       totalRt += ms
       recent[rtCount % recent.length] = ms
       rtCount++
-      const m = metricsOf(topic)
-      ;(ok ? m.success : m.failure).unsafeUpdate(count, noTags)
-      m.latency.unsafeUpdate(ms, noTags)
+      const labels = labelsOf(topic)
+      ;(ok ? Metrics.sendSuccessTotal : Metrics.sendFailureTotal).unsafeUpdate(count, labels)
+      Metrics.sendLatencyMs.unsafeUpdate(ms, labels)
     }
 
     // One send's span and clock. The span is opened by hand rather than with `Effect.withSpan`: that one rebuilds
@@ -340,17 +328,31 @@ export const makeCore = (options: ProducerOptions) =>
     // -----------------------------------------------------------------------------------------------------------
     // preparing requests
 
+    const uniqKeyPrefix = MessageProperties.UNIQ_KEY + MessageProperties.NAME_VALUE_SEPARATOR
+    const instanceIdProperty = ns === undefined
+      ? ""
+      : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns +
+        MessageProperties.PROPERTY_SEPARATOR
+
     const prepare = (
       message: Message,
       extra?: { readonly properties: Readonly<Record<string, string>>; readonly sysFlag: number }
     ): Either.Either<Prepared, InvalidMessage | MessageTooLarge> => {
       const checked = Msg.validate(message, o.maxMessageSize)
       if (Either.isLeft(checked)) return Either.left(checked.left)
-      const props = Msg.wireProperties(message)
       const msgId = uniqueId()
-      props[MessageProperties.UNIQ_KEY] = msgId
-      if (ns !== undefined) props[MessageProperties.INSTANCE_ID] = ns
-      if (extra !== undefined) Object.assign(props, extra.properties)
+      let properties: string
+      if (extra === undefined) {
+        // What encoding the record below gives, without the record.
+        properties = Msg.encodeWireProperties(message) + uniqKeyPrefix + msgId + MessageProperties.PROPERTY_SEPARATOR +
+          instanceIdProperty
+      } else {
+        const props = Msg.wireProperties(message)
+        props[MessageProperties.UNIQ_KEY] = msgId
+        if (ns !== undefined) props[MessageProperties.INSTANCE_ID] = ns
+        Object.assign(props, extra.properties)
+        properties = MessageProperties.encode(props)
+      }
       let body = message.body
       let sysFlag = extra?.sysFlag ?? 0
       if (body.length >= o.compressMsgBodyOverThreshold) {
@@ -367,7 +369,7 @@ export const makeCore = (options: ProducerOptions) =>
         userTopic: message.topic,
         body,
         sysFlag,
-        properties: MessageProperties.encode(props),
+        properties,
         flag: message.flag,
         msgId,
         batch: false,
@@ -833,6 +835,9 @@ export const makeCore = (options: ProducerOptions) =>
 
     /** Asynchronous sends accepted and not yet delivered, so that shutdown can tell each one how it ended. */
     const outstanding = new Set<(exit: Exit.Exit<SendResult, SendError>) => void>()
+    const groupLabels = [MetricLabel.make("group", o.groupName)]
+    const updateQueueGauge = () =>
+      Metrics.queueSize.unsafeUpdate(outstanding.size, groupLabels)
 
     const shutDownBeforeDone = () =>
       new ServiceNotAvailable({ reason: "the producer shut down before the asynchronous send completed" })
@@ -850,7 +855,7 @@ export const makeCore = (options: ProducerOptions) =>
         if (!outstanding.delete(deliver)) {
           return
         }
-        queueGauge.unsafeUpdate(outstanding.size, noTags)
+        updateQueueGauge()
         permitReleased()
         // Shutdown interrupted it: the caller still hears about it, never silence.
         const result: Either.Either<SendResult, SendError> = Exit.isSuccess(exit)
@@ -858,7 +863,7 @@ export const makeCore = (options: ProducerOptions) =>
           : Either.left(Option.getOrElse(Cause.failureOption(exit.cause), shutDownBeforeDone))
         try {
           const out = callback(result)
-          if (Effect.isEffect(out)) {
+          if (out !== undefined && Effect.isEffect(out)) {
             runCallback(
               out.pipe(Effect.catchAllCause((cause) =>
                 Effect.logWarning("sendAsync callback failed", cause)
@@ -871,7 +876,7 @@ export const makeCore = (options: ProducerOptions) =>
         if (drained !== undefined && outstanding.size === 0) Deferred.unsafeDone(drained, Exit.void)
       }
       outstanding.add(deliver)
-      queueGauge.unsafeUpdate(outstanding.size, noTags)
+      updateQueueGauge()
       drive(
         job,
         obs,

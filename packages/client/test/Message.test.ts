@@ -1,0 +1,63 @@
+import { MessageProperties } from "@effect-rocketmq/protocol"
+import { assert, describe, it } from "@effect/vitest"
+import { Either, FastCheck as fc } from "effect"
+import * as Message from "../src/Message.js"
+
+const text = fc.string({ minLength: 1, maxLength: 8 })
+const options = fc.record({
+  tags: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+  keys: fc.option(fc.array(text, { maxLength: 3 }), { nil: undefined }),
+  // Names include the reserved ones and "__proto__": `validate` turns those away, and only accepted messages count.
+  properties: fc.dictionary(
+    fc.oneof(text, fc.constantFrom("TAGS", "UNIQ_KEY", "WAIT", "__proto__", "12")),
+    text,
+    { maxKeys: 4 }
+  ),
+  delay: fc.oneof(
+    fc.constant({}),
+    fc.record({ delayLevel: fc.integer({ min: 1, max: 18 }) }),
+    fc.record({ deliverAt: fc.integer({ min: 1, max: 2 ** 45 }) }),
+    fc.record({ deliverAfter: fc.integer({ min: 0, max: 10 ** 7 }) })
+  ),
+  flag: fc.integer(),
+  waitStoreMsgOK: fc.boolean()
+})
+
+describe("Message", () => {
+  it.prop(
+    "encodeWireProperties is the encoding of wireProperties for every message validate accepts",
+    { o: options },
+    ({ o }) => {
+      const message = Message.make({
+        topic: "t",
+        body: "x",
+        tags: o.tags,
+        keys: o.keys,
+        properties: o.properties,
+        ...o.delay,
+        flag: o.flag,
+        waitStoreMsgOK: o.waitStoreMsgOK
+      })
+      if (Either.isLeft(Message.validate(message, 1024))) return
+      assert.strictEqual(
+        Message.encodeWireProperties(message),
+        MessageProperties.encode(Message.wireProperties(message))
+      )
+    },
+    { fastCheck: { numRuns: 2000 } }
+  )
+
+  it("make leaves out what was not given, and shares nothing a caller could change", () => {
+    const m = Message.make({ topic: "t", body: "x" })
+    assert.deepStrictEqual(Object.keys(m).sort(), ["body", "flag", "keys", "properties", "topic", "waitStoreMsgOK"])
+    assert.deepStrictEqual(m.keys, [])
+    assert.deepStrictEqual(m.properties, {})
+    assert.isTrue(Object.isFrozen(m.keys) && Object.isFrozen(m.properties))
+    const full = Message.make({ topic: "t", body: "x", tags: "a", keys: "k", delayLevel: 3, flag: 7 })
+    assert.strictEqual(full.tags, "a")
+    assert.deepStrictEqual(full.keys, ["k"])
+    assert.strictEqual(full.delayLevel, 3)
+    assert.strictEqual(full.flag, 7)
+    assert.isFalse("deliverAt" in full || "deliverAfterMillis" in full)
+  })
+})
