@@ -334,6 +334,12 @@ export const makeCore = (options: ProducerOptions) =>
       : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns +
         MessageProperties.PROPERTY_SEPARATOR
 
+    // A message's wire properties with its id (and namespace): what encoding the record `prepare` builds for extra
+    // properties gives, without the record.
+    const singleProperties = (message: Message, msgId: string) =>
+      Msg.encodeWireProperties(message) + uniqKeyPrefix + msgId + MessageProperties.PROPERTY_SEPARATOR +
+      instanceIdProperty
+
     const prepare = (
       message: Message,
       extra?: { readonly properties: Readonly<Record<string, string>>; readonly sysFlag: number }
@@ -343,9 +349,7 @@ export const makeCore = (options: ProducerOptions) =>
       const msgId = uniqueId()
       let properties: string
       if (extra === undefined) {
-        // What encoding the record below gives, without the record.
-        properties = Msg.encodeWireProperties(message) + uniqKeyPrefix + msgId + MessageProperties.PROPERTY_SEPARATOR +
-          instanceIdProperty
+        properties = singleProperties(message, msgId)
       } else {
         const props = Msg.wireProperties(message)
         props[MessageProperties.UNIQ_KEY] = msgId
@@ -1008,14 +1012,9 @@ export const makeCore = (options: ProducerOptions) =>
           if (Either.isLeft(checked)) {
             return yield* checked.left
           }
-          const props = Msg.wireProperties(m)
           const id = uniqueId()
-          props[MessageProperties.UNIQ_KEY] = id
-          if (ns !== undefined) {
-            props[MessageProperties.INSTANCE_ID] = ns
-          }
           // Encoded once: the size check and the batch body share the bytes.
-          const properties = utf8(MessageProperties.encode(props))
+          const properties = utf8(singleProperties(m, id))
           const size = Batch.RECORD_OVERHEAD + m.body.length + properties.length
           if (size > o.maxMessageSize) {
             return yield* new MessageTooLarge({ topic, size, maxMessageSize: o.maxMessageSize })
