@@ -9,10 +9,17 @@
 // Each peer runs in its own process (a worker), so CPU and peak RSS are its own. One unmeasured pass of every
 // scenario warms the JITs, then each run is preceded by a warm-up of the same scenario; after each run the
 // brokers' queue offsets confirm that every message was stored. Results: bench/results/producer.{md,json}.
+// All of that runs once per CPU placement, shared first: "shared" sets no affinity (clients and brokers on the same
+// cores, so client CPU is taken from the brokers); "dedicated" pins the name server and broker JVMs (and this
+// process) to CPU 0 and every peer's process to CPU 1 with `taskset -a`, as when clients run on their own machines.
+// Affinity is set back to all CPUs afterwards, also on failure.
 //
 // Run: npm run bench:producer   (node --expose-gc --conditions=source --import tsx bench/producer.ts)
 // Needs the loopback RocketMQ up (npm run rocketmq:up -- --brokers 2) and a JDK for the Java peer.
 // Options: --reps N (default 3), --scale X (multiplies message counts; default 1), --no-java,
+//          --placement shared|dedicated|both (default both; dedicated needs 2 CPUs and taskset),
+//          --node-flags "<flags>" (extra V8/Node flags for both Node peers, e.g. --single-threaded-gc),
+//          --out NAME (results in bench/results/NAME.{md,json}; default producer),
 //          --profile (CPU profile of our worker into .rocketmq/bench/prof/).
 import { BrokerConnectionPool } from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Message from "@effect-rocketmq/client/Message"
@@ -55,6 +62,8 @@ const GROUP = { ours: "erq_bench_ours", raw: "erq_bench_raw", java: "erq_bench_j
 
 type PeerName = "ours" | "raw" | "java"
 type ScenarioKind = "sync" | "async" | "oneway" | "batch"
+/** Where the processes run: shared = no affinity set; dedicated = servers on CPU 0, the peer on CPU 1. */
+type Placement = "shared" | "dedicated"
 
 interface Scenario {
   readonly id: string
@@ -691,13 +700,19 @@ class Peer {
   }
 }
 
-const spawnNodeWorker = (peer: "ours" | "raw", arg: string, profile: boolean) => {
+const spawnNodeWorker = (
+  peer: "ours" | "raw",
+  arg: string,
+  profile: boolean,
+  nodeFlags: ReadonlyArray<string>
+) => {
   const extra = profile && peer === "ours"
     ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, ".rocketmq/bench/prof")}`]
     : []
+  const argv = [...process.execArgv, ...nodeFlags, ...extra, fileURLToPath(import.meta.url), "--worker", peer, arg]
   return new Peer(
     peer,
-    spawn(process.execPath, [...process.execArgv, ...extra, fileURLToPath(import.meta.url), "--worker", peer, arg], {
+    spawn(process.execPath, argv, {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "pipe"]
     })
@@ -748,18 +763,56 @@ const spawnJava = () => {
 
 interface BrokerInfo {
   readonly version: string | undefined
+  /** The broker processes (their CPU time is measured). */
   readonly pids: ReadonlyArray<number>
+  /** The name server processes (pinned with the brokers in the dedicated placement). */
+  readonly nameServerPids: ReadonlyArray<number>
 }
 
-/** From .rocketmq/run/pids: the RocketMQ version and the broker processes (for their CPU time). */
+/** From .rocketmq/run/pids: the RocketMQ version, the broker and the name server processes. */
 const brokerInfo = (): BrokerInfo => {
   try {
-    const text = readFileSync(join(ROOT, ".rocketmq/run/pids"), "utf8")
-    const version = /version=(\S+)/.exec(text)?.[1]
-    const pids = text.split("\n").filter((l) => l.startsWith("broker ")).map((l) => Number(l.split(/\s+/)[2]))
-    return { version, pids: pids.filter((p) => Number.isInteger(p) && p > 0) }
+    const lines = readFileSync(join(ROOT, ".rocketmq/run/pids"), "utf8").split("\n")
+    const version = /version=(\S+)/.exec(lines.join("\n"))?.[1]
+    const pidsOf = (role: string) =>
+      lines.filter((l) => l.startsWith(`${role} `)).map((l) => Number(l.split(/\s+/)[2])).filter((p) =>
+        Number.isInteger(p) && p > 0
+      )
+    return { version, pids: pidsOf("broker"), nameServerPids: pidsOf("namesrv") }
   } catch {
-    return { version: undefined, pids: [] }
+    return { version: undefined, pids: [], nameServerPids: [] }
+  }
+}
+
+/** Sets the CPU affinity of every thread of `pid` (`taskset -a`: JVMs and Node have many). Throws on failure. */
+const setAffinity = (pid: number, cpus: string) => {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "pipe" })
+  } catch {
+    // Once more: a thread that ended while taskset walked the list fails the whole call.
+    execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "pipe" })
+  }
+}
+
+const tasksetError = (e: unknown) => {
+  const err = e as { code?: unknown; stderr?: unknown }
+  if (err.code === "ENOENT") return "taskset not found"
+  const stderr = String(err.stderr ?? "").trim()
+  return stderr !== "" ? stderr : String(e)
+}
+
+const allCpus = () => `0-${Math.max(0, os.cpus().length - 1)}`
+
+/** Every process back on all CPUs; failures (a process that has exited) are only reported. */
+const unpin = (pids: ReadonlyArray<number>) => {
+  for (const pid of pids) {
+    try {
+      setAffinity(pid, allCpus())
+    } catch (e) {
+      if (existsSync(`/proc/${pid}`)) {
+        console.log(`could not restore the CPU affinity of pid ${pid}: ${tasksetError(e)}`)
+      }
+    }
   }
 }
 
@@ -809,6 +862,14 @@ const main = async () => {
   const scale = Number(opt("--scale") ?? 1)
   const withJava = !args.includes("--no-java")
   const profile = args.includes("--profile")
+  const nodeFlags = (opt("--node-flags") ?? "").split(/\s+/).filter((f) => f !== "")
+  const outName = opt("--out") ?? "producer"
+  if (!/^[\w.-]+$/.test(outName)) throw new Error(`--out: a file name, not ${outName}`)
+  const placementArg = opt("--placement") ?? "both"
+  if (placementArg !== "shared" && placementArg !== "dedicated" && placementArg !== "both") {
+    throw new Error(`--placement: shared, dedicated or both, not ${placementArg}`)
+  }
+  const requested: ReadonlyArray<Placement> = placementArg === "both" ? ["shared", "dedicated"] : [placementArg]
   const count = (n: number) => Math.max(BATCH_SIZE, Math.round(n * scale / BATCH_SIZE) * BATCH_SIZE)
   const scenario = (kind: ScenarioKind, window: number, label: string, messages: number, warmup: number) => ({
     id: `${kind}/${window}`,
@@ -818,7 +879,7 @@ const main = async () => {
     messages: count(messages),
     warmup: count(warmup)
   })
-  // Sync is latency-bound (1–2k msg/s here): fewer messages keep the whole run near 4 minutes on 2 cores.
+  // Sync is latency-bound (1–2k msg/s here): fewer messages keep each placement near 4 minutes on 2 cores.
   const scenarios: ReadonlyArray<Scenario> = [
     scenario("sync", 1, "sync, 1 in flight", 8_000, 1_000),
     scenario("async", 64, "async, 64 in flight", 24_000, 3_000),
@@ -842,8 +903,8 @@ const main = async () => {
   const notes: Array<string> = []
   let javaProblem = withJava ? compileJava() : "--no-java"
   const peers: Array<Peer> = [
-    spawnNodeWorker("ours", "", profile),
-    spawnNodeWorker("raw", JSON.stringify(route), false)
+    spawnNodeWorker("ours", "", profile, nodeFlags),
+    spawnNodeWorker("raw", JSON.stringify(route), false, nodeFlags)
   ]
   if (javaProblem === undefined) peers.push(spawnJava())
   const readiness = await Promise.all(peers.map((p) => p.ready))
@@ -870,52 +931,123 @@ const main = async () => {
   }
   console.log(`warmed up; brokers idle at ${brokerIdleCores.toFixed(2)} cores`)
 
-  const runs: Array<RunResult & { rep: number; stored: number; disturbed: boolean }> = []
-  for (let rep = 0; rep < reps; rep++) {
+  // The dedicated placement: servers (and this process, which only waits and counts) on CPU 0, peers on CPU 1.
+  const serverPids = [...broker.nameServerPids, ...broker.pids]
+  const peerPids = () =>
+    peers.map((p) => {
+      if (p.proc.pid === undefined) throw new Error(`${p.name} worker has no pid`)
+      return p.proc.pid
+    })
+  let pinned = false
+  const unpinAll = () => {
+    if (!pinned) return
+    pinned = false
+    unpin([...serverPids, process.pid, ...peers.flatMap((p) => p.proc.pid === undefined ? [] : [p.proc.pid])])
+  }
+  /** Pins every process for the dedicated placement; on failure sets them back and returns why. */
+  const pinDedicated = (): string | undefined => {
+    if (os.cpus().length < 2) return `${os.cpus().length} CPU here, it needs 2`
+    if (serverPids.length === 0) return "no name server or broker pid in .rocketmq/run/pids"
+    pinned = true
+    try {
+      for (const pid of [...serverPids, process.pid]) setAffinity(pid, "0")
+      for (const pid of peerPids()) setAffinity(pid, "1")
+      return undefined
+    } catch (e) {
+      unpinAll()
+      return `taskset failed: ${tasksetError(e)}`
+    }
+  }
+  // Never leave the brokers pinned: not on an exception (exit), not on Ctrl-C (the signal is raised again).
+  const interrupted = (signal: NodeJS.Signals) => {
+    unpinAll()
+    process.kill(process.pid, signal)
+  }
+  process.on("exit", unpinAll)
+
+  const runs: Array<RunResult & { placement: Placement; rep: number; stored: number; disturbed: boolean }> = []
+  const runPlacement = async (placement: Placement) => {
+    // A short re-warm: the JITs are warm, the caches and the scheduler not yet for this placement.
+    console.log(`placement ${placement}`)
     for (const s of scenarios) {
-      // Rotate who goes first each repetition, so no peer always follows the same one.
-      const order = peers.map((_, i) => peers[(i + rep) % peers.length]!)
-      for (const peer of order) {
-        // A run during which another client wrote to the topic saw a different machine: run it once more.
-        for (let attempt = 1; attempt <= 2; attempt++) {
-          await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
-          const stored0 = await admin.storedSoFar(route)
-          const cpu0 = processCpuSec(broker.pids)
-          const r = await peer.run({ kind: s.kind, window: s.window, messages: s.messages })
-          const brokerCpu = processCpuSec(broker.pids) - cpu0
-          // One-way runs end with one acknowledged send per broker (the barrier).
-          const extra = s.kind === "oneway" ? route.brokers.length : 0
-          const stored = (await admin.storedSince(route, stored0, s.messages + extra)) - extra
-          const where = `${peer.name} ${s.id} rep ${rep + 1}`
-          if (typeof r.fatal === "string") {
-            notes.push(`${where} failed: ${r.fatal}`)
-            console.log(`  ${s.id.padEnd(10)} ${peer.name.padEnd(5)} FAILED ${r.fatal}`)
+      for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
+    }
+    for (let rep = 0; rep < reps; rep++) {
+      for (const s of scenarios) {
+        // Rotate who goes first each repetition, so no peer always follows the same one.
+        const order = peers.map((_, i) => peers[(i + rep) % peers.length]!)
+        for (const peer of order) {
+          // A run during which another client wrote to the topic saw a different machine: run it once more.
+          for (let attempt = 1; attempt <= 2; attempt++) {
+            await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
+            const stored0 = await admin.storedSoFar(route)
+            const cpu0 = processCpuSec(broker.pids)
+            const r = await peer.run({ kind: s.kind, window: s.window, messages: s.messages })
+            const brokerCpu = processCpuSec(broker.pids) - cpu0
+            // One-way runs end with one acknowledged send per broker (the barrier).
+            const extra = s.kind === "oneway" ? route.brokers.length : 0
+            const stored = (await admin.storedSince(route, stored0, s.messages + extra)) - extra
+            const where = `[${placement}] ${peer.name} ${s.id} rep ${rep + 1}`
+            if (typeof r.fatal === "string") {
+              notes.push(`${where} failed: ${r.fatal}`)
+              console.log(`  ${s.id.padEnd(10)} ${peer.name.padEnd(5)} FAILED ${r.fatal}`)
+              break
+            }
+            const foreign = stored - s.messages > s.messages * 0.005
+            const result = {
+              placement,
+              ...(r as unknown as RunResult),
+              scenario: s.id,
+              rep: rep + 1,
+              stored,
+              disturbed: foreign
+            }
+            if (broker.pids.length > 0) result.brokerCpuSecPer100k = brokerCpu * 100_000 / s.messages
+            console.log(
+              `  rep ${rep + 1} ${s.id.padEnd(10)} ${peer.name.padEnd(5)} ${
+                fmt(result.msgsPerSec, 0).padStart(8)
+              } msg/s` +
+                `  p50 ${fmt(result.p50Ms, 3)} ms  p99 ${fmt(result.p99Ms, 3)} ms  cpu ${
+                  fmt(result.cpuSecPer100k, 2)
+                } s/100k` +
+                `  rss ${fmt(result.peakRssMiB, 0)} MiB  errors ${result.errors}  stored ${stored}/${s.messages}` +
+                (foreign ? "  (another client wrote to the topic)" : "")
+            )
+            if (foreign && attempt === 1) {
+              notes.push(`${where}: ${stored - s.messages} messages from another client during the run; run repeated`)
+              continue
+            }
+            if (foreign) notes.push(`${where}: other clients wrote to the topic again; kept, marked disturbed`)
+            runs.push(result)
             break
           }
-          const foreign = stored - s.messages > s.messages * 0.005
-          const result = { ...(r as unknown as RunResult), scenario: s.id, rep: rep + 1, stored, disturbed: foreign }
-          if (broker.pids.length > 0) result.brokerCpuSecPer100k = brokerCpu * 100_000 / s.messages
-          console.log(
-            `  rep ${rep + 1} ${s.id.padEnd(10)} ${peer.name.padEnd(5)} ${
-              fmt(result.msgsPerSec, 0).padStart(8)
-            } msg/s` +
-              `  p50 ${fmt(result.p50Ms, 3)} ms  p99 ${fmt(result.p99Ms, 3)} ms  cpu ${
-                fmt(result.cpuSecPer100k, 2)
-              } s/100k` +
-              `  rss ${fmt(result.peakRssMiB, 0)} MiB  errors ${result.errors}  stored ${stored}/${s.messages}` +
-              (foreign ? "  (another client wrote to the topic)" : "")
-          )
-          if (foreign && attempt === 1) {
-            notes.push(`${where}: ${stored - s.messages} messages from another client during the run; run repeated`)
-            continue
-          }
-          if (foreign) notes.push(`${where}: other clients wrote to the topic again; kept, marked disturbed`)
-          runs.push(result)
-          break
         }
       }
     }
   }
+  const placements: Array<Placement> = []
+  const signals: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP"]
+  for (const placement of requested) {
+    if (placement === "dedicated") {
+      const why = pinDedicated()
+      if (why !== undefined) {
+        notes.push(`Dedicated placement not run: ${why}.`)
+        console.log(`dedicated placement skipped: ${why}`)
+        continue
+      }
+    }
+    if (pinned) {
+      for (const signal of signals) process.once(signal, interrupted)
+    }
+    try {
+      placements.push(placement)
+      await runPlacement(placement)
+    } finally {
+      for (const signal of signals) process.off(signal, interrupted)
+      unpinAll()
+    }
+  }
+  process.off("exit", unpinAll)
   await Promise.all(peers.map((p) => p.quit()))
   await admin.dispose()
   const loadAfter = os.loadavg()
@@ -923,6 +1055,7 @@ const main = async () => {
 
   // Medians over repetitions, metric by metric.
   interface Summary {
+    readonly placement: Placement
     readonly scenario: string
     readonly label: string
     readonly peer: PeerName
@@ -942,121 +1075,120 @@ const main = async () => {
   }
   const summaries: Array<Summary> = []
   const peerNames: ReadonlyArray<PeerName> = ["ours", "raw", "java"]
-  for (const s of scenarios) {
-    for (const peer of peerNames) {
-      const rs = runs.filter((r) => r.scenario === s.id && r.peer === peer)
-      if (rs.length === 0) continue
-      const med = (f: (r: RunResult) => number | null | undefined) => {
-        const xs = rs.map(f).filter((x): x is number => typeof x === "number")
-        return xs.length === 0 ? null : median(xs)
+  for (const placement of placements) {
+    for (const s of scenarios) {
+      for (const peer of peerNames) {
+        const rs = runs.filter((r) => r.placement === placement && r.scenario === s.id && r.peer === peer)
+        if (rs.length === 0) continue
+        const med = (f: (r: RunResult) => number | null | undefined) => {
+          const xs = rs.map(f).filter((x): x is number => typeof x === "number")
+          return xs.length === 0 ? null : median(xs)
+        }
+        const firstError = rs.find((r) => r.firstError !== undefined)?.firstError
+        summaries.push({
+          placement,
+          scenario: s.id,
+          label: s.label,
+          peer,
+          reps: rs.length,
+          msgsPerSec: med((r) => r.msgsPerSec)!,
+          msgsPerSecRuns: rs.map((r) => Math.round(r.msgsPerSec)),
+          p50Ms: med((r) => r.p50Ms),
+          p99Ms: med((r) => r.p99Ms),
+          cpuSecPer100k: med((r) => r.cpuSecPer100k)!,
+          cpuSystemSecPer100k: med((r) => r.cpuSystemSecPer100k),
+          peakRssMiB: med((r) => r.peakRssMiB)!,
+          brokerCpuSecPer100k: med((r) => r.brokerCpuSecPer100k),
+          errors: rs.reduce((a, r) => a + r.errors, 0),
+          storedRatio: rs.reduce((a, r) => a + Math.min(r.stored, r.messages), 0) /
+            rs.reduce((a, r) => a + r.messages, 0),
+          ...(firstError !== undefined ? { firstError } : {})
+        })
       }
-      const firstError = rs.find((r) => r.firstError !== undefined)?.firstError
-      summaries.push({
-        scenario: s.id,
-        label: s.label,
-        peer,
-        reps: rs.length,
-        msgsPerSec: med((r) => r.msgsPerSec)!,
-        msgsPerSecRuns: rs.map((r) => Math.round(r.msgsPerSec)),
-        p50Ms: med((r) => r.p50Ms),
-        p99Ms: med((r) => r.p99Ms),
-        cpuSecPer100k: med((r) => r.cpuSecPer100k)!,
-        cpuSystemSecPer100k: med((r) => r.cpuSystemSecPer100k),
-        peakRssMiB: med((r) => r.peakRssMiB)!,
-        brokerCpuSecPer100k: med((r) => r.brokerCpuSecPer100k),
-        errors: rs.reduce((a, r) => a + r.errors, 0),
-        storedRatio: rs.reduce((a, r) => a + Math.min(r.stored, r.messages), 0) /
-          rs.reduce((a, r) => a + r.messages, 0),
-        ...(firstError !== undefined ? { firstError } : {})
-      })
     }
   }
   for (const r of runs) {
     if (r.stored > r.messages && !r.disturbed) {
       notes.push(
-        `${r.peer} ${r.scenario} rep ${r.rep}: ${r.stored - r.messages} more message(s) stored than sent ` +
-          "(a duplicate from a client retry after a lost or late response, or another writer)"
+        `[${r.placement}] ${r.peer} ${r.scenario} rep ${r.rep}: ${r.stored - r.messages} more message(s) ` +
+          "stored than sent (a duplicate from a client retry after a lost or late response, or another writer)"
       )
     }
   }
   for (const x of summaries) {
     if (x.errors > 0 || x.storedRatio < 1) {
       notes.push(
-        `${x.peer} ${x.scenario}: ${x.errors} failed send(s) over ${x.reps} run(s), ` +
+        `[${x.placement}] ${x.peer} ${x.scenario}: ${x.errors} failed send(s) over ${x.reps} run(s), ` +
           `${fmt(100 * x.storedRatio, 3)}% stored; first error: ${x.firstError ?? "none"}`
       )
     }
   }
-  const get = (scenario: string, peer: PeerName) => summaries.find((x) => x.scenario === scenario && x.peer === peer)
-
   interface Ratio {
+    readonly placement: Placement
     readonly name: string
     readonly value: number | null
     readonly unit: string
     readonly target?: string
     readonly met?: boolean
   }
-  const ratios: Array<Ratio> = []
   const ratio = (a: number | null | undefined, b: number | null | undefined) =>
     a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b
-  for (const w of ["async/64", "async/256"]) {
-    const v = ratio(get(w, "ours")?.msgsPerSec, get(w, "raw")?.msgsPerSec)
-    ratios.push({
-      name: `ours ${w} throughput / raw-frame ceiling`,
-      value: v,
-      unit: "×",
-      target: ">= 0.80",
-      ...(v !== null ? { met: v >= 0.8 } : {})
-    })
-  }
-  {
+  const getIn = (placement: Placement) => (scenario: string, peer: PeerName) =>
+    summaries.find((x) => x.placement === placement && x.scenario === scenario && x.peer === peer)
+  // The issue-5 targets of every placement first, then the other ratios placement by placement.
+  const targetRatios = (placement: Placement): Array<Ratio> => {
+    const get = getIn(placement)
+    const ratios: Array<Ratio> = []
+    for (const w of ["async/64", "async/256"]) {
+      const v = ratio(get(w, "ours")?.msgsPerSec, get(w, "raw")?.msgsPerSec)
+      ratios.push({
+        placement,
+        name: `[${placement}] ours ${w} throughput / raw-frame ceiling`,
+        value: v,
+        unit: "×",
+        target: ">= 0.80",
+        ...(v !== null ? { met: v >= 0.8 } : {})
+      })
+    }
     const a = get("sync/1", "ours")?.p50Ms
     const b = get("sync/1", "raw")?.p50Ms
     const v = a === null || a === undefined || b === null || b === undefined ? null : a - b
     ratios.push({
-      name: "ours sync p50 − raw round-trip p50",
+      placement,
+      name: `[${placement}] ours sync p50 − raw round-trip p50`,
       value: v,
       unit: "ms",
       target: "<= 0.10 ms",
       ...(v !== null ? { met: v <= 0.1 } : {})
     })
+    return ratios
   }
-  for (const s of ["oneway/1", "batch/32", "sync/1"]) {
-    ratios.push({
-      name: `ours ${s} throughput / raw`,
-      value: ratio(get(s, "ours")?.msgsPerSec, get(s, "raw")?.msgsPerSec),
-      unit: "×"
-    })
+  const otherRatios = (placement: Placement): Array<Ratio> => {
+    const get = getIn(placement)
+    const ratios: Array<Ratio> = []
+    const add = (name: string, value: number | null) =>
+      ratios.push({ placement, name: `[${placement}] ${name}`, value, unit: "×" })
+    for (const s of ["oneway/1", "batch/32", "sync/1"]) {
+      add(`ours ${s} throughput / raw`, ratio(get(s, "ours")?.msgsPerSec, get(s, "raw")?.msgsPerSec))
+    }
+    for (const s of scenarios) {
+      add(`ours / java ${s.id} throughput`, ratio(get(s.id, "ours")?.msgsPerSec, get(s.id, "java")?.msgsPerSec))
+    }
+    for (const s of scenarios) {
+      add(
+        `ours / java ${s.id} client CPU per message`,
+        ratio(get(s.id, "ours")?.cpuSecPer100k, get(s.id, "java")?.cpuSecPer100k)
+      )
+    }
+    for (const s of scenarios.filter((x) => x.kind !== "oneway")) {
+      add(`ours / java ${s.id} p50 latency`, ratio(get(s.id, "ours")?.p50Ms, get(s.id, "java")?.p50Ms))
+    }
+    const rss = (peer: PeerName) =>
+      median(summaries.filter((x) => x.placement === placement && x.peer === peer).map((x) => x.peakRssMiB))
+    add("ours / java peak RSS (median over scenarios)", ratio(rss("ours"), rss("java")))
+    return ratios
   }
-  for (const s of scenarios) {
-    ratios.push({
-      name: `ours / java ${s.id} throughput`,
-      value: ratio(get(s.id, "ours")?.msgsPerSec, get(s.id, "java")?.msgsPerSec),
-      unit: "×"
-    })
-  }
-  for (const s of scenarios) {
-    ratios.push({
-      name: `ours / java ${s.id} client CPU per message`,
-      value: ratio(get(s.id, "ours")?.cpuSecPer100k, get(s.id, "java")?.cpuSecPer100k),
-      unit: "×"
-    })
-  }
-  for (const s of scenarios.filter((x) => x.kind !== "oneway")) {
-    ratios.push({
-      name: `ours / java ${s.id} p50 latency`,
-      value: ratio(get(s.id, "ours")?.p50Ms, get(s.id, "java")?.p50Ms),
-      unit: "×"
-    })
-  }
-  ratios.push({
-    name: "ours / java peak RSS (median over scenarios)",
-    value: ratio(
-      median(summaries.filter((x) => x.peer === "ours").map((x) => x.peakRssMiB)),
-      median(summaries.filter((x) => x.peer === "java").map((x) => x.peakRssMiB))
-    ),
-    unit: "×"
-  })
+  const ratios = [...placements.flatMap(targetRatios), ...placements.flatMap(otherRatios)]
 
   const cpus = os.cpus()
   const machine = {
@@ -1073,16 +1205,31 @@ const main = async () => {
   }
   const seconds = (finished.getTime() - started.getTime()) / 1000
 
-  const table = [
+  const placementText: Record<Placement, string> = {
+    shared: `**Shared**: no affinity set, clients and brokers share the same ${cpus.length} CPUs, so every CPU ` +
+      "second a client uses is taken from the brokers; this measures what the client's CPU costs when it shares a " +
+      "small machine with its broker.",
+    dedicated: "**Dedicated**: the name server and broker JVMs (and the orchestrator) pinned to CPU 0, each peer's " +
+      "process to CPU 1 (`taskset -a`), as when clients run on their own machines; this measures whether the " +
+      "client keeps the broker saturated, the question the issue-5 targets ask."
+  }
+  const heading: Record<Placement, string> = {
+    shared: `## Shared cores (client and brokers on the same ${cpus.length} CPUs)`,
+    dedicated: "## Dedicated cores (brokers and name server on CPU 0, each client on CPU 1)"
+  }
+  const table = (placement: Placement) => [
+    heading[placement],
+    "",
     "| scenario | peer | msg/s | p50 ms | p99 ms | client CPU s / 100k msg (of which kernel) | peak RSS MiB | broker CPU s / 100k msg | errors | stored | msg/s per rep |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ...summaries.map((x) =>
+    ...summaries.filter((x) => x.placement === placement).map((x) =>
       `| ${x.label} | ${x.peer} | ${fmt(x.msgsPerSec, 0)} | ${fmt(x.p50Ms, 3)} | ${fmt(x.p99Ms, 3)} | ` +
       `${fmt(x.cpuSecPer100k, 2)} (${fmt(x.cpuSystemSecPer100k, 2)}) | ${fmt(x.peakRssMiB, 0)} | ${
         fmt(x.brokerCpuSecPer100k, 2)
       } | ${x.errors} | ${fmt(100 * x.storedRatio, 2)}% | ` +
       `${x.msgsPerSecRuns.map((v) => v.toLocaleString("en")).join(", ")} |`
-    )
+    ),
+    ""
   ]
   const ratioLines = [
     "| ratio | value | target | met |",
@@ -1104,7 +1251,17 @@ const main = async () => {
       machine.java ?? "no Java"
     }. ` +
     `Load average before ${machine.loadAverageBefore.join(" ")}, after ${machine.loadAverageAfter.join(" ")}. ` +
-    `Client and brokers share the same cores. Whole run: ${seconds.toFixed(0)} s. Code: ${machine.commit}.`,
+    `Whole run: ${seconds.toFixed(0)} s. Code: ${machine.commit}. ` +
+    (nodeFlags.length > 0
+      ? `Both Node peers (ours and raw) run with \`${nodeFlags.join(" ")}\`.`
+      : "Node peers run with Node's default flags."),
+    "",
+    (placements.length === 0
+      ? "No CPU placement ran (see notes)."
+      : placements.length > 1
+      ? "Two CPU placements, all repetitions of one and then of the other. "
+      : "CPU placement: ") +
+    placements.map((p) => placementText[p]).join(" "),
     "",
     "Peers, each in its own process, interleaved scenario by scenario (first peer rotates per repetition):",
     "- **ours**: `@effect-rocketmq/client` `Producer` (JSON headers, defaults but `sendMsgTimeout` 10 s); " +
@@ -1118,8 +1275,8 @@ const main = async () => {
     "false like ours, `Semaphore` window for async).",
     "",
     `Messages per run: ${scenarios.map((s) => `${s.id} ${s.messages.toLocaleString("en")}`).join(", ")} ` +
-    `(1 KiB bodies), after one unmeasured pass of every scenario and a warm-up of the same scenario before each ` +
-    `run; ${reps} repetition(s), median of each column shown. ` +
+    `(1 KiB bodies), after one unmeasured pass of every scenario, one more at the start of each placement and a ` +
+    `warm-up of the same scenario before each run; ${reps} repetition(s), median of each column shown. ` +
     "Latency is per send (sync/async, from the call to the result) or per batch request; one-way has none and " +
     "its clock stops after a sync send to each broker (the barrier: every frame read). CPU is the peer process's " +
     "user+system time during the run (kernel part in brackets); peak RSS is VmHWM reset before the run; broker CPU " +
@@ -1127,8 +1284,7 @@ const main = async () => {
     "before the first run); stored = messages the brokers stored during the runs (GET_MAX_OFFSET over the topic's " +
     "queues) / messages sent; a run during which another client wrote to the topic is repeated once (see notes).",
     "",
-    ...table,
-    "",
+    ...placements.flatMap(table),
     "## Ratios (targets from issue 5)",
     "",
     ...ratioLines,
@@ -1138,9 +1294,9 @@ const main = async () => {
 
   const out = join(ROOT, "bench/results")
   mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, "producer.md"), md)
+  writeFileSync(join(out, `${outName}.md`), md)
   writeFileSync(
-    join(out, "producer.json"),
+    join(out, `${outName}.json`),
     JSON.stringify(
       {
         date: started.toISOString(),
@@ -1153,7 +1309,7 @@ const main = async () => {
           brokers: route.brokers,
           queuesPerBroker: QUEUES_PER_BROKER
         },
-        settings: { reps, scale, bodyBytes: BODY_SIZE, batchSize: BATCH_SIZE, scenarios },
+        settings: { reps, scale, placements, nodeFlags, bodyBytes: BODY_SIZE, batchSize: BATCH_SIZE, scenarios },
         summaries,
         ratios,
         runs,
