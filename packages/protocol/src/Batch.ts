@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { ByteReader, ByteWriter, isInt32, OutOfBounds } from "./internal/bytes.js"
+import { ByteReader, isInt32, OutOfBounds } from "./internal/bytes.js"
 import * as MessageProperties from "./MessageProperties.js"
 import * as ProtocolError from "./ProtocolError.js"
 
@@ -47,15 +47,27 @@ export interface DecodedBatchMessage {
 const SUBJECT = "Batch"
 
 /**
- * Encodes the batch body. Fails when a member's encoded properties exceed `MAX_PROPERTIES_SIZE` (they would not
- * fit the int16 length) or its flag is not an int32.
+ * A batch body ready to be written: its exact length, and a writer that puts its records at any offset of a larger
+ * buffer (a whole frame), so the body is never built on its own only to be copied.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchBody {
+  readonly length: number
+  readonly writeTo: (out: Uint8Array, at: number) => void
+}
+
+/**
+ * Checks the members and measures the body. Fails when a member's encoded properties exceed
+ * `MAX_PROPERTIES_SIZE` (they would not fit the int16 length) or its flag is not an int32.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const encodeBatch = (
+export const batchBody = (
   messages: ReadonlyArray<BatchMessage>
-): Either.Either<Uint8Array, ProtocolError.ProtocolError> => {
+): Either.Either<BatchBody, ProtocolError.ProtocolError> => {
   const encoded: Array<Uint8Array> = []
   let total = 0
   for (let i = 0; i < messages.length; i++) {
@@ -79,21 +91,41 @@ export const encodeBatch = (
     encoded.push(properties)
     total += RECORD_OVERHEAD + m.body.length + properties.length
   }
-  const w = new ByteWriter(total)
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!
-    const properties = encoded[i]!
-    w.i32(RECORD_OVERHEAD + m.body.length + properties.length)
-    w.i32(0) // MAGICCODE: Java writes 0 and the broker ignores it
-    w.i32(0) // BODYCRC: the broker computes its own
-    w.i32(m.flag ?? 0) // checked above
-    w.i32(m.body.length)
-    w.raw(m.body)
-    w.i16(properties.length)
-    w.raw(properties)
+  const writeTo = (out: Uint8Array, at: number) => {
+    const view = new DataView(out.buffer, out.byteOffset + at, total)
+    let o = 0
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!
+      const properties = encoded[i]!
+      view.setInt32(o, RECORD_OVERHEAD + m.body.length + properties.length)
+      view.setInt32(o + 4, 0) // MAGICCODE: Java writes 0 and the broker ignores it
+      view.setInt32(o + 8, 0) // BODYCRC: the broker computes its own
+      view.setInt32(o + 12, m.flag ?? 0) // checked above
+      view.setInt32(o + 16, m.body.length)
+      out.set(m.body, at + o + 20)
+      o += 20 + m.body.length
+      view.setInt16(o, properties.length)
+      out.set(properties, at + o + 2)
+      o += 2 + properties.length
+    }
   }
-  return Either.right(w.result())
+  return Either.right({ length: total, writeTo })
 }
+
+/**
+ * Encodes the batch body on its own. Fails as `batchBody` does.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeBatch = (
+  messages: ReadonlyArray<BatchMessage>
+): Either.Either<Uint8Array, ProtocolError.ProtocolError> =>
+  Either.map(batchBody(messages), (body) => {
+    const out = new Uint8Array(body.length)
+    body.writeTo(out, 0)
+    return out
+  })
 
 const malformed = (detail: string) => Either.left(ProtocolError.make("MalformedBody", SUBJECT, detail))
 

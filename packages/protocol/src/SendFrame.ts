@@ -1,5 +1,5 @@
 /**
- * SEND_MESSAGE_V2 request frames from a template: most of a send's JSON header (group, topic, default topic,
+ * SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE request frames from a template: most of a send's JSON header (group, topic, default topic,
  * broker name, language, version) is the same for every send to one broker, so it is encoded once and a send
  * writes only what changes (queue, sysFlag, born timestamp, flag, properties, opaque), straight into the frame:
  * no header string, no ext-fields record. The bytes are exactly those of `Frame.encode` of the same command with
@@ -27,7 +27,7 @@ export type Fixed = Omit<SendMessageRequestHeader, "queueId" | "sysFlag" | "born
  */
 export interface Template {
   readonly fixed: Fixed
-  /** `{"code":310,"extFields":{"a":…,"d":"…","e":"` */
+  /** `{"code":310,"extFields":{"a":…,"d":"…","e":"` (or code 320) */
   readonly head: Uint8Array
   /** `,"j":…,"n":"…"},"flag":` */
   readonly middle: Uint8Array
@@ -55,6 +55,8 @@ const QUOTE = 0x22
  * @category constructors
  */
 export const make = (fixed: Fixed, options?: {
+  /** SEND_MESSAGE_V2 (310, the default) or SEND_BATCH_MESSAGE (320, with `batch: true`). */
+  readonly code?: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE | undefined
   readonly language?: LanguageCode | undefined
   readonly version?: number | undefined
 }): Template => {
@@ -66,7 +68,8 @@ export const make = (fixed: Fixed, options?: {
   if (fixed.bname !== undefined) middle += ",\"n\":" + quote(fixed.bname)
   const parts = {
     head: bytesOf(
-      "{\"code\":" + RequestCode.SEND_MESSAGE_V2 + ",\"extFields\":{\"a\":" + quote(fixed.producerGroup) +
+      "{\"code\":" + (options?.code ?? RequestCode.SEND_MESSAGE_V2) + ",\"extFields\":{\"a\":" +
+        quote(fixed.producerGroup) +
         ",\"b\":" + quote(fixed.topic) + ",\"c\":" + quote(fixed.defaultTopic) +
         ",\"d\":" + quote(String(fixed.defaultTopicQueueNums)) + ",\"e\":\""
     ),
@@ -81,6 +84,17 @@ export const make = (fixed: Fixed, options?: {
       parts.tail.length
   }
 }
+/**
+ * A body written straight into the frame (a batch's records, `Batch.batchBody`) instead of copied from bytes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BodyWriter {
+  readonly length: number
+  readonly writeTo: (out: Uint8Array, at: number) => void
+}
+
 // Where a frame is written: Node's Buffer when present (no zero-fill, native UTF-8), else Uint8Array and
 // TextEncoder.
 interface Host {
@@ -181,7 +195,7 @@ const encoderOn = (host: Host) =>
   properties: string | undefined,
   commandFlag: number,
   opaque: number,
-  body: Uint8Array
+  body: Uint8Array | BodyWriter
 ): Uint8Array => {
   // Properties in ASCII are escaped as they are written; others go through JSON.stringify and UTF-8.
   const asciiLength = properties !== undefined ? asciiJsonLength(properties) : -1
@@ -220,13 +234,14 @@ const encoderOn = (host: Host) =>
   at = put(out, at + dc, template.language)
   writeInt(out, at, opaque, dop)
   at = put(out, at + dop, template.tail)
-  out.set(body, at)
+  if (body instanceof Uint8Array) out.set(body, at)
+  else body.writeTo(out, at)
   return out
 }
 
 /**
  * One frame: the template's header with this send's fields, `commandFlag` (0, or the oneway bit) and `opaque`,
- * then the body, in one allocation. The numbers must be integers (safe ones: they are written as `String(n)`
+ * then the body (bytes, or a batch body written in place), in one allocation. The numbers must be integers (safe ones: they are written as `String(n)`
  * writes them, as `encodeV2` does).
  *
  * @since 0.1.0

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck } from "effect"
+import * as Batch from "../src/Batch.js"
 import * as Frame from "../src/Frame.js"
 import * as Headers from "../src/Headers.js"
 import { type LanguageCode, LanguageCodes, request } from "../src/RemotingCommand.js"
@@ -98,6 +99,50 @@ describe("SendFrame", () => {
       const portable = SendFrame.encodePortable(...args)
       assert.isFalse(portable instanceof Buffer)
       assert.strictEqual(hex(portable), hex(SendFrame.encode(...args)))
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.prop(
+    "a batch frame (code 320) with its records written in place equals Frame.encode of the command with the body",
+    {
+      h: Arbitrary.make(Headers.SendMessageRequestHeader.schemaV2),
+      members: FastCheck.array(
+        FastCheck.record({
+          body: FastCheck.uint8Array({ minLength: 1, maxLength: 40 }),
+          flag: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
+          properties: FastCheck.dictionary(
+            FastCheck.string({ minLength: 1, maxLength: 6 }),
+            FastCheck.string({ minLength: 1, maxLength: 6 }),
+            { maxKeys: 3 }
+          )
+        }),
+        { maxLength: 5 }
+      ),
+      opaque: FastCheck.integer({ min: 0, max: 0x7fffffff })
+    },
+    ({ h, members, opaque }) => {
+      const header = { ...h, batch: true }
+      const bytes = Either.getOrThrow(Batch.encodeBatch(members))
+      const expected = Frame.encode(
+        request({
+          code: RequestCode.SEND_BATCH_MESSAGE,
+          opaque,
+          extFields: Headers.SendMessageRequestHeader.encodeV2(header),
+          body: bytes
+        }),
+        "JSON"
+      )
+      const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = header
+      const template = SendFrame.make(fixed, { code: RequestCode.SEND_BATCH_MESSAGE })
+      const body = Either.getOrThrow(Batch.batchBody(members))
+      assert.strictEqual(body.length, bytes.length)
+      const frame = SendFrame.encode(template, queueId, sysFlag, bornTimestamp, flag, properties, 0, opaque, body)
+      assert.strictEqual(hex(frame), hex(expected))
+      assert.strictEqual(
+        hex(SendFrame.encodePortable(template, queueId, sysFlag, bornTimestamp, flag, properties, 0, opaque, body)),
+        hex(expected)
+      )
     },
     { fastCheck: { numRuns: 300 } }
   )

@@ -75,7 +75,8 @@ interface Prepared {
   readonly code: number
   readonly topic: string
   readonly userTopic: string
-  readonly body: Uint8Array
+  /** The message body, or a batch's records (written into the frame, or into bytes of their own when needed). */
+  readonly body: Uint8Array | Batch.BatchBody
   readonly sysFlag: number
   readonly properties: string
   readonly flag: number
@@ -381,6 +382,13 @@ export const makeCore = (options: ProducerOptions) =>
       })
     }
 
+    const bodyBytes = (body: Uint8Array | Batch.BatchBody): Uint8Array => {
+      if (body instanceof Uint8Array) return body
+      const out = new Uint8Array(body.length)
+      body.writeTo(out, 0)
+      return out
+    }
+
     const buildRequest = (p: Prepared, queue: MessageQueue.MessageQueue, oneway = false): RemotingCommand =>
       request({
         code: p.code,
@@ -401,31 +409,32 @@ export const makeCore = (options: ProducerOptions) =>
           batch: p.batch,
           bname: queue.brokerName
         }),
-        body: p.body
+        body: bodyBytes(p.body)
       })
 
-    // Single sends on the fast path skip the command: the header's fixed part is encoded once per topic and broker
-    // (only with the built-in JSON codec, whose bytes the template reproduces).
-    const templates = new Map<string, Map<string, SendFrame.Template>>()
-    const templateFor = (topic: string, brokerName: string) => {
+    // Sends on the fast path skip the command: the header's fixed part is encoded once per topic, broker and kind
+    // (single or batch), only with the built-in JSON codec, whose bytes the template reproduces. A batch's records
+    // are written straight into the frame.
+    const templates = new Map<string, Map<string, { single?: SendFrame.Template; batch?: SendFrame.Template }>>()
+    const templateFor = (topic: string, brokerName: string, batch: boolean) => {
       let byBroker = templates.get(topic)
       if (byBroker === undefined) templates.set(topic, byBroker = new Map())
-      let template = byBroker.get(brokerName)
-      if (template === undefined) {
-        byBroker.set(
-          brokerName,
-          template = SendFrame.make({
-            producerGroup: group,
-            topic,
-            defaultTopic: o.createTopicKey,
-            defaultTopicQueueNums: o.defaultTopicQueueNums,
-            reconsumeTimes: 0,
-            unitMode: false,
-            batch: false,
-            bname: brokerName
-          })
-        )
-      }
+      let kinds = byBroker.get(brokerName)
+      if (kinds === undefined) byBroker.set(brokerName, kinds = {})
+      const found = batch ? kinds.batch : kinds.single
+      if (found !== undefined) return found
+      const template = SendFrame.make({
+        producerGroup: group,
+        topic,
+        defaultTopic: o.createTopicKey,
+        defaultTopicQueueNums: o.defaultTopicQueueNums,
+        reconsumeTimes: 0,
+        unitMode: false,
+        batch,
+        bname: brokerName
+      }, { code: batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2 })
+      if (batch) kinds.batch = template
+      else kinds.single = template
       return template
     }
 
@@ -434,10 +443,11 @@ export const makeCore = (options: ProducerOptions) =>
       queue: MessageQueue.MessageQueue,
       pool: PoolFastPath
     ): FrameWriter | RemotingCommand => {
-      if (!pool.encodesJson || p.code !== RequestCode.SEND_MESSAGE_V2 || p.batch) {
+      const batch = p.code === RequestCode.SEND_BATCH_MESSAGE && p.batch
+      if (!pool.encodesJson || !(batch || (p.code === RequestCode.SEND_MESSAGE_V2 && !p.batch))) {
         return buildRequest(p, queue)
       }
-      const template = templateFor(p.topic, queue.brokerName)
+      const template = templateFor(p.topic, queue.brokerName, batch)
       return (opaque, flag) =>
         SendFrame.encode(template, queue.queueId, p.sysFlag, Date.now(), p.flag, p.properties, flag, opaque, p.body)
     }
@@ -1044,7 +1054,7 @@ export const makeCore = (options: ProducerOptions) =>
         })
         const results: Array<SendResult> = []
         for (const chunk of chunks) {
-          const encoded = Batch.encodeBatch(chunk)
+          const encoded = Batch.batchBody(chunk)
           if (Either.isLeft(encoded)) {
             return yield* new InvalidMessage({ topic, reason: encoded.left.detail })
           }
