@@ -507,6 +507,25 @@ choose_store_base() {
     die "the store filesystem of $base is ${pct}% full; RocketMQ purges data above 85% and refuses writes above 90% (free space or set ROCKETMQ_STORE_DIR)"
   fi
   STORE_BASE="$base"
+  # A store in memory (tmpfs, e.g. /dev/shm) would otherwise only grow while the brokers run (commitlogs are kept
+  # 48 h): past STORE_CLEAN_RATIO % of the filesystem the brokers delete their oldest commitlogs at once. RocketMQ
+  # takes 30–85 %; 30 points above what is already used leaves room for every test and a few benchmark runs.
+  STORE_CLEAN_RATIO=""
+  if [ "$(stat -f -c %T "$base" 2>/dev/null)" = "tmpfs" ]; then
+    is_uint "${pct:-x}" || pct=0
+    STORE_CLEAN_RATIO=$((pct + 30))
+    if [ "$STORE_CLEAN_RATIO" -gt 75 ]; then STORE_CLEAN_RATIO=75; fi
+  fi
+}
+
+# Disk stores keep everything (tests read their messages back); memory stores are bounded (see choose_store_base).
+store_cleaning() {
+  if [ -n "${STORE_CLEAN_RATIO:-}" ]; then
+    printf '%s\n' "cleanFileForciblyEnable=true" "diskSpaceCleanForciblyRatio=$STORE_CLEAN_RATIO" \
+      "diskMaxUsedSpaceRatio=$STORE_CLEAN_RATIO"
+  else
+    printf '%s\n' "cleanFileForciblyEnable=false" "diskMaxUsedSpaceRatio=95"
+  fi
 }
 
 write_namesrv_conf() {
@@ -544,8 +563,7 @@ maxIndexNum=400000
 messageIndexEnable=true
 deleteWhen=04
 fileReservedTime=48
-cleanFileForciblyEnable=false
-diskMaxUsedSpaceRatio=95
+$(store_cleaning)
 transientStorePoolEnable=false
 warmMapedFileEnable=false
 autoCreateTopicEnable=$AUTO_CREATE
