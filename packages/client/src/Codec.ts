@@ -46,7 +46,8 @@ export const make = (options?: {
     encode: (command) => Frame.encode(command, serializeType),
     makeDecoder: () => Frame.makeDecoder(decoderOptions)
   }
-  return serializeType === "JSON" ? registerJsonCodec(codec) : codec
+  // Frozen: the pool trusts a registered codec's `encode` to be this one.
+  return serializeType === "JSON" ? registerJsonCodec(Object.freeze(codec)) : codec
 }
 
 /**

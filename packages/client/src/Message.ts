@@ -183,7 +183,10 @@ export const validate = (
     }
     bound += 3 * (key.length + 1)
   }
-  if (!Number.isInteger(message.flag)) return invalidMessage(topic, "flag is not an integer")
+  // Java's Message.flag is an int: the header carries it as one.
+  if (!Number.isInteger(message.flag) || message.flag < -0x80000000 || message.flag > 0x7fffffff) {
+    return invalidMessage(topic, "flag is not an int32")
+  }
   const timers = (message.delayLevel !== undefined ? 1 : 0) + (message.deliverAt !== undefined ? 1 : 0) +
     (message.deliverAfterMillis !== undefined ? 1 : 0)
   if (timers > 1) return invalidMessage(topic, "set at most one of delayLevel, deliverAt and deliverAfter")

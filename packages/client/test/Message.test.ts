@@ -47,7 +47,7 @@ describe("Message", () => {
     { fastCheck: { numRuns: 2000 } }
   )
 
-  it("make leaves out what was not given, and shares nothing a caller could change", () => {
+  it("make leaves out what was not given; the empty keys and properties it shares are frozen", () => {
     const m = Message.make({ topic: "t", body: "x" })
     assert.deepStrictEqual(Object.keys(m).sort(), ["body", "flag", "keys", "properties", "topic", "waitStoreMsgOK"])
     assert.deepStrictEqual(m.keys, [])
@@ -59,5 +59,15 @@ describe("Message", () => {
     assert.strictEqual(full.delayLevel, 3)
     assert.strictEqual(full.flag, 7)
     assert.isFalse("deliverAt" in full || "deliverAfterMillis" in full)
+  })
+
+  it("validate refuses a flag that is not an int32 (Java's Message.flag is an int)", () => {
+    for (const flag of [2 ** 31, -(2 ** 31) - 1, 2 ** 60, 1.5, Number.NaN]) {
+      const checked = Message.validate(Message.make({ topic: "t", body: "x", flag }), 1024)
+      assert.isTrue(Either.isLeft(checked) && checked.left._tag === "InvalidMessage", `flag ${flag}`)
+    }
+    for (const flag of [2 ** 31 - 1, -(2 ** 31), 0]) {
+      assert.isTrue(Either.isRight(Message.validate(Message.make({ topic: "t", body: "x", flag }), 1024)))
+    }
   })
 })

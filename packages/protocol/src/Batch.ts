@@ -91,11 +91,13 @@ export const batchBody = (
     encoded.push(properties)
     total += RECORD_OVERHEAD + m.body.length + properties.length
   }
+  // What was measured is what is written: the members as they were, whatever the caller does with its array.
+  const members = messages.slice()
   const writeTo = (out: Uint8Array, at: number) => {
     const view = new DataView(out.buffer, out.byteOffset + at, total)
     let o = 0
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!
       const properties = encoded[i]!
       view.setInt32(o, RECORD_OVERHEAD + m.body.length + properties.length)
       view.setInt32(o + 4, 0) // MAGICCODE: Java writes 0 and the broker ignores it
@@ -108,6 +110,8 @@ export const batchBody = (
       out.set(properties, at + o + 2)
       o += 2 + properties.length
     }
+    // A body that changed size since (a transferred buffer) would leave bytes unwritten: never send those.
+    if (o !== total) throw new RangeError(`batch body changed size: measured ${total} bytes, wrote ${o}`)
   }
   return Either.right({ length: total, writeTo })
 }

@@ -7,7 +7,9 @@
  *
  * @since 0.1.0
  */
+import * as Frame from "./Frame.js"
 import type { SendMessageRequestHeader } from "./Headers.js"
+import { SendMessageRequestHeader as SendHeader } from "./Headers.js"
 import type { LanguageCode } from "./RemotingCommand.js"
 import { CLIENT_VERSION } from "./RemotingCommand.js"
 import { RequestCode } from "./RequestCode.js"
@@ -37,6 +39,9 @@ export interface Template {
   readonly tail: Uint8Array
   /** The bytes every header of this template has: the parts above and the fixed separators between fields. */
   readonly fixedLength: number
+  readonly code: number
+  readonly languageCode: LanguageCode
+  readonly version: number
 }
 
 const quote = (s: string) => JSON.stringify(s)
@@ -81,7 +86,10 @@ export const make = (fixed: Fixed, options?: {
     fixed,
     ...parts,
     fixedLength: parts.head.length + F.length + G.length + H.length + parts.middle.length + parts.language.length +
-      parts.tail.length
+      parts.tail.length,
+    code: options?.code ?? RequestCode.SEND_MESSAGE_V2,
+    languageCode: options?.language ?? "JAVA",
+    version: options?.version ?? CLIENT_VERSION
   }
 }
 /**
@@ -197,6 +205,26 @@ const encoderOn = (host: Host) =>
   opaque: number,
   body: Uint8Array | BodyWriter
 ): Uint8Array => {
+  // Digits are written by hand for safe integers only (what a producer sends); anything else takes the generic
+  // encoder, so the bytes are the same whatever the input.
+  if (
+    !(Number.isSafeInteger(queueId) && Number.isSafeInteger(sysFlag) && Number.isSafeInteger(bornTimestamp) &&
+      Number.isSafeInteger(flag) && Number.isSafeInteger(commandFlag) && Number.isSafeInteger(opaque))
+  ) {
+    const bytes = body instanceof Uint8Array ? body : new Uint8Array(body.length)
+    if (!(body instanceof Uint8Array)) body.writeTo(bytes, 0)
+    const header: SendMessageRequestHeader = { ...template.fixed, queueId, sysFlag, bornTimestamp, flag, properties }
+    return Frame.encode({
+      code: template.code,
+      language: template.languageCode,
+      version: template.version,
+      opaque,
+      flag: commandFlag,
+      extFields: SendHeader.encodeV2(header),
+      body: bytes,
+      serializeType: "JSON"
+    })
+  }
   // Properties in ASCII are escaped as they are written; others go through JSON.stringify and UTF-8.
   const asciiLength = properties !== undefined ? asciiJsonLength(properties) : -1
   const json = properties !== undefined && asciiLength < 0 ? JSON.stringify(properties) : undefined

@@ -190,3 +190,35 @@ const encodeProps = (p: Record<string, string>): string => {
   for (const k of Object.keys(p)) s += k + "\u0001" + p[k] + "\u0002"
   return s
 }
+
+describe("Batch.batchBody", () => {
+  it("writes the members it measured, at any offset, and refuses a body that changed size since", () => {
+    const members: Array<Batch.BatchMessage> = [
+      { body: utf8("a"), properties: { k: "v" } },
+      { body: utf8("bc"), flag: 3, properties: { k: "w" } }
+    ]
+    const expected = right(Batch.encodeBatch(members))
+    const body = right(Batch.batchBody(members))
+    assert.strictEqual(body.length, expected.length)
+    // The caller changing its array afterwards changes nothing.
+    members.push({ body: utf8("late"), properties: {} })
+    const frame = new Uint8Array(5 + body.length + 3)
+    body.writeTo(frame, 5)
+    assert.strictEqual(toHex(frame.subarray(5, 5 + body.length)), toHex(expected))
+    // A member that shrank since (a resizable buffer) would leave bytes unwritten: an error instead.
+    // (ES2024 resizable buffers: Node 20 has them, this project's TypeScript lib does not describe them.)
+    const Resizable = ArrayBuffer as unknown as new(
+      length: number,
+      options: { readonly maxByteLength: number }
+    ) => ArrayBuffer & { resize(length: number): void }
+    const buffer = new Resizable(4, { maxByteLength: 8 })
+    const shrinking = right(Batch.batchBody([{ body: new Uint8Array(buffer), properties: {} }]))
+    buffer.resize(2)
+    assert.throws(() => shrinking.writeTo(new Uint8Array(shrinking.length), 0), RangeError)
+    // One whose buffer was transferred away cannot be written at all.
+    const moved = new Uint8Array(4)
+    const detached = right(Batch.batchBody([{ body: moved, properties: {} }]))
+    structuredClone(moved.buffer, { transfer: [moved.buffer] })
+    assert.throws(() => detached.writeTo(new Uint8Array(detached.length), 0), TypeError)
+  })
+})

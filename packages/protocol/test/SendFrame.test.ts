@@ -146,4 +146,27 @@ describe("SendFrame", () => {
     },
     { fastCheck: { numRuns: 300 } }
   )
+
+  it("numbers that are not safe integers (never sent by a producer) still give the generic bytes", () => {
+    const h: Headers.SendMessageRequestHeader = {
+      producerGroup: "g",
+      topic: "t",
+      defaultTopic: "TBW102",
+      defaultTopicQueueNums: 4,
+      queueId: 1,
+      sysFlag: 0,
+      bornTimestamp: 1700000000000,
+      flag: 0,
+      properties: "k\u0001v\u0002"
+    }
+    const body = new Uint8Array([7])
+    for (const odd of [2 ** 60, 1e21, Number.NaN, Number.POSITIVE_INFINITY, 1.5, -0]) {
+      for (const field of ["queueId", "sysFlag", "bornTimestamp", "flag"] as const) {
+        const c = { h: { ...h, [field]: odd }, oneway: false, opaque: 9, body }
+        assert.strictEqual(hex(viaTemplate(c)), hex(generic(c)), `${field} = ${odd}`)
+      }
+      const c = { h, oneway: true, opaque: odd, body }
+      assert.strictEqual(hex(viaTemplate(c)), hex(generic(c)), `opaque = ${odd}`)
+    }
+  })
 })
