@@ -492,8 +492,8 @@ choose_store_base() {
     pct="$(df -P /dev/shm 2>/dev/null | awk 'NR==2 {sub("%","",$5); print $5}')"
     local avail_kb
     avail_kb="$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')"
-    # tiny /dev/shm (e.g. Docker's 64 MB default) or already busy: fall back to the repository
-    if ! is_uint "${pct:-x}" || [ "$pct" -ge 70 ] || ! is_uint "${avail_kb:-x}" || [ "$avail_kb" -lt 1048576 ]; then
+    # tiny /dev/shm (e.g. Docker's 64 MB default) or already busy (no room for the bound below): the repository
+    if ! is_uint "${pct:-x}" || [ "$pct" -ge 45 ] || ! is_uint "${avail_kb:-x}" || [ "$avail_kb" -lt 1048576 ]; then
       base="$RUN_DIR/store"
     fi
   else
@@ -509,12 +509,15 @@ choose_store_base() {
   STORE_BASE="$base"
   # A store in memory (tmpfs, e.g. /dev/shm) would otherwise only grow while the brokers run (commitlogs are kept
   # 48 h): past STORE_CLEAN_RATIO % of the filesystem the brokers delete their oldest commitlogs at once. RocketMQ
-  # takes 30–85 %; 30 points above what is already used leaves room for every test and a few benchmark runs.
+  # takes 30–85 %; 30 points above what is already used leaves room for every test and a few benchmark runs. With
+  # less room than that the bound would delete the tests' own messages: the store is then left unbounded.
   STORE_CLEAN_RATIO=""
   if [ "$(stat -f -c %T "$base" 2>/dev/null)" = "tmpfs" ]; then
-    is_uint "${pct:-x}" || pct=0
-    STORE_CLEAN_RATIO=$((pct + 30))
-    if [ "$STORE_CLEAN_RATIO" -gt 75 ]; then STORE_CLEAN_RATIO=75; fi
+    if is_uint "${pct:-x}" && [ "$pct" -le 45 ]; then
+      STORE_CLEAN_RATIO=$((pct + 30))
+    else
+      say "note: $base is in memory (tmpfs) and ${pct:-?}% used: its store is not bounded; restart the brokers to free it"
+    fi
   fi
 }
 
