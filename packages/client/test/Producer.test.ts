@@ -391,52 +391,64 @@ describe("Producer send paths", () => {
       return out
     })
 
-  it.scopedLive("the fast path and a user's Effect-only pool and resolver send the same frames", () =>
-    Effect.gen(function*() {
-      const run = (doubles: boolean) =>
-        Effect.gen(function*() {
-          const a = yield* broker()
-          const routes = { T: route([["broker-a", a.address]]) }
-          const resolver = NameServerResolver.layerStatic(routes)
-          const pool = BrokerConnectionPool.layer().pipe(
-            Layer.provide(NodeSocketConnector.layer),
-            Layer.provide(Codec.layerJson)
-          )
-          const ctx = yield* Layer.build(
-            doubles
-              ? Layer.mergeAll(
-                Layer.effect(
-                  NameServerResolver.NameServerResolver,
-                  Effect.map(NameServerResolver.NameServerResolver, passThrough)
+  // With and without a namespace: the fast path writes its headers from its own templates.
+  it.scopedLive.each([undefined, "ns1"])(
+    "the fast path and a user's Effect-only pool and resolver send the same frames (namespace %s)",
+    (namespace) =>
+      Effect.gen(function*() {
+        const run = (doubles: boolean) =>
+          Effect.gen(function*() {
+            const a = yield* broker()
+            const routes = { [namespace === undefined ? "T" : `${namespace}%T`]: route([["broker-a", a.address]]) }
+            const resolver = NameServerResolver.layerStatic(routes)
+            const pool = BrokerConnectionPool.layer().pipe(
+              Layer.provide(NodeSocketConnector.layer),
+              Layer.provide(Codec.layerJson)
+            )
+            const ctx = yield* Layer.build(
+              doubles
+                ? Layer.mergeAll(
+                  Layer.effect(
+                    NameServerResolver.NameServerResolver,
+                    Effect.map(NameServerResolver.NameServerResolver, passThrough)
+                  )
+                    .pipe(Layer.provide(resolver)),
+                  Layer.effect(
+                    BrokerConnectionPool.BrokerConnectionPool,
+                    Effect.map(BrokerConnectionPool.BrokerConnectionPool, passThrough)
+                  )
+                    .pipe(Layer.provide(pool))
                 )
-                  .pipe(Layer.provide(resolver)),
-                Layer.effect(
-                  BrokerConnectionPool.BrokerConnectionPool,
-                  Effect.map(BrokerConnectionPool.BrokerConnectionPool, passThrough)
-                )
-                  .pipe(Layer.provide(pool))
-              )
-              : Layer.mergeAll(resolver, pool)
-          )
-          const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
-          // Warm: the connection is open, so every later send can take the fast path when it exists.
-          yield* p.send(msg("warm"))
-          const results = yield* exercise(p)
-          // warm + 3 sync + async + oneway + selector + pinned + compressed + batch
-          yield* a.waitForFrames(10)
-          const frames = a.received().filter((f) => f.code === 310 || f.code === 320).map(frameShape)
-          return { results, frames, stats: yield* p.stats }
-        })
-      const fast = yield* run(false)
-      const general = yield* run(true)
-      assert.deepStrictEqual(fast.results, general.results)
-      assert.deepStrictEqual(fast.frames, general.frames)
-      assert.strictEqual(fast.frames.length, 10)
-      // The compressed one really was compressed (sysFlag bit 0), on both paths.
-      assert.strictEqual(Number(fast.frames.find((f) => f.body.length < 100 && f.ext.f !== "0")?.ext.f) & 1, 1)
-      assert.strictEqual(fast.stats.sendSuccessCount, general.stats.sendSuccessCount)
-      assert.strictEqual(fast.stats.sendFailureCount, 0)
-    }))
+                : Layer.mergeAll(resolver, pool)
+            )
+            const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g", namespace }).pipe(
+              Effect.provide(ctx)
+            )
+            // Warm: the connection is open, so every later send can take the fast path when it exists.
+            yield* p.send(msg("warm"))
+            const results = yield* exercise(p)
+            // warm + 3 sync + async + oneway + selector + pinned + compressed + batch
+            yield* a.waitForFrames(10)
+            const frames = a.received().filter((f) => f.code === 310 || f.code === 320).map(frameShape)
+            return { results, frames, stats: yield* p.stats }
+          })
+        const fast = yield* run(false)
+        const general = yield* run(true)
+        assert.deepStrictEqual(fast.results, general.results)
+        assert.deepStrictEqual(fast.frames, general.frames)
+        assert.strictEqual(fast.frames.length, 10)
+        // The namespace is on the wire: group and topic wrapped, INSTANCE_ID in the properties.
+        for (const f of fast.frames) {
+          assert.strictEqual(f.ext.a, namespace === undefined ? "g" : `${namespace}%g`)
+          assert.strictEqual(f.ext.b, namespace === undefined ? "T" : `${namespace}%T`)
+          assert.strictEqual(f.properties.includes(`INSTANCE_ID\u0001${namespace}\u0002`), namespace !== undefined)
+        }
+        // The compressed one really was compressed (sysFlag bit 0), on both paths.
+        assert.strictEqual(Number(fast.frames.find((f) => f.body.length < 100 && f.ext.f !== "0")?.ext.f) & 1, 1)
+        assert.strictEqual(fast.stats.sendSuccessCount, general.stats.sendSuccessCount)
+        assert.strictEqual(fast.stats.sendFailureCount, 0)
+      })
+  )
 
   it.scopedLive("interrupting a sync send frees its slot, counts a failure, and a late answer is dropped", () =>
     Effect.gen(function*() {
