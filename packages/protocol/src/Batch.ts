@@ -117,6 +117,19 @@ export const batchBody = (
 }
 
 /**
+ * A body as bytes of its own: bytes as they are, a batch body written into a buffer of its length.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toBytes = (body: Uint8Array | BatchBody): Uint8Array => {
+  if (body instanceof Uint8Array) return body
+  const out = new Uint8Array(body.length)
+  body.writeTo(out, 0)
+  return out
+}
+
+/**
  * Encodes the batch body on its own. Fails as `batchBody` does.
  *
  * @since 0.1.0
@@ -124,12 +137,7 @@ export const batchBody = (
  */
 export const encodeBatch = (
   messages: ReadonlyArray<BatchMessage>
-): Either.Either<Uint8Array, ProtocolError.ProtocolError> =>
-  Either.map(batchBody(messages), (body) => {
-    const out = new Uint8Array(body.length)
-    body.writeTo(out, 0)
-    return out
-  })
+): Either.Either<Uint8Array, ProtocolError.ProtocolError> => Either.map(batchBody(messages), toBytes)
 
 const malformed = (detail: string) => Either.left(ProtocolError.make("MalformedBody", SUBJECT, detail))
 

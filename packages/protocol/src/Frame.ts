@@ -101,13 +101,8 @@ export const encodeJsonPortable = (header: string, body: Uint8Array): Uint8Array
   return out
 }
 
-/**
- * A JSON frame from its header text, allocated and written once. On Node it is a `Buffer` (a `Uint8Array`).
- *
- * @since 0.1.0
- * @category encoding
- */
-export const encodeJsonText = (header: string, body: Uint8Array): Uint8Array => {
+// A JSON frame from its header text, allocated and written once. On Node it is a `Buffer` (a `Uint8Array`).
+const encodeJsonText = (header: string, body: Uint8Array): Uint8Array => {
   if (NodeBuffer === undefined) return encodeJsonPortable(header, body)
   // On Node: native length and UTF-8 write, and no zero-fill of bytes we overwrite anyway.
   const headerLength = NodeBuffer.byteLength(header, "utf8")

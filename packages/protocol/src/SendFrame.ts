@@ -7,9 +7,12 @@
  *
  * @since 0.1.0
  */
+import type { BatchBody } from "./Batch.js"
+import { toBytes } from "./Batch.js"
 import * as Frame from "./Frame.js"
 import type { SendMessageRequestHeader } from "./Headers.js"
 import { SendMessageRequestHeader as SendHeader } from "./Headers.js"
+import { textEncoder, utf8Length } from "./internal/bytes.js"
 import type { LanguageCode } from "./RemotingCommand.js"
 import { CLIENT_VERSION } from "./RemotingCommand.js"
 import { RequestCode } from "./RequestCode.js"
@@ -45,8 +48,7 @@ export interface Template {
 }
 
 const quote = (s: string) => JSON.stringify(s)
-const encoder = new TextEncoder()
-const bytesOf = (s: string) => encoder.encode(s)
+const bytesOf = (s: string) => textEncoder.encode(s)
 
 // The separators between the fields a send writes.
 const F = bytesOf("\",\"f\":\"")
@@ -92,17 +94,6 @@ export const make = (fixed: Fixed, options?: {
     version: options?.version ?? CLIENT_VERSION
   }
 }
-/**
- * A body written straight into the frame (a batch's records, `Batch.batchBody`) instead of copied from bytes.
- *
- * @since 0.1.0
- * @category models
- */
-export interface BodyWriter {
-  readonly length: number
-  readonly writeTo: (out: Uint8Array, at: number) => void
-}
-
 // Where a frame is written: Node's Buffer when present (no zero-fill, native UTF-8), else Uint8Array and
 // TextEncoder.
 interface Host {
@@ -113,8 +104,8 @@ interface Host {
 
 const portable: Host = {
   alloc: (size) => new Uint8Array(size),
-  byteLength: (s) => encoder.encode(s).length,
-  write: (out, s, at) => encoder.encodeInto(s, out.subarray(at)).written
+  byteLength: utf8Length,
+  write: (out, s, at) => textEncoder.encodeInto(s, out.subarray(at)).written
 }
 
 const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer
@@ -203,7 +194,7 @@ const encoderOn = (host: Host) =>
   properties: string | undefined,
   commandFlag: number,
   opaque: number,
-  body: Uint8Array | BodyWriter
+  body: Uint8Array | BatchBody
 ): Uint8Array => {
   // Digits are written by hand for safe integers only (what a producer sends); anything else takes the generic
   // encoder, so the bytes are the same whatever the input.
@@ -211,8 +202,6 @@ const encoderOn = (host: Host) =>
     !(Number.isSafeInteger(queueId) && Number.isSafeInteger(sysFlag) && Number.isSafeInteger(bornTimestamp) &&
       Number.isSafeInteger(flag) && Number.isSafeInteger(commandFlag) && Number.isSafeInteger(opaque))
   ) {
-    const bytes = body instanceof Uint8Array ? body : new Uint8Array(body.length)
-    if (!(body instanceof Uint8Array)) body.writeTo(bytes, 0)
     const header: SendMessageRequestHeader = { ...template.fixed, queueId, sysFlag, bornTimestamp, flag, properties }
     return Frame.encode({
       code: template.code,
@@ -221,7 +210,7 @@ const encoderOn = (host: Host) =>
       opaque,
       flag: commandFlag,
       extFields: SendHeader.encodeV2(header),
-      body: bytes,
+      body: toBytes(body),
       serializeType: "JSON"
     })
   }

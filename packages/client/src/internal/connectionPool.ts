@@ -498,6 +498,16 @@ export const make = (
       }
     }
 
+    // A request's frame under its opaque: a command through the codec, or a caller's own writer.
+    const frameOf = (command: RemotingCommand | FrameWriter, opaque: number, oneway: boolean) =>
+      typeof command === "function"
+        ? command(opaque, oneway ? FLAG_ONEWAY : 0)
+        : codec.encode({
+          ...command,
+          opaque,
+          flag: oneway ? FLAG_ONEWAY : command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE)
+        })
+
     // Starts a request on a connection that has room: synchronous, so the room check and the taking are one step.
     // `onDone` runs once, always later.
     const start = (
@@ -509,9 +519,7 @@ export const make = (
       onDone: (exit: RequestExit) => void
     ): Started => {
       const opaque = conn.nextOpaque()
-      const frame = typeof command === "function"
-        ? command(opaque, 0)
-        : codec.encode({ ...command, opaque, flag: command.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE) })
+      const frame = frameOf(command, opaque, false)
       const r = new Started(conn, opaque, operation, timeoutMillis, deadline, onDone)
       conn.pending.set(opaque, r)
       timeouts.add(r)
@@ -556,10 +564,7 @@ export const make = (
         if (shutDown) return false
         const conn = openWithRoom(address)
         if (conn === undefined) return false
-        const opaque = conn.nextOpaque()
-        const frame = typeof command === "function"
-          ? command(opaque, FLAG_ONEWAY)
-          : codec.encode({ ...command, opaque, flag: FLAG_ONEWAY })
+        const frame = frameOf(command, conn.nextOpaque(), true)
         enqueue(conn, frame, (error) => onWritten(error === undefined ? undefined : withOperation(error, operation)))
         return true
       }
@@ -598,8 +603,7 @@ export const make = (
       Effect.suspend(() => {
         const operation = o?.operation ?? describeRequest(command.code)
         const timeoutMillis = timeoutOf(o)
-        const send = (conn: Connection) =>
-          writeFrame(conn, codec.encode({ ...command, opaque: conn.nextOpaque(), flag: FLAG_ONEWAY }), operation)
+        const send = (conn: Connection) => writeFrame(conn, frameOf(command, conn.nextOpaque(), true), operation)
         const conn = shutDown ? undefined : openWithRoom(address)
         if (conn !== undefined) return send(conn)
         return connection(address, operation).pipe(

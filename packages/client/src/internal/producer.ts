@@ -335,8 +335,7 @@ export const makeCore = (options: ProducerOptions) =>
       : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns +
         MessageProperties.PROPERTY_SEPARATOR
 
-    // A message's wire properties with its id (and namespace): what encoding the record `prepare` builds for extra
-    // properties gives, without the record.
+    // A message's wire properties with its id (and namespace), written as text (no record in between).
     const singleProperties = (message: Message, msgId: string) =>
       Msg.encodeWireProperties(message) + uniqKeyPrefix + msgId + MessageProperties.PROPERTY_SEPARATOR +
       instanceIdProperty
@@ -348,16 +347,9 @@ export const makeCore = (options: ProducerOptions) =>
       const checked = Msg.validate(message, o.maxMessageSize)
       if (Either.isLeft(checked)) return Either.left(checked.left)
       const msgId = uniqueId()
-      let properties: string
-      if (extra === undefined) {
-        properties = singleProperties(message, msgId)
-      } else {
-        const props = Msg.wireProperties(message)
-        props[MessageProperties.UNIQ_KEY] = msgId
-        if (ns !== undefined) props[MessageProperties.INSTANCE_ID] = ns
-        Object.assign(props, extra.properties)
-        properties = MessageProperties.encode(props)
-      }
+      // Extra properties (a transaction's TRAN_MSG and PGROUP) are names the message itself never carries.
+      const properties = singleProperties(message, msgId) +
+        (extra === undefined ? "" : MessageProperties.encode(extra.properties))
       let body = message.body
       let sysFlag = extra?.sysFlag ?? 0
       if (body.length >= o.compressMsgBodyOverThreshold) {
@@ -382,13 +374,6 @@ export const makeCore = (options: ProducerOptions) =>
       })
     }
 
-    const bodyBytes = (body: Uint8Array | Batch.BatchBody): Uint8Array => {
-      if (body instanceof Uint8Array) return body
-      const out = new Uint8Array(body.length)
-      body.writeTo(out, 0)
-      return out
-    }
-
     const buildRequest = (p: Prepared, queue: MessageQueue.MessageQueue, oneway = false): RemotingCommand =>
       request({
         code: p.code,
@@ -409,7 +394,7 @@ export const makeCore = (options: ProducerOptions) =>
           batch: p.batch,
           bname: queue.brokerName
         }),
-        body: bodyBytes(p.body)
+        body: Batch.toBytes(p.body)
       })
 
     // Sends on the fast path skip the command: the header's fixed part is encoded once per topic, broker and kind
