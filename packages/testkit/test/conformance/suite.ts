@@ -644,8 +644,18 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
       withProducer(Effect.gen(function*() {
         const { name } = yield* firstBroker
         const queue = MessageQueue.make("erq_test", name, 0)
-        yield* (yield* Producer.Producer).sendToQueue(Message.make({ topic: "erq_test", body: "pull me" }), queue)
-        const max = yield* ReadBack.maxOffset(queue)
+        const sent = yield* (yield* Producer.Producer).sendToQueue(
+          Message.make({ topic: "erq_test", body: "pull me" }),
+          queue
+        )
+        // A broker answers a send once the message is in its commitlog; its consume queue (what max offset and pull
+        // read) catches up a moment later.
+        let max = yield* ReadBack.maxOffset(queue)
+        for (let i = 0; i < 100 && max <= sent.queueOffset; i++) {
+          yield* Effect.sleep("20 millis")
+          max = yield* ReadBack.maxOffset(queue)
+        }
+        assert.strictEqual(max, sent.queueOffset + 1n)
         const last = yield* ReadBack.pullRequest(queue, max - 1n)
         expectAnswer(last, 0, "FOUND")
         assert.strictEqual(last.extFields.nextBeginOffset, String(max))
