@@ -25,14 +25,26 @@ import type {
 import type { CodecService } from "../Codec.js"
 import { RemotingError, RequestTimeout } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
-import type { FastRequest, FrameWriter, PoolFastPath, RawWriter, RequestExit } from "./fastPath.js"
-import { isJsonCodec, rawWriterOf, registerPool } from "./fastPath.js"
+import type { FastRequest, FrameWriter, PoolFastPath, RawWriter, RequestListener } from "./fastPath.js"
+import { isFrameWriter, isJsonCodec, rawWriterOf, registerPool } from "./fastPath.js"
 import type { TimerEntry } from "./timeouts.js"
 import { Timeouts } from "./timeouts.js"
 
 interface Pending {
   readonly operation: string
-  readonly settle: (exit: RequestExit) => void
+  readonly respond: (response: RemotingCommand) => void
+  readonly fail: (error: RemotingError | RequestTimeout) => void
+}
+
+// For a caller that waits on an `Exit` (an `Effect.async` resume or a deferred).
+class ExitListener implements RequestListener {
+  constructor(readonly done: (exit: Exit.Exit<RemotingCommand, RemotingError | RequestTimeout>) => void) {}
+  onResponse(response: RemotingCommand) {
+    this.done(Exit.succeed(response))
+  }
+  onFailure(error: RemotingError | RequestTimeout) {
+    this.done(Exit.fail(error))
+  }
 }
 
 /** Frames gathered for one socket write, and who waits for it to be handed to the OS. */
@@ -150,7 +162,7 @@ export const make = (
       if (entry?._tag === "Open" && entry.connection === conn) table.delete(conn.address)
       const pending = [...conn.pending.values()]
       conn.pending.clear()
-      for (const p of pending) p.settle(Exit.fail(withOperation(failure, p.operation)))
+      for (const p of pending) p.fail(withOperation(failure, p.operation))
       // Writes still queued or under way end with the connection (the socket would park them forever).
       const closed = withOperation(failure, "write")
       const batches = [...conn.flushing]
@@ -352,7 +364,7 @@ export const make = (
               if (p !== undefined) {
                 conn.pending.delete(frame.opaque)
                 notifyRoom(conn)
-                p.settle(Exit.succeed(frame))
+                p.respond(frame)
               }
             } else {
               ;(served ??= []).push(serveRequest(conn, frame))
@@ -471,23 +483,27 @@ export const make = (
         readonly operation: string,
         readonly timeoutMillis: number,
         readonly deadline: number,
-        readonly onDone: (exit: RequestExit) => void
+        readonly listener: RequestListener
       ) {}
-      settle(exit: RequestExit) {
+      respond(response: RemotingCommand) {
         if (this.settled) return
         this.settled = true
         timeouts.cancel(this)
-        this.onDone(exit)
+        this.listener.onResponse(response)
+      }
+      fail(error: RemotingError | RequestTimeout) {
+        if (this.settled) return
+        this.settled = true
+        timeouts.cancel(this)
+        this.listener.onFailure(error)
       }
       fire() {
         const conn = this.conn
         if (conn.pending.get(this.opaque) !== this) return
         conn.pending.delete(this.opaque)
         notifyRoom(conn)
-        this.settle(
-          Exit.fail(
-            new RequestTimeout({ address: conn.address, operation: this.operation, timeoutMillis: this.timeoutMillis })
-          )
+        this.fail(
+          new RequestTimeout({ address: conn.address, operation: this.operation, timeoutMillis: this.timeoutMillis })
         )
         // Java closes a channel whose request timed out; and a write stuck behind a peer that stopped reading only
         // ends when the connection does.
@@ -500,8 +516,8 @@ export const make = (
 
     // A request's frame under its opaque: a command through the codec, or a caller's own writer.
     const frameOf = (command: RemotingCommand | FrameWriter, opaque: number, oneway: boolean) =>
-      typeof command === "function"
-        ? command(opaque, oneway ? FLAG_ONEWAY : 0)
+      isFrameWriter(command)
+        ? command.writeFrame(opaque, oneway ? FLAG_ONEWAY : 0)
         : codec.encode({
           ...command,
           opaque,
@@ -509,18 +525,18 @@ export const make = (
         })
 
     // Starts a request on a connection that has room: synchronous, so the room check and the taking are one step.
-    // `onDone` runs once, always later.
+    // The listener hears once, always later.
     const start = (
       conn: Connection,
       command: RemotingCommand | FrameWriter,
       operation: string,
       timeoutMillis: number,
       deadline: number,
-      onDone: (exit: RequestExit) => void
+      listener: RequestListener
     ): Started => {
       const opaque = conn.nextOpaque()
       const frame = frameOf(command, opaque, false)
-      const r = new Started(conn, opaque, operation, timeoutMillis, deadline, onDone)
+      const r = new Started(conn, opaque, operation, timeoutMillis, deadline, listener)
       conn.pending.set(opaque, r)
       timeouts.add(r)
       r.batch = enqueue(conn, frame)
@@ -552,12 +568,12 @@ export const make = (
 
     const fast: PoolFastPath = {
       encodesJson: isJsonCodec(codec),
-      tryRequest: (address, command, timeoutMillis, operation, onDone) => {
+      tryRequest: (address, command, timeoutMillis, operation, listener) => {
         if (shutDown) return undefined
         const conn = openWithRoom(address)
         return conn === undefined
           ? undefined
-          : start(conn, command, operation, timeoutMillis, now() + timeoutMillis, onDone)
+          : start(conn, command, operation, timeoutMillis, now() + timeoutMillis, listener)
       },
       cancel,
       tryOneway: (address, command, operation, onWritten) => {
@@ -578,7 +594,7 @@ export const make = (
         const conn = shutDown ? undefined : openWithRoom(address)
         if (conn !== undefined) {
           return Effect.async((resume) => {
-            const r = start(conn, command, operation, timeoutMillis, deadline, resume)
+            const r = start(conn, command, operation, timeoutMillis, deadline, new ExitListener(resume))
             return Effect.sync(() => cancel(r))
           })
         }
@@ -587,7 +603,14 @@ export const make = (
           Effect.flatMap((conn) =>
             awaitRoom(conn, operation, (c) => {
               const done = Deferred.unsafeMake<RemotingCommand, RemotingError | RequestTimeout>(FiberId.none)
-              const r = start(c, command, operation, timeoutMillis, deadline, (exit) => Deferred.unsafeDone(done, exit))
+              const r = start(
+                c,
+                command,
+                operation,
+                timeoutMillis,
+                deadline,
+                new ExitListener((exit) => Deferred.unsafeDone(done, exit))
+              )
               return { r, done }
             })
           ),

@@ -5,11 +5,17 @@
 // public services stay Effect-only; these views are found by identity, so a user's test double (which has none)
 // simply gets the general Effect path.
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
-import type * as Exit from "effect/Exit"
 import type { RemotingError, RequestTimeout } from "../Errors.js"
 import type { TopicPublishInfo } from "../NameServerResolver.js"
 
-export type RequestExit = Exit.Exit<RemotingCommand, RemotingError | RequestTimeout>
+/**
+ * Hears how a request ended, exactly once and never synchronously. Two methods rather than one callback taking an
+ * `Exit`: the hot path then allocates neither a closure per request nor a wrapper per response.
+ */
+export interface RequestListener {
+  readonly onResponse: (response: RemotingCommand) => void
+  readonly onFailure: (error: RemotingError | RequestTimeout) => void
+}
 
 /** An in-flight request started on the fast path. */
 export interface FastRequest {
@@ -20,21 +26,26 @@ export interface FastRequest {
  * Writes a request's frame given its opaque and command flag: how a caller that keeps its own encoding (the
  * producer's send templates) hands a request over. Only for a pool whose codec is the built-in JSON one.
  */
-export type FrameWriter = (opaque: number, flag: number) => Uint8Array
+export interface FrameWriter {
+  readonly writeFrame: (opaque: number, flag: number) => Uint8Array
+}
+
+export const isFrameWriter = (command: RemotingCommand | FrameWriter): command is FrameWriter =>
+  (command as Partial<FrameWriter>).writeFrame !== undefined
 
 export interface PoolFastPath {
   /** The pool encodes with the built-in JSON codec, so a `FrameWriter` writes the same bytes it would. */
   readonly encodesJson: boolean
   /**
    * Starts a request when the address has an open, usable connection with room; `undefined` otherwise (the
-   * caller takes the Effect path). `onDone` runs exactly once, never synchronously.
+   * caller takes the Effect path).
    */
   readonly tryRequest: (
     address: string,
     command: RemotingCommand | FrameWriter,
     timeoutMillis: number,
     operation: string,
-    onDone: (exit: RequestExit) => void
+    listener: RequestListener
   ) => FastRequest | undefined
   /** Forgets a request whose caller went away (its response, if any, is dropped). */
   readonly cancel: (request: FastRequest) => void

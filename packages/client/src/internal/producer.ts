@@ -52,7 +52,7 @@ import { NameServerResolver } from "../NameServerResolver.js"
 import type { ProducerOptions, ProducerService, ProducerStats, SendCallback, SendOverrides } from "../Producer.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult, SendStatus } from "../SendResult.js"
-import type { FastRequest, FrameWriter, PoolFastPath } from "./fastPath.js"
+import type { FastRequest, FrameWriter, PoolFastPath, RequestListener } from "./fastPath.js"
 import { poolOf, resolverOf } from "./fastPath.js"
 import { LatencyFaultTolerance } from "./latencyFault.js"
 
@@ -70,6 +70,12 @@ class NotStoredOK {
 
 type Failure = SendError | NotStoredOK
 
+// Results are plain records; every failure is tagged.
+const isFailure = (outcome: SendResult | Failure): outcome is Failure => "_tag" in outcome
+
+// The attempts of a send none of whose attempts failed yet: shared, and frozen so that nothing can write to it.
+const NO_ATTEMPTS = Object.freeze([]) as unknown as Array<SendAttempt>
+
 /** One request's worth of message(s), encoded once and re-sent unchanged by retries. */
 interface Prepared {
   readonly code: number
@@ -83,6 +89,25 @@ interface Prepared {
   readonly msgId: string
   readonly batch: boolean
   readonly count: number
+}
+
+// A send's frame from its topic's template: what the fast path hands the pool, written once its opaque is known.
+class TemplateFrame implements FrameWriter {
+  constructor(readonly template: SendFrame.Template, readonly queueId: number, readonly p: Prepared) {}
+  writeFrame(opaque: number, flag: number) {
+    const p = this.p
+    return SendFrame.encode(
+      this.template,
+      this.queueId,
+      p.sysFlag,
+      Date.now(),
+      p.flag,
+      p.properties,
+      flag,
+      opaque,
+      p.body
+    )
+  }
 }
 
 const isSendResult = (u: unknown): u is SendResult =>
@@ -274,6 +299,19 @@ export const makeCore = (options: ProducerOptions) =>
       const services = fiber.getFiberRef(DefaultServices.currentServices)
       const clock = Context.get(services, Clock.Clock)
       const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+      const span = spanOf(fiber, services, clock, timing, operation, topic, count)
+      return { topic, count, t0: performance.now(), span, clock, timing, ended: false }
+    }
+
+    const spanOf = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      services: Context.Context<DefaultServices.DefaultServices>,
+      clock: Clock.Clock,
+      timing: boolean,
+      operation: string,
+      topic: string,
+      count: number
+    ): Tracer.Span | undefined => {
       let span: Tracer.Span | undefined
       const tracer = Context.get(services, Tracer.Tracer)
       // Effect's built-in tracer keeps spans nowhere, and nothing inside a send can see its span: making one (two
@@ -296,7 +334,7 @@ export const makeCore = (options: ProducerOptions) =>
         span.attribute("messaging.rocketmq.client_group", o.groupName)
         span.attribute("messaging.batch.message_count", count)
       }
-      return { topic, count, t0: performance.now(), span, clock, timing, ended: false }
+      return span
     }
 
     // Ends the observation once: stats, metrics, span attributes and status.
@@ -314,6 +352,14 @@ export const makeCore = (options: ProducerOptions) =>
         span.attribute("messaging.rocketmq.queue_offset", String(r.queueOffset))
       }
       span.end(obs.timing ? obs.clock.unsafeCurrentTimeNanos() : 0n, exit)
+    }
+
+    // The same for a success, with no `Exit` made unless a span needs one.
+    const concludeOk = (obs: Observation, result: SendResult) => {
+      if (obs.ended) return
+      if (obs.span !== undefined) return conclude(obs, Exit.succeed(result))
+      obs.ended = true
+      record(obs.topic, obs.count, true, performance.now() - obs.t0)
     }
 
     // For the general path: the effect runs under the send's span and concludes it.
@@ -432,9 +478,7 @@ export const makeCore = (options: ProducerOptions) =>
       if (!pool.encodesJson || !(batch || (p.code === RequestCode.SEND_MESSAGE_V2 && !p.batch))) {
         return buildRequest(p, queue)
       }
-      const template = templateFor(p.topic, queue.brokerName, batch)
-      return (opaque, flag) =>
-        SendFrame.encode(template, queue.queueId, p.sysFlag, Date.now(), p.flag, p.properties, flag, opaque, p.body)
+      return new TemplateFrame(templateFor(p.topic, queue.brokerName, batch), queue.queueId, p)
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -506,35 +550,83 @@ export const makeCore = (options: ProducerOptions) =>
       readonly timeoutMillis: number
       readonly schedule: Schedule.Schedule<unknown, SendError> | undefined
       readonly start: number
-      readonly attempts: Array<SendAttempt>
+      attempts: Array<SendAttempt>
       readonly operation: string
       lastBroker: string | undefined
     }
 
-    const makeJob = (
+    /**
+     * A send from acceptance to its end, in one object: its job, its observation, the attempt it has in flight on
+     * the fast path (it is that request's listener) and whom it reports to. A waiting caller (`resume`) or an
+     * asynchronous send's callback.
+     */
+    class Send implements Job, Observation, RequestListener {
+      pinned: Either.Either<MessageQueue.MessageQueue, InvalidMessage> | undefined = undefined
+      attempts = NO_ATTEMPTS
+      lastBroker: string | undefined = undefined
+      ended = false
+      queue: MessageQueue.MessageQueue | undefined = undefined
+      address: string | undefined = undefined
+      sentAt = 0
+      resume: ((effect: Effect.Effect<SendResult, SendError>) => void) | undefined = undefined
+      callback: SendCallback | undefined = undefined
+      constructor(
+        readonly p: Prepared,
+        readonly retries: number | "none",
+        readonly pin:
+          | ((info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>)
+          | undefined,
+        readonly timeoutMillis: number,
+        readonly schedule: Schedule.Schedule<unknown, SendError> | undefined,
+        readonly start: number,
+        readonly operation: string,
+        readonly topic: string,
+        readonly count: number,
+        readonly t0: number,
+        readonly span: Tracer.Span | undefined,
+        readonly clock: Clock.Clock,
+        readonly timing: boolean
+      ) {}
+      onResponse(response: RemotingCommand) {
+        fastAttemptEnded(this, toResult(response, this.p, this.queue!, this.address!, this.operation))
+      }
+      onFailure(error: RemotingError | RequestTimeout) {
+        fastAttemptEnded(this, error)
+      }
+    }
+
+    const makeSend = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      observed: string,
       p: Prepared,
       retries: number | "none",
+      t0: number,
       pin?: (info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>
-    ): Job => {
+    ): Send => {
       const overrides = fiber.getFiberRef(currentSendOverrides)
-      return {
+      const services = fiber.getFiberRef(DefaultServices.currentServices)
+      const clock = Context.get(services, Clock.Clock)
+      const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+      return new Send(
         p,
         retries,
         pin,
-        pinned: undefined,
-        timeoutMillis: Option.isSome(overrides.sendMsgTimeout) ? overrides.sendMsgTimeout.value : o.sendMsgTimeout,
+        Option.isSome(overrides.sendMsgTimeout) ? overrides.sendMsgTimeout.value : o.sendMsgTimeout,
         // A per-send override wins over the producer's RetryPolicy; without either, Java's plain retry count.
-        schedule: Option.isSome(overrides.retryPolicy)
+        Option.isSome(overrides.retryPolicy)
           ? overrides.retryPolicy.value
           : Option.isSome(policyService)
           ? policyService.value.schedule
           : undefined,
-        start: now(),
-        attempts: [],
-        operation: p.batch ? "SEND_BATCH_MESSAGE(320)" : "SEND_MESSAGE_V2(310)",
-        lastBroker: undefined
-      }
+        now(),
+        p.batch ? "SEND_BATCH_MESSAGE(320)" : "SEND_MESSAGE_V2(310)",
+        p.userTopic,
+        p.count,
+        t0,
+        spanOf(fiber, services, clock, timing, observed, p.userTopic, p.count),
+        clock,
+        timing
+      )
     }
 
     const requestTimeout = (job: Job) => {
@@ -546,10 +638,11 @@ export const makeCore = (options: ProducerOptions) =>
     const timedOut = (job: Job) =>
       new SendTimeout({ topic: job.p.userTopic, timeoutMillis: job.timeoutMillis, attempts: [...job.attempts] })
 
-    const pickQueue = (job: Job, info: TopicPublishInfo): Either.Either<MessageQueue.MessageQueue, InvalidMessage> => {
-      if (job.pin === undefined) return Either.right(selectQueue(info, job.lastBroker))
+    const pickQueue = (job: Job, info: TopicPublishInfo): MessageQueue.MessageQueue | InvalidMessage => {
+      if (job.pin === undefined) return selectQueue(info, job.lastBroker)
       // A user's selector is asked once per send, whichever path asks.
-      return job.pinned ??= job.pin(info)
+      const pinned = job.pinned ??= job.pin(info)
+      return Either.isRight(pinned) ? pinned.right : pinned.left
     }
 
     const toResult = (
@@ -558,35 +651,29 @@ export const makeCore = (options: ProducerOptions) =>
       queue: MessageQueue.MessageQueue,
       address: string,
       operation: string
-    ): Either.Either<SendResult, Failure> => {
+    ): SendResult | Failure => {
       const status = statusOf(res.code)
       if (status === undefined) {
         if (res.code === ResponseCode.SERVICE_NOT_AVAILABLE) {
-          return Either.left(new ServiceNotAvailable({ reason: res.remark ?? "service not available", address }))
+          return new ServiceNotAvailable({ reason: res.remark ?? "service not available", address })
         }
         if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
-          return Either.left(
-            new BrokerNotFound({
-              topic: p.userTopic,
-              brokerName: queue.brokerName,
-              detail: res.remark ?? "topic not exist"
-            })
-          )
+          return new BrokerNotFound({
+            topic: p.userTopic,
+            brokerName: queue.brokerName,
+            detail: res.remark ?? "topic not exist"
+          })
         }
-        return Either.left(
-          new BrokerError({ code: res.code, remark: res.remark, address, operation, brokerName: queue.brokerName })
-        )
+        return new BrokerError({ code: res.code, remark: res.remark, address, operation, brokerName: queue.brokerName })
       }
       const header = Headers.SendMessageResponseHeader.decode(res.extFields)
       if (Either.isLeft(header)) {
-        return Either.left(
-          new RemotingError({
-            reason: "MalformedFrame",
-            address,
-            operation,
-            detail: `send response header: ${header.left.message}`
-          })
-        )
+        return new RemotingError({
+          reason: "MalformedFrame",
+          address,
+          operation,
+          detail: `send response header: ${header.left.message}`
+        })
       }
       const h = header.right
       const result: SendResult = {
@@ -603,7 +690,7 @@ export const makeCore = (options: ProducerOptions) =>
         regionId: h.MSG_REGION ?? "DefaultRegion",
         traceOn: h.TRACE_ON !== false
       }
-      return status === "SEND_OK" ? Either.right(result) : Either.left(new NotStoredOK(result))
+      return status === "SEND_OK" ? result : new NotStoredOK(result)
     }
 
     // What every attempt leaves behind, on either path: the latency table, the attempt log, a route refresh.
@@ -612,14 +699,15 @@ export const makeCore = (options: ProducerOptions) =>
       queue: MessageQueue.MessageQueue | undefined,
       address: string | undefined,
       sentAt: number,
-      outcome: Either.Either<SendResult, Failure>
+      outcome: SendResult | Failure
     ) => {
-      if (Either.isRight(outcome)) {
+      if (!isFailure(outcome)) {
         // As Java's MQFaultStrategy: the latency table is only kept when it is used.
         if (queue !== undefined && o.sendLatencyFaultEnable) faults.update(queue.brokerName, now() - sentAt, false)
         return
       }
-      const e = outcome.left
+      const e = outcome
+      if (job.attempts === NO_ATTEMPTS) job.attempts = []
       job.attempts.push({
         brokerName: queue?.brokerName,
         queueId: queue?.queueId,
@@ -636,49 +724,25 @@ export const makeCore = (options: ProducerOptions) =>
       }
     }
 
-    const failureOf = (exit: Exit.Exit<RemotingCommand, RemotingError | RequestTimeout>, address: string, job: Job) =>
-      Exit.isFailure(exit)
-        ? Option.getOrElse(
-          Cause.failureOption(exit.cause),
-          () =>
-            new RemotingError({ reason: "ConnectionClosed", address, operation: job.operation, detail: "interrupted" })
-        )
-        : undefined
-
     /**
      * The first attempt without a fiber, when everything it needs is at hand: a cached route and master address,
-     * and an open connection with room. `undefined` when it cannot start (the general path then runs instead).
-     * `onDone` runs once, later.
+     * and an open connection with room. `undefined` when it cannot start (the general path then runs instead);
+     * else the send hears how the request ended, later.
      */
-    const tryFastAttempt = (
-      job: Job,
-      onDone: (outcome: Either.Either<SendResult, Failure>) => void
-    ): FastRequest | undefined => {
+    const tryFastAttempt = (s: Send): FastRequest | undefined => {
       if (fastPool === undefined || fastResolver === undefined) return undefined
-      const info = fastResolver.cachedPublishInfo(job.p.topic)
+      const info = fastResolver.cachedPublishInfo(s.p.topic)
       if (info === undefined) return undefined
-      const picked = pickQueue(job, info)
-      if (Either.isLeft(picked)) return undefined
-      const queue = picked.right
+      const queue = pickQueue(s, info)
+      if (queue instanceof InvalidMessage) return undefined
       const address = fastResolver.cachedMasterAddress(queue.brokerName)
       if (address === undefined) return undefined
-      const sentAt = now()
-      const started = fastPool.tryRequest(
-        address,
-        requestFor(job.p, queue, fastPool),
-        requestTimeout(job),
-        job.operation,
-        (exit) => {
-          const failure = failureOf(exit, address, job)
-          const outcome = failure === undefined
-            ? toResult((exit as Exit.Success<RemotingCommand, never>).value, job.p, queue, address, job.operation)
-            : Either.left(failure)
-          settleAttempt(job, queue, address, sentAt, outcome)
-          onDone(outcome)
-        }
-      )
+      s.queue = queue
+      s.address = address
+      s.sentAt = now()
+      const started = fastPool.tryRequest(address, requestFor(s.p, queue, fastPool), requestTimeout(s), s.operation, s)
       // Only an attempt that went out makes its broker the one to avoid next time.
-      if (started !== undefined) job.lastBroker = queue.brokerName
+      if (started !== undefined) s.lastBroker = queue.brokerName
       return started
     }
 
@@ -690,7 +754,10 @@ export const makeCore = (options: ProducerOptions) =>
         let address: string | undefined
         let sentAt = 0
         return resolver.publishInfo(job.p.topic).pipe(
-          Effect.flatMap((info) => pickQueue(job, info)),
+          Effect.flatMap((info) => {
+            const q = pickQueue(job, info)
+            return q instanceof InvalidMessage ? Effect.fail(q) : Effect.succeed(q)
+          }),
           Effect.flatMap((q) => {
             queue = q
             job.lastBroker = q.brokerName
@@ -704,10 +771,13 @@ export const makeCore = (options: ProducerOptions) =>
               operation: job.operation
             })
           }),
-          Effect.flatMap((res) => toResult(res, job.p, queue!, address!, job.operation)),
+          Effect.flatMap((res) => {
+            const outcome = toResult(res, job.p, queue!, address!, job.operation)
+            return isFailure(outcome) ? Effect.fail(outcome) : Effect.succeed(outcome)
+          }),
           Effect.either,
           Effect.flatMap((outcome) => {
-            settleAttempt(job, queue, address, sentAt, outcome)
+            settleAttempt(job, queue, address, sentAt, Either.isRight(outcome) ? outcome.right : outcome.left)
             return outcome
           })
         )
@@ -752,32 +822,47 @@ export const makeCore = (options: ProducerOptions) =>
         )
       })
 
+    // Where a send ends: its waiting caller resumes, or its callback hears.
+    const succeeded = (s: Send, result: SendResult) => {
+      concludeOk(s, result)
+      if (s.callback === undefined) s.resume!(Exit.succeed(result))
+      else deliver(s, Either.right(result))
+    }
+
+    const failed = (s: Send, error: SendError) => {
+      const exit = Exit.fail(error)
+      conclude(s, exit)
+      if (s.callback === undefined) s.resume!(exit)
+      else deliver(s, Either.left(error))
+    }
+
     /**
-     * Runs a job to its end and reports once through `done`: on the fast path when it can (no fiber), with the
-     * general path taking over for retries or when the fast path cannot start. `fork` runs a general-path effect
-     * (in the caller's fiber for sync sends, in the producer's scope for async ones), which then reports by its
-     * own exit instead of `done`. Returns a canceller.
+     * Hands a send to the general path: in the caller's fiber for a send the caller waits for, in the producer's
+     * scope for an asynchronous one. It then reports by the effect's exit.
      */
-    const drive = (
-      job: Job,
-      obs: Observation,
-      done: (exit: Exit.Exit<SendResult, SendError>) => void,
-      fork: (effect: Effect.Effect<SendResult, SendError>) => void
-    ): FastRequest | undefined => {
-      const handle = tryFastAttempt(job, (outcome) => {
-        if (Either.isLeft(outcome) && !isFinal(job, outcome.left)) {
-          return fork(observedBy(obs, runJob(job, outcome.left)))
-        }
-        const exit = Either.isRight(outcome) ?
-          Exit.succeed(outcome.right) :
-          Either.match(concludeJob(job, outcome.left), {
-            onLeft: Exit.fail,
-            onRight: Exit.succeed
-          })
-        conclude(obs, exit)
-        done(exit)
-      })
-      if (handle === undefined) fork(observedBy(obs, runJob(job)))
+    const runGeneralPath = (s: Send, effect: Effect.Effect<SendResult, SendError>) => {
+      const observed = observedBy(s, effect)
+      if (s.callback === undefined) s.resume!(observed)
+      else runGeneral(Effect.onExit(observed, (exit) => Effect.sync(() => deliverExit(s, exit))))
+    }
+
+    // The fast attempt's end: done, or the general path takes over for the retries.
+    const fastAttemptEnded = (s: Send, outcome: SendResult | Failure) => {
+      settleAttempt(s, s.queue, s.address, s.sentAt, outcome)
+      if (!isFailure(outcome)) return succeeded(s, outcome)
+      if (!isFinal(s, outcome)) return runGeneralPath(s, runJob(s, outcome))
+      const concluded = concludeJob(s, outcome)
+      if (Either.isRight(concluded)) succeeded(s, concluded.right)
+      else failed(s, concluded.left)
+    }
+
+    /**
+     * Runs a send to its end and reports once: on the fast path when it can (no fiber), with the general path
+     * taking over for retries or when the fast path cannot start. Returns a canceller.
+     */
+    const drive = (s: Send): FastRequest | undefined => {
+      const handle = tryFastAttempt(s)
+      if (handle === undefined) runGeneralPath(s, runJob(s))
       return handle
     }
 
@@ -786,22 +871,26 @@ export const makeCore = (options: ProducerOptions) =>
       operation: string,
       topic: string,
       count: number,
-      make: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => Either.Either<Job, SendError>
+      prepared: () => Either.Either<Prepared, SendError>,
+      retries: number | "none",
+      pin?: (info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>
     ): Effect.Effect<SendResult, SendError> =>
       Effect.withFiberRuntime((fiber) => {
-        const obs = observe(fiber, operation, topic, count)
-        const job = running ? make(fiber) : Either.left(shutDownError())
-        if (Either.isLeft(job)) {
-          conclude(obs, Exit.fail(job.left))
-          return Effect.fail(job.left)
+        const t0 = performance.now()
+        const p = running ? prepared() : Either.left(shutDownError())
+        if (Either.isLeft(p)) {
+          conclude(observe(fiber, operation, topic, count), Exit.fail(p.left))
+          return Effect.fail(p.left)
         }
+        const s = makeSend(fiber, operation, p.right, retries, t0, pin)
         return Effect.async<SendResult, SendError>((resume) => {
-          const handle = drive(job.right, obs, resume, resume)
+          s.resume = resume
+          const handle = drive(s)
           // Interrupted while waiting, even with the general path handed over but not yet started: conclude and
           // cancel are no-ops for a send that already ended.
           return Effect.sync(() => {
             if (handle !== undefined) fastPool!.cancel(handle)
-            conclude(obs, Exit.interrupt(fiber.id()))
+            conclude(s, Exit.interrupt(fiber.id()))
           })
         })
       })
@@ -810,9 +899,7 @@ export const makeCore = (options: ProducerOptions) =>
     // operations
 
     const send = (message: Message) =>
-      sendJob("send", message.topic, 1, (fiber) =>
-        Either.map(prepare(message), (p) =>
-          makeJob(fiber, p, o.retryTimesWhenSendFailed)))
+      sendJob("send", message.topic, 1, () => prepare(message), o.retryTimesWhenSendFailed)
 
     // Asynchronous sends on the general path, and the effects callbacks return: in the producer's scope.
     const generalSet = yield* FiberSet.make<unknown, unknown>()
@@ -833,71 +920,78 @@ export const makeCore = (options: ProducerOptions) =>
     }
 
     /** Asynchronous sends accepted and not yet delivered, so that shutdown can tell each one how it ended. */
-    const outstanding = new Set<(exit: Exit.Exit<SendResult, SendError>) => void>()
+    const outstanding = new Set<Send>()
     const groupLabels = [MetricLabel.make("group", o.groupName)]
-    const updateQueueGauge = () =>
-      Metrics.queueSize.unsafeUpdate(outstanding.size, groupLabels)
+    const updateQueueGauge = () => Metrics.queueSize.unsafeUpdate(outstanding.size, groupLabels)
 
     const shutDownBeforeDone = () =>
       new ServiceNotAvailable({ reason: "the producer shut down before the asynchronous send completed" })
 
+    // Once only: a request still in flight when shutdown gives up on it ends here, and again (ignored) when the
+    // pool closes under it.
+    const deliver = (s: Send, result: Either.Either<SendResult, SendError>) => {
+      if (!outstanding.delete(s)) return
+      updateQueueGauge()
+      permitReleased()
+      try {
+        const out = s.callback!(result)
+        if (out !== undefined && Effect.isEffect(out)) {
+          runCallback(
+            out.pipe(Effect.catchAllCause((cause) => Effect.logWarning("sendAsync callback failed", cause)))
+          )
+        }
+      } catch (e) {
+        runCallback(Effect.logWarning("sendAsync callback failed", e))
+      }
+      if (drained !== undefined && outstanding.size === 0) Deferred.unsafeDone(drained, Exit.void)
+    }
+
+    // Shutdown interrupted it: the caller still hears about it, never silence.
+    const deliverExit = (s: Send, exit: Exit.Exit<SendResult, SendError>) =>
+      deliver(
+        s,
+        Exit.isSuccess(exit)
+          ? Either.right(exit.value)
+          : Either.left(Option.getOrElse(Cause.failureOption(exit.cause), shutDownBeforeDone))
+      )
+
     const startAsync = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       p: Prepared,
-      callback: SendCallback
+      callback: SendCallback,
+      t0: number
     ) => {
-      const obs = observe(fiber, "send_async", p.userTopic, 1)
-      const job = makeJob(fiber, p, o.retryTimesWhenSendAsyncFailed)
-      // Once only: a request still in flight when shutdown gives up on it ends here, and again (ignored) when the
-      // pool closes under it.
-      const deliver = (exit: Exit.Exit<SendResult, SendError>) => {
-        if (!outstanding.delete(deliver)) {
-          return
-        }
-        updateQueueGauge()
-        permitReleased()
-        // Shutdown interrupted it: the caller still hears about it, never silence.
-        const result: Either.Either<SendResult, SendError> = Exit.isSuccess(exit)
-          ? Either.right(exit.value)
-          : Either.left(Option.getOrElse(Cause.failureOption(exit.cause), shutDownBeforeDone))
-        try {
-          const out = callback(result)
-          if (out !== undefined && Effect.isEffect(out)) {
-            runCallback(
-              out.pipe(Effect.catchAllCause((cause) =>
-                Effect.logWarning("sendAsync callback failed", cause)
-              ))
-            )
-          }
-        } catch (e) {
-          runCallback(Effect.logWarning("sendAsync callback failed", e))
-        }
-        if (drained !== undefined && outstanding.size === 0) Deferred.unsafeDone(drained, Exit.void)
-      }
-      outstanding.add(deliver)
+      const s = makeSend(fiber, "send_async", p, o.retryTimesWhenSendAsyncFailed, t0)
+      s.callback = callback
+      outstanding.add(s)
       updateQueueGauge()
-      drive(
-        job,
-        obs,
-        deliver,
-        (effect) => runGeneral(effect.pipe(Effect.onExit((exit) => Effect.sync(() => deliver(exit)))))
-      )
+      drive(s)
     }
+
+    // A caller that found every permit taken waits for one, then tries again.
+    const acceptLater = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      p: Prepared,
+      callback: SendCallback
+    ): Effect.Effect<void, ServiceNotAvailable> =>
+      Effect.zipRight(
+        Deferred.await(permitFreed ??= Deferred.unsafeMake(FiberId.none)),
+        Effect.suspend(() => {
+          if (!running) return Effect.fail(shutDownError())
+          if (outstanding.size >= o.maxInFlightAsyncSends) return acceptLater(fiber, p, callback)
+          startAsync(fiber, p, callback, performance.now())
+          return Effect.void
+        })
+      )
 
     const sendAsync = (message: Message, callback: SendCallback) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
         if (!running) return Effect.fail(shutDownError())
         const p = prepare(message)
         if (Either.isLeft(p)) return Effect.fail(p.left)
-        const accept: Effect.Effect<void, ServiceNotAvailable> = Effect.suspend(() => {
-          if (!running) return Effect.fail(shutDownError())
-          if (outstanding.size >= o.maxInFlightAsyncSends) {
-            return Effect.zipRight(Deferred.await(permitFreed ??= Deferred.unsafeMake(FiberId.none)), accept)
-          }
-          startAsync(fiber, p.right, callback)
-          return Effect.void
-        })
-        return accept
+        if (outstanding.size >= o.maxInFlightAsyncSends) return acceptLater(fiber, p.right, callback)
+        startAsync(fiber, p.right, callback, performance.now())
+        return Effect.void
       })
 
     const submit = (message: Message) =>
@@ -949,21 +1043,19 @@ export const makeCore = (options: ProducerOptions) =>
       })
 
     const pinned = (message: Message, pick: (info: TopicPublishInfo) => MessageQueue.MessageQueue | undefined) =>
-      sendJob("send", message.topic, 1, (fiber) =>
-        Either.map(prepare(message), (p) =>
-          makeJob(fiber, p, "none", (info) => {
-            let q: MessageQueue.MessageQueue | undefined
-            try {
-              q = pick(info)
-            } catch (e) {
-              return Either.left(
-                new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` })
-              )
-            }
-            return q === undefined
-              ? Either.left(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
-              : Either.right(MessageQueue.make(p.topic, q.brokerName, q.queueId))
-          })))
+      sendJob("send", message.topic, 1, () => prepare(message), "none", (info) => {
+        let q: MessageQueue.MessageQueue | undefined
+        try {
+          q = pick(info)
+        } catch (e) {
+          return Either.left(
+            new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` })
+          )
+        }
+        return q === undefined
+          ? Either.left(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
+          : Either.right(MessageQueue.make(wrap(message.topic), q.brokerName, q.queueId))
+      })
 
     const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
       pinned(message, (info) =>
@@ -971,9 +1063,7 @@ export const makeCore = (options: ProducerOptions) =>
           // The selector sees the user's topic: without a namespace the route's queues already carry it.
           ns === undefined
             ? info.queues
-            : info.queues.map((q) =>
-              MessageQueue.make(unwrap(q.topic), q.brokerName, q.queueId)
-            ),
+            : info.queues.map((q) => MessageQueue.make(unwrap(q.topic), q.brokerName, q.queueId)),
           message,
           arg
         ))
@@ -983,8 +1073,7 @@ export const makeCore = (options: ProducerOptions) =>
         ? Effect.fail(
           new InvalidMessage({ topic: message.topic, reason: `the queue belongs to topic ${queue.topic}` })
         )
-        : pinned(message, () =>
-          queue)
+        : pinned(message, () => queue)
 
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.gen(function*() {
@@ -1051,9 +1140,7 @@ export const makeCore = (options: ProducerOptions) =>
             sysFlag: 0,
             properties: batchProps,
             flag: 0,
-            msgId: chunk.map((r) =>
-              r.id
-            ).join(","),
+            msgId: chunk.map((r) => r.id).join(","),
             batch: true,
             count: chunk.length
           }
@@ -1062,7 +1149,8 @@ export const makeCore = (options: ProducerOptions) =>
               "send_batch",
               topic,
               chunk.length,
-              (fiber) => Either.right(makeJob(fiber, p, o.retryTimesWhenSendFailed))
+              () => Either.right(p),
+              o.retryTimesWhenSendFailed
             )
           )
         }
@@ -1102,7 +1190,7 @@ export const makeCore = (options: ProducerOptions) =>
         ).pipe(
           Effect.zipRight(FiberSet.clear(generalSet)),
           Effect.zipRight(Effect.sync(() => {
-            for (const deliver of [...outstanding]) deliver(Exit.fail(shutDownBeforeDone()))
+            for (const s of [...outstanding]) deliver(s, Either.left(shutDownBeforeDone()))
           })),
           Effect.zipRight(Effect.interruptible(
             FiberSet.awaitEmpty(callbackSet).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)
@@ -1137,7 +1225,8 @@ export const makeCore = (options: ProducerOptions) =>
           "send",
           message.topic,
           1,
-          (fiber) => Either.map(prepare(message, extra), (p) => makeJob(fiber, p, o.retryTimesWhenSendFailed))
+          () => prepare(message, extra),
+          o.retryTimesWhenSendFailed
         )
     }
   })
