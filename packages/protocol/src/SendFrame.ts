@@ -228,9 +228,16 @@ const encoderOn = (host: Host) =>
     (properties === undefined ? 1 : I.length + (json === undefined ? asciiLength : host.byteLength(json)))
   const total = 8 + headerLength + body.length
   const out = host.alloc(total)
-  const view = new DataView(out.buffer, out.byteOffset, 8)
-  view.setInt32(0, total - 4)
-  view.setInt32(4, headerLength) // serialize type 0: JSON
+  // Big-endian by hand: a DataView per frame is an allocation.
+  const length = total - 4
+  out[0] = length >>> 24
+  out[1] = (length >>> 16) & 0xff
+  out[2] = (length >>> 8) & 0xff
+  out[3] = length & 0xff
+  out[4] = 0 // serialize type 0: JSON; the header is far below 2^24 bytes
+  out[5] = (headerLength >>> 16) & 0xff
+  out[6] = (headerLength >>> 8) & 0xff
+  out[7] = headerLength & 0xff
   let at = put(out, 8, template.head)
   writeInt(out, at, queueId, dq)
   at = put(out, at + dq, F)

@@ -237,7 +237,7 @@ export const make = (
         // Alone on the connection (a sync send): no one to wait for. With other requests in flight more frames are
         // on their way as their answers come in: gathering them saves system calls here and wake-ups at the broker.
         if (conn.flushing.size === 0 && conn.pending.size <= 1) flush(conn)
-        else setImmediate(() => flush(conn))
+        else setImmediate(flush, conn)
       }
       return batch
     }
