@@ -910,13 +910,22 @@ export const makeCore = (options: ProducerOptions) =>
     // Asynchronous sends hold a permit from acceptance to delivery; a caller waits for one when all are taken.
     // The permit is held by the send's entry in `outstanding`: taking one is adding an entry, in the same
     // synchronous step as the check, so no interruption can fall between them and leak it.
-    let permitFreed: Deferred.Deferred<void> | undefined
+    // Callers waiting for a permit are all woken when one frees, and check again. A plain list rather than a
+    // Deferred: a full window makes a caller wait every few sends, and a Deferred is a costly object to make.
+    let permitWaiters: Array<(effect: Effect.Effect<void>) => void> = []
+    const awaitPermit = Effect.async<void>((resume) => {
+      permitWaiters.push(resume)
+      return Effect.sync(() => {
+        const i = permitWaiters.indexOf(resume)
+        if (i >= 0) permitWaiters.splice(i, 1)
+      })
+    })
     let drained: Deferred.Deferred<void> | undefined
     const permitReleased = () => {
-      if (permitFreed !== undefined) {
-        Deferred.unsafeDone(permitFreed, Exit.void)
-        permitFreed = undefined
-      }
+      if (permitWaiters.length === 0) return
+      const waiting = permitWaiters
+      permitWaiters = []
+      for (const resume of waiting) resume(Effect.void)
     }
 
     /** Asynchronous sends accepted and not yet delivered, so that shutdown can tell each one how it ended. */
@@ -974,15 +983,12 @@ export const makeCore = (options: ProducerOptions) =>
       p: Prepared,
       callback: SendCallback
     ): Effect.Effect<void, ServiceNotAvailable> =>
-      Effect.zipRight(
-        Deferred.await(permitFreed ??= Deferred.unsafeMake(FiberId.none)),
-        Effect.suspend(() => {
-          if (!running) return Effect.fail(shutDownError())
-          if (outstanding.size >= o.maxInFlightAsyncSends) return acceptLater(fiber, p, callback)
-          startAsync(fiber, p, callback, performance.now())
-          return Effect.void
-        })
-      )
+      Effect.flatMap(awaitPermit, () => {
+        if (!running) return Effect.fail(shutDownError())
+        if (outstanding.size >= o.maxInFlightAsyncSends) return acceptLater(fiber, p, callback)
+        startAsync(fiber, p, callback, performance.now())
+        return Effect.void
+      })
 
     const sendAsync = (message: Message, callback: SendCallback) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
