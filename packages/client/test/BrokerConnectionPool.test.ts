@@ -4,6 +4,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
+import type { RequestListener } from "../src/internal/fastPath.js"
+import { poolOf } from "../src/internal/fastPath.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import { SocketConnector } from "../src/SocketConnector.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
@@ -437,5 +439,72 @@ describe("BrokerConnectionPool", () => {
       const [inFlight, after] = exit
       assert.isTrue(Exit.isFailure(inFlight))
       assert.strictEqual(after._tag, "RemotingError")
+    }))
+
+  // A send's response, as a 5.3.3 broker writes it, under the request's opaque.
+  const brokerSendResponse = (opaque: number) => {
+    const header =
+      `{"code":0,"extFields":{"queueId":"3","transactionId":"AC11","msgId":"7F00000100002A9F00000000E478F482",` +
+      `"TRACE_ON":"true","MSG_REGION":"DefaultRegion","queueOffset":"386542"},"flag":1,"language":"JAVA",` +
+      `"opaque":${opaque},"serializeTypeCurrentRPC":"JSON","version":479}`
+    const bytes = new TextEncoder().encode(header)
+    const frame = new Uint8Array(8 + bytes.length)
+    new DataView(frame.buffer).setInt32(0, 4 + bytes.length)
+    new DataView(frame.buffer).setInt32(4, bytes.length)
+    frame.set(bytes, 8)
+    return frame
+  }
+
+  it.scopedLive("reads send responses straight from their bytes for a listener that takes them so", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => conn.sendRaw(brokerSendResponse(f.opaque)))
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          // Open the connection first: the fast path only takes an open one.
+          yield* pool.request(server.address, request({ code: 310, opaque: 0 }))
+          const fast = poolOf(pool)!
+          // How the listener heard of the response: scanned, or as a command.
+          const heard = (scans: boolean) =>
+            Effect.async<string>((resume) => {
+              const listener: RequestListener = {
+                onResponse: (r) => resume(Effect.succeed(`command ${r.extFields.queueOffset}`)),
+                onFailure: (e) => resume(Effect.succeed(`failure ${e._tag}`)),
+                ...(scans
+                  ? {
+                    onSendResponse: (r) =>
+                      resume(Effect.succeed(`scanned ${r.header.queueOffset} ${r.header.queueId} ${r.code} ${r.flag}`))
+                  }
+                  : {})
+              }
+              assert.isDefined(
+                fast.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", listener)
+              )
+            })
+          assert.strictEqual(yield* heard(true), "scanned 386542 3 0 1")
+          assert.strictEqual(yield* heard(false), "command 386542")
+          assert.isTrue((yield* pool.connections).every((c) => c.inFlight === 0))
+        })
+      )
+    }))
+
+  it.scopedLive("with any other codec every response is decoded by the codec", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => conn.sendRaw(brokerSendResponse(f.opaque)))
+      const wrapped = Layer.effect(Codec.Codec, Effect.map(Codec.Codec, (c) => ({ ...c }))).pipe(
+        Layer.provide(Codec.layerJson)
+      )
+      const layer = BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(wrapped))
+      yield* Effect.gen(function*() {
+        const pool = yield* BrokerConnectionPool.BrokerConnectionPool
+        yield* pool.request(server.address, request({ code: 310, opaque: 0 }))
+        const heard = yield* Effect.async<string>((resume) => {
+          poolOf(pool)!.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", {
+            onResponse: (r) => resume(Effect.succeed(`command ${r.extFields.queueOffset}`)),
+            onFailure: (e) => resume(Effect.succeed(`failure ${e._tag}`)),
+            onSendResponse: () => resume(Effect.succeed("scanned"))
+          })
+        })
+        assert.strictEqual(heard, "command 386542")
+      }).pipe(Effect.provide(layer))
     }))
 })

@@ -8,6 +8,7 @@ import * as NameServerResolver from "../src/NameServerResolver.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import * as Producer from "../src/Producer.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
+import type { SendResult } from "../src/SendResult.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 
 const { response } = RemotingCommand
@@ -449,6 +450,55 @@ describe("Producer send paths", () => {
         assert.strictEqual(fast.stats.sendFailureCount, 0)
       })
   )
+
+  it.scopedLive("a send's result is the same whether its response is scanned from its bytes or decoded by the codec", () =>
+    Effect.gen(function*() {
+      const run = (wrapCodec: boolean) =>
+        Effect.gen(function*() {
+          let n = 0
+          // Every field a send response can carry, a queue other than the one asked for, and a status that is
+          // not SEND_OK every third send.
+          const a = yield* ScriptedServer.make((f, conn) => {
+            if (f.code === 34 || f.code === 35) return conn.send(response(f, { code: 0 }))
+            const i = n++
+            conn.send(response(f, {
+              code: i % 3 === 2 ? 10 : 0,
+              extFields: {
+                msgId: `OFFSET${i}`,
+                queueId: String((Number(f.extFields.e) + 1) % 2),
+                queueOffset: String(2 ** 40 + i),
+                transactionId: `TX${i}`,
+                MSG_REGION: "region-1",
+                TRACE_ON: i % 2 === 0 ? "false" : "true"
+              }
+            }))
+          })
+          const codec = wrapCodec
+            ? Layer.effect(Codec.Codec, Effect.map(Codec.Codec, (c) => ({ ...c }))).pipe(Layer.provide(Codec.layerJson))
+            : Codec.layerJson
+          const ctx = yield* Layer.build(Layer.mergeAll(
+            NameServerResolver.layerStatic({ T: route([["broker-a", a.address]]) }),
+            BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(codec))
+          ))
+          const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
+          const results: Array<SendResult> = []
+          for (let i = 0; i < 6; i++) {
+            results.push(i % 2 === 0 ? yield* p.send(msg()) : yield* Effect.flatten(p.submit(msg())))
+          }
+          return results.map(({ msgId: _, ...r }) => ({ ...r, messageQueue: r.messageQueue.toString() }))
+        })
+      const scanned = yield* run(false)
+      assert.deepStrictEqual(scanned, yield* run(true))
+      assert.deepStrictEqual(scanned[2], {
+        status: "FLUSH_DISK_TIMEOUT",
+        offsetMsgId: "OFFSET2",
+        messageQueue: scanned[2]!.messageQueue,
+        queueOffset: BigInt(2 ** 40 + 2),
+        transactionId: "TX2",
+        regionId: "region-1",
+        traceOn: false
+      })
+    }))
 
   it.scopedLive("interrupting a sync send frees its slot, counts a failure, and a late answer is dropped", () =>
     Effect.gen(function*() {

@@ -361,7 +361,12 @@ export class FrameDecoder {
     return this.failure
   }
 
-  push(chunk: Uint8Array): DecodeResult {
+  /**
+   * Adds bytes and decodes the frames they complete. `intercept`, when given, sees each whole frame's content
+   * first (`bytes[start, end)`: serialize type, header length, header, body) and may take it: a frame it returns
+   * `true` for is not decoded here (a caller with a cheaper reading of some frames, such as `SendResponse.scan`).
+   */
+  push(chunk: Uint8Array, intercept?: (bytes: Uint8Array, start: number, end: number) => boolean): DecodeResult {
     if (this.failure) return { frames: [], error: this.failure }
     if (chunk.length > 0) {
       this.chunks.push(chunk)
@@ -373,7 +378,8 @@ export class FrameDecoder {
       const problem = checkLength(length, this.maxFrameSize)
       if (problem) return this.fail(frames, problem)
       if (this.buffered < length + 4) break
-      const decoded = this.takeFrame(length)
+      const decoded = this.takeFrame(length, intercept)
+      if (decoded === undefined) continue
       if (Either.isLeft(decoded)) return this.fail(frames, decoded.left)
       frames.push(decoded.right)
     }
@@ -407,7 +413,10 @@ export class FrameDecoder {
    * Removes the next frame (its 4-byte prefix and `length` bytes) and decodes it: straight from the chunk when it
    * lies in one (the usual case: a read holds whole responses), else from one joined copy.
    */
-  private takeFrame(length: number): Either.Either<RemotingCommand, ProtocolError.ProtocolError> {
+  private takeFrame(
+    length: number,
+    intercept: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined
+  ): Either.Either<RemotingCommand, ProtocolError.ProtocolError> | undefined {
     const n = length + 4
     this.buffered -= n
     const first = this.chunks[0]!
@@ -419,6 +428,7 @@ export class FrameDecoder {
       } else {
         this.offset = start + n
       }
+      if (intercept !== undefined && intercept(first, start + 4, start + n)) return undefined
       return decodeContentAt(first, start + 4, start + n)
     }
     const out = new Uint8Array(n)
@@ -436,6 +446,7 @@ export class FrameDecoder {
         this.offset = from + k
       }
     }
+    if (intercept !== undefined && intercept(out, 4, n)) return undefined
     return decodeContentAt(out, 4, n)
   }
 }

@@ -3,6 +3,7 @@ import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { FLAG_ONEWAY, FLAG_RESPONSE, isOneway, isResponse, response } from "@effect-rocketmq/protocol/RemotingCommand"
 import { describe as describeRequest } from "@effect-rocketmq/protocol/RequestCode"
 import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
+import * as SendResponse from "@effect-rocketmq/protocol/SendResponse"
 import type * as Socket from "@effect/platform/Socket"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
@@ -32,7 +33,9 @@ import { Timeouts } from "./timeouts.js"
 
 interface Pending {
   readonly operation: string
+  readonly listener: RequestListener
   readonly respond: (response: RemotingCommand) => void
+  readonly respondScanned: (response: SendResponse.SendResponse) => void
   readonly fail: (error: RemotingError | RequestTimeout) => void
 }
 
@@ -353,9 +356,25 @@ export const make = (
           rawWriterOf(socket)
         )
         const decoder = codec.makeDecoder()
+        // With the built-in JSON codec, a send's response is read straight from its bytes for a listener that
+        // takes it so; every other frame (and any the scan does not read) is decoded by the codec.
+        const scanned = isJsonCodec(codec)
+          ? (bytes: Uint8Array, start: number, end: number): boolean => {
+            const r = SendResponse.scan(bytes, start, end)
+            if (r === undefined || (r.flag & FLAG_RESPONSE) === 0) return false
+            const p = conn.pending.get(r.opaque)
+            // A response nobody waits for (its request timed out) is dropped, as Java does.
+            if (p === undefined) return true
+            if (p.listener.onSendResponse === undefined) return false
+            conn.pending.delete(r.opaque)
+            notifyRoom(conn)
+            p.respondScanned(r)
+            return true
+          }
+          : undefined
         const onData = (chunk: Uint8Array) => {
           conn.lastActiveAt = now()
-          const { error, frames } = decoder.push(chunk)
+          const { error, frames } = decoder.push(chunk, scanned)
           let served: Array<Effect.Effect<void>> | undefined
           for (const frame of frames) {
             if (isResponse(frame)) {
@@ -490,6 +509,12 @@ export const make = (
         this.settled = true
         timeouts.cancel(this)
         this.listener.onResponse(response)
+      }
+      respondScanned(response: SendResponse.SendResponse) {
+        if (this.settled) return
+        this.settled = true
+        timeouts.cancel(this)
+        this.listener.onSendResponse!(response)
       }
       fail(error: RemotingError | RequestTimeout) {
         if (this.settled) return

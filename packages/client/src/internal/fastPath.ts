@@ -5,6 +5,7 @@
 // public services stay Effect-only; these views are found by identity, so a user's test double (which has none)
 // simply gets the general Effect path.
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import type { SendResponse } from "@effect-rocketmq/protocol/SendResponse"
 import type { RemotingError, RequestTimeout } from "../Errors.js"
 import type { TopicPublishInfo } from "../NameServerResolver.js"
 
@@ -15,6 +16,11 @@ import type { TopicPublishInfo } from "../NameServerResolver.js"
 export interface RequestListener {
   readonly onResponse: (response: RemotingCommand) => void
   readonly onFailure: (error: RemotingError | RequestTimeout) => void
+  /**
+   * For a send: its response as `SendResponse.scan` reads it, when it can (the pool's codec is the built-in JSON
+   * one); `onResponse` gets the command otherwise.
+   */
+  readonly onSendResponse?: ((response: SendResponse) => void) | undefined
 }
 
 /** An in-flight request started on the fast path. */

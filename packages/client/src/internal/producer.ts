@@ -8,6 +8,7 @@ import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import { isRetryableSendCode, ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
+import type * as SendResponse from "@effect-rocketmq/protocol/SendResponse"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Cause from "effect/Cause"
@@ -590,6 +591,9 @@ export const makeCore = (options: ProducerOptions) =>
       onResponse(response: RemotingCommand) {
         fastAttemptEnded(this, toResult(response, this.p, this.queue!, this.address!, this.operation))
       }
+      onSendResponse(response: SendResponse.SendResponse) {
+        fastAttemptEnded(this, scannedResult(response, this.p, this.queue!, this.address!, this.operation))
+      }
       onFailure(error: RemotingError | RequestTimeout) {
         fastAttemptEnded(this, error)
       }
@@ -645,37 +649,34 @@ export const makeCore = (options: ProducerOptions) =>
       return Either.isRight(pinned) ? pinned.right : pinned.left
     }
 
-    const toResult = (
-      res: RemotingCommand,
+    // A response whose code is not a send status.
+    const failureOf = (
+      code: number,
+      remark: string | undefined,
       p: Prepared,
       queue: MessageQueue.MessageQueue,
       address: string,
       operation: string
-    ): SendResult | Failure => {
-      const status = statusOf(res.code)
-      if (status === undefined) {
-        if (res.code === ResponseCode.SERVICE_NOT_AVAILABLE) {
-          return new ServiceNotAvailable({ reason: res.remark ?? "service not available", address })
-        }
-        if (res.code === ResponseCode.TOPIC_NOT_EXIST) {
-          return new BrokerNotFound({
-            topic: p.userTopic,
-            brokerName: queue.brokerName,
-            detail: res.remark ?? "topic not exist"
-          })
-        }
-        return new BrokerError({ code: res.code, remark: res.remark, address, operation, brokerName: queue.brokerName })
+    ): Failure => {
+      if (code === ResponseCode.SERVICE_NOT_AVAILABLE) {
+        return new ServiceNotAvailable({ reason: remark ?? "service not available", address })
       }
-      const header = Headers.SendMessageResponseHeader.decode(res.extFields)
-      if (Either.isLeft(header)) {
-        return new RemotingError({
-          reason: "MalformedFrame",
-          address,
-          operation,
-          detail: `send response header: ${header.left.message}`
+      if (code === ResponseCode.TOPIC_NOT_EXIST) {
+        return new BrokerNotFound({
+          topic: p.userTopic,
+          brokerName: queue.brokerName,
+          detail: remark ?? "topic not exist"
         })
       }
-      const h = header.right
+      return new BrokerError({ code, remark, address, operation, brokerName: queue.brokerName })
+    }
+
+    const resultOf = (
+      status: SendStatus,
+      h: Headers.SendMessageResponseHeader,
+      p: Prepared,
+      queue: MessageQueue.MessageQueue
+    ): SendResult | Failure => {
       const result: SendResult = {
         status,
         msgId: p.msgId,
@@ -691,6 +692,41 @@ export const makeCore = (options: ProducerOptions) =>
         traceOn: h.TRACE_ON !== false
       }
       return status === "SEND_OK" ? result : new NotStoredOK(result)
+    }
+
+    const toResult = (
+      res: RemotingCommand,
+      p: Prepared,
+      queue: MessageQueue.MessageQueue,
+      address: string,
+      operation: string
+    ): SendResult | Failure => {
+      const status = statusOf(res.code)
+      if (status === undefined) return failureOf(res.code, res.remark, p, queue, address, operation)
+      const header = Headers.SendMessageResponseHeader.decode(res.extFields)
+      if (Either.isLeft(header)) {
+        return new RemotingError({
+          reason: "MalformedFrame",
+          address,
+          operation,
+          detail: `send response header: ${header.left.message}`
+        })
+      }
+      return resultOf(status, header.right, p, queue)
+    }
+
+    // The same for a response the pool read with `SendResponse.scan` (its header is whole and valid).
+    const scannedResult = (
+      r: SendResponse.SendResponse,
+      p: Prepared,
+      queue: MessageQueue.MessageQueue,
+      address: string,
+      operation: string
+    ): SendResult | Failure => {
+      const status = statusOf(r.code)
+      return status === undefined
+        ? failureOf(r.code, r.remark, p, queue, address, operation)
+        : resultOf(status, r.header, p, queue)
     }
 
     // What every attempt leaves behind, on either path: the latency table, the attempt log, a route refresh.
