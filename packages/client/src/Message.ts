@@ -118,6 +118,8 @@ export const wireProperties = (message: Message): Record<string, string> => {
 const NV = MessageProperties.NAME_VALUE_SEPARATOR
 const SEP = MessageProperties.PROPERTY_SEPARATOR
 
+const PLAIN_WIRE_PROPERTIES = MessageProperties.WAIT + NV + "true" + SEP
+
 /**
  * `MessageProperties.encode(wireProperties(message))`, written straight to text with no record in between. Equal
  * for every message `validate` accepts: the names added here are reserved, so no user property can be one of them.
@@ -126,6 +128,12 @@ const SEP = MessageProperties.PROPERTY_SEPARATOR
  * @category encoding
  */
 export const encodeWireProperties = (message: Message): string => {
+  // Most messages carry nothing of their own: one string for all of them.
+  if (
+    message.properties === NO_PROPERTIES && message.tags === undefined && message.keys.length === 0 &&
+    message.waitStoreMsgOK === true && message.delayLevel === undefined && message.deliverAt === undefined &&
+    message.deliverAfterMillis === undefined
+  ) return PLAIN_WIRE_PROPERTIES
   let out = MessageProperties.encode(message.properties)
   if (message.tags !== undefined && message.tags.length > 0) out += MessageProperties.TAGS + NV + message.tags + SEP
   if (message.keys.length > 0) {

@@ -227,9 +227,10 @@ export const make = (
     const enqueue = (
       conn: Connection,
       frame: Uint8Array,
-      onWritten?: (error: RemotingError | undefined) => void
+      onWritten?: (error: RemotingError | undefined) => void,
+      t = now()
     ): WriteBatch => {
-      conn.lastActiveAt = now()
+      conn.lastActiveAt = t
       conn.bufferedBytes += frame.length
       conn.outbox.push(frame)
       const opened = conn.batch === undefined
@@ -557,14 +558,15 @@ export const make = (
       operation: string,
       timeoutMillis: number,
       deadline: number,
-      listener: RequestListener
+      listener: RequestListener,
+      t = now()
     ): Started => {
       const opaque = conn.nextOpaque()
       const frame = frameOf(command, opaque, false)
       const r = new Started(conn, opaque, operation, timeoutMillis, deadline, listener)
       conn.pending.set(opaque, r)
       timeouts.add(r)
-      r.batch = enqueue(conn, frame)
+      r.batch = enqueue(conn, frame, undefined, t)
       return r
     }
 
@@ -596,9 +598,9 @@ export const make = (
       tryRequest: (address, command, timeoutMillis, operation, listener) => {
         if (shutDown) return undefined
         const conn = openWithRoom(address)
-        return conn === undefined
-          ? undefined
-          : start(conn, command, operation, timeoutMillis, now() + timeoutMillis, listener)
+        if (conn === undefined) return undefined
+        const t = now()
+        return start(conn, command, operation, timeoutMillis, t + timeoutMillis, listener, t)
       },
       cancel,
       tryOneway: (address, command, operation, onWritten) => {

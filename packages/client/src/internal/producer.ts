@@ -383,9 +383,17 @@ export const makeCore = (options: ProducerOptions) =>
         MessageProperties.PROPERTY_SEPARATOR
 
     // A message's wire properties with its id (and namespace), written as text (no record in between).
-    const singleProperties = (message: Message, msgId: string) =>
-      Msg.encodeWireProperties(message) + uniqKeyPrefix + msgId + MessageProperties.PROPERTY_SEPARATOR +
-      instanceIdProperty
+    // The text before the id, kept for the last message's properties (usually the same for every message).
+    let lastWire = ""
+    let lastHead = uniqKeyPrefix
+    const singleProperties = (message: Message, msgId: string) => {
+      const wire = Msg.encodeWireProperties(message)
+      if (wire !== lastWire) {
+        lastWire = wire
+        lastHead = wire + uniqKeyPrefix
+      }
+      return lastHead + msgId + MessageProperties.PROPERTY_SEPARATOR + instanceIdProperty
+    }
 
     const prepare = (
       message: Message,
@@ -633,8 +641,10 @@ export const makeCore = (options: ProducerOptions) =>
       )
     }
 
-    const requestTimeout = (job: Job) => {
-      const remaining = job.timeoutMillis - (now() - job.start)
+    const requestTimeout = (job: Job) => requestTimeoutAt(job, now())
+
+    const requestTimeoutAt = (job: Job, t: number) => {
+      const remaining = job.timeoutMillis - (t - job.start)
       const perRequest = o.sendMsgMaxTimeoutPerRequest
       return perRequest !== undefined && perRequest > 0 ? Math.min(remaining, perRequest) : remaining
     }
@@ -775,8 +785,15 @@ export const makeCore = (options: ProducerOptions) =>
       if (address === undefined) return undefined
       s.queue = queue
       s.address = address
-      s.sentAt = now()
-      const started = fastPool.tryRequest(address, requestFor(s.p, queue, fastPool), requestTimeout(s), s.operation, s)
+      // The first attempt, made as the send starts: no time has passed.
+      s.sentAt = s.start
+      const started = fastPool.tryRequest(
+        address,
+        requestFor(s.p, queue, fastPool),
+        requestTimeoutAt(s, s.start),
+        s.operation,
+        s
+      )
       // Only an attempt that went out makes its broker the one to avoid next time.
       if (started !== undefined) s.lastBroker = queue.brokerName
       return started
