@@ -28,10 +28,13 @@ import { RemotingError, RequestTimeout } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
 import type { FastRequest, FrameWriter, PoolFastPath, RawWriter, RequestListener } from "./fastPath.js"
 import { isFrameWriter, isJsonCodec, rawWriterOf, registerPool } from "./fastPath.js"
+import type { Slotted } from "./slots.js"
+import { OpaqueTable, SlotSet } from "./slots.js"
 import type { TimerEntry } from "./timeouts.js"
 import { Timeouts } from "./timeouts.js"
 
 interface Pending {
+  readonly opaque: number
   readonly operation: string
   readonly listener: RequestListener
   readonly respond: (response: RemotingCommand) => void
@@ -51,14 +54,14 @@ class ExitListener implements RequestListener {
 }
 
 /** Frames gathered for one socket write, and who waits for it to be handed to the OS. */
-interface WriteBatch {
+interface WriteBatch extends Slotted {
   done: boolean
   bytes: number
   readonly callbacks: Array<(error: RemotingError | undefined) => void>
 }
 
 class Connection {
-  readonly pending = new Map<number, Pending>()
+  readonly pending = new OpaqueTable<Pending>()
   private opaque = 0
   draining = false
   closed = false
@@ -71,7 +74,7 @@ class Connection {
   outbox: Array<Uint8Array> = []
   batch: WriteBatch | undefined
   /** Batches handed to the socket and not yet acknowledged by it. */
-  readonly flushing = new Set<WriteBatch>()
+  readonly flushing = new SlotSet<WriteBatch>()
   /** Completed once nothing is queued or being written, for a close that waits for queued frames. */
   drained: Deferred.Deferred<void> | undefined
   constructor(
@@ -85,7 +88,7 @@ class Connection {
   ) {}
   nextOpaque(): number {
     do this.opaque = (this.opaque + 1) | 0
-    while (this.pending.has(this.opaque))
+    while (!this.pending.isFree(this.opaque))
     return this.opaque
   }
   info(): ConnectionInfo {
@@ -163,13 +166,10 @@ export const make = (
       live.delete(conn)
       const entry = table.get(conn.address)
       if (entry?._tag === "Open" && entry.connection === conn) table.delete(conn.address)
-      const pending = [...conn.pending.values()]
-      conn.pending.clear()
-      for (const p of pending) p.fail(withOperation(failure, p.operation))
+      for (const p of conn.pending.clear()) p.fail(withOperation(failure, p.operation))
       // Writes still queued or under way end with the connection (the socket would park them forever).
       const closed = withOperation(failure, "write")
-      const batches = [...conn.flushing]
-      conn.flushing.clear()
+      const batches = conn.flushing.clear()
       if (conn.batch !== undefined) batches.push(conn.batch)
       conn.batch = undefined
       conn.outbox = []
@@ -234,7 +234,7 @@ export const make = (
       conn.bufferedBytes += frame.length
       conn.outbox.push(frame)
       const opened = conn.batch === undefined
-      const batch = conn.batch ??= { done: false, bytes: 0, callbacks: [] }
+      const batch = conn.batch ??= { done: false, bytes: 0, callbacks: [], slot: -1 }
       batch.bytes += frame.length
       if (onWritten !== undefined) batch.callbacks.push(onWritten)
       if (opened) {
@@ -564,7 +564,7 @@ export const make = (
       const opaque = conn.nextOpaque()
       const frame = frameOf(command, opaque, false)
       const r = new Started(conn, opaque, operation, timeoutMillis, deadline, listener)
-      conn.pending.set(opaque, r)
+      conn.pending.set(r)
       timeouts.add(r)
       r.batch = enqueue(conn, frame, undefined, t)
       return r

@@ -56,6 +56,8 @@ import type { SendResult, SendStatus } from "../SendResult.js"
 import type { FastRequest, FrameWriter, PoolFastPath, RequestListener } from "./fastPath.js"
 import { poolOf, resolverOf } from "./fastPath.js"
 import { LatencyFaultTolerance } from "./latencyFault.js"
+import type { Slotted } from "./slots.js"
+import { SlotSet } from "./slots.js"
 
 export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.unsafeMake<SendOverrides>({
   sendMsgTimeout: Option.none(),
@@ -77,19 +79,25 @@ const isFailure = (outcome: SendResult | Failure): outcome is Failure => "_tag" 
 // The attempts of a send none of whose attempts failed yet: shared, and frozen so that nothing can write to it.
 const NO_ATTEMPTS = Object.freeze([]) as unknown as Array<SendAttempt>
 
-/** One request's worth of message(s), encoded once and re-sent unchanged by retries. */
-interface Prepared {
-  readonly code: number
-  readonly topic: string
-  readonly userTopic: string
-  /** The message body, or a batch's records (written into the frame, or into bytes of their own when needed). */
-  readonly body: Uint8Array | Batch.BatchBody
-  readonly sysFlag: number
-  readonly properties: string
-  readonly flag: number
-  readonly msgId: string
-  readonly batch: boolean
-  readonly count: number
+/**
+ * One request's worth of message(s), encoded once and re-sent unchanged by retries. A class, not a literal: V8
+ * may decide to allocate an object literal's instances straight in the old generation ("pretenuring") when a GC
+ * once found many of them alive, and then every send's record is collected only by full GCs.
+ */
+class Prepared {
+  constructor(
+    readonly code: number,
+    readonly topic: string,
+    readonly userTopic: string,
+    /** The message body, or a batch's records (written into the frame, or into bytes of their own when needed). */
+    readonly body: Uint8Array | Batch.BatchBody,
+    readonly sysFlag: number,
+    readonly properties: string,
+    readonly flag: number,
+    readonly msgId: string,
+    readonly batch: boolean,
+    readonly count: number
+  ) {}
 }
 
 // A send's frame from its topic's template: what the fast path hands the pool, written once its opaque is known.
@@ -415,18 +423,20 @@ export const makeCore = (options: ProducerOptions) =>
           sysFlag = SysFlag.withCompression(sysFlag, o.compressType)
         }
       }
-      return Either.right({
-        code: RequestCode.SEND_MESSAGE_V2,
-        topic: wrap(message.topic),
-        userTopic: message.topic,
-        body,
-        sysFlag,
-        properties,
-        flag: message.flag,
-        msgId,
-        batch: false,
-        count: 1
-      })
+      return Either.right(
+        new Prepared(
+          RequestCode.SEND_MESSAGE_V2,
+          wrap(message.topic),
+          message.topic,
+          body,
+          sysFlag,
+          properties,
+          message.flag,
+          msgId,
+          false,
+          1
+        )
+      )
     }
 
     const buildRequest = (p: Prepared, queue: MessageQueue.MessageQueue, oneway = false): RemotingCommand =>
@@ -569,7 +579,8 @@ export const makeCore = (options: ProducerOptions) =>
      * the fast path (it is that request's listener) and whom it reports to. A waiting caller (`resume`) or an
      * asynchronous send's callback.
      */
-    class Send implements Job, Observation, RequestListener {
+    class Send implements Job, Observation, RequestListener, Slotted {
+      slot = -1
       pinned: Either.Either<MessageQueue.MessageQueue, InvalidMessage> | undefined = undefined
       attempts = NO_ATTEMPTS
       lastBroker: string | undefined = undefined
@@ -982,7 +993,7 @@ export const makeCore = (options: ProducerOptions) =>
     }
 
     /** Asynchronous sends accepted and not yet delivered, so that shutdown can tell each one how it ended. */
-    const outstanding = new Set<Send>()
+    const outstanding = new SlotSet<Send>()
     const groupLabels = [MetricLabel.make("group", o.groupName)]
     const updateQueueGauge = () => Metrics.queueSize.unsafeUpdate(outstanding.size, groupLabels)
 
@@ -1191,18 +1202,18 @@ export const makeCore = (options: ProducerOptions) =>
           if (Either.isLeft(encoded)) {
             return yield* new InvalidMessage({ topic, reason: encoded.left.detail })
           }
-          const p: Prepared = {
-            code: RequestCode.SEND_BATCH_MESSAGE,
-            topic: wrap(topic),
-            userTopic: topic,
-            body: encoded.right,
-            sysFlag: 0,
-            properties: batchProps,
-            flag: 0,
-            msgId: chunk.map((r) => r.id).join(","),
-            batch: true,
-            count: chunk.length
-          }
+          const p = new Prepared(
+            RequestCode.SEND_BATCH_MESSAGE,
+            wrap(topic),
+            topic,
+            encoded.right,
+            0,
+            batchProps,
+            0,
+            chunk.map((r) => r.id).join(","),
+            true,
+            chunk.length
+          )
           results.push(
             yield* sendJob(
               "send_batch",
@@ -1249,7 +1260,7 @@ export const makeCore = (options: ProducerOptions) =>
         ).pipe(
           Effect.zipRight(FiberSet.clear(generalSet)),
           Effect.zipRight(Effect.sync(() => {
-            for (const s of [...outstanding]) deliver(s, Either.left(shutDownBeforeDone()))
+            for (const s of outstanding.toArray()) deliver(s, Either.left(shutDownBeforeDone()))
           })),
           Effect.zipRight(Effect.interruptible(
             FiberSet.awaitEmpty(callbackSet).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)

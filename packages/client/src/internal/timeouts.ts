@@ -19,7 +19,10 @@ export interface TimerEntry {
 }
 
 export class Timeouts {
-  private readonly heap: Array<TimerEntry> = []
+  // Entries in heap[0, length): the array itself is never shrunk, so it is not reallocated as the count swings (a
+  // replaced backing store keeps its stale entries reachable until a full GC; see slots.ts).
+  private readonly heap: Array<TimerEntry | undefined> = []
+  private length = 0
   private target = Infinity
   private wake: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
 
@@ -27,8 +30,8 @@ export class Timeouts {
 
   /** Calls `entry.fire()` at its deadline unless cancelled first. The entry is the caller's own object. */
   add(entry: TimerEntry): void {
-    entry.index = this.heap.length
-    this.heap.push(entry)
+    entry.index = this.length
+    this.heap[this.length++] = entry
     this.up(entry.index)
     if (entry.deadline < this.target) {
       this.target = entry.deadline
@@ -40,7 +43,8 @@ export class Timeouts {
     const i = entry.index
     if (i < 0) return
     entry.index = -1
-    const last = this.heap.pop()!
+    const last = this.heap[--this.length]!
+    this.heap[this.length] = undefined
     if (last === entry) return
     this.heap[i] = last
     last.index = i
@@ -49,19 +53,19 @@ export class Timeouts {
   }
 
   get size(): number {
-    return this.heap.length
+    return this.length
   }
 
   /** Runs forever (fork it in the owner's scope). */
   readonly run: Effect.Effect<never> = Effect.suspend(() => {
     const now = this.clock.unsafeCurrentTimeMillis()
-    while (this.heap.length > 0 && this.heap[0]!.deadline <= now) {
+    while (this.length > 0 && this.heap[0]!.deadline <= now) {
       const e = this.heap[0]!
       this.cancel(e)
       e.fire()
     }
     this.wake = Deferred.unsafeMake(FiberId.none)
-    if (this.heap.length === 0) {
+    if (this.length === 0) {
       this.target = Infinity
       return Deferred.await(this.wake)
     }
@@ -90,9 +94,9 @@ export class Timeouts {
     const e = h[i]!
     for (;;) {
       const l = 2 * i + 1
-      if (l >= h.length) break
+      if (l >= this.length) break
       const r = l + 1
-      const c = r < h.length && h[r]!.deadline < h[l]!.deadline ? r : l
+      const c = r < this.length && h[r]!.deadline < h[l]!.deadline ? r : l
       const child = h[c]!
       if (child.deadline >= e.deadline) break
       h[i] = child
