@@ -178,9 +178,28 @@ const writeAsciiJson = (out: Uint8Array, at: number, s: string): number => {
   return at
 }
 
+// Most parts are a few bytes: a loop beats `set`'s call for those.
 const put = (out: Uint8Array, at: number, part: Uint8Array): number => {
-  out.set(part, at)
-  return at + part.length
+  const n = part.length
+  if (n > 32) {
+    out.set(part, at)
+    return at + n
+  }
+  for (let i = 0; i < n; i++) out[at + i] = part[i]!
+  return at + n
+}
+
+// The digits of the last born timestamp: sends within one millisecond share them.
+let lastBorn = -1
+let lastBornDigits = new Uint8Array(0)
+const bornDigits = (born: number, width: number): Uint8Array => {
+  if (born !== lastBorn) {
+    const digits = new Uint8Array(width)
+    writeInt(digits, 0, born, width)
+    lastBorn = born
+    lastBornDigits = digits
+  }
+  return lastBornDigits
 }
 
 // The encoder for one host (the host is fixed per encoder, so the hot path calls no indirection of its own).
@@ -219,7 +238,8 @@ const encoderOn = (host: Host) =>
   const json = properties !== undefined && asciiLength < 0 ? JSON.stringify(properties) : undefined
   const dq = digitCount(queueId)
   const ds = digitCount(sysFlag)
-  const db = digitCount(bornTimestamp)
+  const born = bornDigits(bornTimestamp, bornTimestamp === lastBorn ? lastBornDigits.length : digitCount(bornTimestamp))
+  const db = born.length
   const df = digitCount(flag)
   const dc = digitCount(commandFlag)
   const dop = digitCount(opaque)
@@ -243,8 +263,7 @@ const encoderOn = (host: Host) =>
   at = put(out, at + dq, F)
   writeInt(out, at, sysFlag, ds)
   at = put(out, at + ds, G)
-  writeInt(out, at, bornTimestamp, db)
-  at = put(out, at + db, H)
+  at = put(out, put(out, at, born), H)
   writeInt(out, at, flag, df)
   at += df
   if (properties === undefined) {
