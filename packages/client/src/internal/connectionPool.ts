@@ -60,6 +60,50 @@ interface WriteBatch extends Slotted {
   readonly callbacks: Array<(error: RemotingError | undefined) => void>
 }
 
+/** What a request needs of its pool: the shared deadline timer, and what to do when its deadline passes. */
+interface RequestHost {
+  readonly timeouts: Timeouts
+  readonly expire: (request: Started) => void
+}
+
+// One request in flight: its correlation slot, its deadline in the shared timer (no fiber per request) and its
+// outcome, all in one object. At module level, so that every pool's requests share one shape.
+class Started implements Pending, TimerEntry, FastRequest {
+  index = -1
+  settled = false
+  batch: WriteBatch | undefined = undefined
+  constructor(
+    readonly host: RequestHost,
+    readonly conn: Connection,
+    readonly opaque: number,
+    readonly operation: string,
+    readonly timeoutMillis: number,
+    readonly deadline: number,
+    readonly listener: RequestListener
+  ) {}
+  respond(response: RemotingCommand) {
+    if (this.settled) return
+    this.settled = true
+    this.host.timeouts.cancel(this)
+    this.listener.onResponse(response)
+  }
+  respondScanned(response: SendResponse.SendResponse) {
+    if (this.settled) return
+    this.settled = true
+    this.host.timeouts.cancel(this)
+    this.listener.onSendResponse!(response)
+  }
+  fail(error: RemotingError | RequestTimeout) {
+    if (this.settled) return
+    this.settled = true
+    this.host.timeouts.cancel(this)
+    this.listener.onFailure(error)
+  }
+  fire() {
+    this.host.expire(this)
+  }
+}
+
 class Connection {
   readonly pending = new OpaqueTable<Pending>()
   private opaque = 0
@@ -491,51 +535,19 @@ export const make = (
 
     const timeoutOf = (o: RequestOptions | undefined) => o?.timeoutMillis ?? options.requestTimeout
 
-    // One request in flight: its correlation slot, its deadline in the shared timer (no fiber per request) and
-    // its outcome, all in one object.
-    class Started implements Pending, TimerEntry, FastRequest {
-      index = -1
-      settled = false
-      batch: WriteBatch | undefined = undefined
-      constructor(
-        readonly conn: Connection,
-        readonly opaque: number,
-        readonly operation: string,
-        readonly timeoutMillis: number,
-        readonly deadline: number,
-        readonly listener: RequestListener
-      ) {}
-      respond(response: RemotingCommand) {
-        if (this.settled) return
-        this.settled = true
-        timeouts.cancel(this)
-        this.listener.onResponse(response)
-      }
-      respondScanned(response: SendResponse.SendResponse) {
-        if (this.settled) return
-        this.settled = true
-        timeouts.cancel(this)
-        this.listener.onSendResponse!(response)
-      }
-      fail(error: RemotingError | RequestTimeout) {
-        if (this.settled) return
-        this.settled = true
-        timeouts.cancel(this)
-        this.listener.onFailure(error)
-      }
-      fire() {
-        const conn = this.conn
-        if (conn.pending.get(this.opaque) !== this) return
-        conn.pending.delete(this.opaque)
+    const requestHost: RequestHost = {
+      timeouts,
+      expire: (r) => {
+        const conn = r.conn
+        if (conn.pending.get(r.opaque) !== r) return
+        conn.pending.delete(r.opaque)
         notifyRoom(conn)
-        this.fail(
-          new RequestTimeout({ address: conn.address, operation: this.operation, timeoutMillis: this.timeoutMillis })
-        )
+        r.fail(new RequestTimeout({ address: conn.address, operation: r.operation, timeoutMillis: r.timeoutMillis }))
         // Java closes a channel whose request timed out; and a write stuck behind a peer that stopped reading only
         // ends when the connection does.
-        if (options.closeSocketIfTimeout || this.batch?.done === false) {
+        if (options.closeSocketIfTimeout || r.batch?.done === false) {
           retire(conn)
-          runFork(closeConnection(conn, `request ${this.operation} timed out`))
+          runFork(closeConnection(conn, `request ${r.operation} timed out`))
         }
       }
     }
@@ -563,7 +575,7 @@ export const make = (
     ): Started => {
       const opaque = conn.nextOpaque()
       const frame = frameOf(command, opaque, false)
-      const r = new Started(conn, opaque, operation, timeoutMillis, deadline, listener)
+      const r = new Started(requestHost, conn, opaque, operation, timeoutMillis, deadline, listener)
       conn.pending.set(r)
       timeouts.add(r)
       r.batch = enqueue(conn, frame, undefined, t)

@@ -119,6 +119,84 @@ class TemplateFrame implements FrameWriter {
   }
 }
 
+// One send's span and clock.
+interface Observation {
+  readonly topic: string
+  readonly count: number
+  readonly t0: number
+  readonly span: Tracer.Span | undefined
+  readonly clock: Clock.Clock
+  readonly timing: boolean
+  ended: boolean
+}
+
+/** What a send's fast-path request reports to: its producer. */
+interface SendHost {
+  readonly responded: (s: Send, response: RemotingCommand) => void
+  readonly scanned: (s: Send, response: SendResponse.SendResponse) => void
+  readonly failed: (s: Send, error: RemotingError | RequestTimeout) => void
+}
+
+/** One send of one request: its settings (read from the caller's fiber) and what its attempts saw so far. */
+interface Job {
+  readonly p: Prepared
+  readonly retries: number | "none"
+  /** Pins the queue (selectors, explicit queues): picked once, from the route. */
+  readonly pin: ((info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>) | undefined
+  pinned: Either.Either<MessageQueue.MessageQueue, InvalidMessage> | undefined
+  readonly timeoutMillis: number
+  readonly schedule: Schedule.Schedule<unknown, SendError> | undefined
+  readonly start: number
+  attempts: Array<SendAttempt>
+  readonly operation: string
+  lastBroker: string | undefined
+}
+
+/**
+ * A send from acceptance to its end, in one object: its job, its observation, the attempt it has in flight on the
+ * fast path (it is that request's listener) and whom it reports to: a waiting caller (`resume`) or an asynchronous
+ * send's callback. At module level, so that every producer's sends share one shape.
+ */
+class Send implements Job, Observation, RequestListener, Slotted {
+  slot = -1
+  pinned: Either.Either<MessageQueue.MessageQueue, InvalidMessage> | undefined = undefined
+  attempts = NO_ATTEMPTS
+  lastBroker: string | undefined = undefined
+  ended = false
+  queue: MessageQueue.MessageQueue | undefined = undefined
+  address: string | undefined = undefined
+  sentAt = 0
+  resume: ((effect: Effect.Effect<SendResult, SendError>) => void) | undefined = undefined
+  callback: SendCallback | undefined = undefined
+  constructor(
+    readonly host: SendHost,
+    readonly p: Prepared,
+    readonly retries: number | "none",
+    readonly pin:
+      | ((info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>)
+      | undefined,
+    readonly timeoutMillis: number,
+    readonly schedule: Schedule.Schedule<unknown, SendError> | undefined,
+    readonly start: number,
+    readonly operation: string,
+    readonly topic: string,
+    readonly count: number,
+    readonly t0: number,
+    readonly span: Tracer.Span | undefined,
+    readonly clock: Clock.Clock,
+    readonly timing: boolean
+  ) {}
+  onResponse(response: RemotingCommand) {
+    this.host.responded(this, response)
+  }
+  onSendResponse(response: SendResponse.SendResponse) {
+    this.host.scanned(this, response)
+  }
+  onFailure(error: RemotingError | RequestTimeout) {
+    this.host.failed(this, error)
+  }
+}
+
 const isSendResult = (u: unknown): u is SendResult =>
   typeof u === "object" && u !== null && "msgId" in u && "messageQueue" in u
 
@@ -278,19 +356,9 @@ export const makeCore = (options: ProducerOptions) =>
       Metrics.sendLatencyMs.unsafeUpdate(ms, labels)
     }
 
-    // One send's span and clock. The span is opened by hand rather than with `Effect.withSpan`: that one rebuilds
-    // the fiber's context per call, which cost more than the send itself. It still honours the caller's tracer,
-    // parent span, tracer switches, annotations and links.
-    interface Observation {
-      readonly topic: string
-      readonly count: number
-      readonly t0: number
-      readonly span: Tracer.Span | undefined
-      readonly clock: Clock.Clock
-      readonly timing: boolean
-      ended: boolean
-    }
-
+    // A send's span is opened by hand rather than with `Effect.withSpan`: that one rebuilds the fiber's context per
+    // call, which cost more than the send itself. It still honours the caller's tracer, parent span, tracer
+    // switches, annotations and links.
     const parentOf = (context: Context.Context<never>): Option.Option<Tracer.AnySpan> => {
       let span = Context.getOption(context, Tracer.ParentSpan)
       while (Option.isSome(span) && Context.get(span.value.context, Tracer.DisablePropagation)) {
@@ -559,65 +627,6 @@ export const makeCore = (options: ProducerOptions) =>
       }
     }
 
-    /** One send of one request: its settings (read from the caller's fiber) and what its attempts saw so far. */
-    interface Job {
-      readonly p: Prepared
-      readonly retries: number | "none"
-      /** Pins the queue (selectors, explicit queues): picked once, from the route. */
-      readonly pin: ((info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>) | undefined
-      pinned: Either.Either<MessageQueue.MessageQueue, InvalidMessage> | undefined
-      readonly timeoutMillis: number
-      readonly schedule: Schedule.Schedule<unknown, SendError> | undefined
-      readonly start: number
-      attempts: Array<SendAttempt>
-      readonly operation: string
-      lastBroker: string | undefined
-    }
-
-    /**
-     * A send from acceptance to its end, in one object: its job, its observation, the attempt it has in flight on
-     * the fast path (it is that request's listener) and whom it reports to. A waiting caller (`resume`) or an
-     * asynchronous send's callback.
-     */
-    class Send implements Job, Observation, RequestListener, Slotted {
-      slot = -1
-      pinned: Either.Either<MessageQueue.MessageQueue, InvalidMessage> | undefined = undefined
-      attempts = NO_ATTEMPTS
-      lastBroker: string | undefined = undefined
-      ended = false
-      queue: MessageQueue.MessageQueue | undefined = undefined
-      address: string | undefined = undefined
-      sentAt = 0
-      resume: ((effect: Effect.Effect<SendResult, SendError>) => void) | undefined = undefined
-      callback: SendCallback | undefined = undefined
-      constructor(
-        readonly p: Prepared,
-        readonly retries: number | "none",
-        readonly pin:
-          | ((info: TopicPublishInfo) => Either.Either<MessageQueue.MessageQueue, InvalidMessage>)
-          | undefined,
-        readonly timeoutMillis: number,
-        readonly schedule: Schedule.Schedule<unknown, SendError> | undefined,
-        readonly start: number,
-        readonly operation: string,
-        readonly topic: string,
-        readonly count: number,
-        readonly t0: number,
-        readonly span: Tracer.Span | undefined,
-        readonly clock: Clock.Clock,
-        readonly timing: boolean
-      ) {}
-      onResponse(response: RemotingCommand) {
-        fastAttemptEnded(this, toResult(response, this.p, this.queue!, this.address!, this.operation))
-      }
-      onSendResponse(response: SendResponse.SendResponse) {
-        fastAttemptEnded(this, scannedResult(response, this.p, this.queue!, this.address!, this.operation))
-      }
-      onFailure(error: RemotingError | RequestTimeout) {
-        fastAttemptEnded(this, error)
-      }
-    }
-
     const makeSend = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       observed: string,
@@ -631,6 +640,7 @@ export const makeCore = (options: ProducerOptions) =>
       const clock = Context.get(services, Clock.Clock)
       const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
       return new Send(
+        sendHost,
         p,
         retries,
         pin,
@@ -918,6 +928,12 @@ export const makeCore = (options: ProducerOptions) =>
       const concluded = concludeJob(s, outcome)
       if (Either.isRight(concluded)) succeeded(s, concluded.right)
       else failed(s, concluded.left)
+    }
+
+    const sendHost: SendHost = {
+      responded: (s, response) => fastAttemptEnded(s, toResult(response, s.p, s.queue!, s.address!, s.operation)),
+      scanned: (s, response) => fastAttemptEnded(s, scannedResult(response, s.p, s.queue!, s.address!, s.operation)),
+      failed: fastAttemptEnded
     }
 
     /**
