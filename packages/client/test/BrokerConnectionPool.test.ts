@@ -487,6 +487,47 @@ describe("BrokerConnectionPool", () => {
       )
     }))
 
+  it.scopedLive("responses in one read are settled in the order they came, scanned or decoded", () =>
+    Effect.gen(function*() {
+      const held: Array<RemotingCommand.RemotingCommand> = []
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.extFields.warm !== undefined) return conn.sendRaw(brokerSendResponse(f.opaque))
+        held.push(f)
+        if (held.length < 2) return
+        // One write: a response the scan does not read (no send header), then one it does.
+        const [a, b] = held
+        const busy = Frame.encode(response(a!, { code: 2, remark: "busy" }))
+        const ok = brokerSendResponse(b!.opaque)
+        const both = new Uint8Array(busy.length + ok.length)
+        both.set(busy)
+        both.set(ok, busy.length)
+        conn.sendRaw(both)
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          yield* pool.request(server.address, request({ code: 310, opaque: 0, extFields: { warm: "1" } }))
+          const fast = poolOf(pool)!
+          const heard: Array<string> = []
+          const done = yield* Deferred.make<void>()
+          const listener = (name: string): RequestListener => ({
+            onResponse: (r) => {
+              heard.push(`${name} command ${r.code}`)
+              if (heard.length === 2) Deferred.unsafeDone(done, Exit.void)
+            },
+            onFailure: (e) => heard.push(`${name} failure ${e._tag}`),
+            onSendResponse: (r) => {
+              heard.push(`${name} scanned ${r.code}`)
+              if (heard.length === 2) Deferred.unsafeDone(done, Exit.void)
+            }
+          })
+          fast.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", listener("A"))
+          fast.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", listener("B"))
+          yield* Deferred.await(done)
+          assert.deepStrictEqual(heard, ["A command 2", "B scanned 0"])
+        })
+      )
+    }))
+
   it.scopedLive("with any other codec every response is decoded by the codec", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((f, conn) => conn.sendRaw(brokerSendResponse(f.opaque)))

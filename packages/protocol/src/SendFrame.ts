@@ -189,11 +189,12 @@ const put = (out: Uint8Array, at: number, part: Uint8Array): number => {
   return at + n
 }
 
-// The digits of the last born timestamp: sends within one millisecond share them.
-let lastBorn = -1
+// The digits of the last born timestamp: sends within one millisecond share them. NaN matches no timestamp.
+let lastBorn = NaN
 let lastBornDigits = new Uint8Array(0)
-const bornDigits = (born: number, width: number): Uint8Array => {
+const bornDigits = (born: number): Uint8Array => {
   if (born !== lastBorn) {
+    const width = digitCount(born)
     const digits = new Uint8Array(width)
     writeInt(digits, 0, born, width)
     lastBorn = born
@@ -238,7 +239,7 @@ const encoderOn = (host: Host) =>
   const json = properties !== undefined && asciiLength < 0 ? JSON.stringify(properties) : undefined
   const dq = digitCount(queueId)
   const ds = digitCount(sysFlag)
-  const born = bornDigits(bornTimestamp, bornTimestamp === lastBorn ? lastBornDigits.length : digitCount(bornTimestamp))
+  const born = bornDigits(bornTimestamp)
   const db = born.length
   const df = digitCount(flag)
   const dc = digitCount(commandFlag)

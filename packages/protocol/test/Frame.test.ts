@@ -259,3 +259,45 @@ describe("Frame errors are typed, bounded and final", () => {
     { fastCheck: { numRuns: 50_000 } }
   )
 })
+
+describe("FrameDecoder intercept", () => {
+  // Frames with opaques 1..n; the intercept takes the even ones. Whatever the cuts between chunks, it sees each
+  // frame's exact content once, in order, and the decoder returns the others, in order.
+  it.prop(
+    "takes what it takes, sees exact content bytes, keeps the order, across any chunking",
+    {
+      n: FastCheck.integer({ min: 1, max: 8 }),
+      bodies: FastCheck.array(FastCheck.uint8Array({ maxLength: 40 }), { minLength: 8, maxLength: 8 }),
+      cuts: FastCheck.array(FastCheck.nat(2000), { maxLength: 10 })
+    },
+    ({ bodies, cuts, n }) => {
+      const frames = Array.from(
+        { length: n },
+        (_, i) => Frame.encode(request({ code: 310, opaque: i + 1, body: bodies[i]!, extFields: { k: `v${i}` } }))
+      )
+      const all = new Uint8Array(frames.reduce((a, f) => a + f.length, 0))
+      frames.reduce((at, f) => (all.set(f, at), at + f.length), 0)
+      const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b)
+      const decoder = Frame.makeDecoder()
+      const seen: Array<number> = []
+      const returned: Array<number> = []
+      const intercept = (bytes: Uint8Array, start: number, end: number) => {
+        const cmd = Either.getOrThrow(Frame.decodeContent(bytes.slice(start, end)))
+        assert.deepStrictEqual([...bytes.subarray(start, end)], [...frames[cmd.opaque - 1]!.subarray(4)])
+        seen.push(cmd.opaque)
+        return cmd.opaque % 2 === 0
+      }
+      let from = 0
+      for (const to of [...points, all.length]) {
+        const { error, frames: out } = decoder.push(all.slice(from, to), intercept)
+        assert.isUndefined(error)
+        returned.push(...out.map((f) => f.opaque))
+        from = to
+      }
+      const ids = Array.from({ length: n }, (_, i) => i + 1)
+      assert.deepStrictEqual(seen, ids)
+      assert.deepStrictEqual(returned, ids.filter((i) => i % 2 === 1))
+      assert.strictEqual(decoder.bufferedBytes, 0)
+    }
+  )
+})

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck } from "effect"
+import { vi } from "vitest"
 import * as Batch from "../src/Batch.js"
 import * as Frame from "../src/Frame.js"
 import * as Headers from "../src/Headers.js"
@@ -90,6 +91,43 @@ describe("SendFrame", () => {
     (c) => assert.strictEqual(hex(viaTemplate(c)), hex(generic(c))),
     { fastCheck: { numRuns: 1000 } }
   )
+
+  // The digits of the last timestamp are reused: any sequence of timestamps (repeats, signs, widths) must give the
+  // generic bytes, and so must a fresh module whose very first timestamp is -1.
+  it.prop(
+    "reusing a timestamp's digits never changes the bytes, whatever the sequence of timestamps",
+    {
+      borns: FastCheck.array(
+        FastCheck.oneof(
+          FastCheck.constantFrom(-1, 0, 1, 9, 10, -10, 1_700_000_000_000, 1_700_000_000_001),
+          FastCheck.integer({ min: -(2 ** 40), max: 2 ** 41 })
+        ),
+        { minLength: 1, maxLength: 20 }
+      )
+    },
+    ({ borns }) => {
+      for (const bornTimestamp of borns) {
+        const h = { ...example, bornTimestamp }
+        const body = new Uint8Array([1, 2])
+        assert.strictEqual(
+          hex(viaTemplate({ h, oneway: false, opaque: 1, body })),
+          hex(generic({ h, oneway: false, opaque: 1, body }))
+        )
+      }
+    }
+  )
+
+  it("a fresh module's first timestamp of -1 is written as -1", async () => {
+    vi.resetModules()
+    const fresh: typeof SendFrame = await import("../src/SendFrame.js")
+    const { bornTimestamp: _, flag, properties, queueId, sysFlag, ...fixed } = example
+    const body = new Uint8Array([1])
+    const frame = fresh.encode(fresh.make(fixed), queueId, sysFlag, -1, flag, properties, 0, 5, body)
+    assert.strictEqual(
+      hex(frame),
+      hex(generic({ h: { ...example, bornTimestamp: -1 }, oneway: false, opaque: 5, body }))
+    )
+  })
 
   it.prop(
     "the portable path (no Buffer) writes the same bytes",

@@ -402,26 +402,40 @@ export const make = (
         )
         const decoder = codec.makeDecoder()
         // With the built-in JSON codec, a send's response is read straight from its bytes for a listener that
-        // takes it so; every other frame (and any the scan does not read) is decoded by the codec.
+        // takes it so; every other frame (and any the scan does not read) is decoded by the codec. Responses are
+        // still settled in the order they came: a scanned one behind frames the codec decoded in the same read
+        // waits for them (`untaken` of them came before it).
+        let untaken = 0
+        let later: Array<{ readonly at: number; readonly p: Pending; readonly r: SendResponse.SendResponse }> = []
         const scanned = isJsonCodec(codec)
           ? (bytes: Uint8Array, start: number, end: number): boolean => {
             const r = SendResponse.scan(bytes, start, end)
-            if (r === undefined || (r.flag & FLAG_RESPONSE) === 0) return false
+            if (r === undefined || (r.flag & FLAG_RESPONSE) === 0) return (untaken++, false)
             const p = conn.pending.get(r.opaque)
             // A response nobody waits for (its request timed out) is dropped, as Java does.
             if (p === undefined) return true
-            if (p.listener.onSendResponse === undefined) return false
+            if (p.listener.onSendResponse === undefined) return (untaken++, false)
             conn.pending.delete(r.opaque)
             notifyRoom(conn)
-            p.respondScanned(r)
+            if (untaken === 0) p.respondScanned(r)
+            else later.push({ at: untaken, p, r })
             return true
           }
           : undefined
         const onData = (chunk: Uint8Array) => {
           conn.lastActiveAt = now()
+          untaken = 0
           const { error, frames } = decoder.push(chunk, scanned)
+          const waiting = later
+          if (waiting.length > 0) later = []
+          let w = 0
           let served: Array<Effect.Effect<void>> | undefined
-          for (const frame of frames) {
+          for (let i = 0; i < frames.length; i++) {
+            while (w < waiting.length && waiting[w]!.at === i) {
+              const { p, r } = waiting[w++]!
+              p.respondScanned(r)
+            }
+            const frame = frames[i]!
             if (isResponse(frame)) {
               const p = conn.pending.get(frame.opaque)
               // A response nobody waits for (its request timed out) is dropped, as Java does.
@@ -433,6 +447,10 @@ export const make = (
             } else {
               ;(served ??= []).push(serveRequest(conn, frame))
             }
+          }
+          while (w < waiting.length) {
+            const { p, r } = waiting[w++]!
+            p.respondScanned(r)
           }
           if (error !== undefined) {
             return Effect.fail(remotingError("MalformedFrame", address, "read", error.message, error))

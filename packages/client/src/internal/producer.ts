@@ -994,6 +994,9 @@ export const makeCore = (options: ProducerOptions) =>
     // Deferred: a full window makes a caller wait every few sends, and a Deferred is a costly object to make.
     let permitWaiters: Array<(effect: Effect.Effect<void>) => void> = []
     const awaitPermit = Effect.async<void>((resume) => {
+      // Checked again here: the fiber may have yielded since it found the window full, and a permit freed meanwhile
+      // (or a shutdown) woke no one.
+      if (!running || outstanding.size < o.maxInFlightAsyncSends) return resume(Effect.void)
       permitWaiters.push(resume)
       return Effect.sync(() => {
         const i = permitWaiters.indexOf(resume)
