@@ -100,6 +100,17 @@ class Prepared {
   ) {}
 }
 
+// One message of a batch, encoded. A class for the same reason as `Prepared`.
+class BatchRecord implements Batch.BatchMessage {
+  constructor(
+    readonly body: Uint8Array,
+    readonly flag: number,
+    readonly properties: Uint8Array,
+    readonly size: number,
+    readonly id: string
+  ) {}
+}
+
 // A send's frame from its topic's template: what the fast path hands the pool, written once its opaque is known.
 class TemplateFrame implements FrameWriter {
   constructor(readonly template: SendFrame.Template, readonly queueId: number, readonly p: Prepared) {}
@@ -1170,7 +1181,7 @@ export const makeCore = (options: ProducerOptions) =>
           return yield* new InvalidMessage({ topic: "", reason: "the batch is empty" })
         }
         const topic = messages[0]!.topic
-        const records: Array<Batch.BatchMessage & { readonly size: number; readonly id: string }> = []
+        const records: Array<BatchRecord> = []
         for (const m of messages) {
           if (m.topic !== topic) {
             return yield* new InvalidMessage({ topic, reason: `a batch holds one topic; found ${m.topic} too` })
@@ -1192,7 +1203,7 @@ export const makeCore = (options: ProducerOptions) =>
           if (size > o.maxMessageSize) {
             return yield* new MessageTooLarge({ topic, size, maxMessageSize: o.maxMessageSize })
           }
-          records.push({ body: m.body, flag: m.flag, properties, size, id })
+          records.push(new BatchRecord(m.body, m.flag, properties, size, id))
         }
         if (topic.startsWith("%RETRY%")) {
           return yield* new InvalidMessage({ topic, reason: "retry topics cannot take batches" })
