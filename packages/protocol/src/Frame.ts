@@ -6,7 +6,16 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { ByteReader, ByteWriter, OutOfBounds, setOwn, textDecoder, textEncoder, utf8Length } from "./internal/bytes.js"
+import {
+  ByteReader,
+  ByteWriter,
+  NodeBuffer,
+  OutOfBounds,
+  setOwn,
+  textDecoder,
+  textEncoder,
+  utf8Length
+} from "./internal/bytes.js"
 import { makeCommand } from "./internal/command.js"
 import * as ProtocolError from "./ProtocolError.js"
 import type { RemotingCommand, SerializeType } from "./RemotingCommand.js"
@@ -23,7 +32,6 @@ export const MAX_FRAME_SIZE = 16 * 1024 * 1024
 const SERIALIZE_JSON = 0
 
 // Node's Buffer when present (never required: other runtimes take the portable path).
-const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer
 const SERIALIZE_ROCKETMQ = 1
 
 // ---------------------------------------------------------------------------------------------------------------

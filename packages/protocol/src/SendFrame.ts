@@ -12,7 +12,7 @@ import { toBytes } from "./Batch.js"
 import * as Frame from "./Frame.js"
 import type { SendMessageRequestHeader } from "./Headers.js"
 import { SendMessageRequestHeader as SendHeader } from "./Headers.js"
-import { textEncoder, utf8Length } from "./internal/bytes.js"
+import { NodeBuffer, textEncoder, utf8Length } from "./internal/bytes.js"
 import type { LanguageCode } from "./RemotingCommand.js"
 import { CLIENT_VERSION } from "./RemotingCommand.js"
 import { RequestCode } from "./RequestCode.js"
@@ -108,12 +108,13 @@ const portable: Host = {
   write: (out, s, at) => textEncoder.encodeInto(s, out.subarray(at)).written
 }
 
-const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer
-const host: Host = NodeBuffer === undefined ? portable : {
-  alloc: (size) => NodeBuffer.allocUnsafe(size),
-  byteLength: (s) => NodeBuffer.byteLength(s, "utf8"),
+const nodeHost = (B: typeof Buffer): Host => ({
+  alloc: (size) => B.allocUnsafe(size),
+  byteLength: (s) => B.byteLength(s, "utf8"),
   write: (out, s, at) => (out as Buffer).write(s, at, "utf8")
-}
+})
+
+const host: Host = NodeBuffer === undefined ? portable : nodeHost(NodeBuffer)
 
 const digitCount = (n: number): number => {
   let a = n < 0 ? -n : n

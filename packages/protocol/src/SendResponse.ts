@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import type { SendMessageResponseHeader } from "./Headers.js"
-import { textDecoder } from "./internal/bytes.js"
+import { INT32_MAX, INT32_MIN, NodeBuffer, textDecoder } from "./internal/bytes.js"
 
 /**
  * @since 0.1.0
@@ -50,12 +50,10 @@ const RECALL_HANDLE = keyBytes("recallHandle")
 const MSG_REGION = keyBytes("MSG_REGION")
 const TRACE_ON = keyBytes("TRACE_ON")
 
-const INT32_MIN = -0x80000000
-const INT32_MAX = 0x7fffffff
-
 // Node's native latin1 slice works on any Uint8Array; for ASCII it is the text. Elsewhere, UTF-8 of ASCII is the same.
-const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: unknown } } }).Buffer?.prototype
-  .latin1Slice as ((this: Uint8Array, start: number, end: number) => string) | undefined
+const latin1Slice = (NodeBuffer?.prototype as { latin1Slice?: unknown } | undefined)?.latin1Slice as
+  | ((this: Uint8Array, start: number, end: number) => string)
+  | undefined
 const ascii = (b: Uint8Array, start: number, end: number): string =>
   latin1Slice !== undefined ? latin1Slice.call(b, start, end) : textDecoder.decode(b.subarray(start, end))
 

@@ -81,23 +81,21 @@ class Started implements Pending, TimerEntry, FastRequest {
     readonly deadline: number,
     readonly listener: RequestListener
   ) {}
-  respond(response: RemotingCommand) {
-    if (this.settled) return
+  // Once only: whether this is the end that counts.
+  private end(): boolean {
+    if (this.settled) return false
     this.settled = true
     this.host.timeouts.cancel(this)
-    this.listener.onResponse(response)
+    return true
+  }
+  respond(response: RemotingCommand) {
+    if (this.end()) this.listener.onResponse(response)
   }
   respondScanned(response: SendResponse.SendResponse) {
-    if (this.settled) return
-    this.settled = true
-    this.host.timeouts.cancel(this)
-    this.listener.onSendResponse!(response)
+    if (this.end()) this.listener.onSendResponse!(response)
   }
   fail(error: RemotingError | RequestTimeout) {
-    if (this.settled) return
-    this.settled = true
-    this.host.timeouts.cancel(this)
-    this.listener.onFailure(error)
+    if (this.end()) this.listener.onFailure(error)
   }
   fire() {
     this.host.expire(this)
@@ -429,12 +427,13 @@ export const make = (
           const waiting = later
           if (waiting.length > 0) later = []
           let w = 0
+          // Settles the scanned responses that came before the `upTo`-th decoded frame.
+          const settleScanned = (upTo: number) => {
+            for (; w < waiting.length && waiting[w]!.at <= upTo; w++) waiting[w]!.p.respondScanned(waiting[w]!.r)
+          }
           let served: Array<Effect.Effect<void>> | undefined
           for (let i = 0; i < frames.length; i++) {
-            while (w < waiting.length && waiting[w]!.at === i) {
-              const { p, r } = waiting[w++]!
-              p.respondScanned(r)
-            }
+            settleScanned(i)
             const frame = frames[i]!
             if (isResponse(frame)) {
               const p = conn.pending.get(frame.opaque)
@@ -448,10 +447,7 @@ export const make = (
               ;(served ??= []).push(serveRequest(conn, frame))
             }
           }
-          while (w < waiting.length) {
-            const { p, r } = waiting[w++]!
-            p.respondScanned(r)
-          }
+          settleScanned(Infinity)
           if (error !== undefined) {
             return Effect.fail(remotingError("MalformedFrame", address, "read", error.message, error))
           }

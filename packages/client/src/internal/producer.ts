@@ -757,18 +757,13 @@ export const makeCore = (options: ProducerOptions) =>
       return resultOf(status, header.right, p, queue)
     }
 
-    // The same for a response the pool read with `SendResponse.scan` (its header is whole and valid).
-    const scannedResult = (
-      r: SendResponse.SendResponse,
-      p: Prepared,
-      queue: MessageQueue.MessageQueue,
-      address: string,
-      operation: string
-    ): SendResult | Failure => {
+    // The same for a fast-path send's response that the pool read with `SendResponse.scan` (its header is whole
+    // and valid).
+    const scannedResult = (s: Send, r: SendResponse.SendResponse): SendResult | Failure => {
       const status = statusOf(r.code)
       return status === undefined
-        ? failureOf(r.code, r.remark, p, queue, address, operation)
-        : resultOf(status, r.header, p, queue)
+        ? failureOf(r.code, r.remark, s.p, s.queue!, s.address!, s.operation)
+        : resultOf(status, r.header, s.p, s.queue!)
     }
 
     // What every attempt leaves behind, on either path: the latency table, the attempt log, a route refresh.
@@ -943,7 +938,7 @@ export const makeCore = (options: ProducerOptions) =>
 
     const sendHost: SendHost = {
       responded: (s, response) => fastAttemptEnded(s, toResult(response, s.p, s.queue!, s.address!, s.operation)),
-      scanned: (s, response) => fastAttemptEnded(s, scannedResult(response, s.p, s.queue!, s.address!, s.operation)),
+      scanned: (s, response) => fastAttemptEnded(s, scannedResult(s, response)),
       failed: fastAttemptEnded
     }
 
