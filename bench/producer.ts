@@ -7,8 +7,9 @@
 //   java  — the Apache RocketMQ Java client (DefaultMQProducer) in bench/java/ProducerBench.java
 // Scenarios (1 KiB bodies): sync (1 in flight), async with 64 and 256 in flight, one-way, batch of 32.
 // Each peer runs in its own process (a worker), so CPU and peak RSS are its own. One unmeasured pass of every
-// scenario warms the JITs, then each run is preceded by a warm-up of the same scenario; after each run the
-// brokers' queue offsets confirm that every message was stored. Results: bench/results/producer.{md,json}.
+// scenario warms the JITs, then each run is preceded by a full collection and a warm-up of the same scenario (in
+// that order, so the clock starts warm); after each run the brokers' queue offsets confirm that every message was
+// stored. Results: bench/results/producer.{md,json}.
 // All of that runs once per CPU placement, shared first: "shared" sets no affinity (clients and brokers on the same
 // cores, so client CPU is taken from the brokers); "dedicated" pins the name server and broker JVMs (and this
 // process) to CPU 0 and every peer's process to CPU 1 with `taskset -a`, as when clients run on their own machines.
@@ -80,6 +81,12 @@ interface Command {
   readonly kind: ScenarioKind
   readonly window: number
   readonly messages: number
+  /**
+   * A full collection first. Given to warm-ups, not to the measured run that follows one: V8 discards optimized
+   * code in a forced full collection (code that embeds objects the collection found dead), so a collection between
+   * warm-up and clock would have our worker measured while its JIT catches up again.
+   */
+  readonly collect?: boolean
 }
 
 /** One measured run of one peer. */
@@ -153,7 +160,7 @@ const measured = async (
   cmd: Command,
   run: () => Promise<Outcome>
 ): Promise<RunResult> => {
-  gc?.()
+  if (cmd.collect === true) gc?.()
   resetPeakRss()
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -683,7 +690,7 @@ class Peer {
     return new Promise((resolveRun) => {
       this.waiting.push((line) => resolveRun(JSON.parse(line) as Record<string, unknown>))
       const text = this.name === "java"
-        ? `${cmd.kind} ${cmd.window} ${cmd.messages} 0`
+        ? `${cmd.kind} ${cmd.window} ${cmd.messages} 0 ${cmd.collect === true ? 1 : 0}`
         : JSON.stringify(cmd)
       this.proc.stdin!.write(text + "\n")
     })
@@ -932,7 +939,7 @@ const main = async () => {
   const brokerIdleCores = (processCpuSec(broker.pids) - idle0) / 3
   // One unmeasured pass of every scenario first, so the JITs (V8's and the JVM's C2) are warm before rep 1.
   for (const s of scenarios) {
-    for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
+    for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
   }
   console.log(`warmed up; brokers idle at ${brokerIdleCores.toFixed(2)} cores`)
 
@@ -975,7 +982,7 @@ const main = async () => {
     // A short re-warm: the JITs are warm, the caches and the scheduler not yet for this placement.
     console.log(`placement ${placement}`)
     for (const s of scenarios) {
-      for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
+      for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
     }
     for (let rep = 0; rep < reps; rep++) {
       for (const s of scenarios) {
@@ -984,7 +991,7 @@ const main = async () => {
         for (const peer of order) {
           // A run during which another client wrote to the topic saw a different machine: run it once more.
           for (let attempt = 1; attempt <= 2; attempt++) {
-            await peer.run({ kind: s.kind, window: s.window, messages: s.warmup })
+            await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
             const stored0 = await admin.storedSoFar(route)
             const cpu0 = processCpuSec(broker.pids)
             const r = await peer.run({ kind: s.kind, window: s.window, messages: s.messages })
@@ -1281,7 +1288,8 @@ const main = async () => {
     "",
     `Messages per run: ${scenarios.map((s) => `${s.id} ${s.messages.toLocaleString("en")}`).join(", ")} ` +
     `(1 KiB bodies), after one unmeasured pass of every scenario, one more at the start of each placement and a ` +
-    `warm-up of the same scenario before each run; ${reps} repetition(s), median of each column shown. ` +
+    `full collection then a warm-up of the same scenario before each run; ${reps} repetition(s), median of each ` +
+    "column shown. " +
     "Latency is per send (sync/async, from the call to the result) or per batch request; one-way has none and " +
     "its clock stops after a sync send to each broker (the barrier: every frame read). CPU is the peer process's " +
     "user+system time during the run (kernel part in brackets); peak RSS is VmHWM reset before the run; broker CPU " +

@@ -3,8 +3,9 @@
 // Compiled and driven by bench/producer.ts (npm run bench:producer); by hand:
 //   javac -cp '.rocketmq/lib/5.3.3/*' -d .rocketmq/bench/producer bench/java/ProducerBench.java
 //   java -Xmx512m -cp '.rocketmq/bench/producer:.rocketmq/lib/5.3.3/*' ProducerBench 127.0.0.1:9876 erq_bench grp
-//     then one command per stdin line: "<scenario> <window> <messages> <warmup>", e.g. "async 64 30000 3000";
-//     scenarios: sync, async, oneway, batch (window = messages per batch for batch); "quit" ends.
+//     then one command per stdin line: "<scenario> <window> <messages> <warmup> [<collect>]", e.g. "async 64 30000 3000";
+//     scenarios: sync, async, oneway, batch (window = messages per batch for batch); collect 1 (the default) runs
+//     System.gc() before the warm-up, 0 skips it; "quit" ends.
 //   Or one command as trailing arguments: ... ProducerBench 127.0.0.1:9876 erq_bench grp async 64 30000 3000
 // Each command prints one line: "@@RESULT {json}".
 
@@ -196,9 +197,10 @@ public final class ProducerBench {
     return -1;
   }
 
-  private String command(String scenario, int window, int n, int warmup) throws Exception {
+  private String command(String scenario, int window, int n, int warmup, boolean collect) throws Exception {
+    // As the Node peers: the collection before the warm-up, so the clock starts on a warm process.
+    if (collect) System.gc();
     if (warmup > 0) execute(scenario, window, warmup);
-    System.gc();
     resetPeakRss();
     double sys0 = systemCpuSec();
     long cpu0 = os.getProcessCpuTime();
@@ -245,7 +247,8 @@ public final class ProducerBench {
   private String handle(String line) {
     String[] p = line.trim().split("\\s+");
     try {
-      return command(p[0], Integer.parseInt(p[1]), Integer.parseInt(p[2]), Integer.parseInt(p[3]));
+      boolean collect = p.length < 5 || !p[4].equals("0");
+      return command(p[0], Integer.parseInt(p[1]), Integer.parseInt(p[2]), Integer.parseInt(p[3]), collect);
     } catch (Exception e) {
       return "{\"peer\":\"java\",\"fatal\":\"" + jsonEscape(e.toString()) + "\"}";
     }
