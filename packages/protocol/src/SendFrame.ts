@@ -156,6 +156,13 @@ const asciiJsonLength = (s: string): number => {
 // Writes JSON.stringify(s) for an all-ASCII `s`: no escaped copy of the string is made.
 const writeAsciiJson = (out: Uint8Array, at: number, s: string): number => {
   out[at++] = QUOTE
+  at = writeAsciiJsonContent(out, at, s)
+  out[at++] = QUOTE
+  return at
+}
+
+// JSON.stringify(s) without its quotes, for an all-ASCII `s`.
+const writeAsciiJsonContent = (out: Uint8Array, at: number, s: string): number => {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
@@ -175,8 +182,61 @@ const writeAsciiJson = (out: Uint8Array, at: number, s: string): number => {
       out[at++] = LOWER_HEX.charCodeAt(c & 15)
     }
   }
-  out[at++] = QUOTE
   return at
+}
+
+/**
+ * The text around a send's id in its properties, for a producer whose messages share everything but their id:
+ * escaped for the header once, so that a frame writes only the id (`Properties`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Affixes {
+  private constructor(
+    readonly head: string,
+    readonly tail: string,
+    readonly headJson: Uint8Array,
+    readonly tailJson: Uint8Array
+  ) {}
+
+  /** `undefined` when either part is not all ASCII: such text is written whole. */
+  static make(head: string, tail: string): Affixes | undefined {
+    const headJson = escapedAscii(head)
+    const tailJson = escapedAscii(tail)
+    return headJson === undefined || tailJson === undefined ? undefined : new Affixes(head, tail, headJson, tailJson)
+  }
+}
+
+/**
+ * A send's properties text as `affixes.head + id + affixes.tail`. The frame holds the same bytes as for `text`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Properties {
+  constructor(readonly affixes: Affixes, readonly id: string) {}
+  get text(): string {
+    return this.affixes.head + this.id + this.affixes.tail
+  }
+}
+
+// JSON.stringify(s) without its quotes, when `s` is all ASCII.
+const escapedAscii = (s: string): Uint8Array | undefined => {
+  const n = asciiJsonLength(s)
+  if (n < 0) return undefined
+  const out = new Uint8Array(n - 2)
+  writeAsciiJsonContent(out, 0, s)
+  return out
+}
+
+// The id's bytes when every character is one JSON leaves as it is (an id is hex digits), else -1.
+const plainLength = (s: string): number => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1
+  }
+  return s.length
 }
 
 // Most parts are a few bytes: a loop beats `set`'s call for those.
@@ -212,17 +272,27 @@ const encoderOn = (host: Host) =>
   sysFlag: number,
   bornTimestamp: number,
   flag: number,
-  properties: string | undefined,
+  propertiesIn: string | Properties | undefined,
   commandFlag: number,
   opaque: number,
   body: Uint8Array | BatchBody
 ): Uint8Array => {
+  // Split properties whose id needs no escape are written in parts; any others as their whole text.
+  let split = propertiesIn instanceof Properties ? propertiesIn : undefined
+  const idLength = split === undefined ? -1 : plainLength(split.id)
+  if (idLength < 0) split = undefined
+  const properties = split !== undefined
+    ? undefined
+    : propertiesIn instanceof Properties
+    ? propertiesIn.text
+    : propertiesIn
   // Digits are written by hand for safe integers only (what a producer sends); anything else takes the generic
   // encoder, so the bytes are the same whatever the input.
   if (
     !(Number.isSafeInteger(queueId) && Number.isSafeInteger(sysFlag) && Number.isSafeInteger(bornTimestamp) &&
       Number.isSafeInteger(flag) && Number.isSafeInteger(commandFlag) && Number.isSafeInteger(opaque))
   ) {
+    const properties = propertiesIn instanceof Properties ? propertiesIn.text : propertiesIn
     const header: SendMessageRequestHeader = { ...template.fixed, queueId, sysFlag, bornTimestamp, flag, properties }
     return Frame.encode({
       code: template.code,
@@ -236,7 +306,11 @@ const encoderOn = (host: Host) =>
     })
   }
   // Properties in ASCII are escaped as they are written; others go through JSON.stringify and UTF-8.
-  const asciiLength = properties !== undefined ? asciiJsonLength(properties) : -1
+  const asciiLength = split !== undefined
+    ? split.affixes.headJson.length + idLength + split.affixes.tailJson.length + 2
+    : properties !== undefined
+    ? asciiJsonLength(properties)
+    : -1
   const json = properties !== undefined && asciiLength < 0 ? JSON.stringify(properties) : undefined
   const dq = digitCount(queueId)
   const ds = digitCount(sysFlag)
@@ -247,7 +321,7 @@ const encoderOn = (host: Host) =>
   const dop = digitCount(opaque)
   // After h's value: `","i":` and the properties, or only the closing quote.
   const headerLength = template.fixedLength + dq + ds + db + df + dc + dop +
-    (properties === undefined ? 1 : I.length + (json === undefined ? asciiLength : host.byteLength(json)))
+    (asciiLength < 0 && json === undefined ? 1 : I.length + (json === undefined ? asciiLength : host.byteLength(json)))
   const total = 8 + headerLength + body.length
   const out = host.alloc(total)
   // Big-endian by hand: a DataView per frame is an allocation.
@@ -268,7 +342,15 @@ const encoderOn = (host: Host) =>
   at = put(out, put(out, at, born), H)
   writeInt(out, at, flag, df)
   at += df
-  if (properties === undefined) {
+  if (split !== undefined) {
+    at = put(out, at, I)
+    out[at++] = QUOTE
+    at = put(out, at, split.affixes.headJson)
+    const id = split.id
+    for (let i = 0; i < idLength; i++) out[at + i] = id.charCodeAt(i)
+    at = put(out, at + idLength, split.affixes.tailJson)
+    out[at++] = QUOTE
+  } else if (properties === undefined) {
     out[at++] = QUOTE
   } else {
     at = put(out, at, I)

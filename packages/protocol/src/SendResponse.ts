@@ -50,6 +50,15 @@ const RECALL_HANDLE = keyBytes("recallHandle")
 const MSG_REGION = keyBytes("MSG_REGION")
 const TRACE_ON = keyBytes("TRACE_ON")
 
+// Keys by index, for `keyAt`; the numbers are what the scanners switch on.
+const TOP_KEYS = [CODE, EXT_FIELDS, FLAG, LANGUAGE, OPAQUE, REMARK, SERIALIZE_TYPE, VERSION]
+const K_CODE = 0, K_EXT_FIELDS = 1, K_FLAG = 2, K_LANGUAGE = 3, K_OPAQUE = 4, K_REMARK = 5, K_SERIALIZE_TYPE = 6
+const EXT_KEYS = [MSG_ID, QUEUE_ID, QUEUE_OFFSET, TRANSACTION_ID, MSG_REGION, TRACE_ON, BATCH_UNIQ_ID, RECALL_HANDLE]
+const K_MSG_ID = 0, K_QUEUE_ID = 1, K_QUEUE_OFFSET = 2, K_TRANSACTION_ID = 3, K_MSG_REGION = 4, K_TRACE_ON = 5
+const K_BATCH_UNIQ_ID = 6
+const UNKNOWN_KEY = -1
+const BAD_KEY = -2
+
 // Node's native latin1 slice works on any Uint8Array; for ASCII it is the text. Elsewhere, UTF-8 of ASCII is the same.
 const latin1Slice = (NodeBuffer?.prototype as { latin1Slice?: unknown } | undefined)?.latin1Slice as
   | ((this: Uint8Array, start: number, end: number) => string)
@@ -57,10 +66,51 @@ const latin1Slice = (NodeBuffer?.prototype as { latin1Slice?: unknown } | undefi
 const ascii = (b: Uint8Array, start: number, end: number): string =>
   latin1Slice !== undefined ? latin1Slice.call(b, start, end) : textDecoder.decode(b.subarray(start, end))
 
-const is = (b: Uint8Array, start: number, end: number, key: Uint8Array): boolean => {
-  if (end - start !== key.length) return false
+const is = (b: Uint8Array, start: number, end: number, key: Uint8Array): boolean =>
+  end - start === key.length && same(b, start, key)
+
+const same = (b: Uint8Array, start: number, key: Uint8Array): boolean => {
   for (let i = 0; i < key.length; i++) if (b[start + i] !== key[i]) return false
   return true
+}
+
+// A broker writes its keys in the same order every time: the key met at each position last time is tried first,
+// one comparison instead of a walk through every known key.
+const topOrder = new Int8Array(16).fill(-1)
+const extOrder = new Int8Array(16).fill(-1)
+
+// The index in `keys` of the key (a string) starting at `i`, UNKNOWN_KEY for another string, BAD_KEY for no
+// string of printable ASCII without escapes; its closing quote in `keyEnd`.
+let keyEnd = 0
+const keyAt = (
+  b: Uint8Array,
+  i: number,
+  end: number,
+  keys: ReadonlyArray<Uint8Array>,
+  order: Int8Array,
+  position: number
+): number => {
+  const k0 = i + 1
+  const guess = position < order.length ? order[position]! : -1
+  if (guess >= 0 && b[i] === QUOTE) {
+    // A known key's bytes are printable ASCII without quote or backslash: matched, they are the whole string.
+    const key = keys[guess]!
+    const e = k0 + key.length
+    if (e < end && b[e] === QUOTE && same(b, k0, key)) {
+      keyEnd = e
+      return guess
+    }
+  }
+  const e = stringEnd(b, i, end)
+  if (e < 0) return BAD_KEY
+  keyEnd = e
+  for (let k = 0; k < keys.length; k++) {
+    if (is(b, k0, e, keys[k]!)) {
+      if (position < order.length) order[position] = k
+      return k
+    }
+  }
+  return UNKNOWN_KEY
 }
 
 // The end (closing quote) of a string starting at `i` (its opening quote) made of printable ASCII with no escape,
@@ -111,6 +161,21 @@ const decimal = (b: Uint8Array, start: number, end: number): number | undefined 
   return sign === 0x2d ? -n : n
 }
 
+// The region is the same in every response from one cluster: its last text is reused while the bytes match.
+let lastRegion = ""
+let lastRegionBytes = new Uint8Array(0)
+const regionText = (b: Uint8Array, start: number, end: number): string => {
+  const n = end - start
+  if (n === lastRegionBytes.length) {
+    let i = 0
+    while (i < n && b[start + i] === lastRegionBytes[i]) i++
+    if (i === n) return lastRegion
+  }
+  lastRegion = ascii(b, start, end)
+  lastRegionBytes = Uint8Array.prototype.slice.call(b, start, end)
+  return lastRegion
+}
+
 // The header's fields as the ext fields object is read (`scan` is synchronous, so one set serves every call).
 let msgId: string | undefined
 let queueId: number | undefined
@@ -135,54 +200,66 @@ const extFieldsEnd = (b: Uint8Array, i: number, end: number): number => {
     trace =
       undefined
   if (b[i] === CLOSE) return -1 // no msgId: not a whole header
-  for (;;) {
-    const keyEnd = stringEnd(b, i, end)
-    if (keyEnd < 0 || b[keyEnd + 1] !== COLON) return -1
-    const k0 = i + 1
+  for (let position = 0;; position++) {
+    const key = keyAt(b, i, end, EXT_KEYS, extOrder, position)
+    if (key === BAD_KEY || b[keyEnd + 1] !== COLON) return -1
     const v0 = keyEnd + 2
     const valueEnd = stringEnd(b, v0, end)
     if (valueEnd < 0) return -1
     const vs = v0 + 1
     // A key given twice: JSON.parse keeps the last; not worth following here.
-    if (is(b, k0, keyEnd, MSG_ID)) {
-      if (msgId !== undefined) return -1
-      msgId = ascii(b, vs, valueEnd)
-    } else if (is(b, k0, keyEnd, QUEUE_ID)) {
-      const q = decimal(b, vs, valueEnd)
-      if (queueId !== undefined || q === undefined || q < INT32_MIN || q > INT32_MAX) return -1
-      queueId = q
-    } else if (is(b, k0, keyEnd, QUEUE_OFFSET)) {
-      const o = decimal(b, vs, valueEnd)
-      if (queueOffset !== undefined || o === undefined) return -1
-      queueOffset = BigInt(o)
-    } else if (is(b, k0, keyEnd, TRANSACTION_ID)) {
-      if (transactionId !== undefined) return -1
-      transactionId = ascii(b, vs, valueEnd)
-    } else if (is(b, k0, keyEnd, MSG_REGION)) {
-      if (region !== undefined) return -1
-      region = ascii(b, vs, valueEnd)
-    } else if (is(b, k0, keyEnd, TRACE_ON)) {
-      if (trace !== undefined) return -1
-      const n = valueEnd - vs
-      // "true" or "false", as BooleanFromString reads them.
-      if (n === 4 && b[vs] === 0x74 && b[vs + 1] === 0x72 && b[vs + 2] === 0x75 && b[vs + 3] === 0x65) {
-        trace = true
-      } else if (
-        n === 5 && b[vs] === 0x66 && b[vs + 1] === 0x61 && b[vs + 2] === 0x6c && b[vs + 3] === 0x73 &&
-        b[vs + 4] === 0x65
-      ) {
-        trace = false
-      } else {
-        return -1
+    switch (key) {
+      case K_MSG_ID:
+        if (msgId !== undefined) return -1
+        msgId = ascii(b, vs, valueEnd)
+        break
+      case K_QUEUE_ID: {
+        const q = decimal(b, vs, valueEnd)
+        if (queueId !== undefined || q === undefined || q < INT32_MIN || q > INT32_MAX) return -1
+        queueId = q
+        break
       }
-    } else if (is(b, k0, keyEnd, BATCH_UNIQ_ID)) {
-      if (batchUniqId !== undefined) return -1
-      batchUniqId = ascii(b, vs, valueEnd)
-    } else if (is(b, k0, keyEnd, RECALL_HANDLE)) {
-      if (recallHandle !== undefined) return -1
-      recallHandle = ascii(b, vs, valueEnd)
+      case K_QUEUE_OFFSET: {
+        const o = decimal(b, vs, valueEnd)
+        if (queueOffset !== undefined || o === undefined) return -1
+        queueOffset = BigInt(o)
+        break
+      }
+      case K_TRANSACTION_ID:
+        if (transactionId !== undefined) return -1
+        transactionId = ascii(b, vs, valueEnd)
+        break
+      case K_MSG_REGION:
+        if (region !== undefined) return -1
+        region = regionText(b, vs, valueEnd)
+        break
+      case K_TRACE_ON: {
+        if (trace !== undefined) return -1
+        const n = valueEnd - vs
+        // "true" or "false", as BooleanFromString reads them.
+        if (n === 4 && b[vs] === 0x74 && b[vs + 1] === 0x72 && b[vs + 2] === 0x75 && b[vs + 3] === 0x65) {
+          trace = true
+        } else if (
+          n === 5 && b[vs] === 0x66 && b[vs + 1] === 0x61 && b[vs + 2] === 0x6c && b[vs + 3] === 0x73 &&
+          b[vs + 4] === 0x65
+        ) {
+          trace = false
+        } else {
+          return -1
+        }
+        break
+      }
+      case K_BATCH_UNIQ_ID:
+        if (batchUniqId !== undefined) return -1
+        batchUniqId = ascii(b, vs, valueEnd)
+        break
+      case UNKNOWN_KEY:
+        // Any other field is a plain string that the header does not read.
+        break
+      default: // RECALL_HANDLE
+        if (recallHandle !== undefined) return -1
+        recallHandle = ascii(b, vs, valueEnd)
     }
-    // Any other field is a plain string that the header does not read.
     i = valueEnd + 1
     const c = b[i++]
     if (c === CLOSE) break
@@ -226,57 +303,35 @@ export const scan = (bytes: Uint8Array, start: number, end: number): SendRespons
   let flag = 0
   let remark: string | undefined
   let seenKeys = 0
-  for (;;) {
-    const keyEnd = stringEnd(b, i, end)
-    if (keyEnd < 0 || b[keyEnd + 1] !== COLON) return undefined
-    const k0 = i + 1
-    let bit: number
+  for (let position = 0;; position++) {
+    const key = keyAt(b, i, end, TOP_KEYS, topOrder, position)
+    if (key < 0 || b[keyEnd + 1] !== COLON) return undefined // a field the command does not read: the decoder says
     i = keyEnd + 2
-    if (is(b, k0, keyEnd, EXT_FIELDS)) {
-      bit = 1
+    if (key === K_EXT_FIELDS) {
       i = extFieldsEnd(b, i, end)
       if (i < 0) return undefined
-    } else if (b[i] === QUOTE) {
+    } else if (key === K_REMARK || key === K_LANGUAGE || key === K_SERIALIZE_TYPE) {
+      // A string field (an integer field given as a string is for the decoder).
       const valueEnd = stringEnd(b, i, end)
       if (valueEnd < 0) return undefined
-      if (is(b, k0, keyEnd, REMARK)) {
-        bit = 2
-        remark = ascii(b, i + 1, valueEnd)
-      } else if (is(b, k0, keyEnd, LANGUAGE)) {
-        bit = 4
-      } else if (is(b, k0, keyEnd, SERIALIZE_TYPE)) {
-        bit = 8
-      } else {
-        // A field the command does not read, or an integer field given as a string: the decoder says.
-        return undefined
-      }
+      if (key === K_REMARK) remark = ascii(b, i + 1, valueEnd)
       i = valueEnd + 1
     } else {
       const numberEnd = integerEnd(b, i, end)
       if (numberEnd < 0) return undefined
-      if (is(b, k0, keyEnd, CODE)) {
-        bit = 16
-        code = value
-      } else if (is(b, k0, keyEnd, OPAQUE)) {
-        bit = 32
-        opaque = value
-      } else if (is(b, k0, keyEnd, FLAG)) {
-        bit = 64
-        flag = value
-      } else if (is(b, k0, keyEnd, VERSION)) {
-        bit = 128
-      } else {
-        return undefined
-      }
+      if (key === K_CODE) code = value
+      else if (key === K_OPAQUE) opaque = value
+      else if (key === K_FLAG) flag = value
       i = numberEnd
     }
     // A key given twice: JSON.parse keeps the last; not worth following here.
+    const bit = 1 << key
     if ((seenKeys & bit) !== 0) return undefined
     seenKeys |= bit
     const c = b[i++]
     if (c === CLOSE) break
     if (c !== COMMA) return undefined
   }
-  if (i !== end || code === undefined || (seenKeys & 1) === 0) return undefined
+  if (i !== end || code === undefined || (seenKeys & (1 << K_EXT_FIELDS)) === 0) return undefined
   return { code, opaque, flag, remark, header: header() }
 }

@@ -92,6 +92,37 @@ describe("SendFrame", () => {
     { fastCheck: { numRuns: 1000 } }
   )
 
+  // Properties in parts (escaped head and tail, raw id) must give the bytes of their whole text: an id in hex, and
+  // ids or affixes with characters JSON escapes or that are not ASCII (those are written from the text instead).
+  const part = FastCheck.oneof(ascii, FastCheck.string({ unit: "binary" }), FastCheck.constant("UNIQ_KEY\u0001"))
+  const id = FastCheck.oneof(
+    FastCheck.stringMatching(/^[0-9A-F]{32}$/),
+    ascii,
+    FastCheck.string({ unit: "binary" })
+  )
+  it.prop(
+    "properties in parts around an id give the bytes of their whole text",
+    { c: FastCheck.record(caseArb), head: part, id, tail: part },
+    ({ c, head, id, tail }) => {
+      const affixes = SendFrame.Affixes.make(head, tail)
+      const isAscii = (s: string) => [...s].every((ch) => ch.charCodeAt(0) < 0x80)
+      assert.strictEqual(affixes !== undefined, isAscii(head) && isAscii(tail))
+      if (affixes === undefined) return
+      const text = head + id + tail
+      const parts = new SendFrame.Properties(affixes, id)
+      assert.strictEqual(parts.text, text)
+      const { bornTimestamp, flag, queueId, sysFlag, ...fixed } = c.h
+      const template = SendFrame.make(fixed, { language: c.language, version: c.version })
+      const frame = SendFrame.encode(template, queueId, sysFlag, bornTimestamp, flag, parts, 0, c.opaque, c.body)
+      assert.strictEqual(hex(frame), hex(generic({ ...c, oneway: false, h: { ...c.h, properties: text } })))
+      assert.strictEqual(
+        hex(SendFrame.encodePortable(template, queueId, sysFlag, bornTimestamp, flag, parts, 0, c.opaque, c.body)),
+        hex(frame)
+      )
+    },
+    { fastCheck: { numRuns: 1000 } }
+  )
+
   // The digits of the last timestamp are reused: any sequence of timestamps (repeats, signs, widths) must give the
   // generic bytes, and so must a fresh module whose very first timestamp is -1.
   it.prop(

@@ -92,7 +92,8 @@ class Prepared {
     /** The message body, or a batch's records (written into the frame, or into bytes of their own when needed). */
     readonly body: Uint8Array | Batch.BatchBody,
     readonly sysFlag: number,
-    readonly properties: string,
+    /** Text, or in parts around the id (the fast path writes those without rescanning the whole text). */
+    readonly properties: string | SendFrame.Properties,
     readonly flag: number,
     readonly msgId: string,
     readonly batch: boolean,
@@ -469,18 +470,30 @@ export const makeCore = (options: ProducerOptions) =>
       : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns +
         MessageProperties.PROPERTY_SEPARATOR
 
-    // A message's wire properties with its id (and namespace), written as text (no record in between).
-    // The text before the id, kept for the last message's properties (usually the same for every message).
+    // A message's wire properties with its id (and namespace), written as text (no record in between), in parts
+    // around the id. The parts are kept for the last message's properties (usually the same for every message).
+    const tail = MessageProperties.PROPERTY_SEPARATOR + instanceIdProperty
     let lastWire = ""
     let lastHead = uniqKeyPrefix
-    const singleProperties = (message: Message, msgId: string) => {
+    let lastAffixes = SendFrame.Affixes.make(lastHead, tail)
+    const headFor = (message: Message) => {
       const wire = Msg.encodeWireProperties(message)
       if (wire !== lastWire) {
         lastWire = wire
         lastHead = wire + uniqKeyPrefix
+        lastAffixes = SendFrame.Affixes.make(lastHead, tail)
       }
-      return lastHead + msgId + MessageProperties.PROPERTY_SEPARATOR + instanceIdProperty
     }
+    const propertiesText = (message: Message, msgId: string): string => {
+      headFor(message)
+      return lastHead + msgId + tail
+    }
+    const singleProperties = (message: Message, msgId: string): string | SendFrame.Properties => {
+      headFor(message)
+      return lastAffixes !== undefined ? new SendFrame.Properties(lastAffixes, msgId) : lastHead + msgId + tail
+    }
+    const textOf = (properties: string | SendFrame.Properties) =>
+      typeof properties === "string" ? properties : properties.text
 
     const prepare = (
       message: Message,
@@ -490,8 +503,9 @@ export const makeCore = (options: ProducerOptions) =>
       if (Either.isLeft(checked)) return Either.left(checked.left)
       const msgId = uniqueId()
       // Extra properties (a transaction's TRAN_MSG and PGROUP) are names the message itself never carries.
-      const properties = singleProperties(message, msgId) +
-        (extra === undefined ? "" : MessageProperties.encode(extra.properties))
+      const properties = extra === undefined
+        ? singleProperties(message, msgId)
+        : propertiesText(message, msgId) + MessageProperties.encode(extra.properties)
       let body = message.body
       let sysFlag = extra?.sysFlag ?? 0
       if (body.length >= o.compressMsgBodyOverThreshold) {
@@ -532,7 +546,7 @@ export const makeCore = (options: ProducerOptions) =>
           sysFlag: p.sysFlag,
           bornTimestamp: Date.now(),
           flag: p.flag,
-          properties: p.properties,
+          properties: textOf(p.properties),
           reconsumeTimes: 0,
           unitMode: false,
           batch: p.batch,
@@ -1193,7 +1207,7 @@ export const makeCore = (options: ProducerOptions) =>
           }
           const id = uniqueId()
           // Encoded once: the size check and the batch body share the bytes.
-          const properties = utf8(singleProperties(m, id))
+          const properties = utf8(propertiesText(m, id))
           const size = Batch.RECORD_OVERHEAD + m.body.length + properties.length
           if (size > o.maxMessageSize) {
             return yield* new MessageTooLarge({ topic, size, maxMessageSize: o.maxMessageSize })
