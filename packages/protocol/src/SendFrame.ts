@@ -264,6 +264,94 @@ const bornDigits = (born: number): Uint8Array => {
   return lastBornDigits
 }
 
+// A split-properties send's header up to its opaque, for one queue of one template: all that repeats from frame to
+// frame of a producer, with places kept for the born timestamp and the id.
+class Rendered {
+  constructor(
+    readonly sysFlag: number,
+    readonly flag: number,
+    readonly affixes: Affixes,
+    readonly commandFlag: number,
+    readonly bornWidth: number,
+    readonly idLength: number,
+    readonly bytes: Uint8Array,
+    readonly bornAt: number,
+    readonly idAt: number
+  ) {}
+}
+
+const renderedByTemplate = new WeakMap<Template, Array<Rendered | undefined>>()
+// Queue ids past this (never seen from a broker's topic config) are written field by field.
+const RENDERED_QUEUES = 256
+
+const renderedFor = (
+  template: Template,
+  queueId: number,
+  sysFlag: number,
+  flag: number,
+  affixes: Affixes,
+  commandFlag: number,
+  bornWidth: number,
+  idLength: number
+): Rendered | undefined => {
+  if (queueId < 0 || queueId >= RENDERED_QUEUES) return undefined
+  let byQueue = renderedByTemplate.get(template)
+  if (byQueue === undefined) renderedByTemplate.set(template, byQueue = [])
+  const found = byQueue[queueId]
+  if (
+    found !== undefined && found.affixes === affixes && found.sysFlag === sysFlag && found.flag === flag &&
+    found.commandFlag === commandFlag && found.bornWidth === bornWidth && found.idLength === idLength
+  ) return found
+  const dq = digitCount(queueId)
+  const ds = digitCount(sysFlag)
+  const df = digitCount(flag)
+  const dc = digitCount(commandFlag)
+  const bytes = new Uint8Array(
+    template.head.length + dq + F.length + ds + G.length + bornWidth + H.length + df + I.length +
+      affixes.headJson.length + idLength + affixes.tailJson.length + 2 + template.middle.length + dc +
+      template.language.length
+  )
+  let at = put(bytes, 0, template.head)
+  writeInt(bytes, at, queueId, dq)
+  at = put(bytes, at + dq, F)
+  writeInt(bytes, at, sysFlag, ds)
+  at = put(bytes, at + ds, G)
+  const bornAt = at
+  at = put(bytes, at + bornWidth, H)
+  writeInt(bytes, at, flag, df)
+  at = put(bytes, at + df, I)
+  bytes[at++] = QUOTE
+  at = put(bytes, at, affixes.headJson)
+  const idAt = at
+  at = put(bytes, at + idLength, affixes.tailJson)
+  bytes[at++] = QUOTE
+  at = put(bytes, at, template.middle)
+  writeInt(bytes, at, commandFlag, dc)
+  put(bytes, at + dc, template.language)
+  const rendered = new Rendered(sysFlag, flag, affixes, commandFlag, bornWidth, idLength, bytes, bornAt, idAt)
+  byQueue[queueId] = rendered
+  return rendered
+}
+
+// The frame's length prefix and header mark (serialize type 0: JSON; a header is far below 2^24 bytes), big-endian
+// by hand: a DataView per frame is an allocation.
+const writeLengths = (out: Uint8Array, total: number, headerLength: number) => {
+  const length = total - 4
+  out[0] = length >>> 24
+  out[1] = (length >>> 16) & 0xff
+  out[2] = (length >>> 8) & 0xff
+  out[3] = length & 0xff
+  out[4] = 0
+  out[5] = (headerLength >>> 16) & 0xff
+  out[6] = (headerLength >>> 8) & 0xff
+  out[7] = headerLength & 0xff
+}
+
+const writeBody = (out: Uint8Array, at: number, body: Uint8Array | BatchBody) => {
+  if (body instanceof Uint8Array) out.set(body, at)
+  else body.writeTo(out, at)
+}
+
 // The encoder for one host (the host is fixed per encoder, so the hot path calls no indirection of its own).
 const encoderOn = (host: Host) =>
 (
@@ -305,6 +393,29 @@ const encoderOn = (host: Host) =>
       serializeType: "JSON"
     })
   }
+  const born = bornDigits(bornTimestamp)
+  if (split !== undefined) {
+    // A producer's usual frame: the header up to the opaque is copied whole, then the timestamp and id dropped in.
+    const r = renderedFor(template, queueId, sysFlag, flag, split.affixes, commandFlag, born.length, idLength)
+    if (r !== undefined) {
+      const dop = digitCount(opaque)
+      const headerLength = r.bytes.length + dop + template.tail.length
+      const total = 8 + headerLength + body.length
+      const out = host.alloc(total)
+      writeLengths(out, total, headerLength)
+      out.set(r.bytes, 8)
+      let at = 8 + r.bornAt
+      for (let i = 0; i < born.length; i++) out[at + i] = born[i]!
+      at = 8 + r.idAt
+      const id = split.id
+      for (let i = 0; i < idLength; i++) out[at + i] = id.charCodeAt(i)
+      at = 8 + r.bytes.length
+      writeInt(out, at, opaque, dop)
+      at = put(out, at + dop, template.tail)
+      writeBody(out, at, body)
+      return out
+    }
+  }
   // Properties in ASCII are escaped as they are written; others go through JSON.stringify and UTF-8.
   const asciiLength = split !== undefined
     ? split.affixes.headJson.length + idLength + split.affixes.tailJson.length + 2
@@ -314,7 +425,6 @@ const encoderOn = (host: Host) =>
   const json = properties !== undefined && asciiLength < 0 ? JSON.stringify(properties) : undefined
   const dq = digitCount(queueId)
   const ds = digitCount(sysFlag)
-  const born = bornDigits(bornTimestamp)
   const db = born.length
   const df = digitCount(flag)
   const dc = digitCount(commandFlag)
@@ -324,16 +434,7 @@ const encoderOn = (host: Host) =>
     (asciiLength < 0 && json === undefined ? 1 : I.length + (json === undefined ? asciiLength : host.byteLength(json)))
   const total = 8 + headerLength + body.length
   const out = host.alloc(total)
-  // Big-endian by hand: a DataView per frame is an allocation.
-  const length = total - 4
-  out[0] = length >>> 24
-  out[1] = (length >>> 16) & 0xff
-  out[2] = (length >>> 8) & 0xff
-  out[3] = length & 0xff
-  out[4] = 0 // serialize type 0: JSON; the header is far below 2^24 bytes
-  out[5] = (headerLength >>> 16) & 0xff
-  out[6] = (headerLength >>> 8) & 0xff
-  out[7] = headerLength & 0xff
+  writeLengths(out, total, headerLength)
   let at = put(out, 8, template.head)
   writeInt(out, at, queueId, dq)
   at = put(out, at + dq, F)
@@ -361,8 +462,7 @@ const encoderOn = (host: Host) =>
   at = put(out, at + dc, template.language)
   writeInt(out, at, opaque, dop)
   at = put(out, at + dop, template.tail)
-  if (body instanceof Uint8Array) out.set(body, at)
-  else body.writeTo(out, at)
+  writeBody(out, at, body)
   return out
 }
 

@@ -123,6 +123,60 @@ describe("SendFrame", () => {
     { fastCheck: { numRuns: 1000 } }
   )
 
+  // A producer's frames reuse the header rendered for their template and queue: any sequence of sends through one
+  // template (queues, flags, timestamps of other widths, other affixes, ids of other lengths, one-way) must still
+  // give the generic bytes every time.
+  const affixChoices = [["WAIT\u0001true\u0002UNIQ_KEY\u0001", "\u0002"], ["TAGS\u0001a\"b\u0002UNIQ_KEY\u0001", ""]]
+    .map(([head, tail]) => ({ head: head!, tail: tail!, affixes: SendFrame.Affixes.make(head!, tail!)! }))
+  it.prop(
+    "frames through one template stay the generic bytes whatever the sequence of sends",
+    {
+      sends: FastCheck.array(
+        FastCheck.record({
+          queueId: FastCheck.oneof(FastCheck.integer({ min: 0, max: 3 }), FastCheck.constantFrom(255, 256, -1)),
+          sysFlag: FastCheck.constantFrom(0, 1, 12),
+          flag: FastCheck.constantFrom(0, 7, -3),
+          commandFlag: FastCheck.constantFrom(0, 2),
+          born: FastCheck.constantFrom(1_700_000_000_000, 1_700_000_000_001, 99, -1),
+          affix: FastCheck.constantFrom(0, 1),
+          id: FastCheck.oneof(FastCheck.stringMatching(/^[0-9A-F]{32}$/), FastCheck.stringMatching(/^[0-9A-F]{0,40}$/)),
+          opaque: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
+          body: FastCheck.uint8Array({ maxLength: 8 })
+        }),
+        { minLength: 1, maxLength: 30 }
+      )
+    },
+    ({ sends }) => {
+      const fixed = { ...example }
+      const template = SendFrame.make(fixed)
+      for (const s of sends) {
+        const { affixes, head, tail } = affixChoices[s.affix]!
+        const parts = new SendFrame.Properties(affixes, s.id)
+        const frame = SendFrame.encode(
+          template,
+          s.queueId,
+          s.sysFlag,
+          s.born,
+          s.flag,
+          parts,
+          s.commandFlag,
+          s.opaque,
+          s.body
+        )
+        const h = {
+          ...example,
+          queueId: s.queueId,
+          sysFlag: s.sysFlag,
+          bornTimestamp: s.born,
+          flag: s.flag,
+          properties: head + s.id + tail
+        }
+        assert.strictEqual(hex(frame), hex(generic({ h, oneway: s.commandFlag === 2, opaque: s.opaque, body: s.body })))
+      }
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
   // The digits of the last timestamp are reused: any sequence of timestamps (repeats, signs, widths) must give the
   // generic bytes, and so must a fresh module whose very first timestamp is -1.
   it.prop(

@@ -470,17 +470,22 @@ export const makeCore = (options: ProducerOptions) =>
       : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns +
         MessageProperties.PROPERTY_SEPARATOR
 
-    // A message's wire properties with its id (and namespace), written as text (no record in between), in parts
-    // around the id. The parts are kept for the last message's properties (usually the same for every message).
+    // A message's wire properties with its id (and namespace), written as text (no record in between), and in parts
+    // around the id once they repeat (usually every message has the same): the parts are escaped for the frame once.
     const tail = MessageProperties.PROPERTY_SEPARATOR + instanceIdProperty
     let lastWire = ""
     let lastHead = uniqKeyPrefix
     let lastAffixes = SendFrame.Affixes.make(lastHead, tail)
+    let repeated = true
     const headFor = (message: Message) => {
       const wire = Msg.encodeWireProperties(message)
       if (wire !== lastWire) {
         lastWire = wire
         lastHead = wire + uniqKeyPrefix
+        lastAffixes = undefined
+        repeated = false
+      } else if (!repeated) {
+        repeated = true
         lastAffixes = SendFrame.Affixes.make(lastHead, tail)
       }
     }
