@@ -389,8 +389,15 @@ describe("Producer send paths", () => {
       const big = yield* p.send(Message.make({ topic: "T", body: new Uint8Array(5000).fill(7) }))
       out.push(big.status)
       out.push((yield* p.sendBatch([msg("b1"), msg("b2")])).length)
+      // Properties that repeat, change and come back: the fast path splits a message's properties around its id
+      // only once they repeat, and must never write the previous message's.
+      for (const [i, tag] of TAGS.entries()) {
+        const m = Message.make({ topic: "T", body: `tagged ${i}`, tags: tag, keys: [`key-${tag}`] })
+        out.push((yield* p.send(m)).status)
+      }
       return out
     })
+  const TAGS = ["a", "a", "a", "b", "b", "a", "c", "a", "a"]
 
   // With and without a namespace: the fast path writes its headers from its own templates.
   it.scopedLive.each([undefined, "ns1"])(
@@ -428,8 +435,8 @@ describe("Producer send paths", () => {
             // Warm: the connection is open, so every later send can take the fast path when it exists.
             yield* p.send(msg("warm"))
             const results = yield* exercise(p)
-            // warm + 3 sync + async + oneway + selector + pinned + compressed + batch
-            yield* a.waitForFrames(10)
+            // warm + 3 sync + async + oneway + selector + pinned + compressed + batch + tagged
+            yield* a.waitForFrames(10 + TAGS.length)
             const frames = a.received().filter((f) => f.code === 310 || f.code === 320).map(frameShape)
             return { results, frames, stats: yield* p.stats }
           })
@@ -437,7 +444,14 @@ describe("Producer send paths", () => {
         const general = yield* run(true)
         assert.deepStrictEqual(fast.results, general.results)
         assert.deepStrictEqual(fast.frames, general.frames)
-        assert.strictEqual(fast.frames.length, 10)
+        assert.strictEqual(fast.frames.length, 10 + TAGS.length)
+        // Each tagged message carries its own tag and key, and its properties only once.
+        for (const [i, tag] of TAGS.entries()) {
+          const f = fast.frames.find((f) => f.body === `tagged ${i}`)!
+          assert.strictEqual(f.properties.split("TAGS\u0001").length, 2)
+          assert.include(f.properties, `TAGS\u0001${tag}\u0002`)
+          assert.include(f.properties, `KEYS\u0001key-${tag}\u0002`)
+        }
         // The namespace is on the wire: group and topic wrapped, INSTANCE_ID in the properties.
         for (const f of fast.frames) {
           assert.strictEqual(f.ext.a, namespace === undefined ? "g" : `${namespace}%g`)

@@ -283,6 +283,10 @@ class Rendered {
 const renderedByTemplate = new WeakMap<Template, Array<Rendered | undefined>>()
 // Queue ids past this (never seen from a broker's topic config) are written field by field.
 const RENDERED_QUEUES = 256
+// Four entries per queue, so that compressed and plain bodies, or one-way and answered sends, mixed on one queue do
+// not take each other's place.
+const slotOf = (queueId: number, sysFlag: number, commandFlag: number) =>
+  queueId * 4 + ((sysFlag & 1) << 1) + (commandFlag === 0 ? 0 : 1)
 
 const renderedFor = (
   template: Template,
@@ -297,7 +301,8 @@ const renderedFor = (
   if (queueId < 0 || queueId >= RENDERED_QUEUES) return undefined
   let byQueue = renderedByTemplate.get(template)
   if (byQueue === undefined) renderedByTemplate.set(template, byQueue = [])
-  const found = byQueue[queueId]
+  const slot = slotOf(queueId, sysFlag, commandFlag)
+  const found = byQueue[slot]
   if (
     found !== undefined && found.affixes === affixes && found.sysFlag === sysFlag && found.flag === flag &&
     found.commandFlag === commandFlag && found.bornWidth === bornWidth && found.idLength === idLength
@@ -329,7 +334,7 @@ const renderedFor = (
   writeInt(bytes, at, commandFlag, dc)
   put(bytes, at + dc, template.language)
   const rendered = new Rendered(sysFlag, flag, affixes, commandFlag, bornWidth, idLength, bytes, bornAt, idAt)
-  byQueue[queueId] = rendered
+  byQueue[slot] = rendered
   return rendered
 }
 

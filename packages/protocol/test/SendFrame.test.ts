@@ -11,6 +11,7 @@ import * as SendFrame from "../src/SendFrame.js"
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex")
 
 interface Case {
+  readonly code?: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE | undefined
   readonly h: Headers.SendMessageRequestHeader
   readonly oneway: boolean
   readonly opaque: number
@@ -20,10 +21,10 @@ interface Case {
 }
 
 // What the generic path writes for the same send: encodeV2 ext fields in a command, through Frame.encode.
-const generic = ({ body, h, language, oneway, opaque, version }: Case) =>
+const generic = ({ body, code, h, language, oneway, opaque, version }: Case) =>
   Frame.encode(
     request({
-      code: RequestCode.SEND_MESSAGE_V2,
+      code: code ?? RequestCode.SEND_MESSAGE_V2,
       opaque,
       oneway,
       extFields: Headers.SendMessageRequestHeader.encodeV2(h),
@@ -123,13 +124,13 @@ describe("SendFrame", () => {
     { fastCheck: { numRuns: 1000 } }
   )
 
-  // A producer's frames reuse the header rendered for their template and queue: any sequence of sends through one
-  // template (queues, flags, timestamps of other widths, other affixes, ids of other lengths, one-way) must still
-  // give the generic bytes every time.
+  // A producer's frames reuse the header rendered for their template and queue: any sequence of sends through a few
+  // templates sharing affixes (queues, flags, timestamps of other widths, other affixes, ids of other lengths,
+  // one-way) must still give the generic bytes every time.
   const affixChoices = [["WAIT\u0001true\u0002UNIQ_KEY\u0001", "\u0002"], ["TAGS\u0001a\"b\u0002UNIQ_KEY\u0001", ""]]
     .map(([head, tail]) => ({ head: head!, tail: tail!, affixes: SendFrame.Affixes.make(head!, tail!)! }))
   it.prop(
-    "frames through one template stay the generic bytes whatever the sequence of sends",
+    "frames through a few templates stay the generic bytes whatever the sequence of sends",
     {
       sends: FastCheck.array(
         FastCheck.record({
@@ -139,6 +140,7 @@ describe("SendFrame", () => {
           commandFlag: FastCheck.constantFrom(0, 2),
           born: FastCheck.constantFrom(1_700_000_000_000, 1_700_000_000_001, 99, -1),
           affix: FastCheck.constantFrom(0, 1),
+          template: FastCheck.integer({ min: 0, max: 3 }),
           id: FastCheck.oneof(FastCheck.stringMatching(/^[0-9A-F]{32}$/), FastCheck.stringMatching(/^[0-9A-F]{0,40}$/)),
           opaque: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
           body: FastCheck.uint8Array({ maxLength: 8 })
@@ -147,13 +149,23 @@ describe("SendFrame", () => {
       )
     },
     ({ sends }) => {
-      const fixed = { ...example }
-      const template = SendFrame.make(fixed)
+      // Other topic and broker, another request code, another language and version: one cache must not serve the
+      // other.
+      const variants: ReadonlyArray<Omit<Case, "h" | "oneway" | "opaque" | "body"> & { fixed: typeof example }> = [
+        { fixed: example },
+        { fixed: { ...example, topic: "OtherTopic", bname: "broker-b" } },
+        { fixed: { ...example, batch: true }, code: RequestCode.SEND_BATCH_MESSAGE },
+        { fixed: example, language: "GO", version: 5 }
+      ]
+      const templates = variants.map(({ code, fixed, language, version }) =>
+        SendFrame.make(fixed, { code, language, version })
+      )
       for (const s of sends) {
         const { affixes, head, tail } = affixChoices[s.affix]!
         const parts = new SendFrame.Properties(affixes, s.id)
+        const { code, fixed, language, version } = variants[s.template]!
         const frame = SendFrame.encode(
-          template,
+          templates[s.template]!,
           s.queueId,
           s.sysFlag,
           s.born,
@@ -164,14 +176,17 @@ describe("SendFrame", () => {
           s.body
         )
         const h = {
-          ...example,
+          ...fixed,
           queueId: s.queueId,
           sysFlag: s.sysFlag,
           bornTimestamp: s.born,
           flag: s.flag,
           properties: head + s.id + tail
         }
-        assert.strictEqual(hex(frame), hex(generic({ h, oneway: s.commandFlag === 2, opaque: s.opaque, body: s.body })))
+        assert.strictEqual(
+          hex(frame),
+          hex(generic({ code, h, language, version, oneway: s.commandFlag === 2, opaque: s.opaque, body: s.body }))
+        )
       }
     },
     { fastCheck: { numRuns: 300 } }

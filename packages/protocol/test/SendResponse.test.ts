@@ -214,4 +214,32 @@ describe("SendResponse.scan", () => {
       )
     )
   })
+
+  // `scan` first tries the key it met at each position last time: right after a well-formed header has set that
+  // guess, near misses of the same keys must still read as the decoder reads them (most are not JSON at all).
+  const captured =
+    `{"code":0,"extFields":{"queueId":"0","transactionId":"AC11","msgId":"7F00000100002A9F00000000E478F482",` +
+    `"TRACE_ON":"true","MSG_REGION":"DefaultRegion","queueOffset":"386542"},"flag":1,"language":"JAVA",` +
+    `"opaque":7,"serializeTypeCurrentRPC":"JSON","version":479}`
+  it.each([
+    ["a key running on past its closing quote", captured.replace(`"flag":1`, `"flag::1`)],
+    ["a longer key", captured.replace(`"flag":1`, `"flagX":1`)],
+    ["a key with another byte for its opening quote", captured.replace(`"flag":1`, `xflag":1`)],
+    ["an ext key running on", captured.replace(`"msgId":`, `"msgId::`)],
+    ["an ext key cut short at the end of the frame", captured.slice(0, captured.indexOf(`"msgId"`) + 6)]
+  ])("after a well-formed response, reads %s as the decoder does", (_, text) => {
+    const good = content(captured)
+    assert.isDefined(SendResponse.scan(good, 0, good.length))
+    assert.isTrue(agrees(content(text)))
+  })
+
+  it("a region read from a buffer that is then reused reads the new bytes", () => {
+    // Responses come in socket chunks the caller may reuse: the last region must be kept as a copy.
+    const region = (r: string) => captured.replace("DefaultRegion", r)
+    const bytes = content(region("RegionAA"))
+    assert.strictEqual(SendResponse.scan(bytes, 0, bytes.length)?.header.MSG_REGION, "RegionAA")
+    bytes.set(content(region("RegionBB")))
+    assert.strictEqual(SendResponse.scan(bytes, 0, bytes.length)?.header.MSG_REGION, "RegionBB")
+    assert.strictEqual(SendResponse.scan(bytes, 0, bytes.length)?.header.MSG_REGION, "RegionBB")
+  })
 })
