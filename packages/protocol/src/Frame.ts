@@ -31,7 +31,6 @@ export const MAX_FRAME_SIZE = 16 * 1024 * 1024
 
 const SERIALIZE_JSON = 0
 
-// Node's Buffer when present (never required: other runtimes take the portable path).
 const SERIALIZE_ROCKETMQ = 1
 
 // ---------------------------------------------------------------------------------------------------------------

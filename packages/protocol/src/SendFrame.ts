@@ -264,78 +264,35 @@ const bornDigits = (born: number): Uint8Array => {
   return lastBornDigits
 }
 
-// A split-properties send's header up to its opaque, for one queue of one template: all that repeats from frame to
-// frame of a producer, with places kept for the born timestamp and the id.
-class Rendered {
-  constructor(
-    readonly sysFlag: number,
-    readonly flag: number,
-    readonly affixes: Affixes,
-    readonly commandFlag: number,
-    readonly bornWidth: number,
-    readonly idLength: number,
-    readonly bytes: Uint8Array,
-    readonly bornAt: number,
-    readonly idAt: number
-  ) {}
-}
-
-const renderedByTemplate = new WeakMap<Template, Array<Rendered | undefined>>()
-// Queue ids past this (never seen from a broker's topic config) are written field by field.
-const RENDERED_QUEUES = 256
-// Four entries per queue, so that compressed and plain bodies, or one-way and answered sends, mixed on one queue do
-// not take each other's place.
-const slotOf = (queueId: number, sysFlag: number, commandFlag: number) =>
-  queueId * 4 + ((sysFlag & 1) << 1) + (commandFlag === 0 ? 0 : 1)
-
-const renderedFor = (
+// The header from its start through the digits of `flag`: `{"code":…,"extFields":{"a":…,"e":"<queueId>",
+// "f":"<sysFlag>","g":"<born>","h":"<flag>`.
+const writeThroughFlag = (
+  out: Uint8Array,
+  at: number,
   template: Template,
   queueId: number,
+  dq: number,
   sysFlag: number,
+  ds: number,
+  born: Uint8Array,
   flag: number,
-  affixes: Affixes,
-  commandFlag: number,
-  bornWidth: number,
-  idLength: number
-): Rendered | undefined => {
-  if (queueId < 0 || queueId >= RENDERED_QUEUES) return undefined
-  let byQueue = renderedByTemplate.get(template)
-  if (byQueue === undefined) renderedByTemplate.set(template, byQueue = [])
-  const slot = slotOf(queueId, sysFlag, commandFlag)
-  const found = byQueue[slot]
-  if (
-    found !== undefined && found.affixes === affixes && found.sysFlag === sysFlag && found.flag === flag &&
-    found.commandFlag === commandFlag && found.bornWidth === bornWidth && found.idLength === idLength
-  ) return found
-  const dq = digitCount(queueId)
-  const ds = digitCount(sysFlag)
-  const df = digitCount(flag)
-  const dc = digitCount(commandFlag)
-  const bytes = new Uint8Array(
-    template.head.length + dq + F.length + ds + G.length + bornWidth + H.length + df + I.length +
-      affixes.headJson.length + idLength + affixes.tailJson.length + 2 + template.middle.length + dc +
-      template.language.length
-  )
-  let at = put(bytes, 0, template.head)
-  writeInt(bytes, at, queueId, dq)
-  at = put(bytes, at + dq, F)
-  writeInt(bytes, at, sysFlag, ds)
-  at = put(bytes, at + ds, G)
-  const bornAt = at
-  at = put(bytes, at + bornWidth, H)
-  writeInt(bytes, at, flag, df)
-  at = put(bytes, at + df, I)
-  bytes[at++] = QUOTE
-  at = put(bytes, at, affixes.headJson)
-  const idAt = at
-  at = put(bytes, at + idLength, affixes.tailJson)
-  bytes[at++] = QUOTE
-  at = put(bytes, at, template.middle)
-  writeInt(bytes, at, commandFlag, dc)
-  put(bytes, at + dc, template.language)
-  const rendered = new Rendered(sysFlag, flag, affixes, commandFlag, bornWidth, idLength, bytes, bornAt, idAt)
-  byQueue[slot] = rendered
-  return rendered
+  df: number
+): number => {
+  at = put(out, at, template.head)
+  writeInt(out, at, queueId, dq)
+  at = put(out, at + dq, F)
+  writeInt(out, at, sysFlag, ds)
+  at = put(out, at + ds, G)
+  at = put(out, put(out, at, born), H)
+  writeInt(out, at, flag, df)
+  return at + df
+}
+
+// After the properties, through the opaque's key: `,"j":…},"flag":<commandFlag>,"language":…,"opaque":`.
+const writeThroughOpaqueKey = (out: Uint8Array, at: number, template: Template, commandFlag: number, dc: number) => {
+  at = put(out, at, template.middle)
+  writeInt(out, at, commandFlag, dc)
+  return put(out, at + dc, template.language)
 }
 
 // The frame's length prefix and header mark (serialize type 0: JSON; a header is far below 2^24 bytes), big-endian
@@ -352,10 +309,93 @@ const writeLengths = (out: Uint8Array, total: number, headerLength: number) => {
   out[7] = headerLength & 0xff
 }
 
-const writeBody = (out: Uint8Array, at: number, body: Uint8Array | BatchBody) => {
+// The opaque's digits, the rest of the header, and the body.
+const writeOpaqueOn = (
+  out: Uint8Array,
+  at: number,
+  template: Template,
+  opaque: number,
+  dop: number,
+  body: Uint8Array | BatchBody
+) => {
+  writeInt(out, at, opaque, dop)
+  at = put(out, at + dop, template.tail)
   if (body instanceof Uint8Array) out.set(body, at)
   else body.writeTo(out, at)
 }
+
+// A split-properties send's header up to its opaque: all that repeats from frame to frame of a producer, with
+// places kept for the born timestamp and the id.
+class Rendered {
+  constructor(
+    readonly sysFlag: number,
+    readonly flag: number,
+    readonly affixes: Affixes,
+    readonly commandFlag: number,
+    readonly bornWidth: number,
+    readonly idLength: number,
+    readonly bytes: Uint8Array,
+    readonly bornAt: number,
+    readonly idAt: number
+  ) {}
+}
+
+// Kept per template and queue; queue ids past RENDERED_QUEUES (never seen from a broker's topic config) are
+// rendered per frame.
+const renderedByTemplate = new WeakMap<Template, Array<Rendered | undefined>>()
+const RENDERED_QUEUES = 256
+// Four entries per queue, so that compressed and plain bodies, or one-way and answered sends, mixed on one queue do
+// not take each other's place.
+const slotOf = (queueId: number, sysFlag: number, commandFlag: number) =>
+  queueId * 4 + ((sysFlag & 1) << 1) + (commandFlag === 0 ? 0 : 1)
+
+const renderedFor = (
+  template: Template,
+  queueId: number,
+  sysFlag: number,
+  flag: number,
+  affixes: Affixes,
+  commandFlag: number,
+  born: Uint8Array,
+  idLength: number
+): Rendered => {
+  const cached = queueId >= 0 && queueId < RENDERED_QUEUES
+  let byQueue: Array<Rendered | undefined> | undefined
+  const slot = slotOf(queueId, sysFlag, commandFlag)
+  if (cached) {
+    byQueue = renderedByTemplate.get(template)
+    if (byQueue === undefined) renderedByTemplate.set(template, byQueue = [])
+    const found = byQueue[slot]
+    if (
+      found !== undefined && found.affixes === affixes && found.sysFlag === sysFlag && found.flag === flag &&
+      found.commandFlag === commandFlag && found.bornWidth === born.length && found.idLength === idLength
+    ) return found
+  }
+  const dq = digitCount(queueId)
+  const ds = digitCount(sysFlag)
+  const df = digitCount(flag)
+  const dc = digitCount(commandFlag)
+  const bytes = new Uint8Array(
+    template.head.length + dq + F.length + ds + G.length + born.length + H.length + df + I.length +
+      affixes.headJson.length + idLength + affixes.tailJson.length + 2 + template.middle.length + dc +
+      template.language.length
+  )
+  let at = writeThroughFlag(bytes, 0, template, queueId, dq, sysFlag, ds, born, flag, df)
+  at = put(bytes, at, I)
+  bytes[at++] = QUOTE
+  at = put(bytes, at, affixes.headJson)
+  const idAt = at
+  at = put(bytes, at + idLength, affixes.tailJson)
+  bytes[at++] = QUOTE
+  writeThroughOpaqueKey(bytes, at, template, commandFlag, dc)
+  const bornAt = template.head.length + dq + F.length + ds + G.length
+  const rendered = new Rendered(sysFlag, flag, affixes, commandFlag, born.length, idLength, bytes, bornAt, idAt)
+  if (byQueue !== undefined) byQueue[slot] = rendered
+  return rendered
+}
+
+const textOf = (properties: string | Properties | undefined): string | undefined =>
+  properties instanceof Properties ? properties.text : properties
 
 // The encoder for one host (the host is fixed per encoder, so the hot path calls no indirection of its own).
 const encoderOn = (host: Host) =>
@@ -370,22 +410,14 @@ const encoderOn = (host: Host) =>
   opaque: number,
   body: Uint8Array | BatchBody
 ): Uint8Array => {
-  // Split properties whose id needs no escape are written in parts; any others as their whole text.
-  let split = propertiesIn instanceof Properties ? propertiesIn : undefined
-  const idLength = split === undefined ? -1 : plainLength(split.id)
-  if (idLength < 0) split = undefined
-  const properties = split !== undefined
-    ? undefined
-    : propertiesIn instanceof Properties
-    ? propertiesIn.text
-    : propertiesIn
+  const parts = propertiesIn instanceof Properties ? propertiesIn : undefined
   // Digits are written by hand for safe integers only (what a producer sends); anything else takes the generic
   // encoder, so the bytes are the same whatever the input.
   if (
     !(Number.isSafeInteger(queueId) && Number.isSafeInteger(sysFlag) && Number.isSafeInteger(bornTimestamp) &&
       Number.isSafeInteger(flag) && Number.isSafeInteger(commandFlag) && Number.isSafeInteger(opaque))
   ) {
-    const properties = propertiesIn instanceof Properties ? propertiesIn.text : propertiesIn
+    const properties = textOf(propertiesIn)
     const header: SendMessageRequestHeader = { ...template.fixed, queueId, sysFlag, bornTimestamp, flag, properties }
     return Frame.encode({
       code: template.code,
@@ -399,75 +431,47 @@ const encoderOn = (host: Host) =>
     })
   }
   const born = bornDigits(bornTimestamp)
-  if (split !== undefined) {
-    // A producer's usual frame: the header up to the opaque is copied whole, then the timestamp and id dropped in.
-    const r = renderedFor(template, queueId, sysFlag, flag, split.affixes, commandFlag, born.length, idLength)
-    if (r !== undefined) {
-      const dop = digitCount(opaque)
-      const headerLength = r.bytes.length + dop + template.tail.length
-      const total = 8 + headerLength + body.length
-      const out = host.alloc(total)
-      writeLengths(out, total, headerLength)
-      out.set(r.bytes, 8)
-      let at = 8 + r.bornAt
-      for (let i = 0; i < born.length; i++) out[at + i] = born[i]!
-      at = 8 + r.idAt
-      const id = split.id
-      for (let i = 0; i < idLength; i++) out[at + i] = id.charCodeAt(i)
-      at = 8 + r.bytes.length
-      writeInt(out, at, opaque, dop)
-      at = put(out, at + dop, template.tail)
-      writeBody(out, at, body)
-      return out
-    }
+  const dop = digitCount(opaque)
+  // Properties in parts whose id needs no escape (a producer's usual frame): the header up to the opaque is copied
+  // whole, then the timestamp and id dropped in.
+  const idLength = parts !== undefined ? plainLength(parts.id) : -1
+  if (idLength >= 0) {
+    const r = renderedFor(template, queueId, sysFlag, flag, parts!.affixes, commandFlag, born, idLength)
+    const headerLength = r.bytes.length + dop + template.tail.length
+    const total = 8 + headerLength + body.length
+    const out = host.alloc(total)
+    writeLengths(out, total, headerLength)
+    out.set(r.bytes, 8)
+    put(out, 8 + r.bornAt, born)
+    const id = parts!.id
+    const idAt = 8 + r.idAt
+    for (let i = 0; i < idLength; i++) out[idAt + i] = id.charCodeAt(i)
+    writeOpaqueOn(out, 8 + r.bytes.length, template, opaque, dop, body)
+    return out
   }
-  // Properties in ASCII are escaped as they are written; others go through JSON.stringify and UTF-8.
-  const asciiLength = split !== undefined
-    ? split.affixes.headJson.length + idLength + split.affixes.tailJson.length + 2
-    : properties !== undefined
-    ? asciiJsonLength(properties)
-    : -1
+  // Any other properties as text: ASCII is escaped as it is written; anything else goes through JSON.stringify and
+  // UTF-8.
+  const properties = textOf(propertiesIn)
+  const asciiLength = properties !== undefined ? asciiJsonLength(properties) : -1
   const json = properties !== undefined && asciiLength < 0 ? JSON.stringify(properties) : undefined
   const dq = digitCount(queueId)
   const ds = digitCount(sysFlag)
-  const db = born.length
   const df = digitCount(flag)
   const dc = digitCount(commandFlag)
-  const dop = digitCount(opaque)
   // After h's value: `","i":` and the properties, or only the closing quote.
-  const headerLength = template.fixedLength + dq + ds + db + df + dc + dop +
-    (asciiLength < 0 && json === undefined ? 1 : I.length + (json === undefined ? asciiLength : host.byteLength(json)))
+  const headerLength = template.fixedLength + dq + ds + born.length + df + dc + dop +
+    (properties === undefined ? 1 : I.length + (json === undefined ? asciiLength : host.byteLength(json)))
   const total = 8 + headerLength + body.length
   const out = host.alloc(total)
   writeLengths(out, total, headerLength)
-  let at = put(out, 8, template.head)
-  writeInt(out, at, queueId, dq)
-  at = put(out, at + dq, F)
-  writeInt(out, at, sysFlag, ds)
-  at = put(out, at + ds, G)
-  at = put(out, put(out, at, born), H)
-  writeInt(out, at, flag, df)
-  at += df
-  if (split !== undefined) {
-    at = put(out, at, I)
-    out[at++] = QUOTE
-    at = put(out, at, split.affixes.headJson)
-    const id = split.id
-    for (let i = 0; i < idLength; i++) out[at + i] = id.charCodeAt(i)
-    at = put(out, at + idLength, split.affixes.tailJson)
-    out[at++] = QUOTE
-  } else if (properties === undefined) {
+  let at = writeThroughFlag(out, 8, template, queueId, dq, sysFlag, ds, born, flag, df)
+  if (properties === undefined) {
     out[at++] = QUOTE
   } else {
     at = put(out, at, I)
     at = json === undefined ? writeAsciiJson(out, at, properties) : at + host.write(out, json, at)
   }
-  at = put(out, at, template.middle)
-  writeInt(out, at, commandFlag, dc)
-  at = put(out, at + dc, template.language)
-  writeInt(out, at, opaque, dop)
-  at = put(out, at + dop, template.tail)
-  writeBody(out, at, body)
+  writeOpaqueOn(out, writeThroughOpaqueKey(out, at, template, commandFlag, dc), template, opaque, dop, body)
   return out
 }
 

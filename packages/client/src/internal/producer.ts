@@ -475,8 +475,8 @@ export const makeCore = (options: ProducerOptions) =>
     const tail = MessageProperties.PROPERTY_SEPARATOR + instanceIdProperty
     let lastWire = ""
     let lastHead = uniqKeyPrefix
-    let lastAffixes = SendFrame.Affixes.make(lastHead, tail)
-    let repeated = true
+    let lastAffixes: SendFrame.Affixes | undefined = undefined
+    let repeated = false
     const headFor = (message: Message) => {
       const wire = Msg.encodeWireProperties(message)
       if (wire !== lastWire) {
