@@ -8,12 +8,12 @@ import * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Net from "node:net"
-import { registerRawWriter } from "./internal/fastPath.js"
+import type { Connected } from "./SocketConnector.js"
 import { SocketConnector } from "./SocketConnector.js"
 
 // The platform socket over a `net.Socket` we open ourselves, so that the pool can also write to it directly: the
 // platform writer costs a fiber per write.
-const connect = (host: string, port: number): Effect.Effect<Socket.Socket> => {
+const connect = (host: string, port: number): Effect.Effect<Connected> => {
   let current: Net.Socket | undefined
   const open = Effect.acquireRelease(
     Effect.async<Net.Socket, Socket.SocketError>((resume) => {
@@ -26,8 +26,9 @@ const connect = (host: string, port: number): Effect.Effect<Socket.Socket> => {
     }),
     (conn) => Effect.sync(() => conn.destroySoon())
   )
-  return Effect.map(NodeSocket.fromDuplex(open), (socket) =>
-    registerRawWriter(socket, (chunks, written) => {
+  return Effect.map(NodeSocket.fromDuplex(open), (socket): Connected => ({
+    socket,
+    writeChunks: (chunks, written) => {
       const conn = current
       if (conn === undefined || conn.destroyed) return written(new Error("socket closed"))
       if (chunks.length === 1) return void conn.write(chunks[0]!, written)
@@ -36,7 +37,8 @@ const connect = (host: string, port: number): Effect.Effect<Socket.Socket> => {
       for (let i = 0; i < last; i++) conn.write(chunks[i]!)
       conn.write(chunks[last]!, written)
       conn.uncork()
-    }))
+    }
+  }))
 }
 
 /**

@@ -1,8 +1,7 @@
 /**
- * How the connection pool opens a byte stream to `host:port`. The pool only needs `@effect/platform`'s
- * `Socket`; the Node implementation lives in `NodeSocketConnector` so the core stays runtime-agnostic, and a
- * test can hand the pool in-memory sockets. (The Node connector also lets the pool write to the underlying
- * `net.Socket` directly, without a fiber per write; other sockets are written through the platform writer.)
+ * How the connection pool opens a byte stream to `host:port`. The pool only needs `@effect/platform`'s `Socket`;
+ * runtime-specific connectors live at the edge (`@effect-rocketmq/node`), so the core stays runtime-agnostic and a
+ * test can hand the pool in-memory sockets.
  *
  * @since 0.1.0
  */
@@ -11,12 +10,39 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 
 /**
+ * Writes chunks, in order and as one unit, with a plain callback: no fiber per write and no copy to join them.
+ * `written` runs once the chunks are handed to the operating system, or with the error that stopped them.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ChunkWriter = (
+  chunks: ReadonlyArray<Uint8Array>,
+  written: (error: Error | null | undefined) => void
+) => void
+
+/**
+ * An opened (or lazily opening) connection: the platform socket, and optionally a direct writer for it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Connected {
+  /** A lazy socket: it connects when `run` starts. Reads always go through it. */
+  readonly socket: Socket.Socket
+  /**
+   * Writes to the same stream without the platform writer's fiber per write. When absent, the pool writes through
+   * `socket.writer`.
+   */
+  readonly writeChunks?: ChunkWriter | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface SocketConnectorService {
-  /** A lazy socket: it connects when `run` starts. */
-  readonly connect: (host: string, port: number) => Effect.Effect<Socket.Socket, Socket.SocketError>
+  readonly connect: (host: string, port: number) => Effect.Effect<Connected, Socket.SocketError>
 }
 
 /**
@@ -27,3 +53,11 @@ export class SocketConnector extends Context.Tag("@effect-rocketmq/client/Socket
   SocketConnector,
   SocketConnectorService
 >() {}
+
+/**
+ * A connection that is written through the platform socket's own writer (e.g. `Socket.fromTransformStream`).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const fromSocket = (socket: Socket.Socket): Connected => ({ socket })

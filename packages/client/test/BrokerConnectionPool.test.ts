@@ -7,6 +7,7 @@ import * as Codec from "../src/Codec.js"
 import type { RequestListener } from "../src/internal/fastPath.js"
 import { poolOf } from "../src/internal/fastPath.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
+import * as SocketConnectorModule from "../src/SocketConnector.js"
 import { SocketConnector } from "../src/SocketConnector.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 
@@ -233,7 +234,7 @@ describe("BrokerConnectionPool", () => {
         writer: Effect.succeed(() => Effect.void)
       } as unknown as Socket.Socket
       const pool = yield* BrokerConnectionPool.make({ tcpTransportConnectTimeout: 3000 }).pipe(
-        Effect.provideService(SocketConnector, { connect: () => Effect.succeed(silent) }),
+        Effect.provideService(SocketConnector, { connect: () => Effect.succeed(SocketConnectorModule.fromSocket(silent)) }),
         Effect.provide(Codec.layerJson)
       )
       const fiber = yield* Effect.fork(

@@ -25,9 +25,9 @@ import type {
 } from "../BrokerConnectionPool.js"
 import type { CodecService } from "../Codec.js"
 import { RemotingError, RequestTimeout } from "../Errors.js"
-import type { SocketConnectorService } from "../SocketConnector.js"
-import type { FastRequest, FrameWriter, PoolFastPath, RawWriter, RequestListener } from "./fastPath.js"
-import { isFrameWriter, isJsonCodec, rawWriterOf, registerPool } from "./fastPath.js"
+import type { ChunkWriter, SocketConnectorService } from "../SocketConnector.js"
+import type { FastRequest, FrameWriter, PoolFastPath, RequestListener } from "./fastPath.js"
+import { isFrameWriter, isJsonCodec, registerPool } from "./fastPath.js"
 import type { Slotted } from "./slots.js"
 import { OpaqueTable, SlotSet } from "./slots.js"
 import type { TimerEntry } from "./timeouts.js"
@@ -126,7 +126,7 @@ class Connection {
     public lastActiveAt: number,
     readonly scope: Scope.CloseableScope,
     public write: (chunk: Uint8Array) => Effect.Effect<void, Socket.SocketError>,
-    readonly rawWrite: RawWriter | undefined
+    readonly rawWrite: ChunkWriter | undefined
   ) {}
   nextOpaque(): number {
     do this.opaque = (this.opaque + 1) | 0
@@ -382,7 +382,7 @@ export const make = (
         if (parsed === undefined) {
           return yield* remotingError("ConnectFailed", address, "connect", "not a host:port address")
         }
-        const socket = yield* connector.connect(parsed.host, parsed.port).pipe(
+        const { socket, writeChunks } = yield* connector.connect(parsed.host, parsed.port).pipe(
           Effect.mapError((e) => remotingError("ConnectFailed", address, "connect", e.message, e))
         )
         const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
@@ -396,7 +396,7 @@ export const make = (
           t,
           scope,
           write,
-          rawWriterOf(socket)
+          writeChunks
         )
         const decoder = codec.makeDecoder()
         // With the built-in JSON codec, a send's response is read straight from its bytes for a listener that

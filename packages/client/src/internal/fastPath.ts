@@ -95,21 +95,3 @@ export const registerResolver = <S extends object>(service: S, fast: ResolverFas
 export const poolOf = (service: object): PoolFastPath | undefined => pools.get(service)
 
 export const resolverOf = (service: object): ResolverFastPath | undefined => resolvers.get(service)
-
-/**
- * Writes chunks, in order, to a socket's underlying stream with a plain callback: no fiber per write, and no
- * copy to join them (one vectored write).
- */
-export type RawWriter = (
-  chunks: ReadonlyArray<Uint8Array>,
-  written: (error: Error | null | undefined) => void
-) => void
-
-const writers = new WeakMap<object, RawWriter>()
-
-export const registerRawWriter = <S extends object>(socket: S, write: RawWriter): S => {
-  writers.set(socket, write)
-  return socket
-}
-
-export const rawWriterOf = (socket: object): RawWriter | undefined => writers.get(socket)
