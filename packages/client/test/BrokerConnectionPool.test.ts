@@ -234,7 +234,9 @@ describe("BrokerConnectionPool", () => {
         writer: Effect.succeed(() => Effect.void)
       } as unknown as Socket.Socket
       const pool = yield* BrokerConnectionPool.make({ tcpTransportConnectTimeout: 3000 }).pipe(
-        Effect.provideService(SocketConnector, { connect: () => Effect.succeed(SocketConnectorModule.fromSocket(silent)) }),
+        Effect.provideService(SocketConnector, {
+          connect: () => Effect.succeed(SocketConnectorModule.fromSocket(silent))
+        }),
         Effect.provide(Codec.layerJson)
       )
       const fiber = yield* Effect.fork(
