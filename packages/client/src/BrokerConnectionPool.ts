@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import type { SendResponse } from "@effect-rocketmq/protocol/SendResponse"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -101,10 +102,99 @@ export interface ConnectionInfo {
 }
 
 /**
+ * Hears how a started request ended: exactly once, and never synchronously from `start`. Two methods rather than
+ * one callback taking an `Exit`, so that a request allocates neither a closure nor a wrapper per response.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RequestListener {
+  readonly onResponse: (response: RemotingCommand) => void
+  readonly onFailure: (error: RemotingError | RequestTimeout) => void
+  /**
+   * For a send: its response as `SendResponse.scan` reads it straight from the frame's bytes, when the pool's codec
+   * allows it (`Codec.sendFrames`); `onResponse` gets the decoded command otherwise. Without it, always `onResponse`.
+   */
+  readonly onSendResponse?: ((response: SendResponse) => void) | undefined
+}
+
+/**
+ * A request that writes its own frame once the pool has given it an opaque (a producer's send, copied from a header
+ * rendered once per broker and queue). The pool uses `writeFrame` only when its codec promises the same bytes
+ * (`Codec.sendFrames`); any other codec encodes `toCommand()`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface FrameRequest {
+  readonly _tag: "FrameRequest"
+  readonly writeFrame: (opaque: number, flag: number) => Uint8Array
+  readonly toCommand: () => RemotingCommand
+}
+
+/**
+ * What can be sent: a command, encoded by the pool's codec, or a request that writes its own frame.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type OutgoingRequest = RemotingCommand | FrameRequest
+
+/**
+ * @since 0.2.0
+ * @category guards
+ */
+export const isFrameRequest = (request: OutgoingRequest): request is FrameRequest =>
+  (request as Partial<FrameRequest>)._tag === "FrameRequest"
+
+/**
+ * A started request: `cancel` forgets it (a late response is dropped, the listener hears nothing more).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface StartedRequest {
+  readonly cancel: () => void
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface StartOptions {
+  /** Milliseconds for connect + room + write + response. */
+  readonly timeoutMillis: number
+  /** What this request is for, carried by errors. */
+  readonly operation: string
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface BrokerConnectionPoolService {
+  /**
+   * Starts a request without a fiber: at once on the address's open connection when it has room, otherwise once the
+   * connection is open and has room (the deadline counts from now, connecting included). The producer sends through
+   * this; `request` is the same as an `Effect`. A test double that wants to see every send implements this one.
+   */
+  readonly start: (
+    address: string,
+    request: OutgoingRequest,
+    options: StartOptions,
+    listener: RequestListener
+  ) => StartedRequest
+  /**
+   * Starts a oneway request (no response, no correlation slot). Returns `true` when the frame was queued at once on
+   * an open connection with room; then `onWritten` runs when the OS took it (or with the error that stopped it).
+   * Otherwise the pool connects first, and `onWritten` also hears a connect failure or the timeout.
+   */
+  readonly startOneway: (
+    address: string,
+    request: OutgoingRequest,
+    options: StartOptions,
+    onWritten: (error: RemotingError | RequestTimeout | undefined) => void
+  ) => boolean
   /** Sends a request and waits for its response. The command's `opaque` and flag are assigned here. */
   readonly request: (
     address: string,

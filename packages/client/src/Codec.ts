@@ -11,7 +11,6 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { registerJsonCodec } from "./internal/fastPath.js"
 
 /**
  * @since 0.1.0
@@ -23,7 +22,41 @@ export interface CodecService {
   readonly encode: (command: RemotingCommand) => Uint8Array
   /** A fresh stream decoder, one per connection. */
   readonly makeDecoder: () => Frame.FrameDecoder
+  /**
+   * The built-in JSON codec's promise: send frames written from a header template (`FrameRequest.writeFrame`) are
+   * exactly what `encode` writes, and send responses read by `SendResponse.scan` are what `makeDecoder` reads. It
+   * names the two functions it holds for, so a wrapper that replaces either one loses that half of it (its sends
+   * are then encoded, or its responses decoded, by the wrapper). Absent on every other codec.
+   */
+  readonly sendFrames?: SendFrames | undefined
 }
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface SendFrames {
+  readonly encode: CodecService["encode"]
+  readonly makeDecoder: CodecService["makeDecoder"]
+}
+
+/**
+ * Whether a pool with this codec may write a `FrameRequest`'s own frame.
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const writesSendFrames = (codec: CodecService): boolean =>
+  codec.sendFrames !== undefined && codec.sendFrames.encode === codec.encode
+
+/**
+ * Whether a pool with this codec may read send responses with `SendResponse.scan`.
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const scansSendResponses = (codec: CodecService): boolean =>
+  codec.sendFrames !== undefined && codec.sendFrames.makeDecoder === codec.makeDecoder
 
 /**
  * @since 0.1.0
@@ -41,13 +74,14 @@ export const make = (options?: {
 }): CodecService => {
   const serializeType = options?.serializeType ?? "JSON"
   const decoderOptions = { maxFrameSize: options?.maxFrameSize ?? Frame.MAX_FRAME_SIZE }
-  const codec: CodecService = {
+  const encode = (command: RemotingCommand) => Frame.encode(command, serializeType)
+  const makeDecoder = () => Frame.makeDecoder(decoderOptions)
+  return {
     serializeType,
-    encode: (command) => Frame.encode(command, serializeType),
-    makeDecoder: () => Frame.makeDecoder(decoderOptions)
+    encode,
+    makeDecoder,
+    sendFrames: serializeType === "JSON" ? { encode, makeDecoder } : undefined
   }
-  // Frozen: the pool trusts a registered codec's `encode` to be this one.
-  return serializeType === "JSON" ? registerJsonCodec(Object.freeze(codec)) : codec
 }
 
 /**

@@ -91,6 +91,13 @@ export interface NameServerResolverService {
   readonly publishInfo: (topic: string) => Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable>
   /** Fetches the topic's route now (e.g. after a send failed) and updates the cache. */
   readonly refresh: (topic: string) => Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable>
+  /**
+   * The topic's publish info when it is cached, without I/O: how a send whose route is known finds it with no
+   * fiber. `undefined` sends the producer to `publishInfo`. A test double that serves routes implements both.
+   */
+  readonly cachedPublishInfo: (topic: string) => TopicPublishInfo | undefined
+  /** The master address of a broker when known, without I/O (`masterAddress` otherwise). */
+  readonly cachedMasterAddress: (brokerName: string) => string | undefined
   /** The master address of a broker, from every route seen so far. */
   readonly masterAddress: (brokerName: string) => Effect.Effect<string, BrokerNotFound>
   /** Every broker address seen so far: brokerName → brokerId → address. */

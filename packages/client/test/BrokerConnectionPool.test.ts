@@ -4,8 +4,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
-import type { RequestListener } from "../src/internal/fastPath.js"
-import { poolOf } from "../src/internal/fastPath.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import * as SocketConnectorModule from "../src/SocketConnector.js"
 import { SocketConnector } from "../src/SocketConnector.js"
@@ -458,6 +456,8 @@ describe("BrokerConnectionPool", () => {
     return frame
   }
 
+  const send = { timeoutMillis: 3000, operation: "send" }
+
   it.scopedLive("reads send responses straight from their bytes for a listener that takes them so", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((f, conn) => conn.sendRaw(brokerSendResponse(f.opaque)))
@@ -465,11 +465,10 @@ describe("BrokerConnectionPool", () => {
         Effect.gen(function*() {
           // Open the connection first: the fast path only takes an open one.
           yield* pool.request(server.address, request({ code: 310, opaque: 0 }))
-          const fast = poolOf(pool)!
           // How the listener heard of the response: scanned, or as a command.
           const heard = (scans: boolean) =>
             Effect.async<string>((resume) => {
-              const listener: RequestListener = {
+              const listener: BrokerConnectionPool.RequestListener = {
                 onResponse: (r) => resume(Effect.succeed(`command ${r.extFields.queueOffset}`)),
                 onFailure: (e) => resume(Effect.succeed(`failure ${e._tag}`)),
                 ...(scans
@@ -479,9 +478,7 @@ describe("BrokerConnectionPool", () => {
                   }
                   : {})
               }
-              assert.isDefined(
-                fast.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", listener)
-              )
+              pool.start(server.address, request({ code: 310, opaque: 0 }), send, listener)
             })
           assert.strictEqual(yield* heard(true), "scanned 386542 3 0 1")
           assert.strictEqual(yield* heard(false), "command 386542")
@@ -509,10 +506,9 @@ describe("BrokerConnectionPool", () => {
       yield* withPool((pool) =>
         Effect.gen(function*() {
           yield* pool.request(server.address, request({ code: 310, opaque: 0, extFields: { warm: "1" } }))
-          const fast = poolOf(pool)!
           const heard: Array<string> = []
           const done = yield* Deferred.make<void>()
-          const listener = (name: string): RequestListener => ({
+          const listener = (name: string): BrokerConnectionPool.RequestListener => ({
             onResponse: (r) => {
               heard.push(`${name} command ${r.code}`)
               if (heard.length === 2) Deferred.unsafeDone(done, Exit.void)
@@ -523,8 +519,8 @@ describe("BrokerConnectionPool", () => {
               if (heard.length === 2) Deferred.unsafeDone(done, Exit.void)
             }
           })
-          fast.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", listener("A"))
-          fast.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", listener("B"))
+          pool.start(server.address, request({ code: 310, opaque: 0 }), send, listener("A"))
+          pool.start(server.address, request({ code: 310, opaque: 0 }), send, listener("B"))
           yield* Deferred.await(done)
           assert.deepStrictEqual(heard, ["A command 2", "B scanned 0"])
         })
@@ -534,7 +530,11 @@ describe("BrokerConnectionPool", () => {
   it.scopedLive("with any other codec every response is decoded by the codec", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((f, conn) => conn.sendRaw(brokerSendResponse(f.opaque)))
-      const wrapped = Layer.effect(Codec.Codec, Effect.map(Codec.Codec, (c) => ({ ...c }))).pipe(
+      // A wrapper that sees every frame it decodes: its decoder replaces the built-in one.
+      const wrapped = Layer.effect(
+        Codec.Codec,
+        Effect.map(Codec.Codec, (c) => ({ ...c, makeDecoder: () => c.makeDecoder() }))
+      ).pipe(
         Layer.provide(Codec.layerJson)
       )
       const layer = BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(wrapped))
@@ -542,7 +542,7 @@ describe("BrokerConnectionPool", () => {
         const pool = yield* BrokerConnectionPool.BrokerConnectionPool
         yield* pool.request(server.address, request({ code: 310, opaque: 0 }))
         const heard = yield* Effect.async<string>((resume) => {
-          poolOf(pool)!.tryRequest(server.address, request({ code: 310, opaque: 0 }), 3000, "send", {
+          pool.start(server.address, request({ code: 310, opaque: 0 }), send, {
             onResponse: (r) => resume(Effect.succeed(`command ${r.extFields.queueOffset}`)),
             onFailure: (e) => resume(Effect.succeed(`failure ${e._tag}`)),
             onSendResponse: () => resume(Effect.succeed("scanned"))

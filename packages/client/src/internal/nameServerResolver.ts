@@ -17,8 +17,7 @@ import type {
   ResolverOptions,
   TopicPublishInfo
 } from "../NameServerResolver.js"
-import { parseAddress } from "./connectionPool.js"
-import { registerResolver } from "./fastPath.js"
+import { parseAddress } from "./address.js"
 
 const MASTER_ID = "0"
 
@@ -294,12 +293,11 @@ export const make = (
       masterAddress,
       brokerAddresses: Effect.sync(() => new Map([...brokers].map(([name, ids]) => [name, new Map(ids)]))),
       register,
-      heartbeat
-    }
-    return registerResolver(service, {
+      heartbeat,
       cachedPublishInfo: (topic) => cache.get(topic),
       cachedMasterAddress: (brokerName) => brokers.get(brokerName)?.get(MASTER_ID)
-    })
+    }
+    return service
   })
 
 export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteData>>): NameServerResolverService => {
@@ -323,7 +321,7 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
     }
     return infos.get(topic)
   }
-  return registerResolver({
+  return {
     nameServers: [],
     publishInfo,
     refresh: publishInfo,
@@ -337,9 +335,8 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
     },
     brokerAddresses: Effect.sync(() => new Map([...brokers].map(([name, ids]) => [name, new Map(ids)]))),
     register: () => Effect.void,
-    heartbeat: Effect.void
-  }, {
+    heartbeat: Effect.void,
     cachedPublishInfo,
     cachedMasterAddress: (brokerName) => brokers.get(brokerName)?.get(MASTER_ID)
-  })
+  }
 }

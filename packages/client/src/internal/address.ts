@@ -1,0 +1,10 @@
+/** `host:port`, `[v6]:port` or a bare v6 `a:b::c:port` (split at the last colon). */
+export const parseAddress = (address: string): { host: string; port: number } | undefined => {
+  const i = address.lastIndexOf(":")
+  if (i <= 0) return undefined
+  let host = address.slice(0, i)
+  const port = Number(address.slice(i + 1))
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1)
+  if (!Number.isInteger(port) || port <= 0 || port > 65535 || host.length === 0) return undefined
+  return { host, port }
+}

@@ -1,0 +1,432 @@
+// One socket's life: requests correlated by opaque, frames coalesced into few writes, back-pressure when the peer
+// reads slowly, and requests the peer sends us. The pool (connectionPool.ts) opens, finds and retires connections.
+import * as Bytes from "@effect-rocketmq/protocol/Bytes"
+import type { FrameDecoder } from "@effect-rocketmq/protocol/Frame"
+import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import { FLAG_ONEWAY, FLAG_RESPONSE, isResponse } from "@effect-rocketmq/protocol/RemotingCommand"
+import * as SendResponse from "@effect-rocketmq/protocol/SendResponse"
+import type * as Socket from "@effect/platform/Socket"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import type {
+  ConnectionInfo,
+  OutgoingRequest,
+  PoolOptions,
+  RequestListener,
+  StartedRequest
+} from "../BrokerConnectionPool.js"
+import { isFrameRequest } from "../BrokerConnectionPool.js"
+import type { CodecService } from "../Codec.js"
+import type { RequestTimeout } from "../Errors.js"
+import { RemotingError } from "../Errors.js"
+import type { ChunkWriter } from "../SocketConnector.js"
+import type { Slotted } from "./slots.js"
+import { OpaqueTable, SlotSet } from "./slots.js"
+import type { Timeouts, TimerEntry } from "./timeouts.js"
+
+export const remotingError = (
+  reason: RemotingError["reason"],
+  address: string,
+  operation: string,
+  detail: string,
+  cause?: unknown
+) => new RemotingError({ reason, address, operation, detail, ...(cause !== undefined ? { cause } : {}) })
+
+/** The same failure as seen by another operation (each waiter's error names what it was doing). */
+export const withOperation = (e: RemotingError, operation: string) =>
+  e.operation === operation ? e : new RemotingError({ ...e, operation })
+
+/** What a connection needs of its pool. */
+export interface ConnectionHost {
+  readonly options: PoolOptions
+  readonly codec: CodecService
+  /** `SendResponse.scan` reads what the codec's decoder would (`Codec.scansSendResponses`). */
+  readonly scans: boolean
+  /** `FrameRequest.writeFrame` writes what the codec would (`Codec.writesSendFrames`). */
+  readonly writesFrames: boolean
+  readonly timeouts: Timeouts
+  readonly now: () => number
+  readonly runFork: (effect: Effect.Effect<unknown, unknown>) => Fiber.RuntimeFiber<unknown, unknown>
+  /** A request's deadline passed. */
+  readonly expire: (request: InFlight) => void
+  /** A request the peer sent us. */
+  readonly serve: (conn: Connection, request: RemotingCommand) => Effect.Effect<void>
+  /** The connection ended: the pool forgets it. */
+  readonly ended: (conn: Connection) => void
+}
+
+/** Frames gathered for one socket write, and who waits for it to be handed to the OS. */
+interface WriteBatch extends Slotted {
+  done: boolean
+  bytes: number
+  readonly callbacks: Array<(error: RemotingError | undefined) => void>
+}
+
+/**
+ * One request from `start` to its end: its correlation slot, its deadline in the pool's shared timer (no fiber per
+ * request) and its outcome, in one object that is also the caller's handle. At module level, so that every pool's
+ * requests share one shape. `conn` is unset while the request waits for a connection or for room on it.
+ */
+export class InFlight implements TimerEntry, StartedRequest {
+  index = -1
+  settled = false
+  conn: Connection | undefined = undefined
+  opaque = 0
+  batch: WriteBatch | undefined = undefined
+  /** The fiber that connects or waits for room for it, while there is one. */
+  waiting: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  constructor(
+    readonly host: ConnectionHost,
+    readonly address: string,
+    readonly request: OutgoingRequest,
+    readonly operation: string,
+    readonly timeoutMillis: number,
+    readonly deadline: number,
+    readonly listener: RequestListener
+  ) {}
+  // Once only: whether this is the end that counts.
+  private end(): boolean {
+    if (this.settled) return false
+    this.settled = true
+    this.host.timeouts.cancel(this)
+    if (this.waiting !== undefined) {
+      this.waiting.unsafeInterruptAsFork(FiberId.none)
+      this.waiting = undefined
+    }
+    return true
+  }
+  respond(response: RemotingCommand) {
+    if (this.end()) this.listener.onResponse(response)
+  }
+  respondScanned(response: SendResponse.SendResponse) {
+    if (this.end()) this.listener.onSendResponse!(response)
+  }
+  fail(error: RemotingError | RequestTimeout) {
+    if (this.end()) this.listener.onFailure(error)
+  }
+  fire() {
+    this.host.expire(this)
+  }
+  cancel() {
+    if (!this.end()) return
+    const conn = this.conn
+    if (conn !== undefined && conn.pending.get(this.opaque) === this) {
+      conn.pending.delete(this.opaque)
+      conn.notifyRoom()
+    }
+  }
+}
+
+/** A request's frame under its opaque: a command through the codec, or the request's own writer. */
+export const frameOf = (host: ConnectionHost, request: OutgoingRequest, opaque: number, oneway: boolean) => {
+  if (isFrameRequest(request)) {
+    if (host.writesFrames) return request.writeFrame(opaque, oneway ? FLAG_ONEWAY : 0)
+    request = request.toCommand()
+  }
+  return host.codec.encode({
+    ...request,
+    opaque,
+    flag: oneway ? FLAG_ONEWAY : request.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE)
+  })
+}
+
+export class Connection {
+  readonly pending = new OpaqueTable<InFlight>()
+  private opaque = 0
+  draining = false
+  closed = false
+  /** Bytes handed to the socket and not yet flushed to the OS. */
+  bufferedBytes = 0
+  /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
+  private room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
+  private roomWaiters = 0
+  /** Frames waiting for the next write, and the batch they will leave in. */
+  private outbox: Array<Uint8Array> = []
+  private batch: WriteBatch | undefined
+  /** Batches handed to the socket and not yet acknowledged by it. */
+  private readonly flushing = new SlotSet<WriteBatch>()
+  /** Completed once nothing is queued or being written, for a close that waits for queued frames. */
+  private drained: Deferred.Deferred<void> | undefined
+  private readonly decoder: FrameDecoder
+  // Scanned responses are settled in the order they came: one behind frames the codec decoded in the same read
+  // waits for them (`untaken` of them came before it).
+  private untaken = 0
+  private later: Array<{ readonly at: number; readonly p: InFlight; readonly r: SendResponse.SendResponse }> = []
+  private readonly scanned: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined
+
+  constructor(
+    readonly host: ConnectionHost,
+    readonly address: string,
+    readonly id: number,
+    readonly createdAt: number,
+    public lastActiveAt: number,
+    readonly scope: Scope.CloseableScope,
+    private readonly write: (chunk: Uint8Array) => Effect.Effect<void, Socket.SocketError>,
+    private readonly writeChunks: ChunkWriter | undefined
+  ) {
+    this.decoder = host.codec.makeDecoder()
+    this.scanned = host.scans ? (bytes, start, end) => this.scan(bytes, start, end) : undefined
+  }
+
+  nextOpaque(): number {
+    do this.opaque = (this.opaque + 1) | 0
+    while (!this.pending.isFree(this.opaque))
+    return this.opaque
+  }
+
+  info(): ConnectionInfo {
+    return {
+      address: this.address,
+      id: this.id,
+      inFlight: this.pending.size,
+      bufferedBytes: this.bufferedBytes,
+      createdAt: this.createdAt,
+      lastActiveAt: this.lastActiveAt,
+      draining: this.draining
+    }
+  }
+
+  expired(t: number): boolean {
+    const expiry = this.host.options.clientChannelExpireTimeoutSeconds
+    return expiry > 0 && t - this.createdAt >= expiry * 1000
+  }
+
+  usable(): boolean {
+    return !this.closed && !this.draining && !this.expired(this.host.now())
+  }
+
+  hasRoom(): boolean {
+    const o = this.host.options
+    return this.pending.size < o.maxInFlightPerConnection && this.bufferedBytes < o.maxBufferedBytesPerConnection
+  }
+
+  isIdle(): boolean {
+    return this.flushing.size === 0 && this.batch === undefined
+  }
+
+  notifyRoom() {
+    if (this.roomWaiters > 0) {
+      Deferred.unsafeDone(this.room, Exit.void)
+      this.room = Deferred.unsafeMake(FiberId.none)
+    }
+  }
+
+  /**
+   * Waits until the connection has a free slot and buffer space (back-pressure from a slow peer), then runs `take`
+   * in the same synchronous step, so that concurrent waiters cannot all see the same free slot. A connection that
+   * closed meanwhile fails the wait at once: a request started on it would hang to its timeout.
+   */
+  awaitRoom<A>(operation: string, take: (conn: Connection) => A): Effect.Effect<A, RemotingError> {
+    return Effect.suspend(() => {
+      if (this.closed) {
+        return Effect.fail(remotingError("ConnectionClosed", this.address, operation, "the connection is closed"))
+      }
+      if (this.hasRoom()) return Effect.succeed(take(this))
+      this.roomWaiters++
+      return Deferred.await(this.room).pipe(
+        Effect.ensuring(Effect.sync(() => this.roomWaiters--)),
+        Effect.zipRight(this.awaitRoom(operation, take))
+      )
+    })
+  }
+
+  /** Starts a request on this connection (which has room): synchronous, so the check and the taking are one step. */
+  start(r: InFlight, t = this.host.now()) {
+    r.conn = this
+    r.opaque = this.nextOpaque()
+    const frame = frameOf(this.host, r.request, r.opaque, false)
+    this.pending.set(r)
+    r.batch = this.enqueue(frame, undefined, t)
+  }
+
+  /** Queues a oneway frame; `onWritten` hears when the OS took it. */
+  startOneway(request: OutgoingRequest, onWritten: (error: RemotingError | undefined) => void) {
+    this.enqueue(frameOf(this.host, request, this.nextOpaque(), true), onWritten)
+  }
+
+  /**
+   * A frame alone is written at once (latency); frames that come while others are in flight gather and leave
+   * together on the next turn of the event loop: one system call for many requests.
+   */
+  enqueue(frame: Uint8Array, onWritten?: (error: RemotingError | undefined) => void, t = this.host.now()): WriteBatch {
+    this.lastActiveAt = t
+    this.bufferedBytes += frame.length
+    this.outbox.push(frame)
+    const opened = this.batch === undefined
+    const batch = this.batch ??= { done: false, bytes: 0, callbacks: [], slot: -1 }
+    batch.bytes += frame.length
+    if (onWritten !== undefined) batch.callbacks.push(onWritten)
+    if (opened) {
+      // Alone on the connection (a sync send): no one to wait for. With other requests in flight more frames are
+      // on their way as their answers come in: gathering them saves system calls here and wake-ups at the broker.
+      if (this.flushing.size === 0 && this.pending.size <= 1) this.flush()
+      else setImmediate(flushLater, this)
+    }
+    return batch
+  }
+
+  flush() {
+    const batch = this.batch
+    if (batch === undefined) return
+    const frames = this.outbox
+    this.outbox = []
+    this.batch = undefined
+    if (this.closed) {
+      this.endBatch(batch, remotingError("ConnectionClosed", this.address, "write", "connection closed"))
+      return
+    }
+    this.flushing.add(batch)
+    if (this.writeChunks !== undefined) {
+      this.writeChunks(frames, (cause) => {
+        if (cause == null) return this.written(batch, undefined)
+        this.written(batch, remotingError("WriteFailed", this.address, "write", cause.message, cause))
+        this.host.runFork(this.closeScope())
+      })
+      return
+    }
+    const chunk = frames.length === 1 ? frames[0]! : Bytes.concat(frames)
+    this.host.runFork(Effect.flatMap(Effect.exit(this.write(chunk)), (exit) => {
+      if (Exit.isSuccess(exit)) return Effect.sync(() => this.written(batch, undefined))
+      const error = Option.match(Cause.failureOption(exit.cause), {
+        onNone: () => remotingError("WriteFailed", this.address, "write", "write interrupted"),
+        onSome: (e) => remotingError("WriteFailed", this.address, "write", e.message, e)
+      })
+      this.written(batch, error)
+      return this.closeScope()
+    }))
+  }
+
+  private written(batch: WriteBatch, error: RemotingError | undefined) {
+    this.flushing.delete(batch)
+    this.endBatch(batch, error)
+    // A socket that failed a write is unusable: everything on it fails now, not at its timeout.
+    if (error !== undefined) this.finish(error)
+    else this.notifyRoom()
+    if (this.isIdle()) this.notifyDrained()
+  }
+
+  private endBatch(batch: WriteBatch, error: RemotingError | undefined) {
+    if (batch.done) return
+    batch.done = true
+    this.bufferedBytes -= batch.bytes
+    for (const callback of batch.callbacks) callback(error)
+  }
+
+  private notifyDrained() {
+    if (this.drained !== undefined) Deferred.unsafeDone(this.drained, Exit.void)
+  }
+
+  /** Frames already queued (one-way sends return once queued, as in Java) still leave before the socket closes. */
+  awaitWrites(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.closed || this.isIdle()) return Effect.void
+      return Deferred.await(this.drained ??= Deferred.unsafeMake(FiberId.none))
+    })
+  }
+
+  /** Writes one frame and waits until the socket took it. */
+  writeFrame(frame: Uint8Array, operation: string): Effect.Effect<void, RemotingError> {
+    return Effect.async<void, RemotingError>((resume) => {
+      // The platform socket parks writes made after it closed until it reopens, which it never does.
+      if (this.closed) {
+        return resume(
+          Effect.fail(remotingError("ConnectionClosed", this.address, operation, "the connection is closed"))
+        )
+      }
+      this.enqueue(
+        frame,
+        (error) => resume(error === undefined ? Effect.void : Effect.fail(withOperation(error, operation)))
+      )
+    })
+  }
+
+  /** Ends the connection: everything pending fails at once with `failure`, and the pool forgets it. */
+  finish(failure: RemotingError) {
+    if (this.closed) return
+    this.closed = true
+    this.host.ended(this)
+    for (const p of this.pending.clear()) p.fail(withOperation(failure, p.operation))
+    // Writes still queued or under way end with the connection (the socket would park them forever).
+    const closed = withOperation(failure, "write")
+    const batches = this.flushing.clear()
+    if (this.batch !== undefined) batches.push(this.batch)
+    this.batch = undefined
+    this.outbox = []
+    for (const b of batches) this.endBatch(b, closed)
+    this.notifyDrained()
+    // Requests waiting for room on it must not wait any longer.
+    this.notifyRoom()
+  }
+
+  close(detail: string): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.finish(remotingError("ConnectionClosed", this.address, "close", detail))
+      return this.closeScope()
+    })
+  }
+
+  private closeScope(): Effect.Effect<void> {
+    return Scope.close(this.scope, Exit.void)
+  }
+
+  // With the built-in JSON codec, a send's response is read straight from its bytes for a listener that takes it
+  // so; every other frame (and any the scan does not read) is decoded by the codec.
+  private scan(bytes: Uint8Array, start: number, end: number): boolean {
+    const r = SendResponse.scan(bytes, start, end)
+    if (r === undefined || (r.flag & FLAG_RESPONSE) === 0) return (this.untaken++, false)
+    const p = this.pending.get(r.opaque)
+    // A response nobody waits for (its request timed out) is dropped, as Java does.
+    if (p === undefined) return true
+    if (p.listener.onSendResponse === undefined) return (this.untaken++, false)
+    this.pending.delete(r.opaque)
+    this.notifyRoom()
+    if (this.untaken === 0) p.respondScanned(r)
+    else this.later.push({ at: this.untaken, p, r })
+    return true
+  }
+
+  /** Bytes from the socket: responses settle their requests, requests go to the pool's handlers. */
+  onData(chunk: Uint8Array): Effect.Effect<void, RemotingError> | undefined {
+    this.lastActiveAt = this.host.now()
+    this.untaken = 0
+    const { error, frames } = this.decoder.push(chunk, this.scanned)
+    const waiting = this.later
+    if (waiting.length > 0) this.later = []
+    let w = 0
+    // Settles the scanned responses that came before the `upTo`-th decoded frame.
+    const settleScanned = (upTo: number) => {
+      for (; w < waiting.length && waiting[w]!.at <= upTo; w++) waiting[w]!.p.respondScanned(waiting[w]!.r)
+    }
+    let served: Array<Effect.Effect<void>> | undefined
+    for (let i = 0; i < frames.length; i++) {
+      settleScanned(i)
+      const frame = frames[i]!
+      if (isResponse(frame)) {
+        const p = this.pending.get(frame.opaque)
+        // A response nobody waits for (its request timed out) is dropped, as Java does.
+        if (p !== undefined) {
+          this.pending.delete(frame.opaque)
+          this.notifyRoom()
+          p.respond(frame)
+        }
+      } else {
+        ;(served ??= []).push(this.host.serve(this, frame))
+      }
+    }
+    settleScanned(Infinity)
+    if (error !== undefined) {
+      return Effect.fail(remotingError("MalformedFrame", this.address, "read", error.message, error))
+    }
+    if (served !== undefined) return Effect.all(served, { concurrency: "unbounded", discard: true })
+    if (this.draining && this.pending.size === 0) return this.close("expired")
+    return undefined
+  }
+}
+
+const flushLater = (conn: Connection) => conn.flush()
