@@ -16,6 +16,9 @@ export * as Errors from "./Errors.js"
 /** @since 0.1.0 */
 export * as Message from "./Message.js"
 
+/** @since 0.2.0 */
+export * as MessageBatch from "./MessageBatch.js"
+
 /** @since 0.1.0 */
 export * as MessageQueue from "./MessageQueue.js"
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { durationFor, ISOLATION_LATENCY, LatencyFaultTolerance } from "../src/internal/latencyFault.js"
+import { durationFor, ISOLATION_LATENCY, LatencyFaultTolerance } from "../src/internal/producer/latencyFault.js"
 
 describe("latency fault tolerance (Java MQFaultStrategy tables)", () => {
   it("maps latency to not-available durations as Java's tables do", () => {

@@ -1,0 +1,90 @@
+/**
+ * The rules of a batch send (code 320), as the Java producer applies them, and its split into requests that each
+ * fit `maxMessageSize`. The producer and `@effect-rocketmq/testkit`'s `TestProducer` both follow these.
+ *
+ * @since 0.2.0
+ */
+import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as Either from "effect/Either"
+import { InvalidMessage, MessageTooLarge } from "./Errors.js"
+import type { Message } from "./Message.js"
+import { validate } from "./Message.js"
+
+const RETRY_TOPIC_PREFIX = "%RETRY%"
+
+/**
+ * Checks what can be checked of a batch before its members are encoded: not empty, one topic, no delays, one
+ * `waitStoreMsgOK`, every member a valid message, and not a retry topic. Gives the batch's topic.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const validateMembers = (
+  messages: ReadonlyArray<Message>,
+  maxMessageSize: number
+): Either.Either<string, InvalidMessage | MessageTooLarge> => {
+  const first = messages[0]
+  if (first === undefined) return Either.left(new InvalidMessage({ topic: "", reason: "the batch is empty" }))
+  const topic = first.topic
+  const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
+  for (const m of messages) {
+    if (m.topic !== topic) return invalid(`a batch holds one topic; found ${m.topic} too`)
+    if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
+      return invalid("batched messages cannot be delayed")
+    }
+    if (m.waitStoreMsgOK !== first.waitStoreMsgOK) return invalid("batched messages must agree on waitStoreMsgOK")
+    const checked = validate(m, maxMessageSize)
+    if (Either.isLeft(checked)) return Either.left(checked.left)
+  }
+  if (topic.startsWith(RETRY_TOPIC_PREFIX)) return invalid("retry topics cannot take batches")
+  return Either.right(topic)
+}
+
+/**
+ * A member's size in the batch body: its record header, body and encoded properties (with its `UNIQ_KEY`).
+ *
+ * @since 0.2.0
+ * @category sizing
+ */
+export const recordSize = (bodyLength: number, propertiesLength: number): number =>
+  Batch.RECORD_OVERHEAD + bodyLength + propertiesLength
+
+/**
+ * A member too large for any request fails the whole batch.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const checkRecordSize = (
+  topic: string,
+  size: number,
+  maxMessageSize: number
+): MessageTooLarge | undefined =>
+  size > maxMessageSize ? new MessageTooLarge({ topic, size, maxMessageSize }) : undefined
+
+/**
+ * Splits members greedily, in order, so each request's members add up to at most `maxMessageSize` (the broker's
+ * limit too).
+ *
+ * @since 0.2.0
+ * @category sizing
+ */
+export const split = <R extends { readonly size: number }>(
+  records: ReadonlyArray<R>,
+  maxMessageSize: number
+): Array<Array<R>> => {
+  const chunks: Array<Array<R>> = []
+  let current: Array<R> = []
+  let size = 0
+  for (const r of records) {
+    if (current.length > 0 && size + r.size > maxMessageSize) {
+      chunks.push(current)
+      current = []
+      size = 0
+    }
+    current.push(r)
+    size += r.size
+  }
+  chunks.push(current)
+  return chunks
+}

@@ -1,0 +1,87 @@
+// Asynchronous sends between acceptance and delivery: at most `maxInFlightAsyncSends` of them (a caller waits for a
+// permit when all are taken), each delivered to its callback exactly once, and all accounted for at shutdown.
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import type { SendError } from "../../Errors.js"
+import type { SendResult } from "../../SendResult.js"
+import { SlotSet } from "../slots.js"
+import type { Observer } from "./observation.js"
+import type { Send } from "./send.js"
+
+export class AsyncWindow {
+  /**
+   * Sends accepted and not yet delivered. A send holds its permit through its entry here: taking one is adding an
+   * entry, in the same synchronous step as the check, so no interruption can fall between them and leak it.
+   */
+  private readonly outstanding = new SlotSet<Send>()
+  // Callers waiting for a permit are all woken when one frees, and check again. A plain list rather than a Deferred:
+  // a full window makes a caller wait every few sends, and a Deferred is a costly object to make.
+  private waiters: Array<(effect: Effect.Effect<void>) => void> = []
+  private drained: Deferred.Deferred<void> | undefined
+
+  constructor(
+    private readonly max: number,
+    private readonly observer: Observer,
+    private readonly runCallback: (effect: Effect.Effect<void>) => void,
+    private readonly isRunning: () => boolean
+  ) {}
+
+  get full(): boolean {
+    return this.outstanding.size >= this.max
+  }
+
+  /** Waits until a permit may be free (or the producer stops); the caller checks again. */
+  readonly awaitPermit: Effect.Effect<void> = Effect.async<void>((resume) => {
+    // Checked again here: the fiber may have yielded since it found the window full, and a permit freed meanwhile
+    // (or a shutdown) woke no one.
+    if (!this.isRunning() || !this.full) return resume(Effect.void)
+    this.waiters.push(resume)
+    return Effect.sync(() => {
+      const i = this.waiters.indexOf(resume)
+      if (i >= 0) this.waiters.splice(i, 1)
+    })
+  })
+
+  add(s: Send) {
+    this.outstanding.add(s)
+    this.observer.queueSize(this.outstanding.size)
+  }
+
+  private released() {
+    if (this.waiters.length === 0) return
+    const waiting = this.waiters
+    this.waiters = []
+    for (const resume of waiting) resume(Effect.void)
+  }
+
+  /** Once only: a send still in flight when shutdown gives up on it ends here, and again (ignored) later. */
+  deliver(s: Send, result: Either.Either<SendResult, SendError>) {
+    if (!this.outstanding.delete(s)) return
+    this.observer.queueSize(this.outstanding.size)
+    this.released()
+    try {
+      const out = s.callback!(result)
+      if (out !== undefined && Effect.isEffect(out)) {
+        this.runCallback(
+          out.pipe(Effect.catchAllCause((cause) => Effect.logWarning("sendAsync callback failed", cause)))
+        )
+      }
+    } catch (e) {
+      this.runCallback(Effect.logWarning("sendAsync callback failed", e))
+    }
+    if (this.drained !== undefined && this.outstanding.size === 0) Deferred.unsafeDone(this.drained, Exit.void)
+  }
+
+  /** Completes when every accepted send was delivered. */
+  readonly drain: Effect.Effect<void> = Effect.suspend(() =>
+    this.outstanding.size === 0 ? Effect.void : Deferred.await(this.drained ??= Deferred.unsafeMake(FiberId.none))
+  )
+
+  /** Tells every send still outstanding how it ended. */
+  abandon(error: () => SendError) {
+    for (const s of this.outstanding.toArray()) this.deliver(s, Either.left(error()))
+  }
+}

@@ -1,0 +1,108 @@
+// How a send request is written: a copy of a header rendered once per topic, broker and kind (single or batch),
+// with the queue, timestamp, properties and body written in; or, for a pool whose codec writes its own bytes,
+// the same request as a command.
+import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as Headers from "@effect-rocketmq/protocol/Headers"
+import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import { request } from "@effect-rocketmq/protocol/RemotingCommand"
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
+import type { FrameRequest } from "../../BrokerConnectionPool.js"
+import type { MessageQueue } from "../../MessageQueue.js"
+import type { ProducerOptions } from "../../Producer.js"
+import type { Prepared } from "./prepare.js"
+
+/** What every send request of one producer shares. */
+interface Fixed {
+  readonly producerGroup: string
+  readonly defaultTopic: string
+  readonly defaultTopicQueueNums: number
+}
+
+// A send's frame, written once the pool has given it an opaque. At module level: one shape for every producer.
+class SendRequest implements FrameRequest {
+  readonly _tag = "FrameRequest"
+  constructor(
+    readonly fixed: Fixed,
+    readonly template: SendFrame.Template,
+    readonly queue: MessageQueue,
+    readonly p: Prepared
+  ) {}
+  writeFrame(opaque: number, flag: number) {
+    const p = this.p
+    return SendFrame.encode(
+      this.template,
+      this.queue.queueId,
+      p.sysFlag,
+      Date.now(),
+      p.flag,
+      p.properties,
+      flag,
+      opaque,
+      p.body
+    )
+  }
+  toCommand(): RemotingCommand {
+    const p = this.p
+    return request({
+      code: p.code,
+      opaque: 0,
+      extFields: Headers.SendMessageRequestHeader.encodeV2({
+        producerGroup: this.fixed.producerGroup,
+        topic: p.topic,
+        defaultTopic: this.fixed.defaultTopic,
+        defaultTopicQueueNums: this.fixed.defaultTopicQueueNums,
+        queueId: this.queue.queueId,
+        sysFlag: p.sysFlag,
+        bornTimestamp: Date.now(),
+        flag: p.flag,
+        properties: p.propertiesText,
+        reconsumeTimes: 0,
+        unitMode: false,
+        batch: p.batch,
+        bname: this.queue.brokerName
+      }),
+      body: Batch.toBytes(p.body)
+    })
+  }
+}
+
+interface Kinds {
+  single?: SendFrame.Template
+  batch?: SendFrame.Template
+}
+
+export class SendFrames {
+  private readonly fixed: Fixed
+  private readonly templates = new Map<string, Map<string, Kinds>>()
+
+  constructor(o: ProducerOptions, producerGroup: string) {
+    this.fixed = { producerGroup, defaultTopic: o.createTopicKey, defaultTopicQueueNums: o.defaultTopicQueueNums }
+  }
+
+  private templateFor(topic: string, brokerName: string, batch: boolean): SendFrame.Template {
+    let byBroker = this.templates.get(topic)
+    if (byBroker === undefined) this.templates.set(topic, byBroker = new Map())
+    let kinds = byBroker.get(brokerName)
+    if (kinds === undefined) byBroker.set(brokerName, kinds = {})
+    const found = batch ? kinds.batch : kinds.single
+    if (found !== undefined) return found
+    const template = SendFrame.make({
+      producerGroup: this.fixed.producerGroup,
+      topic,
+      defaultTopic: this.fixed.defaultTopic,
+      defaultTopicQueueNums: this.fixed.defaultTopicQueueNums,
+      reconsumeTimes: 0,
+      unitMode: false,
+      batch,
+      bname: brokerName
+    }, { code: batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2 })
+    if (batch) kinds.batch = template
+    else kinds.single = template
+    return template
+  }
+
+  requestFor(p: Prepared, queue: MessageQueue): FrameRequest {
+    return new SendRequest(this.fixed, this.templateFor(p.topic, queue.brokerName, p.batch), queue, p)
+  }
+}

@@ -1,0 +1,169 @@
+// What each send leaves for the operator: its span, the send metrics, and the producer's stats.
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
+import * as Metrics from "../../Metrics.js"
+import type { ProducerStats } from "../../Producer.js"
+import type { SendResult } from "../../SendResult.js"
+import { isSendResult } from "./outcome.js"
+
+/** One send's span and clock, and whether it was counted yet. */
+export interface Observation {
+  readonly topic: string
+  readonly count: number
+  readonly t0: number
+  readonly span: Tracer.Span | undefined
+  readonly clock: Clock.Clock
+  readonly timing: boolean
+  ended: boolean
+}
+
+/** The caller's tracing settings, read from its fiber when a send starts. */
+export interface Tracing {
+  readonly span: Tracer.Span | undefined
+  readonly clock: Clock.Clock
+  readonly timing: boolean
+}
+
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+// A send's span is opened by hand rather than with `Effect.withSpan`: that one rebuilds the fiber's context per call,
+// which cost more than the send itself. It still honours the caller's tracer, parent span, tracer switches,
+// annotations and links.
+const parentOf = (context: Context.Context<never>): Option.Option<Tracer.AnySpan> => {
+  let span = Context.getOption(context, Tracer.ParentSpan)
+  while (Option.isSome(span) && Context.get(span.value.context, Tracer.DisablePropagation)) {
+    span = span.value._tag === "Span" ? span.value.parent : Option.none()
+  }
+  return span
+}
+
+export class Observer {
+  private successCount = 0
+  private failureCount = 0
+  private totalRt = 0
+  private rtCount = 0
+  private readonly recent = new Float64Array(1024)
+  // Metrics are updated in place with one label array per topic, always the same array: the metric's hook is cached
+  // by that array's identity. (A `Metric.taggedWithLabels` wrapper builds a new array, and so a new registry
+  // lookup, on every update; two metric effects per send cost more than the counters themselves.)
+  private readonly labelsByTopic = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  private readonly groupLabels: ReadonlyArray<MetricLabel.MetricLabel>
+
+  constructor(private readonly groupName: string) {
+    this.groupLabels = [MetricLabel.make("group", groupName)]
+  }
+
+  private labelsOf(topic: string) {
+    let labels = this.labelsByTopic.get(topic)
+    if (labels === undefined) {
+      labels = [MetricLabel.make("topic", topic), MetricLabel.make("group", this.groupName)]
+      this.labelsByTopic.set(topic, labels)
+    }
+    return labels
+  }
+
+  private record(topic: string, count: number, ok: boolean, ms: number) {
+    if (ok) this.successCount += count
+    else this.failureCount += count
+    this.totalRt += ms
+    this.recent[this.rtCount % this.recent.length] = ms
+    this.rtCount++
+    const labels = this.labelsOf(topic)
+    ;(ok ? Metrics.sendSuccessTotal : Metrics.sendFailureTotal).unsafeUpdate(count, labels)
+    Metrics.sendLatencyMs.unsafeUpdate(ms, labels)
+  }
+
+  /** The caller's tracer, and a span for this send when a tracer that keeps spans is installed. */
+  tracing(fiber: Fiber.RuntimeFiber<unknown, unknown>, operation: string, topic: string, count: number): Tracing {
+    const services = fiber.getFiberRef(DefaultServices.currentServices)
+    const clock = Context.get(services, Clock.Clock)
+    const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+    const tracer = Context.get(services, Tracer.Tracer)
+    // Effect's built-in tracer keeps spans nowhere, and nothing inside a send can see its span: making one (two
+    // random ids, a map) would cost every send for nothing. Any other tracer gets every span.
+    if (tracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) {
+      return { span: undefined, clock, timing }
+    }
+    const links = fiber.getFiberRef(FiberRef.currentTracerSpanLinks)
+    const span = tracer.span(
+      `rocketmq.${operation}`,
+      parentOf(fiber.getFiberRef(FiberRef.currentContext)),
+      Context.empty(),
+      Chunk.isEmpty(links) ? [] : Chunk.toReadonlyArray(links),
+      timing ? clock.unsafeCurrentTimeNanos() : 0n,
+      "producer"
+    )
+    const annotations = fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations)
+    if (HashMap.size(annotations) > 0) HashMap.forEach(annotations, (v, k) => span.attribute(k, v))
+    span.attribute("messaging.system", "rocketmq")
+    span.attribute("messaging.operation", operation)
+    span.attribute("messaging.destination.name", topic)
+    span.attribute("messaging.rocketmq.client_group", this.groupName)
+    span.attribute("messaging.batch.message_count", count)
+    return { span, clock, timing }
+  }
+
+  /** An observation of its own, for a send that ends before it has a `Send` (or a one-way send). */
+  observe(fiber: Fiber.RuntimeFiber<unknown, unknown>, operation: string, topic: string, count: number): Observation {
+    const { clock, span, timing } = this.tracing(fiber, operation, topic, count)
+    return { topic, count, t0: performance.now(), span, clock, timing, ended: false }
+  }
+
+  /** Ends the observation once: stats, metrics, span attributes and status. */
+  conclude<A, E>(obs: Observation, exit: Exit.Exit<A, E>) {
+    if (obs.ended) return
+    obs.ended = true
+    this.record(obs.topic, obs.count, Exit.isSuccess(exit), performance.now() - obs.t0)
+    const span = obs.span
+    if (span === undefined) return
+    if (Exit.isSuccess(exit) && isSendResult(exit.value)) {
+      const r = exit.value
+      span.attribute("messaging.message.id", r.msgId)
+      span.attribute("messaging.rocketmq.broker_name", r.messageQueue.brokerName)
+      span.attribute("messaging.destination.partition.id", String(r.messageQueue.queueId))
+      span.attribute("messaging.rocketmq.queue_offset", String(r.queueOffset))
+    }
+    span.end(obs.timing ? obs.clock.unsafeCurrentTimeNanos() : 0n, exit)
+  }
+
+  /** The same for a success, with no `Exit` made unless a span needs one. */
+  concludeOk(obs: Observation, result: SendResult) {
+    if (obs.ended) return
+    if (obs.span !== undefined) return this.conclude(obs, Exit.succeed(result))
+    obs.ended = true
+    this.record(obs.topic, obs.count, true, performance.now() - obs.t0)
+  }
+
+  /** Runs `effect` under the observation's span (as its parent), if it has one. */
+  underSpan<A, E, R>(obs: Observation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return obs.span === undefined ? effect : Effect.withParentSpan(effect, obs.span)
+  }
+
+  /** The `rocketmq_producer_queue_size` gauge: asynchronous sends accepted and not finished. */
+  queueSize(n: number) {
+    Metrics.queueSize.unsafeUpdate(n, this.groupLabels)
+  }
+
+  readonly stats = Effect.sync((): ProducerStats => {
+    const n = Math.min(this.rtCount, this.recent.length)
+    const sorted = Array.from(this.recent.subarray(0, n)).sort((a, b) => a - b)
+    const pct = (q: number) => n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!
+    return {
+      sendSuccessCount: this.successCount,
+      sendFailureCount: this.failureCount,
+      averageRt: this.rtCount === 0 ? 0 : this.totalRt / this.rtCount,
+      p50: pct(0.5),
+      p99: pct(0.99)
+    }
+  })
+}

@@ -1,0 +1,193 @@
+// A message turned into what a send request carries, once: checked, given its id, properties written as text,
+// body compressed over the threshold. Retries re-send the same `Prepared` unchanged.
+import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as Compression from "@effect-rocketmq/protocol/Compression"
+import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
+import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
+import * as Either from "effect/Either"
+import type { InvalidMessage, MessageTooLarge } from "../../Errors.js"
+import { InvalidMessage as InvalidMessageError } from "../../Errors.js"
+import type { Message } from "../../Message.js"
+import * as Msg from "../../Message.js"
+import * as MessageBatch from "../../MessageBatch.js"
+import type { ProducerOptions } from "../../Producer.js"
+import type { Namespace } from "./options.js"
+
+/**
+ * One request's worth of message(s), encoded once. A class, not a literal: V8 may decide to allocate an object
+ * literal's instances straight in the old generation ("pretenuring") when a GC once found many of them alive, and
+ * then every send's record is collected only by full GCs.
+ */
+export class Prepared {
+  constructor(
+    readonly code: number,
+    /** The topic on the wire (with the namespace). */
+    readonly topic: string,
+    readonly userTopic: string,
+    /** The message body, or a batch's records (written into the frame, or into bytes of their own when needed). */
+    readonly body: Uint8Array | Batch.BatchBody,
+    readonly sysFlag: number,
+    /** Text, or in parts around the id (frames write those without rescanning the whole text). */
+    readonly properties: string | SendFrame.Properties,
+    readonly flag: number,
+    readonly msgId: string,
+    readonly batch: boolean,
+    readonly count: number
+  ) {}
+  get propertiesText(): string {
+    return typeof this.properties === "string" ? this.properties : this.properties.text
+  }
+}
+
+// One message of a batch, encoded. A class for the same reason as `Prepared`.
+class BatchRecord implements Batch.BatchMessage {
+  constructor(
+    readonly body: Uint8Array,
+    readonly flag: number,
+    readonly properties: Uint8Array,
+    readonly size: number,
+    readonly id: string
+  ) {}
+}
+
+/** Properties and flags a transaction's half message adds. */
+export interface Extra {
+  readonly properties: Readonly<Record<string, string>>
+  readonly sysFlag: number
+}
+
+// Node's Buffer.from carves small strings out of a shared pool; TextEncoder allocates each one.
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
+const textEncoder = new TextEncoder()
+const utf8 = (text: string): Uint8Array =>
+  NodeBuffer !== undefined ? NodeBuffer.from(text, "utf8") : textEncoder.encode(text)
+
+const UNIQ_KEY_PREFIX = MessageProperties.UNIQ_KEY + MessageProperties.NAME_VALUE_SEPARATOR
+
+export class Preparer {
+  private readonly uniqueId = MessageId.makeUniqueIdGenerator()
+  private readonly tail: string
+  private readonly batchProperties: { readonly true: string; readonly false: string }
+  // The last message's wire properties, as text up to its id, and in parts around the id once they repeat
+  // (usually every message has the same): the parts are escaped for the frame once.
+  private lastWire = ""
+  private lastHead = UNIQ_KEY_PREFIX
+  private lastAffixes: SendFrame.Affixes | undefined = undefined
+  private repeated = false
+
+  constructor(private readonly o: ProducerOptions, private readonly ns: Namespace) {
+    const instanceId = ns.namespace === undefined
+      ? ""
+      : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns.namespace +
+        MessageProperties.PROPERTY_SEPARATOR
+    this.tail = MessageProperties.PROPERTY_SEPARATOR + instanceId
+    const batchProperties = (wait: boolean) =>
+      MessageProperties.encode({
+        [MessageProperties.WAIT]: String(wait),
+        ...(ns.namespace !== undefined ? { [MessageProperties.INSTANCE_ID]: ns.namespace } : {})
+      })
+    this.batchProperties = { true: batchProperties(true), false: batchProperties(false) }
+  }
+
+  private headFor(message: Message) {
+    const wire = Msg.encodeWireProperties(message)
+    if (wire !== this.lastWire) {
+      this.lastWire = wire
+      this.lastHead = wire + UNIQ_KEY_PREFIX
+      this.lastAffixes = undefined
+      this.repeated = false
+    } else if (!this.repeated) {
+      this.repeated = true
+      this.lastAffixes = SendFrame.Affixes.make(this.lastHead, this.tail)
+    }
+  }
+
+  private propertiesText(message: Message, msgId: string): string {
+    this.headFor(message)
+    return this.lastHead + msgId + this.tail
+  }
+
+  private singleProperties(message: Message, msgId: string): string | SendFrame.Properties {
+    this.headFor(message)
+    return this.lastAffixes !== undefined
+      ? new SendFrame.Properties(this.lastAffixes, msgId)
+      : this.lastHead + msgId + this.tail
+  }
+
+  /** A single message (code 310). Extra properties (a transaction's) are names the message itself never carries. */
+  single(message: Message, extra?: Extra): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
+    const o = this.o
+    const checked = Msg.validate(message, o.maxMessageSize)
+    if (Either.isLeft(checked)) return Either.left(checked.left)
+    const msgId = this.uniqueId()
+    const properties = extra === undefined
+      ? this.singleProperties(message, msgId)
+      : this.propertiesText(message, msgId) + MessageProperties.encode(extra.properties)
+    let body = message.body
+    let sysFlag = extra?.sysFlag ?? 0
+    if (body.length >= o.compressMsgBodyOverThreshold) {
+      const compressed = Compression.compress(body, o.compressType, o.compressLevel)
+      // Java sends uncompressed when compression fails.
+      if (Either.isRight(compressed)) {
+        body = compressed.right
+        sysFlag = SysFlag.withCompression(sysFlag, o.compressType)
+      }
+    }
+    return Either.right(
+      new Prepared(
+        RequestCode.SEND_MESSAGE_V2,
+        this.ns.wrap(message.topic),
+        message.topic,
+        body,
+        sysFlag,
+        properties,
+        message.flag,
+        msgId,
+        false,
+        1
+      )
+    )
+  }
+
+  /** A batch (code 320), split into as many requests as `maxMessageSize` needs. */
+  batch(messages: ReadonlyArray<Message>): Either.Either<Array<Prepared>, InvalidMessage | MessageTooLarge> {
+    const max = this.o.maxMessageSize
+    const valid = MessageBatch.validateMembers(messages, max)
+    if (Either.isLeft(valid)) return Either.left(valid.left)
+    const topic = valid.right
+    const records: Array<BatchRecord> = []
+    for (const m of messages) {
+      const id = this.uniqueId()
+      // Encoded once: the size check and the batch body share the bytes.
+      const properties = utf8(this.propertiesText(m, id))
+      const size = MessageBatch.recordSize(m.body.length, properties.length)
+      const tooLarge = MessageBatch.checkRecordSize(topic, size, max)
+      if (tooLarge !== undefined) return Either.left(tooLarge)
+      records.push(new BatchRecord(m.body, m.flag, properties, size, id))
+    }
+    const batchProperties = this.batchProperties[messages[0]!.waitStoreMsgOK ? "true" : "false"]
+    const prepared: Array<Prepared> = []
+    for (const chunk of MessageBatch.split(records, max)) {
+      const encoded = Batch.batchBody(chunk)
+      if (Either.isLeft(encoded)) return Either.left(new InvalidMessageError({ topic, reason: encoded.left.detail }))
+      prepared.push(
+        new Prepared(
+          RequestCode.SEND_BATCH_MESSAGE,
+          this.ns.wrap(topic),
+          topic,
+          encoded.right,
+          0,
+          batchProperties,
+          0,
+          chunk.map((r) => r.id).join(","),
+          true,
+          chunk.length
+        )
+      )
+    }
+    return Either.right(prepared)
+  }
+}

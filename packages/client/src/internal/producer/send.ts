@@ -1,0 +1,347 @@
+// The one send path. Every mode (sync, async, submit, one-way, selector, queue, batch, a transaction's half
+// message) is a `Send` driven by `SendLoop`: route → queue → master address → the pool's `start`, its response
+// read into an outcome, and retries per count or `RetryPolicy` inside the send's budget. What is at hand (a cached
+// route, a known address, an open connection) is used with plain calls; only what needs I/O or time (a route
+// lookup, a schedule's delay) runs as an Effect: in the caller's fiber when it waits, in the producer's scope
+// otherwise.
+import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
+import type * as SendResponse from "@effect-rocketmq/protocol/SendResponse"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import type * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Tracer from "effect/Tracer"
+import type { BrokerConnectionPoolService, RequestListener, StartedRequest } from "../../BrokerConnectionPool.js"
+import type { RemotingError, RequestTimeout, SendAttempt, SendError } from "../../Errors.js"
+import { InvalidMessage, SendTimeout } from "../../Errors.js"
+import type { MessageQueue } from "../../MessageQueue.js"
+import type { NameServerResolverService, TopicPublishInfo } from "../../NameServerResolver.js"
+import type { ProducerOptions, SendCallback } from "../../Producer.js"
+import type { SendResult } from "../../SendResult.js"
+import type { Slotted } from "../slots.js"
+import type { SendFrames } from "./frames.js"
+import type { Observation, Observer } from "./observation.js"
+import type { AttemptOutcome, Outcomes, Shortfall, Target } from "./outcome.js"
+import { describeShortfall, isRetryable, isShortfall, suggestsRouteChange, withAttempts } from "./outcome.js"
+import type { Prepared } from "./prepare.js"
+import type { QueueSelection } from "./queueSelection.js"
+
+/** Pins a send to one queue of the route (selectors, explicit queues): asked once per send. */
+export type Pin = (info: TopicPublishInfo) => Either.Either<MessageQueue, InvalidMessage>
+
+// The attempts of a send none of whose attempts failed yet: shared, and frozen so that nothing can write to it.
+const NO_ATTEMPTS = Object.freeze([]) as unknown as Array<SendAttempt>
+
+export const ONEWAY_OPERATION = "SEND_MESSAGE_V2(310) oneway"
+
+/** How a send is made, read once from the caller's fiber and the producer's settings. */
+export interface SendSettings {
+  readonly retries: number | "none"
+  readonly pin: Pin | undefined
+  readonly oneway: boolean
+  readonly timeoutMillis: number
+  readonly schedule: Schedule.Schedule<unknown, SendError> | undefined
+}
+
+/**
+ * A send from acceptance to its end, in one object: its settings, its observation, the attempt it has in flight
+ * (it is that request's listener) and whom it reports to: a waiting caller (`resume`) or an asynchronous send's
+ * callback. At module level, so that every producer's sends share one shape.
+ */
+export class Send implements RequestListener, Observation, Slotted {
+  slot = -1
+  ended = false
+  /** Reported to its caller or callback. */
+  done = false
+  tries = 0
+  pinned: Either.Either<MessageQueue, InvalidMessage> | undefined = undefined
+  attempts = NO_ATTEMPTS
+  lastBroker: string | undefined = undefined
+  // The current attempt's target, unset until chosen.
+  queue: MessageQueue | undefined = undefined
+  address: string | undefined = undefined
+  sentAt = 0
+  retriesLeft: number
+  driver: Schedule.ScheduleDriver<unknown, Shortfall, never> | undefined = undefined
+  inFlight: StartedRequest | undefined = undefined
+  resume: ((effect: Effect.Effect<any, SendError>) => void) | undefined = undefined
+  callback: SendCallback | undefined = undefined
+  constructor(
+    readonly loop: SendLoop,
+    readonly p: Prepared,
+    readonly settings: SendSettings,
+    readonly start: number,
+    readonly operation: string,
+    readonly fiberId: FiberId.FiberId,
+    readonly topic: string,
+    readonly count: number,
+    readonly t0: number,
+    readonly span: Tracer.Span | undefined,
+    readonly clock: Clock.Clock,
+    readonly timing: boolean
+  ) {
+    this.retriesLeft = typeof settings.retries === "number" ? settings.retries : 0
+  }
+  onResponse(response: RemotingCommand) {
+    this.loop.settle(this, this.loop.outcomes.decoded(response, this as Target))
+  }
+  onSendResponse(response: SendResponse.SendResponse) {
+    this.loop.settle(this, this.loop.outcomes.scanned(response, this as Target))
+  }
+  onFailure(error: RemotingError | RequestTimeout) {
+    this.loop.settle(this, error)
+  }
+}
+
+/** What the loop needs from the producer around it. */
+export interface SendLoopContext {
+  readonly options: ProducerOptions
+  readonly resolver: NameServerResolverService
+  readonly pool: BrokerConnectionPoolService
+  readonly frames: SendFrames
+  readonly selection: QueueSelection
+  readonly outcomes: Outcomes
+  readonly observer: Observer
+  readonly now: () => number
+  /** Runs an effect in the producer's scope (interrupted at shutdown). */
+  readonly runInProducer: (effect: Effect.Effect<void>) => void
+  /** Runs an effect in the background, for what nobody waits for (route refreshes, logs). */
+  readonly runInBackground: (effect: Effect.Effect<void>) => void
+  /** An asynchronous send's end: its callback hears. */
+  readonly deliver: (s: Send, result: Either.Either<SendResult, SendError>) => void
+  /** What an asynchronous send hears when shutdown stops it. */
+  readonly shutDownError: () => SendError
+}
+
+export class SendLoop {
+  readonly outcomes: Outcomes
+  private readonly retryable: (e: Shortfall) => boolean
+  constructor(private readonly ctx: SendLoopContext) {
+    this.outcomes = ctx.outcomes
+    this.retryable = isRetryable(ctx.options.retryNextServer)
+  }
+
+  /** A send the caller waits for: its fiber waits (and runs the lookups and delays the send needs). */
+  awaited(s: Send): Effect.Effect<any, SendError> {
+    return this.await(s, () => this.attempt(s))
+  }
+
+  /** An asynchronous send: it runs in the producer's scope and ends in its callback. */
+  detached(s: Send, callback: SendCallback) {
+    s.callback = callback
+    this.attempt(s)
+  }
+
+  // The caller waits, once more, for what follows `k`; an interruption cancels what is in flight.
+  private await(s: Send, k: () => void): Effect.Effect<any, SendError> {
+    return Effect.async<any, SendError>((resume) => {
+      s.resume = resume
+      k()
+      return Effect.sync(() => this.interrupted(s))
+    })
+  }
+
+  private interrupted(s: Send) {
+    s.inFlight?.cancel()
+    s.inFlight = undefined
+    s.done = true
+    this.ctx.observer.conclude(s, Exit.interrupt(s.fiberId))
+  }
+
+  /** Runs an effect the send needs (I/O or a delay), then `onSuccess` or `onFailure` with its typed error. */
+  private run<A, E>(s: Send, effect: Effect.Effect<A, E>, onSuccess: (a: A) => void, onFailure: (e: E) => void) {
+    const observed = this.ctx.observer.underSpan(s, effect)
+    if (s.callback === undefined) {
+      return s.resume!(
+        Effect.matchCauseEffect(observed, {
+          onSuccess: (a): Effect.Effect<any, SendError> => this.await(s, () => onSuccess(a)),
+          onFailure: (cause): Effect.Effect<any, SendError> => {
+            const error = Cause.failureOption(cause)
+            if (Option.isSome(error)) return this.await(s, () => onFailure(error.value))
+            // A defect (or an interruption from within): it ends the send as it is.
+            s.done = true
+            this.ctx.observer.conclude(s, Exit.failCause(cause))
+            return Effect.failCause(cause as Cause.Cause<never>)
+          }
+        }).pipe(Effect.onInterrupt(() => Effect.sync(() => this.interrupted(s))))
+      )
+    }
+    this.ctx.runInProducer(Effect.matchCause(observed, {
+      onSuccess,
+      onFailure: (cause) => {
+        const error = Cause.failureOption(cause)
+        if (Option.isSome(error)) return onFailure(error.value)
+        this.fail(s, this.ctx.shutDownError())
+      }
+    }))
+  }
+
+  /** One attempt: route, queue, address, then the pool. */
+  private attempt(s: Send) {
+    if (s.done) return
+    const first = s.tries++ === 0
+    // The first attempt starts with the send: no time has passed.
+    if (!first && this.ctx.now() - s.start >= s.settings.timeoutMillis) {
+      return this.fail(
+        s,
+        new SendTimeout({ topic: s.p.userTopic, timeoutMillis: s.settings.timeoutMillis, attempts: [...s.attempts] })
+      )
+    }
+    s.queue = undefined
+    s.address = undefined
+    const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
+    if (info !== undefined) return this.routed(s, info, first)
+    this.run(s, this.ctx.resolver.publishInfo(s.p.topic), (info) => this.routed(s, info, first), (e) =>
+      // No route at all fails at once, as in Java (before its retry loop).
+      first ? this.end(s, e) : this.fellShort(s, e))
+  }
+
+  private routed(s: Send, info: TopicPublishInfo, first: boolean) {
+    const queue = this.pickQueue(s, info)
+    if (queue instanceof InvalidMessage) return this.fellShort(s, queue)
+    s.queue = queue
+    s.lastBroker = queue.brokerName
+    s.sentAt = first ? s.start : this.ctx.now()
+    const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
+    if (address !== undefined) return this.dispatch(s, address, first)
+    this.run(
+      s,
+      this.ctx.resolver.masterAddress(queue.brokerName),
+      (address) => this.dispatch(s, address, false),
+      (e) => this.fellShort(s, e)
+    )
+  }
+
+  private pickQueue(s: Send, info: TopicPublishInfo): MessageQueue | InvalidMessage {
+    const pin = s.settings.pin
+    if (pin === undefined) return this.ctx.selection.select(info, s.lastBroker)
+    const pinned = s.pinned ??= pin(info)
+    return Either.isRight(pinned) ? pinned.right : pinned.left
+  }
+
+  private dispatch(s: Send, address: string, first: boolean) {
+    s.address = address
+    const request = this.ctx.frames.requestFor(s.p, s.queue!)
+    if (s.settings.oneway) {
+      // As Java's invokeOneway: done once the frame is queued on an open connection that has room, so a loop of
+      // one-way sends leaves in a few large writes. A write that fails afterwards is counted and logged.
+      const queued = this.ctx.pool.startOneway(
+        address,
+        request,
+        { timeoutMillis: s.settings.timeoutMillis, operation: ONEWAY_OPERATION },
+        (error) => this.onewayWritten(s, error)
+      )
+      if (queued) this.report(s, Exit.void)
+      return
+    }
+    const timeout = this.requestTimeout(s, first ? s.start : this.ctx.now())
+    s.inFlight = this.ctx.pool.start(address, request, { timeoutMillis: timeout, operation: s.operation }, s)
+  }
+
+  private requestTimeout(s: Send, t: number) {
+    const remaining = s.settings.timeoutMillis - (t - s.start)
+    const perRequest = this.ctx.options.sendMsgMaxTimeoutPerRequest
+    return perRequest !== undefined && perRequest > 0 ? Math.min(remaining, perRequest) : remaining
+  }
+
+  private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
+    const exit = error === undefined ? Exit.void : Exit.fail(error)
+    this.ctx.observer.conclude(s, exit)
+    if (!s.done) return this.report(s, exit)
+    if (error !== undefined) {
+      this.ctx.runInBackground(
+        Effect.logWarning(`one-way send to ${s.address} failed after it was queued: ${error.message}`)
+      )
+    }
+  }
+
+  /** An attempt's end, from the pool. */
+  settle(s: Send, outcome: AttemptOutcome) {
+    s.inFlight = undefined
+    if (s.done) return
+    this.record(s, outcome)
+    if (!isShortfall(outcome)) return this.succeed(s, outcome)
+    this.retryOrEnd(s, outcome)
+  }
+
+  // An attempt that fell short before it reached the pool.
+  private fellShort(s: Send, e: Shortfall) {
+    this.record(s, e)
+    this.retryOrEnd(s, e)
+  }
+
+  // What every attempt leaves behind: the latency table, the attempt log, a route refresh.
+  private record(s: Send, outcome: AttemptOutcome) {
+    const queue = s.queue
+    const latency = this.ctx.now() - s.sentAt
+    if (!isShortfall(outcome)) {
+      if (queue !== undefined) this.ctx.selection.observe(queue.brokerName, latency, false)
+      return
+    }
+    if (s.attempts === NO_ATTEMPTS) s.attempts = []
+    s.attempts.push({
+      brokerName: queue?.brokerName,
+      queueId: queue?.queueId,
+      address: s.address,
+      error: describeShortfall(outcome),
+      elapsedMillis: this.ctx.now() - s.start
+    })
+    if (queue !== undefined) {
+      this.ctx.selection.observe(
+        queue.brokerName,
+        latency,
+        outcome._tag !== "StoredNotOK" && outcome._tag !== "InvalidMessage"
+      )
+    }
+    // A broker that failed us may have left the route: look again, in the background.
+    if (suggestsRouteChange(outcome)) this.ctx.runInBackground(Effect.ignore(this.ctx.resolver.refresh(s.p.topic)))
+  }
+
+  private retryOrEnd(s: Send, e: Shortfall) {
+    const { retries, schedule } = s.settings
+    if (retries === "none" || !this.retryable(e)) return this.end(s, e)
+    if (schedule === undefined) {
+      if (s.retriesLeft <= 0) return this.end(s, e)
+      s.retriesLeft--
+      return this.attempt(s)
+    }
+    // The schedule decides, and may wait: its driver is made on the first failure and sees every one.
+    const next = s.driver !== undefined
+      ? s.driver.next(e)
+      : Effect.flatMap(Schedule.driver(schedule as Schedule.Schedule<unknown, Shortfall>), (driver) => {
+        s.driver = driver
+        return driver.next(e)
+      })
+    this.run(s, next, () => this.attempt(s), () => this.end(s, e))
+  }
+
+  // The last attempt's shortfall ends the send: a stored message is a result, anything else an error.
+  private end(s: Send, e: Shortfall) {
+    if (e._tag === "StoredNotOK") return this.succeed(s, e.result)
+    this.fail(s, withAttempts(e, s.attempts))
+  }
+
+  private succeed(s: Send, result: SendResult) {
+    this.ctx.observer.concludeOk(s, result)
+    this.report(s, Exit.succeed(result))
+  }
+
+  private fail(s: Send, error: SendError) {
+    const exit = Exit.fail(error)
+    this.ctx.observer.conclude(s, exit)
+    this.report(s, exit)
+  }
+
+  private report(s: Send, exit: Exit.Exit<any, SendError>) {
+    if (s.done) return
+    s.done = true
+    if (s.callback === undefined) return s.resume!(exit)
+    this.ctx.deliver(s, Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit)))
+  }
+}
+
+const failureOf = (exit: Exit.Failure<any, SendError>): SendError => Option.getOrThrow(Cause.failureOption(exit.cause))
