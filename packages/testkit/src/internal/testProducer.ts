@@ -1,18 +1,12 @@
-import type { SendError } from "@effect-rocketmq/client/Errors"
-import {
-  BrokerError,
-  BrokerNotFound,
-  InvalidMessage,
-  MessageTooLarge,
-  ServiceNotAvailable
-} from "@effect-rocketmq/client/Errors"
+import type { MessageTooLarge, SendError } from "@effect-rocketmq/client/Errors"
+import { BrokerError, BrokerNotFound, InvalidMessage, ServiceNotAvailable } from "@effect-rocketmq/client/Errors"
 import type { Message } from "@effect-rocketmq/client/Message"
 import * as Msg from "@effect-rocketmq/client/Message"
+import * as MessageBatch from "@effect-rocketmq/client/MessageBatch"
 import * as MessageQueue from "@effect-rocketmq/client/MessageQueue"
 import type { MessageQueueSelector } from "@effect-rocketmq/client/MessageQueueSelector"
 import type { ProducerService, ProducerStats, SendCallback } from "@effect-rocketmq/client/Producer"
 import type { SendResult } from "@effect-rocketmq/client/SendResult"
-import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import * as Deferred from "effect/Deferred"
@@ -222,50 +216,29 @@ export const make = (
         )
       })
 
-    // The real producer's batch rules and greedy split at maxMessageSize (record sizes include UNIQ_KEY).
+    // The real producer's batch rules and split at maxMessageSize (record sizes include UNIQ_KEY).
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.gen(function*() {
-        const first = messages[0]
-        if (first === undefined) {
-          return yield* fail("sendBatch", messages, new InvalidMessage({ topic: "", reason: "the batch is empty" }))
-        }
-        if (!running) {
+        if (messages.length > 0 && !running) {
           return yield* fail("sendBatch", messages, new ServiceNotAvailable({ reason: "the producer is shut down" }))
         }
-        const topic = first.topic
-        const invalid = (reason: string) => fail("sendBatch", messages, new InvalidMessage({ topic, reason }))
+        const valid = MessageBatch.validateMembers(messages, maxMessageSize)
+        if (Either.isLeft(valid)) return yield* fail("sendBatch", messages, valid.left)
+        const topic = valid.right
         const records: Array<{ readonly message: Message; readonly size: number; readonly id: string }> = []
         for (const m of messages) {
-          if (m.topic !== topic) return yield* invalid(`a batch holds one topic; found ${m.topic} too`)
-          if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
-            return yield* invalid("batched messages cannot be delayed")
-          }
-          if (m.waitStoreMsgOK !== first.waitStoreMsgOK) {
-            return yield* invalid("batched messages must agree on waitStoreMsgOK")
-          }
-          const valid = Msg.validate(m, maxMessageSize)
-          if (Either.isLeft(valid)) return yield* fail("sendBatch", messages, valid.left)
           const id = uniqueId()
-          const size = Batch.RECORD_OVERHEAD + m.body.length +
+          const size = MessageBatch.recordSize(
+            m.body.length,
             MessageProperties.byteLength({ ...Msg.wireProperties(m), [MessageProperties.UNIQ_KEY]: id })
-          if (size > maxMessageSize) {
-            return yield* fail("sendBatch", messages, new MessageTooLarge({ topic, size, maxMessageSize }))
-          }
+          )
+          const tooLarge = MessageBatch.checkRecordSize(topic, size, maxMessageSize)
+          if (tooLarge !== undefined) return yield* fail("sendBatch", messages, tooLarge)
           records.push({ message: m, size, id })
         }
-        if (topic.startsWith("%RETRY%")) return yield* invalid("retry topics cannot take batches")
         const queues = queuesOf(topic)
         if (Either.isLeft(queues)) return yield* fail("sendBatch", messages, queues.left)
-        const chunks: Array<typeof records> = [[]]
-        let size = 0
-        for (const r of records) {
-          if (chunks[chunks.length - 1]!.length > 0 && size + r.size > maxMessageSize) {
-            chunks.push([])
-            size = 0
-          }
-          chunks[chunks.length - 1]!.push(r)
-          size += r.size
-        }
+        const chunks = MessageBatch.split(records, maxMessageSize)
         const results: Array<SendResult> = []
         for (const chunk of chunks) {
           const error = scripted(chunk[0]!.message)
