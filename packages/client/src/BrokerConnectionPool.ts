@@ -212,8 +212,14 @@ export interface BrokerConnectionPoolService {
    * it is reachable again. Removed when the calling scope closes.
    */
   readonly onConnect: (listener: (address: string) => Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
-  /** Registers the handler for requests with this code that peers send to the client. */
+  /** Makes `handler` the only handler of requests with this code that peers send to the client. */
   readonly setRequestHandler: (code: number, handler: RequestHandler) => Effect.Effect<void>
+  /**
+   * Adds a handler of requests with this code beside the others, until the calling scope closes: handlers are asked
+   * in the order they were added, and the first that returns a command answers. How several transactional producers
+   * share one pool's check-backs.
+   */
+  readonly addRequestHandler: (code: number, handler: RequestHandler) => Effect.Effect<void, never, Scope.Scope>
   /** Closes the connection to this address now; its in-flight requests fail with `ConnectionClosed`. */
   readonly closeConnection: (address: string) => Effect.Effect<void>
   /** The live connections (for tests and monitoring). */

@@ -1,7 +1,7 @@
 import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
 import type * as Socket from "@effect/platform/Socket"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
@@ -318,6 +318,35 @@ describe("BrokerConnectionPool", () => {
           assert.strictEqual(answer.opaque, 77)
           assert.strictEqual(answer.flag & 1, 1)
           assert.strictEqual(answer.remark, " request type 40 not supported")
+        })
+      )
+    }))
+
+  it.scopedLive("added handlers are asked in order until one answers, and leave with their scope", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(echo)
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          const asked: Array<string> = []
+          const handler = (name: string, answer: boolean): BrokerConnectionPool.RequestHandler => (req) =>
+            Effect.sync(() => {
+              asked.push(name)
+              return answer ? response(req, { code: 0, remark: name }) : undefined
+            })
+          const first = yield* Scope.make()
+          yield* pool.addRequestHandler(50, handler("declines", false)).pipe(Scope.extend(first))
+          yield* pool.addRequestHandler(50, handler("answers", true))
+          yield* pool.addRequestHandler(50, handler("never asked", true))
+          yield* pool.request(server.address, request({ code: 34, opaque: 0 }))
+          const conn = server.connections[0]!
+          conn.send(request({ code: 50, opaque: 70 }))
+          const answered = (yield* server.waitForFrames(2))[1]!
+          assert.deepStrictEqual([answered.opaque, answered.remark], [70, "answers"])
+          assert.deepStrictEqual(asked, ["declines", "answers"])
+          yield* Scope.close(first, Exit.void)
+          conn.send(request({ code: 50, opaque: 71 }))
+          yield* server.waitForFrames(3)
+          assert.deepStrictEqual(asked, ["declines", "answers", "answers"])
         })
       )
     }))

@@ -62,7 +62,7 @@ export const make = (
     const now = () => clock.unsafeCurrentTimeMillis()
     const table = new Map<string, Entry>()
     const live = new Set<Connection>()
-    const handlers = new Map<number, RequestHandler>()
+    const handlers = new Map<number, ReadonlyArray<RequestHandler>>()
     const connectListeners = new Set<(address: string) => Effect.Effect<void>>()
     const lock = yield* Effect.makeSemaphore(1)
     let nextId = 0
@@ -79,20 +79,23 @@ export const make = (
     }
 
     const serve = (conn: Connection, req: RemotingCommand): Effect.Effect<void> => {
-      const handler = handlers.get(req.code)
+      const registered = handlers.get(req.code)
       const reply = (res: RemotingCommand) =>
         isOneway(req)
           ? Effect.void
           : conn.writeFrame(codec.encode({ ...res, opaque: req.opaque, flag: FLAG_RESPONSE }), "response")
-      if (handler === undefined) {
+      if (registered === undefined || registered.length === 0) {
         // What the Java client answers for a code it has no processor for.
         return reply(response(req, {
           code: ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
           remark: ` request type ${req.code} not supported`
         })).pipe(Effect.ignore)
       }
-      return handler(req, conn.address).pipe(
-        Effect.flatMap((res) => res === undefined ? Effect.void : reply(res)),
+      const ask = (i: number): Effect.Effect<void, RemotingError> =>
+        i >= registered.length ? Effect.void : registered[i]!(req, conn.address).pipe(
+          Effect.flatMap((res) => res === undefined ? ask(i + 1) : reply(res))
+        )
+      return ask(0).pipe(
         Effect.catchAllCause((cause) =>
           Effect.logWarning(`handler for request ${describeRequest(req.code)} from ${conn.address} failed`, cause)
         )
@@ -369,7 +372,12 @@ export const make = (
       startOneway,
       request,
       oneway,
-      setRequestHandler: (code, handler) => Effect.sync(() => void handlers.set(code, handler)),
+      setRequestHandler: (code, handler) => Effect.sync(() => void handlers.set(code, [handler])),
+      addRequestHandler: (code, handler) =>
+        Effect.acquireRelease(
+          Effect.sync(() => void handlers.set(code, [...(handlers.get(code) ?? []), handler])),
+          () => Effect.sync(() => void handlers.set(code, (handlers.get(code) ?? []).filter((h) => h !== handler)))
+        ),
       onConnect: (listener) =>
         Effect.acquireRelease(
           Effect.sync(() => void connectListeners.add(listener)),

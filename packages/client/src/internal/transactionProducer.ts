@@ -10,7 +10,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Queue from "effect/Queue"
 import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
-import type { BrokerConnectionPoolService } from "../BrokerConnectionPool.js"
 import { InvalidMessage } from "../Errors.js"
 import type { Message } from "../Message.js"
 import { NameServerResolver } from "../NameServerResolver.js"
@@ -26,28 +25,11 @@ import { makeCore } from "./producer.js"
 
 const commitOrRollback: Record<TransactionState, 0 | 8 | 12> = { Commit: 8, Rollback: 12, Unknown: 0 }
 
-// One CHECK_TRANSACTION_STATE handler per pool, dispatching by producer group (PGROUP), so several transactional
-// producers can share a pool.
-const checkRoutes = new WeakMap<
-  BrokerConnectionPoolService,
-  Map<string, (req: RemotingCommand, address: string) => void>
->()
-
-const routeChecks = (pool: BrokerConnectionPoolService) =>
-  Effect.suspend(() => {
-    const existing = checkRoutes.get(pool)
-    if (existing !== undefined) return Effect.succeed(existing)
-    const routes = new Map<string, (req: RemotingCommand, address: string) => void>()
-    checkRoutes.set(pool, routes)
-    return pool.setRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, address) =>
-      Effect.sync(() => {
-        const stored = StoredMessage.decode(req.body)
-        const group = Either.isRight(stored) ? stored.right.properties[MessageProperties.PGROUP] : undefined
-        if (group !== undefined) routes.get(group)?.(req, address)
-        // A check is oneway: never answered; END_TRANSACTION goes out on its own.
-        return undefined
-      })).pipe(Effect.as(routes))
-  })
+// The producer group a check-back is for: every transactional producer on a pool hears every check.
+const groupOf = (req: RemotingCommand): string | undefined => {
+  const stored = StoredMessage.decode(req.body)
+  return Either.isRight(stored) ? stored.right.properties[MessageProperties.PGROUP] : undefined
+}
 
 export const make = (options: ProducerOptions, tx: TransactionOptions) =>
   Effect.gen(function*() {
@@ -166,9 +148,12 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         ),
       { discard: true }
     )
-    const routes = yield* routeChecks(pool)
-    routes.set(core.group, (req, address) => void Queue.unsafeOffer(checks, { req, address }))
-    yield* Effect.addFinalizer(() => Effect.sync(() => routes.delete(core.group)))
+    yield* pool.addRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, address) =>
+      Effect.sync(() => {
+        if (groupOf(req) === core.group) Queue.unsafeOffer(checks, { req, address })
+        // A check is oneway: never answered; END_TRANSACTION goes out on its own.
+        return undefined
+      }))
 
     return { ...core.service, sendInTransaction } satisfies TransactionProducerService
   })
