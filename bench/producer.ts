@@ -21,7 +21,10 @@
 //          --placement shared|dedicated|both (default both; dedicated needs 2 CPUs and taskset),
 //          --node-flags "<flags>" (extra V8/Node flags for both Node peers, e.g. --single-threaded-gc),
 //          --out NAME (results in bench/results/NAME.{md,json}; default producer),
-//          --profile (CPU profile of our worker into .rocketmq/bench/prof/).
+//          --profile (CPU profile of our worker into .rocketmq/bench/prof/),
+//          --baseline DIR (a fourth peer, "base": our Producer as another checkout of this repository has it, e.g. a
+//          `git worktree` of the commit before a change; it runs that checkout's own worker, interleaved with the
+//          others, so a change to the send path is measured before and after in one run and one placement).
 import { BrokerConnectionPool } from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Message from "@effect-rocketmq/client/Message"
 import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
@@ -61,7 +64,7 @@ const BATCH_SIZE = 32
 const SEND_TIMEOUT = 10_000
 const GROUP = { ours: "erq_bench_ours", raw: "erq_bench_raw", java: "erq_bench_java" } as const
 
-type PeerName = "ours" | "raw" | "java"
+type PeerName = "ours" | "raw" | "java" | "base"
 type ScenarioKind = "sync" | "async" | "oneway" | "batch"
 /** Where the processes run: shared = no affinity set; dedicated = servers on CPU 0, the peer on CPU 1. */
 type Placement = "shared" | "dedicated"
@@ -708,19 +711,23 @@ class Peer {
 }
 
 const spawnNodeWorker = (
-  peer: "ours" | "raw",
+  peer: "ours" | "raw" | "base",
   arg: string,
   profile: boolean,
-  nodeFlags: ReadonlyArray<string>
+  nodeFlags: ReadonlyArray<string>,
+  root = ROOT
 ) => {
   const extra = profile && peer === "ours"
     ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, ".rocketmq/bench/prof")}`]
     : []
-  const argv = [...process.execArgv, ...nodeFlags, ...extra, fileURLToPath(import.meta.url), "--worker", peer, arg]
+  // The baseline is our worker as the other checkout has it, run with that checkout's packages.
+  const script = peer === "base" ? join(root, "bench/producer.ts") : fileURLToPath(import.meta.url)
+  const role = peer === "base" ? "ours" : peer
+  const argv = [...process.execArgv, ...nodeFlags, ...extra, script, "--worker", role, arg]
   return new Peer(
     peer,
     spawn(process.execPath, argv, {
-      cwd: ROOT,
+      cwd: root,
       stdio: ["pipe", "pipe", "pipe"]
     })
   )
@@ -839,9 +846,9 @@ const processCpuSec = (pids: ReadonlyArray<number>): number => {
 }
 
 /** The commit measured, and whether packages/ had uncommitted changes (the run uses the working tree). */
-const gitState = (): string => {
-  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout?.trim()
-  const dirty = spawnSync("git", ["status", "--porcelain", "--", "packages"], { cwd: ROOT, encoding: "utf8" }).stdout
+const gitState = (root = ROOT): string => {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout?.trim()
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "packages"], { cwd: root, encoding: "utf8" }).stdout
   return head === undefined || head === ""
     ? "unknown"
     : `${head}${dirty !== undefined && dirty.trim() !== "" ? " + uncommitted changes in packages/" : ""}`
@@ -870,6 +877,11 @@ const main = async () => {
   const withJava = !args.includes("--no-java")
   const profile = args.includes("--profile")
   const nodeFlags = (opt("--node-flags") ?? "").split(/\s+/).filter((f) => f !== "")
+  const baselineArg = opt("--baseline")
+  const baseline = baselineArg === undefined ? undefined : resolve(baselineArg)
+  if (baseline !== undefined && !existsSync(join(baseline, "bench/producer.ts"))) {
+    throw new Error(`--baseline: no bench/producer.ts in ${baseline}`)
+  }
   const outName = opt("--out") ?? "producer"
   if (!/^[\w.-]+$/.test(outName)) throw new Error(`--out: a file name, not ${outName}`)
   const placementArg = opt("--placement") ?? "both"
@@ -918,6 +930,7 @@ const main = async () => {
     spawnNodeWorker("ours", "", profile, nodeFlags),
     spawnNodeWorker("raw", JSON.stringify(route), false, nodeFlags)
   ]
+  if (baseline !== undefined) peers.push(spawnNodeWorker("base", "", false, nodeFlags, baseline))
   if (javaProblem === undefined) peers.push(spawnJava())
   const readiness = await Promise.all(peers.map((p) => p.ready))
   for (let i = peers.length - 1; i >= 0; i--) {
@@ -1009,6 +1022,8 @@ const main = async () => {
             const result = {
               placement,
               ...(r as unknown as RunResult),
+              // The baseline's worker calls itself "ours".
+              peer: peer.name,
               scenario: s.id,
               rep: rep + 1,
               stored,
@@ -1086,7 +1101,7 @@ const main = async () => {
     readonly firstError?: string
   }
   const summaries: Array<Summary> = []
-  const peerNames: ReadonlyArray<PeerName> = ["ours", "raw", "java"]
+  const peerNames: ReadonlyArray<PeerName> = ["ours", "base", "raw", "java"]
   for (const placement of placements) {
     for (const s of scenarios) {
       for (const peer of peerNames) {
@@ -1195,6 +1210,17 @@ const main = async () => {
     for (const s of scenarios.filter((x) => x.kind !== "oneway")) {
       add(`ours / java ${s.id} p50 latency`, ratio(get(s.id, "ours")?.p50Ms, get(s.id, "java")?.p50Ms))
     }
+    for (const s of scenarios) {
+      if (get(s.id, "base") === undefined) continue
+      add(`ours / base ${s.id} throughput`, ratio(get(s.id, "ours")?.msgsPerSec, get(s.id, "base")?.msgsPerSec))
+      add(
+        `ours / base ${s.id} client CPU per message`,
+        ratio(get(s.id, "ours")?.cpuSecPer100k, get(s.id, "base")?.cpuSecPer100k)
+      )
+      if (s.kind !== "oneway") {
+        add(`ours / base ${s.id} p50 latency`, ratio(get(s.id, "ours")?.p50Ms, get(s.id, "base")?.p50Ms))
+      }
+    }
     const rss = (peer: PeerName) =>
       median(summaries.filter((x) => x.placement === placement && x.peer === peer).map((x) => x.peakRssMiB))
     add("ours / java peak RSS (median over scenarios)", ratio(rss("ours"), rss("java")))
@@ -1285,6 +1311,12 @@ const main = async () => {
     "- **java**: Apache RocketMQ `DefaultMQProducer` " +
     `${broker.version ?? ""} (bench/java/ProducerBench.java; -Xmx512m, sendMsgTimeout 10 s, sendLatencyFaultEnable ` +
     "false like ours, `Semaphore` window for async).",
+    ...(baseline !== undefined
+      ? [
+        "- **base**: the same `Producer` worker as another checkout of this repository has it (`--baseline`, commit " +
+        `${gitState(baseline)}), run with that checkout's own packages: the send path before the change under test.`
+      ]
+      : []),
     "",
     `Messages per run: ${scenarios.map((s) => `${s.id} ${s.messages.toLocaleString("en")}`).join(", ")} ` +
     `(1 KiB bodies), after one unmeasured pass of every scenario, one more at the start of each placement and a ` +

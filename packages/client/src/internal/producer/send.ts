@@ -277,9 +277,11 @@ export class SendLoop {
   // What every attempt leaves behind: the latency table, the attempt log, a route refresh.
   private record(s: Send, outcome: AttemptOutcome) {
     const queue = s.queue
-    const latency = this.ctx.now() - s.sentAt
+    const latencyFault = this.ctx.options.sendLatencyFaultEnable
     if (!isShortfall(outcome)) {
-      if (queue !== undefined) this.ctx.selection.observe(queue.brokerName, latency, false)
+      if (queue !== undefined && latencyFault) {
+        this.ctx.selection.observe(queue.brokerName, this.ctx.now() - s.sentAt, false)
+      }
       return
     }
     if (s.attempts === NO_ATTEMPTS) s.attempts = []
@@ -290,10 +292,10 @@ export class SendLoop {
       error: describeShortfall(outcome),
       elapsedMillis: this.ctx.now() - s.start
     })
-    if (queue !== undefined) {
+    if (queue !== undefined && latencyFault) {
       this.ctx.selection.observe(
         queue.brokerName,
-        latency,
+        this.ctx.now() - s.sentAt,
         outcome._tag !== "StoredNotOK" && outcome._tag !== "InvalidMessage"
       )
     }
