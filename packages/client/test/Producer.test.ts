@@ -357,9 +357,25 @@ describe("Producer async sends and shutdown", () => {
 })
 
 describe("Producer send paths", () => {
-  // The built-in pool and resolver let a send skip the fiber machinery; a user's Effect-only doubles of them take
-  // the general path. Both must put the same requests on the wire and give the same kind of result.
-  const passThrough = <S extends object>(service: S): S => ({ ...service })
+  // A user's doubles of the pool and resolver see every send: a resolver that caches nothing makes every send look its
+  // route and address up as effects, and a pool double counts what it is asked to start. Both must put the same
+  // requests on the wire and give the same kind of result as the built-in services.
+  const uncached = (service: NameServerResolver.NameServerResolverService) => ({
+    ...service,
+    cachedPublishInfo: () => undefined,
+    cachedMasterAddress: () => undefined
+  })
+  const counting = (service: BrokerConnectionPool.BrokerConnectionPoolService, started: { n: number }) => ({
+    ...service,
+    start: (...args: Parameters<typeof service.start>) => {
+      started.n++
+      return service.start(...args)
+    },
+    startOneway: (...args: Parameters<typeof service.startOneway>) => {
+      started.n++
+      return service.startOneway(...args)
+    }
+  })
 
   const frameShape = (f: RemotingCommand.RemotingCommand) => {
     const { e: queueId, g: _bornTimestamp, i: properties, ...ext } = f.extFields
@@ -413,17 +429,18 @@ describe("Producer send paths", () => {
               Layer.provide(NodeSocketConnector.layer),
               Layer.provide(Codec.layerJson)
             )
+            const started = { n: 0 }
             const ctx = yield* Layer.build(
               doubles
                 ? Layer.mergeAll(
                   Layer.effect(
                     NameServerResolver.NameServerResolver,
-                    Effect.map(NameServerResolver.NameServerResolver, passThrough)
+                    Effect.map(NameServerResolver.NameServerResolver, uncached)
                   )
                     .pipe(Layer.provide(resolver)),
                   Layer.effect(
                     BrokerConnectionPool.BrokerConnectionPool,
-                    Effect.map(BrokerConnectionPool.BrokerConnectionPool, passThrough)
+                    Effect.map(BrokerConnectionPool.BrokerConnectionPool, (pool) => counting(pool, started))
                   )
                     .pipe(Layer.provide(pool))
                 )
@@ -438,12 +455,14 @@ describe("Producer send paths", () => {
             // warm + 3 sync + async + oneway + selector + pinned + compressed + batch + tagged
             yield* a.waitForFrames(10 + TAGS.length)
             const frames = a.received().filter((f) => f.code === 310 || f.code === 320).map(frameShape)
-            return { results, frames, stats: yield* p.stats }
+            return { results, frames, stats: yield* p.stats, started: started.n }
           })
         const fast = yield* run(false)
         const general = yield* run(true)
         assert.deepStrictEqual(fast.results, general.results)
         assert.deepStrictEqual(fast.frames, general.frames)
+        // Every send went through the double's start (heartbeats and other requests do not).
+        assert.strictEqual(general.started, 10 + TAGS.length)
         assert.strictEqual(fast.frames.length, 10 + TAGS.length)
         // Each tagged message carries its own tag and key, and its properties only once.
         for (const [i, tag] of TAGS.entries()) {
@@ -488,8 +507,10 @@ describe("Producer send paths", () => {
               }
             }))
           })
+          // A wrapper that decodes frames itself: the pool then never scans.
           const codec = wrapCodec
-            ? Layer.effect(Codec.Codec, Effect.map(Codec.Codec, (c) => ({ ...c }))).pipe(Layer.provide(Codec.layerJson))
+            ? Layer.effect(Codec.Codec, Effect.map(Codec.Codec, (c) => ({ ...c, makeDecoder: () => c.makeDecoder() })))
+              .pipe(Layer.provide(Codec.layerJson))
             : Codec.layerJson
           const ctx = yield* Layer.build(Layer.mergeAll(
             NameServerResolver.layerStatic({ T: route([["broker-a", a.address]]) }),
