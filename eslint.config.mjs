@@ -1,5 +1,29 @@
 import effect from "@effect/eslint-plugin"
+import { builtinModules } from "node:module"
 import tseslint from "typescript-eslint"
+
+// The package boundaries: which package may import which. Node's built-ins are named both ways,
+// `node:net` and `net`.
+const nodeBuiltins = (except = []) => {
+  const allowed = new Set(except.flatMap((name) => [name, `node:${name}`]))
+  return builtinModules.flatMap((name) => [name, `node:${name}`]).filter((name) => !allowed.has(name))
+}
+const forbid = (group, message) => ({ group, message })
+const runtimeSpecific = "the core is runtime-agnostic: Node-specific code belongs in @effect-rocketmq/node"
+const platformNode = forbid(
+  ["@effect/platform-node", "@effect/platform-node/*", "@effect/platform-node-*"],
+  runtimeSpecific
+)
+const clientInternals = forbid(["@effect-rocketmq/client/internal/*"], "use the client's public modules")
+const boundaries = (files, { builtins = [], patterns }) => ({
+  files,
+  rules: {
+    "no-restricted-imports": ["error", {
+      paths: builtins.map((name) => ({ name, message: runtimeSpecific })),
+      patterns
+    }]
+  }
+})
 
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/dist/**", "**/build/**", ".rocketmq/**", "bench/results/**"] },
@@ -25,5 +49,31 @@ export default tseslint.config(
       "@typescript-eslint/no-namespace": "off",
       "@typescript-eslint/no-empty-object-type": "off"
     }
-  }
+  },
+  // protocol: pure codec. It still uses node:buffer, node:crypto (ACL signing), node:os (message-id host) and
+  // node:zlib (compression); no other built-in, and none of the packages built on it.
+  boundaries(["packages/protocol/src/**/*.ts"], {
+    builtins: nodeBuiltins(["buffer", "crypto", "os", "zlib"]),
+    patterns: [
+      platformNode,
+      forbid(["@effect-rocketmq/*", "!@effect-rocketmq/protocol"], "protocol depends on effect only")
+    ]
+  }),
+  // client: effect, @effect/platform and protocol; no runtime, no test kit.
+  boundaries(["packages/client/src/**/*.ts"], {
+    builtins: nodeBuiltins(),
+    patterns: [
+      platformNode,
+      forbid(["@effect-rocketmq/node", "@effect-rocketmq/node/*"], runtimeSpecific),
+      forbid(["@effect-rocketmq/testkit", "@effect-rocketmq/testkit/*"], "the client must not depend on its test kit")
+    ]
+  }),
+  // node: the client's public modules; testkit likewise (it may use node for its ready producer).
+  boundaries(["packages/node/src/**/*.ts"], {
+    patterns: [
+      clientInternals,
+      forbid(["@effect-rocketmq/testkit", "@effect-rocketmq/testkit/*"], "the test kit is for tests")
+    ]
+  }),
+  boundaries(["packages/testkit/src/**/*.ts"], { patterns: [clientInternals] })
 )

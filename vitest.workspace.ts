@@ -9,6 +9,7 @@ const project = (name: string, root: string, include: Array<string>, extra: obje
 export default [
   project("protocol", "./packages/protocol", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("client", "./packages/client", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
+  project("node", "./packages/node", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("testkit", "./packages/testkit", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("rocketmq", "./", ["packages/*/test/**/*.integration.test.ts"], { fileParallelism: false })
 ]

@@ -31,6 +31,7 @@ import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
 import { NameServerResolver } from "@effect-rocketmq/client/NameServerResolver"
 import type { TopicPublishInfo } from "@effect-rocketmq/client/NameServerResolver"
 import * as Producer from "@effect-rocketmq/client/Producer"
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as Frame from "@effect-rocketmq/protocol/Frame"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
@@ -225,7 +226,7 @@ const oursWorker = async (): Promise<Worker> => {
         ...(maxInFlight !== undefined ? { maxInFlightAsyncSends: maxInFlight } : {})
       }
       const runtime = ManagedRuntime.make(
-        Layer.provideMerge(Producer.layerWithoutDependencies(config), Producer.layerDependencies(config))
+        Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
       )
       found = runtime.runPromise(Effect.gen(function*() {
         const producer = yield* Producer.Producer
@@ -618,7 +619,7 @@ const ensureTopic: Effect.Effect<TopicPublishInfo, unknown, BrokerConnectionPool
 /** The orchestrator's own connections (pool + resolver): topic setup and counting what the brokers stored. */
 const makeAdmin = () => {
   const runtime = ManagedRuntime.make(
-    Producer.layerDependencies({ nameServerAddr: NAME_SERVER, groupName: "erq_bench_admin" })
+    NodeProducer.layerDependencies({ nameServerAddr: NAME_SERVER, groupName: "erq_bench_admin" })
   )
   const setup = (): Promise<Route> =>
     runtime.runPromise(Effect.gen(function*() {

@@ -1,6 +1,7 @@
 // Asynchronous send: sendAsync returns once the send is accepted; the callback gets the result or the typed error
 // later. `submit` is the Effect-native form: it returns an effect that awaits the result.
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect, Either } from "effect"
 
 const program = Effect.gen(function*() {
@@ -24,7 +25,7 @@ const program = Effect.gen(function*() {
 })
 
 // Closing the producer's scope waits (bounded by shutdownTimeout) for async sends still in flight.
-Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_async_group"
 }))))

@@ -1,6 +1,7 @@
 // Batch send: messages of one topic in one request (code 320). A batch over maxMessageSize is split into
 // several requests automatically; one SendResult per request, in order.
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"
 
 const program = Effect.gen(function*() {
@@ -15,7 +16,7 @@ const program = Effect.gen(function*() {
   }
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_batch_group"
 }))))

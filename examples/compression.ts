@@ -1,6 +1,7 @@
 // Compression: bodies at or over compressMsgBodyOverThreshold (4 KiB) are compressed (zlib level 5, as Java) and
 // flagged in sysFlag; consumers of every version decompress them. LZ4 is also available (4.9.4+ consumers).
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"
 
 const program = Effect.gen(function*() {
@@ -10,7 +11,7 @@ const program = Effect.gen(function*() {
   yield* Effect.log(`sent ${report.length} bytes compressed: ${r.msgId}`)
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_compression_group",
   compressMsgBodyOverThreshold: 4096,

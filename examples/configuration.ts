@@ -2,9 +2,10 @@
 // ROCKETMQ_NAME_SERVER_ADDR, ROCKETMQ_GROUP_NAME, ROCKETMQ_SEND_MSG_TIMEOUT, ...). A bad value is a typed
 // ConfigError when the layer is built, before anything connects.
 import { Message, Producer, RetryPolicy } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect, Layer } from "effect"
 
-const fromCode = Producer.layer({
+const fromCode = NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_configured_group",
   sendMsgTimeout: 3000,
@@ -23,7 +24,7 @@ const fromCode = Producer.layer({
 // The same from the environment; `overrides` win. ROCKETMQ_GROUP_NAME defaults here for the example's sake.
 process.env.ROCKETMQ_GROUP_NAME ??= "example_env_group"
 process.env.ROCKETMQ_NAME_SERVER_ADDR ??= "127.0.0.1:9876"
-const fromEnv = Producer.layerConfig(undefined, { sendMsgTimeout: 5000 })
+const fromEnv = NodeProducer.layerConfig(undefined, { sendMsgTimeout: 5000 })
 
 // Exponential back-off with jitter instead of Java's immediate retries.
 const backOff = RetryPolicy.layer(RetryPolicy.exponential({ retries: 3, base: "20 millis" }).schedule)

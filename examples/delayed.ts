@@ -1,6 +1,7 @@
 // Delayed and timed delivery: a delay level (1-18: 1s 5s 10s 30s 1m ... 2h), or on 5.x brokers an exact delay or
 // delivery time. Per-send options: a longer timeout for one call.
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"
 
 const program = Effect.gen(function*() {
@@ -18,7 +19,7 @@ const program = Effect.gen(function*() {
   yield* Effect.log(`${e._tag}: ${e.message}`)
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_delay_group"
 }))))

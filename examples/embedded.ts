@@ -4,6 +4,7 @@
 //   node --conditions=source --import tsx examples/embedded.ts
 import type { Errors, SendResult } from "@effect-rocketmq/client"
 import { Message, MessageQueue, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
 import { Console, Deferred, Effect, Layer } from "effect"
 
@@ -11,7 +12,7 @@ const topic = "erq_test"
 const nameServerAddr = process.env.ROCKETMQ_NAME_SERVER_ADDR
 
 const ProducerLive = nameServerAddr !== undefined
-  ? Producer.layer({ nameServerAddr, groupName: "example_embedded" })
+  ? NodeProducer.layer({ nameServerAddr, groupName: "example_embedded" })
   : EmbeddedRocketMQ.producerLayer({ groupName: "example_embedded" }).pipe(
     Layer.provide(EmbeddedRocketMQ.layer({ brokers: 2, topics: { [topic]: 4 } }))
   )

@@ -1,6 +1,7 @@
 // Error handling: every failure is a tagged error in the type, so `catchTag`/`catchTags` handle exactly the cases
 // you care about and the compiler tells you which remain.
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"
 
 const send = (topic: string, body: string | Uint8Array) =>
@@ -28,7 +29,7 @@ const program = Effect.gen(function*() {
   yield* Effect.log(yield* send("erq_test", ""))
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_errors_group"
 }))))

@@ -2,6 +2,7 @@
 // ..._send_latency_ms, ..._queue_size) and spans leave through @effect/opentelemetry. Here they go to the console;
 // in production use an OTLP exporter.
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { ConsoleMetricExporter, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { ConsoleSpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -24,7 +25,7 @@ const program = Effect.gen(function*() {
 
 Effect.runPromise(program.pipe(
   Effect.provide(Layer.merge(
-    Producer.layer({
+    NodeProducer.layer({
       nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
       groupName: "example_otel_group"
     }),

@@ -1,6 +1,7 @@
 // Ordered messages: a selector sends every message of one order to one queue, so consumers see them in order.
 // Built-ins: MessageQueueSelector.byHash (Java's SelectMessageQueueByHash), random, roundRobin(); or write one.
 import { Message, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"
 
 // A custom selector: plain function from (queues, message, arg) to a queue.
@@ -23,7 +24,7 @@ const program = Effect.gen(function*() {
   yield* Effect.log(`order 42 -> ${r.messageQueue}`)
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_ordered_group"
 }))))

@@ -1,5 +1,6 @@
 // Send statistics: success and failure counts, average and percentile response times.
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"
 
 const program = Effect.gen(function*() {
@@ -18,7 +19,7 @@ const program = Effect.gen(function*() {
   )
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Producer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_stats_group"
 }))))

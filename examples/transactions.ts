@@ -1,6 +1,7 @@
 // Transactional messages: the message is stored as a half message, invisible to consumers until the local
 // transaction (an Effect) commits. Undecided transactions are settled by the checker when the broker asks back.
 import { Message, TransactionProducer } from "@effect-rocketmq/client"
+import { NodeTransactionProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"
 
 // Stand-in for the application's database.
@@ -26,7 +27,7 @@ const program = Effect.gen(function*() {
   yield* Effect.log(`rolled back: ${failed._tag}`)
 })
 
-Effect.runPromise(program.pipe(Effect.provide(TransactionProducer.layer({
+Effect.runPromise(program.pipe(Effect.provide(NodeTransactionProducer.layer({
   nameServerAddr: process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876",
   groupName: "example_tx_group",
   // Asked by the broker about transactions left Unknown (or whose outcome got lost).

@@ -25,9 +25,9 @@ import type { Message } from "./Message.js"
 import type { MessageQueue } from "./MessageQueue.js"
 import type { MessageQueueSelector } from "./MessageQueueSelector.js"
 import * as NameServerResolver from "./NameServerResolver.js"
-import * as NodeSocketConnector from "./NodeSocketConnector.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 import type { SendResult } from "./SendResult.js"
+import type { SocketConnector } from "./SocketConnector.js"
 
 /**
  * Producer settings. Names and defaults follow the Java `DefaultMQProducer`.
@@ -227,7 +227,8 @@ export const layerWithoutDependencies = (
 > => Layer.scoped(Producer, make(options))
 
 /**
- * The services a producer runs on, built from its options with Node sockets: pool, resolver, codec.
+ * The services a producer runs on, built from its options: pool, resolver, codec. Sockets come from the
+ * `SocketConnector` in context (`@effect-rocketmq/node`'s `NodeProducer.layerDependencies` provides Node's).
  *
  * @since 0.1.0
  * @category layers
@@ -236,7 +237,8 @@ export const layerDependencies = (
   options: ProducerConfig
 ): Layer.Layer<
   NameServerResolver.NameServerResolver | BrokerConnectionPool.BrokerConnectionPool,
-  ConfigError.ConfigError
+  ConfigError.ConfigError,
+  SocketConnector
 > => {
   const o = { ...defaultOptions, ...options }
   const pool = BrokerConnectionPool.layer({
@@ -244,7 +246,7 @@ export const layerDependencies = (
     tcpTransportTryLockTimeout: o.tcpTransportTryLockTimeout,
     clientChannelMaxIdleTimeSeconds: o.clientChannelMaxIdleTimeSeconds,
     clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds
-  }).pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layer({ serializeType: o.serializeType })))
+  }).pipe(Layer.provide(Codec.layer({ serializeType: o.serializeType })))
   const resolver = NameServerResolver.layer({
     nameServerAddr: o.nameServerAddr,
     pollNameServerInterval: o.pollNameServerInterval,
@@ -256,13 +258,14 @@ export const layerDependencies = (
 }
 
 /**
- * A started producer with everything it needs (Node sockets, JSON headers unless `serializeType` says
- * otherwise). Provide a `RetryPolicy` layer to replace the Java-like default retry schedule.
+ * A started producer with everything it needs but its sockets (JSON headers unless `serializeType` says
+ * otherwise): provide a `SocketConnector`, or use `@effect-rocketmq/node`'s `NodeProducer.layer`. Provide a
+ * `RetryPolicy` layer to replace the Java-like default retry schedule.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: ProducerConfig): Layer.Layer<Producer, ConfigError.ConfigError> =>
+export const layer = (options: ProducerConfig): Layer.Layer<Producer, ConfigError.ConfigError, SocketConnector> =>
   layerWithoutDependencies(options).pipe(Layer.provide(layerDependencies(options)))
 
 /**
@@ -307,7 +310,7 @@ export const optionsConfig: Config.Config<ProducerConfig> = Config.all({
 export const layerConfig = (
   config: Config.Config<ProducerConfig> = optionsConfig,
   overrides?: Partial<ProducerOptions>
-): Layer.Layer<Producer, ConfigError.ConfigError> =>
+): Layer.Layer<Producer, ConfigError.ConfigError, SocketConnector> =>
   Layer.unwrapEffect(Effect.map(config, (options) => layer({ ...options, ...overrides })))
 
 /**

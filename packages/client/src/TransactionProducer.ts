@@ -16,6 +16,7 @@ import type { Message } from "./Message.js"
 import type { NameServerResolver } from "./NameServerResolver.js"
 import * as Producer from "./Producer.js"
 import type { SendResult } from "./SendResult.js"
+import type { SocketConnector } from "./SocketConnector.js"
 
 /**
  * What the local transaction decided. `Unknown` leaves the message in doubt for the broker's check.
@@ -124,12 +125,13 @@ export const layerWithoutDependencies = (
   Layer.scoped(TransactionProducer, make(options))
 
 /**
- * A started transactional producer with Node sockets, like `Producer.layer`.
+ * A started transactional producer on the `SocketConnector` in context, like `Producer.layer`
+ * (`@effect-rocketmq/node`'s `NodeTransactionProducer.layer` provides Node sockets).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Producer.ProducerConfig & TransactionOptions
-): Layer.Layer<TransactionProducer, ConfigError.ConfigError> =>
+): Layer.Layer<TransactionProducer, ConfigError.ConfigError, SocketConnector> =>
   layerWithoutDependencies(options).pipe(Layer.provide(Producer.layerDependencies(options)))

@@ -32,9 +32,6 @@ export * as Metrics from "./Metrics.js"
 export * as NameServerResolver from "./NameServerResolver.js"
 
 /** @since 0.1.0 */
-export * as NodeSocketConnector from "./NodeSocketConnector.js"
-
-/** @since 0.1.0 */
 export * as Producer from "./Producer.js"
 
 /** @since 0.1.0 */

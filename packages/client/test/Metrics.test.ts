@@ -1,4 +1,5 @@
 // The producer's metrics leave through @effect/opentelemetry: read them with an OpenTelemetry in-memory reader.
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { RemotingCommand } from "@effect-rocketmq/protocol"
 import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
@@ -16,7 +17,6 @@ import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
-import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import * as Producer from "../src/Producer.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 

@@ -1,10 +1,10 @@
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { Heartbeat, RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Either, Exit, Fiber, Layer, Scope, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
-import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 
 const { response } = RemotingCommand

@@ -1,3 +1,4 @@
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { Headers, MessageProperties, RemotingCommand, StoredMessage } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Layer } from "effect"
@@ -5,7 +6,6 @@ import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
-import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import * as TransactionProducer from "../src/TransactionProducer.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 

@@ -1,6 +1,7 @@
 // Two brokers, one of them stopped: sends go on through the other; with both stopped the error names both.
 // A broker is stopped with SIGSTOP (it keeps its port, like a hung JVM, and answers nothing) and resumed with
 // SIGCONT; the pids come from scripts/rocketmq's pid file.
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { readFileSync } from "node:fs"
@@ -57,7 +58,7 @@ describe("failover between two brokers", () => {
         const r = yield* producer.send(Message.make({ topic: "erq_failover", body: `failover ${i}` }))
         assert.strictEqual(r.messageQueue.brokerName, "broker-a")
       }
-    }).pipe(Effect.provide(Producer.layer(options))), 60_000)
+    }).pipe(Effect.provide(NodeProducer.layer(options))), 60_000)
 
   it.scopedLive(
     "with both stopped, the error after the retries lists every broker tried",
@@ -79,7 +80,7 @@ describe("failover between two brokers", () => {
         // Both resumed: sending works again.
         const r = yield* producer.send(Message.make({ topic: "erq_failover", body: "back" })).pipe(Effect.retry(settle))
         assert.strictEqual(r.status, "SEND_OK")
-      }).pipe(Effect.provide(Producer.layer(options))),
+      }).pipe(Effect.provide(NodeProducer.layer(options))),
     60_000
   )
 })

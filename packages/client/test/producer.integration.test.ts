@@ -1,4 +1,5 @@
 // The Producer against the real broker (`npm run test:rocketmq`): every send mode, read back from the broker.
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Layer, Metric, MetricLabel, Scope } from "effect"
 import { BrokerConnectionPool } from "../src/BrokerConnectionPool.js"
@@ -20,7 +21,7 @@ const config = (overrides?: Partial<Producer.ProducerOptions>): Producer.Produce
 const env = (overrides?: Partial<Producer.ProducerOptions>) =>
   Layer.provideMerge(
     Producer.layerWithoutDependencies(config(overrides)),
-    Producer.layerDependencies(config(overrides))
+    NodeProducer.layerDependencies(config(overrides))
   )
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b)
@@ -211,7 +212,7 @@ describe("Producer on the real broker", () => {
 
   it.scopedLive("ServiceNotAvailable after shutdown", () =>
     Effect.gen(function*() {
-      const deps = yield* Layer.build(Producer.layerDependencies(config()))
+      const deps = yield* Layer.build(NodeProducer.layerDependencies(config()))
       const scope = yield* Scope.make()
       const producer = yield* Producer.make(config()).pipe(Effect.provide(deps), Scope.extend(scope))
       yield* producer.send(Message.make({ topic: "erq_test", body: "before" }))

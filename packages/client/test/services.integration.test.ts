@@ -1,11 +1,11 @@
 // Transport and routing services against the real broker (`npm run test:rocketmq`).
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
-import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 
 const nameServerAddr = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
 

@@ -1,5 +1,6 @@
 // Transactions, delays and namespaces against the real broker. The test broker checks transactions every 5 s
 // (transactionCheckInterval) once a half message is 3 s old (transactionTimeOut): see scripts/rocketmq.
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Ref } from "effect"
 import * as Message from "../src/Message.js"
@@ -14,7 +15,7 @@ const txEnv = (group: string, checker: TransactionProducer.TransactionChecker) =
   const options = { nameServerAddr, groupName: group, checker }
   return Layer.provideMerge(
     TransactionProducer.layerWithoutDependencies(options),
-    Producer.layerDependencies(options)
+    NodeProducer.layerDependencies(options)
   )
 }
 
@@ -96,7 +97,7 @@ describe("transactions on the real broker", () => {
           assert.strictEqual((yield* ReadBack.queryByKey("erq_tx", key, { expect: 1 })).length, 1)
         }).pipe(Effect.provide(Layer.provideMerge(
           TransactionProducer.layerWithoutDependencies(options),
-          Producer.layerDependencies(options)
+          NodeProducer.layerDependencies(options)
         )))
       }),
     150_000
@@ -106,7 +107,7 @@ describe("transactions on the real broker", () => {
 describe("delays and namespaces on the real broker", () => {
   const env = (extra?: Partial<Producer.ProducerOptions>) => {
     const options = { nameServerAddr, groupName: "erq_it_delay", ...extra }
-    return Layer.provideMerge(Producer.layerWithoutDependencies(options), Producer.layerDependencies(options))
+    return Layer.provideMerge(Producer.layerWithoutDependencies(options), NodeProducer.layerDependencies(options))
   }
 
   it.scopedLive(

@@ -16,7 +16,8 @@
  *
  * @since 0.1.0
  */
-import * as Producer from "@effect-rocketmq/client/Producer"
+import type * as Producer from "@effect-rocketmq/client/Producer"
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import type * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -225,8 +226,8 @@ export const layer = (options?: EmbeddedRocketMQOptions): Layer.Layer<EmbeddedRo
   Layer.scoped(EmbeddedRocketMQ, make(options))
 
 /**
- * A `Producer` (`@effect-rocketmq/client`) pointed at the embedded name server. Group `embedded_producer`
- * unless given.
+ * A `Producer` (`@effect-rocketmq/client`, on Node sockets) pointed at the embedded name server. Group
+ * `embedded_producer` unless given.
  *
  * @since 0.1.0
  * @category layers
@@ -236,7 +237,7 @@ export const producerLayer = (
 ): Layer.Layer<Producer.Producer, ConfigError.ConfigError, EmbeddedRocketMQ> =>
   Layer.unwrapEffect(
     Effect.map(EmbeddedRocketMQ, (embedded) =>
-      Producer.layer({
+      NodeProducer.layer({
         groupName: "embedded_producer",
         ...options,
         nameServerAddr: embedded.nameServerAddress

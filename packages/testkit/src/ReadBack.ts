@@ -2,7 +2,7 @@
  * Reading messages back from a broker — embedded or real — to assert what a producer stored: view by offset id,
  * pull a queue range, query by key or `UNIQ_KEY`, queue high-water marks, and the admin calls tests need
  * (broker settings, topic creation). Runs over the client's `BrokerConnectionPool` and `NameServerResolver`,
- * so it shares the connections of the producer under test (`Producer.layerDependencies`).
+ * so it shares the connections of the producer under test (`NodeProducer.layerDependencies`).
  *
  * @since 0.1.0
  */

@@ -11,6 +11,7 @@ import * as NameServerResolver from "@effect-rocketmq/client/NameServerResolver"
 import * as Producer from "@effect-rocketmq/client/Producer"
 import type { SendResult } from "@effect-rocketmq/client/SendResult"
 import * as TransactionProducer from "@effect-rocketmq/client/TransactionProducer"
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as Heartbeat from "@effect-rocketmq/protocol/Heartbeat"
@@ -51,7 +52,7 @@ const withProducer = <A, E>(
     }
     return Effect.scoped(body).pipe(
       Effect.provide(
-        Layer.provideMerge(Producer.layerWithoutDependencies(config), Producer.layerDependencies(config))
+        Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
       )
     )
   })
@@ -535,7 +536,7 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
           const p = yield* Producer.make(config)
           yield* p.send(Message.make({ topic: "erq_test", body: "before" }))
           return p
-        })).pipe(Effect.provide(Producer.layerDependencies(config)))
+        })).pipe(Effect.provide(NodeProducer.layerDependencies(config)))
         const error = yield* Effect.flip(producer.send(Message.make({ topic: "erq_test", body: "after" })))
         assert.strictEqual(error._tag, "ServiceNotAvailable")
         const asyncError = yield* Effect.flip(
@@ -938,7 +939,7 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
             Effect.provide(
               Layer.provideMerge(
                 TransactionProducer.layerWithoutDependencies(config),
-                Producer.layerDependencies(config)
+                NodeProducer.layerDependencies(config)
               )
             )
           )

@@ -2,7 +2,7 @@
 // broker away for a while. One implementation starts the embedded cluster, the other points at the real one.
 import * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Codec from "@effect-rocketmq/client/Codec"
-import * as NodeSocketConnector from "@effect-rocketmq/client/NodeSocketConnector"
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as RouteData from "@effect-rocketmq/protocol/RouteData"
 import { Context, Effect, Either, Layer } from "effect"

@@ -2,8 +2,9 @@
 // (with its pool and resolver, for read-back) pointed at it.
 import * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Codec from "@effect-rocketmq/client/Codec"
-import * as NodeSocketConnector from "@effect-rocketmq/client/NodeSocketConnector"
 import * as Producer from "@effect-rocketmq/client/Producer"
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
@@ -31,7 +32,7 @@ export const producer = (overrides?: Partial<Producer.ProducerOptions>) =>
       groupName: "erq_embedded_test",
       ...overrides
     }
-    return Layer.provideMerge(Producer.layerWithoutDependencies(config), Producer.layerDependencies(config))
+    return Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
   }))
 
 /** The cluster, and a producer on it. */

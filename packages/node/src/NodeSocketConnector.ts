@@ -3,13 +3,13 @@
  *
  * @since 0.1.0
  */
+import type { Connected } from "@effect-rocketmq/client/SocketConnector"
+import { SocketConnector } from "@effect-rocketmq/client/SocketConnector"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Net from "node:net"
-import type { Connected } from "./SocketConnector.js"
-import { SocketConnector } from "./SocketConnector.js"
 
 // The platform socket over a `net.Socket` we open ourselves, so that the pool can also write to it directly: the
 // platform writer costs a fiber per write.

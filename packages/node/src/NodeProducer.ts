@@ -1,0 +1,49 @@
+/**
+ * `Producer` layers with Node sockets: the client's `Producer.layer`, `layerConfig` and `layerDependencies` with
+ * `NodeSocketConnector` provided, for a Node application's two-line setup.
+ *
+ * @since 0.2.0
+ */
+import type * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
+import type * as NameServerResolver from "@effect-rocketmq/client/NameServerResolver"
+import * as Producer from "@effect-rocketmq/client/Producer"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Layer from "effect/Layer"
+import * as NodeSocketConnector from "./NodeSocketConnector.js"
+
+/**
+ * A started producer on Node sockets (JSON headers unless `serializeType` says otherwise). Provide a
+ * `RetryPolicy` layer to replace the Java-like default retry schedule.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (options: Producer.ProducerConfig): Layer.Layer<Producer.Producer, ConfigError.ConfigError> =>
+  Producer.layer(options).pipe(Layer.provide(NodeSocketConnector.layer))
+
+/**
+ * `layer` with settings from `Config` (`Producer.optionsConfig`, the environment by default); `overrides` win.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config?: Config.Config<Producer.ProducerConfig>,
+  overrides?: Partial<Producer.ProducerOptions>
+): Layer.Layer<Producer.Producer, ConfigError.ConfigError> =>
+  Producer.layerConfig(config, overrides).pipe(Layer.provide(NodeSocketConnector.layer))
+
+/**
+ * The services a producer runs on (pool and resolver) over Node sockets: with
+ * `Producer.layerWithoutDependencies` when a test also needs the pool, e.g. to read messages back.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerDependencies = (
+  options: Producer.ProducerConfig
+): Layer.Layer<
+  NameServerResolver.NameServerResolver | BrokerConnectionPool.BrokerConnectionPool,
+  ConfigError.ConfigError
+> => Producer.layerDependencies(options).pipe(Layer.provide(NodeSocketConnector.layer))

@@ -1,0 +1,21 @@
+/**
+ * The `TransactionProducer` layer with Node sockets.
+ *
+ * @since 0.2.0
+ */
+import type * as Producer from "@effect-rocketmq/client/Producer"
+import * as TransactionProducer from "@effect-rocketmq/client/TransactionProducer"
+import type * as ConfigError from "effect/ConfigError"
+import * as Layer from "effect/Layer"
+import * as NodeSocketConnector from "./NodeSocketConnector.js"
+
+/**
+ * A started transactional producer on Node sockets, like `NodeProducer.layer`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (
+  options: Producer.ProducerConfig & TransactionProducer.TransactionOptions
+): Layer.Layer<TransactionProducer.TransactionProducer, ConfigError.ConfigError> =>
+  TransactionProducer.layer(options).pipe(Layer.provide(NodeSocketConnector.layer))
