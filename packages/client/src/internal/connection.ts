@@ -26,6 +26,7 @@ import type { CodecService } from "../Codec.js"
 import type { RequestTimeout } from "../Errors.js"
 import { RemotingError } from "../Errors.js"
 import type { ChunkWriter } from "../SocketConnector.js"
+import { nextTurn } from "./runtime.js"
 import type { Slotted } from "./slots.js"
 import { OpaqueTable, SlotSet } from "./slots.js"
 import type { Timeouts, TimerEntry } from "./timeouts.js"
@@ -266,7 +267,7 @@ export class Connection {
       // Alone on the connection (a sync send): no one to wait for. With other requests in flight more frames are
       // on their way as their answers come in: gathering them saves system calls here and wake-ups at the broker.
       if (this.flushing.size === 0 && this.pending.size <= 1) this.flush()
-      else setImmediate(flushLater, this)
+      else nextTurn(flushLater, this)
     }
     return batch
   }

@@ -5,6 +5,7 @@ import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 import type { ProducerOptions } from "../../Producer.js"
+import { nowNanos, processId } from "../runtime.js"
 
 const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
 
@@ -79,13 +80,7 @@ const hostIp = (): string => {
   }
 }
 
-const nowNanos = (): string =>
-  typeof process !== "undefined" && typeof process.hrtime?.bigint === "function"
-    ? process.hrtime.bigint().toString()
-    : String(Date.now())
-
 /** `ip@instance`, as Java's; the default instance (`pid#time`) keeps two producers of one process apart. */
 export const clientIdOf = (instanceName: string | undefined): string => {
-  const pid = typeof process !== "undefined" ? process.pid : 0
-  return `${hostIp()}@${instanceName ?? `${pid}#${nowNanos()}`}`
+  return `${hostIp()}@${instanceName ?? `${processId}#${nowNanos()}`}`
 }

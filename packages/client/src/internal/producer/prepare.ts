@@ -14,6 +14,7 @@ import type { Message } from "../../Message.js"
 import * as Msg from "../../Message.js"
 import * as MessageBatch from "../../MessageBatch.js"
 import type { ProducerOptions } from "../../Producer.js"
+import { utf8 } from "../runtime.js"
 import type { Namespace } from "./options.js"
 
 /**
@@ -58,12 +59,6 @@ export interface Extra {
   readonly properties: Readonly<Record<string, string>>
   readonly sysFlag: number
 }
-
-// Node's Buffer.from carves small strings out of a shared pool; TextEncoder allocates each one.
-const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
-const textEncoder = new TextEncoder()
-const utf8 = (text: string): Uint8Array =>
-  NodeBuffer !== undefined ? NodeBuffer.from(text, "utf8") : textEncoder.encode(text)
 
 const UNIQ_KEY_PREFIX = MessageProperties.UNIQ_KEY + MessageProperties.NAME_VALUE_SEPARATOR
 
