@@ -21,7 +21,7 @@ import { parseAddress } from "./address.js"
 
 const MASTER_ID = "0"
 
-export const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
+const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
   const list = addr.split(";").map((s) => s.trim()).filter((s) => s.length > 0)
   if (list.length === 0) {
     return Either.left(ConfigError.InvalidData(["nameServerAddr"], "no name server address given"))
@@ -33,7 +33,7 @@ export const parseNameServers = (addr: string): Either.Either<ReadonlyArray<stri
   return Either.right(list)
 }
 
-export const publishInfoOf = (
+const publishInfoOf = (
   topic: string,
   route: RouteData.TopicRouteData,
   viaDefaultTopic: boolean

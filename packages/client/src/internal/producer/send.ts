@@ -36,7 +36,7 @@ export type Pin = (info: TopicPublishInfo) => Either.Either<MessageQueue, Invali
 // The attempts of a send none of whose attempts failed yet: shared, and frozen so that nothing can write to it.
 const NO_ATTEMPTS = Object.freeze([]) as unknown as Array<SendAttempt>
 
-export const ONEWAY_OPERATION = "SEND_MESSAGE_V2(310) oneway"
+const ONEWAY_OPERATION = "SEND_MESSAGE_V2(310) oneway"
 
 /** How a send is made, read once from the caller's fiber and the producer's settings. */
 export interface SendSettings {
