@@ -1,0 +1,204 @@
+// One connection per address: opened on first use (concurrent callers share the connect), found by address, retired
+// when it fails, times a request out, expires or idles.
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import type { RemotingError } from "../Errors.js"
+import type { SocketConnectorService } from "../SocketConnector.js"
+import { parseAddress } from "./address.js"
+import type { ConnectionHost } from "./connection.js"
+import { Connection, remotingError, withOperation } from "./connection.js"
+
+type Entry =
+  | { readonly _tag: "Open"; readonly connection: Connection }
+  | { readonly _tag: "Connecting"; readonly deferred: Deferred.Deferred<Connection, RemotingError> }
+
+export interface AddressTableOptions {
+  readonly host: ConnectionHost
+  readonly connector: SocketConnectorService
+  /** Where connects run: a caller that gives up must not strand the others waiting on the same connection. */
+  readonly poolScope: Scope.Scope
+  /** Where connections live: only the pool's shutdown closes it, after queued frames have left. */
+  readonly connectionsScope: Scope.CloseableScope
+  readonly lock: Effect.Semaphore
+  readonly onConnect: (address: string) => Effect.Effect<void>
+}
+
+export class AddressTable {
+  private readonly table = new Map<string, Entry>()
+  /** Every open connection, retired ones included, until it closes. */
+  readonly live = new Set<Connection>()
+  private nextId = 0
+  shutDown = false
+
+  constructor(private readonly o: AddressTableOptions) {}
+
+  /** Out of the table at once, so the next request opens a fresh connection instead of landing on this one. */
+  retire(conn: Connection) {
+    conn.draining = true
+    const entry = this.table.get(conn.address)
+    if (entry?._tag === "Open" && entry.connection === conn) this.table.delete(conn.address)
+  }
+
+  /** The connection ended. */
+  ended(conn: Connection) {
+    this.live.delete(conn)
+    this.retire(conn)
+  }
+
+  /** The address's open connection when it can take a request now. */
+  openWithRoom(address: string): Connection | undefined {
+    if (this.shutDown) return undefined
+    const entry = this.table.get(address)
+    return entry?._tag === "Open" && entry.connection.usable() && entry.connection.hasRoom()
+      ? entry.connection
+      : undefined
+  }
+
+  /** The address's usable connection, opened (once, for every caller) when there is none. */
+  connection(address: string, operation: string): Effect.Effect<Connection, RemotingError> {
+    return Effect.suspend(() => {
+      if (this.shutDown) {
+        return Effect.fail(remotingError("ConnectionClosed", address, operation, "the connection pool is shut down"))
+      }
+      const entry = this.table.get(address)
+      if (entry?._tag === "Open" && entry.connection.usable()) return Effect.succeed(entry.connection)
+      if (entry?._tag === "Connecting") return Deferred.await(entry.deferred)
+      const tryLock = this.o.host.options.tcpTransportTryLockTimeout
+      return this.o.lock.withPermits(1)(Effect.sync(() => this.openOrJoin(address))).pipe(
+        Effect.timeoutFail({
+          duration: tryLock,
+          onTimeout: () =>
+            remotingError("ConnectTimeout", address, operation, `pool lock not acquired within ${tryLock} ms`)
+        }),
+        Effect.flatMap((c) => c instanceof Connection ? Effect.succeed(c) : Deferred.await(c)),
+        Effect.mapError((e) => withOperation(e, operation))
+      )
+    })
+  }
+
+  // Under the lock: the connection someone opened meanwhile, or a connect of our own that the others can join.
+  private openOrJoin(address: string): Connection | Deferred.Deferred<Connection, RemotingError> {
+    const again = this.table.get(address)
+    if (again?._tag === "Open" && again.connection.usable()) return again.connection
+    if (again?._tag === "Connecting") return again.deferred
+    if (again?._tag === "Open") again.connection.draining = true
+    const deferred = Deferred.unsafeMake<Connection, RemotingError>(FiberId.none)
+    this.table.set(address, { _tag: "Connecting", deferred })
+    this.o.host.runFork(
+      this.open(address).pipe(
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Effect.sync(() => {
+            if (this.table.get(address)?._tag === "Connecting") {
+              if (Exit.isSuccess(exit)) this.table.set(address, { _tag: "Open", connection: exit.value })
+              else this.table.delete(address)
+            }
+          }).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
+        ),
+        Effect.forkIn(this.o.poolScope)
+      )
+    )
+    return deferred
+  }
+
+  private open(address: string): Effect.Effect<Connection, RemotingError> {
+    const { connectionsScope, connector, host, poolScope } = this.o
+    const options = host.options
+    return Effect.gen(this, function*() {
+      const parsed = parseAddress(address)
+      if (parsed === undefined) {
+        return yield* remotingError("ConnectFailed", address, "connect", "not a host:port address")
+      }
+      const { socket, writeChunks } = yield* connector.connect(parsed.host, parsed.port).pipe(
+        Effect.mapError((e) => remotingError("ConnectFailed", address, "connect", e.message, e))
+      )
+      const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
+      const write = yield* Scope.extend(socket.writer, scope)
+      const opened = yield* Deferred.make<void, RemotingError>()
+      const t = host.now()
+      const conn = new Connection(host, address, ++this.nextId, t, t, scope, write, writeChunks)
+      yield* socket.run((chunk) => conn.onData(chunk), { onOpen: Deferred.done(opened, Exit.void) }).pipe(
+        Effect.onExit((exit) =>
+          Effect.suspend(() => {
+            const failure = Exit.isFailure(exit)
+              ? Option.match(Cause.failureOption(exit.cause), {
+                onNone: () => remotingError("ConnectionClosed", address, "read", "connection closed"),
+                onSome: (e) =>
+                  e._tag === "RemotingError" ? e : remotingError(
+                    // A socket that never opened is a connect failure, not a closed connection.
+                    e.reason === "Open" || e.reason === "OpenTimeout" ? "ConnectFailed" : "ConnectionClosed",
+                    address,
+                    "read",
+                    e.message,
+                    e
+                  )
+              })
+              : remotingError("ConnectionClosed", address, "read", "closed by peer")
+            conn.finish(failure)
+            return Deferred.fail(opened, failure).pipe(
+              // Closing the scope from inside the fiber it owns would wait on itself.
+              Effect.zipRight(Effect.forkIn(Scope.close(scope, Exit.void), poolScope)),
+              Effect.asVoid
+            )
+          })
+        ),
+        Effect.forkIn(scope)
+      )
+      yield* Deferred.await(opened).pipe(
+        Effect.timeoutFail({
+          duration: options.tcpTransportConnectTimeout,
+          onTimeout: () =>
+            remotingError(
+              "ConnectTimeout",
+              address,
+              "connect",
+              `not connected within ${options.tcpTransportConnectTimeout} ms`
+            )
+        }),
+        Effect.tapError(() => conn.close("connect failed"))
+      )
+      this.live.add(conn)
+      yield* Effect.forkIn(this.o.onConnect(address), poolScope)
+      return conn
+    })
+  }
+
+  /** Closes connections that expired or idled, once nothing is in flight on them. */
+  readonly sweep: Effect.Effect<void> = Effect.suspend(() => {
+    const t = this.o.host.now()
+    const idleMillis = this.o.host.options.clientChannelMaxIdleTimeSeconds * 1000
+    const closing: Array<Effect.Effect<void>> = []
+    for (const conn of this.live) {
+      if (conn.closed) continue
+      if (conn.expired(t)) this.retire(conn)
+      if (conn.pending.size > 0) continue
+      if (conn.draining) closing.push(conn.close("expired"))
+      else if (t - conn.lastActiveAt >= idleMillis) closing.push(conn.close("idle"))
+    }
+    return Effect.all(closing, { discard: true })
+  })
+
+  /** Shutdown: no new connections; queued frames leave (bounded), then every connection closes. */
+  close(drainMillis: number): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.shutDown = true
+      const connections = [...this.live]
+      // Interruptible so that the bound can end it (finalizers are uninterruptible).
+      return Effect.interruptible(
+        Effect.all(connections.map((c) => c.awaitWrites()), { concurrency: "unbounded", discard: true }).pipe(
+          Effect.timeout(drainMillis),
+          Effect.ignore
+        )
+      ).pipe(
+        Effect.zipRight(Effect.all(connections.map((c) => c.close("connection pool closed")), { discard: true })),
+        Effect.zipRight(Scope.close(this.o.connectionsScope, Exit.void))
+      )
+    })
+  }
+}
