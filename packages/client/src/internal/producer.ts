@@ -37,9 +37,6 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.u
   retryPolicy: Option.none()
 })
 
-const OPERATION_SINGLE = "SEND_MESSAGE_V2(310)"
-const OPERATION_BATCH = "SEND_BATCH_MESSAGE(320)"
-
 export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
     const o = yield* checkOptions(options)
@@ -94,7 +91,6 @@ export const makeCore = (options: ProducerOptions) =>
       oneway = false
     ): Send => {
       const overrides = fiber.getFiberRef(currentSendOverrides)
-      const tracing = observer.tracing(fiber, observed, p.userTopic, p.count)
       return new Send(
         loop,
         p,
@@ -111,14 +107,9 @@ export const makeCore = (options: ProducerOptions) =>
             : undefined
         },
         now(),
-        p.batch ? OPERATION_BATCH : OPERATION_SINGLE,
-        fiber.id(),
-        p.userTopic,
-        p.count,
         t0,
-        tracing.span,
-        tracing.clock,
-        tracing.timing
+        observer.tracing(fiber, observed, p.userTopic, p.count),
+        fiber.id()
       )
     }
 

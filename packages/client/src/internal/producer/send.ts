@@ -24,7 +24,7 @@ import type { ProducerOptions, SendCallback } from "../../Producer.js"
 import type { SendResult } from "../../SendResult.js"
 import type { Slotted } from "../slots.js"
 import type { SendFrames } from "./frames.js"
-import type { Observation, Observer } from "./observation.js"
+import type { Observation, Observer, Tracing } from "./observation.js"
 import type { AttemptOutcome, Outcomes, Shortfall, Target } from "./outcome.js"
 import { describeShortfall, isRetryable, isShortfall, suggestsRouteChange, withAttempts } from "./outcome.js"
 import type { Prepared } from "./prepare.js"
@@ -37,6 +37,8 @@ export type Pin = (info: TopicPublishInfo) => Either.Either<MessageQueue, Invali
 const NO_ATTEMPTS = Object.freeze([]) as unknown as Array<SendAttempt>
 
 const ONEWAY_OPERATION = "SEND_MESSAGE_V2(310) oneway"
+const OPERATION_SINGLE = "SEND_MESSAGE_V2(310)"
+const OPERATION_BATCH = "SEND_BATCH_MESSAGE(320)"
 
 /** How a send is made, read once from the caller's fiber and the producer's settings. */
 export interface SendSettings {
@@ -70,21 +72,33 @@ export class Send implements RequestListener, Observation, Slotted {
   inFlight: StartedRequest | undefined = undefined
   resume: ((effect: Effect.Effect<any, SendError>) => void) | undefined = undefined
   callback: SendCallback | undefined = undefined
+  readonly topic: string
+  readonly count: number
+  readonly span: Tracer.Span | undefined
+  readonly clock: Clock.Clock
+  readonly timing: boolean
   constructor(
     readonly loop: SendLoop,
     readonly p: Prepared,
     readonly settings: SendSettings,
+    /** Clock milliseconds: the budget counts from here. */
     readonly start: number,
-    readonly operation: string,
-    readonly fiberId: FiberId.FiberId,
-    readonly topic: string,
-    readonly count: number,
+    /** `performance.now()` at the call: what stats and metrics measure. */
     readonly t0: number,
-    readonly span: Tracer.Span | undefined,
-    readonly clock: Clock.Clock,
-    readonly timing: boolean
+    tracing: Tracing,
+    /** The caller's fiber, for the span of an interrupted send. */
+    readonly fiberId: FiberId.FiberId
   ) {
     this.retriesLeft = typeof settings.retries === "number" ? settings.retries : 0
+    this.topic = p.userTopic
+    this.count = p.count
+    this.span = tracing.span
+    this.clock = tracing.clock
+    this.timing = tracing.timing
+  }
+  /** What the attempt's errors say it was doing. */
+  get operation(): string {
+    return this.p.batch ? OPERATION_BATCH : OPERATION_SINGLE
   }
   onResponse(response: RemotingCommand) {
     this.loop.settle(this, this.loop.outcomes.decoded(response, this as Target))
