@@ -724,7 +724,9 @@ const spawnNodeWorker = (
   // The baseline is our worker as the other checkout has it, run with that checkout's packages.
   const script = peer === "base" ? join(root, "bench/producer.ts") : fileURLToPath(import.meta.url)
   const role = peer === "base" ? "ours" : peer
-  const argv = [...process.execArgv, ...nodeFlags, ...extra, script, "--worker", role, arg]
+  // An older checkout may name its development export condition differently: offer it both names.
+  const conditions = peer === "base" ? ["--conditions=source", "--conditions=@effect-rocketmq/source"] : []
+  const argv = [...process.execArgv, ...conditions, ...nodeFlags, ...extra, script, "--worker", role, arg]
   return new Peer(
     peer,
     spawn(process.execPath, argv, {
