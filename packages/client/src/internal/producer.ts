@@ -29,7 +29,7 @@ import { Outcomes } from "./producer/outcome.js"
 import type { Extra, Prepared } from "./producer/prepare.js"
 import { Preparer } from "./producer/prepare.js"
 import { QueueSelection } from "./producer/queueSelection.js"
-import type { Pin } from "./producer/send.js"
+import type { Pin, SendSettings } from "./producer/send.js"
 import { Send, SendLoop } from "./producer/send.js"
 
 export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.unsafeMake<SendOverrides>({
@@ -81,6 +81,47 @@ export const makeCore = (options: ProducerOptions) =>
       shutDownError: shutDownBeforeDone
     })
 
+    // A send's settings are read from its caller's fiber; without overrides or a pin they are one of a few shared
+    // objects, so a send allocates no record of its own for them.
+    const settingsOf = (
+      overrides: SendOverrides,
+      retries: number | "none",
+      pin: Pin | undefined,
+      oneway: boolean
+    ): SendSettings => {
+      const plain = Option.isNone(overrides.sendMsgTimeout) && Option.isNone(overrides.retryPolicy) &&
+        pin === undefined
+      if (plain && !oneway) {
+        if (retries === o.retryTimesWhenSendFailed) return defaultSettings.sync
+        if (retries === o.retryTimesWhenSendAsyncFailed) return defaultSettings.async
+      }
+      if (plain && oneway) return defaultSettings.oneway
+      return {
+        retries,
+        pin,
+        oneway,
+        timeoutMillis: Option.isSome(overrides.sendMsgTimeout) ? overrides.sendMsgTimeout.value : o.sendMsgTimeout,
+        // A per-send override wins over the producer's RetryPolicy; without either, Java's plain retry count.
+        schedule: Option.isSome(overrides.retryPolicy)
+          ? overrides.retryPolicy.value
+          : Option.isSome(policy)
+          ? policy.value.schedule
+          : undefined
+      }
+    }
+    const defaultSettingsFor = (retries: number | "none", oneway: boolean): SendSettings => ({
+      retries,
+      pin: undefined,
+      oneway,
+      timeoutMillis: o.sendMsgTimeout,
+      schedule: Option.isSome(policy) ? policy.value.schedule : undefined
+    })
+    const defaultSettings = {
+      sync: defaultSettingsFor(o.retryTimesWhenSendFailed, false),
+      async: defaultSettingsFor(o.retryTimesWhenSendAsyncFailed, false),
+      oneway: defaultSettingsFor("none", true)
+    }
+
     const makeSend = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       observed: string,
@@ -90,27 +131,16 @@ export const makeCore = (options: ProducerOptions) =>
       pin?: Pin,
       oneway = false
     ): Send => {
-      const overrides = fiber.getFiberRef(currentSendOverrides)
-      return new Send(
+      const s = new Send(
         loop,
         p,
-        {
-          retries,
-          pin,
-          oneway,
-          timeoutMillis: Option.isSome(overrides.sendMsgTimeout) ? overrides.sendMsgTimeout.value : o.sendMsgTimeout,
-          // A per-send override wins over the producer's RetryPolicy; without either, Java's plain retry count.
-          schedule: Option.isSome(overrides.retryPolicy)
-            ? overrides.retryPolicy.value
-            : Option.isSome(policy)
-            ? policy.value.schedule
-            : undefined
-        },
+        settingsOf(fiber.getFiberRef(currentSendOverrides), retries, pin, oneway),
         now(),
         t0,
-        observer.tracing(fiber, observed, p.userTopic, p.count),
         fiber.id()
       )
+      observer.trace(s, fiber, observed, p.userTopic, p.count)
+      return s
     }
 
     /** A send the caller waits for, in the caller's fiber. */

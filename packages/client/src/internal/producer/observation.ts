@@ -17,21 +17,18 @@ import type { SendResult } from "../../SendResult.js"
 import { isSendResult } from "./outcome.js"
 
 /** One send's span and clock, and whether it was counted yet. */
-export interface Observation {
+export interface Observation extends Traced {
   readonly topic: string
   readonly count: number
   readonly t0: number
-  readonly span: Tracer.Span | undefined
-  readonly clock: Clock.Clock
-  readonly timing: boolean
   ended: boolean
 }
 
-/** The caller's tracing settings, read from its fiber when a send starts. */
-export interface Tracing {
-  readonly span: Tracer.Span | undefined
-  readonly clock: Clock.Clock
-  readonly timing: boolean
+/** What an observation takes from the caller's fiber: its clock, whether spans are timed, and a span if one is kept. */
+export interface Traced {
+  span: Tracer.Span | undefined
+  clock: Clock.Clock
+  timing: boolean
 }
 
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
@@ -83,17 +80,26 @@ export class Observer {
     Metrics.sendLatencyMs.unsafeUpdate(ms, labels)
   }
 
-  /** The caller's tracer, and a span for this send when a tracer that keeps spans is installed. */
-  tracing(fiber: Fiber.RuntimeFiber<unknown, unknown>, operation: string, topic: string, count: number): Tracing {
+  /**
+   * Reads the caller's tracer into `target`, with a span for this send when a tracer that keeps spans is installed.
+   * Written into the send itself: no record per send.
+   */
+  trace(
+    target: Traced,
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    operation: string,
+    topic: string,
+    count: number
+  ): void {
     const services = fiber.getFiberRef(DefaultServices.currentServices)
     const clock = Context.get(services, Clock.Clock)
     const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+    target.clock = clock
+    target.timing = timing
     const tracer = Context.get(services, Tracer.Tracer)
     // Effect's built-in tracer keeps spans nowhere, and nothing inside a send can see its span: making one (two
     // random ids, a map) would cost every send for nothing. Any other tracer gets every span.
-    if (tracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) {
-      return { span: undefined, clock, timing }
-    }
+    if (tracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) return
     const links = fiber.getFiberRef(FiberRef.currentTracerSpanLinks)
     const span = tracer.span(
       `rocketmq.${operation}`,
@@ -110,13 +116,23 @@ export class Observer {
     span.attribute("messaging.destination.name", topic)
     span.attribute("messaging.rocketmq.client_group", this.groupName)
     span.attribute("messaging.batch.message_count", count)
-    return { span, clock, timing }
+    target.span = span
   }
 
   /** An observation of its own, for a send that ends before it has a `Send` (or a one-way send). */
   observe(fiber: Fiber.RuntimeFiber<unknown, unknown>, operation: string, topic: string, count: number): Observation {
-    const { clock, span, timing } = this.tracing(fiber, operation, topic, count)
-    return { topic, count, t0: performance.now(), span, clock, timing, ended: false }
+    const obs: Observation = {
+      topic,
+      count,
+      t0: performance.now(),
+      // Set by `trace`.
+      span: undefined,
+      clock: undefined!,
+      timing: false,
+      ended: false
+    }
+    this.trace(obs, fiber, operation, topic, count)
+    return obs
   }
 
   /** Ends the observation once: stats, metrics, span attributes and status. */

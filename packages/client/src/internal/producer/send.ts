@@ -24,7 +24,7 @@ import type { ProducerOptions, SendCallback } from "../../Producer.js"
 import type { SendResult } from "../../SendResult.js"
 import type { Slotted } from "../slots.js"
 import type { SendFrames } from "./frames.js"
-import type { Observation, Observer, Tracing } from "./observation.js"
+import type { Observation, Observer } from "./observation.js"
 import type { AttemptOutcome, Outcomes, Shortfall, Target } from "./outcome.js"
 import { describeShortfall, isRetryable, isShortfall, suggestsRouteChange, withAttempts } from "./outcome.js"
 import type { Prepared } from "./prepare.js"
@@ -74,9 +74,10 @@ export class Send implements RequestListener, Observation, Slotted {
   callback: SendCallback | undefined = undefined
   readonly topic: string
   readonly count: number
-  readonly span: Tracer.Span | undefined
-  readonly clock: Clock.Clock
-  readonly timing: boolean
+  // Set by `Observer.trace` once the send is made.
+  span: Tracer.Span | undefined = undefined
+  clock: Clock.Clock = undefined!
+  timing = false
   constructor(
     readonly loop: SendLoop,
     readonly p: Prepared,
@@ -85,16 +86,12 @@ export class Send implements RequestListener, Observation, Slotted {
     readonly start: number,
     /** `performance.now()` at the call: what stats and metrics measure. */
     readonly t0: number,
-    tracing: Tracing,
     /** The caller's fiber, for the span of an interrupted send. */
     readonly fiberId: FiberId.FiberId
   ) {
     this.retriesLeft = typeof settings.retries === "number" ? settings.retries : 0
     this.topic = p.userTopic
     this.count = p.count
-    this.span = tracing.span
-    this.clock = tracing.clock
-    this.timing = tracing.timing
   }
   /** What the attempt's errors say it was doing. */
   get operation(): string {
