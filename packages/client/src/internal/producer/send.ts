@@ -70,7 +70,9 @@ export class Send implements RequestListener, Observation, Slotted {
   retriesLeft: number
   driver: Schedule.ScheduleDriver<unknown, Shortfall, never> | undefined = undefined
   inFlight: StartedRequest | undefined = undefined
+  // A waiting caller's fiber: resumed with what it does next. Before it waits, what it does next is handed off.
   resume: ((effect: Effect.Effect<any, SendError>) => void) | undefined = undefined
+  handedOff: Effect.Effect<any, SendError> | undefined = undefined
   callback: SendCallback | undefined = undefined
   readonly topic: string
   readonly count: number
@@ -136,9 +138,12 @@ export class SendLoop {
     this.retryable = isRetryable(ctx.options.retryNextServer)
   }
 
-  /** A send the caller waits for: its fiber waits (and runs the lookups and delays the send needs). */
+  /**
+   * A send the caller waits for, run from the caller's fiber: as far as it goes without waiting (a one-way send queued
+   * on an open connection ends here), then its fiber waits, or runs the lookups and delays the send needs.
+   */
   awaited(s: Send): Effect.Effect<any, SendError> {
-    return this.await(s, () => this.attempt(s))
+    return this.continueWith(s, () => this.attempt(s))
   }
 
   /** An asynchronous send: it runs in the producer's scope and ends in its callback. */
@@ -147,13 +152,29 @@ export class SendLoop {
     this.attempt(s)
   }
 
-  // The caller waits, once more, for what follows `k`; an interruption cancels what is in flight.
-  private await(s: Send, k: () => void): Effect.Effect<any, SendError> {
+  // The caller's fiber runs `k`, then what `k` handed off, or waits for it; an interruption cancels what is in flight.
+  private continueWith(s: Send, k: () => void): Effect.Effect<any, SendError> {
+    k()
+    const next = s.handedOff
+    if (next !== undefined) {
+      s.handedOff = undefined
+      return next
+    }
     return Effect.async<any, SendError>((resume) => {
       s.resume = resume
-      k()
       return Effect.sync(() => this.interrupted(s))
     })
+  }
+
+  // What the caller's fiber does next: now if it waits, else once `k` returns.
+  private handOff(s: Send, next: Effect.Effect<any, SendError>) {
+    const resume = s.resume
+    if (resume === undefined) {
+      s.handedOff = next
+      return
+    }
+    s.resume = undefined
+    resume(next)
   }
 
   private interrupted(s: Send) {
@@ -167,12 +188,14 @@ export class SendLoop {
   private run<A, E>(s: Send, effect: Effect.Effect<A, E>, onSuccess: (a: A) => void, onFailure: (e: E) => void) {
     const observed = this.ctx.observer.underSpan(s, effect)
     if (s.callback === undefined) {
-      return s.resume!(
+      return this.handOff(
+        s,
         Effect.matchCauseEffect(observed, {
-          onSuccess: (a): Effect.Effect<any, SendError> => this.await(s, () => onSuccess(a)),
+          onSuccess: (a): Effect.Effect<any, SendError> =>
+            Effect.suspend(() => this.continueWith(s, () => onSuccess(a))),
           onFailure: (cause): Effect.Effect<any, SendError> => {
             const error = Cause.failureOption(cause)
-            if (Option.isSome(error)) return this.await(s, () => onFailure(error.value))
+            if (Option.isSome(error)) return Effect.suspend(() => this.continueWith(s, () => onFailure(error.value)))
             // A defect (or an interruption from within): it ends the send as it is.
             s.done = true
             this.ctx.observer.conclude(s, Exit.failCause(cause))
@@ -352,7 +375,7 @@ export class SendLoop {
   private report(s: Send, exit: Exit.Exit<any, SendError>) {
     if (s.done) return
     s.done = true
-    if (s.callback === undefined) return s.resume!(exit)
+    if (s.callback === undefined) return this.handOff(s, exit)
     this.ctx.deliver(s, Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit)))
   }
 }
