@@ -44,6 +44,15 @@ export const NOT_ALLOWED_SEND_TOPICS: ReadonlySet<string> = new Set([
   "OFFSET_MOVED_EVENT"
 ])
 
+/**
+ * The prefix of a consumer group's retry topic (Java `MixAll.RETRY_GROUP_TOPIC_PREFIX`): `%RETRY%<group>`. The
+ * broker creates such a topic on first send and refuses batches to it.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%"
+
 const NAME = /^[%|a-zA-Z0-9_-]+$/
 
 /**
@@ -87,6 +96,22 @@ export const validateTopic = (topic: string): Either.Either<string, ProtocolErro
         ? invalid("topic", `sending to the system topic ${name} is forbidden`)
         : Either.right(name)
   )
+
+/**
+ * The first rule of the broker's own topic check (Java `TopicValidator.validateTopic`, answered with code 29 on
+ * send and topic creation) that `topic` breaks, in the broker's order: blank (empty or only whitespace), characters
+ * outside `[%|a-zA-Z0-9_-]`, longer than 127. Undefined when it breaks none. Unlike `validateTopic` it says
+ * nothing about system topics, which the broker checks separately.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const brokerTopicViolation = (topic: string): "Blank" | "IllegalCharacters" | "TooLong" | undefined => {
+  if (topic.trim().length === 0) return "Blank"
+  if (!NAME.test(topic)) return "IllegalCharacters"
+  if (topic.length > TOPIC_MAX_LENGTH) return "TooLong"
+  return undefined
+}
 
 /**
  * A group name: 1…120 characters of `[%|a-zA-Z0-9_-]`. Returns the group.

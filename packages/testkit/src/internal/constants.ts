@@ -1,5 +1,7 @@
 // What the real broker (Apache RocketMQ 5.3.3) says, word for word: remarks, system topics, defaults. Checked
 // against a running 5.3.3 broker (scripts/rocketmq) and its sources.
+import { brokerTopicViolation } from "@effect-rocketmq/protocol/Validators"
+
 /** `version` the servers put in their responses: 5.3.3 (V5_3_3). */
 export const SERVER_VERSION = 479
 
@@ -74,12 +76,16 @@ export const Remarks = {
   commitLogOffsetWrong: "The commit log offset wrong"
 } as const
 
-/** TopicValidator.validateTopic: the remark of the first rule broken, or undefined. */
+const topicRemarks = {
+  Blank: Remarks.topicBlank,
+  IllegalCharacters: Remarks.topicIllegalCharacters,
+  TooLong: Remarks.topicTooLong
+} as const
+
+/** TopicValidator.validateTopic: the broker's remark for the first rule broken, or undefined. */
 export const validateTopic = (topic: string): string | undefined => {
-  if (topic.trim().length === 0) return Remarks.topicBlank
-  if (!/^[%|a-zA-Z0-9_-]+$/.test(topic)) return Remarks.topicIllegalCharacters
-  if (topic.length > 127) return Remarks.topicTooLong
-  return undefined
+  const violation = brokerTopicViolation(topic)
+  return violation === undefined ? undefined : topicRemarks[violation]
 }
 
 /** Java's PermName.perm2String. */
