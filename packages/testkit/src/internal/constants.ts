@@ -95,3 +95,13 @@ export const permString = (perm: number): string =>
 /** Java's Long.parseLong / Integer.parseInt accept an optional sign and decimal digits. */
 export const parseJavaLong = (text: string | undefined): number | undefined =>
   text !== undefined && /^[+-]?\d+$/.test(text) ? Number(text) : undefined
+
+/** A copy of `props` without `names`. */
+export const without = (
+  props: Readonly<Record<string, string>>,
+  ...names: ReadonlyArray<string>
+): Record<string, string> => {
+  const out: Record<string, string> = { ...props }
+  for (const name of names) delete out[name]
+  return out
+}

@@ -15,8 +15,10 @@ import type {
   RespondWithOptions,
   TopicOptions
 } from "../EmbeddedRocketMQ.js"
-import type { BrokerSettings } from "./broker.js"
-import { Broker, parseDelayLevels, topicConfig } from "./broker.js"
+import { Broker } from "./broker.js"
+import type { BrokerSettings } from "./broker/settings.js"
+import { defaultSettings, parseDelayLevels } from "./broker/settings.js"
+import { topicConfig } from "./broker/topics.js"
 import { isSystemTopic, TBW102, validateTopic } from "./constants.js"
 import { codeFilter, Endpoint } from "./endpoint.js"
 import { EmbeddedRocketMQError } from "./error.js"
@@ -28,27 +30,6 @@ const SEND_CODES: ReadonlyArray<number> = [10, 310, 320]
 
 // Longest the scheduler sleeps without looking (a restarted broker, a changed setting).
 const MAX_SLEEP = 1000
-
-export const defaultSettings: BrokerSettings = {
-  autoCreateTopicEnable: true,
-  defaultTopicQueueNums: 8,
-  maxMessageSize: 4 * 1024 * 1024,
-  maxStoredBytes: 256 * 1024 * 1024,
-  regionId: "DefaultRegion",
-  traceOn: true,
-  messageDelayLevel: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
-  timerWheelEnable: true,
-  timerMaxDelaySec: 259_200,
-  timerPrecisionMs: 1000,
-  transactionTimeOut: 6000,
-  transactionCheckInterval: 30_000,
-  transactionCheckMax: 15,
-  rejectTransactionMessage: false,
-  defaultQueryMaxNum: 32,
-  maxTransferCountOnMessageInMemory: 32,
-  maxTransferBytesOnMessageInMemory: 256 * 1024,
-  longPollingEnable: true
-}
 
 const invalidOption = (detail: string) => new EmbeddedRocketMQError({ reason: "InvalidOption", detail })
 
