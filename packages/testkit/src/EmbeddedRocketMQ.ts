@@ -24,6 +24,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import type * as Interceptor from "./Interceptor.js"
 import * as internal from "./internal/embedded.js"
 import { EmbeddedRocketMQError } from "./internal/error.js"
 
@@ -34,8 +35,8 @@ import { EmbeddedRocketMQError } from "./internal/error.js"
 export { EmbeddedRocketMQError }
 
 /**
- * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`); no broker may be
- * called that.
+ * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`, `intercept(NAME_SERVER,
+ * ...)`); no broker may be called that.
  *
  * @since 0.1.0
  * @category constants
@@ -189,7 +190,15 @@ export interface EmbeddedRocketMQService {
   ) => Effect.Effect<void, EmbeddedRocketMQError>
   /** The next response is replaced by bytes no RocketMQ peer can decode. */
   readonly sendCorruptFrame: (target: string, options?: FaultOptions) => Effect.Effect<void, EmbeddedRocketMQError>
-  /** Clears the faults of one broker (or `NAME_SERVER`). */
+  /**
+   * Adds your own fault: `interceptor` sees every request of the broker (or `NAME_SERVER`) after the built-in
+   * faults and decides what happens to it (see `Interceptor`). It stays until `clearFaults` or `reset`.
+   */
+  readonly intercept: (
+    target: string,
+    interceptor: Interceptor.Interceptor
+  ) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Clears the faults of one broker (or `NAME_SERVER`), your own interceptors included. */
   readonly clearFaults: (target: string) => Effect.Effect<void, EmbeddedRocketMQError>
   /**
    * Clears every fault, restarts whatever is stopped and restores every broker's settings (and TBW102) to the

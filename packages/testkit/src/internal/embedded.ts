@@ -20,8 +20,9 @@ import type { BrokerSettings } from "./broker/settings.js"
 import { defaultSettings, parseDelayLevels } from "./broker/settings.js"
 import { topicConfig } from "./broker/topics.js"
 import { isSystemTopic, TBW102, validateTopic } from "./constants.js"
-import { codeFilter, Endpoint } from "./endpoint.js"
+import { Endpoint } from "./endpoint.js"
 import { EmbeddedRocketMQError } from "./error.js"
+import { codeFilter } from "./faults.js"
 import { makeHandler } from "./nameServer.js"
 
 export const NAME_SERVER = "namesrv"
@@ -259,6 +260,7 @@ export const make = (
         withFaults(name, (e) => {
           e.faults.corrupt = { filter: filterOf(o) }
         }),
+      intercept: (name, interceptor) => withFaults(name, (e) => e.faults.custom.push(interceptor)),
       clearFaults: (name) => withFaults(name, (e) => e.faults.clear()),
       reset: Effect.gen(function*() {
         for (const e of endpoints.values()) {
