@@ -1,16 +1,24 @@
 // The built-in faults of one server, each an interceptor on the request-interception hook, plus the
 // interceptors a test added itself. Each built-in fault applies to the requests whose code passes its filter;
 // arming one again replaces it.
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type { EmbeddedRocketMQService, FaultOptions, RespondWithOptions } from "../EmbeddedRocketMQ.js"
 import type { Interceptor } from "../Interceptor.js"
 import * as Verdicts from "../Interceptor.js"
+import type { Endpoint } from "./endpoint.js"
+import type { EmbeddedRocketMQError } from "./error.js"
+import { positive } from "./options.js"
 
 type CodeFilter = ReadonlySet<number> | undefined
 
 const applies = (filter: CodeFilter, code: number) => filter === undefined || filter.has(code)
 
-export const codeFilter = (codes: ReadonlyArray<number> | undefined): CodeFilter =>
+const codeFilter = (codes: ReadonlyArray<number> | undefined): CodeFilter =>
   codes === undefined ? undefined : new Set(codes)
+
+// respondWith applies to sends unless told otherwise: SEND_MESSAGE, SEND_MESSAGE_V2, SEND_BATCH_MESSAGE.
+const SEND_CODES: ReadonlyArray<number> = [10, 310, 320]
 
 interface RespondFault {
   readonly code: number
@@ -104,4 +112,60 @@ export class Faults {
       }
       return Verdicts.respond({ code: fault.code, remark: fault.remark })
     })
+}
+
+/** The fault part of the service, over the cluster's servers by name. */
+export const faultApi = (
+  endpoint: (name: string) => Effect.Effect<Endpoint, EmbeddedRocketMQError>,
+  now: () => number
+): Pick<
+  EmbeddedRocketMQService,
+  | "respondWith"
+  | "delayResponses"
+  | "blackhole"
+  | "closeAfterFrames"
+  | "sendCorruptFrame"
+  | "intercept"
+  | "clearFaults"
+> => {
+  const withFaults = (name: string, f: (faults: Faults) => void) =>
+    Effect.flatMap(endpoint(name), (e) => Effect.sync(() => f(e.faults)))
+  const filterOf = (options: FaultOptions | undefined) => codeFilter(options?.requestCodes)
+  return {
+    respondWith: (name: string, o: RespondWithOptions) =>
+      Effect.gen(function*() {
+        const e = yield* endpoint(name)
+        if (o.times !== undefined) yield* positive("times", o.times)
+        const until = o.duration !== undefined ? now() + Duration.toMillis(Duration.decode(o.duration)) : undefined
+        const remaining = o.times ?? (until === undefined ? 1 : undefined)
+        e.faults.respond = {
+          code: o.code,
+          remark: o.remark,
+          remaining,
+          until,
+          filter: o.requestCodes === "all" ? undefined : codeFilter(o.requestCodes ?? SEND_CODES)
+        }
+      }),
+    delayResponses: (name, delay, o) =>
+      withFaults(name, (faults) => {
+        faults.delay = { millis: Duration.toMillis(Duration.decode(delay)), filter: filterOf(o) }
+      }),
+    blackhole: (name, o) =>
+      withFaults(name, (faults) => {
+        faults.blackhole = { filter: filterOf(o) }
+      }),
+    closeAfterFrames: (name, frames, o) =>
+      Effect.zipRight(
+        positive("frames", frames),
+        withFaults(name, (faults) => {
+          faults.closeAfter = { remaining: frames, filter: filterOf(o) }
+        })
+      ),
+    sendCorruptFrame: (name, o) =>
+      withFaults(name, (faults) => {
+        faults.corrupt = { filter: filterOf(o) }
+      }),
+    intercept: (name, interceptor) => withFaults(name, (faults) => faults.custom.push(interceptor)),
+    clearFaults: (name) => withFaults(name, (faults) => faults.clear())
+  }
 }
