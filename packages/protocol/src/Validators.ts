@@ -20,13 +20,8 @@ export const TOPIC_MAX_LENGTH = 127
  */
 export const GROUP_MAX_LENGTH = 120
 
-/**
- * The producer group the Java client refuses (`MixAll.DEFAULT_PRODUCER_GROUP`).
- *
- * @since 0.1.0
- * @category constants
- */
-export const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
+/** The producer group the Java client refuses (`MixAll.DEFAULT_PRODUCER_GROUP`). */
+const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
 
 /**
  * Topics the broker refuses sends to (Java `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`). `TBW102` is not in it: it

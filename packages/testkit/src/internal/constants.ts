@@ -14,7 +14,7 @@ export const HALF_TOPIC = "RMQ_SYS_TRANS_HALF_TOPIC"
 export const TIMER_TOPIC = "rmq_sys_wheel_timer"
 
 /** TopicValidator.SYSTEM_TOPIC_SET; names starting with `rmq_sys_` are system topics too. */
-export const SYSTEM_TOPICS: ReadonlySet<string> = new Set([
+const SYSTEM_TOPICS: ReadonlySet<string> = new Set([
   TBW102,
   SCHEDULE_TOPIC,
   "BenchmarkTest",

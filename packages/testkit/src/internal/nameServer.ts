@@ -20,7 +20,7 @@ export const brokerData = (broker: Broker): RouteData.BrokerData => ({
   enableActingMaster: false
 })
 
-export const routeOf = (brokers: ReadonlyArray<Broker>, topic: string): RouteData.TopicRouteData | undefined => {
+const routeOf = (brokers: ReadonlyArray<Broker>, topic: string): RouteData.TopicRouteData | undefined => {
   const queueDatas: Array<RouteData.QueueData> = []
   const brokerDatas: Array<RouteData.BrokerData> = []
   for (const broker of brokers) {
