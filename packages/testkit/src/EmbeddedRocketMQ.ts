@@ -2,7 +2,8 @@
  * An embedded Apache RocketMQ for tests: an in-process name server and brokers on loopback (ephemeral ports)
  * that speak the remoting protocol and behave like a 5.3.3 broker where a producer can tell — per-queue
  * offsets, message ids, auto-create, the broker's own checks with the same codes and remarks, delays and timers,
- * half messages and transaction checks — plus faults a test can inject.
+ * half messages and transaction checks — plus faults a test can inject: built-in ones, or its own through the
+ * request-interception hook (`intercept`, see `Interceptor`).
  *
  * ```ts
  * const TestLive = EmbeddedRocketMQ.producerLayer({ groupName: "my_group" }).pipe(

@@ -31,6 +31,8 @@ interface RespondFault {
 // A frame whose serialize type (9) does not exist: any RocketMQ peer stops reading the connection there.
 const GARBAGE = new Uint8Array([0, 0, 0, 8, 9, 0, 0, 4, 0xde, 0xad, 0xbe, 0xef])
 
+const NONE: ReadonlyArray<Interceptor> = []
+
 export class Faults {
   respond: RespondFault | undefined
   delay: { readonly millis: number; readonly filter: CodeFilter } | undefined
@@ -53,6 +55,10 @@ export class Faults {
 
   /** The interceptors that apply now, in order: the armed built-ins, then the custom ones. */
   active(): ReadonlyArray<Interceptor> {
+    if (
+      this.closeAfter === undefined && this.blackhole === undefined && this.delay === undefined &&
+      this.corrupt === undefined && this.respond === undefined && this.custom.length === 0
+    ) return NONE
     const out: Array<Interceptor> = []
     if (this.closeAfter !== undefined) out.push(this.closeAfterFrames)
     if (this.blackhole !== undefined) out.push(this.blackholeRequests)
