@@ -1,7 +1,7 @@
 /**
  * Client-side checks of topic and group names, as the Java client makes them before sending (remoting-protocol
  * §3.4, §15.1, trap 27). The broker enforces the same charset and lengths (code 29), so failing early saves a
- * round trip.
+ * round trip; `brokerTopicViolation` is that broker-side rule in the broker's own order.
  *
  * @since 0.1.0
  */

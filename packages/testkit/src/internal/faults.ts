@@ -1,6 +1,7 @@
 // The built-in faults of one server, each an interceptor on the request-interception hook, plus the
 // interceptors a test added itself. Each built-in fault applies to the requests whose code passes its filter;
 // arming one again replaces it.
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { EmbeddedRocketMQService, FaultOptions, RespondWithOptions } from "../EmbeddedRocketMQ.js"
@@ -17,8 +18,12 @@ const applies = (filter: CodeFilter, code: number) => filter === undefined || fi
 const codeFilter = (codes: ReadonlyArray<number> | undefined): CodeFilter =>
   codes === undefined ? undefined : new Set(codes)
 
-// respondWith applies to sends unless told otherwise: SEND_MESSAGE, SEND_MESSAGE_V2, SEND_BATCH_MESSAGE.
-const SEND_CODES: ReadonlyArray<number> = [10, 310, 320]
+// respondWith applies to sends unless told otherwise.
+const SEND_CODES: ReadonlyArray<number> = [
+  RequestCode.SEND_MESSAGE,
+  RequestCode.SEND_MESSAGE_V2,
+  RequestCode.SEND_BATCH_MESSAGE
+]
 
 interface RespondFault {
   readonly code: number
