@@ -5,12 +5,11 @@
  * @since 0.2.0
  */
 import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Either from "effect/Either"
 import { InvalidMessage, MessageTooLarge } from "./Errors.js"
 import type { Message } from "./Message.js"
 import { validate } from "./Message.js"
-
-const RETRY_TOPIC_PREFIX = "%RETRY%"
 
 /**
  * Checks what can be checked of a batch before its members are encoded: not empty, one topic, no delays, one
@@ -36,7 +35,7 @@ export const validateMembers = (
     const checked = validate(m, maxMessageSize)
     if (Either.isLeft(checked)) return Either.left(checked.left)
   }
-  if (topic.startsWith(RETRY_TOPIC_PREFIX)) return invalid("retry topics cannot take batches")
+  if (topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)) return invalid("retry topics cannot take batches")
   return Either.right(topic)
 }
 

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Compression from "@effect-rocketmq/protocol/Compression"
 import type { SerializeType } from "@effect-rocketmq/protocol/RemotingCommand"
 import type * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import * as Config from "effect/Config"
@@ -96,9 +97,9 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   retryTimesWhenSendAsyncFailed: 2,
   retryNextServer: false,
   maxMessageSize: 4 * 1024 * 1024,
-  compressMsgBodyOverThreshold: 4 * 1024,
+  compressMsgBodyOverThreshold: Compression.DEFAULT_COMPRESS_OVER,
   compressType: "ZLIB",
-  compressLevel: 5,
+  compressLevel: Compression.DEFAULT_LEVEL,
   tcpTransportTryLockTimeout: 1000,
   tcpTransportConnectTimeout: 3000,
   clientChannelMaxIdleTimeSeconds: 120,

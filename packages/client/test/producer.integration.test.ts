@@ -1,5 +1,6 @@
 // The Producer against the real broker (`npm run test:rocketmq`): every send mode, read back from the broker.
 import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
+import * as ReadBack from "@effect-rocketmq/testkit/ReadBack"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Layer, Metric, MetricLabel, Scope } from "effect"
 import { BrokerConnectionPool } from "../src/BrokerConnectionPool.js"
@@ -8,7 +9,6 @@ import * as MessageQueueSelector from "../src/MessageQueueSelector.js"
 import * as Metrics from "../src/Metrics.js"
 import { NameServerResolver } from "../src/NameServerResolver.js"
 import * as Producer from "../src/Producer.js"
-import * as ReadBack from "./utils/ReadBack.js"
 
 const nameServerAddr = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
 const config = (overrides?: Partial<Producer.ProducerOptions>): Producer.ProducerConfig => ({
@@ -41,7 +41,7 @@ describe("Producer on the real broker", () => {
       assert.strictEqual(result.status, "SEND_OK")
       assert.match(result.msgId, /^[0-9A-F]{32}$/)
       assert.strictEqual(result.messageQueue.topic, "erq_test")
-      const stored = yield* ReadBack.view(result.offsetMsgId, "erq_test")
+      const stored = yield* ReadBack.view(result.offsetMsgId, { topic: "erq_test" })
       assert.strictEqual(text(stored.body), "hello effect")
       assert.strictEqual(stored.properties.TAGS, "tagA")
       assert.strictEqual(stored.properties.KEYS, `k1 k2-${run}`)
@@ -80,14 +80,14 @@ describe("Producer on the real broker", () => {
       assert.isTrue(Either.isRight(r))
       if (Either.isRight(r)) {
         const result = r.right as any
-        const stored = yield* ReadBack.view(result.offsetMsgId, "erq_test")
+        const stored = yield* ReadBack.view(result.offsetMsgId, { topic: "erq_test" })
         assert.strictEqual(text(stored.body), "async body")
         assert.strictEqual(stored.properties.UNIQ_KEY, result.msgId)
       }
       // The Effect-native form.
       const handle = yield* producer.submit(Message.make({ topic: "erq_test", body: "submitted" }))
       const result = yield* handle
-      assert.strictEqual(text((yield* ReadBack.view(result.offsetMsgId, "erq_test")).body), "submitted")
+      assert.strictEqual(text((yield* ReadBack.view(result.offsetMsgId, { topic: "erq_test" })).body), "submitted")
     }).pipe(Effect.provide(env())))
 
   it.scopedLive("sendOneway: the message arrives (found by its key)", () =>
@@ -137,7 +137,7 @@ describe("Producer on the real broker", () => {
           const inQueue = results.flat().filter((r) =>
             String(r.messageQueue) === String(queue) && r.queueOffset >= perKey[0]!.queueOffset
           ).length
-          const stored = yield* ReadBack.pull(queue, perKey[0]!.queueOffset, inQueue)
+          const stored = yield* ReadBack.pull(queue, perKey[0]!.queueOffset, { count: inQueue })
           const mine = stored.filter((m) =>
             m.properties.KEYS === keys[k]
           ).map((m) => text(m.body))
@@ -152,7 +152,7 @@ describe("Producer on the real broker", () => {
       const producer = yield* Producer.Producer
       const body = new TextEncoder().encode("0123456789abcdef".repeat(6400))
       const r = yield* producer.send(Message.make({ topic: "erq_compress", body }))
-      const stored = yield* ReadBack.view(r.offsetMsgId, "erq_compress")
+      const stored = yield* ReadBack.view(r.offsetMsgId, { topic: "erq_compress" })
       assert.strictEqual(stored.sysFlag & 0x1, 1)
       assert.strictEqual(stored.sysFlag & 0x700, 0x300)
       assert.isBelow(stored.rawBody.length, body.length / 10)
@@ -172,7 +172,7 @@ describe("Producer on the real broker", () => {
         const read: Array<string> = []
         for (const r of results) {
           const count = r.msgId.split(",").length
-          const stored = yield* ReadBack.pull(r.messageQueue, r.queueOffset, count)
+          const stored = yield* ReadBack.pull(r.messageQueue, r.queueOffset, { count })
           const mine = stored.slice(0, count)
           assert.deepStrictEqual(mine.map((m) => m.properties.UNIQ_KEY), r.msgId.split(","))
           read.push(...mine.map((m) => text(m.body)))

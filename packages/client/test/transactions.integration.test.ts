@@ -1,12 +1,12 @@
 // Transactions, delays and namespaces against the real broker. The test broker checks transactions every 5 s
 // (transactionCheckInterval) once a half message is 3 s old (transactionTimeOut): see scripts/rocketmq.
 import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
+import * as ReadBack from "@effect-rocketmq/testkit/ReadBack"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Ref } from "effect"
 import * as Message from "../src/Message.js"
 import * as Producer from "../src/Producer.js"
 import * as TransactionProducer from "../src/TransactionProducer.js"
-import * as ReadBack from "./utils/ReadBack.js"
 
 const nameServerAddr = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
 const run = Date.now().toString(36)
@@ -19,11 +19,11 @@ const txEnv = (group: string, checker: TransactionProducer.TransactionChecker) =
   )
 }
 
-const visible = (key: string, expect = 1) => ReadBack.queryByKey("erq_tx", key, { expect, withinMillis: 10_000 })
+const visible = (key: string, expect = 1) => ReadBack.queryByKey("erq_tx", key, { expect, timeout: 10_000 })
 
 // Query by key until `ms` have passed: how a test shows a message did NOT become visible.
 const neverVisible = (topic: string, key: string, ms: number) =>
-  ReadBack.queryByKey(topic, key, { expect: 1, withinMillis: ms }).pipe(
+  ReadBack.queryByKey(topic, key, { expect: 1, timeout: ms }).pipe(
     Effect.match({ onFailure: () => true, onSuccess: () => false })
   )
 
@@ -61,7 +61,7 @@ describe("transactions on the real broker", () => {
             () => Effect.succeed("Unknown" as const)
           )
           assert.strictEqual(r.state, "Unknown")
-          const found = yield* ReadBack.queryByKey("erq_tx", key, { expect: 1, withinMillis: 30_000 })
+          const found = yield* ReadBack.queryByKey("erq_tx", key, { expect: 1, timeout: 30_000 })
           assert.strictEqual(found.length, 1)
           assert.isAtLeast(yield* Ref.get(checks), 1)
         }).pipe(Effect.provide(txEnv("erq_it_tx_b", checker)))
@@ -89,7 +89,7 @@ describe("transactions on the real broker", () => {
             Message.make({ topic: "erq_tx", body: "eventually", keys: key }),
             () => Effect.succeed("Unknown" as const)
           )
-          const found = yield* ReadBack.queryByKey("erq_tx", key, { expect: 1, withinMillis: 60_000 })
+          const found = yield* ReadBack.queryByKey("erq_tx", key, { expect: 1, timeout: 60_000 })
           assert.strictEqual(found.length, 1)
           assert.isAtLeast(yield* Ref.get(checks), 3)
           // Still one copy a few seconds later.
@@ -124,10 +124,10 @@ describe("delays and namespaces on the real broker", () => {
         )
         assert.isTrue(yield* neverVisible("erq_delay", levelKey, 2500))
         assert.isTrue(yield* neverVisible("erq_delay", timerKey, 500))
-        const late = yield* ReadBack.queryByKey("erq_delay", levelKey, { expect: 1, withinMillis: 15_000 })
+        const late = yield* ReadBack.queryByKey("erq_delay", levelKey, { expect: 1, timeout: 15_000 })
         assert.isAtLeast(Date.now() - t0, 4500)
         assert.strictEqual(new TextDecoder().decode(late[0]!.body), "later")
-        const timer = yield* ReadBack.queryByKey("erq_delay", timerKey, { expect: 1, withinMillis: 15_000 })
+        const timer = yield* ReadBack.queryByKey("erq_delay", timerKey, { expect: 1, timeout: 15_000 })
         assert.strictEqual(new TextDecoder().decode(timer[0]!.body), "timer")
       }).pipe(Effect.provide(env())),
     60_000
@@ -139,10 +139,13 @@ describe("delays and namespaces on the real broker", () => {
       Effect.gen(function*() {
         const producer = yield* Producer.Producer
         // Topics of a namespace are created with the prefix, as `mqadmin updateTopic -t erqns%erq_test` would.
-        yield* ReadBack.createTopic("erqns%erq_test", 4)
+        yield* ReadBack.createTopic("erqns%erq_test", yield* ReadBack.masterAddresses("erq_test"), {
+          readQueueNums: 4,
+          writeQueueNums: 4
+        })
         const r = yield* producer.send(Message.make({ topic: "erq_test", body: "namespaced" }))
         assert.strictEqual(r.messageQueue.topic, "erq_test")
-        const stored = yield* ReadBack.view(r.offsetMsgId, "erqns%erq_test")
+        const stored = yield* ReadBack.view(r.offsetMsgId, { topic: "erqns%erq_test" })
         assert.strictEqual(stored.topic, "erqns%erq_test")
         assert.strictEqual(stored.properties.INSTANCE_ID, "erqns")
         assert.strictEqual(new TextDecoder().decode(stored.body), "namespaced")

@@ -7,31 +7,14 @@
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { textEncoder } from "./internal/bytes.js"
 
-/**
- * @since 0.1.0
- * @category constants
- */
-export const ACCESS_KEY = "AccessKey"
+const ACCESS_KEY = "AccessKey"
 
-/**
- * @since 0.1.0
- * @category constants
- */
-export const SECURITY_TOKEN = "SecurityToken"
+const SECURITY_TOKEN = "SecurityToken"
 
-/**
- * @since 0.1.0
- * @category constants
- */
-export const SIGNATURE = "Signature"
+const SIGNATURE = "Signature"
 
-/**
- * The ext field QUERY_MESSAGE adds for `UNIQ_KEY` lookups; some servers leave it out of the signed content.
- *
- * @since 0.1.0
- * @category constants
- */
-export const UNIQUE_KEY_QUERY = "_UNIQUE_KEY_QUERY"
+/** The ext field QUERY_MESSAGE adds for `UNIQ_KEY` lookups; some servers leave it out of the signed content. */
+const UNIQUE_KEY_QUERY = "_UNIQUE_KEY_QUERY"
 
 /**
  * For auth 2.0 the access key is the user name and the secret key its password.

@@ -48,11 +48,8 @@ export const Int64FromString: Schema.Schema<bigint, string> = Schema.compose(Dec
 /**
  * A Java `Long` field that holds a timestamp, a duration or an id known to stay below 2^53: decimal text ↔ a safe
  * integer `number`.
- *
- * @since 0.1.0
- * @category schemas
  */
-export const SafeLongFromString: Schema.Schema<number, string> = Schema.compose(DecimalText, Schema.NumberFromString)
+const SafeLongFromString: Schema.Schema<number, string> = Schema.compose(DecimalText, Schema.NumberFromString)
   .pipe(
     Schema.int(),
     Schema.between(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
@@ -111,13 +108,8 @@ const compact = (encoded: object): Record<string, string> => {
   return out
 }
 
-/**
- * Derives a `HeaderCodec` from a struct schema whose encoded side is the ext-field record.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const makeCodec = <A, I extends object>(name: string, schema: Schema.Schema<A, I>): HeaderCodec<A, I> => {
+/** Derives a `HeaderCodec` from a struct schema whose encoded side is the ext-field record. */
+const makeCodec = <A, I extends object>(name: string, schema: Schema.Schema<A, I>): HeaderCodec<A, I> => {
   const decodeEither = Schema.decodeUnknownEither(schema)
   const encodeSchema = Schema.encodeEither(schema)
   const encodeEither = (header: A): Either.Either<Record<string, string>, ProtocolError.ProtocolError> =>
@@ -650,11 +642,8 @@ const createTopicCodec = makeCodec<CreateTopicRequestHeader, typeof CreateTopicF
 /**
  * What the Java admin (`MQClientAPIImpl.createTopic` with a default `TopicConfig`) sends for a new topic, minus
  * the topic name.
- *
- * @since 0.1.0
- * @category constants
  */
-export const createTopicDefaults: Omit<CreateTopicRequestHeader, "topic"> = {
+const createTopicDefaults: Omit<CreateTopicRequestHeader, "topic"> = {
   defaultTopic: "TBW102",
   readQueueNums: 16,
   writeQueueNums: 16,

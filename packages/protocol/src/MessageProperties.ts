@@ -265,14 +265,6 @@ export const SHARDING_KEY = "__SHARDINGKEY"
 export const CRC32 = "__CRC32#"
 
 /**
- * Aliyun ONS delivery time; **not** a delay on Apache brokers.
- *
- * @since 0.1.0
- * @category keys
- */
-export const START_DELIVER_TIME = "__STARTDELIVERTIME"
-
-/**
  * Properties whose name starts with this are never stored by the broker.
  *
  * @since 0.1.0

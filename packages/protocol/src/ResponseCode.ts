@@ -86,11 +86,8 @@ export const describe = (code: number): string => `${names.get(code) ?? "UNKNOWN
 /**
  * The codes the Java producer (5.3.1 and later) retries on a synchronous send: `DefaultMQProducer.retryResponseCodes`.
  * Every other non-success code fails at once.
- *
- * @since 0.1.0
- * @category constants
  */
-export const RETRYABLE_SEND_CODES: ReadonlySet<number> = new Set([
+const RETRYABLE_SEND_CODES: ReadonlySet<number> = new Set([
   ResponseCode.TOPIC_NOT_EXIST,
   ResponseCode.SERVICE_NOT_AVAILABLE,
   ResponseCode.SYSTEM_ERROR,
@@ -108,14 +105,3 @@ export const RETRYABLE_SEND_CODES: ReadonlySet<number> = new Set([
  * @category predicates
  */
 export const isRetryableSendCode = (code: number): boolean => RETRYABLE_SEND_CODES.has(code)
-
-/**
- * Codes that mean the message **was stored** (the send result carries them as a status); retrying them
- * makes duplicates.
- *
- * @since 0.1.0
- * @category predicates
- */
-export const isStoredStatusCode = (code: number): boolean =>
-  code === ResponseCode.SUCCESS || code === ResponseCode.FLUSH_DISK_TIMEOUT ||
-  code === ResponseCode.SLAVE_NOT_AVAILABLE || code === ResponseCode.FLUSH_SLAVE_TIMEOUT

@@ -39,13 +39,8 @@ export const MAGIC_CODE_V1 = 0xdaa320a7 | 0
  */
 export const MAGIC_CODE_V2 = 0xdaa320ab | 0
 
-/**
- * `0xCBD43194`: blank space at the end of a commit-log file, never a message.
- *
- * @since 0.1.0
- * @category constants
- */
-export const BLANK_MAGIC_CODE = 0xcbd43194 | 0
+/** `0xCBD43194`: blank space at the end of a commit-log file, never a message. */
+const BLANK_MAGIC_CODE = 0xcbd43194 | 0
 
 /**
  * @since 0.1.0

@@ -133,13 +133,8 @@ export const TransactionTypeValues: { readonly [K in TransactionType]: number } 
   ROLLBACK: TRANSACTION_ROLLBACK_TYPE
 }
 
-/**
- * The bits of each compression type.
- *
- * @since 0.1.0
- * @category constants
- */
-export const CompressionTypeValues: { readonly [K in CompressionType]: number } = {
+/** The bits of each compression type. */
+const CompressionTypeValues: { readonly [K in CompressionType]: number } = {
   LZ4: COMPRESSION_LZ4_TYPE,
   ZSTD: COMPRESSION_ZSTD_TYPE,
   ZLIB: COMPRESSION_ZLIB_TYPE

@@ -1,7 +1,7 @@
 /**
  * Client-side checks of topic and group names, as the Java client makes them before sending (remoting-protocol
  * §3.4, §15.1, trap 27). The broker enforces the same charset and lengths (code 29), so failing early saves a
- * round trip.
+ * round trip; `brokerTopicViolation` is that broker-side rule in the broker's own order.
  *
  * @since 0.1.0
  */
@@ -20,13 +20,8 @@ export const TOPIC_MAX_LENGTH = 127
  */
 export const GROUP_MAX_LENGTH = 120
 
-/**
- * The producer group the Java client refuses (`MixAll.DEFAULT_PRODUCER_GROUP`).
- *
- * @since 0.1.0
- * @category constants
- */
-export const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
+/** The producer group the Java client refuses (`MixAll.DEFAULT_PRODUCER_GROUP`). */
+const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
 
 /**
  * Topics the broker refuses sends to (Java `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`). `TBW102` is not in it: it
@@ -43,6 +38,15 @@ export const NOT_ALLOWED_SEND_TOPICS: ReadonlySet<string> = new Set([
   "SELF_TEST_TOPIC",
   "OFFSET_MOVED_EVENT"
 ])
+
+/**
+ * The prefix of a consumer group's retry topic (Java `MixAll.RETRY_GROUP_TOPIC_PREFIX`): `%RETRY%<group>`. The
+ * broker creates such a topic on first send and refuses batches to it.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%"
 
 const NAME = /^[%|a-zA-Z0-9_-]+$/
 
@@ -87,6 +91,22 @@ export const validateTopic = (topic: string): Either.Either<string, ProtocolErro
         ? invalid("topic", `sending to the system topic ${name} is forbidden`)
         : Either.right(name)
   )
+
+/**
+ * The first rule of the broker's own topic check (Java `TopicValidator.validateTopic`, answered with code 29 on
+ * send and topic creation) that `topic` breaks, in the broker's order: blank (empty or only whitespace), characters
+ * outside `[%|a-zA-Z0-9_-]`, longer than 127. Undefined when it breaks none. Unlike `validateTopic` it says
+ * nothing about system topics, which the broker checks separately.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const brokerTopicViolation = (topic: string): "Blank" | "IllegalCharacters" | "TooLong" | undefined => {
+  if (topic.trim().length === 0) return "Blank"
+  if (!NAME.test(topic)) return "IllegalCharacters"
+  if (topic.length > TOPIC_MAX_LENGTH) return "TooLong"
+  return undefined
+}
 
 /**
  * A group name: 1…120 characters of `[%|a-zA-Z0-9_-]`. Returns the group.

@@ -74,6 +74,28 @@ describe("validateTopic (remoting-protocol §3.4, trap 27)", () => {
   )
 })
 
+describe("brokerTopicViolation (the broker's TopicValidator.validateTopic)", () => {
+  it("names the first rule broken, in the broker's order: blank, characters, length", () => {
+    assert.strictEqual(Validators.brokerTopicViolation(""), "Blank")
+    assert.strictEqual(Validators.brokerTopicViolation("  \t"), "Blank")
+    assert.strictEqual(Validators.brokerTopicViolation("a b"), "IllegalCharacters")
+    // Too long and illegal: the broker reports the characters.
+    assert.strictEqual(Validators.brokerTopicViolation("x".repeat(128) + "."), "IllegalCharacters")
+    assert.strictEqual(Validators.brokerTopicViolation("x".repeat(128)), "TooLong")
+    assert.strictEqual(Validators.brokerTopicViolation("x".repeat(127)), undefined)
+  })
+
+  it("leaves system topics and retry topics to other checks", () => {
+    for (const topic of ["SCHEDULE_TOPIC_XXXX", "rmq_sys_wheel_timer", "TBW102", "%RETRY%group"]) {
+      assert.strictEqual(Validators.brokerTopicViolation(topic), undefined, topic)
+    }
+  })
+
+  it.prop("agrees with validateTopic on every allowed name", { topic: nameOf(1, 127) }, ({ topic }) => {
+    assert.strictEqual(Validators.brokerTopicViolation(topic), undefined)
+  }, { fastCheck: { numRuns: 200 } })
+})
+
 describe("validateGroup / validateProducerGroup", () => {
   it("accepts up to 120 characters and rejects 121", () => {
     assert.deepStrictEqual(Validators.validateGroup("g".repeat(120)), Either.right("g".repeat(120)))
@@ -91,5 +113,6 @@ describe("validateGroup / validateProducerGroup", () => {
   it("exposes the Java limits", () => {
     assert.strictEqual(Validators.TOPIC_MAX_LENGTH, 127)
     assert.strictEqual(Validators.GROUP_MAX_LENGTH, 120)
+    assert.strictEqual(Validators.RETRY_GROUP_TOPIC_PREFIX, "%RETRY%")
   })
 })

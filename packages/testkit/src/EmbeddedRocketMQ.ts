@@ -2,7 +2,8 @@
  * An embedded Apache RocketMQ for tests: an in-process name server and brokers on loopback (ephemeral ports)
  * that speak the remoting protocol and behave like a 5.3.3 broker where a producer can tell — per-queue
  * offsets, message ids, auto-create, the broker's own checks with the same codes and remarks, delays and timers,
- * half messages and transaction checks — plus faults a test can inject.
+ * half messages and transaction checks — plus faults a test can inject: built-in ones, or its own through the
+ * request-interception hook (`intercept`, see `Interceptor`).
  *
  * ```ts
  * const TestLive = EmbeddedRocketMQ.producerLayer({ groupName: "my_group" }).pipe(
@@ -25,6 +26,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import type * as Interceptor from "./Interceptor.js"
 import * as internal from "./internal/embedded.js"
 import { EmbeddedRocketMQError } from "./internal/error.js"
 
@@ -35,8 +37,8 @@ import { EmbeddedRocketMQError } from "./internal/error.js"
 export { EmbeddedRocketMQError }
 
 /**
- * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`); no broker may be
- * called that.
+ * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`, `intercept(NAME_SERVER,
+ * ...)`); no broker may be called that.
  *
  * @since 0.1.0
  * @category constants
@@ -190,7 +192,15 @@ export interface EmbeddedRocketMQService {
   ) => Effect.Effect<void, EmbeddedRocketMQError>
   /** The next response is replaced by bytes no RocketMQ peer can decode. */
   readonly sendCorruptFrame: (target: string, options?: FaultOptions) => Effect.Effect<void, EmbeddedRocketMQError>
-  /** Clears the faults of one broker (or `NAME_SERVER`). */
+  /**
+   * Adds your own fault: `interceptor` sees every request of the broker (or `NAME_SERVER`) after the built-in
+   * faults and decides what happens to it (see `Interceptor`). It stays until `clearFaults` or `reset`.
+   */
+  readonly intercept: (
+    target: string,
+    interceptor: Interceptor.Interceptor
+  ) => Effect.Effect<void, EmbeddedRocketMQError>
+  /** Clears the faults of one broker (or `NAME_SERVER`), your own interceptors included. */
   readonly clearFaults: (target: string) => Effect.Effect<void, EmbeddedRocketMQError>
   /**
    * Clears every fault, restarts whatever is stopped and restores every broker's settings (and TBW102) to the

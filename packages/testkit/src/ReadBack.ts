@@ -92,6 +92,30 @@ const masterAddress = (queue: MessageQueue) =>
       Effect.mapError((e) => new ReadBackError({ operation: `resolve ${queue}`, detail: e.message, cause: e }))
     ))
 
+const masters = (operation: string, topic: string) =>
+  Effect.gen(function*() {
+    const resolver = yield* NameServerResolver
+    yield* resolver.publishInfo(topic).pipe(
+      Effect.mapError((e) => new ReadBackError({ operation, detail: e.message, cause: e }))
+    )
+    const out: Array<string> = []
+    for (const ids of (yield* resolver.brokerAddresses).values()) {
+      const master = ids.get("0")
+      if (master !== undefined) out.push(master)
+    }
+    return out
+  })
+
+/**
+ * The master address of every broker the resolver knows, once it has learned `topic`'s route: the brokers to
+ * create another topic on (`createTopic`), or to query.
+ *
+ * @since 0.2.0
+ * @category read back
+ */
+export const masterAddresses = (topic: string): Effect.Effect<Array<string>, ReadBackError, NameServerResolver> =>
+  masters(`master addresses for ${topic}`, topic)
+
 /**
  * The stored message with this offset id (VIEW_MESSAGE_BY_ID), from the broker the id names — or from
  * `address`, for brokers behind NAT.
@@ -259,15 +283,8 @@ export const queryByKey = (
   const operation = `query ${topic} by ${options?.unique === true ? "unique key" : "key"} ${key}`
   const expect = options?.expect ?? 1
   const once = Effect.gen(function*() {
-    const resolver = yield* NameServerResolver
-    yield* resolver.publishInfo(topic).pipe(
-      Effect.mapError((e) => new ReadBackError({ operation, detail: e.message, cause: e }))
-    )
-    const brokers = yield* resolver.brokerAddresses
     const found: Array<StoredMessage.StoredMessage> = []
-    for (const ids of brokers.values()) {
-      const master = ids.get("0")
-      if (master === undefined) continue
+    for (const master of yield* masters(operation, topic)) {
       const res = yield* call(
         master,
         request({

@@ -8,6 +8,9 @@
 /** @since 0.1.0 */
 export * as EmbeddedRocketMQ from "./EmbeddedRocketMQ.js"
 
+/** @since 0.2.0 */
+export * as Interceptor from "./Interceptor.js"
+
 /** @since 0.1.0 */
 export * as ReadBack from "./ReadBack.js"
 

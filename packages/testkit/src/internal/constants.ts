@@ -1,5 +1,7 @@
 // What the real broker (Apache RocketMQ 5.3.3) says, word for word: remarks, system topics, defaults. Checked
 // against a running 5.3.3 broker (scripts/rocketmq) and its sources.
+import { brokerTopicViolation } from "@effect-rocketmq/protocol/Validators"
+
 /** `version` the servers put in their responses: 5.3.3 (V5_3_3). */
 export const SERVER_VERSION = 479
 
@@ -12,7 +14,7 @@ export const HALF_TOPIC = "RMQ_SYS_TRANS_HALF_TOPIC"
 export const TIMER_TOPIC = "rmq_sys_wheel_timer"
 
 /** TopicValidator.SYSTEM_TOPIC_SET; names starting with `rmq_sys_` are system topics too. */
-export const SYSTEM_TOPICS: ReadonlySet<string> = new Set([
+const SYSTEM_TOPICS: ReadonlySet<string> = new Set([
   TBW102,
   SCHEDULE_TOPIC,
   "BenchmarkTest",
@@ -74,12 +76,16 @@ export const Remarks = {
   commitLogOffsetWrong: "The commit log offset wrong"
 } as const
 
-/** TopicValidator.validateTopic: the remark of the first rule broken, or undefined. */
+const topicRemarks = {
+  Blank: Remarks.topicBlank,
+  IllegalCharacters: Remarks.topicIllegalCharacters,
+  TooLong: Remarks.topicTooLong
+} as const
+
+/** TopicValidator.validateTopic: the broker's remark for the first rule broken, or undefined. */
 export const validateTopic = (topic: string): string | undefined => {
-  if (topic.trim().length === 0) return Remarks.topicBlank
-  if (!/^[%|a-zA-Z0-9_-]+$/.test(topic)) return Remarks.topicIllegalCharacters
-  if (topic.length > 127) return Remarks.topicTooLong
-  return undefined
+  const violation = brokerTopicViolation(topic)
+  return violation === undefined ? undefined : topicRemarks[violation]
 }
 
 /** Java's PermName.perm2String. */
@@ -89,3 +95,13 @@ export const permString = (perm: number): string =>
 /** Java's Long.parseLong / Integer.parseInt accept an optional sign and decimal digits. */
 export const parseJavaLong = (text: string | undefined): number | undefined =>
   text !== undefined && /^[+-]?\d+$/.test(text) ? Number(text) : undefined
+
+/** A copy of `props` without `names`. */
+export const without = (
+  props: Readonly<Record<string, string>>,
+  ...names: ReadonlyArray<string>
+): Record<string, string> => {
+  const out: Record<string, string> = { ...props }
+  for (const name of names) delete out[name]
+  return out
+}

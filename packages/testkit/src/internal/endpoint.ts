@@ -1,14 +1,18 @@
 // One listening server of the embedded cluster (the name server or a broker) on node:net: a multiplexed
 // connection per client, frames decoded with the protocol's incremental decoder, every answer written in JSON
-// (what a 5.x server does by default), and the faults tests inject between the wire and the handler.
+// (what a 5.x server does by default), and the interception chain (the faults tests inject) between the wire and
+// the handler.
 import * as Frame from "@effect-rocketmq/protocol/Frame"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
-import { isOneway, isResponse, response } from "@effect-rocketmq/protocol/RemotingCommand"
+import { isOneway, isResponse } from "@effect-rocketmq/protocol/RemotingCommand"
 import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as Effect from "effect/Effect"
 import * as Net from "node:net"
-import { SERVER_VERSION } from "./constants.js"
 import { EmbeddedRocketMQError } from "./error.js"
+import { Faults } from "./faults.js"
+import type { Outcome, Result } from "./interception.js"
+import { CLOSE, decide } from "./interception.js"
+import { reply } from "./reply.js"
 
 export type Reply = RemotingCommand | undefined
 
@@ -47,40 +51,6 @@ export class Connection {
   }
 }
 
-type CodeFilter = ReadonlySet<number> | undefined
-
-const applies = (filter: CodeFilter, code: number) => filter === undefined || filter.has(code)
-
-export interface RespondFault {
-  readonly code: number
-  readonly remark: string | undefined
-  remaining: number | undefined
-  readonly until: number | undefined
-  readonly filter: CodeFilter
-}
-
-/** The faults armed on one endpoint. Each applies to the requests whose code passes its filter. */
-export class Faults {
-  respond: RespondFault | undefined
-  delay: { readonly millis: number; readonly filter: CodeFilter } | undefined
-  blackhole: { readonly filter: CodeFilter } | undefined
-  closeAfter: { remaining: number; readonly filter: CodeFilter } | undefined
-  corrupt: { readonly filter: CodeFilter } | undefined
-  clear(): void {
-    this.respond = undefined
-    this.delay = undefined
-    this.blackhole = undefined
-    this.closeAfter = undefined
-    this.corrupt = undefined
-  }
-}
-
-export const codeFilter = (codes: ReadonlyArray<number> | undefined): CodeFilter =>
-  codes === undefined ? undefined : new Set(codes)
-
-// A frame whose serialize type (9) does not exist: any RocketMQ peer stops reading the connection there.
-const GARBAGE = new Uint8Array([0, 0, 0, 8, 9, 0, 0, 4, 0xde, 0xad, 0xbe, 0xef])
-
 // Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d.
 const normalizeAddress = (address: string | undefined): string =>
   address === undefined ? "0.0.0.0" : address.startsWith("::ffff:") ? address.slice(7) : address
@@ -88,7 +58,7 @@ const normalizeAddress = (address: string | undefined): string =>
 export class Endpoint {
   port = 0
   readonly connections = new Set<Connection>()
-  readonly faults = new Faults()
+  readonly faults: Faults
   private server: Net.Server | undefined
   private nextId = 0
 
@@ -98,8 +68,10 @@ export class Endpoint {
     private readonly handler: Handler,
     /** Runs an effect in the cluster's scope (interrupted when it closes). */
     private readonly run: (effect: Effect.Effect<void>) => void,
-    private readonly now: () => number
-  ) {}
+    now: () => number
+  ) {
+    this.faults = new Faults(now)
+  }
 
   get running(): boolean {
     return this.server !== undefined
@@ -171,80 +143,37 @@ export class Endpoint {
   private receive(connection: Connection, request: RemotingCommand): void {
     // Answers from clients to server requests are not needed by anything the embedded broker does.
     if (isResponse(request)) return
-    const faults = this.faults
-    const closeAfter = faults.closeAfter
-    if (closeAfter !== undefined && applies(closeAfter.filter, request.code)) {
-      closeAfter.remaining--
-      if (closeAfter.remaining <= 0) {
-        faults.closeAfter = undefined
-        connection.close()
-        return
-      }
-    }
-    if (faults.blackhole !== undefined && applies(faults.blackhole.filter, request.code)) return
-    let result: HandlerResult
-    const respond = this.activeRespond(request.code)
-    if (respond !== undefined) {
-      result = response(request, {
-        code: respond.code,
-        remark: respond.remark,
-        language: "JAVA",
-        version: SERVER_VERSION,
-        serializeType: "JSON"
+    const interceptors = this.faults.active()
+    if (interceptors.length === 0) return this.settle(connection, request, this.process(connection, request))
+    // Runs at once, as far as the interceptors do not wait: a close takes effect before the next frame is read.
+    this.run(
+      decide(
+        interceptors,
+        { target: this.name, request, remote: connection.remote },
+        () => this.process(connection, request)
+      ).pipe(Effect.flatMap((outcome) => Effect.sync(() => this.deliver(connection, request, outcome))))
+    )
+  }
+
+  private process(connection: Connection, request: RemotingCommand): Result {
+    try {
+      return this.handler.onRequest(connection, request)
+    } catch (error) {
+      // A bug must not take the cluster down: answer like a Java processor that threw.
+      return reply(request, ResponseCode.SYSTEM_ERROR, {
+        remark: `embedded broker failed on ${request.code}: ${error instanceof Error ? error.message : String(error)}`
       })
-    } else {
-      try {
-        result = this.handler.onRequest(connection, request)
-      } catch (error) {
-        // A bug must not take the cluster down: answer like a Java processor that threw.
-        result = response(request, {
-          code: ResponseCode.SYSTEM_ERROR,
-          remark: `embedded broker failed on ${request.code}: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-          language: "JAVA",
-          version: SERVER_VERSION,
-          serializeType: "JSON"
-        })
-      }
     }
-    const oneway = isOneway(request)
-    const delay = faults.delay !== undefined && applies(faults.delay.filter, request.code) ? faults.delay.millis : 0
-    if (Effect.isEffect(result) || delay > 0) {
-      const later = Effect.isEffect(result) ? result : Effect.succeed(result)
-      this.run(
-        later.pipe(
-          Effect.delay(delay),
-          Effect.flatMap((reply) => Effect.sync(() => oneway ? undefined : this.write(connection, request, reply)))
-        )
-      )
-      return
-    }
-    if (!oneway) this.write(connection, request, result)
   }
 
-  private activeRespond(code: number): RespondFault | undefined {
-    const respond = this.faults.respond
-    if (respond === undefined || !applies(respond.filter, code)) return undefined
-    if (respond.until !== undefined && this.now() >= respond.until) {
-      this.faults.respond = undefined
-      return undefined
-    }
-    if (respond.remaining !== undefined) {
-      respond.remaining--
-      if (respond.remaining <= 0) this.faults.respond = undefined
-    }
-    return respond
+  private settle(connection: Connection, request: RemotingCommand, result: Result): void {
+    if (!Effect.isEffect(result)) return this.deliver(connection, request, result)
+    this.run(Effect.flatMap(result, (outcome) => Effect.sync(() => this.deliver(connection, request, outcome))))
   }
 
-  private write(connection: Connection, request: RemotingCommand, reply: Reply): void {
-    if (reply === undefined || connection.closed) return
-    const corrupt = this.faults.corrupt
-    if (corrupt !== undefined && applies(corrupt.filter, request.code)) {
-      this.faults.corrupt = undefined
-      connection.write(GARBAGE)
-      return
-    }
-    connection.write(Frame.encode(reply, "JSON"))
+  private deliver(connection: Connection, request: RemotingCommand, outcome: Outcome): void {
+    if (outcome === CLOSE) return connection.close()
+    if (outcome === undefined || connection.closed || isOneway(request)) return
+    connection.write(outcome instanceof Uint8Array ? outcome : Frame.encode(outcome, "JSON"))
   }
 }

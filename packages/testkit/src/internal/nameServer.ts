@@ -2,15 +2,14 @@
 // broker creates (auto-create, UPDATE_AND_CREATE_TOPIC) is routable at once. A stopped broker stays registered,
 // as a crashed broker does until the real name server notices (up to 120 s): clients must fail over themselves.
 import * as Headers from "@effect-rocketmq/protocol/Headers"
-import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
-import { response } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as RouteData from "@effect-rocketmq/protocol/RouteData"
 import * as Either from "effect/Either"
 import type { Broker } from "./broker.js"
-import { Remarks, SERVER_VERSION } from "./constants.js"
+import { Remarks } from "./constants.js"
 import type { Handler } from "./endpoint.js"
+import { badHeader, reply } from "./reply.js"
 
 const encoder = new TextEncoder()
 
@@ -21,7 +20,7 @@ export const brokerData = (broker: Broker): RouteData.BrokerData => ({
   enableActingMaster: false
 })
 
-export const routeOf = (brokers: ReadonlyArray<Broker>, topic: string): RouteData.TopicRouteData | undefined => {
+const routeOf = (brokers: ReadonlyArray<Broker>, topic: string): RouteData.TopicRouteData | undefined => {
   const queueDatas: Array<RouteData.QueueData> = []
   const brokerDatas: Array<RouteData.BrokerData> = []
   for (const broker of brokers) {
@@ -40,25 +39,19 @@ export const routeOf = (brokers: ReadonlyArray<Broker>, topic: string): RouteDat
 }
 
 export const makeHandler = (brokers: () => ReadonlyArray<Broker>): Handler => {
-  const reply = (req: RemotingCommand, code: number, remark?: string, body?: Uint8Array) =>
-    response(req, { code, remark, body, language: "JAVA", version: SERVER_VERSION, serializeType: "JSON" })
   return {
     onClose: () => {},
     onRequest: (_connection, req) => {
       switch (req.code) {
         case RequestCode.GET_ROUTEINFO_BY_TOPIC: {
           const header = Headers.GetRouteInfoRequestHeader.decode(req.extFields)
-          if (Either.isLeft(header)) {
-            return reply(
-              req,
-              ResponseCode.SYSTEM_ERROR,
-              `org.apache.rocketmq.remoting.exception.RemotingCommandException: ${header.left.detail}`
-            )
-          }
+          if (Either.isLeft(header)) return badHeader(req, header.left.detail)
           const route = routeOf(brokers(), header.right.topic)
           return route === undefined
-            ? reply(req, ResponseCode.TOPIC_NOT_EXIST, Remarks.topicNotExistInNameServer(header.right.topic))
-            : reply(req, ResponseCode.SUCCESS, undefined, encoder.encode(RouteData.encodeTopicRouteData(route)))
+            ? reply(req, ResponseCode.TOPIC_NOT_EXIST, {
+              remark: Remarks.topicNotExistInNameServer(header.right.topic)
+            })
+            : reply(req, ResponseCode.SUCCESS, { body: encoder.encode(RouteData.encodeTopicRouteData(route)) })
         }
         case RequestCode.GET_BROKER_CLUSTER_INFO: {
           const all = brokers()
@@ -68,14 +61,16 @@ export const makeHandler = (brokers: () => ReadonlyArray<Broker>): Handler => {
             brokerAddrTable: Object.fromEntries(all.map((b) => [b.brokerName, brokerData(b)])),
             clusterAddrTable
           })
-          return reply(req, ResponseCode.SUCCESS, undefined, encoder.encode(body))
+          return reply(req, ResponseCode.SUCCESS, { body: encoder.encode(body) })
         }
         case RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER: {
           const topics = [...new Set(brokers().flatMap((b) => [...b.topics.keys()]))].sort()
-          return reply(req, ResponseCode.SUCCESS, undefined, encoder.encode(JSON.stringify({ topicList: topics })))
+          return reply(req, ResponseCode.SUCCESS, { body: encoder.encode(JSON.stringify({ topicList: topics })) })
         }
         default:
-          return reply(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, Remarks.requestCodeNotSupported(req.code))
+          return reply(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, {
+            remark: Remarks.requestCodeNotSupported(req.code)
+          })
       }
     }
   }

@@ -41,6 +41,28 @@ export interface StoreLimits {
   readonly maxStoredBytes: () => number
 }
 
+/** The message of a record, body as stored (compressed or not). The store wrote these bytes: they always decode. */
+export const decodeRecord = (record: StoredRecord): StoredMessage.StoredMessage =>
+  Either.getOrThrow(StoredMessage.decode(record.bytes, { decompressBody: false }))
+
+/** A stored message put again, in another topic and queue with other properties (a delivery, a check's copy). */
+export const moved = (
+  m: StoredMessage.StoredMessage,
+  topic: string,
+  queueId: number,
+  properties: Readonly<Record<string, string>>
+): PutInput => ({
+  topic,
+  queueId,
+  flag: m.flag,
+  sysFlag: m.sysFlag,
+  bornTimestamp: m.bornTimestamp,
+  bornHost: m.bornHost,
+  reconsumeTimes: m.reconsumeTimes,
+  body: m.rawBody,
+  properties
+})
+
 const queueKey = (topic: string, queueId: number) => `${topic}\u0001${queueId}`
 
 export class MessageStore {
