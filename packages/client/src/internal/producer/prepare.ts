@@ -23,8 +23,7 @@ import type { Namespace } from "./options.js"
  * then every send's record is collected only by full GCs.
  */
 export class Prepared {
-  constructor(
-    readonly code: number,
+  private constructor(
     /** The topic on the wire (with the namespace). */
     readonly topic: string,
     readonly userTopic: string,
@@ -34,10 +33,43 @@ export class Prepared {
     /** Text, or in parts around the id (frames write those without rescanning the whole text). */
     readonly properties: string | SendFrame.Properties,
     readonly flag: number,
+    /** The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. */
     readonly msgId: string,
-    readonly batch: boolean,
-    readonly count: number
+    /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
+    private readonly batchSize: number
   ) {}
+
+  static single(
+    topic: string,
+    userTopic: string,
+    body: Uint8Array,
+    sysFlag: number,
+    properties: string | SendFrame.Properties,
+    flag: number,
+    msgId: string
+  ): Prepared {
+    return new Prepared(topic, userTopic, body, sysFlag, properties, flag, msgId, 0)
+  }
+
+  static batch(
+    wire: { readonly topic: string; readonly userTopic: string },
+    body: Batch.BatchBody,
+    properties: string,
+    msgIds: string,
+    size: number
+  ): Prepared {
+    return new Prepared(wire.topic, wire.userTopic, body, 0, properties, 0, msgIds, size)
+  }
+
+  get batch(): boolean {
+    return this.batchSize > 0
+  }
+  get count(): number {
+    return this.batchSize > 0 ? this.batchSize : 1
+  }
+  get code(): number {
+    return this.batchSize > 0 ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2
+  }
   get propertiesText(): string {
     return typeof this.properties === "string" ? this.properties : this.properties.text
   }
@@ -132,17 +164,14 @@ export class Preparer {
       }
     }
     return Either.right(
-      new Prepared(
-        RequestCode.SEND_MESSAGE_V2,
+      Prepared.single(
         this.ns.wrap(message.topic),
         message.topic,
         body,
         sysFlag,
         properties,
         message.flag,
-        msgId,
-        false,
-        1
+        msgId
       )
     )
   }
@@ -164,23 +193,13 @@ export class Preparer {
       records.push(new BatchRecord(m.body, m.flag, properties, size, id))
     }
     const batchProperties = this.batchProperties[messages[0]!.waitStoreMsgOK ? "true" : "false"]
+    const wire = { topic: this.ns.wrap(topic), userTopic: topic }
     const prepared: Array<Prepared> = []
     for (const chunk of MessageBatch.split(records, max)) {
       const encoded = Batch.batchBody(chunk)
       if (Either.isLeft(encoded)) return Either.left(new InvalidMessageError({ topic, reason: encoded.left.detail }))
       prepared.push(
-        new Prepared(
-          RequestCode.SEND_BATCH_MESSAGE,
-          this.ns.wrap(topic),
-          topic,
-          encoded.right,
-          0,
-          batchProperties,
-          0,
-          chunk.map((r) => r.id).join(","),
-          true,
-          chunk.length
-        )
+        Prepared.batch(wire, encoded.right, batchProperties, chunk.map((r) => r.id).join(","), chunk.length)
       )
     }
     return Either.right(prepared)
