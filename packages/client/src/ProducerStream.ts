@@ -1,0 +1,192 @@
+/**
+ * Publishing a `Stream` of messages through the `Producer` in context: at most `concurrency` sends in flight, so the
+ * stream is pulled only as fast as the brokers answer (back-pressure), with the producer's typed errors, and — with
+ * an ordering key — never two messages of one key in flight at once, so retries cannot reorder them.
+ *
+ * ```ts
+ * Stream.fromIterable(orders).pipe(
+ *   Stream.map((o) => Message.make({ topic: "orders", keys: o.id, body: JSON.stringify(o) })),
+ *   ProducerStream.sendOrdered({ key: (m) => m.keys[0]!, concurrency: 32 }),
+ *   Stream.runDrain
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import * as GroupBy from "effect/GroupBy"
+import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import type { SendError } from "./Errors.js"
+import type { Message } from "./Message.js"
+import * as MessageQueueSelector from "./MessageQueueSelector.js"
+import { Producer } from "./Producer.js"
+import type { ProducerService } from "./Producer.js"
+import type { SendResult } from "./SendResult.js"
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface SendOptions {
+  /** Sends in flight at once; the stream is pulled as they finish. Default 64. */
+  readonly concurrency?: number | undefined
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface OrderedOptions extends SendOptions {
+  /**
+   * The ordering key: messages with the same key go to one queue (`MessageQueueSelector.byHash`) and are sent one
+   * after another, in stream order. Different keys are sent concurrently.
+   */
+  readonly key: (message: Message) => string
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface BatchedOptions extends SendOptions {
+  /** Messages per batch request at most (one topic per batch; split further at `maxMessageSize`). */
+  readonly size: number
+  /** How long a batch waits to fill up. Default 10 ms. */
+  readonly within?: number | undefined
+}
+
+const DEFAULT_CONCURRENCY = 64
+
+const withProducer = <A, E, R>(f: (producer: ProducerService) => Stream.Stream<A, E, R>) =>
+  Stream.unwrap(Effect.map(Producer, f))
+
+// Lanes for ordered sends: one key always lands in the same lane, and a lane sends one message at a time.
+const laneOf = (key: string, lanes: number) => {
+  let h = 0
+  for (let i = 0; i < key.length; i++) h = (Math.imul(31, h) + key.charCodeAt(i)) | 0
+  return (h >>> 0) % lanes
+}
+
+/**
+ * Sends every element and emits its `SendResult`, in stream order. The first failed send fails the stream with its
+ * typed error (after the sends already in flight end).
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const send =
+  (options?: SendOptions) =>
+  <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<SendResult, E | SendError, R | Producer> =>
+    withProducer((producer) =>
+      Stream.mapEffect(self, (message) => producer.send(message), {
+        concurrency: options?.concurrency ?? DEFAULT_CONCURRENCY
+      })
+    )
+
+/**
+ * Like `send`, but a failed send is an element too: the stream goes on.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const sendEither = (options?: SendOptions) =>
+<E, R>(
+  self: Stream.Stream<Message, E, R>
+): Stream.Stream<Either.Either<SendResult, SendError>, E, R | Producer> =>
+  withProducer((producer) =>
+    Stream.mapEffect(self, (message) => Effect.either(producer.send(message)), {
+      concurrency: options?.concurrency ?? DEFAULT_CONCURRENCY
+    })
+  )
+
+/**
+ * Sends with an ordering key: per key, one queue and stream order (see `OrderedOptions`). Results are emitted as
+ * sends finish: in order per key, interleaved across keys. A failed send fails the stream.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const sendOrdered =
+  (options: OrderedOptions) =>
+  <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<SendResult, E | SendError, R | Producer> =>
+    withProducer((producer) => {
+      const lanes = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY)
+      return GroupBy.evaluate(
+        Stream.groupByKey(self, (message) => laneOf(options.key(message), lanes), { bufferSize: 64 }),
+        // Each lane is one substream, sent one message at a time.
+        (_lane, messages) =>
+          Stream.mapEffect(
+            messages,
+            (message) => producer.sendWithSelector(message, MessageQueueSelector.byHash, options.key(message))
+          ),
+        { bufferSize: 64 }
+      )
+    })
+
+/**
+ * Gathers elements into batch requests (`sendBatch`) of at most `size` messages of one topic, waiting at most
+ * `within` ms for a batch to fill. Emits one `SendResult` per request. A failed batch fails the stream.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const sendBatched =
+  (options: BatchedOptions) =>
+  <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<SendResult, E | SendError, R | Producer> =>
+    withProducer((producer) =>
+      Stream.groupedWithin(self, Math.max(1, options.size), options.within ?? 10).pipe(
+        Stream.mapConcat((chunk) => byTopic(Array.from(chunk))),
+        Stream.mapEffect((batch) => producer.sendBatch(batch), {
+          concurrency: options.concurrency ?? DEFAULT_CONCURRENCY
+        }),
+        Stream.mapConcat((results) => results)
+      )
+    )
+
+// A batch holds one topic: a mixed chunk becomes one batch per topic, each in stream order.
+const byTopic = (messages: ReadonlyArray<Message>): Array<ReadonlyArray<Message>> => {
+  const topics = new Map<string, Array<Message>>()
+  for (const m of messages) {
+    const batch = topics.get(m.topic)
+    if (batch === undefined) topics.set(m.topic, [m])
+    else batch.push(m)
+  }
+  return [...topics.values()]
+}
+
+/**
+ * A sink that sends every element (with `sendOrdered`'s guarantee when `key` is given) and fails with the first
+ * send's typed error.
+ *
+ * @since 0.2.0
+ * @category sinks
+ */
+export const sink = (
+  options?: SendOptions & { readonly key?: ((message: Message) => string) | undefined }
+): Sink.Sink<void, Message, never, SendError, Producer> =>
+  Sink.unwrap(Effect.map(Producer, (producer) => {
+    const concurrency = options?.concurrency ?? DEFAULT_CONCURRENCY
+    const key = options?.key
+    return Sink.forEachChunk((chunk) => {
+      const messages = Array.from(chunk)
+      if (key === undefined) {
+        return Effect.forEach(messages, (m) => producer.send(m), { concurrency, discard: true })
+      }
+      // Within a chunk, one key's messages go one after another; chunks follow each other.
+      const byKey = new Map<string, Array<Message>>()
+      for (const m of messages) {
+        const k = key(m)
+        const list = byKey.get(k)
+        if (list === undefined) byKey.set(k, [m])
+        else list.push(m)
+      }
+      return Effect.forEach(
+        [...byKey],
+        ([k, list]) =>
+          Effect.forEach(list, (m) => producer.sendWithSelector(m, MessageQueueSelector.byHash, k), { discard: true }),
+        { concurrency, discard: true }
+      )
+    })
+  }))
