@@ -218,6 +218,24 @@ export class MessageTooLarge extends Data.TaggedError("MessageTooLarge")<{
 }
 
 /**
+ * A message body that does not decode to what its reader's `Schema` expects (see `MessageBody`).
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class InvalidBody extends Data.TaggedError("InvalidBody")<{
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  /**
+   * @since 0.2.0
+   */
+  override get message(): string {
+    return `the message body does not decode: ${this.reason}`
+  }
+}
+
+/**
  * @since 0.1.0
  * @category models
  */

@@ -19,6 +19,9 @@ export * as Message from "./Message.js"
 /** @since 0.2.0 */
 export * as MessageBatch from "./MessageBatch.js"
 
+/** @since 0.2.0 */
+export * as MessageBody from "./MessageBody.js"
+
 /** @since 0.1.0 */
 export * as MessageQueue from "./MessageQueue.js"
 
@@ -33,6 +36,9 @@ export * as NameServerResolver from "./NameServerResolver.js"
 
 /** @since 0.1.0 */
 export * as Producer from "./Producer.js"
+
+/** @since 0.2.0 */
+export * as ProducerStream from "./ProducerStream.js"
 
 /** @since 0.1.0 */
 export * as RetryPolicy from "./RetryPolicy.js"
