@@ -13,3 +13,6 @@ export * as NodeSocketConnector from "./NodeSocketConnector.js"
 
 /** @since 0.2.0 */
 export * as NodeTransactionProducer from "./NodeTransactionProducer.js"
+
+/** @since 0.2.0 */
+export * as PromiseProducer from "./PromiseProducer.js"

@@ -1,0 +1,127 @@
+/**
+ * The producer for code that does not use Effect: `createProducer(options)` gives an object whose methods return
+ * Promises, over the same `Producer` (one `ManagedRuntime` per producer). A failed send rejects with the producer's
+ * own error: an `Error` subclass carrying the same `_tag` and fields (`BrokerNotFound`, `SendTimeout`, ...).
+ *
+ * ```js
+ * import { createProducer } from "@effect-rocketmq/node/PromiseProducer"
+ *
+ * const producer = await createProducer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders" })
+ * try {
+ *   const result = await producer.send({ topic: "orders", body: JSON.stringify(order), keys: order.id })
+ * } catch (e) {
+ *   if (e._tag === "BrokerNotFound") ...
+ * }
+ * await producer.close()
+ * ```
+ *
+ * @since 0.2.0
+ */
+import { InvalidMessage, ServiceNotAvailable } from "@effect-rocketmq/client/Errors"
+import type { SendError } from "@effect-rocketmq/client/Errors"
+import * as Message from "@effect-rocketmq/client/Message"
+import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
+import type { MessageQueueSelector } from "@effect-rocketmq/client/MessageQueueSelector"
+import * as Producer from "@effect-rocketmq/client/Producer"
+import type { SendResult } from "@effect-rocketmq/client/SendResult"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as NodeProducer from "./NodeProducer.js"
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface PromiseProducer {
+  readonly groupName: string
+  readonly clientId: string
+  /** Sends and waits for the broker (retries included). */
+  readonly send: (message: Message.MessageOptions) => Promise<SendResult>
+  /**
+   * Resolves once the send is accepted; `callback` hears the outcome later, Node style: `(error, result)`.
+   */
+  readonly sendAsync: (
+    message: Message.MessageOptions,
+    callback: (error: SendError | null, result?: SendResult) => void
+  ) => Promise<void>
+  /** One-way: resolves once queued, no response. */
+  readonly sendOneway: (message: Message.MessageOptions) => Promise<void>
+  readonly sendWithSelector: <A>(
+    message: Message.MessageOptions,
+    selector: MessageQueueSelector<A>,
+    arg: A
+  ) => Promise<SendResult>
+  readonly sendToQueue: (message: Message.MessageOptions, queue: MessageQueue) => Promise<SendResult>
+  /** One result per batch request (a large batch is split at `maxMessageSize`). */
+  readonly sendBatch: (messages: ReadonlyArray<Message.MessageOptions>) => Promise<ReadonlyArray<SendResult>>
+  readonly stats: () => Promise<Producer.ProducerStats>
+  /** Shuts the producer down (sends in flight get `shutdownTimeout`) and frees its sockets and timers. */
+  readonly close: () => Promise<void>
+}
+
+// A failure rejects with the error itself (not a FiberFailure wrapper), so `e._tag` and `instanceof Error` hold.
+const settle = <A>(exit: Exit.Exit<A, unknown>): Promise<A> =>
+  Exit.isSuccess(exit)
+    ? Promise.resolve(exit.value)
+    : Promise.reject(Either.match(Cause.failureOrCause(exit.cause), { onLeft: (e) => e, onRight: Cause.squash }))
+
+// Callers outside the type system can hand in anything: what is not a message fails typed, like a bad message.
+const messageOf = (options: Message.MessageOptions): Effect.Effect<Message.Message, InvalidMessage> => {
+  if (typeof options !== "object" || options === null) {
+    return Effect.fail(new InvalidMessage({ topic: "", reason: `not a message: ${String(options)}` }))
+  }
+  if (typeof options.topic !== "string") {
+    return Effect.fail(new InvalidMessage({ topic: String(options.topic), reason: "the topic is not a string" }))
+  }
+  if (typeof options.body !== "string" && !(options.body instanceof Uint8Array)) {
+    return Effect.fail(new InvalidMessage({ topic: options.topic, reason: "the body is not a string or bytes" }))
+  }
+  return Effect.try({
+    try: () => Message.make(options),
+    catch: (e) => new InvalidMessage({ topic: options.topic, reason: `not a message: ${String(e)}` })
+  })
+}
+
+const messagesOf = (messages: ReadonlyArray<Message.MessageOptions>) =>
+  Array.isArray(messages)
+    ? Effect.forEach(messages, messageOf)
+    : Effect.fail(new InvalidMessage({ topic: "", reason: "a batch is an array of messages" }))
+
+/**
+ * Starts a producer (routes, heartbeats) with Node sockets. Rejects with a `ConfigError` for bad options.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const createProducer = async (options: Producer.ProducerConfig): Promise<PromiseProducer> => {
+  const runtime = ManagedRuntime.make(NodeProducer.layer(options))
+  const producer = await runtime.runPromiseExit(Producer.Producer).then(settle)
+  let closed: Promise<void> | undefined
+  const run = <A>(effect: () => Effect.Effect<A, unknown>): Promise<A> =>
+    closed !== undefined
+      ? Promise.reject(new ServiceNotAvailable({ reason: "the producer is closed" }))
+      : runtime.runPromiseExit(effect()).then(settle)
+  return {
+    groupName: producer.groupName,
+    clientId: producer.clientId,
+    send: (message) => run(() => Effect.flatMap(messageOf(message), producer.send)),
+    sendAsync: (message, callback) =>
+      run(() =>
+        Effect.flatMap(
+          messageOf(message),
+          (m) => producer.sendAsync(m, Either.match({ onLeft: (e) => callback(e), onRight: (r) => callback(null, r) }))
+        )
+      ),
+    sendOneway: (message) => run(() => Effect.flatMap(messageOf(message), producer.sendOneway)),
+    sendWithSelector: (message, selector, arg) =>
+      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendWithSelector(m, selector, arg))),
+    sendToQueue: (message, queue) =>
+      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendToQueue(m, queue))),
+    sendBatch: (messages) => run(() => Effect.flatMap(messagesOf(messages), producer.sendBatch)),
+    stats: () => run(() => producer.stats),
+    close: () => closed ??= runtime.dispose()
+  }
+}
