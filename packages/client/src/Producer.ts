@@ -366,3 +366,91 @@ export const withRetryPolicy: {
  * @category re-exports
  */
 export type { RetryPolicy }
+
+/**
+ * `producer.send` for the `Producer` in context: `yield* Producer.send(message)`.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const send = (message: Message): Effect.Effect<SendResult, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.send(message))
+
+/**
+ * `producer.sendAsync` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendAsync = (
+  message: Message,
+  callback: SendCallback
+): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendAsync(message, callback))
+
+/**
+ * `producer.submit` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const submit = (
+  message: Message
+): Effect.Effect<
+  Effect.Effect<SendResult, SendError>,
+  InvalidMessage | MessageTooLarge | ServiceNotAvailable,
+  Producer
+> => Effect.flatMap(Producer, (producer) => producer.submit(message))
+
+/**
+ * `producer.sendOneway` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendOneway = (message: Message): Effect.Effect<void, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendOneway(message))
+
+/**
+ * `producer.sendWithSelector` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendWithSelector = <A>(
+  message: Message,
+  selector: MessageQueueSelector<A>,
+  arg: A
+): Effect.Effect<SendResult, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendWithSelector(message, selector, arg))
+
+/**
+ * `producer.sendToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendToQueue = (message: Message, queue: MessageQueue): Effect.Effect<SendResult, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendToQueue(message, queue))
+
+/**
+ * `producer.sendBatch` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendBatch = (
+  messages: ReadonlyArray<Message>
+): Effect.Effect<ReadonlyArray<SendResult>, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendBatch(messages))
+
+/**
+ * The stats of the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const stats: Effect.Effect<ProducerStats, never, Producer> = Effect.flatMap(
+  Producer,
+  (producer) => producer.stats
+)
