@@ -72,6 +72,8 @@ export interface EmbeddedRocketMQOptions {
   readonly clusterName?: string | undefined
   /** IP address to listen on, and the store host in message ids. Default `127.0.0.1`. */
   readonly host?: string | undefined
+  /** Port of the name server, e.g. 9876 to stand in for a local RocketMQ. Default 0: an ephemeral port. */
+  readonly nameServerPort?: number | undefined
   /** Topics created on start: `{ orders: 4 }` or `{ orders: { queues: 4, brokers: ["broker-a"] } }`. */
   readonly topics?: Readonly<Record<string, number | TopicOptions>> | undefined
   /** Registers TBW102 (perm 7) so unknown topics are created on first send. Default true. */
