@@ -58,8 +58,9 @@ try {
   }
 
   step(`install into ${app} with effect ${values.effect}, @effect/platform ${values.platform}`)
-  fs.cpSync(path.join(appSource, "src"), path.join(app, "src"), { recursive: true })
-  fs.copyFileSync(path.join(appSource, "tsconfig.json"), path.join(app, "tsconfig.json"))
+  for (const entry of ["src", "node10", "tsconfig.json", "tsconfig.node10.json"]) {
+    fs.cpSync(path.join(appSource, entry), path.join(app, entry), { recursive: true })
+  }
   const manifest = {
     name: "effect-rocketmq-consumer-check",
     private: true,
@@ -85,6 +86,9 @@ try {
 
   step("type-check: strict, NodeNext, skipLibCheck false")
   run(path.join(app, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], app)
+
+  step("type-check with moduleResolution node10")
+  run(path.join(app, "node_modules/.bin/tsc"), ["-p", "tsconfig.node10.json"], app)
 
   step("run with plain node")
   run(process.execPath, ["dist/main.js"], app, { timeout: 120_000 })
