@@ -1,6 +1,7 @@
 // `Producer.optionsConfig` / `layerConfig`: every option read from a ConfigProvider, time options as numbers in
 // their unit or as Effect durations, and bad values as ConfigErrors that name the variable.
 import { Producer } from "@effect-rocketmq/client"
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigError, ConfigProvider, Effect, Either, Exit, Layer } from "effect"
 
@@ -87,7 +88,14 @@ describe("Producer.layerConfig", () => {
     Effect.gen(function*() {
       const provider = ConfigProvider.fromMap(new Map([...required, ["ROCKETMQ_COMPRESS_LEVEL", "12"]]))
       const exit = yield* Effect.exit(
-        Effect.scoped(Layer.build(Producer.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(provider)))))
+        Effect.scoped(
+          Layer.build(
+            Producer.layerConfig().pipe(
+              Layer.provide(Layer.setConfigProvider(provider)),
+              Layer.provide(NodeSocketConnector.layer)
+            )
+          )
+        )
       )
       assert.isTrue(Exit.isFailure(exit))
       const error = Exit.isFailure(exit) ? exit.cause : undefined
@@ -104,7 +112,8 @@ describe("Producer.layerConfig", () => {
         Effect.scoped(
           Layer.build(
             Producer.layerConfig(Producer.optionsConfig, { groupName: "DEFAULT_PRODUCER" }).pipe(
-              Layer.provide(Layer.setConfigProvider(provider))
+              Layer.provide(Layer.setConfigProvider(provider)),
+              Layer.provide(NodeSocketConnector.layer)
             )
           )
         )

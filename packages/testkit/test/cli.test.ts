@@ -1,6 +1,7 @@
 // The `effect-rocketmq-broker` command: its arguments, and the command itself started as a child process that a
 // producer then sends to, as an example run against it would.
 import { Message, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import * as ChildProcess from "node:child_process"
@@ -91,7 +92,7 @@ describe("effect-rocketmq-broker", () => {
               [1, 2, 3, 4],
               (i) => producer.send(Message.make({ topic: "T", body: `m${i}` }))
             )
-          }).pipe(Effect.provide(Producer.layer({ nameServerAddr: address, groupName: "cli_test" })))
+          }).pipe(Effect.provide(NodeProducer.layer({ nameServerAddr: address, groupName: "cli_test" })))
           assert.deepStrictEqual(
             results.map((r) => r.status),
             ["SEND_OK", "SEND_OK", "SEND_OK", "SEND_OK"]
