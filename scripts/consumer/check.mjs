@@ -78,6 +78,23 @@ try {
   console.log(`installed size: ${(kib / 1024).toFixed(1)} MiB in ${count} packages (production dependencies)`)
   run("npm", ["install", ...npmFlags], app)
 
+  // The runtime-agnostic core alone (what a library built on the client, or a non-Node app, installs).
+  const core = path.join(app, "core")
+  fs.mkdirSync(core)
+  const coreDependencies = Object.fromEntries(
+    Object.entries(manifest.dependencies)
+      .filter(([name]) => !["@effect-rocketmq/node", "@effect-rocketmq/testkit"].includes(name))
+      .map(([name, spec]) => [name, spec.replace("file:./", "file:../")])
+  )
+  fs.writeFileSync(
+    path.join(core, "package.json"),
+    JSON.stringify({ name: "core", private: true, type: "module", dependencies: coreDependencies })
+  )
+  run("npm", ["install", ...npmFlags], core)
+  const coreKib = Number(run("du", ["-sk", "node_modules"], core, { capture: true }).split("\t")[0])
+  const coreCount = run("npm", ["ls", "--all", "--parseable"], core, { capture: true }).trim().split("\n").length - 1
+  console.log(`installed size of protocol + client alone: ${(coreKib / 1024).toFixed(1)} MiB in ${coreCount} packages`)
+
   step("one copy of effect")
   const copies = run("npm", ["ls", "effect", "--all", "--parseable"], app, { capture: true }).trim().split("\n")
     .filter((line) => line.length > 0)

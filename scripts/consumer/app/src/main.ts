@@ -3,6 +3,7 @@
 // any outcome other than the expected one.
 import type { Errors, SendResult } from "@effect-rocketmq/client"
 import { Message, MessageQueue, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+import { NodeProducer } from "@effect-rocketmq/node"
 import { Frame, RemotingCommand, RequestCode } from "@effect-rocketmq/protocol"
 import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
 import { Console, Deferred, Effect, Either, Layer } from "effect"
@@ -72,6 +73,24 @@ const frameRoundTrip = Effect.suspend(() => {
   )
 })
 
+// First contact with nothing listening: a typed ServiceNotAvailable that names the address and the OS reason.
+const refused = Effect.gen(function*() {
+  const error = yield* Effect.flatMap(
+    Producer.Producer,
+    (producer) => producer.send(Message.make({ topic, body: "x" }))
+  ).pipe(
+    Effect.provide(
+      NodeProducer.layer({ nameServerAddr: "127.0.0.1:1", groupName: "consumer_check", sendMsgTimeout: 1000 })
+    ),
+    Effect.flip
+  )
+  yield* check(
+    `refused connection: ${error._tag}: ${error.message}`,
+    error._tag === "ServiceNotAvailable" && error.message.includes("cannot connect to 127.0.0.1:1: connection refused"),
+    error.message
+  )
+})
+
 const TestEnv = EmbeddedRocketMQ.producerLayer({ groupName: "consumer_check" }).pipe(
   Layer.provideMerge(
     EmbeddedRocketMQ.layer({ brokers: 2, topics: { [topic]: 4 }, autoCreateTopicEnable: false })
@@ -81,6 +100,7 @@ const TestEnv = EmbeddedRocketMQ.producerLayer({ groupName: "consumer_check" }).
 const program = Effect.gen(function*() {
   yield* frameRoundTrip
   yield* everySendMode.pipe(Effect.provide(TestEnv))
+  yield* refused
   yield* Console.log("consumer app ok")
 })
 
