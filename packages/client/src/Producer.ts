@@ -420,8 +420,10 @@ export const withRetryPolicy: {
     Effect.locallyWith(self, currentSendOverrides, (o) => ({ ...o, retryPolicy: Option.some(schedule) }))
 )
 
-/**
- * @since 0.1.0
- * @category re-exports
- */
-export type { RetryPolicy }
+export type {
+  /**
+   * @since 0.1.0
+   * @category re-exports
+   */
+  RetryPolicy
+}

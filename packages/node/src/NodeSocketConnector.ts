@@ -31,7 +31,11 @@ const reasons: Record<string, string> = {
  * @category errors
  */
 export class OpenError extends Socket.SocketGenericError {
-  /** `host:port` that was dialled. */
+  /**
+   * `host:port` that was dialled.
+   *
+   * @since 0.1.0
+   */
   readonly address: string
   constructor(address: string, cause: unknown) {
     super({ reason: "Open", cause })

@@ -30,11 +30,13 @@ import type * as Interceptor from "./Interceptor.js"
 import * as internal from "./internal/embedded.js"
 import { EmbeddedRocketMQError } from "./internal/error.js"
 
-/**
- * @since 0.1.0
- * @category errors
- */
-export { EmbeddedRocketMQError }
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  EmbeddedRocketMQError
+}
 
 /**
  * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`, `intercept(NAME_SERVER,
