@@ -264,6 +264,21 @@ export const layerDependencies = (
  * otherwise): provide a `SocketConnector`, or use `@effect-rocketmq/node`'s `NodeProducer.layer`. Provide a
  * `RetryPolicy` layer to replace the Java-like default retry schedule.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Effect, Layer } from "effect"
+ *
+ * // On Node, NodeProducer.layer(options) from @effect-rocketmq/node is exactly this.
+ * const ProducerLive = Producer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders" }).pipe(
+ *   Layer.provide(NodeSocketConnector.layer)
+ * )
+ *
+ * const program = Effect.flatMap(Producer.Producer, (producer) =>
+ *   producer.send(Message.make({ topic: "orders", body: "o-42" }))).pipe(Effect.provide(ProducerLive))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -393,6 +408,16 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = internal.c
 /**
  * Sends inside `self` use this budget instead of the producer's `sendMsgTimeout`.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // This send may take 10 s over all its attempts, whatever the producer's sendMsgTimeout.
+ * const patient = Effect.flatMap(Producer.Producer, (producer) =>
+ *   producer.send(Message.make({ topic: "orders", body: "o-42" }))).pipe(Producer.withSendTimeout(10_000))
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -407,6 +432,17 @@ export const withSendTimeout: {
 
 /**
  * Sends inside `self` retry with this schedule instead of the producer's `RetryPolicy`.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { Effect, Schedule } from "effect"
+ *
+ * const persistent = Effect.flatMap(Producer.Producer, (producer) =>
+ *   producer.send(Message.make({ topic: "orders", body: "o-42" }))).pipe(
+ *     Producer.withRetryPolicy(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(5))))
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category combinators

@@ -42,6 +42,17 @@ export const javaDefault = (retries: number): RetryPolicyService => ({ schedule:
  * Exponential back-off with jitter, capped at `retries` retries: a better fit than Java's immediate retries
  * when brokers answer SYSTEM_BUSY.
  *
+ * @example
+ * ```ts
+ * import { Producer, RetryPolicy } from "@effect-rocketmq/client"
+ * import { Layer } from "effect"
+ *
+ * const options = { nameServerAddr: "127.0.0.1:9876", groupName: "orders" }
+ * const ProducerLive = Producer.layer(options).pipe(
+ *   Layer.provide(RetryPolicy.layer(RetryPolicy.exponential({ retries: 3, base: "20 millis" }).schedule))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

@@ -84,6 +84,17 @@ const connect = (host: string, port: number): Effect.Effect<Connected> => {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * const ProducerLive = Producer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders" }).pipe(
+ *   Layer.provide(NodeSocketConnector.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

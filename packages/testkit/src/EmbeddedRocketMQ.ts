@@ -233,6 +233,18 @@ export const make: (
 ) => Effect.Effect<EmbeddedRocketMQService, EmbeddedRocketMQError, Scope.Scope> = internal.make
 
 /**
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Two brokers on loopback ports; the name server's address goes into a producer's nameServerAddr.
+ * const program = Effect.gen(function*() {
+ *   const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+ *   yield* Effect.log(`name server at ${embedded.nameServerAddress}`)
+ * }).pipe(Effect.provide(EmbeddedRocketMQ.layer({ brokers: 2, topics: { orders: 4 } })))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -242,6 +254,23 @@ export const layer = (options?: EmbeddedRocketMQOptions): Layer.Layer<EmbeddedRo
 /**
  * A `Producer` (`@effect-rocketmq/client`, on Node sockets) pointed at the embedded name server. Group
  * `embedded_producer` unless given.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * const TestEnv = EmbeddedRocketMQ.producerLayer({ groupName: "test_group" }).pipe(
+ *   Layer.provideMerge(EmbeddedRocketMQ.layer({ brokers: 2, topics: { orders: 4 } }))
+ * )
+ *
+ * const failover = Effect.gen(function*() {
+ *   const producer = yield* Producer.Producer
+ *   yield* (yield* EmbeddedRocketMQ.EmbeddedRocketMQ).stopBroker("broker-a")
+ *   return yield* producer.send(Message.make({ topic: "orders", body: "o-1" })) // stored on broker-b
+ * }).pipe(Effect.provide(TestEnv))
+ * ```
  *
  * @since 0.1.0
  * @category layers
