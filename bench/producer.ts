@@ -15,7 +15,7 @@
 // process) to CPU 0 and every peer's process to CPU 1 with `taskset -a`, as when clients run on their own machines.
 // Affinity is set back to all CPUs afterwards, also on failure.
 //
-// Run: npm run bench:producer   (node --expose-gc --conditions=source --import tsx bench/producer.ts)
+// Run: npm run bench:producer   (node --expose-gc --conditions=@effect-rocketmq/source --import tsx bench/producer.ts)
 // Needs the loopback RocketMQ up (npm run rocketmq:up -- --brokers 2) and a JDK for the Java peer.
 // Options: --reps N (default 3), --scale X (multiplies message counts; default 1), --no-java,
 //          --placement shared|dedicated|both (default both; dedicated needs 2 CPUs and taskset),

@@ -1,7 +1,7 @@
 // `npm run example`: every send mode, with nothing to install or start. Without ROCKETMQ_NAME_SERVER_ADDR it
 // runs against an embedded RocketMQ (name server and two brokers in this process, on loopback); with it, against
 // that cluster (which must have the topic erq_test and a broker named broker-a, as scripts/rocketmq sets up).
-//   node --conditions=source --import tsx examples/embedded.ts
+//   node --conditions=@effect-rocketmq/source --import tsx examples/embedded.ts
 import type { Errors, SendResult } from "@effect-rocketmq/client"
 import { Message, MessageQueue, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
 import { NodeProducer } from "@effect-rocketmq/node"

@@ -1,5 +1,5 @@
 // Quick start: one producer, one message. Runs against ROCKETMQ_NAME_SERVER_ADDR (default 127.0.0.1:9876).
-//   node --conditions=source --import tsx examples/quick-start.ts
+//   node --conditions=@effect-rocketmq/source --import tsx examples/quick-start.ts
 import { Message, Producer } from "@effect-rocketmq/client"
 import { NodeProducer } from "@effect-rocketmq/node"
 import { Effect } from "effect"

@@ -57,6 +57,20 @@ const NO_PROPERTIES: Readonly<Record<string, string>> = Object.freeze({})
 /**
  * Builds a message; strings are UTF-8 encoded. Nothing is checked here: `send` checks and fails typed.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-rocketmq/client"
+ *
+ * const message = Message.make({
+ *   topic: "orders",
+ *   body: JSON.stringify({ id: "o-42" }), // a string or a Uint8Array
+ *   tags: "OrderPlaced",
+ *   keys: ["o-42"],
+ *   properties: { region: "eu" },
+ *   deliverAfter: "90 seconds" // 5.x timer message; or delayLevel 1-18
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

@@ -31,6 +31,17 @@ const javaHash = (s: string): number => {
  * Java's `SelectMessageQueueByHash`: `abs(arg.hashCode()) % queues`. Messages with the same key keep their
  * order in one queue. Numbers hash as their decimal text.
  *
+ * @example
+ * ```ts
+ * import { Message, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // Every message of customer c-7 goes to the same queue, so a consumer reads them in order.
+ * const sendOrdered = (body: string) =>
+ *   Effect.flatMap(Producer.Producer, (producer) =>
+ *     producer.sendWithSelector(Message.make({ topic: "orders", body }), MessageQueueSelector.byHash, "c-7"))
+ * ```
+ *
  * @since 0.1.0
  * @category selectors
  */

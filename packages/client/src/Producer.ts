@@ -8,10 +8,11 @@ import * as Compression from "@effect-rocketmq/protocol/Compression"
 import type { SerializeType } from "@effect-rocketmq/protocol/RemotingCommand"
 import type * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Either from "effect/Either"
+import * as Either from "effect/Either"
 import type * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -263,19 +264,100 @@ export const layerDependencies = (
  * otherwise): provide a `SocketConnector`, or use `@effect-rocketmq/node`'s `NodeProducer.layer`. Provide a
  * `RetryPolicy` layer to replace the Java-like default retry schedule.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Effect, Layer } from "effect"
+ *
+ * // On Node, NodeProducer.layer(options) from @effect-rocketmq/node is exactly this.
+ * const ProducerLive = Producer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders" }).pipe(
+ *   Layer.provide(NodeSocketConnector.layer)
+ * )
+ *
+ * const program = Effect.flatMap(Producer.Producer, (producer) =>
+ *   producer.send(Message.make({ topic: "orders", body: "o-42" }))).pipe(Effect.provide(ProducerLive))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (options: ProducerConfig): Layer.Layer<Producer, ConfigError.ConfigError, SocketConnector> =>
   layerWithoutDependencies(options).pipe(Layer.provide(layerDependencies(options)))
 
+// A time option: a bare number is in the option's own unit (milliseconds, or seconds for the `...Seconds` options, as
+// in Java), anything else an Effect duration such as "3 seconds" or "500 millis".
+const timeConfig = (name: string, unit: "millis" | "seconds"): Config.Config<number> =>
+  Config.mapOrFail(Config.string(name), (text) => {
+    const trimmed = text.trim()
+    if (/^\d+$/.test(trimmed)) return Either.right(Number(trimmed))
+    const duration = Duration.decodeUnknown(trimmed)
+    return Option.match(duration, {
+      onNone: () =>
+        Either.left(
+          ConfigError.InvalidData(
+            [],
+            `Expected ${
+              unit === "millis" ? "milliseconds" : "seconds"
+            } or a duration such as "3 seconds", got "${text}"`
+          )
+        ),
+      onSome: (d) => Either.right(unit === "millis" ? Duration.toMillis(d) : Duration.toSeconds(d))
+    })
+  })
+
+type OptionalOptions = Omit<ProducerOptions, "nameServerAddr" | "groupName">
+
+// One entry per option (the mapped type makes a missing one a compile error), read from ROCKETMQ_<SNAKE_CASE>.
+const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<NonNullable<OptionalOptions[K]>> } = {
+  sendMsgTimeout: timeConfig("ROCKETMQ_SEND_MSG_TIMEOUT", "millis"),
+  sendMsgMaxTimeoutPerRequest: timeConfig("ROCKETMQ_SEND_MSG_MAX_TIMEOUT_PER_REQUEST", "millis"),
+  retryTimesWhenSendFailed: Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED"),
+  retryTimesWhenSendAsyncFailed: Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED"),
+  retryNextServer: Config.boolean("ROCKETMQ_RETRY_NEXT_SERVER"),
+  maxMessageSize: Config.integer("ROCKETMQ_MAX_MESSAGE_SIZE"),
+  compressMsgBodyOverThreshold: Config.integer("ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD"),
+  compressType: Config.literal("ZLIB", "LZ4", "ZSTD")("ROCKETMQ_COMPRESS_TYPE"),
+  compressLevel: Config.integer("ROCKETMQ_COMPRESS_LEVEL"),
+  tcpTransportTryLockTimeout: timeConfig("ROCKETMQ_TCP_TRANSPORT_TRY_LOCK_TIMEOUT", "millis"),
+  tcpTransportConnectTimeout: timeConfig("ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "millis"),
+  clientChannelMaxIdleTimeSeconds: timeConfig("ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "seconds"),
+  clientChannelExpireTimeoutSeconds: timeConfig("ROCKETMQ_CLIENT_CHANNEL_EXPIRE_TIMEOUT_SECONDS", "seconds"),
+  namespace: Config.string("ROCKETMQ_NAMESPACE"),
+  instanceName: Config.string("ROCKETMQ_INSTANCE_NAME"),
+  maxInFlightAsyncSends: Config.integer("ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS"),
+  sendLatencyFaultEnable: Config.boolean("ROCKETMQ_SEND_LATENCY_FAULT_ENABLE"),
+  createTopicKey: Config.nonEmptyString("ROCKETMQ_CREATE_TOPIC_KEY"),
+  defaultTopicQueueNums: Config.integer("ROCKETMQ_DEFAULT_TOPIC_QUEUE_NUMS"),
+  shutdownTimeout: timeConfig("ROCKETMQ_SHUTDOWN_TIMEOUT", "millis"),
+  serializeType: Config.literal("JSON", "ROCKETMQ")("ROCKETMQ_SERIALIZE_TYPE"),
+  pollNameServerInterval: timeConfig("ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "millis"),
+  heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis")
+}
+
 /**
- * The producer settings from `Config` (environment variables by default): `ROCKETMQ_NAME_SERVER_ADDR`,
- * `ROCKETMQ_GROUP_NAME` (required), and optionally `ROCKETMQ_SEND_MSG_TIMEOUT`,
- * `ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED`, `ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED`,
- * `ROCKETMQ_RETRY_NEXT_SERVER`, `ROCKETMQ_MAX_MESSAGE_SIZE`, `ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD`,
- * `ROCKETMQ_NAMESPACE`, `ROCKETMQ_INSTANCE_NAME`, `ROCKETMQ_SEND_LATENCY_FAULT_ENABLE`,
- * `ROCKETMQ_SERIALIZE_TYPE`.
+ * The producer settings from `Config` (environment variables by default): `ROCKETMQ_NAME_SERVER_ADDR` and
+ * `ROCKETMQ_GROUP_NAME` (required), and every other option as `ROCKETMQ_` and its name in upper snake case, e.g.
+ * `ROCKETMQ_SEND_MSG_TIMEOUT`, `ROCKETMQ_COMPRESS_TYPE` (`ZLIB`, `LZ4`, `ZSTD`), `ROCKETMQ_COMPRESS_LEVEL`,
+ * `ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS`, `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`,
+ * `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`, `ROCKETMQ_SHUTDOWN_TIMEOUT`. Time options take a number in
+ * their unit (milliseconds; seconds for the `..._SECONDS` ones) or a duration such as `"3 seconds"`. Unset
+ * options keep their defaults; a value that does not parse is a `ConfigError` naming the variable.
+ *
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { ConfigProvider, Layer } from "effect"
+ *
+ * // Usually the environment; here a map, as a test would do it.
+ * const provider = ConfigProvider.fromMap(new Map([
+ *   ["ROCKETMQ_NAME_SERVER_ADDR", "127.0.0.1:9876"],
+ *   ["ROCKETMQ_GROUP_NAME", "orders"],
+ *   ["ROCKETMQ_SEND_MSG_TIMEOUT", "5 seconds"],
+ *   ["ROCKETMQ_COMPRESS_TYPE", "LZ4"]
+ * ]))
+ * const ProducerLive = Producer.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(provider)))
+ * ```
  *
  * @since 0.1.0
  * @category config
@@ -283,17 +365,9 @@ export const layer = (options: ProducerConfig): Layer.Layer<Producer, ConfigErro
 export const optionsConfig: Config.Config<ProducerConfig> = Config.all({
   nameServerAddr: Config.nonEmptyString("ROCKETMQ_NAME_SERVER_ADDR"),
   groupName: Config.nonEmptyString("ROCKETMQ_GROUP_NAME"),
-  sendMsgTimeout: Config.option(Config.integer("ROCKETMQ_SEND_MSG_TIMEOUT")),
-  sendMsgMaxTimeoutPerRequest: Config.option(Config.integer("ROCKETMQ_SEND_MSG_MAX_TIMEOUT_PER_REQUEST")),
-  retryTimesWhenSendFailed: Config.option(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED")),
-  retryTimesWhenSendAsyncFailed: Config.option(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED")),
-  retryNextServer: Config.option(Config.boolean("ROCKETMQ_RETRY_NEXT_SERVER")),
-  maxMessageSize: Config.option(Config.integer("ROCKETMQ_MAX_MESSAGE_SIZE")),
-  compressMsgBodyOverThreshold: Config.option(Config.integer("ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD")),
-  namespace: Config.option(Config.string("ROCKETMQ_NAMESPACE")),
-  instanceName: Config.option(Config.string("ROCKETMQ_INSTANCE_NAME")),
-  sendLatencyFaultEnable: Config.option(Config.boolean("ROCKETMQ_SEND_LATENCY_FAULT_ENABLE")),
-  serializeType: Config.option(Config.literal("JSON", "ROCKETMQ")("ROCKETMQ_SERIALIZE_TYPE"))
+  ...Object.fromEntries(
+    Object.entries(optionConfigs).map(([key, config]) => [key, Config.option(config as Config.Config<unknown>)])
+  )
 }).pipe(Config.map(({ groupName, nameServerAddr, ...rest }) => {
   const out: Record<string, unknown> = { nameServerAddr, groupName }
   for (const [k, v] of Object.entries(rest) as Array<[string, Option.Option<unknown>]>) {
@@ -334,6 +408,16 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = internal.c
 /**
  * Sends inside `self` use this budget instead of the producer's `sendMsgTimeout`.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // This send may take 10 s over all its attempts, whatever the producer's sendMsgTimeout.
+ * const patient = Effect.flatMap(Producer.Producer, (producer) =>
+ *   producer.send(Message.make({ topic: "orders", body: "o-42" }))).pipe(Producer.withSendTimeout(10_000))
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -349,6 +433,17 @@ export const withSendTimeout: {
 /**
  * Sends inside `self` retry with this schedule instead of the producer's `RetryPolicy`.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { Effect, Schedule } from "effect"
+ *
+ * const persistent = Effect.flatMap(Producer.Producer, (producer) =>
+ *   producer.send(Message.make({ topic: "orders", body: "o-42" }))).pipe(
+ *     Producer.withRetryPolicy(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(5))))
+ *   )
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -361,11 +456,13 @@ export const withRetryPolicy: {
     Effect.locallyWith(self, currentSendOverrides, (o) => ({ ...o, retryPolicy: Option.some(schedule) }))
 )
 
-/**
- * @since 0.1.0
- * @category re-exports
- */
-export type { RetryPolicy }
+export type {
+  /**
+   * @since 0.1.0
+   * @category re-exports
+   */
+  RetryPolicy
+}
 
 /**
  * `producer.send` for the `Producer` in context: `yield* Producer.send(message)`.

@@ -5,6 +5,8 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
@@ -40,6 +42,17 @@ export const javaDefault = (retries: number): RetryPolicyService => ({ schedule:
  * Exponential back-off with jitter, capped at `retries` retries: a better fit than Java's immediate retries
  * when brokers answer SYSTEM_BUSY.
  *
+ * @example
+ * ```ts
+ * import { Producer, RetryPolicy } from "@effect-rocketmq/client"
+ * import { Layer } from "effect"
+ *
+ * const options = { nameServerAddr: "127.0.0.1:9876", groupName: "orders" }
+ * const ProducerLive = Producer.layer(options).pipe(
+ *   Layer.provide(RetryPolicy.layer(RetryPolicy.exponential({ retries: 3, base: "20 millis" }).schedule))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -66,3 +79,54 @@ export const make = (schedule: Schedule.Schedule<unknown, SendError>): RetryPoli
  */
 export const layer = (schedule: Schedule.Schedule<unknown, SendError>): Layer.Layer<RetryPolicy> =>
   Layer.succeed(RetryPolicy, make(schedule))
+
+/**
+ * The retry policy from `Config` (environment variables by default): `ROCKETMQ_RETRY_BACKOFF` is `none` (Java's
+ * immediate retries, the default) or `exponential`; `ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED` (2) is the number of
+ * retries, as for the producer; `ROCKETMQ_RETRY_BACKOFF_BASE` (a duration, `50 millis`) and
+ * `ROCKETMQ_RETRY_BACKOFF_FACTOR` (2) shape the exponential back-off.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const policyConfig: Config.Config<RetryPolicyService> = Config.all({
+  backoff: Config.withDefault(Config.literal("none", "exponential")("ROCKETMQ_RETRY_BACKOFF"), "none"),
+  retries: Config.withDefault(
+    Config.validate(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED"), {
+      message: "Expected an integer >= 0",
+      validation: (n) => n >= 0
+    }),
+    2
+  ),
+  base: Config.withDefault(Config.duration("ROCKETMQ_RETRY_BACKOFF_BASE"), Duration.millis(50)),
+  factor: Config.withDefault(
+    Config.validate(Config.number("ROCKETMQ_RETRY_BACKOFF_FACTOR"), {
+      message: "Expected a number >= 1",
+      validation: (n) => n >= 1
+    }),
+    2
+  )
+}).pipe(
+  Config.map(({ backoff, base, factor, retries }) =>
+    backoff === "none" ? javaDefault(retries) : exponential({ retries, base, factor })
+  )
+)
+
+/**
+ * `RetryPolicy.layer` from `Config`: provide it to a producer layer to choose the policy per deployment.
+ *
+ * @example
+ * ```ts
+ * import { Producer, RetryPolicy } from "@effect-rocketmq/client"
+ * import { Layer } from "effect"
+ *
+ * // ROCKETMQ_RETRY_BACKOFF=exponential ROCKETMQ_RETRY_BACKOFF_BASE="20 millis" ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED=4
+ * const ProducerLive = Producer.layerConfig().pipe(Layer.provide(RetryPolicy.layerConfig()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<RetryPolicyService> = policyConfig
+): Layer.Layer<RetryPolicy, ConfigError.ConfigError> => Layer.effect(RetryPolicy, config)

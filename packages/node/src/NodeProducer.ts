@@ -16,6 +16,25 @@ import * as NodeSocketConnector from "./NodeSocketConnector.js"
  * A started producer on Node sockets (JSON headers unless `serializeType` says otherwise). Provide a
  * `RetryPolicy` layer to replace the Java-like default retry schedule.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const producer = yield* Producer.Producer
+ *   const result = yield* producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ *   yield* Effect.log(`sent ${result.msgId}`)
+ * }).pipe(
+ *   Effect.catchTags({
+ *     BrokerNotFound: (e) => Effect.logError(`no route for ${e.topic}`),
+ *     ServiceNotAvailable: (e) => Effect.logError(e.message) // e.g. cannot connect to 127.0.0.1:9876: ...
+ *   }),
+ *   Effect.provide(NodeProducer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders" }))
+ * )
+ * ```
+ *
  * @since 0.2.0
  * @category layers
  */
@@ -24,6 +43,15 @@ export const layer = (options: Producer.ProducerConfig): Layer.Layer<Producer.Pr
 
 /**
  * `layer` with settings from `Config` (`Producer.optionsConfig`, the environment by default); `overrides` win.
+ *
+ * @example
+ * ```ts
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ *
+ * // ROCKETMQ_NAME_SERVER_ADDR, ROCKETMQ_GROUP_NAME, ROCKETMQ_SEND_MSG_TIMEOUT="5 seconds", ... from the environment;
+ * // the overrides win.
+ * const ProducerLive = NodeProducer.layerConfig(undefined, { instanceName: "worker-1" })
+ * ```
  *
  * @since 0.2.0
  * @category layers

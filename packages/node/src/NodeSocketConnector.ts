@@ -11,6 +11,48 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Net from "node:net"
 
+// What the OS said, in words a first-time user recognizes; Node's own message otherwise.
+const reasons: Record<string, string> = {
+  ECONNREFUSED: "connection refused (ECONNREFUSED): nothing listens on that port",
+  ECONNRESET: "connection reset by the peer (ECONNRESET)",
+  ETIMEDOUT: "timed out (ETIMEDOUT)",
+  EHOSTUNREACH: "host unreachable (EHOSTUNREACH)",
+  ENETUNREACH: "network unreachable (ENETUNREACH)",
+  ENOTFOUND: "host name not found (ENOTFOUND)",
+  EAI_AGAIN: "host name lookup failed, try again (EAI_AGAIN)"
+}
+
+/**
+ * A connection that could not be opened. The platform's `SocketGenericError` says only "An error occurred during
+ * Open", and its message is what the pool's `RemotingError` and the producer's errors carry; this one names the
+ * address and the OS reason, e.g. `cannot connect to 127.0.0.1:9876: connection refused (ECONNREFUSED): ...`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OpenError extends Socket.SocketGenericError {
+  /**
+   * `host:port` that was dialled.
+   *
+   * @since 0.1.0
+   */
+  readonly address: string
+  constructor(address: string, cause: unknown) {
+    super({ reason: "Open", cause })
+    this.address = address
+  }
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const cause = this.cause as { readonly code?: unknown; readonly message?: unknown } | undefined
+    const code = typeof cause?.code === "string" ? cause.code : undefined
+    const why = (code !== undefined ? reasons[code] : undefined) ??
+      (typeof cause?.message === "string" ? cause.message : String(this.cause))
+    return `cannot connect to ${this.address}: ${why}`
+  }
+}
+
 // The platform socket over a `net.Socket` we open ourselves, so that the pool can also write to it directly: the
 // platform writer costs a fiber per write.
 const connect = (host: string, port: number): Effect.Effect<Connected> => {
@@ -21,7 +63,7 @@ const connect = (host: string, port: number): Effect.Effect<Connected> => {
       const conn = Net.createConnection({ host, port, noDelay: true })
       current = conn
       conn.once("connect", () => resume(Effect.succeed(conn)))
-      conn.once("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
+      conn.once("error", (cause) => resume(Effect.fail(new OpenError(`${host}:${port}`, cause))))
       return Effect.sync(() => conn.destroy())
     }),
     (conn) => Effect.sync(() => conn.destroySoon())
@@ -42,6 +84,17 @@ const connect = (host: string, port: number): Effect.Effect<Connected> => {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * const ProducerLive = Producer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders" }).pipe(
+ *   Layer.provide(NodeSocketConnector.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -12,6 +12,19 @@ import * as NodeSocketConnector from "./NodeSocketConnector.js"
 /**
  * A started transactional producer on Node sockets, like `NodeProducer.layer`.
  *
+ * @example
+ * ```ts
+ * import { NodeTransactionProducer } from "@effect-rocketmq/node"
+ * import { Effect } from "effect"
+ *
+ * const TransactionProducerLive = NodeTransactionProducer.layer({
+ *   nameServerAddr: "127.0.0.1:9876",
+ *   groupName: "orders_tx",
+ *   // the broker asks back about half messages left undecided
+ *   checker: (message) => Effect.succeed(message.keys.length > 0 ? "Commit" as const : "Rollback" as const)
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category layers
  */

@@ -372,6 +372,8 @@ export class FrameDecoder {
    * Adds bytes and decodes the frames they complete. `intercept`, when given, sees each whole frame's content
    * first (`bytes[start, end)`: serialize type, header length, header, body) and may take it: a frame it returns
    * `true` for is not decoded here (a caller with a cheaper reading of some frames, such as `SendResponse.scan`).
+   *
+   * @since 0.1.0
    */
   push(chunk: Uint8Array, intercept?: (bytes: Uint8Array, start: number, end: number) => boolean): DecodeResult {
     if (this.failure) return { frames: [], error: this.failure }
@@ -393,6 +395,7 @@ export class FrameDecoder {
     return { frames, error: undefined }
   }
 
+  /** @internal */
   private fail(frames: Array<RemotingCommand>, error: ProtocolError.ProtocolError): DecodeResult {
     this.failure = error
     this.chunks = []
@@ -401,6 +404,7 @@ export class FrameDecoder {
     return { frames, error }
   }
 
+  /** @internal */
   private peekLength(): number {
     const first = this.chunks[0]!
     const o = this.offset
@@ -419,6 +423,8 @@ export class FrameDecoder {
   /**
    * Removes the next frame (its 4-byte prefix and `length` bytes) and decodes it: straight from the chunk when it
    * lies in one (the usual case: a read holds whole responses), else from one joined copy.
+   *
+   * @internal
    */
   private takeFrame(
     length: number,

@@ -200,7 +200,11 @@ export class Affixes {
     readonly tailJson: Uint8Array
   ) {}
 
-  /** `undefined` when either part is not all ASCII: such text is written whole. */
+  /**
+   * `undefined` when either part is not all ASCII: such text is written whole.
+   *
+   * @since 0.1.0
+   */
   static make(head: string, tail: string): Affixes | undefined {
     const headJson = escapedAscii(head)
     const tailJson = escapedAscii(tail)

@@ -50,6 +50,9 @@ export * as RouteData from "./RouteData.js"
 export * as SendFrame from "./SendFrame.js"
 
 /** @since 0.1.0 */
+export * as SendResponse from "./SendResponse.js"
+
+/** @since 0.1.0 */
 export * as StoredMessage from "./StoredMessage.js"
 
 /** @since 0.1.0 */

@@ -30,11 +30,13 @@ import type * as Interceptor from "./Interceptor.js"
 import * as internal from "./internal/embedded.js"
 import { EmbeddedRocketMQError } from "./internal/error.js"
 
-/**
- * @since 0.1.0
- * @category errors
- */
-export { EmbeddedRocketMQError }
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  EmbeddedRocketMQError
+}
 
 /**
  * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`, `intercept(NAME_SERVER,
@@ -72,6 +74,8 @@ export interface EmbeddedRocketMQOptions {
   readonly clusterName?: string | undefined
   /** IP address to listen on, and the store host in message ids. Default `127.0.0.1`. */
   readonly host?: string | undefined
+  /** Port of the name server, e.g. 9876 to stand in for a local RocketMQ. Default 0: an ephemeral port. */
+  readonly nameServerPort?: number | undefined
   /** Topics created on start: `{ orders: 4 }` or `{ orders: { queues: 4, brokers: ["broker-a"] } }`. */
   readonly topics?: Readonly<Record<string, number | TopicOptions>> | undefined
   /** Registers TBW102 (perm 7) so unknown topics are created on first send. Default true. */
@@ -229,6 +233,18 @@ export const make: (
 ) => Effect.Effect<EmbeddedRocketMQService, EmbeddedRocketMQError, Scope.Scope> = internal.make
 
 /**
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Two brokers on loopback ports; the name server's address goes into a producer's nameServerAddr.
+ * const program = Effect.gen(function*() {
+ *   const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+ *   yield* Effect.log(`name server at ${embedded.nameServerAddress}`)
+ * }).pipe(Effect.provide(EmbeddedRocketMQ.layer({ brokers: 2, topics: { orders: 4 } })))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -238,6 +254,23 @@ export const layer = (options?: EmbeddedRocketMQOptions): Layer.Layer<EmbeddedRo
 /**
  * A `Producer` (`@effect-rocketmq/client`, on Node sockets) pointed at the embedded name server. Group
  * `embedded_producer` unless given.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * const TestEnv = EmbeddedRocketMQ.producerLayer({ groupName: "test_group" }).pipe(
+ *   Layer.provideMerge(EmbeddedRocketMQ.layer({ brokers: 2, topics: { orders: 4 } }))
+ * )
+ *
+ * const failover = Effect.gen(function*() {
+ *   const producer = yield* Producer.Producer
+ *   yield* (yield* EmbeddedRocketMQ.EmbeddedRocketMQ).stopBroker("broker-a")
+ *   return yield* producer.send(Message.make({ topic: "orders", body: "o-1" })) // stored on broker-b
+ * }).pipe(Effect.provide(TestEnv))
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -124,6 +124,20 @@ export class TestProducer extends Context.Tag("@effect-rocketmq/testkit/TestProd
  * Both services: the `Producer` the code under test uses and the `TestProducer` the test inspects and scripts.
  * Closing the layer shuts the producer down: later sends fail with `ServiceNotAvailable`.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const test = Effect.gen(function*() {
+ *   const producer = yield* Producer.Producer
+ *   yield* producer.send(Message.make({ topic: "orders", body: "o-1" }))
+ *   const sent = yield* (yield* TestProducer.TestProducer).sent
+ *   if (sent.length !== 1) return yield* Effect.dieMessage("expected one message")
+ * }).pipe(Effect.provide(TestProducer.layer()))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -55,6 +55,10 @@ export const make = (
     if (MessageId.addressToBytes(host) === undefined) {
       return yield* invalidOption(`host must be an IP address (it goes into message ids), got ${host}`)
     }
+    const nameServerPort = options.nameServerPort ?? 0
+    if (!Number.isInteger(nameServerPort) || nameServerPort < 0 || nameServerPort > 65535) {
+      return yield* invalidOption(`nameServerPort must be an integer in 0..65535, got ${nameServerPort}`)
+    }
     const clusterName = options.clusterName ?? "DefaultCluster"
     const topics = Object.entries(options.topics ?? {})
     const checkedTopics = yield* Effect.forEach(topics, ([topic, spec]) =>
@@ -76,6 +80,7 @@ export const make = (
       }
     }
     const nameServer = new Endpoint(NAME_SERVER, host, makeHandler(() => brokers), run, now)
+    nameServer.port = nameServerPort
     const endpoints = new Map<string, Endpoint>([[NAME_SERVER, nameServer]])
     for (const broker of brokers) {
       const endpoint = new Endpoint(broker.brokerName, host, broker.handler, run, now)

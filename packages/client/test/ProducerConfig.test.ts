@@ -1,0 +1,126 @@
+// `Producer.optionsConfig` / `layerConfig`: every option read from a ConfigProvider, time options as numbers in
+// their unit or as Effect durations, and bad values as ConfigErrors that name the variable.
+import { Producer } from "@effect-rocketmq/client"
+import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigError, ConfigProvider, Effect, Either, Exit, Layer } from "effect"
+
+const required = [["ROCKETMQ_NAME_SERVER_ADDR", "127.0.0.1:1"], ["ROCKETMQ_GROUP_NAME", "orders"]] as const
+
+const read = (entries: ReadonlyArray<readonly [string, string]>) =>
+  Effect.withConfigProvider(
+    Effect.either(Producer.optionsConfig),
+    ConfigProvider.fromMap(new Map([...required, ...entries]))
+  )
+
+// Each option: the variable, a value as a user writes it, and what the producer gets.
+const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, string, unknown]> = [
+  ["sendMsgTimeout", "ROCKETMQ_SEND_MSG_TIMEOUT", "5000", 5000],
+  ["sendMsgMaxTimeoutPerRequest", "ROCKETMQ_SEND_MSG_MAX_TIMEOUT_PER_REQUEST", "1500 millis", 1500],
+  ["retryTimesWhenSendFailed", "ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "4", 4],
+  ["retryTimesWhenSendAsyncFailed", "ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED", "0", 0],
+  ["retryNextServer", "ROCKETMQ_RETRY_NEXT_SERVER", "true", true],
+  ["maxMessageSize", "ROCKETMQ_MAX_MESSAGE_SIZE", "1048576", 1048576],
+  ["compressMsgBodyOverThreshold", "ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD", "8192", 8192],
+  ["compressType", "ROCKETMQ_COMPRESS_TYPE", "LZ4", "LZ4"],
+  ["compressLevel", "ROCKETMQ_COMPRESS_LEVEL", "9", 9],
+  ["tcpTransportTryLockTimeout", "ROCKETMQ_TCP_TRANSPORT_TRY_LOCK_TIMEOUT", "2 seconds", 2000],
+  ["tcpTransportConnectTimeout", "ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "750", 750],
+  ["clientChannelMaxIdleTimeSeconds", "ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "2 minutes", 120],
+  ["clientChannelExpireTimeoutSeconds", "ROCKETMQ_CLIENT_CHANNEL_EXPIRE_TIMEOUT_SECONDS", "600", 600],
+  ["namespace", "ROCKETMQ_NAMESPACE", "tenant_a", "tenant_a"],
+  ["instanceName", "ROCKETMQ_INSTANCE_NAME", "worker-1", "worker-1"],
+  ["maxInFlightAsyncSends", "ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS", "256", 256],
+  ["sendLatencyFaultEnable", "ROCKETMQ_SEND_LATENCY_FAULT_ENABLE", "true", true],
+  ["createTopicKey", "ROCKETMQ_CREATE_TOPIC_KEY", "AUTO_CREATE", "AUTO_CREATE"],
+  ["defaultTopicQueueNums", "ROCKETMQ_DEFAULT_TOPIC_QUEUE_NUMS", "8", 8],
+  ["shutdownTimeout", "ROCKETMQ_SHUTDOWN_TIMEOUT", "10 seconds", 10_000],
+  ["serializeType", "ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ", "ROCKETMQ"],
+  ["pollNameServerInterval", "ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "1 minute", 60_000],
+  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000]
+]
+
+describe("Producer.optionsConfig", () => {
+  it("has a case for every option", () => {
+    const options = Object.keys(Producer.defaultOptions).sort()
+    assert.deepStrictEqual(cases.map(([key]) => key).sort(), options)
+  })
+
+  it.effect("reads only the required settings when nothing else is set", () =>
+    Effect.gen(function*() {
+      const config = yield* read([])
+      assert.deepStrictEqual(config, Either.right({ nameServerAddr: "127.0.0.1:1", groupName: "orders" }))
+    }))
+
+  for (const [key, variable, text, expected] of cases) {
+    it.effect(`${key} from ${variable}=${text}`, () =>
+      Effect.gen(function*() {
+        const config = yield* read([[variable, text]])
+        assert.deepStrictEqual(
+          config,
+          Either.right({ nameServerAddr: "127.0.0.1:1", groupName: "orders", [key]: expected })
+        )
+      }))
+  }
+
+  it.effect("a time option that is neither a number nor a duration names its variable", () =>
+    Effect.gen(function*() {
+      const config = yield* read([["ROCKETMQ_SHUTDOWN_TIMEOUT", "soon"]])
+      assert.isTrue(Either.isLeft(config))
+      const message = String(Either.getLeft(config).pipe((o) => o._tag === "Some" ? o.value : ""))
+      assert.include(message, "ROCKETMQ_SHUTDOWN_TIMEOUT")
+      assert.include(message, `Expected milliseconds or a duration such as "3 seconds", got "soon"`)
+    }))
+
+  it.effect("an unknown compression type is refused", () =>
+    Effect.gen(function*() {
+      const config = yield* read([["ROCKETMQ_COMPRESS_TYPE", "GZIP"]])
+      assert.isTrue(Either.isLeft(config))
+      assert.include(
+        String(Either.getLeft(config).pipe((o) => o._tag === "Some" ? o.value : "")),
+        "ROCKETMQ_COMPRESS_TYPE"
+      )
+    }))
+})
+
+describe("Producer.layerConfig", () => {
+  it.effect("checks what it read when the layer is built: a compression level out of range is a ConfigError", () =>
+    Effect.gen(function*() {
+      const provider = ConfigProvider.fromMap(new Map([...required, ["ROCKETMQ_COMPRESS_LEVEL", "12"]]))
+      const exit = yield* Effect.exit(
+        Effect.scoped(
+          Layer.build(
+            Producer.layerConfig().pipe(
+              Layer.provide(Layer.setConfigProvider(provider)),
+              Layer.provide(NodeSocketConnector.layer)
+            )
+          )
+        )
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      const error = Exit.isFailure(exit) ? exit.cause : undefined
+      const failure = error !== undefined && error._tag === "Fail" ? error.error : undefined
+      assert.isTrue(ConfigError.isConfigError(failure))
+      assert.include(String(failure), "compressLevel")
+    }))
+
+  it.effect("overrides win over the provider", () =>
+    Effect.gen(function*() {
+      // The provider's group is valid; the override's is the one Java refuses, so the failure shows which won.
+      const provider = ConfigProvider.fromMap(new Map(required))
+      const exit = yield* Effect.exit(
+        Effect.scoped(
+          Layer.build(
+            Producer.layerConfig(Producer.optionsConfig, { groupName: "DEFAULT_PRODUCER" }).pipe(
+              Layer.provide(Layer.setConfigProvider(provider)),
+              Layer.provide(NodeSocketConnector.layer)
+            )
+          )
+        )
+      )
+      const cause = Exit.isFailure(exit) ? exit.cause : undefined
+      const failure = cause !== undefined && cause._tag === "Fail" ? cause.error : undefined
+      assert.isTrue(ConfigError.isConfigError(failure))
+      assert.include(String(failure), "groupName")
+    }))
+})

@@ -1,0 +1,69 @@
+// First contact: a connection that cannot be opened says where it went and what the OS answered, from the socket
+// error up to the producer's ServiceNotAvailable / RemotingError.
+import * as Message from "@effect-rocketmq/client/Message"
+import * as Producer from "@effect-rocketmq/client/Producer"
+import { SocketConnector } from "@effect-rocketmq/client/SocketConnector"
+import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Net from "node:net"
+import * as NodeProducer from "../src/NodeProducer.js"
+import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
+
+// A loopback port nothing listens on: bound, then released.
+const closedPort = Effect.async<number>((resume) => {
+  const server = Net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+describe("NodeSocketConnector", () => {
+  it.scopedLive("a refused connection is an OpenError naming the address and ECONNREFUSED", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const connector = yield* SocketConnector
+      const { socket } = yield* connector.connect("127.0.0.1", port)
+      const error = yield* socket.run(() => {}).pipe(Effect.flip)
+      assert.instanceOf(error, NodeSocketConnector.OpenError)
+      assert.strictEqual(error._tag, "SocketError")
+      assert.strictEqual(error.reason, "Open")
+      assert.strictEqual(
+        error.message,
+        `cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED): nothing listens on that port`
+      )
+    }).pipe(Effect.provide(NodeSocketConnector.layer)))
+
+  it.live("a producer whose name server refuses says so in its ServiceNotAvailable", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const error = yield* Effect.flatMap(
+        Producer.Producer,
+        (producer) => producer.send(Message.make({ topic: "T", body: "x" }))
+      ).pipe(
+        Effect.provide(
+          NodeProducer.layer({ nameServerAddr: `127.0.0.1:${port}`, groupName: "g", sendMsgTimeout: 1000 })
+        ),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag, "ServiceNotAvailable")
+      assert.include(error.message, `cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`)
+      assert.notInclude(error.message, "An error occurred during Open")
+    }))
+
+  it.scopedLive("a stopped broker's refusal reaches the send's error", () =>
+    Effect.gen(function*() {
+      const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+      const producer = yield* Producer.Producer
+      yield* embedded.stopBroker("broker-a")
+      const error = yield* producer.send(Message.make({ topic: "T", body: "x" })).pipe(Effect.flip)
+      assert.include(
+        error.message,
+        `cannot connect to ${embedded.brokerAddresses["broker-a"]}: connection refused (ECONNREFUSED)`
+      )
+    }).pipe(
+      Effect.provide(EmbeddedRocketMQ.producerLayer({ groupName: "g", sendMsgTimeout: 1000 })),
+      Effect.provide(EmbeddedRocketMQ.layer({ topics: { T: 2 } }))
+    ))
+})
