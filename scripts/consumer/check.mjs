@@ -129,6 +129,26 @@ try {
     { env: { NODE_NO_WARNINGS: "1" } }
   )
 
+  step("the Promise API from CommonJS: a typed rejection, then close()")
+  run(
+    process.execPath,
+    [
+      "-e",
+      `const { createProducer } = require("@effect-rocketmq/node/PromiseProducer")
+      ;(async () => {
+        const producer = await createProducer({ nameServerAddr: "127.0.0.1:1", groupName: "consumer_check" })
+        const e = await producer.send({ topic: "T", body: "x" }).then(() => undefined, (e) => e)
+        await producer.close()
+        if (e === undefined || e._tag !== "ServiceNotAvailable" || !(e instanceof Error)) {
+          console.error("expected ServiceNotAvailable, got", e); process.exit(1)
+        }
+        console.log("ok", e._tag)
+      })()`
+    ],
+    app,
+    { env: { NODE_NO_WARNINGS: "1" }, timeout: 60_000 }
+  )
+
   step("the effect-rocketmq-broker command is installed")
   run(path.join(app, "node_modules/.bin/effect-rocketmq-broker"), ["--help"], app)
 
