@@ -10,8 +10,34 @@ import type { Scope } from "effect"
 import { readFileSync } from "node:fs"
 import * as EmbeddedRocketMQ from "../../src/EmbeddedRocketMQ.js"
 
+/**
+ * The release line a target answers like. Brokers of one line answer alike; between lines some remarks, codes and
+ * features differ (4.9 has no timer wheel, 5.5 renders remarks differently), and the suite writes down each line's
+ * answer.
+ */
+export type BrokerLine = "4.9" | "5.3" | "5.5"
+
+/** "4.9.7" -> "4.9"; a version of no line the suite knows is refused rather than guessed. */
+export const lineOf = (version: string): BrokerLine => {
+  const line = version.split(".").slice(0, 2).join(".")
+  if (line === "4.9" || line === "5.3" || line === "5.5") return line
+  throw new Error(`RocketMQ ${version}: the conformance suite knows 4.9.x, 5.3.x and 5.5.x`)
+}
+
+/** The line of the real broker: `test:rocketmq` passes ROCKETMQ_VERSION on (its default is 5.3.3). */
+export const realLine = (): BrokerLine => lineOf(process.env.ROCKETMQ_VERSION ?? "5.3.3")
+
+/** The run goes through a 5.x proxy (`test:rocketmq -- --proxy`): ROCKETMQ_PROXY_ADDR names it. */
+export const viaProxy = (): boolean => (process.env.ROCKETMQ_PROXY_ADDR ?? "") !== ""
+
 export interface ConformanceTargetService {
   readonly name: string
+  readonly line: BrokerLine
+  /**
+   * Through a proxy the producer's name server address is the proxy's; `nameServerAddr` stays the cluster's own
+   * name server, which the suite's read-back and raw requests use (a proxy forwards only client requests).
+   */
+  readonly proxyAddr?: string | undefined
   readonly nameServerAddr: string
   /** Sorted. The suite needs two. */
   readonly brokerNames: ReadonlyArray<string>
@@ -46,6 +72,7 @@ export const embedded: Layer.Layer<ConformanceTarget, EmbeddedRocketMQ.EmbeddedR
     })
     return {
       name: "embedded",
+      line: "5.3",
       nameServerAddr: cluster.nameServerAddress,
       brokerNames: [...cluster.brokerNames].sort(),
       stopBroker: (name) =>
@@ -86,6 +113,8 @@ export const real: Layer.Layer<ConformanceTarget> = Layer.effect(
     )
     return {
       name: "real",
+      line: realLine(),
+      proxyAddr: viaProxy() ? process.env.ROCKETMQ_PROXY_ADDR : undefined,
       nameServerAddr,
       brokerNames,
       stopBroker: (name) =>
