@@ -15,7 +15,7 @@ import * as EmbeddedRocketMQ from "../../src/EmbeddedRocketMQ.js"
  * features differ (4.9 has no timer wheel, 5.5 renders remarks differently), and the suite writes down each line's
  * answer.
  */
-export type BrokerLine = "4.9" | "5.3" | "5.5"
+export type BrokerLine = EmbeddedRocketMQ.BrokerVersion
 
 /** "4.9.7" -> "4.9"; a version of no line the suite knows is refused rather than guessed. */
 export const lineOf = (version: string): BrokerLine => {
@@ -60,26 +60,31 @@ export const TOPICS = {
   erq_failover: 4
 } as const
 
-export const embedded: Layer.Layer<ConformanceTarget, EmbeddedRocketMQ.EmbeddedRocketMQError> = Layer.scoped(
-  ConformanceTarget,
-  Effect.gen(function*() {
-    const cluster = yield* EmbeddedRocketMQ.make({
-      brokers: 2,
-      topics: TOPICS,
-      // Shorter than the real cluster's 3000/5000 ms: same behaviour, less waiting.
-      transactionTimeOut: 1000,
-      transactionCheckInterval: 500
+/** The embedded cluster answering like `version` (EmbeddedRocketMQ's version profile). */
+export const embedded = (
+  version: BrokerLine = "5.3"
+): Layer.Layer<ConformanceTarget, EmbeddedRocketMQ.EmbeddedRocketMQError> =>
+  Layer.scoped(
+    ConformanceTarget,
+    Effect.gen(function*() {
+      const cluster = yield* EmbeddedRocketMQ.make({
+        version,
+        brokers: 2,
+        topics: TOPICS,
+        // Shorter than the real cluster's 3000/5000 ms: same behaviour, less waiting.
+        transactionTimeOut: 1000,
+        transactionCheckInterval: 500
+      })
+      return {
+        name: "embedded",
+        line: version,
+        nameServerAddr: cluster.nameServerAddress,
+        brokerNames: [...cluster.brokerNames].sort(),
+        stopBroker: (name) =>
+          Effect.acquireRelease(Effect.orDie(cluster.stopBroker(name)), () => Effect.orDie(cluster.restartBroker(name)))
+      }
     })
-    return {
-      name: "embedded",
-      line: "5.3",
-      nameServerAddr: cluster.nameServerAddress,
-      brokerNames: [...cluster.brokerNames].sort(),
-      stopBroker: (name) =>
-        Effect.acquireRelease(Effect.orDie(cluster.stopBroker(name)), () => Effect.orDie(cluster.restartBroker(name)))
-    }
-  })
-)
+  )
 
 const pidsFile = new URL("../../../../.rocketmq/run/pids", import.meta.url)
 
