@@ -2,6 +2,11 @@
 // read back from the broker, the broker's own answers (codes and remarks) to bad requests, transactions, delays,
 // and the faults both can show. A test that passes on one target and fails on the other is a bug in the
 // embedded broker.
+//
+// Release lines differ (4.9.7, 5.3.3, 5.5.0; the target says which it is): where they do, each line's answer is
+// written down next to the others with the reason, read from that line's Java broker. Through a 5.x proxy the
+// producer sends through the proxy and everything else talks to the cluster itself; the tests the proxy changes
+// say how.
 import * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Message from "@effect-rocketmq/client/Message"
 import * as MessageQueue from "@effect-rocketmq/client/MessageQueue"
