@@ -2,6 +2,7 @@
 # Real Apache RocketMQ (name server + broker(s)) on loopback, for the effect-rocketmq integration tests.
 #
 #   bash scripts/rocketmq/rocketmq.sh up [--brokers N] [--auto-create true|false] [--timeout SEC] [--set key=value]...
+#                                        [--proxy]   (5.x: also a proxy in cluster mode, remoting port ROCKETMQ_PROXY_PORT)
 #   bash scripts/rocketmq/rocketmq.sh down
 #   bash scripts/rocketmq/rocketmq.sh status
 #   bash scripts/rocketmq/rocketmq.sh mqadmin <subcommand> [args...]   (runs mqadmin against the local name server)
@@ -23,6 +24,7 @@ LOCK_FILE="$STATE_DIR/lock"
 VERSION="${ROCKETMQ_VERSION:-5.3.3}"
 NS_PORT="${ROCKETMQ_NAMESRV_PORT:-9876}"
 BROKER_PORT="${ROCKETMQ_BROKER_PORT:-10911}"
+PROXY_PORT="${ROCKETMQ_PROXY_PORT:-8080}" # remoting; the proxy's gRPC port is the next one
 HOST=127.0.0.1
 NS_ADDR="$HOST:$NS_PORT"
 CLUSTER=DefaultCluster
@@ -114,9 +116,21 @@ find_java() {
 }
 
 # Download the RocketMQ jars (and their runtime dependencies) once per version into .rocketmq/lib/<version>/.
+# The modules every version needs; 5.x adds the proxy (4.x has none).
+required_modules() {
+  echo rocketmq-namesrv rocketmq-broker rocketmq-tools rocketmq-client
+  case "$VERSION" in 4.*) ;; *) echo rocketmq-proxy ;; esac
+}
+
+# Which org.apache.rocketmq artifacts of $VERSION Maven could not resolve, from its log (one per line).
+missing_artifacts() {
+  grep -oE "org\.apache\.rocketmq:[a-z0-9-]+:(jar|pom):$VERSION" "$1" 2>/dev/null | sort -u || true
+}
+
 ensure_libs() {
-  local stamp
-  stamp="version=$VERSION pom=$(cksum <"$SCRIPT_DIR/pom.xml" | cut -d' ' -f1)"
+  local stamp proxy_flag=""
+  case "$VERSION" in 4.*) ;; *) proxy_flag="-Drocketmq.proxy=true" ;; esac
+  stamp="version=$VERSION pom=$(cksum <"$SCRIPT_DIR/pom.xml" | cut -d' ' -f1) ${proxy_flag:-noproxy}"
   if [ -f "$LIB_DIR/.complete" ] && [ "$(cat "$LIB_DIR/.complete")" = "$stamp" ]; then
     return 0
   fi
@@ -133,16 +147,22 @@ ensure_libs() {
   t0=$(now_ms)
   say "downloading RocketMQ $VERSION jars from Maven Central (first run only, ~85 MB) ..."
   # shellcheck disable=SC2086
-  if ! mvn -B -q -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" "-Drocketmq.version=$VERSION" ${ROCKETMQ_MAVEN_ARGS:-} \
-    dependency:copy-dependencies -DincludeScope=runtime "-DoutputDirectory=$tmp" </dev/null >"$mlog" 2>&1; then
+  if ! mvn -B -q -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" "-Drocketmq.version=$VERSION" $proxy_flag \
+    ${ROCKETMQ_MAVEN_ARGS:-} dependency:copy-dependencies -DincludeScope=runtime "-DoutputDirectory=$tmp" \
+    </dev/null >"$mlog" 2>&1; then
     tail -n 30 "$mlog" >&2 || true
     rm -rf "$tmp"
     # Not every release has every module on Central: e.g. rocketmq-namesrv/-broker are missing for 4.9.8, and
-    # rocketmq-namesrv for 5.3.0-5.3.2. Known to work: 5.3.3 (default) and 4.9.7.
-    die "Maven could not fetch org.apache.rocketmq $VERSION (full log: $mlog; not every release has rocketmq-namesrv/-broker on Maven Central — 5.3.3 and 4.9.7 are known to work)"
+    # rocketmq-namesrv for 5.3.0-5.3.2. Known to work: 4.9.7, 5.3.3 (default) and 5.5.0.
+    local missing
+    missing="$(missing_artifacts "$mlog" | tr '\n' ' ')"
+    if [ -n "$missing" ]; then
+      die "RocketMQ $VERSION cannot be fetched: Maven could not resolve ${missing% } (full log: $mlog; 4.9.7, 5.3.3 and 5.5.0 are known to work)"
+    fi
+    die "Maven could not fetch org.apache.rocketmq $VERSION (full log: $mlog; 4.9.7, 5.3.3 and 5.5.0 are known to work)"
   fi
   local a
-  for a in rocketmq-namesrv rocketmq-broker rocketmq-tools rocketmq-client; do
+  for a in $(required_modules); do
     [ -f "$tmp/$a-$VERSION.jar" ] || {
       rm -rf "$tmp"
       die "Maven finished but $a-$VERSION.jar is missing (log: $mlog)"
@@ -581,6 +601,25 @@ EOF
   for kv in "${EXTRA_PROPS[@]}"; do echo "$kv" >>"$RUN_DIR/conf/$name.properties"; done
 }
 
+# The 5.x proxy in cluster mode: it resolves the brokers through the name server and answers remoting clients on
+# PROXY_PORT (and gRPC ones on PROXY_PORT+1). Its topic routes name itself as every broker's address, so a client
+# given the proxy's address as its name server sends everything through it.
+write_proxy_conf() {
+  cat >"$RUN_DIR/conf/rmq-proxy.json" <<EOF
+{
+  "rocketMQClusterName": "$CLUSTER",
+  "proxyClusterName": "$CLUSTER",
+  "proxyName": "proxy-$PROXY_PORT",
+  "proxyMode": "cluster",
+  "namesrvAddr": "$NS_ADDR",
+  "localServeAddr": "$HOST",
+  "remotingAccessAddr": "$HOST",
+  "remotingListenPort": $PROXY_PORT,
+  "grpcServerPort": $((PROXY_PORT + 1))
+}
+EOF
+}
+
 broker_name() { # index -> broker-a, broker-b, ...
   local letters=abcdefghij
   echo "broker-${letters:$1:1}"
@@ -598,7 +637,7 @@ on_up_exit() {
 }
 
 cmd_up() {
-  local brokers=1 brokers_given=0 t_total
+  local brokers=1 brokers_given=0 t_total proxy=0
   AUTO_CREATE=true
   EXTRA_PROPS=()
   while [ $# -gt 0 ]; do
@@ -614,13 +653,18 @@ cmd_up() {
       --timeout=*) START_TIMEOUT="${1#*=}"; shift ;;
       --set) EXTRA_PROPS+=("${2:-}"); shift 2 ;;
       --set=*) EXTRA_PROPS+=("${1#*=}"); shift ;;
-      *) die "unknown option for up: $1 (options: --brokers N, --auto-create true|false, --timeout SEC, --set key=value)" ;;
+      --proxy) proxy=1; shift ;;
+      *) die "unknown option for up: $1 (options: --brokers N, --auto-create true|false, --timeout SEC, --set key=value, --proxy)" ;;
     esac
   done
   if ! is_uint "$brokers" || [ "$brokers" -lt 1 ] || [ "$brokers" -gt 4 ]; then
     die "--brokers must be 1..4 (got '$brokers')"
   fi
   [ "$AUTO_CREATE" = true ] || [ "$AUTO_CREATE" = false ] || die "--auto-create must be true or false"
+  if [ "$proxy" -eq 1 ]; then
+    case "$VERSION" in 4.*) die "--proxy needs RocketMQ 5.x (4.x has no proxy); ROCKETMQ_VERSION is $VERSION" ;; esac
+    is_uint "$PROXY_PORT" || die "ROCKETMQ_PROXY_PORT must be a number"
+  fi
   is_uint "$START_TIMEOUT" || die "--timeout must be a number of seconds"
   if ! is_uint "$NS_PORT" || ! is_uint "$BROKER_PORT"; then
     die "ROCKETMQ_NAMESRV_PORT / ROCKETMQ_BROKER_PORT must be numbers"
@@ -640,6 +684,9 @@ cmd_up() {
     if [ "$brokers_given" -eq 1 ] && [ "$running" != "$brokers" ]; then
       die "already up with $running broker(s), but --brokers $brokers was asked for; run 'down' first"
     fi
+    if [ "$proxy" -eq 1 ] && ! grep -q '^proxy ' "$PIDS_FILE"; then
+      die "already up without a proxy, but --proxy was asked for; run 'down' first"
+    fi
     say "already up ($running broker(s), name server $NS_ADDR); nothing to do"
     return 0
   elif [ "$state" -eq 2 ]; then
@@ -653,6 +700,7 @@ cmd_up() {
 
   # ports: name server, and per broker listen-2 (VIP), listen, listen+1 (HA)
   local i p ports=("$NS_PORT")
+  [ "$proxy" -eq 1 ] && ports+=("$PROXY_PORT" $((PROXY_PORT + 1)))
   for ((i = 0; i < brokers; i++)); do
     p=$((BROKER_PORT + i * BROKER_PORT_STEP))
     ports+=($((p - 2)) "$p" $((p + 1)))
@@ -672,7 +720,7 @@ cmd_up() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   {
-    echo "# version=$VERSION namesrv=$NS_ADDR brokers=$brokers store=$STORE_BASE started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# version=$VERSION namesrv=$NS_ADDR brokers=$brokers$([ "$proxy" -eq 1 ] && echo " proxy=$HOST:$PROXY_PORT") store=$STORE_BASE started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "# role name pid port store"
   } >"$PIDS_FILE"
   case "$VERSION" in 4.*) write_v4_logback ;; esac
@@ -732,9 +780,28 @@ cmd_up() {
   fi
   say "broker(s) registered with the name server; topics from $(basename "$TOPICS_FILE") created in $(since "$t0")"
 
+  # ---- proxy (after the topics: it learns routes from the name server)
+  if [ "$proxy" -eq 1 ]; then
+    local proxy_pid
+    t0=$(now_ms)
+    write_proxy_conf
+    mkdir -p "$RUN_DIR/proxy"
+    ln -sfn ../proxy/logs/rocketmqlogs "$LOG_DIR/proxy"
+    # shellcheck disable=SC2086
+    RMQ_PROXY_HOME="$RUN_DIR" launch proxy "$LOG_DIR/proxy.out" "$JAVA" -Xms256m -Xmx512m -XX:MaxDirectMemorySize=256m \
+      "${JVM_OPTS[@]}" "-Duser.home=$RUN_DIR/proxy" -Drmq.logback.configurationFile=rmq.proxy.logback.xml \
+      -Deffect.rocketmq.role=proxy ${ROCKETMQ_PROXY_JAVA_OPTS:-} -cp "$LIB_DIR/*" \
+      org.apache.rocketmq.proxy.ProxyStartup -pc "$RUN_DIR/conf/rmq-proxy.json" -pm cluster
+    proxy_pid="$LAUNCHED_PID"
+    record_pid proxy proxy "$proxy_pid" "$PROXY_PORT" -
+    wait_ready proxy "$proxy_pid" "$LOG_DIR/proxy.out" 'rocketmq-proxy startup successfully' "$PROXY_PORT" \
+      "$RUN_DIR/proxy/logs/rocketmqlogs/proxy.log"
+    say "proxy up on $HOST:$PROXY_PORT (remoting; gRPC $((PROXY_PORT + 1)), pid $proxy_pid) in $(since "$t0")"
+  fi
+
   UP_DONE=1
   trap - EXIT INT TERM
-  say "up: RocketMQ $VERSION, name server $NS_ADDR, $brokers broker(s) in cluster $CLUSTER, total $(since "$t_total")"
+  say "up: RocketMQ $VERSION, name server $NS_ADDR, $brokers broker(s) in cluster $CLUSTER$([ "$proxy" -eq 1 ] && echo ", proxy $HOST:$PROXY_PORT"), total $(since "$t_total")"
   say "logs: $LOG_DIR   stop with: npm run rocketmq:down"
 }
 

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// `npm run test:rocketmq [-- <vitest args>]`: runs the `rocketmq` vitest project against a real RocketMQ on loopback.
+// `npm run test:rocketmq [-- [--proxy] <vitest args>]`: runs the `rocketmq` vitest project against a real RocketMQ on
+// loopback.
 //
 // - If `rocketmq.sh status` reports a healthy set, it is used as is (and left running).
 // - Otherwise `rocketmq.sh up --brokers ${ROCKETMQ_TEST_BROKERS:-2}` starts one (two brokers by default: the failover
 //   tests need a second broker), and `rocketmq.sh down` stops it afterwards: on success, on failure, and on
 //   SIGINT/SIGTERM/SIGHUP.
+// - With `--proxy` (5.x) the set includes a proxy in cluster mode, and the conformance suite runs with the producer
+//   sending through the proxy (ROCKETMQ_PROXY_ADDR); the other integration files talk to brokers directly and are
+//   not run again.
+// - The tests learn the broker's version from ROCKETMQ_VERSION: that of the set already up, or the one started.
 // - If `up` fails the run fails; tests are never skipped silently.
 // - Exits with vitest's exit code.
 import { spawn } from "node:child_process"
@@ -16,7 +21,11 @@ const root = path.resolve(here, "..", "..")
 const script = path.join(here, "rocketmq.sh")
 const brokers = process.env.ROCKETMQ_TEST_BROKERS ?? "2"
 const nameServer = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
-const vitestArgs = process.argv.slice(2)
+const proxy = process.argv.includes("--proxy")
+const proxyAddr = `127.0.0.1:${process.env.ROCKETMQ_PROXY_PORT ?? "8080"}`
+const conformanceFile = "packages/testkit/test/conformance.real.integration.test.ts"
+const vitestArgs = process.argv.slice(2).filter((a) => a !== "--proxy")
+if (proxy && !vitestArgs.some((a) => !a.startsWith("-"))) vitestArgs.unshift(conformanceFile)
 
 const log = (message) => console.log(`[test:rocketmq] ${message}`)
 
@@ -68,24 +77,37 @@ for (const signal of Object.keys(signalNumbers)) {
 const main = async () => {
   const status = await run("bash", [script, "status"], { capture: true })
   let startedHere = false
+  let version = process.env.ROCKETMQ_VERSION ?? "5.3.3"
   try {
     if (status.code === 0) {
       const running = /brokers=(\d+)/.exec(status.output)?.[1]
-      log(`using the RocketMQ that is already up (name server ${nameServer})`)
+      version = /version=(\S+)/.exec(status.output)?.[1] ?? version
+      log(`using the RocketMQ ${version} that is already up (name server ${nameServer})`)
       if (running !== undefined && Number(running) < Number(brokers)) {
         log(`warning: only ${running} broker(s) running; tests that need ${brokers} (failover) may fail`)
       }
+      if (proxy && !/proxy=/.test(status.output)) {
+        log("--proxy asked for, but the RocketMQ that is up has no proxy: run `npm run rocketmq:down` first")
+        return 1
+      }
     } else {
       if (signalled !== null) return 128 + signalNumbers[signalled]
-      log(`starting RocketMQ with ${brokers} broker(s)`)
+      log(`starting RocketMQ ${version} with ${brokers} broker(s)${proxy ? " and a proxy" : ""}`)
       startedHere = true // `up` cleans up after itself on failure; `down` afterwards is harmless either way
-      const up = await run("bash", [script, "up", "--brokers", brokers])
+      const up = await run("bash", [script, "up", "--brokers", brokers, ...(proxy ? ["--proxy"] : [])])
       if (up.code !== 0 || signalled !== null) {
         log(signalled !== null ? "interrupted while starting RocketMQ" : `rocketmq.sh up failed (exit ${up.code})`)
         return signalled !== null ? 128 + signalNumbers[signalled] : up.code || 1
       }
     }
-    const env = { ...process.env, ROCKETMQ_NAME_SERVER_ADDR: nameServer, ROCKETMQ_REAL_BROKER: "1" }
+    const env = {
+      ...process.env,
+      ROCKETMQ_NAME_SERVER_ADDR: nameServer,
+      ROCKETMQ_REAL_BROKER: "1",
+      ROCKETMQ_VERSION: version,
+      ...(proxy ? { ROCKETMQ_PROXY_ADDR: proxyAddr } : {})
+    }
+    if (proxy) log(`the producer goes through the proxy at ${proxyAddr}`)
     log(`npx vitest run --project rocketmq ${vitestArgs.join(" ")}`.trimEnd())
     const vitest = await run("npx", ["vitest", "run", "--project", "rocketmq", ...vitestArgs], { env })
     log(`vitest exited with code ${vitest.code}`)

@@ -123,7 +123,15 @@ describe("delays and namespaces on the real broker", () => {
           Message.make({ topic: "erq_delay", body: "timer", keys: timerKey, deliverAfter: "4 seconds" })
         )
         assert.isTrue(yield* neverVisible("erq_delay", levelKey, 2500))
-        assert.isTrue(yield* neverVisible("erq_delay", timerKey, 500))
+        if ((process.env.ROCKETMQ_VERSION ?? "5.3.3").startsWith("4.")) {
+          // 4.9 has no timer wheel (it came with 5.0): a deliverAfter message is an ordinary one there, stored and
+          // visible at once. Delay levels work on every version.
+          const early = yield* ReadBack.queryByKey("erq_delay", timerKey, { expect: 1 })
+          assert.isBelow(Date.now() - t0, 4000)
+          assert.strictEqual(early[0]!.properties.TIMER_DELAY_MS, "4000")
+        } else {
+          assert.isTrue(yield* neverVisible("erq_delay", timerKey, 500))
+        }
         const late = yield* ReadBack.queryByKey("erq_delay", levelKey, { expect: 1, timeout: 15_000 })
         assert.isAtLeast(Date.now() - t0, 4500)
         assert.strictEqual(new TextDecoder().decode(late[0]!.body), "later")

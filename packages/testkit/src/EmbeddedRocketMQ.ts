@@ -48,6 +48,14 @@ export {
 export const NAME_SERVER: string = internal.NAME_SERVER
 
 /**
+ * An Apache RocketMQ release line the embedded cluster can answer like: 4.9.x, 5.3.x or 5.5.x.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type BrokerVersion = "4.9" | "5.3" | "5.5"
+
+/**
  * A topic to create: queues (read = write) on each broker, permission (6 = read/write) and which brokers
  * (default: all).
  *
@@ -68,6 +76,14 @@ export interface TopicOptions {
  * @category models
  */
 export interface EmbeddedRocketMQOptions {
+  /**
+   * The Apache RocketMQ release line the brokers and name server answer like, wherever a producer or a test can
+   * tell: remarks and response codes, the timer wheel (none on 4.9), transaction ids in send answers, what is
+   * stored with a message or a batch member. Default "5.3".
+   *
+   * @since 0.2.0
+   */
+  readonly version?: BrokerVersion | undefined
   /** How many brokers (named broker-a, broker-b, …) or their names. Default 1. */
   readonly brokers?: number | ReadonlyArray<string> | undefined
   /** Default `DefaultCluster`. */

@@ -1,5 +1,20 @@
-// The conformance suite against the embedded broker (two brokers, the topics of scripts/rocketmq): `npm test`.
+// The conformance suite against the embedded broker (two brokers, the topics of scripts/rocketmq), once per version
+// profile: each answers like that release line of the real broker (`npm test`).
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as EmbeddedRocketMQ from "../src/EmbeddedRocketMQ.js"
 import { conformance } from "./conformance/suite.js"
 import * as Target from "./conformance/target.js"
 
-conformance("the embedded broker", Target.embedded)
+for (const version of ["4.9", "5.3", "5.5"] as const) {
+  conformance(`the embedded broker (${version} profile)`, Target.embedded(version))
+}
+
+describe("the version option", () => {
+  it.scoped("a release line the embedded broker does not know is an InvalidOption", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(EmbeddedRocketMQ.make({ version: "4.8" as EmbeddedRocketMQ.BrokerVersion }))
+      assert.strictEqual(error.reason, "InvalidOption")
+      assert.include(error.detail, "4.8")
+    }))
+})

@@ -25,6 +25,8 @@ import type { Connection, Handler, HandlerResult } from "./endpoint.js"
 import { reply } from "./reply.js"
 import type { StoredRecord } from "./store.js"
 import { MessageStore } from "./store.js"
+import type { VersionProfile } from "./versionProfile.js"
+import { profileOf } from "./versionProfile.js"
 
 type RequestHandler = (broker: Broker, connection: Connection, req: RemotingCommand) => HandlerResult
 
@@ -64,7 +66,9 @@ export class Broker {
     readonly host: string,
     settings: BrokerSettings,
     readonly now: () => number,
-    readonly uniqueId: () => string
+    readonly uniqueId: () => string,
+    /** The release line this broker answers like (see versionProfile.ts). */
+    readonly profile: VersionProfile = profileOf("5.3")
   ) {
     this.config = new BrokerConfig(settings)
     this.store = new MessageStore(() => this.storeHost, {

@@ -16,6 +16,7 @@ import { EmbeddedRocketMQError } from "./error.js"
 import { faultApi } from "./faults.js"
 import { makeHandler } from "./nameServer.js"
 import { brokerNamesOf, invalidOption, NAME_SERVER, settingsOf, topicOptionsOf } from "./options.js"
+import { BROKER_VERSIONS, profileOf } from "./versionProfile.js"
 
 export { NAME_SERVER }
 
@@ -73,13 +74,18 @@ export const make = (
     }
     const uniqueId = MessageId.makeUniqueIdGenerator()
 
-    const brokers = names.map((name) => new Broker(name, clusterName, host, { ...initial }, now, uniqueId))
+    const version = options.version ?? "5.3"
+    if (!BROKER_VERSIONS.includes(version)) {
+      return yield* invalidOption(`version must be one of ${BROKER_VERSIONS.join(", ")}, got ${String(version)}`)
+    }
+    const profile = profileOf(version)
+    const brokers = names.map((name) => new Broker(name, clusterName, host, { ...initial }, now, uniqueId, profile))
     for (const [topic, o] of checkedTopics) {
       for (const broker of brokers) {
         if (o.brokers.includes(broker.brokerName)) broker.topics.set(topic, topicConfig(topic, o.queues, o.perm))
       }
     }
-    const nameServer = new Endpoint(NAME_SERVER, host, makeHandler(() => brokers), run, now)
+    const nameServer = new Endpoint(NAME_SERVER, host, makeHandler(() => brokers, profile), run, now)
     nameServer.port = nameServerPort
     const endpoints = new Map<string, Endpoint>([[NAME_SERVER, nameServer]])
     for (const broker of brokers) {

@@ -10,6 +10,8 @@ import type { Broker } from "./broker.js"
 import { Remarks } from "./constants.js"
 import type { Handler } from "./endpoint.js"
 import { badHeader, reply } from "./reply.js"
+import type { VersionProfile } from "./versionProfile.js"
+import { profileOf, withFaq } from "./versionProfile.js"
 
 const encoder = new TextEncoder()
 
@@ -38,7 +40,10 @@ const routeOf = (brokers: ReadonlyArray<Broker>, topic: string): RouteData.Topic
   return queueDatas.length === 0 ? undefined : { queueDatas, brokerDatas }
 }
 
-export const makeHandler = (brokers: () => ReadonlyArray<Broker>): Handler => {
+export const makeHandler = (
+  brokers: () => ReadonlyArray<Broker>,
+  profile: VersionProfile = profileOf("5.3")
+): Handler => {
   return {
     onClose: () => {},
     onRequest: (_connection, req) => {
@@ -49,7 +54,7 @@ export const makeHandler = (brokers: () => ReadonlyArray<Broker>): Handler => {
           const route = routeOf(brokers(), header.right.topic)
           return route === undefined
             ? reply(req, ResponseCode.TOPIC_NOT_EXIST, {
-              remark: Remarks.topicNotExistInNameServer(header.right.topic)
+              remark: withFaq(profile, Remarks.topicNotExistInNameServer(header.right.topic))
             })
             : reply(req, ResponseCode.SUCCESS, { body: encoder.encode(RouteData.encodeTopicRouteData(route)) })
         }

@@ -10,8 +10,34 @@ import type { Scope } from "effect"
 import { readFileSync } from "node:fs"
 import * as EmbeddedRocketMQ from "../../src/EmbeddedRocketMQ.js"
 
+/**
+ * The release line a target answers like. Brokers of one line answer alike; between lines some remarks, codes and
+ * features differ (4.9 has no timer wheel, 5.5 renders remarks differently), and the suite writes down each line's
+ * answer.
+ */
+export type BrokerLine = EmbeddedRocketMQ.BrokerVersion
+
+/** "4.9.7" -> "4.9"; a version of no line the suite knows is refused rather than guessed. */
+export const lineOf = (version: string): BrokerLine => {
+  const line = version.split(".").slice(0, 2).join(".")
+  if (line === "4.9" || line === "5.3" || line === "5.5") return line
+  throw new Error(`RocketMQ ${version}: the conformance suite knows 4.9.x, 5.3.x and 5.5.x`)
+}
+
+/** The line of the real broker: `test:rocketmq` passes ROCKETMQ_VERSION on (its default is 5.3.3). */
+export const realLine = (): BrokerLine => lineOf(process.env.ROCKETMQ_VERSION ?? "5.3.3")
+
+/** The run goes through a 5.x proxy (`test:rocketmq -- --proxy`): ROCKETMQ_PROXY_ADDR names it. */
+export const viaProxy = (): boolean => (process.env.ROCKETMQ_PROXY_ADDR ?? "") !== ""
+
 export interface ConformanceTargetService {
   readonly name: string
+  readonly line: BrokerLine
+  /**
+   * Through a proxy the producer's name server address is the proxy's; `nameServerAddr` stays the cluster's own
+   * name server, which the suite's read-back and raw requests use (a proxy forwards only client requests).
+   */
+  readonly proxyAddr?: string | undefined
   readonly nameServerAddr: string
   /** Sorted. The suite needs two. */
   readonly brokerNames: ReadonlyArray<string>
@@ -34,25 +60,31 @@ export const TOPICS = {
   erq_failover: 4
 } as const
 
-export const embedded: Layer.Layer<ConformanceTarget, EmbeddedRocketMQ.EmbeddedRocketMQError> = Layer.scoped(
-  ConformanceTarget,
-  Effect.gen(function*() {
-    const cluster = yield* EmbeddedRocketMQ.make({
-      brokers: 2,
-      topics: TOPICS,
-      // Shorter than the real cluster's 3000/5000 ms: same behaviour, less waiting.
-      transactionTimeOut: 1000,
-      transactionCheckInterval: 500
+/** The embedded cluster answering like `version` (EmbeddedRocketMQ's version profile). */
+export const embedded = (
+  version: BrokerLine = "5.3"
+): Layer.Layer<ConformanceTarget, EmbeddedRocketMQ.EmbeddedRocketMQError> =>
+  Layer.scoped(
+    ConformanceTarget,
+    Effect.gen(function*() {
+      const cluster = yield* EmbeddedRocketMQ.make({
+        version,
+        brokers: 2,
+        topics: TOPICS,
+        // Shorter than the real cluster's 3000/5000 ms: same behaviour, less waiting.
+        transactionTimeOut: 1000,
+        transactionCheckInterval: 500
+      })
+      return {
+        name: "embedded",
+        line: version,
+        nameServerAddr: cluster.nameServerAddress,
+        brokerNames: [...cluster.brokerNames].sort(),
+        stopBroker: (name) =>
+          Effect.acquireRelease(Effect.orDie(cluster.stopBroker(name)), () => Effect.orDie(cluster.restartBroker(name)))
+      }
     })
-    return {
-      name: "embedded",
-      nameServerAddr: cluster.nameServerAddress,
-      brokerNames: [...cluster.brokerNames].sort(),
-      stopBroker: (name) =>
-        Effect.acquireRelease(Effect.orDie(cluster.stopBroker(name)), () => Effect.orDie(cluster.restartBroker(name)))
-    }
-  })
-)
+  )
 
 const pidsFile = new URL("../../../../.rocketmq/run/pids", import.meta.url)
 
@@ -86,6 +118,8 @@ export const real: Layer.Layer<ConformanceTarget> = Layer.effect(
     )
     return {
       name: "real",
+      line: realLine(),
+      proxyAddr: viaProxy() ? process.env.ROCKETMQ_PROXY_ADDR : undefined,
       nameServerAddr,
       brokerNames,
       stopBroker: (name) =>

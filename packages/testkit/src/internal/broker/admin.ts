@@ -5,9 +5,10 @@ import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as Either from "effect/Either"
 import type { Broker } from "../broker.js"
-import { isSystemTopic, Remarks, validateTopic } from "../constants.js"
+import { isSystemTopic, Remarks } from "../constants.js"
 import type { Connection } from "../endpoint.js"
 import { badHeader, reply } from "../reply.js"
+import { validateTopic } from "../versionProfile.js"
 
 /** AttributeParser.parseToMap: `+key=value,-key`. */
 const parseAttributes = (text: string): Record<string, string> => {
@@ -27,10 +28,10 @@ export const createTopic = (broker: Broker, _connection: Connection, req: Remoti
   const decoded = Headers.CreateTopicRequestHeader.decode(req.extFields)
   if (Either.isLeft(decoded)) return badHeader(req, decoded.left.detail)
   const h = decoded.right
-  const invalid = validateTopic(h.topic)
-  if (invalid !== undefined) return reply(req, ResponseCode.INVALID_PARAMETER, { remark: invalid })
+  const invalid = validateTopic(broker.profile, h.topic)
+  if (invalid !== undefined) return reply(req, broker.profile.invalidParameter, { remark: invalid })
   if (isSystemTopic(h.topic)) {
-    return reply(req, ResponseCode.INVALID_PARAMETER, { remark: Remarks.conflictWithSystemTopic(h.topic) })
+    return reply(req, broker.profile.invalidParameter, { remark: Remarks.conflictWithSystemTopic(h.topic) })
   }
   const attributes = parseAttributes(h.attributes ?? "")
   if (attributes["+message.type"] === "MIXED") {

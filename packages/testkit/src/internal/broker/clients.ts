@@ -45,7 +45,10 @@ export const heartbeat = (broker: Broker, connection: Connection, req: RemotingC
   for (const producer of data.right.producerDataSet) {
     broker.clients.register(producer.groupName, data.right.clientID, connection)
   }
-  return reply(req, ResponseCode.SUCCESS, { extFields: { IS_SUPPORT_HEART_BEAT_V2: "true", IS_SUB_CHANGE: "true" } })
+  // Heartbeat v2 came with 5.0.
+  return reply(req, ResponseCode.SUCCESS, {
+    extFields: broker.profile.heartbeatV2 ? { IS_SUPPORT_HEART_BEAT_V2: "true", IS_SUB_CHANGE: "true" } : {}
+  })
 }
 
 /** UNREGISTER_CLIENT (35). */

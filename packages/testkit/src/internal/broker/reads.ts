@@ -13,6 +13,7 @@ import { Remarks, without } from "../constants.js"
 import type { Connection, HandlerResult } from "../endpoint.js"
 import { badHeader, reply } from "../reply.js"
 import type { StoredRecord } from "../store.js"
+import { withFaq } from "../versionProfile.js"
 
 /** SubscriptionData of expression type TAG: `*` (or nothing) is every tag, else `a || b`. */
 const parseSubscription = (subscription: string | undefined): ReadonlySet<string> | undefined => {
@@ -27,13 +28,15 @@ export const pull = (broker: Broker, connection: Connection, req: RemotingComman
   const h = decoded.right
   const tc = broker.topics.get(h.topic)
   if (tc === undefined) {
-    return reply(req, ResponseCode.TOPIC_NOT_EXIST, { remark: Remarks.topicNotExistOnPull(h.topic) })
+    return reply(req, ResponseCode.TOPIC_NOT_EXIST, {
+      remark: withFaq(broker.profile, Remarks.topicNotExistOnPull(h.topic))
+    })
   }
   if ((tc.perm & 4) === 0) {
     return reply(req, ResponseCode.NO_PERMISSION, { remark: `the topic[${h.topic}] pulling message is forbidden` })
   }
   if (h.queueId < 0 || h.queueId >= tc.readQueueNums) {
-    return reply(req, ResponseCode.INVALID_PARAMETER, {
+    return reply(req, broker.profile.invalidParameter, {
       remark: Remarks.queueIdIllegalOnPull(h.queueId, h.topic, tc.readQueueNums, connection.remote)
     })
   }

@@ -30,13 +30,21 @@ const mapDefined = <A, B>(a: A | undefined, f: (a: A) => B): B | undefined => (a
  * HookUtils.handleScheduleMessage for NOT/COMMIT messages: a DELAY level wins over timer properties (which it
  * clears); timer properties move the message to the timer topic when the time is in the future.
  */
-export const transformSchedule = (settings: BrokerSettings, now: number, input: PutInput): Transformed => {
+export const transformSchedule = (
+  settings: BrokerSettings,
+  now: number,
+  input: PutInput,
+  // Without one (4.9) timer properties are ordinary ones.
+  timerWheel = true
+): Transformed => {
   const props: Record<string, string> = { ...input.properties }
   let level = parseJavaLong(props[P.DELAY]) ?? 0
   if (level > 0) {
-    delete props[P.TIMER_DELIVER_MS]
-    delete props[P.TIMER_DELAY_SEC]
-    delete props[P.TIMER_DELAY_MS]
+    if (timerWheel) {
+      delete props[P.TIMER_DELIVER_MS]
+      delete props[P.TIMER_DELAY_SEC]
+      delete props[P.TIMER_DELAY_MS]
+    }
     const levels = parseDelayLevels(settings.messageDelayLevel) ?? []
     if (level > levels.length) {
       level = levels.length
@@ -55,7 +63,7 @@ export const transformSchedule = (settings: BrokerSettings, now: number, input: 
   }
   const timed = props[P.TIMER_DELIVER_MS] !== undefined || props[P.TIMER_DELAY_MS] !== undefined ||
     props[P.TIMER_DELAY_SEC] !== undefined
-  if (!timed || props.TIMER_OUT_MS !== undefined) return { input, kind: undefined, due: 0 }
+  if (!timed || props.TIMER_OUT_MS !== undefined || !timerWheel) return { input, kind: undefined, due: 0 }
   if (!settings.timerWheelEnable) return { code: ResponseCode.SYSTEM_ERROR, remark: Remarks.timerNotEnabled }
   const illegal = { code: ResponseCode.MESSAGE_ILLEGAL, remark: Remarks.timerIllegal(settings.timerMaxDelaySec) }
   const sec = props[P.TIMER_DELAY_SEC]

@@ -11,10 +11,11 @@ import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import { NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX } from "@effect-rocketmq/protocol/Validators"
 import * as Either from "effect/Either"
 import type { Broker } from "../broker.js"
-import { HALF_TOPIC, parseJavaLong, Remarks, validateTopic, without } from "../constants.js"
+import { HALF_TOPIC, parseJavaLong, Remarks, without } from "../constants.js"
 import type { Connection } from "../endpoint.js"
 import { badHeader, reply } from "../reply.js"
 import type { PutInput } from "../store.js"
+import * as Version from "../versionProfile.js"
 import type { Scheduled } from "./schedule.js"
 import { transformSchedule } from "./schedule.js"
 import { describeTopicConfig, topicForSend } from "./topics.js"
@@ -41,20 +42,29 @@ export const send = (broker: Broker, connection: Connection, req: RemotingComman
   if (Either.isLeft(decoded)) return badHeader(req, decoded.left.detail)
   const h = decoded.right
   const settings = broker.settings
-  // Java dereferences the body before any check.
-  if (req.body.length === 0) return reply(req, ResponseCode.SYSTEM_ERROR, { remark: Remarks.nullBody })
+  const profile = broker.profile
+  // Java 5.x dereferences the body before any check; 4.9 stores an empty one.
+  if (req.body.length === 0 && !profile.emptyBodyStored) {
+    return reply(req, ResponseCode.SYSTEM_ERROR, { remark: Remarks.nullBody })
+  }
   const base = { MSG_REGION: settings.regionId, TRACE_ON: String(settings.traceOn) }
   const fail: Fail = (code, remark) => reply(req, code, { remark, extFields: base })
   // msgCheck
-  const invalid = validateTopic(h.topic)
-  if (invalid !== undefined) return fail(ResponseCode.INVALID_PARAMETER, invalid)
+  const invalid = Version.validateTopic(profile, h.topic)
+  if (invalid !== undefined) return fail(profile.invalidParameter, invalid)
   if (NOT_ALLOWED_SEND_TOPICS.has(h.topic)) return fail(ResponseCode.NO_PERMISSION, Remarks.sendForbidden(h.topic))
   const tc = topicForSend(broker.topics, settings, h.topic, h.defaultTopic, h.defaultTopicQueueNums)
-  if (tc === undefined) return fail(ResponseCode.TOPIC_NOT_EXIST, Remarks.topicNotExistOnSend(h.topic))
+  if (tc === undefined) {
+    return fail(ResponseCode.TOPIC_NOT_EXIST, Version.withFaq(profile, Remarks.topicNotExistOnSend(h.topic)))
+  }
   if (h.queueId >= Math.max(tc.writeQueueNums, tc.readQueueNums)) {
     return fail(
-      ResponseCode.INVALID_PARAMETER,
-      Remarks.queueIdIllegalOnSend(h.queueId, describeTopicConfig(tc), connection.remote)
+      profile.invalidParameter,
+      Remarks.queueIdIllegalOnSend(
+        h.queueId,
+        describeTopicConfig(tc, profile.topicConfigHasAttributes),
+        connection.remote
+      )
     )
   }
   if (h.queueId < 0 && tc.writeQueueNums <= 0) {
@@ -63,11 +73,11 @@ export const send = (broker: Broker, connection: Connection, req: RemotingComman
   const queueId = h.queueId < 0
     ? Math.abs(Math.floor(Math.random() * 0x7fffffff) % 99999999) % tc.writeQueueNums
     : h.queueId
-  // buildMsgContext adds the region and trace switch; clearReservedProperties drops POP_CK.
+  // buildMsgContext adds the region and trace switch (5.x; 4.9 adds them to the answer only);
+  // clearReservedProperties drops POP_CK.
   const props: Record<string, string> = {
     ...without(P.decode(h.properties ?? ""), "POP_CK"),
-    MSG_REGION: settings.regionId,
-    TRACE_ON: String(settings.traceOn)
+    ...(profile.storesRegionAndWait ? base : {})
   }
   const sysFlag = tc.topicFilterType === "MULTI_TAG" ? h.sysFlag | SysFlag.MULTI_TAGS : h.sysFlag
   const common = {
@@ -113,17 +123,22 @@ const sendSingle = (
       sysFlag: SysFlag.withTransactionType(input.sysFlag ?? 0, "NOT"),
       properties: {
         ...props,
-        [P.TRANSACTION_ID]: uniqKey,
+        ...(broker.profile.halfMessageTransactionId ? { [P.TRANSACTION_ID]: uniqKey } : {}),
         [P.REAL_TOPIC]: input.topic,
         [P.REAL_QID]: String(input.queueId)
       }
     }
   } else {
-    const transformed = transformSchedule(broker.settings, broker.now(), input)
+    const transformed = transformSchedule(broker.settings, broker.now(), input, broker.profile.timerWheel)
     if ("code" in transformed) return fail(transformed.code, transformed.remark)
     put = transformed.input
     scheduled = transformed.kind
     due = transformed.due
+    // 4.9 renders what it stores without WAIT ("no need to store", 9 bytes a message); a half or delayed
+    // message is rendered again later, from the properties that still hold it.
+    if (!broker.profile.storesRegionAndWait && scheduled === undefined) {
+      put = { ...put, properties: without(put.properties, P.WAIT) }
+    }
   }
   const stored = broker.store.put([put])
   if (Either.isLeft(stored)) return fail(stored.left.code, stored.left.remark)
@@ -134,7 +149,7 @@ const sendSingle = (
     msgId: broker.offsetMsgId(record),
     queueId: String(input.queueId),
     queueOffset: String(record.queueOffset),
-    transactionId: uniqKey,
+    ...(broker.profile.sendAnswerHasTransactionId ? { transactionId: uniqKey } : {}),
     ...base
   }
   const timerOut = put.properties.TIMER_OUT_MS
@@ -159,7 +174,9 @@ const sendBatch = (
     return fail(ResponseCode.MESSAGE_ILLEGAL, Remarks.batchTopicTooLong(batch.topic.length))
   }
   if (batch.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
-    return fail(ResponseCode.MESSAGE_ILLEGAL, Remarks.batchRetryTopic(batch.topic))
+    if (broker.profile.batchRefusesRetryTopic) {
+      return fail(ResponseCode.MESSAGE_ILLEGAL, Remarks.batchRetryTopic(batch.topic))
+    }
   }
   const settings = broker.settings
   const props: Record<string, string> = { ...batch.props, [P.CLUSTER]: broker.clusterName }
@@ -187,7 +204,9 @@ const sendBatch = (
     bornHost: batch.bornHost,
     reconsumeTimes: batch.reconsumeTimes,
     body: m.body,
-    properties: { ...m.properties, ...props }
+    // Up to 5.3 the batch's properties are appended to every member's (the batch wins a clash); 5.5 stores the
+    // members' alone.
+    properties: broker.profile.batchPropertiesOnMembers ? { ...m.properties, ...props } : m.properties
   })))
   if (Either.isLeft(stored)) return fail(stored.left.code, stored.left.remark)
   const records = stored.right
@@ -196,7 +215,9 @@ const sendBatch = (
       msgId: records.map((r) => broker.offsetMsgId(r)).join(","),
       queueId: String(batch.queueId),
       queueOffset: String(records[0]?.queueOffset ?? 0n),
-      ...(props[P.UNIQ_KEY] !== undefined ? { transactionId: props[P.UNIQ_KEY] } : {}),
+      ...(props[P.UNIQ_KEY] !== undefined && broker.profile.sendAnswerHasTransactionId
+        ? { transactionId: props[P.UNIQ_KEY] }
+        : {}),
       ...base
     }
   })

@@ -35,13 +35,13 @@ export const topicConfig = (
   ...extra
 })
 
-/** TopicConfig.toString, as it appears in the queue-id remark. */
-export const describeTopicConfig = (tc: TopicConfig): string =>
+/** TopicConfig.toString, as it appears in the queue-id remark (4.9's lists no attributes). */
+export const describeTopicConfig = (tc: TopicConfig, withAttributes = true): string =>
   `TopicConfig [topicName=${tc.topicName}, readQueueNums=${tc.readQueueNums}, writeQueueNums=${tc.writeQueueNums}, perm=${
     permString(tc.perm)
-  }, topicFilterType=${tc.topicFilterType}, topicSysFlag=${tc.topicSysFlag}, order=${tc.order}, attributes={${
-    Object.entries(tc.attributes).map(([k, v]) => `${k}=${v}`).join(", ")
-  }}]`
+  }, topicFilterType=${tc.topicFilterType}, topicSysFlag=${tc.topicSysFlag}, order=${tc.order}${
+    withAttributes ? `, attributes={${Object.entries(tc.attributes).map(([k, v]) => `${k}=${v}`).join(", ")}}` : ""
+  }]`
 
 /** TBW102 (when auto-create is on) and the topics delays, timers and transactions live in. */
 export const createSystemTopics = (topics: Topics, settings: BrokerSettings): void => {

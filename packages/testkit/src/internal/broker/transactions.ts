@@ -12,7 +12,7 @@ import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import * as Either from "effect/Either"
 import type { Broker } from "../broker.js"
-import { HALF_TOPIC, parseJavaLong, Remarks, SERVER_VERSION } from "../constants.js"
+import { HALF_TOPIC, parseJavaLong, Remarks, SERVER_VERSION, without } from "../constants.js"
 import type { Reply } from "../endpoint.js"
 import { badHeader, reply } from "../reply.js"
 import type { StoredRecord } from "../store.js"
@@ -103,13 +103,13 @@ export class Transactions {
   ): { readonly code: number; readonly remark: string } | undefined {
     const broker = this.broker
     const m = decodeRecord(half)
-    // EndTransactionProcessor renders the properties string before it clears TRAN_MSG, REAL_TOPIC and REAL_QID,
-    // so the stored message keeps all three.
+    // Up to 5.3 EndTransactionProcessor renders the properties string before it clears TRAN_MSG, REAL_TOPIC and
+    // REAL_QID, so the stored message keeps all three; 5.5 clears REAL_TOPIC and REAL_QID first.
     const final = moved(
       m,
       m.properties[P.REAL_TOPIC] ?? m.topic,
       parseJavaLong(m.properties[P.REAL_QID]) ?? 0,
-      m.properties
+      broker.profile.commitClearsRealTopic ? without(m.properties, P.REAL_TOPIC, P.REAL_QID) : m.properties
     )
     const transformed = transformSchedule(broker.settings, broker.now(), {
       ...final,
@@ -197,12 +197,12 @@ export class Transactions {
     })
     if (Either.isLeft(body)) return
     const extFields = Headers.CheckTransactionStateRequestHeader.encode({
-      topic: HALF_TOPIC,
+      // 4.9's check names neither the topic nor the broker.
+      ...(this.broker.profile.checkNamesTopicAndBroker ? { topic: HALF_TOPIC, bname: this.broker.brokerName } : {}),
       tranStateTableOffset: half.queueOffset,
       commitLogOffset: half.commitLogOffset,
       ...(uniqKey !== undefined ? { msgId: uniqKey, transactionId: uniqKey } : {}),
-      offsetMsgId: this.broker.offsetMsgId(half),
-      bname: this.broker.brokerName
+      offsetMsgId: this.broker.offsetMsgId(half)
     })
     connection.write(Frame.encode(
       request({
