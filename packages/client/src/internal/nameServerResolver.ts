@@ -55,6 +55,8 @@ const limitQueues = (route: RouteData.TopicRouteData, max: number): RouteData.To
   }))
 })
 
+const checkRoute = (route: RouteData.TopicRouteData) => RouteData.checkQueueCounts(route)
+
 const noQueues = (info: TopicPublishInfo) =>
   new BrokerNotFound({ topic: info.topic, detail: "the route has no writable queue on a master broker" })
 
@@ -111,7 +113,8 @@ export const make = (
                 if (res.code !== ResponseCode.SUCCESS) {
                   return next(`${describeResponse(res.code)} ${res.remark ?? ""}`)
                 }
-                const parsed = RouteData.parseTopicRouteData(res.body)
+                // A route that claims more queues than a producer should build is refused like a malformed one.
+                const parsed = Either.flatMap(RouteData.parseTopicRouteData(res.body), checkRoute)
                 if (Either.isLeft(parsed)) return next(parsed.left.message)
                 return learnBrokers(parsed.right).pipe(Effect.as<Lookup>({ _tag: "Found", route: parsed.right }))
               }
@@ -309,6 +312,8 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
     Effect.suspend(() => {
       const route = routes[topic]
       if (route === undefined) return Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+      const bounded = RouteData.checkQueueCounts(route)
+      if (Either.isLeft(bounded)) return Effect.fail(new BrokerNotFound({ topic, detail: bounded.left.message }))
       const info = publishInfoOf(topic, route, false)
       return info.queues.length === 0 ? Effect.fail(noQueues(info)) : Effect.succeed(info)
     })
@@ -316,7 +321,9 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
   const cachedPublishInfo = (topic: string) => {
     if (!infos.has(topic)) {
       const route = routes[topic]
-      const info = route === undefined ? undefined : publishInfoOf(topic, route, false)
+      const info = route === undefined || Either.isLeft(RouteData.checkQueueCounts(route))
+        ? undefined
+        : publishInfoOf(topic, route, false)
       infos.set(topic, info !== undefined && info.queues.length > 0 ? info : undefined)
     }
     return infos.get(topic)
