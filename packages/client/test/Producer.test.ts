@@ -5,6 +5,7 @@ import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope,
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
+import * as MessageQueue from "../src/MessageQueue.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
 import * as Producer from "../src/Producer.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
@@ -227,6 +228,37 @@ describe("Producer retries and errors", () => {
         throw new Error("boom")
       }, null).pipe(Effect.flip)
       assert.strictEqual(throws._tag, "InvalidMessage")
+    }))
+
+  it.scopedLive("a selector's pick or an explicit queue outside the route is InvalidMessage, before any I/O", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]])
+      const picks: Array<unknown> = [
+        null,
+        42,
+        "broker-a",
+        MessageQueue.make("T", "broker-a", 999),
+        MessageQueue.make("T", "broker-a", -1),
+        MessageQueue.make("T", "broker-a", NaN),
+        MessageQueue.make("T", "broker-a", 0.5),
+        MessageQueue.make("T", "broker-z", 0),
+        { brokerName: "broker-a" }
+      ]
+      for (const pick of picks) {
+        const e = yield* p.sendWithSelector(msg(), () => pick as MessageQueue.MessageQueue, null).pipe(Effect.flip)
+        assert.strictEqual(e._tag, "InvalidMessage", String(pick))
+      }
+      for (const queueId of [999, -1, NaN]) {
+        const e = yield* p.sendToQueue(msg(), MessageQueue.make("T", "broker-a", queueId)).pipe(Effect.flip)
+        assert.strictEqual(e._tag, "InvalidMessage", String(queueId))
+        assert.include(e.message, `broker-a/${queueId}`)
+      }
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 0)
+      // A queue of the route is sent to, as before.
+      const r = yield* p.sendToQueue(msg(), MessageQueue.make("T", "broker-a", 1))
+      assert.strictEqual(r.messageQueue.queueId, 1)
+      assert.strictEqual(a.received().filter((f) => f.code === 310)[0]!.extFields.e, "1")
     }))
 
   it.scopedLive("bad messages fail typed before any I/O", () =>

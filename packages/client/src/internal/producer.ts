@@ -176,17 +176,32 @@ export const makeCore = (options: ProducerOptions) =>
     const sendOneway = (message: Message) =>
       awaited<void>("send_oneway", message.topic, 1, () => preparer.single(message), "none", undefined, true)
 
-    const pinned = (message: Message, pick: (info: Parameters<Pin>[0]) => MessageQueue.MessageQueue | undefined) =>
+    // What a selector picked (or the caller named), checked against the route before any I/O: the route's own
+    // queue, or why not. A queue the route does not have would be sent as is (with queueId -1 the broker picks one
+    // at random, and ordering is silently lost).
+    const pinTo = (topic: string, picked: unknown, info: Parameters<Pin>[0]) => {
+      if (typeof picked !== "object" || picked === null) {
+        return Either.left(new InvalidMessage({ topic, reason: `the selector picked no queue (${String(picked)})` }))
+      }
+      const { brokerName, queueId } = picked as Partial<MessageQueue.MessageQueue>
+      for (const q of info.queues) if (q.queueId === queueId && q.brokerName === brokerName) return Either.right(q)
+      return Either.left(
+        new InvalidMessage({
+          topic,
+          reason: `queue ${String(brokerName)}/${String(queueId)} is not a writable queue of the topic's route`
+        })
+      )
+    }
+
+    const pinned = (message: Message, pick: (info: Parameters<Pin>[0]) => unknown) =>
       awaited("send", message.topic, 1, () => preparer.single(message), "none", (info) => {
-        let q: MessageQueue.MessageQueue | undefined
+        let q: unknown
         try {
           q = pick(info)
         } catch (e) {
           return Either.left(new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` }))
         }
-        return q === undefined
-          ? Either.left(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
-          : Either.right(MessageQueue.make(ns.wrap(message.topic), q.brokerName, q.queueId))
+        return pinTo(message.topic, q, info)
       })
 
     const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
