@@ -1,7 +1,20 @@
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { MessageId, RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope, TestClock } from "effect"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Schedule,
+  Scope,
+  TestClock
+} from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
@@ -286,6 +299,60 @@ describe("Producer retries and errors", () => {
         .pipe(Effect.flip)
       assert.strictEqual(batch._tag, "InvalidMessage")
       assert.strictEqual(a.received().filter((f) => f.code === 310 || f.code === 320).length, 0)
+    }))
+
+  it.scopedLive("input outside the type system, and lone surrogates in tags and keys, are InvalidMessage in every mode", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]])
+      const base = Message.make({ topic: "T", body: "x" })
+      const bad: Array<[string, unknown]> = [
+        ["null message", null],
+        ["undefined message", undefined],
+        ["a number", 7],
+        ["topic undefined", { ...base, topic: undefined }],
+        ["topic 42", { ...base, topic: 42 }],
+        ["tags 5", { ...base, tags: 5 }],
+        ["keys [5]", { ...base, keys: [5] }],
+        ["keys a string", { ...base, keys: "k" }],
+        ["keys missing", { topic: "T", body: base.body, properties: {}, flag: 0, waitStoreMsgOK: true }],
+        ["properties null", { ...base, properties: null }],
+        ["a property value 1", { ...base, properties: { a: 1 } }],
+        ["waitStoreMsgOK missing", { ...base, waitStoreMsgOK: undefined }],
+        ["body a string", { ...base, body: "x" }],
+        ["body null", { ...base, body: null }],
+        ["a lone high surrogate in tags", Message.make({ topic: "T", body: "x", tags: "a\ud800" })],
+        ["a lone low surrogate in tags", Message.make({ topic: "T", body: "x", tags: "\udc00b" })],
+        ["a lone surrogate in a key", Message.make({ topic: "T", body: "x", keys: ["ok", "k\ud83d"] })]
+      ]
+      const queue = MessageQueue.make("T", "broker-a", 0)
+      const modes: Array<[string, (m: Message.Message) => Effect.Effect<unknown, { readonly _tag: string }>]> = [
+        ["send", (m) => p.send(m)],
+        ["sendAsync", (m) => p.sendAsync(m, () => {})],
+        ["submit", (m) => Effect.flatten(p.submit(m))],
+        ["sendOneway", (m) => p.sendOneway(m)],
+        ["sendWithSelector", (m) => p.sendWithSelector(m, (qs) => qs[0], null)],
+        ["sendToQueue", (m) => p.sendToQueue(m, queue)],
+        ["sendBatch", (m) => p.sendBatch([m])],
+        ["sendBatch, second member", (m) => p.sendBatch([base, m])],
+        ["sendBatch, not an array", (m) => p.sendBatch(m as unknown as Array<Message.Message>)]
+      ]
+      for (const [mode, run] of modes) {
+        for (const [what, m] of bad) {
+          const exit = yield* Effect.exit(run(m as Message.Message))
+          assert.isTrue(Exit.isFailure(exit), `${mode}: ${what}`)
+          if (Exit.isFailure(exit)) {
+            const failure = Cause.failureOption(exit.cause)
+            assert.isTrue(Option.isSome(failure), `${mode}: ${what}: ${Cause.pretty(exit.cause)}`)
+            assert.strictEqual(Option.getOrThrow(failure)._tag, "InvalidMessage", `${mode}: ${what}`)
+          }
+        }
+      }
+      // Well-formed pairs are fine, and nothing above reached the broker.
+      yield* p.send(Message.make({ topic: "T", body: "x", tags: "\ud83d\ude00", keys: ["\ud83d\ude00"] }))
+      const sent = a.received().filter((f) => f.code === 310 || f.code === 320)
+      assert.strictEqual(sent.length, 1)
+      assert.include(sent[0]!.extFields.i!, "\ud83d\ude00")
     }))
 
   it.effect("bad options are a ConfigError at start", () =>

@@ -37,6 +37,10 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.u
   retryPolicy: Option.none()
 })
 
+// A message's topic for observation, read before `validate` has checked that the message is one.
+const topicOf = (message: Message): string =>
+  typeof message === "object" && message !== null && typeof message.topic === "string" ? message.topic : ""
+
 export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
     const o = yield* checkOptions(options)
@@ -134,7 +138,7 @@ export const makeCore = (options: ProducerOptions) =>
       })
 
     const send = (message: Message) =>
-      awaited("send", message.topic, 1, () => preparer.single(message), o.retryTimesWhenSendFailed)
+      awaited("send", topicOf(message), 1, () => preparer.single(message), o.retryTimesWhenSendFailed)
 
     const accept = (fiber: Fiber.RuntimeFiber<unknown, unknown>, p: Prepared, callback: SendCallback) => {
       const s = makeSend(fiber, "send_async", p, performance.now(), o.retryTimesWhenSendAsyncFailed)
@@ -174,7 +178,7 @@ export const makeCore = (options: ProducerOptions) =>
       })
 
     const sendOneway = (message: Message) =>
-      awaited<void>("send_oneway", message.topic, 1, () => preparer.single(message), "none", undefined, true)
+      awaited<void>("send_oneway", topicOf(message), 1, () => preparer.single(message), "none", undefined, true)
 
     // What a selector picked (or the caller named), checked against the route before any I/O: the route's own
     // queue, or why not. A queue the route does not have would be sent as is (with queueId -1 the broker picks one
@@ -194,7 +198,7 @@ export const makeCore = (options: ProducerOptions) =>
     }
 
     const pinned = (message: Message, pick: (info: Parameters<Pin>[0]) => unknown) =>
-      awaited("send", message.topic, 1, () => preparer.single(message), "none", (info) => {
+      awaited("send", topicOf(message), 1, () => preparer.single(message), "none", (info) => {
         let q: unknown
         try {
           q = pick(info)
@@ -216,9 +220,13 @@ export const makeCore = (options: ProducerOptions) =>
         ))
 
     const sendToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
-      queue.topic !== message.topic
-        ? Effect.fail(new InvalidMessage({ topic: message.topic, reason: `the queue belongs to topic ${queue.topic}` }))
-        : pinned(message, () => queue)
+      Effect.suspend(() => {
+        const topic = topicOf(message)
+        const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
+        return queueTopic !== topic
+          ? Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
+          : pinned(message, () => queue)
+      })
 
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.suspend(() => {
@@ -274,7 +282,7 @@ export const makeCore = (options: ProducerOptions) =>
       unwrap: (name: string) => ns.unwrap(name),
       /** A synchronous send of a message with extra properties and sysFlag bits (transactions' half messages). */
       sendWith: (message: Message, extra: Extra) =>
-        awaited("send", message.topic, 1, () => preparer.single(message, extra), o.retryTimesWhenSendFailed)
+        awaited("send", topicOf(message), 1, () => preparer.single(message, extra), o.retryTimesWhenSendFailed)
     }
   })
 
