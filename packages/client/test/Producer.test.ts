@@ -17,6 +17,7 @@ import {
 } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
+import type { SendError } from "../src/Errors.js"
 import * as Message from "../src/Message.js"
 import * as MessageQueue from "../src/MessageQueue.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
@@ -160,6 +161,34 @@ describe("Producer retries and errors", () => {
         assert.strictEqual(e.timeoutMillis, 3000)
         assert.deepStrictEqual(e.brokersTried, ["broker-a"])
         assert.include(e.attempts[0]!.error, "RequestTimeout")
+      }
+    }))
+
+  it.scopedLive("a name server that never answers cannot hold a send past its budget: SendTimeout, in every mode", () =>
+    Effect.gen(function*() {
+      const modes: Array<[string, (p: Producer.ProducerService) => Effect.Effect<unknown, SendError>]> = [
+        ["send", (p) => p.send(msg())],
+        ["submit", (p) => Effect.flatten(p.submit(msg()))],
+        ["sendWithSelector", (p) => p.sendWithSelector(msg(), (qs) => qs[0], null)],
+        ["sendBatch", (p) => p.sendBatch([msg()])]
+      ]
+      for (const [mode, run] of modes) {
+        // A name server of its own each: one whose request timed out is disconnected, failing the others at once.
+        const silent = yield* ScriptedServer.make(() => {}) // takes the route request, never answers
+        const ctx = yield* Layer.build(
+          Producer.layer({ nameServerAddr: silent.address, groupName: "g", sendMsgTimeout: 1000 }).pipe(
+            Layer.provide(NodeSocketConnector.layer)
+          )
+        )
+        const t0 = Date.now()
+        const e = yield* Effect.flip(run(Context.get(ctx, Producer.Producer)))
+        const elapsed = Date.now() - t0
+        assert.strictEqual(e._tag, "SendTimeout", mode)
+        // The resolver's own request timeout is 3000 ms; the budget is 1000 ms (generous margin for a busy host).
+        assert.isAtLeast(elapsed, 950, mode)
+        assert.isBelow(elapsed, 2500, mode)
+        if (e._tag === "SendTimeout") assert.include(e.attempts.at(-1)!.error, "route lookup")
+        assert.isAbove(silent.received().filter((f) => f.code === 105).length, 0)
       }
     }))
 

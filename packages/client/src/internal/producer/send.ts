@@ -30,6 +30,11 @@ import { describeShortfall, isRetryable, isShortfall, suggestsRouteChange, withA
 import type { Prepared } from "./prepare.js"
 import type { QueueSelection } from "./queueSelection.js"
 
+// A lookup cut short by the send's budget.
+class BudgetSpent {
+  readonly _tag = "BudgetSpent"
+}
+
 /** Pins a send to one queue of the route (selectors, explicit queues): asked once per send. */
 export type Pin = (info: TopicPublishInfo) => Either.Either<MessageQueue, InvalidMessage>
 
@@ -209,9 +214,38 @@ export class SendLoop {
     s.address = undefined
     const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
     if (info !== undefined) return this.routed(s, info, first)
-    this.run(s, this.ctx.resolver.publishInfo(s.p.topic), (info) => this.routed(s, info, first), (e) =>
+    // The lookup is part of the send: a name server that does not answer cannot hold it past its budget (the
+    // lookup itself goes on for whoever else waits for it).
+    const lookup = Effect.timeoutFail(this.ctx.resolver.publishInfo(s.p.topic), {
+      duration: Math.max(0, this.remaining(s)),
+      onTimeout: () => new BudgetSpent()
+    })
+    this.run(s, lookup, (info) => this.routed(s, info, first), (e) => {
+      if (e instanceof BudgetSpent) return this.timedOut(s, "route lookup: no answer from the name servers")
       // No route at all fails at once, as in Java (before its retry loop).
-      first ? this.end(s, e) : this.fellShort(s, e))
+      return first ? this.end(s, e) : this.fellShort(s, e)
+    })
+  }
+
+  /** Milliseconds of the send's budget left now. */
+  private remaining(s: Send) {
+    return s.settings.timeoutMillis - (this.ctx.now() - s.start)
+  }
+
+  // The budget ran out while `doing`: the send ends with SendTimeout, every attempt's detail in its list.
+  private timedOut(s: Send, doing: string) {
+    if (s.attempts === NO_ATTEMPTS) s.attempts = []
+    s.attempts.push({
+      brokerName: s.queue?.brokerName,
+      queueId: s.queue?.queueId,
+      address: s.address,
+      error: `SendTimeout: ${doing}`,
+      elapsedMillis: this.ctx.now() - s.start
+    })
+    this.fail(
+      s,
+      new SendTimeout({ topic: s.p.userTopic, timeoutMillis: s.settings.timeoutMillis, attempts: s.attempts })
+    )
   }
 
   private routed(s: Send, info: TopicPublishInfo, first: boolean) {
