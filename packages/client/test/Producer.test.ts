@@ -192,6 +192,39 @@ describe("Producer retries and errors", () => {
       }
     }))
 
+  it.scopedLive("a spent budget is SendTimeout whichever attempt ran out, its attempts keeping each error", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => "silent")
+      // No retry left when the only attempt's request times out at the budget's end.
+      const noRetry = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 500,
+        retryTimesWhenSendFailed: 0
+      })
+      const modes: Array<[string, Effect.Effect<unknown, SendError>]> = [
+        ["send", noRetry.send(msg())],
+        ["submit", Effect.flatten(noRetry.submit(msg()))],
+        ["sendWithSelector", noRetry.sendWithSelector(msg(), (qs) => qs[0], null)]
+      ]
+      for (const [mode, run] of modes) {
+        const t0 = Date.now()
+        const e = yield* Effect.flip(run)
+        assert.strictEqual(e._tag, "SendTimeout", mode)
+        assert.isAtLeast(Date.now() - t0, 450, mode)
+        if (e._tag === "SendTimeout") {
+          assert.strictEqual(e.attempts.length, 1, mode)
+          assert.include(e.attempts[0]!.error, "RequestTimeout", mode)
+          assert.strictEqual(e.attempts[0]!.brokerName, "broker-a", mode)
+        }
+      }
+      // A per-request timeout inside the budget is the attempt's own: still RequestTimeout.
+      const perRequest = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300,
+        retryTimesWhenSendFailed: 0
+      })
+      assert.strictEqual((yield* Effect.flip(perRequest.send(msg())))._tag, "RequestTimeout")
+    }))
+
   it.scoped("a RetryPolicy schedule spaces the attempts (TestClock)", () =>
     Effect.gen(function*() {
       const times: Array<number> = []

@@ -204,12 +204,7 @@ export class SendLoop {
     if (s.done) return
     const first = s.tries++ === 0
     // The first attempt starts with the send: no time has passed.
-    if (!first && this.ctx.now() - s.start >= s.settings.timeoutMillis) {
-      return this.fail(
-        s,
-        new SendTimeout({ topic: s.p.userTopic, timeoutMillis: s.settings.timeoutMillis, attempts: [...s.attempts] })
-      )
-    }
+    if (!first && this.remaining(s) <= 0) return this.fail(s, this.sendTimeout(s))
     s.queue = undefined
     s.address = undefined
     const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
@@ -242,10 +237,7 @@ export class SendLoop {
       error: `SendTimeout: ${doing}`,
       elapsedMillis: this.ctx.now() - s.start
     })
-    this.fail(
-      s,
-      new SendTimeout({ topic: s.p.userTopic, timeoutMillis: s.settings.timeoutMillis, attempts: s.attempts })
-    )
+    this.fail(s, this.sendTimeout(s))
   }
 
   private routed(s: Send, info: TopicPublishInfo, first: boolean) {
@@ -372,7 +364,16 @@ export class SendLoop {
   // The last attempt's shortfall ends the send: a stored message is a result, anything else an error.
   private end(s: Send, e: Shortfall) {
     if (e._tag === "StoredNotOK") return this.succeed(s, e.result)
+    // A transport failure once the budget is spent is the budget's doing, whichever attempt was running: one tag
+    // for it (the attempt's own error is in the list).
+    if ((e._tag === "RequestTimeout" || e._tag === "RemotingError") && this.remaining(s) <= 0) {
+      return this.fail(s, this.sendTimeout(s))
+    }
     this.fail(s, withAttempts(e, s.attempts))
+  }
+
+  private sendTimeout(s: Send) {
+    return new SendTimeout({ topic: s.p.userTopic, timeoutMillis: s.settings.timeoutMillis, attempts: [...s.attempts] })
   }
 
   private succeed(s: Send, result: SendResult) {
