@@ -225,6 +225,58 @@ describe("Producer retries and errors", () => {
       assert.strictEqual((yield* Effect.flip(perRequest.send(msg())))._tag, "RequestTimeout")
     }))
 
+  it.scopedLive("a send that ran out of budget leaves the connection open; its own per-request timeout closes it", () =>
+    Effect.gen(function*() {
+      // Answers everything except a body "stall".
+      const a = yield* broker((f) => new TextDecoder().decode(f.body) === "stall" ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 500,
+        retryTimesWhenSendFailed: 0
+      })
+      yield* p.send(msg())
+      const stalled = yield* Effect.fork(Effect.flip(p.send(msg("stall"))))
+      // Other sends share the connection while the stalled one runs out of its budget.
+      for (let i = 0; i < 5; i++) {
+        yield* p.send(msg())
+        yield* Effect.sleep("50 millis")
+      }
+      assert.strictEqual((yield* Fiber.join(stalled))._tag, "SendTimeout")
+      yield* Effect.sleep("100 millis")
+      yield* p.send(msg())
+      assert.strictEqual(a.connections.length, 1)
+      assert.isFalse(a.connections[0]!.socket.destroyed)
+      // A timeout that is the request's own limit (shorter than the budget) closes it, as Java's
+      // clientCloseSocketIfTimeout.
+      const b = yield* broker((f) => new TextDecoder().decode(f.body) === "stall" ? "silent" : 0)
+      const own = yield* producerWith([["broker-b", b.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300,
+        retryTimesWhenSendFailed: 0
+      })
+      yield* own.send(msg())
+      assert.strictEqual((yield* Effect.flip(own.send(msg("stall"))))._tag, "RequestTimeout")
+      yield* own.send(msg())
+      assert.strictEqual(b.connections.length, 2)
+    }))
+
+  it.scopedLive("no retry is started with too little budget left: the send ends in SendTimeout at once", () =>
+    Effect.gen(function*() {
+      // SYSTEM_BUSY (retryable) when 460 of the 500 ms are gone: a retry would have 40 ms.
+      const a = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 310) setTimeout(() => conn.send(response(f, { code: 2, remark: "busy" })), 460)
+      })
+      const p = yield* producerWith([["broker-a", a.address]], { sendMsgTimeout: 500 })
+      const e = yield* Effect.flip(p.send(msg()))
+      assert.strictEqual(e._tag, "SendTimeout")
+      if (e._tag === "SendTimeout") {
+        assert.strictEqual(e.attempts.length, 1)
+        assert.include(e.attempts[0]!.error, "BrokerError")
+      }
+      // Time for a retry's frame to arrive, had one been started.
+      yield* Effect.sleep("300 millis")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+    }))
+
   it.scoped("a RetryPolicy schedule spaces the attempts (TestClock)", () =>
     Effect.gen(function*() {
       const times: Array<number> = []

@@ -89,7 +89,9 @@ export class InFlight implements TimerEntry, StartedRequest {
     readonly operation: string,
     readonly timeoutMillis: number,
     readonly deadline: number,
-    readonly listener: RequestListener
+    readonly listener: RequestListener,
+    /** Whether its timeout may close its connection (`StartOptions.closeOnTimeout`). */
+    readonly closeOnTimeout: boolean
   ) {}
   // Once only: whether this is the end that counts.
   private end(): boolean {

@@ -81,9 +81,10 @@ export const make = (
         conn.pending.delete(r.opaque)
         conn.notifyRoom()
         r.fail(timeout)
-        // Java closes a channel whose request timed out; and a write stuck behind a peer that stopped reading only
-        // ends when the connection does.
-        if (options.closeSocketIfTimeout || r.batch?.done === false) {
+        // Java closes a channel whose request timed out (unless the deadline was the caller's budget, not the
+        // request's own limit); and a write stuck behind a peer that stopped reading only ends when the connection
+        // does.
+        if ((options.closeSocketIfTimeout && r.closeOnTimeout) || r.batch?.done === false) {
           table.retire(conn)
           runFork(conn.close(`request ${r.operation} timed out`))
         }
@@ -114,7 +115,16 @@ export const make = (
 
     const start = (address: string, request: OutgoingRequest, o: StartOptions, listener: RequestListener) => {
       const t = host.now()
-      const r = new InFlight(host, address, request, o.operation, o.timeoutMillis, t + o.timeoutMillis, listener)
+      const r = new InFlight(
+        host,
+        address,
+        request,
+        o.operation,
+        o.timeoutMillis,
+        t + o.timeoutMillis,
+        listener,
+        o.closeOnTimeout !== false
+      )
       timeouts.add(r)
       const conn = table.openWithRoom(address)
       if (conn !== undefined) conn.start(r, t)

@@ -30,6 +30,12 @@ import { describeShortfall, isRetryable, isShortfall, suggestsRouteChange, withA
 import type { Prepared } from "./prepare.js"
 import type { QueueSelection } from "./queueSelection.js"
 
+/**
+ * The least of a send's budget a retry needs to be started: a tenth of the budget, at most 100 ms. An attempt with
+ * a few milliseconds left can only time out (and, before that, put a frame on a connection for nothing).
+ */
+export const minAttemptMillis = (timeoutMillis: number) => Math.min(100, timeoutMillis / 10)
+
 // A lookup cut short by the send's budget.
 class BudgetSpent {
   readonly _tag = "BudgetSpent"
@@ -204,7 +210,10 @@ export class SendLoop {
     if (s.done) return
     const first = s.tries++ === 0
     // The first attempt starts with the send: no time has passed.
-    if (!first && this.remaining(s) <= 0) return this.fail(s, this.sendTimeout(s))
+    // A retry with too little of the budget left could not finish: the send ends now.
+    if (!first && this.remaining(s) < minAttemptMillis(s.settings.timeoutMillis)) {
+      return this.fail(s, this.sendTimeout(s))
+    }
     s.queue = undefined
     s.address = undefined
     const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
@@ -278,14 +287,19 @@ export class SendLoop {
       if (queued) this.report(s, Exit.void)
       return
     }
-    const timeout = this.requestTimeout(s, first ? s.start : this.ctx.now())
-    s.inFlight = this.ctx.pool.start(address, request, { timeoutMillis: timeout, operation: s.operation }, s)
-  }
-
-  private requestTimeout(s: Send, t: number) {
-    const remaining = s.settings.timeoutMillis - (t - s.start)
+    const remaining = s.settings.timeoutMillis - ((first ? s.start : this.ctx.now()) - s.start)
     const perRequest = this.ctx.options.sendMsgMaxTimeoutPerRequest
-    return perRequest !== undefined && perRequest > 0 ? Math.min(remaining, perRequest) : remaining
+    // Only a timeout that is the request's own limit may close the connection (`closeSocketIfTimeout`); one that is
+    // what is left of the send's budget says nothing about a connection other sends are using.
+    const own = perRequest !== undefined && perRequest > 0 && perRequest < remaining
+    s.inFlight = this.ctx.pool.start(
+      address,
+      request,
+      own
+        ? { timeoutMillis: perRequest, operation: s.operation }
+        : { timeoutMillis: remaining, operation: s.operation, closeOnTimeout: false },
+      s
+    )
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
