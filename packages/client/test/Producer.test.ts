@@ -277,6 +277,48 @@ describe("Producer retries and errors", () => {
       assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
     }))
 
+  it.scopedLive("a send reported failed is never written afterwards; one that may have been stored says so", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]], { sendMsgTimeout: 200 })
+      yield* p.send(msg("warm-up"))
+      const n = 20
+      const results = new Map<string, Either.Either<unknown, SendError>>()
+      const allDone = yield* Deferred.make<void>()
+      // Queued together (the first leaves at once, the others gather for the next turn), then the event loop
+      // stalls past every send's budget before that turn comes.
+      const bodies = Array.from({ length: n }, (_, i) => `late-${i}`)
+      const onResult = (body: string) => (result: Either.Either<unknown, SendError>) => {
+        results.set(body, result)
+        if (results.size === n) Deferred.unsafeDone(allDone, Exit.void)
+      }
+      yield* Effect.forEach(bodies, (body) => p.sendAsync(msg(body), onResult(body)))
+      yield* Effect.sync(() => {
+        const until = Date.now() + 500
+        while (Date.now() < until) { /* a stalled event loop */ }
+      })
+      yield* Deferred.await(allDone)
+      yield* Effect.sleep("300 millis") // what would be written late has arrived by now
+      const received = new Set(a.received().map((f) => new TextDecoder().decode(f.body)))
+      let failed = 0
+      for (const [body, result] of results) {
+        if (Either.isRight(result)) {
+          assert.isTrue(received.has(body), `${body} succeeded but was not received`)
+          continue
+        }
+        failed++
+        const e = result.left
+        assert.strictEqual(e._tag, "SendTimeout", body)
+        if (e._tag !== "SendTimeout") continue
+        // Reported not stored: it must not have reached the broker.
+        if (e.mayHaveBeenStored === false) assert.isFalse(received.has(body), `${body} reported unsent but was written`)
+        else assert.isTrue(received.has(body), `${body}: only a frame that left may be "maybe stored"`)
+      }
+      // The stall failed most of them, and those were not written.
+      assert.isAtLeast(failed, n - 1)
+      assert.isAtMost([...received].filter((b) => b.startsWith("late-")).length, 1)
+    }))
+
   it.scoped("a RetryPolicy schedule spaces the attempts (TestClock)", () =>
     Effect.gen(function*() {
       const times: Array<number> = []

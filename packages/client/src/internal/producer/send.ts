@@ -26,7 +26,14 @@ import type { Slotted } from "../slots.js"
 import type { SendFrames } from "./frames.js"
 import type { Observation, Observer, Tracing } from "./observation.js"
 import type { AttemptOutcome, Outcomes, Shortfall, Target } from "./outcome.js"
-import { describeShortfall, isRetryable, isShortfall, suggestsRouteChange, withAttempts } from "./outcome.js"
+import {
+  describeShortfall,
+  isRetryable,
+  isShortfall,
+  mayHaveStored,
+  suggestsRouteChange,
+  withAttempts
+} from "./outcome.js"
 import type { Prepared } from "./prepare.js"
 import type { QueueSelection } from "./queueSelection.js"
 
@@ -73,6 +80,8 @@ export class Send implements RequestListener, Observation, Slotted {
   tries = 0
   pinned: Either.Either<MessageQueue, InvalidMessage> | undefined = undefined
   attempts = NO_ATTEMPTS
+  /** Some failed attempt may have stored the message. */
+  maybeStored = false
   lastBroker: string | undefined = undefined
   // The current attempt's target, unset until chosen.
   queue: MessageQueue | undefined = undefined
@@ -244,7 +253,8 @@ export class SendLoop {
       queueId: s.queue?.queueId,
       address: s.address,
       error: `SendTimeout: ${doing}`,
-      elapsedMillis: this.ctx.now() - s.start
+      elapsedMillis: this.ctx.now() - s.start,
+      mayHaveBeenStored: false
     })
     this.fail(s, this.sendTimeout(s))
   }
@@ -339,12 +349,15 @@ export class SendLoop {
       return
     }
     if (s.attempts === NO_ATTEMPTS) s.attempts = []
+    const maybeStored = mayHaveStored(outcome)
+    if (maybeStored) s.maybeStored = true
     s.attempts.push({
       brokerName: queue?.brokerName,
       queueId: queue?.queueId,
       address: s.address,
       error: describeShortfall(outcome),
-      elapsedMillis: this.ctx.now() - s.start
+      elapsedMillis: this.ctx.now() - s.start,
+      mayHaveBeenStored: maybeStored
     })
     if (queue !== undefined && latencyFault) {
       this.ctx.selection.observe(
@@ -387,7 +400,12 @@ export class SendLoop {
   }
 
   private sendTimeout(s: Send) {
-    return new SendTimeout({ topic: s.p.userTopic, timeoutMillis: s.settings.timeoutMillis, attempts: [...s.attempts] })
+    return new SendTimeout({
+      topic: s.p.userTopic,
+      timeoutMillis: s.settings.timeoutMillis,
+      attempts: [...s.attempts],
+      mayHaveBeenStored: s.maybeStored
+    })
   }
 
   private succeed(s: Send, result: SendResult) {
