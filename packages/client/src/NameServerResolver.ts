@@ -105,7 +105,8 @@ export interface NameServerResolverService {
   /**
    * Keeps the client registered with every known master: a heartbeat now, then every
    * `heartbeatBrokerInterval` and as soon as a new broker shows up in a route. Closing the scope sends
-   * UNREGISTER_CLIENT to every known broker address.
+   * UNREGISTER_CLIENT to every known broker address with an open connection (none is opened for it), each
+   * request within 1000 ms (or `requestTimeout` when shorter).
    */
   readonly register: (client: ClientRegistration) => Effect.Effect<void, never, Scope.Scope>
   /** Sends heartbeats to every known master now. */

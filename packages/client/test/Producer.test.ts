@@ -591,6 +591,70 @@ describe("Producer async sends and shutdown", () => {
       assert.isTrue(results.every(Either.isRight))
     }))
 
+  it.scopedLive("shutdown ends within shutdownTimeout plus its stated bound: no retry, no new connection", () =>
+    Effect.gen(function*() {
+      // Brokers that answer every send SERVICE_NOT_AVAILABLE (retried) after 300 ms, and never answer UNREGISTER.
+      const busy = () =>
+        ScriptedServer.make((f, conn) => {
+          if (f.code === 34) conn.send(response(f, { code: 0 }))
+          if (f.code === 310) setTimeout(() => conn.send(response(f, { code: 14, remark: "busy" })), 300)
+        })
+      const a = yield* busy()
+      const b = yield* busy()
+      const slave = yield* ScriptedServer.make(() => {})
+      const route = JSON.stringify({
+        brokerDatas: [
+          { brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": a.address, "1": slave.address } },
+          { brokerName: "broker-b", cluster: "c", brokerAddrs: { "0": b.address } }
+        ],
+        queueDatas: ["broker-a", "broker-b"].map((brokerName) => ({
+          brokerName,
+          perm: 6,
+          readQueueNums: 2,
+          writeQueueNums: 2,
+          topicSysFlag: 0
+        }))
+      })
+      const ns = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 105) conn.send(response(f, { code: 0, body: new TextEncoder().encode(route) }))
+      })
+      const scope = yield* Scope.make()
+      const ctx = yield* Layer.build(
+        Producer.layer({
+          nameServerAddr: ns.address,
+          groupName: "g",
+          sendMsgTimeout: 10_000,
+          retryTimesWhenSendAsyncFailed: 5,
+          shutdownTimeout: 1000
+        }).pipe(Layer.provide(NodeSocketConnector.layer))
+      ).pipe(Scope.extend(scope))
+      const p = Context.get(ctx, Producer.Producer)
+      const results: Array<Either.Either<unknown, SendError>> = []
+      for (let i = 0; i < 10; i++) yield* p.sendAsync(msg(), (r) => void results.push(r))
+      yield* Effect.sleep("100 millis")
+      const sends = () => [...a.received(), ...b.received()].filter((f) => f.code === 310).length
+      const connections = () => a.connections.length + b.connections.length + ns.connections.length
+      const connectionsBefore = connections()
+      const t0 = Date.now()
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      // Frames already on their way have arrived after 50 ms; nothing after that may be a new attempt.
+      yield* Effect.sleep("50 millis")
+      const sendsAtClose = sends()
+      yield* Fiber.join(closing)
+      const elapsed = Date.now() - t0
+      // shutdownTimeout (1000) + callbacks' grace (100) + unregister (1000): 2100 ms stated; a margin for a busy
+      // host. Before: a 3 s unregister after the drain.
+      assert.isBelow(elapsed, 2900)
+      yield* Effect.sleep("400 millis")
+      assert.strictEqual(sends(), sendsAtClose, "no retry after shutdown began")
+      assert.strictEqual(slave.connections.length, 0, "shutdown opened no connection")
+      assert.strictEqual(connections(), connectionsBefore, "shutdown opened no connection")
+      assert.strictEqual(results.length, 10)
+      for (const r of results) assert.isTrue(Either.isLeft(r) && r.left._tag === "ServiceNotAvailable")
+      // Unregistered where a connection was open.
+      assert.isAbove(a.received().filter((f) => f.code === 35).length, 0)
+    }))
+
   it.scopedLive("shutdown refuses new sends, waits for async sends in flight, and unregisters", () =>
     Effect.gen(function*() {
       const a = yield* broker((f) => {

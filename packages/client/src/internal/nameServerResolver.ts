@@ -21,6 +21,9 @@ import { parseAddress } from "./address.js"
 
 const MASTER_ID = "0"
 
+/** How long shutdown waits for each UNREGISTER_CLIENT (all are sent at once): a stalled broker cannot hold it. */
+export const UNREGISTER_TIMEOUT_MILLIS = 1000
+
 const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
   const list = addr.split(";").map((s) => s.trim()).filter((s) => s.length > 0)
   if (list.length === 0) {
@@ -228,22 +231,30 @@ export const make = (
 
     const heartbeat = Effect.suspend(() => heartbeatTo(masters()))
 
+    // Only over connections already open (shutdown opens none), each request within UNREGISTER_TIMEOUT_MILLIS.
     const unregister = (client: ClientRegistration) =>
-      Effect.forEach(
-        [...new Set([...brokers.values()].flatMap((ids) => [...ids.values()]))],
-        (address) =>
-          Effect.forEach(client.producerGroups, (producerGroup) =>
-            pool.request(
-              address,
-              request({
-                code: RequestCode.UNREGISTER_CLIENT,
-                opaque: 0,
-                extFields: { clientID: client.clientId, producerGroup }
-              }),
-              { timeoutMillis: options.requestTimeout, operation: "UNREGISTER_CLIENT(35)" }
-            ).pipe(Effect.catchAll((e) => Effect.logDebug(`unregister at ${address} failed: ${e.message}`)))),
-        { concurrency: "unbounded", discard: true }
-      )
+      Effect.flatMap(pool.connections, (connections) => {
+        const open = new Set(connections.filter((c) => !c.draining).map((c) => c.address))
+        const known = new Set([...brokers.values()].flatMap((ids) => [...ids.values()]))
+        return Effect.forEach(
+          [...known].filter((address) => open.has(address)),
+          (address) =>
+            Effect.forEach(client.producerGroups, (producerGroup) =>
+              pool.request(
+                address,
+                request({
+                  code: RequestCode.UNREGISTER_CLIENT,
+                  opaque: 0,
+                  extFields: { clientID: client.clientId, producerGroup }
+                }),
+                {
+                  timeoutMillis: Math.min(options.requestTimeout, UNREGISTER_TIMEOUT_MILLIS),
+                  operation: "UNREGISTER_CLIENT(35)"
+                }
+              ).pipe(Effect.catchAll((e) => Effect.logDebug(`unregister at ${address} failed: ${e.message}`)))),
+          { concurrency: "unbounded", discard: true }
+        )
+      })
 
     const register = (client: ClientRegistration) =>
       Effect.gen(function*() {

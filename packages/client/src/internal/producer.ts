@@ -41,6 +41,9 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.u
 const topicOf = (message: Message): string =>
   typeof message === "object" && message !== null && typeof message.topic === "string" ? message.topic : ""
 
+/** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
+const SHUTDOWN_GRACE_MILLIS = 100
+
 export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
     const o = yield* checkOptions(options)
@@ -82,7 +85,8 @@ export const makeCore = (options: ProducerOptions) =>
       runInProducer: (e) => void runInProducer(e),
       runInBackground: (e) => void runFork(e),
       deliver: (s, result) => window.deliver(s, result),
-      shutDownError: shutDownBeforeDone
+      shutDownError: shutDownBeforeDone,
+      running: () => running
     })
 
     const makeSend = (
@@ -243,9 +247,12 @@ export const makeCore = (options: ProducerOptions) =>
     yield* resolver.register({ clientId, producerGroups: [group] })
     // Runs first on close: refuse new sends, give in-flight asynchronous sends their time, then tell any still
     // unfinished how they ended.
+    // All of it within `shutdownTimeout`, and SHUTDOWN_GRACE_MILLIS more for what callbacks told of the shutdown
+    // return; unregistering (the finalizer above) has its own bound.
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         running = false
+        const deadline = now() + o.shutdownTimeout
         // Interruptible so the timeout can end the wait (finalizers are uninterruptible).
         return Effect.interruptible(
           window.drain.pipe(
@@ -256,8 +263,13 @@ export const makeCore = (options: ProducerOptions) =>
         ).pipe(
           Effect.zipRight(FiberSet.clear(sendFibers)),
           Effect.zipRight(Effect.sync(() => window.abandon(shutDownBeforeDone))),
-          Effect.zipRight(Effect.interruptible(
-            FiberSet.awaitEmpty(callbackFibers).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)
+          Effect.zipRight(Effect.suspend(() =>
+            Effect.interruptible(
+              FiberSet.awaitEmpty(callbackFibers).pipe(
+                Effect.timeout(Math.max(deadline - now(), 0) + SHUTDOWN_GRACE_MILLIS),
+                Effect.ignore
+              )
+            )
           ))
         )
       })

@@ -149,6 +149,8 @@ export interface SendLoopContext {
   readonly deliver: (s: Send, result: Either.Either<SendResult, SendError>) => void
   /** What an asynchronous send hears when shutdown stops it. */
   readonly shutDownError: () => SendError
+  /** False once shutdown began: no retry, no route refresh (no new connection) from then on. */
+  readonly running: () => boolean
 }
 
 export class SendLoop {
@@ -367,12 +369,15 @@ export class SendLoop {
       )
     }
     // A broker that failed us may have left the route: look again, in the background.
-    if (suggestsRouteChange(outcome)) this.ctx.runInBackground(Effect.ignore(this.ctx.resolver.refresh(s.p.topic)))
+    if (suggestsRouteChange(outcome) && this.ctx.running()) {
+      this.ctx.runInBackground(Effect.ignore(this.ctx.resolver.refresh(s.p.topic)))
+    }
   }
 
   private retryOrEnd(s: Send, e: Shortfall) {
     const { retries, schedule } = s.settings
-    if (retries === "none" || !this.retryable(e)) return this.end(s, e)
+    // Once shutdown began, the last attempt's failure is the send's.
+    if (retries === "none" || !this.retryable(e) || !this.ctx.running()) return this.end(s, e)
     if (schedule === undefined) {
       if (s.retriesLeft <= 0) return this.end(s, e)
       s.retriesLeft--
@@ -385,7 +390,7 @@ export class SendLoop {
         s.driver = driver
         return driver.next(e)
       })
-    this.run(s, next, () => this.attempt(s), () => this.end(s, e))
+    this.run(s, next, () => this.ctx.running() ? this.attempt(s) : this.end(s, e), () => this.end(s, e))
   }
 
   // The last attempt's shortfall ends the send: a stored message is a result, anything else an error.
