@@ -24,7 +24,10 @@ import type { MessageQueue } from "./MessageQueue.js"
 export interface ResolverOptions {
   /** Name server addresses, `;`-separated: `"10.0.0.1:9876;10.0.0.2:9876"`. */
   readonly nameServerAddr: string
-  /** Route refresh period for every topic used so far. Java `pollNameServerInterval`: 30000 ms. */
+  /**
+   * Route refresh period for every topic used so far. Java `pollNameServerInterval`: 30000 ms. A topic whose route
+   * lost a broker it had is looked up every second (for at most two minutes) until the broker is listed again.
+   */
   readonly pollNameServerInterval: number
   /** Heartbeat period. Java `heartbeatBrokerInterval`: 30000 ms. */
   readonly heartbeatBrokerInterval: number

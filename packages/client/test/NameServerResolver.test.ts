@@ -152,6 +152,33 @@ describe("NameServerResolver", () => {
       assert.include(error.message, "queueDatas[0].writeQueueNums is 2147483647")
     }))
 
+  it.scopedLive("a broker that left a route is looked for every second, and used again once listed", () =>
+    Effect.gen(function*() {
+      const both = legacyRoute([["broker-a", "127.0.0.1:1", 2, 6], ["broker-b", "127.0.0.1:2", 2, 6]])
+      const routes: Record<string, string> = { T: both, U: both }
+      const ns = yield* nameServer(routes)
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      yield* r.publishInfo("T")
+      yield* r.publishInfo("U")
+      const brokersOf = (topic: string) => [...new Set(r.cachedPublishInfo(topic)!.queues.map((q) => q.brokerName))]
+      // broker-b stops: the name server drops it, a refresh (after a failed send) sees that.
+      routes.T = legacyRoute([["broker-a", "127.0.0.1:1", 2, 6]])
+      yield* r.refresh("T")
+      assert.deepStrictEqual(brokersOf("T"), ["broker-a"])
+      // It is back: well before the 30 s poll, the route has it again.
+      routes.T = both
+      const t0 = Date.now()
+      while (brokersOf("T").length < 2 && Date.now() - t0 < 5000) yield* Effect.sleep("50 millis")
+      assert.deepStrictEqual(brokersOf("T"), ["broker-a", "broker-b"])
+      assert.isBelow(Date.now() - t0, 3000)
+      // Then the fast lookups stop; a topic that lost nothing never had them.
+      const count = (topic: string) => ns.received().filter((f) => f.extFields.topic === topic).length
+      const settled = count("T")
+      yield* Effect.sleep("1500 millis")
+      assert.strictEqual(count("T"), settled)
+      assert.strictEqual(count("U"), 1)
+    }))
+
   it.scopedLive("fails over to the next name server when one is down", () =>
     Effect.gen(function*() {
       const dead = yield* Effect.scoped(nameServer({}).pipe(Effect.map((s) => s.address)))

@@ -21,6 +21,11 @@ import { parseAddress } from "./address.js"
 
 const MASTER_ID = "0"
 
+/** While a topic's route lacks a broker it had, it is looked up this often (Java waits for the next poll)... */
+const MISSING_BROKER_POLL_MILLIS = 1000
+/** ...for at most this long (a broker taken out of the cluster for good costs no more than this). */
+const MISSING_BROKER_POLL_FOR_MILLIS = 120_000
+
 /** How long shutdown waits for each UNREGISTER_CLIENT (all are sent at once): a stalled broker cannot hold it. */
 export const UNREGISTER_TIMEOUT_MILLIS = 1000
 
@@ -140,6 +145,23 @@ export const make = (
         return fresh.length > 0 && registrations.size > 0 ? Effect.forkIn(heartbeatTo(fresh), scope) : Effect.void
       })
 
+    // Topics whose route lost a broker it had (stopped, restarted): looked up every second, for a while, so that the
+    // broker is used again as soon as the name server lists it, not at the next poll.
+    const clock = yield* Effect.clock
+    const missing = new Map<string, { readonly brokers: Set<string>; readonly since: number }>()
+
+    const remember = (topic: string, info: TopicPublishInfo) => {
+      const before = cache.get(topic)
+      cache.set(topic, info)
+      const present = new Set(info.queues.map((q) => q.brokerName))
+      const entry = missing.get(topic)
+      const gone = entry?.brokers ?? new Set<string>()
+      for (const q of before?.queues ?? []) if (!present.has(q.brokerName)) gone.add(q.brokerName)
+      for (const name of present) gone.delete(name)
+      if (gone.size === 0) missing.delete(topic)
+      else if (entry === undefined) missing.set(topic, { brokers: gone, since: clock.unsafeCurrentTimeMillis() })
+    }
+
     const load = (topic: string): Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable> =>
       fetchRoute(topic).pipe(
         Effect.flatMap((found): Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable> => {
@@ -161,7 +183,7 @@ export const make = (
           )
         }),
         Effect.flatMap((info) => info.queues.length === 0 ? Effect.fail(noQueues(info)) : Effect.succeed(info)),
-        Effect.tap((info) => Effect.sync(() => cache.set(topic, info)))
+        Effect.tap((info) => Effect.sync(() => remember(topic, info)))
       )
 
     // Concurrent lookups of one topic share one name server round trip. The lookup runs in the resolver's scope,
@@ -293,6 +315,20 @@ export const make = (
         (topic) => load(topic).pipe(Effect.catchAll((e) => Effect.logDebug(`route refresh of ${topic}: ${e.message}`))),
         { discard: true }
       )
+    )
+    const refreshMissing = Effect.suspend(() => {
+      const t = clock.unsafeCurrentTimeMillis()
+      for (const [topic, entry] of missing) if (t - entry.since > MISSING_BROKER_POLL_FOR_MILLIS) missing.delete(topic)
+      return Effect.forEach(
+        [...missing.keys()],
+        (topic) => load(topic).pipe(Effect.catchAll((e) => Effect.logDebug(`route refresh of ${topic}: ${e.message}`))),
+        { discard: true }
+      )
+    })
+    yield* Effect.sleep(Math.min(MISSING_BROKER_POLL_MILLIS, options.pollNameServerInterval)).pipe(
+      Effect.zipRight(refreshMissing),
+      Effect.forever,
+      Effect.forkScoped
     )
     yield* Effect.sleep(options.pollNameServerInterval).pipe(
       Effect.zipRight(refreshAll),
