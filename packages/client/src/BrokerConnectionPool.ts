@@ -41,7 +41,10 @@ export interface PoolOptions {
   readonly maxInFlightPerConnection: number
   /** Bytes written but not yet flushed to the OS on one connection; more writes wait. */
   readonly maxBufferedBytesPerConnection: number
-  /** Close the connection when a request times out, as Java's `clientCloseSocketIfTimeout` (true). */
+  /**
+   * Close the connection when a request times out, as Java's `clientCloseSocketIfTimeout` (true); not for a request
+   * started with `closeOnTimeout: false` (a send whose budget, not the request, ran out).
+   */
   readonly closeSocketIfTimeout: boolean
   /** How often idle and expired connections are looked for. */
   readonly sweepIntervalMillis: number
@@ -166,6 +169,17 @@ export interface StartOptions {
   readonly timeoutMillis: number
   /** What this request is for, carried by errors. */
   readonly operation: string
+  /**
+   * Whether this request's timeout may close its connection (`closeSocketIfTimeout`, as Java's
+   * `clientCloseSocketIfTimeout`). Default true. A caller whose `timeoutMillis` is what is left of its own budget
+   * (a send's `sendMsgTimeout`), not a limit on the request, passes false: that the caller ran out of time says
+   * nothing about the connection, which other requests may be using. A connection that went silent is still closed
+   * by the next request that times out on its own limit (a heartbeat, a route lookup, a send with
+   * `sendMsgMaxTimeoutPerRequest`).
+   *
+   * @since 0.2.0
+   */
+  readonly closeOnTimeout?: boolean | undefined
 }
 
 /**

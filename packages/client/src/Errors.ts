@@ -18,6 +18,13 @@ export interface SendAttempt {
   /** The attempt's error: its tag and message. */
   readonly error: string
   readonly elapsedMillis: number
+  /**
+   * Whether the message may have been stored by this attempt although it failed: its frame left and no answer
+   * said otherwise (a timeout, a connection lost after the write).
+   *
+   * @since 0.2.0
+   */
+  readonly mayHaveBeenStored?: boolean | undefined
 }
 
 const describeAttempts = (attempts: ReadonlyArray<SendAttempt> | undefined): string =>
@@ -66,6 +73,14 @@ export class RequestTimeout extends Data.TaggedError("RequestTimeout")<{
   readonly address: string
   readonly operation: string
   readonly timeoutMillis: number
+  /**
+   * `false` when the request's frame was never handed to the socket (still connecting, waiting for room, or queued
+   * behind others): the peer cannot have seen it, and it is not written later. `true` or absent: it may have been
+   * processed (for a send: stored), as Java treats a timeout.
+   *
+   * @since 0.2.0
+   */
+  readonly mayHaveBeenProcessed?: boolean | undefined
   /** Every attempt of the send that ended with this error (sends only). */
   readonly attempts?: ReadonlyArray<SendAttempt> | undefined
 }> {
@@ -160,6 +175,14 @@ export class SendTimeout extends Data.TaggedError("SendTimeout")<{
   readonly topic: string
   readonly timeoutMillis: number
   readonly attempts: ReadonlyArray<SendAttempt>
+  /**
+   * `false` when no attempt can have reached a broker (nothing was written, or every broker answered a refusal):
+   * the message was not stored. `true` or absent: the outcome is unknown, as Java treats a timeout; a resend may
+   * store it twice.
+   *
+   * @since 0.2.0
+   */
+  readonly mayHaveBeenStored?: boolean | undefined
 }> {
   /**
    * The brokers tried, in order.

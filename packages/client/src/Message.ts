@@ -173,7 +173,10 @@ export const validate = (
   message: Message,
   maxMessageSize: number
 ): Either.Either<Message, InvalidMessage | MessageTooLarge> => {
+  // Callers outside the type system (plain JavaScript, the Promise facade) get a typed error too, never a defect.
+  if (typeof message !== "object" || message === null) return invalidMessage("", "the message is not an object")
   const topic = message.topic
+  if (typeof topic !== "string") return invalidMessage(String(topic), "the topic is not a string")
   if (!validTopics.has(topic)) {
     const topicCheck = Validators.validateTopic(topic)
     if (Either.isLeft(topicCheck)) return invalidMessage(topic, topicCheck.left.detail)
@@ -188,20 +191,34 @@ export const validate = (
   if (message.body.length > maxMessageSize) {
     return Either.left(new MessageTooLarge({ topic, size: message.body.length, maxMessageSize }))
   }
+  const { keys, properties, tags } = message
+  if (tags !== undefined && typeof tags !== "string") return invalidMessage(topic, "tags is not a string")
+  if (!Array.isArray(keys)) return invalidMessage(topic, "keys is not an array of strings")
+  if (typeof properties !== "object" || properties === null) {
+    return invalidMessage(topic, "properties is not an object of strings")
+  }
+  if (typeof message.waitStoreMsgOK !== "boolean") return invalidMessage(topic, "waitStoreMsgOK is not a boolean")
   // A cheap upper bound of the properties' size (3 bytes per UTF-16 unit): exact only when it could matter.
-  let bound = 64 + 3 * ((message.tags?.length ?? 0) + 6)
-  for (const name in message.properties) {
-    const value = message.properties[name]!
+  let bound = 64 + 3 * ((tags?.length ?? 0) + 6)
+  for (const name in properties) {
+    const value = properties[name]!
+    if (typeof value !== "string") return invalidMessage(topic, `the value of ${JSON.stringify(name)} is not a string`)
     const check = MessageProperties.validateUserProperty(name, value)
     if (Either.isLeft(check)) return invalidMessage(topic, check.left.detail)
     bound += 3 * (name.length + value.length + 2)
   }
-  if (message.tags !== undefined && hasSeparator(message.tags)) {
-    return invalidMessage(topic, "tags contain U+0001 or U+0002")
+  if (tags !== undefined) {
+    if (hasSeparator(tags)) return invalidMessage(topic, "tags contain U+0001 or U+0002")
+    // Sent as U+FFFD, stored as another string.
+    if (!MessageProperties.isWellFormed(tags)) return invalidMessage(topic, "tags contain a lone surrogate")
   }
-  for (const key of message.keys) {
+  for (const key of keys) {
+    if (typeof key !== "string") return invalidMessage(topic, `key ${String(key)} is not a string`)
     if (key.length === 0 || key.includes(" ") || hasSeparator(key)) {
       return invalidMessage(topic, `key ${JSON.stringify(key)} is empty or contains a space, U+0001 or U+0002`)
+    }
+    if (!MessageProperties.isWellFormed(key)) {
+      return invalidMessage(topic, `key ${JSON.stringify(key)} contains a lone surrogate`)
     }
     bound += 3 * (key.length + 1)
   }

@@ -22,11 +22,18 @@ export const validateMembers = (
   messages: ReadonlyArray<Message>,
   maxMessageSize: number
 ): Either.Either<string, InvalidMessage | MessageTooLarge> => {
+  if (!Array.isArray(messages)) {
+    return Either.left(new InvalidMessage({ topic: "", reason: "the batch is not an array of messages" }))
+  }
   const first = messages[0]
   if (first === undefined) return Either.left(new InvalidMessage({ topic: "", reason: "the batch is empty" }))
+  // A member outside the type system is checked by `validate` before anything reads it.
+  const checkedFirst = validate(first, maxMessageSize)
+  if (Either.isLeft(checkedFirst)) return Either.left(checkedFirst.left)
   const topic = first.topic
   const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
   for (const m of messages) {
+    if (typeof m !== "object" || m === null) return invalid("a member of the batch is not a message")
     if (m.topic !== topic) return invalid(`a batch holds one topic; found ${m.topic} too`)
     if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
       return invalid("batched messages cannot be delayed")

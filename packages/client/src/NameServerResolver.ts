@@ -24,7 +24,10 @@ import type { MessageQueue } from "./MessageQueue.js"
 export interface ResolverOptions {
   /** Name server addresses, `;`-separated: `"10.0.0.1:9876;10.0.0.2:9876"`. */
   readonly nameServerAddr: string
-  /** Route refresh period for every topic used so far. Java `pollNameServerInterval`: 30000 ms. */
+  /**
+   * Route refresh period for every topic used so far. Java `pollNameServerInterval`: 30000 ms. A topic whose route
+   * lost a broker it had is looked up every second (for at most two minutes) until the broker is listed again.
+   */
   readonly pollNameServerInterval: number
   /** Heartbeat period. Java `heartbeatBrokerInterval`: 30000 ms. */
   readonly heartbeatBrokerInterval: number
@@ -105,7 +108,8 @@ export interface NameServerResolverService {
   /**
    * Keeps the client registered with every known master: a heartbeat now, then every
    * `heartbeatBrokerInterval` and as soon as a new broker shows up in a route. Closing the scope sends
-   * UNREGISTER_CLIENT to every known broker address.
+   * UNREGISTER_CLIENT to every known broker address with an open connection (none is opened for it), each
+   * request within 1000 ms (or `requestTimeout` when shorter).
    */
   readonly register: (client: ClientRegistration) => Effect.Effect<void, never, Scope.Scope>
   /** Sends heartbeats to every known master now. */

@@ -79,7 +79,10 @@ export interface ProducerOptions {
   readonly createTopicKey: string
   /** Java `defaultTopicQueueNums`: 4. */
   readonly defaultTopicQueueNums: number
-  /** How long shutdown waits for asynchronous sends in flight before interrupting them: 5000 ms. */
+  /**
+   * How long shutdown waits for asynchronous sends in flight before interrupting them: 5000 ms. Closing the scope
+   * takes at most this, plus 100 ms for effects the callbacks return and 1000 ms for unregistering.
+   */
   readonly shutdownTimeout: number
   /** Header serialization of requests: JSON (the Java default) or ROCKETMQ (binary). */
   readonly serializeType: SerializeType
@@ -200,7 +203,8 @@ export class Producer extends Context.Tag("@effect-rocketmq/client/Producer")<Pr
 
 /**
  * A started producer over the services in context. Closing the scope shuts it down: new sends fail with
- * `ServiceNotAvailable`, asynchronous sends in flight get `shutdownTimeout` to finish, the client unregisters.
+ * `ServiceNotAvailable`, sends in flight are not retried and asynchronous ones get `shutdownTimeout` to finish, the
+ * client unregisters over the connections already open (each request within 1000 ms); shutdown opens no connection.
  *
  * @since 0.1.0
  * @category constructors

@@ -114,6 +114,71 @@ describe("NameServerResolver", () => {
       assert.strictEqual(error._tag, "BrokerNotFound")
     }))
 
+  it.scopedLive("a route claiming absurd queue counts fails typed, naming the field, and builds nothing", () =>
+    Effect.gen(function*() {
+      const broker = (name: string) => `{"brokerAddrs":{"0":"127.0.0.1:1"},"brokerName":"${name}","cluster":"c"}`
+      const queues = (name: string, n: number | string) =>
+        `{"brokerName":"${name}","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":${n}}`
+      const routes: Record<string, [string, string]> = {
+        // Each within the bound, together over it (first: without the bound it builds and returns 80,000 queues).
+        SUM: [
+          `{"brokerDatas":[${broker("a")},${broker("b")}],"queueDatas":[${queues("a", 40000)},${queues("b", 40000)}]}`,
+          "the sum of queueDatas[].writeQueueNums"
+        ],
+        HUGE: [`{"brokerDatas":[${broker("a")}],"queueDatas":[${queues("a", 2147483647)}]}`, "writeQueueNums"],
+        E15: [`{"brokerDatas":[${broker("a")}],"queueDatas":[${queues("a", "1e15")}]}`, "writeQueueNums"],
+        NEG: [`{"brokerDatas":[${broker("a")}],"queueDatas":[${queues("a", -1)}]}`, "writeQueueNums"],
+        ORDER: [
+          `{"orderTopicConf":"a:2147483647","brokerDatas":[${broker("a")}],"queueDatas":[${queues("a", 4)}]}`,
+          "orderTopicConf"
+        ]
+      }
+      const ns = yield* nameServer(Object.fromEntries(Object.entries(routes).map(([t, [body]]) => [t, body])))
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      for (const [topic, [, field]] of Object.entries(routes)) {
+        const error = yield* r.publishInfo(topic).pipe(Effect.flip)
+        assert.strictEqual(error._tag, "ServiceNotAvailable", topic)
+        assert.include(error.message, field, topic)
+        assert.isUndefined(r.cachedPublishInfo(topic))
+      }
+      // A static route is held to the same bound.
+      const route = JSON.parse(routes.HUGE[0])
+      const fixed = yield* NameServerResolver.NameServerResolver.pipe(
+        Effect.provide(NameServerResolver.layerStatic({ HUGE: route }))
+      )
+      assert.isUndefined(fixed.cachedPublishInfo("HUGE"))
+      const error = yield* fixed.publishInfo("HUGE").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "BrokerNotFound")
+      assert.include(error.message, "queueDatas[0].writeQueueNums is 2147483647")
+    }))
+
+  it.scopedLive("a broker that left a route is looked for every second, and used again once listed", () =>
+    Effect.gen(function*() {
+      const both = legacyRoute([["broker-a", "127.0.0.1:1", 2, 6], ["broker-b", "127.0.0.1:2", 2, 6]])
+      const routes: Record<string, string> = { T: both, U: both }
+      const ns = yield* nameServer(routes)
+      const r = yield* resolver({ nameServerAddr: ns.address })
+      yield* r.publishInfo("T")
+      yield* r.publishInfo("U")
+      const brokersOf = (topic: string) => [...new Set(r.cachedPublishInfo(topic)!.queues.map((q) => q.brokerName))]
+      // broker-b stops: the name server drops it, a refresh (after a failed send) sees that.
+      routes.T = legacyRoute([["broker-a", "127.0.0.1:1", 2, 6]])
+      yield* r.refresh("T")
+      assert.deepStrictEqual(brokersOf("T"), ["broker-a"])
+      // It is back: well before the 30 s poll, the route has it again.
+      routes.T = both
+      const t0 = Date.now()
+      while (brokersOf("T").length < 2 && Date.now() - t0 < 5000) yield* Effect.sleep("50 millis")
+      assert.deepStrictEqual(brokersOf("T"), ["broker-a", "broker-b"])
+      assert.isBelow(Date.now() - t0, 3000)
+      // Then the fast lookups stop; a topic that lost nothing never had them.
+      const count = (topic: string) => ns.received().filter((f) => f.extFields.topic === topic).length
+      const settled = count("T")
+      yield* Effect.sleep("1500 millis")
+      assert.strictEqual(count("T"), settled)
+      assert.strictEqual(count("U"), 1)
+    }))
+
   it.scopedLive("fails over to the next name server when one is down", () =>
     Effect.gen(function*() {
       const dead = yield* Effect.scoped(nameServer({}).pipe(Effect.map((s) => s.address)))

@@ -1,10 +1,25 @@
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { MessageId, RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Schedule, Scope, TestClock } from "effect"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Schedule,
+  Scope,
+  TestClock
+} from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
+import type { SendError } from "../src/Errors.js"
 import * as Message from "../src/Message.js"
+import * as MessageQueue from "../src/MessageQueue.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
 import * as Producer from "../src/Producer.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
@@ -149,6 +164,161 @@ describe("Producer retries and errors", () => {
       }
     }))
 
+  it.scopedLive("a name server that never answers cannot hold a send past its budget: SendTimeout, in every mode", () =>
+    Effect.gen(function*() {
+      const modes: Array<[string, (p: Producer.ProducerService) => Effect.Effect<unknown, SendError>]> = [
+        ["send", (p) => p.send(msg())],
+        ["submit", (p) => Effect.flatten(p.submit(msg()))],
+        ["sendWithSelector", (p) => p.sendWithSelector(msg(), (qs) => qs[0], null)],
+        ["sendBatch", (p) => p.sendBatch([msg()])]
+      ]
+      for (const [mode, run] of modes) {
+        // A name server of its own each: one whose request timed out is disconnected, failing the others at once.
+        const silent = yield* ScriptedServer.make(() => {}) // takes the route request, never answers
+        const ctx = yield* Layer.build(
+          Producer.layer({ nameServerAddr: silent.address, groupName: "g", sendMsgTimeout: 1000 }).pipe(
+            Layer.provide(NodeSocketConnector.layer)
+          )
+        )
+        const t0 = Date.now()
+        const e = yield* Effect.flip(run(Context.get(ctx, Producer.Producer)))
+        const elapsed = Date.now() - t0
+        assert.strictEqual(e._tag, "SendTimeout", mode)
+        // The resolver's own request timeout is 3000 ms; the budget is 1000 ms (generous margin for a busy host).
+        assert.isAtLeast(elapsed, 950, mode)
+        assert.isBelow(elapsed, 2500, mode)
+        if (e._tag === "SendTimeout") assert.include(e.attempts.at(-1)!.error, "route lookup")
+        assert.isAbove(silent.received().filter((f) => f.code === 105).length, 0)
+      }
+    }))
+
+  it.scopedLive("a spent budget is SendTimeout whichever attempt ran out, its attempts keeping each error", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => "silent")
+      // No retry left when the only attempt's request times out at the budget's end.
+      const noRetry = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 500,
+        retryTimesWhenSendFailed: 0
+      })
+      const modes: Array<[string, Effect.Effect<unknown, SendError>]> = [
+        ["send", noRetry.send(msg())],
+        ["submit", Effect.flatten(noRetry.submit(msg()))],
+        ["sendWithSelector", noRetry.sendWithSelector(msg(), (qs) => qs[0], null)]
+      ]
+      for (const [mode, run] of modes) {
+        const t0 = Date.now()
+        const e = yield* Effect.flip(run)
+        assert.strictEqual(e._tag, "SendTimeout", mode)
+        assert.isAtLeast(Date.now() - t0, 450, mode)
+        if (e._tag === "SendTimeout") {
+          assert.strictEqual(e.attempts.length, 1, mode)
+          assert.include(e.attempts[0]!.error, "RequestTimeout", mode)
+          assert.strictEqual(e.attempts[0]!.brokerName, "broker-a", mode)
+        }
+      }
+      // A per-request timeout inside the budget is the attempt's own: still RequestTimeout.
+      const perRequest = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300,
+        retryTimesWhenSendFailed: 0
+      })
+      assert.strictEqual((yield* Effect.flip(perRequest.send(msg())))._tag, "RequestTimeout")
+    }))
+
+  it.scopedLive("a send that ran out of budget leaves the connection open; its own per-request timeout closes it", () =>
+    Effect.gen(function*() {
+      // Answers everything except a body "stall".
+      const a = yield* broker((f) => new TextDecoder().decode(f.body) === "stall" ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 500,
+        retryTimesWhenSendFailed: 0
+      })
+      yield* p.send(msg())
+      const stalled = yield* Effect.fork(Effect.flip(p.send(msg("stall"))))
+      // Other sends share the connection while the stalled one runs out of its budget.
+      for (let i = 0; i < 5; i++) {
+        yield* p.send(msg())
+        yield* Effect.sleep("50 millis")
+      }
+      assert.strictEqual((yield* Fiber.join(stalled))._tag, "SendTimeout")
+      yield* Effect.sleep("100 millis")
+      yield* p.send(msg())
+      assert.strictEqual(a.connections.length, 1)
+      assert.isFalse(a.connections[0]!.socket.destroyed)
+      // A timeout that is the request's own limit (shorter than the budget) closes it, as Java's
+      // clientCloseSocketIfTimeout.
+      const b = yield* broker((f) => new TextDecoder().decode(f.body) === "stall" ? "silent" : 0)
+      const own = yield* producerWith([["broker-b", b.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300,
+        retryTimesWhenSendFailed: 0
+      })
+      yield* own.send(msg())
+      assert.strictEqual((yield* Effect.flip(own.send(msg("stall"))))._tag, "RequestTimeout")
+      yield* own.send(msg())
+      assert.strictEqual(b.connections.length, 2)
+    }))
+
+  it.scopedLive("no retry is started with too little budget left: the send ends in SendTimeout at once", () =>
+    Effect.gen(function*() {
+      // SYSTEM_BUSY (retryable) when 460 of the 500 ms are gone: a retry would have 40 ms.
+      const a = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 310) setTimeout(() => conn.send(response(f, { code: 2, remark: "busy" })), 460)
+      })
+      const p = yield* producerWith([["broker-a", a.address]], { sendMsgTimeout: 500 })
+      const e = yield* Effect.flip(p.send(msg()))
+      assert.strictEqual(e._tag, "SendTimeout")
+      if (e._tag === "SendTimeout") {
+        assert.strictEqual(e.attempts.length, 1)
+        assert.include(e.attempts[0]!.error, "BrokerError")
+      }
+      // Time for a retry's frame to arrive, had one been started.
+      yield* Effect.sleep("300 millis")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+    }))
+
+  it.scopedLive("a send reported failed is never written afterwards; one that may have been stored says so", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]], { sendMsgTimeout: 200 })
+      yield* p.send(msg("warm-up"))
+      const n = 20
+      const results = new Map<string, Either.Either<unknown, SendError>>()
+      const allDone = yield* Deferred.make<void>()
+      // Queued together (the first leaves at once, the others gather for the next turn), then the event loop
+      // stalls past every send's budget before that turn comes.
+      const bodies = Array.from({ length: n }, (_, i) => `late-${i}`)
+      const onResult = (body: string) => (result: Either.Either<unknown, SendError>) => {
+        results.set(body, result)
+        if (results.size === n) Deferred.unsafeDone(allDone, Exit.void)
+      }
+      yield* Effect.forEach(bodies, (body) => p.sendAsync(msg(body), onResult(body)))
+      yield* Effect.sync(() => {
+        const until = Date.now() + 500
+        while (Date.now() < until) { /* a stalled event loop */ }
+      })
+      yield* Deferred.await(allDone)
+      yield* Effect.sleep("300 millis") // what would be written late has arrived by now
+      const received = new Set(a.received().map((f) => new TextDecoder().decode(f.body)))
+      let failed = 0
+      for (const [body, result] of results) {
+        if (Either.isRight(result)) {
+          assert.isTrue(received.has(body), `${body} succeeded but was not received`)
+          continue
+        }
+        failed++
+        const e = result.left
+        assert.strictEqual(e._tag, "SendTimeout", body)
+        if (e._tag !== "SendTimeout") continue
+        // Reported not stored: it must not have reached the broker.
+        if (e.mayHaveBeenStored === false) assert.isFalse(received.has(body), `${body} reported unsent but was written`)
+        else assert.isTrue(received.has(body), `${body}: only a frame that left may be "maybe stored"`)
+      }
+      // The stall failed most of them, and those were not written.
+      assert.isAtLeast(failed, n - 1)
+      assert.isAtMost([...received].filter((b) => b.startsWith("late-")).length, 1)
+    }))
+
   it.scoped("a RetryPolicy schedule spaces the attempts (TestClock)", () =>
     Effect.gen(function*() {
       const times: Array<number> = []
@@ -229,6 +399,37 @@ describe("Producer retries and errors", () => {
       assert.strictEqual(throws._tag, "InvalidMessage")
     }))
 
+  it.scopedLive("a selector's pick or an explicit queue outside the route is InvalidMessage, before any I/O", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]])
+      const picks: Array<unknown> = [
+        null,
+        42,
+        "broker-a",
+        MessageQueue.make("T", "broker-a", 999),
+        MessageQueue.make("T", "broker-a", -1),
+        MessageQueue.make("T", "broker-a", NaN),
+        MessageQueue.make("T", "broker-a", 0.5),
+        MessageQueue.make("T", "broker-z", 0),
+        { brokerName: "broker-a" }
+      ]
+      for (const pick of picks) {
+        const e = yield* p.sendWithSelector(msg(), () => pick as MessageQueue.MessageQueue, null).pipe(Effect.flip)
+        assert.strictEqual(e._tag, "InvalidMessage", String(pick))
+      }
+      for (const queueId of [999, -1, NaN]) {
+        const e = yield* p.sendToQueue(msg(), MessageQueue.make("T", "broker-a", queueId)).pipe(Effect.flip)
+        assert.strictEqual(e._tag, "InvalidMessage", String(queueId))
+        assert.include(e.message, `broker-a/${queueId}`)
+      }
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 0)
+      // A queue of the route is sent to, as before.
+      const r = yield* p.sendToQueue(msg(), MessageQueue.make("T", "broker-a", 1))
+      assert.strictEqual(r.messageQueue.queueId, 1)
+      assert.strictEqual(a.received().filter((f) => f.code === 310)[0]!.extFields.e, "1")
+    }))
+
   it.scopedLive("bad messages fail typed before any I/O", () =>
     Effect.gen(function*() {
       const a = yield* broker()
@@ -254,6 +455,60 @@ describe("Producer retries and errors", () => {
         .pipe(Effect.flip)
       assert.strictEqual(batch._tag, "InvalidMessage")
       assert.strictEqual(a.received().filter((f) => f.code === 310 || f.code === 320).length, 0)
+    }))
+
+  it.scopedLive("input outside the type system, and lone surrogates in tags and keys, are InvalidMessage in every mode", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const p = yield* producerWith([["broker-a", a.address]])
+      const base = Message.make({ topic: "T", body: "x" })
+      const bad: Array<[string, unknown]> = [
+        ["null message", null],
+        ["undefined message", undefined],
+        ["a number", 7],
+        ["topic undefined", { ...base, topic: undefined }],
+        ["topic 42", { ...base, topic: 42 }],
+        ["tags 5", { ...base, tags: 5 }],
+        ["keys [5]", { ...base, keys: [5] }],
+        ["keys a string", { ...base, keys: "k" }],
+        ["keys missing", { topic: "T", body: base.body, properties: {}, flag: 0, waitStoreMsgOK: true }],
+        ["properties null", { ...base, properties: null }],
+        ["a property value 1", { ...base, properties: { a: 1 } }],
+        ["waitStoreMsgOK missing", { ...base, waitStoreMsgOK: undefined }],
+        ["body a string", { ...base, body: "x" }],
+        ["body null", { ...base, body: null }],
+        ["a lone high surrogate in tags", Message.make({ topic: "T", body: "x", tags: "a\ud800" })],
+        ["a lone low surrogate in tags", Message.make({ topic: "T", body: "x", tags: "\udc00b" })],
+        ["a lone surrogate in a key", Message.make({ topic: "T", body: "x", keys: ["ok", "k\ud83d"] })]
+      ]
+      const queue = MessageQueue.make("T", "broker-a", 0)
+      const modes: Array<[string, (m: Message.Message) => Effect.Effect<unknown, { readonly _tag: string }>]> = [
+        ["send", (m) => p.send(m)],
+        ["sendAsync", (m) => p.sendAsync(m, () => {})],
+        ["submit", (m) => Effect.flatten(p.submit(m))],
+        ["sendOneway", (m) => p.sendOneway(m)],
+        ["sendWithSelector", (m) => p.sendWithSelector(m, (qs) => qs[0], null)],
+        ["sendToQueue", (m) => p.sendToQueue(m, queue)],
+        ["sendBatch", (m) => p.sendBatch([m])],
+        ["sendBatch, second member", (m) => p.sendBatch([base, m])],
+        ["sendBatch, not an array", (m) => p.sendBatch(m as unknown as Array<Message.Message>)]
+      ]
+      for (const [mode, run] of modes) {
+        for (const [what, m] of bad) {
+          const exit = yield* Effect.exit(run(m as Message.Message))
+          assert.isTrue(Exit.isFailure(exit), `${mode}: ${what}`)
+          if (Exit.isFailure(exit)) {
+            const failure = Cause.failureOption(exit.cause)
+            assert.isTrue(Option.isSome(failure), `${mode}: ${what}: ${Cause.pretty(exit.cause)}`)
+            assert.strictEqual(Option.getOrThrow(failure)._tag, "InvalidMessage", `${mode}: ${what}`)
+          }
+        }
+      }
+      // Well-formed pairs are fine, and nothing above reached the broker.
+      yield* p.send(Message.make({ topic: "T", body: "x", tags: "\ud83d\ude00", keys: ["\ud83d\ude00"] }))
+      const sent = a.received().filter((f) => f.code === 310 || f.code === 320)
+      assert.strictEqual(sent.length, 1)
+      assert.include(sent[0]!.extFields.i!, "\ud83d\ude00")
     }))
 
   it.effect("bad options are a ConfigError at start", () =>
@@ -334,6 +589,70 @@ describe("Producer async sends and shutdown", () => {
       held.splice(0).forEach((f) => f())
       while (results.length < 3) yield* Effect.sleep("20 millis")
       assert.isTrue(results.every(Either.isRight))
+    }))
+
+  it.scopedLive("shutdown ends within shutdownTimeout plus its stated bound: no retry, no new connection", () =>
+    Effect.gen(function*() {
+      // Brokers that answer every send SERVICE_NOT_AVAILABLE (retried) after 300 ms, and never answer UNREGISTER.
+      const busy = () =>
+        ScriptedServer.make((f, conn) => {
+          if (f.code === 34) conn.send(response(f, { code: 0 }))
+          if (f.code === 310) setTimeout(() => conn.send(response(f, { code: 14, remark: "busy" })), 300)
+        })
+      const a = yield* busy()
+      const b = yield* busy()
+      const slave = yield* ScriptedServer.make(() => {})
+      const route = JSON.stringify({
+        brokerDatas: [
+          { brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": a.address, "1": slave.address } },
+          { brokerName: "broker-b", cluster: "c", brokerAddrs: { "0": b.address } }
+        ],
+        queueDatas: ["broker-a", "broker-b"].map((brokerName) => ({
+          brokerName,
+          perm: 6,
+          readQueueNums: 2,
+          writeQueueNums: 2,
+          topicSysFlag: 0
+        }))
+      })
+      const ns = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 105) conn.send(response(f, { code: 0, body: new TextEncoder().encode(route) }))
+      })
+      const scope = yield* Scope.make()
+      const ctx = yield* Layer.build(
+        Producer.layer({
+          nameServerAddr: ns.address,
+          groupName: "g",
+          sendMsgTimeout: 10_000,
+          retryTimesWhenSendAsyncFailed: 5,
+          shutdownTimeout: 1000
+        }).pipe(Layer.provide(NodeSocketConnector.layer))
+      ).pipe(Scope.extend(scope))
+      const p = Context.get(ctx, Producer.Producer)
+      const results: Array<Either.Either<unknown, SendError>> = []
+      for (let i = 0; i < 10; i++) yield* p.sendAsync(msg(), (r) => void results.push(r))
+      yield* Effect.sleep("100 millis")
+      const sends = () => [...a.received(), ...b.received()].filter((f) => f.code === 310).length
+      const connections = () => a.connections.length + b.connections.length + ns.connections.length
+      const connectionsBefore = connections()
+      const t0 = Date.now()
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      // Frames already on their way have arrived after 50 ms; nothing after that may be a new attempt.
+      yield* Effect.sleep("50 millis")
+      const sendsAtClose = sends()
+      yield* Fiber.join(closing)
+      const elapsed = Date.now() - t0
+      // shutdownTimeout (1000) + callbacks' grace (100) + unregister (1000): 2100 ms stated; a margin for a busy
+      // host. Before: a 3 s unregister after the drain.
+      assert.isBelow(elapsed, 2900)
+      yield* Effect.sleep("400 millis")
+      assert.strictEqual(sends(), sendsAtClose, "no retry after shutdown began")
+      assert.strictEqual(slave.connections.length, 0, "shutdown opened no connection")
+      assert.strictEqual(connections(), connectionsBefore, "shutdown opened no connection")
+      assert.strictEqual(results.length, 10)
+      for (const r of results) assert.isTrue(Either.isLeft(r) && r.left._tag === "ServiceNotAvailable")
+      // Unregistered where a connection was open.
+      assert.isAbove(a.received().filter((f) => f.code === 35).length, 0)
     }))
 
   it.scopedLive("shutdown refuses new sends, waits for async sends in flight, and unregisters", () =>

@@ -445,8 +445,14 @@ const isBlank = (s: string): boolean => {
 
 const hasSeparator = (s: string): boolean => s.includes(NAME_VALUE_SEPARATOR) || s.includes(PROPERTY_SEPARATOR)
 
-// A lone surrogate would be sent as U+FFFD and come back as a different string.
-const isWellFormed = (s: string): boolean => {
+/**
+ * Whether a string is well-formed UTF-16 (no lone surrogate). A lone surrogate would be sent as U+FFFD and come back
+ * as a different string.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const isWellFormed = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c >= 0xd800 && c <= 0xdbff) {

@@ -424,6 +424,59 @@ export const writableQueues = (topic: string, route: TopicRouteData): Array<Mess
 }
 
 /**
+ * The most queues a route may claim, over all its brokers: far above any real topic, and low enough that the queue
+ * objects a producer builds for it stay small.
+ *
+ * @since 0.2.0
+ * @category routing
+ */
+export const MAX_ROUTE_QUEUES = 65_536
+
+/**
+ * Bounds what a route claims before anything is built from it: every `readQueueNums` / `writeQueueNums` and every
+ * `orderTopicConf` count is a whole number from 0 to `maxQueues`, and so are their totals. A name server that
+ * claims 2^31 queues would otherwise have a producer build one object per queue until the heap is exhausted. The
+ * error ("InvalidField", subject "TopicRouteData") names the field.
+ *
+ * @since 0.2.0
+ * @category routing
+ */
+export const checkQueueCounts = (
+  route: TopicRouteData,
+  maxQueues: number = MAX_ROUTE_QUEUES
+): Either.Either<TopicRouteData, ProtocolError.ProtocolError> => {
+  const invalid = (field: string, value: number | string) =>
+    Either.left(
+      ProtocolError.make("InvalidField", "TopicRouteData", `${field} is ${value}, not a count from 0 to ${maxQueues}`)
+    )
+  const inRange = (n: number) => Number.isSafeInteger(n) && n >= 0 && n <= maxQueues
+  let read = 0
+  let write = 0
+  for (let i = 0; i < route.queueDatas.length; i++) {
+    const q = route.queueDatas[i]!
+    if (!inRange(q.readQueueNums)) return invalid(`queueDatas[${i}].readQueueNums`, q.readQueueNums)
+    if (!inRange(q.writeQueueNums)) return invalid(`queueDatas[${i}].writeQueueNums`, q.writeQueueNums)
+    read += q.readQueueNums
+    write += q.writeQueueNums
+  }
+  if (read > maxQueues) return invalid("the sum of queueDatas[].readQueueNums", read)
+  if (write > maxQueues) return invalid("the sum of queueDatas[].writeQueueNums", write)
+  if (route.orderTopicConf !== undefined && route.orderTopicConf.length > 0) {
+    let total = 0
+    for (const entry of route.orderTopicConf.split(";")) {
+      const count = entry.split(":")[1]
+      // Entries `writableQueues` skips (malformed) build nothing.
+      if (count === undefined || !INT_TEXT.test(count)) continue
+      const n = Number(count)
+      if (!inRange(n)) return invalid(`the orderTopicConf count of "${entry.slice(0, 64)}"`, n)
+      total += n
+      if (total > maxQueues) return invalid("the sum of orderTopicConf counts", total)
+    }
+  }
+  return Either.right(route)
+}
+
+/**
  * The route of the auto-create topic (`TBW102`) as the Java producer uses it for a topic that has no route yet
  * (§8.3): every queue data gets `readQueueNums = writeQueueNums = min(defaultTopicQueueNums, readQueueNums)`.
  *

@@ -65,8 +65,14 @@ export interface ConnectionHost {
 /** Frames gathered for one socket write, and who waits for it to be handed to the OS. */
 interface WriteBatch extends Slotted {
   done: boolean
+  /** Handed to the socket: its frames may reach the peer. */
+  flushed: boolean
   bytes: number
   readonly callbacks: Array<(error: RemotingError | undefined) => void>
+  /** Positions of frames whose requests ended before the batch left: they are not written. */
+  dropped: Array<number> | undefined
+  /** The earliest deadline of its requests. */
+  deadline: number
 }
 
 /**
@@ -80,6 +86,8 @@ export class InFlight implements TimerEntry, StartedRequest {
   conn: Connection | undefined = undefined
   opaque = 0
   batch: WriteBatch | undefined = undefined
+  /** Its frame's position in `batch`. */
+  frame = -1
   /** The fiber that connects or waits for room for it, while there is one. */
   waiting: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
   constructor(
@@ -89,13 +97,19 @@ export class InFlight implements TimerEntry, StartedRequest {
     readonly operation: string,
     readonly timeoutMillis: number,
     readonly deadline: number,
-    readonly listener: RequestListener
+    readonly listener: RequestListener,
+    /** Whether its timeout may close its connection (`StartOptions.closeOnTimeout`). */
+    readonly closeOnTimeout: boolean
   ) {}
   // Once only: whether this is the end that counts.
   private end(): boolean {
     if (this.settled) return false
     this.settled = true
     this.host.timeouts.cancel(this)
+    // A request that ended (timed out, cancelled) before its frame left: the frame stays unwritten, so that a send
+    // reported failed is never stored afterwards.
+    const batch = this.batch
+    if (batch !== undefined && !batch.flushed) (batch.dropped ??= []).push(this.frame)
     if (this.waiting !== undefined) {
       this.waiting.unsafeInterruptAsFork(FiberId.none)
       this.waiting = undefined
@@ -243,7 +257,9 @@ export class Connection {
     r.opaque = this.nextOpaque()
     const frame = frameOf(this.host, r.request, r.opaque, false)
     this.pending.set(r)
-    r.batch = this.enqueue(frame, undefined, t)
+    r.frame = this.outbox.length
+    const batch = r.batch = this.enqueue(frame, undefined, t)
+    if (r.deadline < batch.deadline) batch.deadline = r.deadline
   }
 
   /** Queues a oneway frame; `onWritten` hears when the OS took it. */
@@ -260,7 +276,15 @@ export class Connection {
     this.bufferedBytes += frame.length
     this.outbox.push(frame)
     const opened = this.batch === undefined
-    const batch = this.batch ??= { done: false, bytes: 0, callbacks: [], slot: -1 }
+    const batch = this.batch ??= {
+      done: false,
+      flushed: false,
+      bytes: 0,
+      callbacks: [],
+      dropped: undefined,
+      deadline: Infinity,
+      slot: -1
+    }
     batch.bytes += frame.length
     if (onWritten !== undefined) batch.callbacks.push(onWritten)
     if (opened) {
@@ -273,14 +297,32 @@ export class Connection {
   }
 
   flush() {
-    const batch = this.batch
+    let batch = this.batch
     if (batch === undefined) return
-    const frames = this.outbox
+    // A stalled event loop (or a slow turn) can bring a batch here after some of its requests' deadlines: they end
+    // now, before the write, and their frames stay unwritten.
+    if (batch.deadline <= this.host.now()) {
+      this.host.timeouts.fireDue()
+      batch = this.batch
+      if (batch === undefined) return
+    }
+    let frames = this.outbox
     this.outbox = []
     this.batch = undefined
+    batch.flushed = true
     if (this.closed) {
       this.endBatch(batch, remotingError("ConnectionClosed", this.address, "write", "connection closed"))
       return
+    }
+    if (batch.dropped !== undefined) {
+      const dropped = new Set(batch.dropped)
+      frames = frames.filter((_, i) => !dropped.has(i))
+      if (frames.length === 0) {
+        this.endBatch(batch, undefined)
+        this.notifyRoom()
+        if (this.isIdle()) this.notifyDrained()
+        return
+      }
     }
     this.flushing.add(batch)
     if (this.writeChunks !== undefined) {

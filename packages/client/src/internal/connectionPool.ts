@@ -30,6 +30,14 @@ import { frameOf, InFlight, remotingError, withOperation } from "./connection.js
 import { RequestHandlers } from "./requestHandlers.js"
 import { Timeouts } from "./timeouts.js"
 
+const timeoutOf = (r: InFlight, mayHaveBeenProcessed: boolean) =>
+  new RequestTimeout({
+    address: r.address,
+    operation: r.operation,
+    timeoutMillis: r.timeoutMillis,
+    mayHaveBeenProcessed
+  })
+
 // For a caller that waits on an `Exit` (an `Effect.async` resume).
 class ExitListener implements RequestListener {
   constructor(readonly done: (exit: Exit.Exit<RemotingCommand, RemotingError | RequestTimeout>) => void) {}
@@ -70,20 +78,18 @@ export const make = (
       ended: (conn) => table.ended(conn),
       expire: (r) => {
         const conn = r.conn
-        const timeout = new RequestTimeout({
-          address: r.address,
-          operation: r.operation,
-          timeoutMillis: r.timeoutMillis
-        })
         // Still connecting or waiting for room: nothing was sent.
-        if (conn === undefined) return r.fail(timeout)
+        if (conn === undefined) return r.fail(timeoutOf(r, false))
         if (conn.pending.get(r.opaque) !== r) return
         conn.pending.delete(r.opaque)
         conn.notifyRoom()
-        r.fail(timeout)
-        // Java closes a channel whose request timed out; and a write stuck behind a peer that stopped reading only
-        // ends when the connection does.
-        if (options.closeSocketIfTimeout || r.batch?.done === false) {
+        // A frame not yet handed to the socket is dropped when its batch leaves (InFlight.end): it never arrives.
+        const flushed = r.batch !== undefined && r.batch.flushed
+        r.fail(timeoutOf(r, flushed))
+        // Java closes a channel whose request timed out (unless the deadline was the caller's budget, not the
+        // request's own limit); and a write stuck behind a peer that stopped reading only ends when the connection
+        // does.
+        if ((options.closeSocketIfTimeout && r.closeOnTimeout) || (flushed && !r.batch!.done)) {
           table.retire(conn)
           runFork(conn.close(`request ${r.operation} timed out`))
         }
@@ -114,7 +120,16 @@ export const make = (
 
     const start = (address: string, request: OutgoingRequest, o: StartOptions, listener: RequestListener) => {
       const t = host.now()
-      const r = new InFlight(host, address, request, o.operation, o.timeoutMillis, t + o.timeoutMillis, listener)
+      const r = new InFlight(
+        host,
+        address,
+        request,
+        o.operation,
+        o.timeoutMillis,
+        t + o.timeoutMillis,
+        listener,
+        o.closeOnTimeout !== false
+      )
       timeouts.add(r)
       const conn = table.openWithRoom(address)
       if (conn !== undefined) conn.start(r, t)
@@ -138,7 +153,13 @@ export const make = (
           Effect.flatMap((conn) => conn.awaitRoom(o.operation, (c) => c)),
           Effect.timeoutFail({
             duration: o.timeoutMillis,
-            onTimeout: () => new RequestTimeout({ address, operation: o.operation, timeoutMillis: o.timeoutMillis })
+            onTimeout: () =>
+              new RequestTimeout({
+                address,
+                operation: o.operation,
+                timeoutMillis: o.timeoutMillis,
+                mayHaveBeenProcessed: false
+              })
           }),
           Effect.flatMap((conn) => conn.writeFrame(frameOf(host, request, conn.nextOpaque(), true), o.operation)),
           Effect.exit,

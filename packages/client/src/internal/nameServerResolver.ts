@@ -21,6 +21,14 @@ import { parseAddress } from "./address.js"
 
 const MASTER_ID = "0"
 
+/** While a topic's route lacks a broker it had, it is looked up this often (Java waits for the next poll)... */
+const MISSING_BROKER_POLL_MILLIS = 1000
+/** ...for at most this long (a broker taken out of the cluster for good costs no more than this). */
+const MISSING_BROKER_POLL_FOR_MILLIS = 120_000
+
+/** How long shutdown waits for each UNREGISTER_CLIENT (all are sent at once): a stalled broker cannot hold it. */
+export const UNREGISTER_TIMEOUT_MILLIS = 1000
+
 const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
   const list = addr.split(";").map((s) => s.trim()).filter((s) => s.length > 0)
   if (list.length === 0) {
@@ -54,6 +62,8 @@ const limitQueues = (route: RouteData.TopicRouteData, max: number): RouteData.To
     writeQueueNums: Math.min(q.writeQueueNums, max)
   }))
 })
+
+const checkRoute = (route: RouteData.TopicRouteData) => RouteData.checkQueueCounts(route)
 
 const noQueues = (info: TopicPublishInfo) =>
   new BrokerNotFound({ topic: info.topic, detail: "the route has no writable queue on a master broker" })
@@ -111,7 +121,8 @@ export const make = (
                 if (res.code !== ResponseCode.SUCCESS) {
                   return next(`${describeResponse(res.code)} ${res.remark ?? ""}`)
                 }
-                const parsed = RouteData.parseTopicRouteData(res.body)
+                // A route that claims more queues than a producer should build is refused like a malformed one.
+                const parsed = Either.flatMap(RouteData.parseTopicRouteData(res.body), checkRoute)
                 if (Either.isLeft(parsed)) return next(parsed.left.message)
                 return learnBrokers(parsed.right).pipe(Effect.as<Lookup>({ _tag: "Found", route: parsed.right }))
               }
@@ -134,6 +145,23 @@ export const make = (
         return fresh.length > 0 && registrations.size > 0 ? Effect.forkIn(heartbeatTo(fresh), scope) : Effect.void
       })
 
+    // Topics whose route lost a broker it had (stopped, restarted): looked up every second, for a while, so that the
+    // broker is used again as soon as the name server lists it, not at the next poll.
+    const clock = yield* Effect.clock
+    const missing = new Map<string, { readonly brokers: Set<string>; readonly since: number }>()
+
+    const remember = (topic: string, info: TopicPublishInfo) => {
+      const before = cache.get(topic)
+      cache.set(topic, info)
+      const present = new Set(info.queues.map((q) => q.brokerName))
+      const entry = missing.get(topic)
+      const gone = entry?.brokers ?? new Set<string>()
+      for (const q of before?.queues ?? []) if (!present.has(q.brokerName)) gone.add(q.brokerName)
+      for (const name of present) gone.delete(name)
+      if (gone.size === 0) missing.delete(topic)
+      else if (entry === undefined) missing.set(topic, { brokers: gone, since: clock.unsafeCurrentTimeMillis() })
+    }
+
     const load = (topic: string): Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable> =>
       fetchRoute(topic).pipe(
         Effect.flatMap((found): Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable> => {
@@ -155,7 +183,7 @@ export const make = (
           )
         }),
         Effect.flatMap((info) => info.queues.length === 0 ? Effect.fail(noQueues(info)) : Effect.succeed(info)),
-        Effect.tap((info) => Effect.sync(() => cache.set(topic, info)))
+        Effect.tap((info) => Effect.sync(() => remember(topic, info)))
       )
 
     // Concurrent lookups of one topic share one name server round trip. The lookup runs in the resolver's scope,
@@ -225,22 +253,30 @@ export const make = (
 
     const heartbeat = Effect.suspend(() => heartbeatTo(masters()))
 
+    // Only over connections already open (shutdown opens none), each request within UNREGISTER_TIMEOUT_MILLIS.
     const unregister = (client: ClientRegistration) =>
-      Effect.forEach(
-        [...new Set([...brokers.values()].flatMap((ids) => [...ids.values()]))],
-        (address) =>
-          Effect.forEach(client.producerGroups, (producerGroup) =>
-            pool.request(
-              address,
-              request({
-                code: RequestCode.UNREGISTER_CLIENT,
-                opaque: 0,
-                extFields: { clientID: client.clientId, producerGroup }
-              }),
-              { timeoutMillis: options.requestTimeout, operation: "UNREGISTER_CLIENT(35)" }
-            ).pipe(Effect.catchAll((e) => Effect.logDebug(`unregister at ${address} failed: ${e.message}`)))),
-        { concurrency: "unbounded", discard: true }
-      )
+      Effect.flatMap(pool.connections, (connections) => {
+        const open = new Set(connections.filter((c) => !c.draining).map((c) => c.address))
+        const known = new Set([...brokers.values()].flatMap((ids) => [...ids.values()]))
+        return Effect.forEach(
+          [...known].filter((address) => open.has(address)),
+          (address) =>
+            Effect.forEach(client.producerGroups, (producerGroup) =>
+              pool.request(
+                address,
+                request({
+                  code: RequestCode.UNREGISTER_CLIENT,
+                  opaque: 0,
+                  extFields: { clientID: client.clientId, producerGroup }
+                }),
+                {
+                  timeoutMillis: Math.min(options.requestTimeout, UNREGISTER_TIMEOUT_MILLIS),
+                  operation: "UNREGISTER_CLIENT(35)"
+                }
+              ).pipe(Effect.catchAll((e) => Effect.logDebug(`unregister at ${address} failed: ${e.message}`)))),
+          { concurrency: "unbounded", discard: true }
+        )
+      })
 
     const register = (client: ClientRegistration) =>
       Effect.gen(function*() {
@@ -280,6 +316,20 @@ export const make = (
         { discard: true }
       )
     )
+    const refreshMissing = Effect.suspend(() => {
+      const t = clock.unsafeCurrentTimeMillis()
+      for (const [topic, entry] of missing) if (t - entry.since > MISSING_BROKER_POLL_FOR_MILLIS) missing.delete(topic)
+      return Effect.forEach(
+        [...missing.keys()],
+        (topic) => load(topic).pipe(Effect.catchAll((e) => Effect.logDebug(`route refresh of ${topic}: ${e.message}`))),
+        { discard: true }
+      )
+    })
+    yield* Effect.sleep(Math.min(MISSING_BROKER_POLL_MILLIS, options.pollNameServerInterval)).pipe(
+      Effect.zipRight(refreshMissing),
+      Effect.forever,
+      Effect.forkScoped
+    )
     yield* Effect.sleep(options.pollNameServerInterval).pipe(
       Effect.zipRight(refreshAll),
       Effect.forever,
@@ -309,6 +359,8 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
     Effect.suspend(() => {
       const route = routes[topic]
       if (route === undefined) return Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+      const bounded = RouteData.checkQueueCounts(route)
+      if (Either.isLeft(bounded)) return Effect.fail(new BrokerNotFound({ topic, detail: bounded.left.message }))
       const info = publishInfoOf(topic, route, false)
       return info.queues.length === 0 ? Effect.fail(noQueues(info)) : Effect.succeed(info)
     })
@@ -316,7 +368,9 @@ export const makeStatic = (routes: Readonly<Record<string, RouteData.TopicRouteD
   const cachedPublishInfo = (topic: string) => {
     if (!infos.has(topic)) {
       const route = routes[topic]
-      const info = route === undefined ? undefined : publishInfoOf(topic, route, false)
+      const info = route === undefined || Either.isLeft(RouteData.checkQueueCounts(route))
+        ? undefined
+        : publishInfoOf(topic, route, false)
       infos.set(topic, info !== undefined && info.queues.length > 0 ? info : undefined)
     }
     return infos.get(topic)

@@ -37,6 +37,13 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.u
   retryPolicy: Option.none()
 })
 
+// A message's topic for observation, read before `validate` has checked that the message is one.
+const topicOf = (message: Message): string =>
+  typeof message === "object" && message !== null && typeof message.topic === "string" ? message.topic : ""
+
+/** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
+const SHUTDOWN_GRACE_MILLIS = 100
+
 export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
     const o = yield* checkOptions(options)
@@ -78,7 +85,8 @@ export const makeCore = (options: ProducerOptions) =>
       runInProducer: (e) => void runInProducer(e),
       runInBackground: (e) => void runFork(e),
       deliver: (s, result) => window.deliver(s, result),
-      shutDownError: shutDownBeforeDone
+      shutDownError: shutDownBeforeDone,
+      running: () => running
     })
 
     // A send's settings are read from its caller's fiber; without overrides or a pin they are one of a few shared
@@ -164,7 +172,7 @@ export const makeCore = (options: ProducerOptions) =>
       })
 
     const send = (message: Message) =>
-      awaited("send", message.topic, 1, () => preparer.single(message), o.retryTimesWhenSendFailed)
+      awaited("send", topicOf(message), 1, () => preparer.single(message), o.retryTimesWhenSendFailed)
 
     const accept = (fiber: Fiber.RuntimeFiber<unknown, unknown>, p: Prepared, callback: SendCallback) => {
       const s = makeSend(fiber, "send_async", p, performance.now(), o.retryTimesWhenSendAsyncFailed)
@@ -204,19 +212,34 @@ export const makeCore = (options: ProducerOptions) =>
       })
 
     const sendOneway = (message: Message) =>
-      awaited<void>("send_oneway", message.topic, 1, () => preparer.single(message), "none", undefined, true)
+      awaited<void>("send_oneway", topicOf(message), 1, () => preparer.single(message), "none", undefined, true)
 
-    const pinned = (message: Message, pick: (info: Parameters<Pin>[0]) => MessageQueue.MessageQueue | undefined) =>
-      awaited("send", message.topic, 1, () => preparer.single(message), "none", (info) => {
-        let q: MessageQueue.MessageQueue | undefined
+    // What a selector picked (or the caller named), checked against the route before any I/O: the route's own
+    // queue, or why not. A queue the route does not have would be sent as is (with queueId -1 the broker picks one
+    // at random, and ordering is silently lost).
+    const pinTo = (topic: string, picked: unknown, info: Parameters<Pin>[0]) => {
+      if (typeof picked !== "object" || picked === null) {
+        return Either.left(new InvalidMessage({ topic, reason: `the selector picked no queue (${String(picked)})` }))
+      }
+      const { brokerName, queueId } = picked as Partial<MessageQueue.MessageQueue>
+      for (const q of info.queues) if (q.queueId === queueId && q.brokerName === brokerName) return Either.right(q)
+      return Either.left(
+        new InvalidMessage({
+          topic,
+          reason: `queue ${String(brokerName)}/${String(queueId)} is not a writable queue of the topic's route`
+        })
+      )
+    }
+
+    const pinned = (message: Message, pick: (info: Parameters<Pin>[0]) => unknown) =>
+      awaited("send", topicOf(message), 1, () => preparer.single(message), "none", (info) => {
+        let q: unknown
         try {
           q = pick(info)
         } catch (e) {
           return Either.left(new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` }))
         }
-        return q === undefined
-          ? Either.left(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
-          : Either.right(MessageQueue.make(ns.wrap(message.topic), q.brokerName, q.queueId))
+        return pinTo(message.topic, q, info)
       })
 
     const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
@@ -231,9 +254,13 @@ export const makeCore = (options: ProducerOptions) =>
         ))
 
     const sendToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
-      queue.topic !== message.topic
-        ? Effect.fail(new InvalidMessage({ topic: message.topic, reason: `the queue belongs to topic ${queue.topic}` }))
-        : pinned(message, () => queue)
+      Effect.suspend(() => {
+        const topic = topicOf(message)
+        const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
+        return queueTopic !== topic
+          ? Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
+          : pinned(message, () => queue)
+      })
 
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.suspend(() => {
@@ -250,9 +277,12 @@ export const makeCore = (options: ProducerOptions) =>
     yield* resolver.register({ clientId, producerGroups: [group] })
     // Runs first on close: refuse new sends, give in-flight asynchronous sends their time, then tell any still
     // unfinished how they ended.
+    // All of it within `shutdownTimeout`, and SHUTDOWN_GRACE_MILLIS more for what callbacks told of the shutdown
+    // return; unregistering (the finalizer above) has its own bound.
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         running = false
+        const deadline = now() + o.shutdownTimeout
         // Interruptible so the timeout can end the wait (finalizers are uninterruptible).
         return Effect.interruptible(
           window.drain.pipe(
@@ -263,8 +293,13 @@ export const makeCore = (options: ProducerOptions) =>
         ).pipe(
           Effect.zipRight(FiberSet.clear(sendFibers)),
           Effect.zipRight(Effect.sync(() => window.abandon(shutDownBeforeDone))),
-          Effect.zipRight(Effect.interruptible(
-            FiberSet.awaitEmpty(callbackFibers).pipe(Effect.timeout(o.shutdownTimeout), Effect.ignore)
+          Effect.zipRight(Effect.suspend(() =>
+            Effect.interruptible(
+              FiberSet.awaitEmpty(callbackFibers).pipe(
+                Effect.timeout(Math.max(deadline - now(), 0) + SHUTDOWN_GRACE_MILLIS),
+                Effect.ignore
+              )
+            )
           ))
         )
       })
@@ -289,7 +324,7 @@ export const makeCore = (options: ProducerOptions) =>
       unwrap: (name: string) => ns.unwrap(name),
       /** A synchronous send of a message with extra properties and sysFlag bits (transactions' half messages). */
       sendWith: (message: Message, extra: Extra) =>
-        awaited("send", message.topic, 1, () => preparer.single(message, extra), o.retryTimesWhenSendFailed)
+        awaited("send", topicOf(message), 1, () => preparer.single(message, extra), o.retryTimesWhenSendFailed)
     }
   })
 

@@ -57,13 +57,18 @@ export class Timeouts {
   }
 
   /** Runs forever (fork it in the owner's scope). */
-  readonly run: Effect.Effect<never> = Effect.suspend(() => {
-    const now = this.clock.unsafeCurrentTimeMillis()
+  /** Fires every entry whose deadline has passed, now (the timer's fiber may not have run yet). */
+  fireDue(now = this.clock.unsafeCurrentTimeMillis()): void {
     while (this.length > 0 && this.heap[0]!.deadline <= now) {
       const e = this.heap[0]!
       this.cancel(e)
       e.fire()
     }
+  }
+
+  readonly run: Effect.Effect<never> = Effect.suspend(() => {
+    const now = this.clock.unsafeCurrentTimeMillis()
+    this.fireDue(now)
     this.wake = Deferred.unsafeMake(FiberId.none)
     if (this.length === 0) {
       this.target = Infinity

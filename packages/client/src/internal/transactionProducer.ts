@@ -58,9 +58,11 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
       executeLocal: (message: Message, half: SendResult) => Effect.Effect<TransactionState, E, R>
     ) =>
       Effect.gen(function*() {
+        // Anything that is not a message is left to the send's own checks.
         if (
-          message.delayLevel !== undefined || message.deliverAt !== undefined ||
-          message.deliverAfterMillis !== undefined
+          typeof message === "object" && message !== null &&
+          (message.delayLevel !== undefined || message.deliverAt !== undefined ||
+            message.deliverAfterMillis !== undefined)
         ) {
           return yield* new InvalidMessage({ topic: message.topic, reason: "transactional messages cannot be delayed" })
         }

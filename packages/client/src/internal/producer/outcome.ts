@@ -65,6 +65,19 @@ export const isRetryable = (retryNextServer: boolean) => (e: Shortfall): boolean
 export const suggestsRouteChange = (e: Shortfall): boolean =>
   e._tag === "RemotingError" || e._tag === "BrokerNotFound" || e._tag === "RequestTimeout"
 
+/** Whether an attempt that fell short this way may have stored the message: its frame may have left unanswered. */
+export const mayHaveStored = (e: Shortfall): boolean => {
+  switch (e._tag) {
+    case "RequestTimeout":
+      return e.mayHaveBeenProcessed !== false
+    case "RemotingError":
+      return e.reason !== "ConnectFailed" && e.reason !== "ConnectTimeout"
+    default:
+      // The broker answered (and refused), or nothing was sent.
+      return false
+  }
+}
+
 export const describeShortfall = (e: Shortfall) =>
   e._tag === "StoredNotOK" ? `stored with status ${e.result.status}` : `${e._tag}: ${e.message}`
 

@@ -26,9 +26,27 @@ import type { Slotted } from "../slots.js"
 import type { SendFrames } from "./frames.js"
 import type { Observation, Observer } from "./observation.js"
 import type { AttemptOutcome, Outcomes, Shortfall, Target } from "./outcome.js"
-import { describeShortfall, isRetryable, isShortfall, suggestsRouteChange, withAttempts } from "./outcome.js"
+import {
+  describeShortfall,
+  isRetryable,
+  isShortfall,
+  mayHaveStored,
+  suggestsRouteChange,
+  withAttempts
+} from "./outcome.js"
 import type { Prepared } from "./prepare.js"
 import type { QueueSelection } from "./queueSelection.js"
+
+/**
+ * The least of a send's budget a retry needs to be started: a tenth of the budget, at most 100 ms. An attempt with
+ * a few milliseconds left can only time out (and, before that, put a frame on a connection for nothing).
+ */
+export const minAttemptMillis = (timeoutMillis: number) => Math.min(100, timeoutMillis / 10)
+
+// A lookup cut short by the send's budget.
+class BudgetSpent {
+  readonly _tag = "BudgetSpent"
+}
 
 /** Pins a send to one queue of the route (selectors, explicit queues): asked once per send. */
 export type Pin = (info: TopicPublishInfo) => Either.Either<MessageQueue, InvalidMessage>
@@ -62,6 +80,8 @@ export class Send implements RequestListener, Observation, Slotted {
   tries = 0
   pinned: Either.Either<MessageQueue, InvalidMessage> | undefined = undefined
   attempts = NO_ATTEMPTS
+  /** Some failed attempt may have stored the message. */
+  maybeStored = false
   lastBroker: string | undefined = undefined
   // The current attempt's target, unset until chosen.
   queue: MessageQueue | undefined = undefined
@@ -128,6 +148,8 @@ export interface SendLoopContext {
   readonly deliver: (s: Send, result: Either.Either<SendResult, SendError>) => void
   /** What an asynchronous send hears when shutdown stops it. */
   readonly shutDownError: () => SendError
+  /** False once shutdown began: no retry, no route refresh (no new connection) from then on. */
+  readonly running: () => boolean
 }
 
 export class SendLoop {
@@ -219,19 +241,44 @@ export class SendLoop {
     if (s.done) return
     const first = s.tries++ === 0
     // The first attempt starts with the send: no time has passed.
-    if (!first && this.ctx.now() - s.start >= s.settings.timeoutMillis) {
-      return this.fail(
-        s,
-        new SendTimeout({ topic: s.p.userTopic, timeoutMillis: s.settings.timeoutMillis, attempts: [...s.attempts] })
-      )
+    // A retry with too little of the budget left could not finish: the send ends now.
+    if (!first && this.remaining(s) < minAttemptMillis(s.settings.timeoutMillis)) {
+      return this.fail(s, this.sendTimeout(s))
     }
     s.queue = undefined
     s.address = undefined
     const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
     if (info !== undefined) return this.routed(s, info, first)
-    this.run(s, this.ctx.resolver.publishInfo(s.p.topic), (info) => this.routed(s, info, first), (e) =>
+    // The lookup is part of the send: a name server that does not answer cannot hold it past its budget (the
+    // lookup itself goes on for whoever else waits for it).
+    const lookup = Effect.timeoutFail(this.ctx.resolver.publishInfo(s.p.topic), {
+      duration: Math.max(0, this.remaining(s)),
+      onTimeout: () => new BudgetSpent()
+    })
+    this.run(s, lookup, (info) => this.routed(s, info, first), (e) => {
+      if (e instanceof BudgetSpent) return this.timedOut(s, "route lookup: no answer from the name servers")
       // No route at all fails at once, as in Java (before its retry loop).
-      first ? this.end(s, e) : this.fellShort(s, e))
+      return first ? this.end(s, e) : this.fellShort(s, e)
+    })
+  }
+
+  /** Milliseconds of the send's budget left now. */
+  private remaining(s: Send) {
+    return s.settings.timeoutMillis - (this.ctx.now() - s.start)
+  }
+
+  // The budget ran out while `doing`: the send ends with SendTimeout, every attempt's detail in its list.
+  private timedOut(s: Send, doing: string) {
+    if (s.attempts === NO_ATTEMPTS) s.attempts = []
+    s.attempts.push({
+      brokerName: s.queue?.brokerName,
+      queueId: s.queue?.queueId,
+      address: s.address,
+      error: `SendTimeout: ${doing}`,
+      elapsedMillis: this.ctx.now() - s.start,
+      mayHaveBeenStored: false
+    })
+    this.fail(s, this.sendTimeout(s))
   }
 
   private routed(s: Send, info: TopicPublishInfo, first: boolean) {
@@ -272,14 +319,19 @@ export class SendLoop {
       if (queued) this.report(s, Exit.void)
       return
     }
-    const timeout = this.requestTimeout(s, first ? s.start : this.ctx.now())
-    s.inFlight = this.ctx.pool.start(address, request, { timeoutMillis: timeout, operation: s.operation }, s)
-  }
-
-  private requestTimeout(s: Send, t: number) {
-    const remaining = s.settings.timeoutMillis - (t - s.start)
+    const remaining = s.settings.timeoutMillis - ((first ? s.start : this.ctx.now()) - s.start)
     const perRequest = this.ctx.options.sendMsgMaxTimeoutPerRequest
-    return perRequest !== undefined && perRequest > 0 ? Math.min(remaining, perRequest) : remaining
+    // Only a timeout that is the request's own limit may close the connection (`closeSocketIfTimeout`); one that is
+    // what is left of the send's budget says nothing about a connection other sends are using.
+    const own = perRequest !== undefined && perRequest > 0 && perRequest < remaining
+    s.inFlight = this.ctx.pool.start(
+      address,
+      request,
+      own
+        ? { timeoutMillis: perRequest, operation: s.operation }
+        : { timeoutMillis: remaining, operation: s.operation, closeOnTimeout: false },
+      s
+    )
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
@@ -319,12 +371,15 @@ export class SendLoop {
       return
     }
     if (s.attempts === NO_ATTEMPTS) s.attempts = []
+    const maybeStored = mayHaveStored(outcome)
+    if (maybeStored) s.maybeStored = true
     s.attempts.push({
       brokerName: queue?.brokerName,
       queueId: queue?.queueId,
       address: s.address,
       error: describeShortfall(outcome),
-      elapsedMillis: this.ctx.now() - s.start
+      elapsedMillis: this.ctx.now() - s.start,
+      mayHaveBeenStored: maybeStored
     })
     if (queue !== undefined && latencyFault) {
       this.ctx.selection.observe(
@@ -334,12 +389,15 @@ export class SendLoop {
       )
     }
     // A broker that failed us may have left the route: look again, in the background.
-    if (suggestsRouteChange(outcome)) this.ctx.runInBackground(Effect.ignore(this.ctx.resolver.refresh(s.p.topic)))
+    if (suggestsRouteChange(outcome) && this.ctx.running()) {
+      this.ctx.runInBackground(Effect.ignore(this.ctx.resolver.refresh(s.p.topic)))
+    }
   }
 
   private retryOrEnd(s: Send, e: Shortfall) {
     const { retries, schedule } = s.settings
-    if (retries === "none" || !this.retryable(e)) return this.end(s, e)
+    // Once shutdown began, the last attempt's failure is the send's.
+    if (retries === "none" || !this.retryable(e) || !this.ctx.running()) return this.end(s, e)
     if (schedule === undefined) {
       if (s.retriesLeft <= 0) return this.end(s, e)
       s.retriesLeft--
@@ -352,13 +410,27 @@ export class SendLoop {
         s.driver = driver
         return driver.next(e)
       })
-    this.run(s, next, () => this.attempt(s), () => this.end(s, e))
+    this.run(s, next, () => this.ctx.running() ? this.attempt(s) : this.end(s, e), () => this.end(s, e))
   }
 
   // The last attempt's shortfall ends the send: a stored message is a result, anything else an error.
   private end(s: Send, e: Shortfall) {
     if (e._tag === "StoredNotOK") return this.succeed(s, e.result)
+    // A transport failure once the budget is spent is the budget's doing, whichever attempt was running: one tag
+    // for it (the attempt's own error is in the list).
+    if ((e._tag === "RequestTimeout" || e._tag === "RemotingError") && this.remaining(s) <= 0) {
+      return this.fail(s, this.sendTimeout(s))
+    }
     this.fail(s, withAttempts(e, s.attempts))
+  }
+
+  private sendTimeout(s: Send) {
+    return new SendTimeout({
+      topic: s.p.userTopic,
+      timeoutMillis: s.settings.timeoutMillis,
+      attempts: [...s.attempts],
+      mayHaveBeenStored: s.maybeStored
+    })
   }
 
   private succeed(s: Send, result: SendResult) {
