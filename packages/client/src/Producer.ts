@@ -49,6 +49,14 @@ export interface ProducerOptions {
    * one hung broker can use the whole `sendMsgTimeout` and leave nothing for a retry elsewhere.
    */
   readonly sendMsgMaxTimeoutPerRequest: number | undefined
+  /**
+   * The share of what is left of a send's budget that one attempt may wait for its response when the send could
+   * still fail over (retries left, not pinned to a queue, another broker in the route): 0.5, so a stalled broker
+   * leaves room for a retry on a healthy one. Such a timeout does not close the connection. 1 is Java's behaviour
+   * (an attempt may use the whole budget). A timed-out attempt may still have been stored: a retry can then store
+   * the message twice (the error's attempts say `mayHaveBeenStored`).
+   */
+  readonly attemptTimeoutShare: number
   /** Extra attempts of a synchronous send: 2. */
   readonly retryTimesWhenSendFailed: number
   /** Extra attempts of an asynchronous send: 2. */
@@ -97,6 +105,7 @@ export interface ProducerOptions {
 export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName"> = {
   sendMsgTimeout: 3000,
   sendMsgMaxTimeoutPerRequest: undefined,
+  attemptTimeoutShare: 0.5,
   retryTimesWhenSendFailed: 2,
   retryTimesWhenSendAsyncFailed: 2,
   retryNextServer: false,
@@ -316,6 +325,7 @@ type OptionalOptions = Omit<ProducerOptions, "nameServerAddr" | "groupName">
 const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<NonNullable<OptionalOptions[K]>> } = {
   sendMsgTimeout: timeConfig("ROCKETMQ_SEND_MSG_TIMEOUT", "millis"),
   sendMsgMaxTimeoutPerRequest: timeConfig("ROCKETMQ_SEND_MSG_MAX_TIMEOUT_PER_REQUEST", "millis"),
+  attemptTimeoutShare: Config.number("ROCKETMQ_ATTEMPT_TIMEOUT_SHARE"),
   retryTimesWhenSendFailed: Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED"),
   retryTimesWhenSendAsyncFailed: Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED"),
   retryNextServer: Config.boolean("ROCKETMQ_RETRY_NEXT_SERVER"),

@@ -17,6 +17,7 @@ const read = (entries: ReadonlyArray<readonly [string, string]>) =>
 const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, string, unknown]> = [
   ["sendMsgTimeout", "ROCKETMQ_SEND_MSG_TIMEOUT", "5000", 5000],
   ["sendMsgMaxTimeoutPerRequest", "ROCKETMQ_SEND_MSG_MAX_TIMEOUT_PER_REQUEST", "1500 millis", 1500],
+  ["attemptTimeoutShare", "ROCKETMQ_ATTEMPT_TIMEOUT_SHARE", "0.25", 0.25],
   ["retryTimesWhenSendFailed", "ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "4", 4],
   ["retryTimesWhenSendAsyncFailed", "ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED", "0", 0],
   ["retryNextServer", "ROCKETMQ_RETRY_NEXT_SERVER", "true", true],

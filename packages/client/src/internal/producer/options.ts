@@ -42,6 +42,9 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   ) {
     return Either.left(invalidOption("sendMsgMaxTimeoutPerRequest", "must be a positive integer"))
   }
+  if (!(typeof o.attemptTimeoutShare === "number" && o.attemptTimeoutShare > 0 && o.attemptTimeoutShare <= 1)) {
+    return Either.left(invalidOption("attemptTimeoutShare", "must be a number in (0, 1]"))
+  }
   // Leaves room for the header in a 16 MiB frame.
   if (o.maxMessageSize > 15 * 1024 * 1024) return Either.left(invalidOption("maxMessageSize", "must be <= 15 MiB"))
   if (!Number.isInteger(o.compressLevel) || o.compressLevel < 0 || o.compressLevel > 9) {

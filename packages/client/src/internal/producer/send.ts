@@ -88,6 +88,8 @@ export class Send implements RequestListener, Observation, Slotted {
   address: string | undefined = undefined
   sentAt = 0
   retriesLeft: number
+  /** The route has a broker other than the current attempt's. */
+  otherBroker = false
   driver: Schedule.ScheduleDriver<unknown, Shortfall, never> | undefined = undefined
   inFlight: StartedRequest | undefined = undefined
   // A waiting caller's fiber: resumed with what it does next. Before it waits, what it does next is handed off.
@@ -285,6 +287,7 @@ export class SendLoop {
     const queue = this.pickQueue(s, info)
     if (queue instanceof InvalidMessage) return this.fellShort(s, queue)
     s.queue = queue
+    s.otherBroker = info.queues.some((q) => q.brokerName !== queue.brokerName)
     s.lastBroker = queue.brokerName
     s.sentAt = first ? s.start : this.ctx.now()
     const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
@@ -320,18 +323,30 @@ export class SendLoop {
       return
     }
     const remaining = s.settings.timeoutMillis - ((first ? s.start : this.ctx.now()) - s.start)
+    // An attempt that could still fail over waits for a share of what is left, so a stalled broker leaves room for a
+    // retry elsewhere (`attemptTimeoutShare`; 1 = Java). Never less than 200 ms, unless less is left.
+    const limit = this.canFailOver(s)
+      ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
+      : remaining
     const perRequest = this.ctx.options.sendMsgMaxTimeoutPerRequest
     // Only a timeout that is the request's own limit may close the connection (`closeSocketIfTimeout`); one that is
-    // what is left of the send's budget says nothing about a connection other sends are using.
-    const own = perRequest !== undefined && perRequest > 0 && perRequest < remaining
+    // a share of the send's budget says nothing about a connection other sends are using.
+    const own = perRequest !== undefined && perRequest > 0 && perRequest < limit
     s.inFlight = this.ctx.pool.start(
       address,
       request,
       own
         ? { timeoutMillis: perRequest, operation: s.operation }
-        : { timeoutMillis: remaining, operation: s.operation, closeOnTimeout: false },
+        : { timeoutMillis: limit, operation: s.operation, closeOnTimeout: false },
       s
     )
+  }
+
+  // Retries left, not pinned to a queue, and another broker in the route to go to.
+  private canFailOver(s: Send): boolean {
+    const { pin, retries, schedule } = s.settings
+    return this.ctx.options.attemptTimeoutShare < 1 && pin === undefined && retries !== "none" &&
+      (schedule !== undefined || s.retriesLeft > 0) && s.otherBroker
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
