@@ -287,7 +287,8 @@ export class SendLoop {
     const queue = this.pickQueue(s, info)
     if (queue instanceof InvalidMessage) return this.fellShort(s, queue)
     s.queue = queue
-    s.otherBroker = info.queues.some((q) => q.brokerName !== queue.brokerName)
+    // The route's broker list, not a scan of its queues: read for every send.
+    s.otherBroker = info.route.brokerDatas.length > 1
     s.lastBroker = queue.brokerName
     s.sentAt = first ? s.start : this.ctx.now()
     const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
