@@ -51,10 +51,10 @@ export interface ProducerOptions {
   readonly sendMsgMaxTimeoutPerRequest: number | undefined
   /**
    * The share of what is left of a send's budget that one attempt may wait for its response when the send could
-   * still fail over (retries left, not pinned to a queue, another broker in the route): 0.5, so a stalled broker
-   * leaves room for a retry on a healthy one. Such a timeout does not close the connection. 1 is Java's behaviour
-   * (an attempt may use the whole budget). A timed-out attempt may still have been stored: a retry can then store
-   * the message twice (the error's attempts say `mayHaveBeenStored`).
+   * still fail over (retries left, not pinned to a queue, another broker in the route). 1 (the default) is Java's
+   * behaviour: an attempt may use the whole budget. 0.5 leaves room for a retry on a healthy broker when one stalls;
+   * such a timeout does not close the connection. A timed-out attempt may still have been stored: a retry can then
+   * store the message twice (the error's attempts say `mayHaveBeenStored`).
    */
   readonly attemptTimeoutShare: number
   /** Extra attempts of a synchronous send: 2. */
@@ -105,7 +105,7 @@ export interface ProducerOptions {
 export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName"> = {
   sendMsgTimeout: 3000,
   sendMsgMaxTimeoutPerRequest: undefined,
-  attemptTimeoutShare: 0.5,
+  attemptTimeoutShare: 1,
   retryTimesWhenSendFailed: 2,
   retryTimesWhenSendAsyncFailed: 2,
   retryNextServer: false,

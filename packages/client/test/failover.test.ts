@@ -26,7 +26,7 @@ const sendEight = Effect.gen(function*() {
 
 describe("failover from a stalled broker", () => {
   it.scopedLive(
-    "by default an attempt waits for half the budget: every send is stored on the other broker",
+    "attemptTimeoutShare 0.5: an attempt waits for half the budget; every send is stored on the other broker",
     () =>
       Effect.gen(function*() {
         const outcomes = yield* sendEight
@@ -34,19 +34,19 @@ describe("failover from a stalled broker", () => {
           assert.strictEqual(o._tag, "Right", o._tag === "Left" ? o.left.message : "")
           if (o._tag === "Right") assert.strictEqual(o.right.messageQueue.brokerName, "broker-b")
         }
-      }).pipe(Effect.provide(cluster())),
+      }).pipe(Effect.provide(cluster(0.5))),
     30_000
   )
 
   it.scopedLive(
-    "attemptTimeoutShare 1 (Java): a send that tried the stalled broker first spends its budget there",
+    "by default (1, as Java): a send that tried the stalled broker first spends its budget there",
     () =>
       Effect.gen(function*() {
         const outcomes = yield* sendEight
         const failed = outcomes.filter((o) => o._tag === "Left")
         assert.isAbove(failed.length, 0)
         for (const o of failed) if (o._tag === "Left") assert.strictEqual(o.left._tag, "SendTimeout")
-      }).pipe(Effect.provide(cluster(1))),
+      }).pipe(Effect.provide(cluster())),
     30_000
   )
 })
