@@ -19,6 +19,16 @@ const UNIQUE_KEY_QUERY = "_UNIQUE_KEY_QUERY"
 /**
  * For auth 2.0 the access key is the user name and the secret key its password.
  *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const credentials: Acl.Credentials = { accessKey: "orders-app", secretKey: "s3cret" }
+ * const signed = Acl.sign({ topic: "orders" }, new Uint8Array(0), credentials)
+ * assert.strictEqual(signed.AccessKey, "orders-app")
+ * assert.strictEqual(signed.SecurityToken, undefined)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -29,6 +39,17 @@ export interface Credentials {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * // A QUERY_MESSAGE for a UNIQ_KEY, signed for an ACL 1.0 server older than 5.1.0.
+ * const options: Acl.SignOptions = { excludeUniqueKeyQuery: true }
+ * const fields = { topic: "orders", key: "7F00000100002A9F0000000000000400", _UNIQUE_KEY_QUERY: "true" }
+ * const content = Acl.signedContent(fields, new Uint8Array(0), options)
+ * assert.strictEqual(new TextDecoder().decode(content), "7F00000100002A9F0000000000000400orders")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -46,6 +67,15 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 /**
  * The bytes that are signed: the UTF-8 of the values of all ext fields except `Signature`, sorted by key and
  * concatenated without separators, followed by the body.
+ *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * // Values sorted by key (a, b), Signature left out, then the body.
+ * const content = Acl.signedContent({ b: "2", a: "1", Signature: "ignored" }, new TextEncoder().encode("!"))
+ * assert.strictEqual(new TextDecoder().decode(content), "12!")
+ * ```
  *
  * @since 0.1.0
  * @category signing
@@ -72,6 +102,15 @@ export const signedContent = (
  * The `Signature` value for these ext fields and body: Base64 (standard, padded) of HMAC-SHA1 keyed with the
  * UTF-8 secret.
  *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const body = new TextEncoder().encode("o-42")
+ * const value = Acl.signature({ AccessKey: "orders-app", topic: "orders" }, body, "s3cret")
+ * assert.strictEqual(value, Acl.sign({ topic: "orders" }, body, { accessKey: "orders-app", secretKey: "s3cret" }).Signature)
+ * ```
+ *
  * @since 0.1.0
  * @category signing
  */
@@ -84,6 +123,16 @@ export const signature = (
 
 /**
  * New ext fields with `AccessKey`, `SecurityToken` (only when given) and `Signature` added (replacing any present).
+ *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const body = new TextEncoder().encode("o-42")
+ * const signed = Acl.sign({ topic: "orders" }, body, { accessKey: "orders-app", secretKey: "s3cret", securityToken: "t" })
+ * assert.deepStrictEqual(Object.keys(signed).sort(), ["AccessKey", "SecurityToken", "Signature", "topic"])
+ * assert.ok(Acl.verify(signed, body, "s3cret"))
+ * ```
  *
  * @since 0.1.0
  * @category signing
@@ -103,6 +152,17 @@ export const sign = (
 /**
  * Checks a received request the way the server does: recompute over all ext fields but `Signature` and compare
  * (in constant time). False when `Signature` is missing.
+ *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const body = new TextEncoder().encode("o-42")
+ * const signed = Acl.sign({ topic: "orders" }, body, { accessKey: "orders-app", secretKey: "s3cret" })
+ * assert.strictEqual(Acl.verify(signed, body, "s3cret"), true)
+ * assert.strictEqual(Acl.verify(signed, body, "wrong"), false)
+ * assert.strictEqual(Acl.verify({ ...signed, topic: "other" }, body, "s3cret"), false)
+ * ```
  *
  * @since 0.1.0
  * @category signing

@@ -13,6 +13,15 @@ import * as ProtocolError from "./ProtocolError.js"
 /**
  * Bytes of a record besides its body and properties.
  *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const bytes = Either.getOrThrow(Batch.encodeBatch([{ body: new Uint8Array(3), properties: {} }]))
+ * assert.strictEqual(bytes.length, Batch.RECORD_OVERHEAD + 3)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -20,6 +29,19 @@ export const RECORD_OVERHEAD = 22
 
 /**
  * One member of a batch. Each should carry its own `UNIQ_KEY` (Java sets one per member).
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const member: Batch.BatchMessage = {
+ *   body: new TextEncoder().encode("o-1"),
+ *   flag: 0,
+ *   properties: { UNIQ_KEY: "7F0000010001000000000000000000A1", KEYS: "o-1" }
+ * }
+ * assert.ok(Either.isRight(Batch.encodeBatch([member])))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -34,6 +56,17 @@ export interface BatchMessage {
 
 /**
  * A record read back from a batch body.
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const bytes = Either.getOrThrow(Batch.encodeBatch([{ body: new TextEncoder().encode("o-1"), properties: { KEYS: "o-1" } }]))
+ * const [first]: Array<Batch.DecodedBatchMessage> = Either.getOrThrow(Batch.decodeBatch(bytes))
+ * assert.deepStrictEqual(first?.properties, { KEYS: "o-1" })
+ * assert.strictEqual(first?.flag, 0)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -50,6 +83,18 @@ const SUBJECT = "Batch"
  * A batch body ready to be written: its exact length, and a writer that puts its records at any offset of a larger
  * buffer (a whole frame), so the body is never built on its own only to be copied.
  *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * // Written in place at an offset of a larger buffer (a whole frame).
+ * const body: Batch.BatchBody = Either.getOrThrow(Batch.batchBody([{ body: new Uint8Array([1, 2]), properties: {} }]))
+ * const frame = new Uint8Array(10 + body.length)
+ * body.writeTo(frame, 10)
+ * assert.deepStrictEqual(Array.from(frame.subarray(10)), Array.from(Batch.toBytes(body)))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -61,6 +106,20 @@ export interface BatchBody {
 /**
  * Checks the members and measures the body. Fails when a member's encoded properties exceed
  * `MAX_PROPERTIES_SIZE` (they would not fit the int16 length) or its flag is not an int32.
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const body = Batch.batchBody([
+ *   { body: new TextEncoder().encode("o-1"), properties: { KEYS: "o-1" } },
+ *   { body: new TextEncoder().encode("o-2"), properties: { KEYS: "o-2" } }
+ * ])
+ * assert.ok(Either.isRight(body))
+ * // A flag must be an int32.
+ * assert.ok(Either.isLeft(Batch.batchBody([{ body: new Uint8Array(0), flag: 2 ** 40, properties: {} }])))
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -119,6 +178,17 @@ export const batchBody = (
 /**
  * A body as bytes of its own: bytes as they are, a batch body written into a buffer of its length.
  *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const body = Either.getOrThrow(Batch.batchBody([{ body: new Uint8Array([7]), properties: {} }]))
+ * assert.strictEqual(Batch.toBytes(body).length, body.length)
+ * const plain = new Uint8Array([1, 2, 3])
+ * assert.strictEqual(Batch.toBytes(plain), plain) // bytes are returned as they are
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -132,6 +202,16 @@ export const toBytes = (body: Uint8Array | BatchBody): Uint8Array => {
 /**
  * Encodes the batch body on its own. Fails as `batchBody` does.
  *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const bytes = Either.getOrThrow(Batch.encodeBatch([{ body: new TextEncoder().encode("o-1"), properties: { KEYS: "o-1" } }]))
+ * // TOTALSIZE = 22 + body + properties ("KEYS\u0001o-1\u0002" is 9 bytes)
+ * assert.strictEqual(new DataView(bytes.buffer, bytes.byteOffset).getInt32(0), 22 + 3 + 9)
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -144,6 +224,23 @@ const malformed = (detail: string) => Either.left(ProtocolError.make("MalformedB
 /**
  * Decodes a batch body, as a broker does on code 320. Bodies are views into `bytes` (no copy). Every record's
  * TOTALSIZE must match its contents exactly; MAGICCODE and BODYCRC are ignored, as the broker ignores them.
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const bytes = Either.getOrThrow(Batch.encodeBatch([
+ *   { body: new TextEncoder().encode("o-1"), properties: { KEYS: "o-1" } },
+ *   { body: new TextEncoder().encode("o-2"), flag: 7, properties: { KEYS: "o-2" } }
+ * ]))
+ * const decoded = Either.getOrThrow(Batch.decodeBatch(bytes))
+ * assert.deepStrictEqual(decoded.map((m) => [new TextDecoder().decode(m.body), m.flag, m.properties.KEYS]), [
+ *   ["o-1", 0, "o-1"],
+ *   ["o-2", 7, "o-2"]
+ * ])
+ * assert.ok(Either.isLeft(Batch.decodeBatch(bytes.subarray(0, 10)))) // truncated
+ * ```
  *
  * @since 0.1.0
  * @category decoding

@@ -13,6 +13,14 @@ import * as ProtocolError from "./ProtocolError.js"
 import type * as SysFlag from "./SysFlag.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ *
+ * const types: Array<Compression.CompressionType> = ["ZLIB", "LZ4", "ZSTD"]
+ * assert.ok(types.filter(Compression.isSupported).includes("LZ4"))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -20,6 +28,13 @@ export type CompressionType = SysFlag.CompressionType
 
 /**
  * Java's `compressLevel` default (`rocketmq.message.compressLevel`).
+ *
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(Compression.DEFAULT_LEVEL, 5)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -29,6 +44,14 @@ export const DEFAULT_LEVEL = 5
 /**
  * Java's `compressMsgBodyOverHowmuch` default: bodies of at least this many bytes are compressed.
  *
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ *
+ * const body = new Uint8Array(10_000)
+ * assert.ok(body.length >= Compression.DEFAULT_COMPRESS_OVER) // the Java producer would compress it
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -37,6 +60,13 @@ export const DEFAULT_COMPRESS_OVER = 4096
 /**
  * Default bound of `decompress`: a frame is at most 16 MiB, and the broker accepts bodies of 4 MiB before
  * compression, so nothing legitimate inflates past this.
+ *
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(Compression.DEFAULT_MAX_OUTPUT_LENGTH, 16 * 1024 * 1024)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -73,6 +103,17 @@ const isTooLarge = (e: unknown): boolean =>
 /**
  * Whether this runtime can compress and decompress `type`.
  *
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(Compression.isSupported("ZLIB"), true)
+ * assert.strictEqual(Compression.isSupported("LZ4"), true)
+ * // ZSTD depends on the Node version (22.15+).
+ * const zstd = Compression.isSupported("ZSTD")
+ * assert.strictEqual(typeof zstd, "boolean")
+ * ```
+ *
  * @since 0.1.0
  * @category predicates
  */
@@ -90,6 +131,17 @@ export const isSupported = (type: CompressionType): boolean => {
  * Compresses a body. `level` is the zlib level (-1…9) for ZLIB and the zstd level for ZSTD; LZ4 has none and
  * writes one LZ4 frame as lz4-java's `LZ4FrameOutputStream` does (independent 4 MiB blocks, header checksum
  * only).
+ *
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const body = new TextEncoder().encode("o".repeat(5000))
+ * const compressed = Either.getOrThrow(Compression.compress(body, "ZLIB"))
+ * assert.ok(compressed.length < body.length)
+ * assert.strictEqual(compressed[0], 0x78) // a zlib stream, not gzip
+ * ```
  *
  * @since 0.1.0
  * @category compression
@@ -124,6 +176,16 @@ export const compress = (
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const compressed = Either.getOrThrow(Compression.compress(new Uint8Array(5000), "LZ4"))
+ * const options: Compression.DecompressOptions = { maxOutputLength: 1000 }
+ * assert.ok(Either.isLeft(Compression.decompress(compressed, "LZ4", options))) // would inflate past the bound
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -137,6 +199,18 @@ export interface DecompressOptions {
  * `maxOutputLength`. Bytes after the end of a ZLIB stream are ignored, as Java's `InflaterInputStream` ignores
  * them. LZ4 accepts any LZ4 frame (concatenated and skippable frames, dependent blocks, block and content
  * checksums, which are verified) except frames that need a dictionary.
+ *
+ * @example
+ * ```ts
+ * import { Compression } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const body = new TextEncoder().encode("o".repeat(5000))
+ * const compressed = Either.getOrThrow(Compression.compress(body, "LZ4"))
+ * const restored = Either.getOrThrow(Compression.decompress(compressed, "LZ4"))
+ * assert.strictEqual(new TextDecoder().decode(restored), "o".repeat(5000))
+ * assert.ok(Either.isLeft(Compression.decompress(new Uint8Array([1, 2, 3]), "ZLIB"))) // corrupt: fails, never throws
+ * ```
  *
  * @since 0.1.0
  * @category compression

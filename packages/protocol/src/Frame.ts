@@ -24,6 +24,16 @@ import { EMPTY_BODY, LanguageCodes, languageFromByte, languageFromName } from ".
 /**
  * The Java `NettyDecoder` limit: 16 MiB **including** the 4-byte length prefix.
  *
+ * @example
+ * ```ts
+ * import { Frame } from "@effect-rocketmq/protocol"
+ *
+ * // A length prefix claiming more than the limit poisons the decoder at once.
+ * const prefix = new Uint8Array(4)
+ * new DataView(prefix.buffer).setInt32(0, Frame.MAX_FRAME_SIZE)
+ * assert.strictEqual(Frame.makeDecoder().push(prefix).error?.reason, "FrameTooLarge")
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -40,6 +50,14 @@ const SERIALIZE_ROCKETMQ = 1
 /**
  * The JSON header text, keys in the order fastjson writes them (alphabetical), `remark` omitted when
  * absent — byte-identical to what the Java client sends.
+ *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const cmd = RemotingCommand.request({ code: 105, opaque: 1, extFields: { topic: "orders" } })
+ * assert.ok(Frame.jsonHeader(cmd).startsWith("{\"code\":105,\"extFields\":{\"topic\":\"orders\"},\"flag\":0,"))
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -94,6 +112,15 @@ const writeBinaryHeader = (w: ByteWriter, cmd: RemotingCommand): void => {
  * The JSON frame written with `Uint8Array` and `TextEncoder` only: what runtimes without Node's `Buffer` use.
  * Exposed so tests can hold both paths to the same bytes.
  *
+ * @example
+ * ```ts
+ * import { Bytes, Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const cmd = RemotingCommand.request({ code: 105, opaque: 1, extFields: { topic: "orders" } })
+ * const portable = Frame.encodeJsonPortable(Frame.jsonHeader(cmd), cmd.body)
+ * assert.strictEqual(Bytes.toHex(portable), Bytes.toHex(Frame.encode(cmd)))
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -124,6 +151,23 @@ const encodeJsonText = (header: string, body: Uint8Array): Uint8Array => {
 /**
  * Encodes one command into one frame, allocated and written once. The header serialization is
  * `serializeType` when given, else the command's own.
+ *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand, RequestCode } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const cmd = RemotingCommand.request({
+ *   code: RequestCode.RequestCode.GET_ROUTEINFO_BY_TOPIC,
+ *   opaque: 1,
+ *   extFields: { topic: "orders" }
+ * })
+ * const frame = Frame.encode(cmd)
+ * assert.strictEqual(new DataView(frame.buffer, frame.byteOffset).getInt32(0), frame.length - 4) // length prefix
+ * // The same command with the binary (ROCKETMQ) header.
+ * const binary = Either.getOrThrow(Frame.decode(Frame.encode(cmd, "ROCKETMQ")))
+ * assert.deepStrictEqual(binary.extFields, { topic: "orders" })
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -255,6 +299,16 @@ const decodeBinaryHeader = (
  * Decodes the part of a frame after its length prefix: `int32 type|headerLength`, header, body. The body is
  * a view into `bytes` (no copy).
  *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const frame = Frame.encode(RemotingCommand.request({ code: 105, opaque: 9 }))
+ * const cmd = Either.getOrThrow(Frame.decodeContent(frame.subarray(4))) // after the length prefix
+ * assert.strictEqual(cmd.opaque, 9)
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -295,6 +349,18 @@ const decodeContentAt = (
 /**
  * Decodes exactly one whole frame, length prefix included.
  *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const body = new TextEncoder().encode("hello")
+ * const cmd = Either.getOrThrow(Frame.decode(Frame.encode(RemotingCommand.request({ code: 105, opaque: 3, body }))))
+ * assert.strictEqual(cmd.code, 105)
+ * assert.strictEqual(new TextDecoder().decode(cmd.body), "hello")
+ * assert.ok(Either.isLeft(Frame.decode(new Uint8Array(2)))) // fewer than 4 bytes
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -331,6 +397,20 @@ const checkLength = (length: number, maxFrameSize: number): ProtocolError.Protoc
  * What one `push` produced: the whole frames decoded, and the error that stopped decoding, if any.
  * Frames before an error are still delivered.
  *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const a = Frame.encode(RemotingCommand.request({ code: 105, opaque: 1 }))
+ * const b = Frame.encode(RemotingCommand.request({ code: 105, opaque: 2 }))
+ * const chunk = new Uint8Array(a.length + b.length)
+ * chunk.set(a, 0)
+ * chunk.set(b, a.length)
+ * const result: Frame.DecodeResult = Frame.makeDecoder().push(chunk)
+ * assert.deepStrictEqual(result.frames.map((cmd) => cmd.opaque), [1, 2])
+ * assert.strictEqual(result.error, undefined)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -343,6 +423,17 @@ export interface DecodeResult {
  * A stateful decoder for a byte stream cut anywhere. It buffers at most one frame (bounded by
  * `maxFrameSize`, checked as soon as a length prefix arrives), and is poisoned by its first error: a stream
  * that lost framing cannot be trusted again.
+ *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const decoder = new Frame.FrameDecoder({ maxFrameSize: 1024 })
+ * const frame = Frame.encode(RemotingCommand.request({ code: 105, opaque: 7 }))
+ * assert.strictEqual(decoder.push(frame.subarray(0, 6)).frames.length, 0) // a frame cut anywhere is buffered
+ * assert.strictEqual(decoder.bufferedBytes, 6)
+ * assert.strictEqual(decoder.push(frame.subarray(6)).frames[0]?.opaque, 7)
+ * ```
  *
  * @since 0.1.0
  * @category decoding
@@ -372,6 +463,17 @@ export class FrameDecoder {
    * Adds bytes and decodes the frames they complete. `intercept`, when given, sees each whole frame's content
    * first (`bytes[start, end)`: serialize type, header length, header, body) and may take it: a frame it returns
    * `true` for is not decoded here (a caller with a cheaper reading of some frames, such as `SendResponse.scan`).
+   *
+   * @example
+   * ```ts
+   * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+   *
+   * const decoder = Frame.makeDecoder()
+   * const frame = Frame.encode(RemotingCommand.request({ code: 105, opaque: 7 }))
+   * const first = decoder.push(frame.subarray(0, 3))
+   * const second = decoder.push(frame.subarray(3))
+   * assert.deepStrictEqual([first.frames.length, second.frames.length], [0, 1])
+   * ```
    *
    * @since 0.1.0
    */
@@ -465,6 +567,17 @@ export class FrameDecoder {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const decoder = Frame.makeDecoder({ maxFrameSize: 64 })
+ * const big = Frame.encode(RemotingCommand.request({ code: 105, opaque: 1, body: new Uint8Array(100) }))
+ * const result = decoder.push(big)
+ * assert.strictEqual(result.error?.reason, "FrameTooLarge")
+ * assert.strictEqual(decoder.error?.reason, "FrameTooLarge") // poisoned: later pushes fail too
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

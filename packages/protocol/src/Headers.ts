@@ -27,6 +27,15 @@ const DecimalText = Schema.String.pipe(Schema.pattern(DECIMAL))
 /**
  * A Java `Integer` field: decimal text ↔ an integer in the int32 range.
  *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either, Schema } from "effect"
+ *
+ * assert.strictEqual(Schema.decodeUnknownSync(Headers.Int32FromString)("42"), 42)
+ * assert.ok(Either.isLeft(Schema.decodeUnknownEither(Headers.Int32FromString)("2147483648")))
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -37,6 +46,15 @@ export const Int32FromString: Schema.Schema<number, string> = Schema.compose(Dec
 
 /**
  * A Java `Long` field that holds a 64-bit offset: decimal text ↔ `bigint` in the int64 range.
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * assert.strictEqual(Schema.decodeUnknownSync(Headers.Int64FromString)("9223372036854775807"), 9223372036854775807n)
+ * assert.strictEqual(Schema.encodeSync(Headers.Int64FromString)(42n), "42")
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -58,6 +76,15 @@ const SafeLongFromString: Schema.Schema<number, string> = Schema.compose(Decimal
 /**
  * A Java `Boolean` field: exactly `"true"` / `"false"` (what every Java, Go and Rust peer writes).
  *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * assert.strictEqual(Schema.decodeUnknownSync(Headers.BooleanFromString)("true"), true)
+ * assert.strictEqual(Schema.encodeSync(Headers.BooleanFromString)(false), "false")
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -69,6 +96,18 @@ export const BooleanFromString: Schema.Schema<boolean, "true" | "false"> = Schem
 
 /**
  * Both directions of one header, derived from its schema.
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const roundTrip = <A, I>(codec: Headers.HeaderCodec<A, I>, header: A): A =>
+ *   Either.getOrThrow(codec.decode(codec.encode(header)))
+ *
+ * assert.deepStrictEqual(roundTrip(Headers.GetRouteInfoRequestHeader, { topic: "orders" }), { topic: "orders" })
+ * assert.strictEqual(Headers.GetRouteInfoRequestHeader.name, "GetRouteInfoRequestHeader")
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -169,6 +208,28 @@ const SendV2 = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header: Headers.SendMessageRequestHeader = {
+ *   producerGroup: "orders_group",
+ *   topic: "orders",
+ *   defaultTopic: "TBW102",
+ *   defaultTopicQueueNums: 4,
+ *   queueId: 1,
+ *   sysFlag: 0,
+ *   bornTimestamp: 1700000000000,
+ *   flag: 0,
+ *   properties: "KEYS\u0001o-42\u0002"
+ * }
+ * const v2 = Headers.SendMessageRequestHeader.encodeV2(header)
+ * assert.strictEqual(v2.b, "orders")
+ * assert.strictEqual(Headers.SendMessageRequestHeader.encodeV1(header).topic, "orders")
+ * assert.deepStrictEqual(Either.getOrThrow(Headers.SendMessageRequestHeader.decodeForCode(310, v2)), header)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -203,6 +264,28 @@ const encodeSendV2 = (h: SendMessageRequestHeader): Record<string, string> => {
  * The send request header in both wire forms: V1 long names for SEND_MESSAGE (10) and SEND_REPLY_MESSAGE (324),
  * V2 single letters `a`…`n` for SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320) and SEND_REPLY_MESSAGE_V2 (325).
  * The eight fields up to `flag` are required in both (§3.1: a broker does not report them missing cleanly).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header: Headers.SendMessageRequestHeader = {
+ *   producerGroup: "orders_group",
+ *   topic: "orders",
+ *   defaultTopic: "TBW102",
+ *   defaultTopicQueueNums: 4,
+ *   queueId: 1,
+ *   sysFlag: 0,
+ *   bornTimestamp: 1700000000000,
+ *   flag: 0,
+ *   properties: "KEYS\u0001o-42\u0002"
+ * }
+ * const v2 = Headers.SendMessageRequestHeader.encodeV2(header)
+ * assert.strictEqual(v2.b, "orders")
+ * assert.strictEqual(Headers.SendMessageRequestHeader.encodeV1(header).topic, "orders")
+ * assert.deepStrictEqual(Either.getOrThrow(Headers.SendMessageRequestHeader.decodeForCode(310, v2)), header)
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -254,12 +337,46 @@ const SendResponseFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.SendMessageResponseHeader.decode({
+ *   msgId: "7F00000100002A9F0000000000000400",
+ *   queueId: "3",
+ *   queueOffset: "42",
+ *   MSG_REGION: "DefaultRegion",
+ *   TRACE_ON: "true"
+ * }))
+ * assert.strictEqual(header.queueOffset, 42n)
+ * assert.strictEqual(header.TRACE_ON, true)
+ * assert.ok(Either.isLeft(Headers.SendMessageResponseHeader.decode({ msgId: "x", queueId: "3" }))) // no queueOffset
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface SendMessageResponseHeader extends Schema.Schema.Type<typeof SendResponseFields> {}
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.SendMessageResponseHeader.decode({
+ *   msgId: "7F00000100002A9F0000000000000400",
+ *   queueId: "3",
+ *   queueOffset: "42",
+ *   MSG_REGION: "DefaultRegion",
+ *   TRACE_ON: "true"
+ * }))
+ * assert.strictEqual(header.queueOffset, 42n)
+ * assert.strictEqual(header.TRACE_ON, true)
+ * assert.ok(Either.isLeft(Headers.SendMessageResponseHeader.decode({ msgId: "x", queueId: "3" }))) // no queueOffset
+ * ```
+ *
  * @since 0.1.0
  * @category headers
  */
@@ -315,6 +432,14 @@ const GetRouteInfoFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.GetRouteInfoRequestHeader.encode({ topic: "orders", acceptStandardJsonOnly: true })
+ * assert.deepStrictEqual(extFields, { topic: "orders", acceptStandardJsonOnly: "true" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -322,6 +447,14 @@ export interface GetRouteInfoRequestHeader extends Schema.Schema.Type<typeof Get
 
 /**
  * GET_ROUTEINFO_BY_TOPIC (105).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.GetRouteInfoRequestHeader.encode({ topic: "orders", acceptStandardJsonOnly: true })
+ * assert.deepStrictEqual(extFields, { topic: "orders", acceptStandardJsonOnly: "true" })
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -338,6 +471,14 @@ const UnregisterClientFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.UnregisterClientRequestHeader.encode({ clientID: "127.0.0.1@4242", producerGroup: "orders_group" })
+ * assert.deepStrictEqual(extFields, { clientID: "127.0.0.1@4242", producerGroup: "orders_group" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -345,6 +486,14 @@ export interface UnregisterClientRequestHeader extends Schema.Schema.Type<typeof
 
 /**
  * UNREGISTER_CLIENT (35).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.UnregisterClientRequestHeader.encode({ clientID: "127.0.0.1@4242", producerGroup: "orders_group" })
+ * assert.deepStrictEqual(extFields, { clientID: "127.0.0.1@4242", producerGroup: "orders_group" })
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -360,6 +509,13 @@ export const UnregisterClientRequestHeader = makeCodec<
 
 /**
  * `commitOrRollback` values (Java `MessageSysFlag.TRANSACTION_*_TYPE`); the broker rejects any other.
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * assert.deepStrictEqual(Headers.TransactionType, { UNKNOWN: 0, COMMIT: 8, ROLLBACK: 12 })
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -387,6 +543,22 @@ const EndTransactionFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const extFields = Headers.EndTransactionRequestHeader.encode({
+ *   producerGroup: "orders_group",
+ *   tranStateTableOffset: 5n,
+ *   commitLogOffset: 1024n,
+ *   commitOrRollback: Headers.TransactionType.COMMIT,
+ *   msgId: "7F0000010001000000000000000000A1"
+ * })
+ * assert.strictEqual(extFields.commitOrRollback, "8")
+ * assert.ok(Either.isLeft(Headers.EndTransactionRequestHeader.decode({ ...extFields, commitOrRollback: "3" })))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -394,6 +566,22 @@ export interface EndTransactionRequestHeader extends Schema.Schema.Type<typeof E
 
 /**
  * END_TRANSACTION (37), always sent oneway.
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const extFields = Headers.EndTransactionRequestHeader.encode({
+ *   producerGroup: "orders_group",
+ *   tranStateTableOffset: 5n,
+ *   commitLogOffset: 1024n,
+ *   commitOrRollback: Headers.TransactionType.COMMIT,
+ *   msgId: "7F0000010001000000000000000000A1"
+ * })
+ * assert.strictEqual(extFields.commitOrRollback, "8")
+ * assert.ok(Either.isLeft(Headers.EndTransactionRequestHeader.decode({ ...extFields, commitOrRollback: "3" })))
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -415,6 +603,19 @@ const CheckTransactionStateFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.CheckTransactionStateRequestHeader.decode({
+ *   tranStateTableOffset: "5",
+ *   commitLogOffset: "1024",
+ *   transactionId: "tx-1"
+ * }))
+ * assert.deepStrictEqual(header, { tranStateTableOffset: 5n, commitLogOffset: 1024n, transactionId: "tx-1" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -422,6 +623,19 @@ export interface CheckTransactionStateRequestHeader extends Schema.Schema.Type<t
 
 /**
  * CHECK_TRANSACTION_STATE (39), broker → client, oneway.
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.CheckTransactionStateRequestHeader.decode({
+ *   tranStateTableOffset: "5",
+ *   commitLogOffset: "1024",
+ *   transactionId: "tx-1"
+ * }))
+ * assert.deepStrictEqual(header, { tranStateTableOffset: 5n, commitLogOffset: 1024n, transactionId: "tx-1" })
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -453,6 +667,24 @@ const PullMessageFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.PullMessageRequestHeader.encode({
+ *   consumerGroup: "readers",
+ *   topic: "orders",
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   maxMsgNums: 32,
+ *   sysFlag: 0,
+ *   commitOffset: 0n,
+ *   suspendTimeoutMillis: 0,
+ *   subVersion: 0
+ * })
+ * assert.strictEqual(extFields.maxMsgNums, "32")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -460,6 +692,24 @@ export interface PullMessageRequestHeader extends Schema.Schema.Type<typeof Pull
 
 /**
  * PULL_MESSAGE (11).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.PullMessageRequestHeader.encode({
+ *   consumerGroup: "readers",
+ *   topic: "orders",
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   maxMsgNums: 32,
+ *   sysFlag: 0,
+ *   commitOffset: 0n,
+ *   suspendTimeoutMillis: 0,
+ *   subVersion: 0
+ * })
+ * assert.strictEqual(extFields.maxMsgNums, "32")
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -477,12 +727,40 @@ const PullResponseFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.PullMessageResponseHeader.decode({
+ *   suggestWhichBrokerId: "0",
+ *   nextBeginOffset: "10",
+ *   minOffset: "0",
+ *   maxOffset: "10"
+ * }))
+ * assert.strictEqual(header.nextBeginOffset, 10n)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface PullMessageResponseHeader extends Schema.Schema.Type<typeof PullResponseFields> {}
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.PullMessageResponseHeader.decode({
+ *   suggestWhichBrokerId: "0",
+ *   nextBeginOffset: "10",
+ *   minOffset: "0",
+ *   maxOffset: "10"
+ * }))
+ * assert.strictEqual(header.nextBeginOffset, 10n)
+ * ```
+ *
  * @since 0.1.0
  * @category headers
  */
@@ -505,6 +783,21 @@ const QueryMessageFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.QueryMessageRequestHeader.encode({
+ *   topic: "orders",
+ *   key: "o-42",
+ *   maxNum: 32,
+ *   beginTimestamp: 0,
+ *   endTimestamp: 1700000000000
+ * })
+ * assert.strictEqual(extFields.key, "o-42")
+ * assert.strictEqual(extFields._UNIQUE_KEY_QUERY, undefined) // a KEYS lookup
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -512,6 +805,21 @@ export interface QueryMessageRequestHeader extends Schema.Schema.Type<typeof Que
 
 /**
  * QUERY_MESSAGE (12).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.QueryMessageRequestHeader.encode({
+ *   topic: "orders",
+ *   key: "o-42",
+ *   maxNum: 32,
+ *   beginTimestamp: 0,
+ *   endTimestamp: 1700000000000
+ * })
+ * assert.strictEqual(extFields.key, "o-42")
+ * assert.strictEqual(extFields._UNIQUE_KEY_QUERY, undefined) // a KEYS lookup
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -527,12 +835,36 @@ const QueryResponseFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.QueryMessageResponseHeader.decode({
+ *   indexLastUpdateTimestamp: "1700000000000",
+ *   indexLastUpdatePhyoffset: "2048"
+ * }))
+ * assert.strictEqual(header.indexLastUpdatePhyoffset, 2048n)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface QueryMessageResponseHeader extends Schema.Schema.Type<typeof QueryResponseFields> {}
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.QueryMessageResponseHeader.decode({
+ *   indexLastUpdateTimestamp: "1700000000000",
+ *   indexLastUpdatePhyoffset: "2048"
+ * }))
+ * assert.strictEqual(header.indexLastUpdatePhyoffset, 2048n)
+ * ```
+ *
  * @since 0.1.0
  * @category headers
  */
@@ -548,6 +880,13 @@ const ViewMessageFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * assert.deepStrictEqual(Headers.ViewMessageRequestHeader.encode({ offset: 2048n }), { offset: "2048" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -555,6 +894,13 @@ export interface ViewMessageRequestHeader extends Schema.Schema.Type<typeof View
 
 /**
  * VIEW_MESSAGE_BY_ID (33).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * assert.deepStrictEqual(Headers.ViewMessageRequestHeader.encode({ offset: 2048n }), { offset: "2048" })
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -573,6 +919,14 @@ const GetMaxOffsetFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.GetMaxOffsetRequestHeader.encode({ topic: "orders", queueId: 2, committed: true })
+ * assert.deepStrictEqual(extFields, { topic: "orders", queueId: "2", committed: "true" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -580,6 +934,14 @@ export interface GetMaxOffsetRequestHeader extends Schema.Schema.Type<typeof Get
 
 /**
  * GET_MAX_OFFSET (30).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const extFields = Headers.GetMaxOffsetRequestHeader.encode({ topic: "orders", queueId: 2, committed: true })
+ * assert.deepStrictEqual(extFields, { topic: "orders", queueId: "2", committed: "true" })
+ * ```
  *
  * @since 0.1.0
  * @category headers
@@ -595,12 +957,30 @@ const GetMaxOffsetResponseFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const { offset } = Either.getOrThrow(Headers.GetMaxOffsetResponseHeader.decode({ offset: "42" }))
+ * assert.strictEqual(offset, 42n) // the last message is at 41
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface GetMaxOffsetResponseHeader extends Schema.Schema.Type<typeof GetMaxOffsetResponseFields> {}
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const { offset } = Either.getOrThrow(Headers.GetMaxOffsetResponseHeader.decode({ offset: "42" }))
+ * assert.strictEqual(offset, 42n) // the last message is at 41
+ * ```
+ *
  * @since 0.1.0
  * @category headers
  */
@@ -629,6 +1009,17 @@ const CreateTopicFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const header = Headers.CreateTopicRequestHeader.make("orders", { readQueueNums: 8, writeQueueNums: 8 })
+ * const extFields = Headers.CreateTopicRequestHeader.encode(header)
+ * assert.strictEqual(extFields.defaultTopic, "TBW102")
+ * assert.strictEqual(extFields.writeQueueNums, "8")
+ * assert.strictEqual(extFields.perm, "6")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -657,6 +1048,17 @@ const createTopicDefaults: Omit<CreateTopicRequestHeader, "topic"> = {
 
 /**
  * UPDATE_AND_CREATE_TOPIC (17), plus `make(topic, overrides)` which fills in the Java admin defaults.
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ *
+ * const header = Headers.CreateTopicRequestHeader.make("orders", { readQueueNums: 8, writeQueueNums: 8 })
+ * const extFields = Headers.CreateTopicRequestHeader.encode(header)
+ * assert.strictEqual(extFields.defaultTopic, "TBW102")
+ * assert.strictEqual(extFields.writeQueueNums, "8")
+ * assert.strictEqual(extFields.perm, "6")
+ * ```
  *
  * @since 0.1.0
  * @category headers

@@ -11,6 +11,15 @@ import { textDecoder, textEncoder } from "./internal/bytes.js"
 import * as ProtocolError from "./ProtocolError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * const producer: Heartbeat.ProducerData = Schema.decodeUnknownSync(Heartbeat.ProducerData)({ groupName: "orders_group" })
+ * assert.strictEqual(producer.groupName, "orders_group")
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -19,6 +28,15 @@ export const ProducerData = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * const producer: Heartbeat.ProducerData = Schema.decodeUnknownSync(Heartbeat.ProducerData)({ groupName: "orders_group" })
+ * assert.strictEqual(producer.groupName, "orders_group")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -27,6 +45,19 @@ export interface ProducerData extends Schema.Schema.Type<typeof ProducerData> {}
 /**
  * Decoding accepts 4.x clients, which send neither `heartbeatFingerprint` nor `withoutSub`, and missing sets
  * (all defaulting as in Java). Consumer entries are kept as opaque JSON: this package only serves producers.
+ *
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * // A 4.x client's heartbeat: no fingerprint, no withoutSub; the defaults fill them in.
+ * const data: Heartbeat.HeartbeatData = Either.getOrThrow(
+ *   Heartbeat.decode("{\"clientID\":\"127.0.0.1@1\",\"producerDataSet\":[{\"groupName\":\"orders_group\"}]}")
+ * )
+ * assert.strictEqual(data.heartbeatFingerprint, 0)
+ * assert.deepStrictEqual(data.consumerDataSet, [])
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -41,6 +72,19 @@ export const HeartbeatData = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * // A 4.x client's heartbeat: no fingerprint, no withoutSub; the defaults fill them in.
+ * const data: Heartbeat.HeartbeatData = Either.getOrThrow(
+ *   Heartbeat.decode("{\"clientID\":\"127.0.0.1@1\",\"producerDataSet\":[{\"groupName\":\"orders_group\"}]}")
+ * )
+ * assert.strictEqual(data.heartbeatFingerprint, 0)
+ * assert.deepStrictEqual(data.consumerDataSet, [])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -48,6 +92,15 @@ export interface HeartbeatData extends Schema.Schema.Type<typeof HeartbeatData> 
 
 /**
  * A producer's heartbeat: one entry per group, no consumers, fingerprint 0, `withoutSub` false.
+ *
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ *
+ * const data = Heartbeat.make("127.0.0.1@4242", ["orders_group", "audit_group"])
+ * assert.deepStrictEqual(data.producerDataSet.map((p) => p.groupName), ["orders_group", "audit_group"])
+ * assert.deepStrictEqual(data.consumerDataSet, [])
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -62,6 +115,15 @@ export const make = (clientID: string, producerGroups: Iterable<string>): Heartb
 
 /**
  * The JSON text, keys in fastjson's (alphabetical) order, byte-identical to the Java client's for a producer.
+ *
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ *
+ * const json = Heartbeat.toJson(Heartbeat.make("127.0.0.1@4242", ["orders_group"]))
+ * assert.deepStrictEqual(JSON.parse(json).producerDataSet, [{ groupName: "orders_group" }])
+ * assert.ok(json.startsWith("{\"clientID\":\"127.0.0.1@4242\","))
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -81,6 +143,14 @@ export const toJson = (data: HeartbeatData): string => {
 /**
  * The HEART_BEAT body: UTF-8 of `toJson`.
  *
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ *
+ * const data = Heartbeat.make("127.0.0.1@4242", ["orders_group"])
+ * assert.strictEqual(new TextDecoder().decode(Heartbeat.encode(data)), Heartbeat.toJson(data))
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -92,6 +162,17 @@ const validate = Schema.decodeUnknownEither(HeartbeatData)
 /**
  * Decodes a HEART_BEAT body (bytes or text). Anything that is not a JSON `HeartbeatData` is a "MalformedBody"
  * error with subject "HeartbeatData".
+ *
+ * @example
+ * ```ts
+ * import { Heartbeat } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const data = Heartbeat.make("127.0.0.1@4242", ["orders_group"])
+ * assert.deepStrictEqual(Either.getOrThrow(Heartbeat.decode(Heartbeat.encode(data))), data)
+ * const error = Either.flip(Heartbeat.decode("not json")).pipe(Either.getOrThrow)
+ * assert.strictEqual(error.reason, "MalformedBody")
+ * ```
  *
  * @since 0.1.0
  * @category decoding

@@ -17,6 +17,16 @@ import * as ProtocolError from "./ProtocolError.js"
 /**
  * An IP address and port, as hosts appear in stored messages and offset ids.
  *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const broker: MessageId.HostAddress = { address: "127.0.0.1", port: 10911 }
+ * const id = Either.getOrThrow(MessageId.encodeOffsetMsgId({ ...broker, commitLogOffset: 1024n }))
+ * assert.strictEqual(id, "7F00000100002A9F0000000000000400")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -94,6 +104,15 @@ const parseIpv6 = (s: string): Uint8Array | undefined => {
  * The 4 (IPv4) or 16 (IPv6) address bytes of an IP text; `undefined` when it is neither (host names, zone ids
  * and brackets are not addresses).
  *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ *
+ * assert.deepStrictEqual(Array.from(MessageId.addressToBytes("10.0.0.1") ?? []), [10, 0, 0, 1])
+ * assert.strictEqual(MessageId.addressToBytes("::1")?.length, 16)
+ * assert.strictEqual(MessageId.addressToBytes("broker-a.local"), undefined)
+ * ```
+ *
  * @since 0.1.0
  * @category addresses
  */
@@ -106,6 +125,14 @@ export const addressToBytes = (address: string): Uint8Array | undefined => {
 /**
  * The text of 4 or 16 address bytes: dotted IPv4, or RFC 5952 IPv6 (lower case, longest zero run as `::`,
  * IPv4-mapped addresses as `::ffff:a.b.c.d`). Other lengths are rendered as hex, which `addressToBytes` refuses.
+ *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageId.addressFromBytes(new Uint8Array([127, 0, 0, 1])), "127.0.0.1")
+ * assert.strictEqual(MessageId.addressFromBytes(MessageId.addressToBytes("2001:db8:0:0:0:0:0:1")!), "2001:db8::1")
+ * ```
  *
  * @since 0.1.0
  * @category addresses
@@ -146,6 +173,15 @@ export const addressFromBytes = (bytes: Uint8Array): string => {
 /**
  * What an offset id holds: the broker's `brokerIP1:port` and the commit-log offset of the stored copy.
  *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const parsed: MessageId.OffsetMsgId = Either.getOrThrow(MessageId.decodeOffsetMsgId("7F00000100002A9F0000000000000400"))
+ * assert.deepStrictEqual(parsed, { address: "127.0.0.1", port: 10911, commitLogOffset: 1024n })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -161,6 +197,14 @@ const hex16 = (n: bigint): string => BigInt.asUintN(64, n).toString(16).toUpperC
 /**
  * The offset id from raw store-host address bytes (4 or 16), as a stored record carries them.
  *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ *
+ * const id = MessageId.offsetMsgIdFromBytes(new Uint8Array([127, 0, 0, 1]), 10911, 1024n)
+ * assert.strictEqual(id, "7F00000100002A9F0000000000000400")
+ * ```
+ *
  * @since 0.1.0
  * @category offset ids
  */
@@ -172,6 +216,16 @@ const offsetIdError = (detail: string) => Either.left(ProtocolError.make("Invali
 /**
  * 32 upper-case hex characters for an IPv4 host, 56 for IPv6. Fails on an address that is not IP text, a port
  * outside 0…65535 or an offset outside int64.
+ *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const id = MessageId.encodeOffsetMsgId({ address: "127.0.0.1", port: 10911, commitLogOffset: 1024n })
+ * assert.deepStrictEqual(id, Either.right("7F00000100002A9F0000000000000400"))
+ * assert.ok(Either.isLeft(MessageId.encodeOffsetMsgId({ address: "broker-a", port: 10911, commitLogOffset: 0n })))
+ * ```
  *
  * @since 0.1.0
  * @category offset ids
@@ -188,6 +242,16 @@ export const encodeOffsetMsgId = (id: OffsetMsgId): Either.Either<string, Protoc
 
 /**
  * Java's `MessageDecoder.decodeMessageId`: 32 hex characters hold an IPv4 host, 56 an IPv6 host; either case.
+ *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const parsed = Either.getOrThrow(MessageId.decodeOffsetMsgId("7f00000100002a9f0000000000000400"))
+ * assert.strictEqual(parsed.commitLogOffset, 1024n)
+ * assert.ok(Either.isLeft(MessageId.decodeOffsetMsgId("7F00"))) // neither 32 nor 56 characters
+ * ```
  *
  * @since 0.1.0
  * @category offset ids
@@ -215,6 +279,17 @@ export const decodeOffsetMsgId = (id: string): Either.Either<OffsetMsgId, Protoc
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * // Fixed parts, as a test would pin them.
+ * const options: MessageId.UniqueIdGeneratorOptions = { ip: new Uint8Array([10, 0, 0, 1]), pid: 4242, random: 7 }
+ * const info = Either.getOrThrow(MessageId.parseUniqueId(MessageId.makeUniqueIdGenerator(options)()))
+ * assert.deepStrictEqual([info.ip, info.pid, info.classLoaderHash], ["10.0.0.1", 4242, 7])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -257,6 +332,14 @@ const fakeAddress = (now: number): Uint8Array => {
 /**
  * This host's address the way Java's `UtilAll.getIP` picks it: the first public IPv4, else the first private
  * IPv4, else the first global IPv6; when there is none, or the lookup fails, 4 bytes taken from the clock.
+ *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ *
+ * const ip = MessageId.localAddress()
+ * assert.ok(ip.length === 4 || ip.length === 16)
+ * ```
  *
  * @since 0.1.0
  * @category unique ids
@@ -303,6 +386,17 @@ const randomInt32 = (): number => (Math.random() * 2 ** 32) | 0
  *
  * Throws a `RangeError` when `options.ip` is not 4 or 16 bytes: that is a programming error, not input.
  *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ *
+ * const nextId = MessageId.makeUniqueIdGenerator()
+ * const a = nextId()
+ * const b = nextId()
+ * assert.match(a, /^[0-9A-F]{32}$|^[0-9A-F]{56}$/)
+ * assert.notStrictEqual(a, b)
+ * ```
+ *
  * @since 0.1.0
  * @category unique ids
  */
@@ -341,6 +435,19 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): () =>
 /**
  * What a unique id holds.
  *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const now = Date.now()
+ * const nextId = MessageId.makeUniqueIdGenerator({ ip: new Uint8Array([10, 0, 0, 1]), now: () => now })
+ * // Parsed a second later: the timestamp is rebuilt from the month start and the id's time field.
+ * const info: MessageId.UniqueIdInfo = Either.getOrThrow(MessageId.parseUniqueId(nextId(), { now: now + 1000 }))
+ * assert.strictEqual(info.ip, "10.0.0.1")
+ * assert.strictEqual(info.timestamp, now)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -367,6 +474,19 @@ const uniqueIdError = (detail: string) => Either.left(ProtocolError.make("Invali
 /**
  * Parses a 32-character (IPv4) or 56-character (IPv6) unique id, either case. `now` (default `Date.now()`)
  * anchors the month of the timestamp.
+ *
+ * @example
+ * ```ts
+ * import { MessageId } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const nextId = MessageId.makeUniqueIdGenerator({ ip: new Uint8Array([10, 0, 0, 1]), pid: 4242 })
+ * const first = Either.getOrThrow(MessageId.parseUniqueId(nextId()))
+ * const second = Either.getOrThrow(MessageId.parseUniqueId(nextId()))
+ * assert.strictEqual(first.pid, 4242)
+ * assert.strictEqual(second.counter, first.counter + 1)
+ * assert.ok(Either.isLeft(MessageId.parseUniqueId("not an id")))
+ * ```
  *
  * @since 0.1.0
  * @category unique ids

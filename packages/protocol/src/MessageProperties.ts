@@ -12,6 +12,14 @@ import * as ProtocolError from "./ProtocolError.js"
 /**
  * Separates a name from its value.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const text = MessageProperties.encode({ KEYS: "o-42" })
+ * assert.strictEqual(text, "KEYS" + MessageProperties.NAME_VALUE_SEPARATOR + "o-42" + MessageProperties.PROPERTY_SEPARATOR)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -19,6 +27,14 @@ export const NAME_VALUE_SEPARATOR = "\u0001"
 
 /**
  * Follows every name/value pair, the last one included.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const text = MessageProperties.encode({ a: "1", b: "2" })
+ * assert.deepStrictEqual(text.split(MessageProperties.PROPERTY_SEPARATOR), ["a\u00011", "b\u00012", ""])
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -28,6 +44,14 @@ export const PROPERTY_SEPARATOR = "\u0002"
 /**
  * The broker refuses encoded properties over this many UTF-8 bytes (an int16 length in stored records), counted
  * after it added its own (`CLUSTER`, …), so leave headroom (§4.1, §5.3).
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const properties = { KEYS: "o-42", note: "x".repeat(40_000) }
+ * assert.ok(MessageProperties.byteLength(properties) > MessageProperties.MAX_PROPERTIES_SIZE) // the broker would refuse it
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -41,6 +65,14 @@ export const MAX_PROPERTIES_SIZE = 32767
 /**
  * Business keys separated by one space; each is indexed for QUERY_MESSAGE.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const text = MessageProperties.encode({ [MessageProperties.KEYS]: ["o-42", "c-7"].join(MessageProperties.KEY_SEPARATOR) })
+ * assert.strictEqual(MessageProperties.decode(text).KEYS, "o-42 c-7")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -49,12 +81,28 @@ export const KEYS = "KEYS"
 /**
  * Separator of the keys inside `KEYS`.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const keys = MessageProperties.decode("KEYS\u0001o-42 c-7\u0002").KEYS?.split(MessageProperties.KEY_SEPARATOR)
+ * assert.deepStrictEqual(keys, ["o-42", "c-7"])
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const KEY_SEPARATOR = " "
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.TAGS, "TAGS")
+ * assert.strictEqual(MessageProperties.decode("TAGS\u0001OrderPlaced\u0002")[MessageProperties.TAGS], "OrderPlaced")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -62,6 +110,15 @@ export const TAGS = "TAGS"
 
 /**
  * `"false"`: the broker need not wait for flush/replication. Java sets `"true"` by default.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * // Do not wait for flush/replication before answering.
+ * const text = MessageProperties.encode({ [MessageProperties.WAIT]: "false" })
+ * assert.strictEqual(text, "WAIT\u0001false\u0002")
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -71,6 +128,13 @@ export const WAIT = "WAIT"
 /**
  * Delay level (1…18 of `messageDelayLevel`).
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.encode({ [MessageProperties.DELAY]: "3" }), "DELAY\u00013\u0002") // level 3: 10 s
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -78,6 +142,14 @@ export const DELAY = "DELAY"
 
 /**
  * The client-generated unique id, the msgId users see (§7.1).
+ *
+ * @example
+ * ```ts
+ * import { MessageId, MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const properties = { [MessageProperties.UNIQ_KEY]: MessageId.makeUniqueIdGenerator()() }
+ * assert.strictEqual(MessageProperties.decode(MessageProperties.encode(properties)).UNIQ_KEY, properties.UNIQ_KEY)
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -87,6 +159,14 @@ export const UNIQ_KEY = "UNIQ_KEY"
 /**
  * `"true"` on a transactional half message.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const half = { [MessageProperties.TRAN_MSG]: "true", [MessageProperties.PGROUP]: "orders_tx_group" }
+ * assert.strictEqual(MessageProperties.encode(half), "TRAN_MSG\u0001true\u0002PGROUP\u0001orders_tx_group\u0002")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -94,6 +174,14 @@ export const TRAN_MSG = "TRAN_MSG"
 
 /**
  * Producer group of a half message.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.PGROUP, "PGROUP")
+ * assert.ok(MessageProperties.isReserved(MessageProperties.PGROUP))
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -103,18 +191,41 @@ export const PGROUP = "PGROUP"
 /**
  * Absolute delivery time, ms since the epoch (5.x timer).
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const at = 1700000000000
+ * const text = MessageProperties.encode({ [MessageProperties.TIMER_DELIVER_MS]: String(at) })
+ * assert.strictEqual(MessageProperties.decode(text).TIMER_DELIVER_MS, "1700000000000")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const TIMER_DELIVER_MS = "TIMER_DELIVER_MS"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.encode({ [MessageProperties.TIMER_DELAY_SEC]: "90" }), "TIMER_DELAY_SEC\u000190\u0002")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const TIMER_DELAY_SEC = "TIMER_DELAY_SEC"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.encode({ [MessageProperties.TIMER_DELAY_MS]: "1500" }), "TIMER_DELAY_MS\u00011500\u0002")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -122,6 +233,13 @@ export const TIMER_DELAY_MS = "TIMER_DELAY_MS"
 
 /**
  * The namespace, when the client has one.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.INSTANCE_ID, "INSTANCE_ID")
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -131,6 +249,15 @@ export const INSTANCE_ID = "INSTANCE_ID"
 /**
  * Original topic of a delayed, timer or half message.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * // A delayed message is stored on SCHEDULE_TOPIC_XXXX with its own topic kept here.
+ * const stored = MessageProperties.decode("REAL_TOPIC\u0001orders\u0002REAL_QID\u00013\u0002")
+ * assert.deepStrictEqual([stored[MessageProperties.REAL_TOPIC], stored[MessageProperties.REAL_QID]], ["orders", "3"])
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -138,6 +265,13 @@ export const REAL_TOPIC = "REAL_TOPIC"
 
 /**
  * Original queue id of a delayed, timer or half message.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.REAL_QID, "REAL_QID")
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -147,18 +281,39 @@ export const REAL_QID = "REAL_QID"
 /**
  * Broker cluster name, added by the broker to every stored message.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.decode("CLUSTER\u0001DefaultCluster\u0002")[MessageProperties.CLUSTER], "DefaultCluster")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const CLUSTER = "CLUSTER"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.MSG_REGION, "MSG_REGION")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const MSG_REGION = "MSG_REGION"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.TRACE_ON, "TRACE_ON")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -166,6 +321,15 @@ export const TRACE_ON = "TRACE_ON"
 
 /**
  * First transaction-check delay of this message, in seconds.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * // First check of this half message after 30 s.
+ * const text = MessageProperties.encode({ [MessageProperties.CHECK_IMMUNITY_TIME_IN_SECONDS]: "30" })
+ * assert.strictEqual(text, "CHECK_IMMUNITY_TIME_IN_SECONDS\u000130\u0002")
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -175,48 +339,104 @@ export const CHECK_IMMUNITY_TIME_IN_SECONDS = "CHECK_IMMUNITY_TIME_IN_SECONDS"
 /**
  * The `__transactionId__` property.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.TRANSACTION_ID, "__transactionId__")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const TRANSACTION_ID = "__transactionId__"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.TRANSACTION_CHECK_TIMES, "TRANSACTION_CHECK_TIMES")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const TRANSACTION_CHECK_TIMES = "TRANSACTION_CHECK_TIMES"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.TRAN_PREPARED_QUEUE_OFFSET, "TRAN_PREPARED_QUEUE_OFFSET")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const TRAN_PREPARED_QUEUE_OFFSET = "TRAN_PREPARED_QUEUE_OFFSET"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.RECONSUME_TIME, "RECONSUME_TIME")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const RECONSUME_TIME = "RECONSUME_TIME"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.MAX_RECONSUME_TIMES, "MAX_RECONSUME_TIMES")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const MAX_RECONSUME_TIMES = "MAX_RECONSUME_TIMES"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.RETRY_TOPIC, "RETRY_TOPIC")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const RETRY_TOPIC = "RETRY_TOPIC"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.MIN_OFFSET, "MIN_OFFSET")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const MIN_OFFSET = "MIN_OFFSET"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.MAX_OFFSET, "MAX_OFFSET")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -225,24 +445,53 @@ export const MAX_OFFSET = "MAX_OFFSET"
 /**
  * `"reply"` selects the request-reply codes.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * // A request-reply request carries MSG_TYPE=reply.
+ * assert.strictEqual(MessageProperties.encode({ [MessageProperties.MSG_TYPE]: "reply" }), "MSG_TYPE\u0001reply\u0002")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const MSG_TYPE = "MSG_TYPE"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.CORRELATION_ID, "CORRELATION_ID")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const CORRELATION_ID = "CORRELATION_ID"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.REPLY_TO_CLIENT, "REPLY_TO_CLIENT")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
 export const REPLY_TO_CLIENT = "REPLY_TO_CLIENT"
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.TTL, "TTL")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -250,6 +499,13 @@ export const TTL = "TTL"
 
 /**
  * FIFO marker of 5.x (`__SHARDINGKEY`).
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.SHARDING_KEY, "__SHARDINGKEY")
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -259,6 +515,13 @@ export const SHARDING_KEY = "__SHARDINGKEY"
 /**
  * Appended by the broker only with `enabledAppendPropCRC` (`__CRC32#`).
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.CRC32, "__CRC32#")
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -267,6 +530,15 @@ export const CRC32 = "__CRC32#"
 /**
  * Properties whose name starts with this are never stored by the broker.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const name = MessageProperties.TRANSIENT_PREFIX + "trace"
+ * assert.ok(Either.isLeft(MessageProperties.validateUserProperty(name, "1"))) // never stored, so refused
+ * ```
+ *
  * @since 0.1.0
  * @category keys
  */
@@ -274,6 +546,14 @@ export const TRANSIENT_PREFIX = "__RMQ.TRANSIENT."
 
 /**
  * Names `Message.putUserProperty` refuses: Java's `MessageConst.STRING_HASH_SET` (§4.3).
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.ok(MessageProperties.RESERVED_NAMES.has("KEYS"))
+ * assert.ok(!MessageProperties.RESERVED_NAMES.has("region"))
+ * ```
  *
  * @since 0.1.0
  * @category keys
@@ -333,6 +613,14 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
 ])
 
 /**
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.isReserved("TAGS"), true)
+ * assert.strictEqual(MessageProperties.isReserved("region"), false)
+ * ```
+ *
  * @since 0.1.0
  * @category predicates
  */
@@ -345,6 +633,15 @@ export const isReserved = (name: string): boolean => RESERVED_NAMES.has(name)
 /**
  * What `encode` accepts. Entries whose value is `undefined` are skipped, as Java skips null values.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const record: MessageProperties.Input = { KEYS: "o-42", TAGS: undefined } // undefined values are skipped
+ * const map: MessageProperties.Input = new Map([["KEYS", "o-42"]])
+ * assert.strictEqual(MessageProperties.encode(record), MessageProperties.encode(map))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -355,6 +652,14 @@ const isMap = (input: Input): input is ReadonlyMap<string, string | undefined> =
 /**
  * The wire string, in iteration order, with a separator after the last pair too. No escaping: names and
  * values must not contain U+0001/U+0002 (see `validateUserProperty`).
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const text = MessageProperties.encode({ KEYS: "o-42", TAGS: "OrderPlaced" })
+ * assert.strictEqual(text, "KEYS\u0001o-42\u0002TAGS\u0001OrderPlaced\u0002")
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -379,6 +684,15 @@ export const encode = (properties: Input): string => {
 /**
  * The UTF-8 bytes of `encode(properties)`, as batch and stored records carry them.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const bytes = MessageProperties.encodeBytes({ region: "Zürich" })
+ * assert.strictEqual(bytes.length, MessageProperties.byteLength({ region: "Zürich" }))
+ * assert.deepStrictEqual(MessageProperties.decodeBytes(bytes), { region: "Zürich" })
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -386,6 +700,13 @@ export const encodeBytes = (properties: Input): Uint8Array => textEncoder.encode
 
 /**
  * The UTF-8 size of the encoded properties, to compare with `MAX_PROPERTIES_SIZE`.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.byteLength({ k: "ü" }), 5) // k, U+0001, two bytes of ü, U+0002
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -396,6 +717,17 @@ export const byteLength = (properties: Input): number => utf8Length(encode(prope
  * Java's `string2messageProperties`: split at U+0002; a segment is kept when its first U+0001 is neither its
  * first nor its last character (so empty names and values vanish); the value is everything after that U+0001.
  * A later duplicate name wins. Never fails: malformed segments are dropped, as Java drops them.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.deepStrictEqual(MessageProperties.decode("KEYS\u0001o-42\u0002TAGS\u0001OrderPlaced\u0002"), {
+ *   KEYS: "o-42",
+ *   TAGS: "OrderPlaced"
+ * })
+ * assert.deepStrictEqual(MessageProperties.decode("\u0001no-name\u0002"), {}) // malformed segments are dropped
+ * ```
  *
  * @since 0.1.0
  * @category decoding
@@ -423,6 +755,15 @@ export const decode = (text: string): Record<string, string> => {
 /**
  * `decode` of UTF-8 bytes; malformed UTF-8 becomes U+FFFD, as in Java's `new String(bytes, UTF_8)`.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const bytes = new TextEncoder().encode("KEYS\u0001o-42\u0002")
+ * assert.deepStrictEqual(MessageProperties.decodeBytes(bytes), { KEYS: "o-42" })
+ * assert.deepStrictEqual(MessageProperties.decodeBytes(new Uint8Array(0)), {})
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -449,6 +790,14 @@ const hasSeparator = (s: string): boolean => s.includes(NAME_VALUE_SEPARATOR) ||
  * Whether a string is well-formed UTF-16 (no lone surrogate). A lone surrogate would be sent as U+FFFD and come back
  * as a different string.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.isWellFormed("Zürich 🚀"), true)
+ * assert.strictEqual(MessageProperties.isWellFormed("\ud800"), false) // a lone surrogate
+ * ```
+ *
  * @since 0.2.0
  * @category validation
  */
@@ -469,6 +818,16 @@ export const isWellFormed = (s: string): boolean => {
 /**
  * The checks of Java's `Message.putUserProperty` (reserved names, blank names and values) plus what keeps the
  * wire format intact: no separator characters, no `__RMQ.TRANSIENT.` prefix, well-formed UTF-16.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * assert.ok(Either.isRight(MessageProperties.validateUserProperty("region", "eu")))
+ * assert.ok(Either.isLeft(MessageProperties.validateUserProperty("KEYS", "o-42"))) // reserved
+ * assert.ok(Either.isLeft(MessageProperties.validateUserProperty("region", "e\u0002u"))) // a separator
+ * ```
  *
  * @since 0.1.0
  * @category validation

@@ -7,6 +7,14 @@
 import * as Data from "effect/Data"
 
 /**
+ * @example
+ * ```ts
+ * import { ProtocolError } from "@effect-rocketmq/protocol"
+ *
+ * const reason: ProtocolError.ProtocolErrorReason = "MalformedBody"
+ * assert.strictEqual(ProtocolError.make(reason, "TopicRouteData", "not JSON").reason, "MalformedBody")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -23,6 +31,17 @@ export type ProtocolErrorReason =
   | "UnsupportedCompression"
 
 /**
+ * @example
+ * ```ts
+ * import { Frame, ProtocolError } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const error = Either.flip(Frame.decode(new Uint8Array(2))).pipe(Either.getOrThrow)
+ * assert.ok(error instanceof ProtocolError.ProtocolError)
+ * assert.strictEqual(error._tag, "ProtocolError")
+ * assert.strictEqual(error.reason, "InvalidFrameLength")
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -41,6 +60,15 @@ export class ProtocolError extends Data.TaggedError("ProtocolError")<{
 }
 
 /**
+ * @example
+ * ```ts
+ * import { ProtocolError } from "@effect-rocketmq/protocol"
+ *
+ * const error = ProtocolError.make("MissingField", "SendMessageResponseHeader", "queueOffset is missing")
+ * assert.strictEqual(error.subject, "SendMessageResponseHeader")
+ * assert.ok(error.message.includes("queueOffset is missing"))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -48,6 +76,14 @@ export const make = (reason: ProtocolErrorReason, subject: string, detail: strin
   new ProtocolError({ reason, subject, detail })
 
 /**
+ * @example
+ * ```ts
+ * import { ProtocolError } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(ProtocolError.isProtocolError(ProtocolError.make("Compression", "Compression", "bad")), true)
+ * assert.strictEqual(ProtocolError.isProtocolError(new Error("bad")), false)
+ * ```
+ *
  * @since 0.1.0
  * @category refinements
  */

@@ -8,6 +8,14 @@ import { makeCommand } from "./internal/command.js"
 /**
  * `LanguageCode` names and their byte in the binary header (remoting-protocol §1.8).
  *
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RemotingCommand.LanguageCodes.JAVA, 0)
+ * assert.strictEqual(RemotingCommand.LanguageCodes.NODE_JS, 13)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -29,6 +37,14 @@ export const LanguageCodes = {
 } as const
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const language: RemotingCommand.LanguageCode = "GO"
+ * assert.strictEqual(RemotingCommand.request({ code: 105, opaque: 1, language }).language, "GO")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -39,12 +55,28 @@ const languageByByte: ReadonlyArray<LanguageCode> = Object.keys(LanguageCodes) a
 /**
  * Unknown names and bytes read as `OTHER`: the broker only uses the language for listings.
  *
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RemotingCommand.languageFromByte(9), "GO")
+ * assert.strictEqual(RemotingCommand.languageFromByte(200), "OTHER")
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const languageFromByte = (b: number): LanguageCode => languageByByte[b] ?? "OTHER"
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RemotingCommand.languageFromName("JAVA"), "JAVA")
+ * assert.strictEqual(RemotingCommand.languageFromName("COBOL"), "OTHER")
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -54,12 +86,34 @@ export const languageFromName = (name: string): LanguageCode =>
 /**
  * Header serialization, carried in the top byte of the frame's second int (remoting-protocol §1.2).
  *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const serializeType: RemotingCommand.SerializeType = "ROCKETMQ" // the binary header
+ * const cmd = RemotingCommand.request({ code: 105, opaque: 1, serializeType })
+ * assert.strictEqual(Either.getOrThrow(Frame.decode(Frame.encode(cmd))).serializeType, "ROCKETMQ")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type SerializeType = "JSON" | "ROCKETMQ"
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const cmd: RemotingCommand.RemotingCommand = RemotingCommand.request({
+ *   code: 105,
+ *   opaque: 1,
+ *   extFields: { topic: "orders" }
+ * })
+ * assert.deepStrictEqual([cmd.language, cmd.flag, cmd.serializeType, cmd.body.length], ["JAVA", 0, "JSON", 0])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -81,12 +135,27 @@ export interface RemotingCommand {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const req = RemotingCommand.request({ code: 105, opaque: 1 })
+ * assert.strictEqual(RemotingCommand.response(req, { code: 0 }).flag & RemotingCommand.FLAG_RESPONSE, 1)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const FLAG_RESPONSE = 0x1
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RemotingCommand.request({ code: 37, opaque: 1, oneway: true }).flag, RemotingCommand.FLAG_ONEWAY)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -96,6 +165,13 @@ export const FLAG_ONEWAY = 0x2
  * `version` this client declares: V4_9_4 (401), so name servers answer route data in standard JSON
  * (§1.7/§1.9) and no server sends GO_AWAY, which needs > 475.
  *
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RemotingCommand.request({ code: 105, opaque: 1 }).version, RemotingCommand.CLIENT_VERSION)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -104,24 +180,60 @@ export const CLIENT_VERSION = 401
 /**
  * An empty body, shared so that commands without a body allocate nothing.
  *
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RemotingCommand.request({ code: 105, opaque: 1 }).body, RemotingCommand.EMPTY_BODY)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const EMPTY_BODY: Uint8Array = new Uint8Array(0)
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const req = RemotingCommand.request({ code: 105, opaque: 1 })
+ * assert.strictEqual(RemotingCommand.isResponse(req), false)
+ * assert.strictEqual(RemotingCommand.isResponse(RemotingCommand.response(req, { code: 0 })), true)
+ * ```
+ *
  * @since 0.1.0
  * @category predicates
  */
 export const isResponse = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_RESPONSE) !== 0
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RemotingCommand.isOneway(RemotingCommand.request({ code: 37, opaque: 1, oneway: true })), true)
+ * assert.strictEqual(RemotingCommand.isOneway(RemotingCommand.request({ code: 105, opaque: 2 })), false)
+ * ```
+ *
  * @since 0.1.0
  * @category predicates
  */
 export const isOneway = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_ONEWAY) !== 0
 
 /**
+ * @example
+ * ```ts
+ * import { RemotingCommand, RequestCode } from "@effect-rocketmq/protocol"
+ *
+ * const cmd = RemotingCommand.request({
+ *   code: RequestCode.RequestCode.GET_ROUTEINFO_BY_TOPIC,
+ *   opaque: 42,
+ *   extFields: { topic: "orders" }
+ * })
+ * assert.deepStrictEqual([cmd.code, cmd.opaque, cmd.extFields.topic], [105, 42, "orders"])
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -151,6 +263,15 @@ export const request = (options: {
 /**
  * A response to `req`: copies its opaque and sets the response bit, as a server (or a client answering a
  * broker's request) must.
+ *
+ * @example
+ * ```ts
+ * import { RemotingCommand, ResponseCode } from "@effect-rocketmq/protocol"
+ *
+ * const req = RemotingCommand.request({ code: 105, opaque: 42 })
+ * const res = RemotingCommand.response(req, { code: ResponseCode.ResponseCode.TOPIC_NOT_EXIST, remark: "no route" })
+ * assert.deepStrictEqual([res.opaque, res.code, res.remark], [42, 17, "no route"])
+ * ```
  *
  * @since 0.1.0
  * @category constructors

@@ -5,6 +5,14 @@
  */
 
 /**
+ * @example
+ * ```ts
+ * import { RequestCode } from "@effect-rocketmq/protocol"
+ *
+ * const code: RequestCode.RequestCode = RequestCode.RequestCode.SEND_MESSAGE_V2
+ * assert.strictEqual(code, 310)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -60,6 +68,14 @@ export const RequestCode = {
 } as const
 
 /**
+ * @example
+ * ```ts
+ * import { RequestCode } from "@effect-rocketmq/protocol"
+ *
+ * const code: RequestCode.RequestCode = RequestCode.RequestCode.SEND_MESSAGE_V2
+ * assert.strictEqual(code, 310)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -69,6 +85,14 @@ const names = new Map<number, string>(Object.entries(RequestCode).map(([k, v]) =
 
 /**
  * `"SEND_MESSAGE_V2(310)"`, or `"UNKNOWN(n)"`.
+ *
+ * @example
+ * ```ts
+ * import { RequestCode } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RequestCode.describe(310), "SEND_MESSAGE_V2(310)")
+ * assert.strictEqual(RequestCode.describe(9999), "UNKNOWN(9999)")
+ * ```
  *
  * @since 0.1.0
  * @category utils

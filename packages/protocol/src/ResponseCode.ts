@@ -5,6 +5,14 @@
  */
 
 /**
+ * @example
+ * ```ts
+ * import { ResponseCode } from "@effect-rocketmq/protocol"
+ *
+ * const code: ResponseCode.ResponseCode = ResponseCode.ResponseCode.SYSTEM_BUSY
+ * assert.strictEqual(code, 2)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -68,6 +76,14 @@ export const ResponseCode = {
 } as const
 
 /**
+ * @example
+ * ```ts
+ * import { ResponseCode } from "@effect-rocketmq/protocol"
+ *
+ * const code: ResponseCode.ResponseCode = ResponseCode.ResponseCode.SYSTEM_BUSY
+ * assert.strictEqual(code, 2)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -77,6 +93,14 @@ const names = new Map<number, string>(Object.entries(ResponseCode).map(([k, v]) 
 
 /**
  * `"SYSTEM_BUSY(2)"`, or `"UNKNOWN(n)"`.
+ *
+ * @example
+ * ```ts
+ * import { ResponseCode } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(ResponseCode.describe(2), "SYSTEM_BUSY(2)")
+ * assert.strictEqual(ResponseCode.describe(9999), "UNKNOWN(9999)")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -100,6 +124,14 @@ const RETRYABLE_SEND_CODES: ReadonlySet<number> = new Set([
 
 /**
  * Whether the Java producer would retry a send that got this response code.
+ *
+ * @example
+ * ```ts
+ * import { ResponseCode } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(ResponseCode.isRetryableSendCode(ResponseCode.ResponseCode.SYSTEM_BUSY), true)
+ * assert.strictEqual(ResponseCode.isRetryableSendCode(ResponseCode.ResponseCode.SUCCESS), false)
+ * ```
  *
  * @since 0.1.0
  * @category predicates

@@ -22,6 +22,13 @@ import * as ProtocolError from "./ProtocolError.js"
 /**
  * Queue permission bits (Java `PermName`). Normal topics have 6 (READ | WRITE), `TBW102` has 7.
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RouteData.PermName.READ | RouteData.PermName.WRITE, 6)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -33,12 +40,28 @@ export const PermName = {
 } as const
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RouteData.isWriteable(6), true)
+ * assert.strictEqual(RouteData.isWriteable(RouteData.PermName.READ), false)
+ * ```
+ *
  * @since 0.1.0
  * @category predicates
  */
 export const isWriteable = (perm: number): boolean => (perm & PermName.WRITE) === PermName.WRITE
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RouteData.isReadable(6), true)
+ * assert.strictEqual(RouteData.isReadable(RouteData.PermName.WRITE), false)
+ * ```
+ *
  * @since 0.1.0
  * @category predicates
  */
@@ -46,6 +69,14 @@ export const isReadable = (perm: number): boolean => (perm & PermName.READ) === 
 
 /**
  * The broker id of a master (Java `MixAll.MASTER_ID`); ids ≥ 1 are slaves.
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * const broker = { cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911", "1": "127.0.0.1:10921" } }
+ * assert.strictEqual(broker.brokerAddrs[RouteData.MASTER_ID], "127.0.0.1:10911")
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -68,6 +99,22 @@ const QueueDataFields = {
  * One broker's queues of a topic. Decodes the pre-4.9.0 spelling `topicSynFlag` too (and a missing flag as 0, the
  * Java default); encodes `topicSysFlag`.
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * // A pre-4.9.0 name server spells the flag topicSynFlag.
+ * const queueData: RouteData.QueueData = Schema.decodeUnknownSync(RouteData.QueueData)({
+ *   brokerName: "broker-a",
+ *   readQueueNums: 4,
+ *   writeQueueNums: 4,
+ *   perm: 6,
+ *   topicSynFlag: 0
+ * })
+ * assert.strictEqual(queueData.topicSysFlag, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -86,6 +133,22 @@ export const QueueData = Schema.transform(
 )
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * // A pre-4.9.0 name server spells the flag topicSynFlag.
+ * const queueData: RouteData.QueueData = Schema.decodeUnknownSync(RouteData.QueueData)({
+ *   brokerName: "broker-a",
+ *   readQueueNums: 4,
+ *   writeQueueNums: 4,
+ *   perm: 6,
+ *   topicSynFlag: 0
+ * })
+ * assert.strictEqual(queueData.topicSysFlag, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -97,6 +160,19 @@ const BrokerId = Schema.String.pipe(Schema.pattern(/^-?\d+$/))
 
 /**
  * One broker (master and slaves) of a cluster. `brokerAddrs` maps the broker id (`"0"` = master) to `ip:port`.
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * const broker: RouteData.BrokerData = Schema.decodeUnknownSync(RouteData.BrokerData)({
+ *   cluster: "DefaultCluster",
+ *   brokerName: "broker-a",
+ *   brokerAddrs: { "0": "127.0.0.1:10911" }
+ * })
+ * assert.strictEqual(broker.brokerAddrs["0"], "127.0.0.1:10911")
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -111,6 +187,19 @@ export const BrokerData = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Schema } from "effect"
+ *
+ * const broker: RouteData.BrokerData = Schema.decodeUnknownSync(RouteData.BrokerData)({
+ *   cluster: "DefaultCluster",
+ *   brokerName: "broker-a",
+ *   brokerAddrs: { "0": "127.0.0.1:10911" }
+ * })
+ * assert.strictEqual(broker.brokerAddrs["0"], "127.0.0.1:10911")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -119,6 +208,18 @@ export interface BrokerData extends Schema.Schema.Type<typeof BrokerData> {}
 /**
  * The route of one topic. The legacy `filterServerTable` is ignored on decode (and written as `{}`);
  * `topicQueueMappingByBroker` (5.x static topics) is kept as opaque JSON.
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Option } from "effect"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * assert.deepStrictEqual(RouteData.masterAddress(route, "broker-a"), Option.some("127.0.0.1:10911"))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -132,6 +233,18 @@ export const TopicRouteData = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Option } from "effect"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * assert.deepStrictEqual(RouteData.masterAddress(route, "broker-a"), Option.some("127.0.0.1:10911"))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -139,6 +252,21 @@ export interface TopicRouteData extends Schema.Schema.Type<typeof TopicRouteData
 
 /**
  * The GET_BROKER_CLUSTER_INFO body: brokers by name, and broker names by cluster.
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const info: RouteData.ClusterInfo = {
+ *   brokerAddrTable: {
+ *     "broker-a": { cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }
+ *   },
+ *   clusterAddrTable: { DefaultCluster: ["broker-a"] }
+ * }
+ * const parsed = Either.getOrThrow(RouteData.parseClusterInfo(RouteData.encodeClusterInfo(info)))
+ * assert.deepStrictEqual(parsed.clusterAddrTable, { DefaultCluster: ["broker-a"] })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -149,6 +277,21 @@ export const ClusterInfo = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const info: RouteData.ClusterInfo = {
+ *   brokerAddrTable: {
+ *     "broker-a": { cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }
+ *   },
+ *   clusterAddrTable: { DefaultCluster: ["broker-a"] }
+ * }
+ * const parsed = Either.getOrThrow(RouteData.parseClusterInfo(RouteData.encodeClusterInfo(info)))
+ * assert.deepStrictEqual(parsed.clusterAddrTable, { DefaultCluster: ["broker-a"] })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -173,6 +316,14 @@ const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a |
  * Quotes the bare numeric object keys fastjson writes for maps with non-string keys: an optionally negative run
  * of digits that follows `{` or `,` (whitespace allowed) **and** is followed by `:`, outside string literals.
  * Array elements (`[1,2]`) and anything inside strings are left alone. Returns `text` itself when nothing changed.
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(RouteData.quoteBareNumericKeys("{\"brokerAddrs\":{0:\"a\",1:\"b\"}}"), "{\"brokerAddrs\":{\"0\":\"a\",\"1\":\"b\"}}")
+ * assert.strictEqual(RouteData.quoteBareNumericKeys("[1,2]"), "[1,2]") // array elements are left alone
+ * ```
  *
  * @since 0.1.0
  * @category parsing
@@ -279,6 +430,19 @@ const makeParser = <A, I>(subject: string, schema: Schema.Schema<A, I>) => {
  * not JSON even after quoting bare keys, or does not match the schema, is a "MalformedBody" error with subject
  * "TopicRouteData".
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * // The fastjson form of an older name server: a bare numeric key.
+ * const body = "{\"brokerDatas\":[{\"brokerAddrs\":{0:\"127.0.0.1:10911\"},\"brokerName\":\"broker-a\",\"cluster\":\"c\"}]," +
+ *   "\"queueDatas\":[{\"brokerName\":\"broker-a\",\"perm\":6,\"readQueueNums\":4,\"topicSysFlag\":0,\"writeQueueNums\":4}]}"
+ * const route = Either.getOrThrow(RouteData.parseTopicRouteData(body))
+ * assert.strictEqual(RouteData.writableQueues("orders", route).length, 4)
+ * assert.ok(Either.isLeft(RouteData.parseTopicRouteData("{}")))
+ * ```
+ *
  * @since 0.1.0
  * @category parsing
  */
@@ -289,6 +453,17 @@ export const parseTopicRouteData: (
 /**
  * Parses a GET_BROKER_CLUSTER_INFO body, which is always the non-standard form (§1.9). Errors have subject
  * "ClusterInfo".
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const body = "{\"brokerAddrTable\":{\"broker-a\":{\"brokerAddrs\":{0:\"127.0.0.1:10911\"},\"brokerName\":\"broker-a\"," +
+ *   "\"cluster\":\"DefaultCluster\"}},\"clusterAddrTable\":{\"DefaultCluster\":[\"broker-a\"]}}"
+ * const info = Either.getOrThrow(RouteData.parseClusterInfo(body))
+ * assert.strictEqual(info.brokerAddrTable["broker-a"]?.brokerAddrs["0"], "127.0.0.1:10911")
+ * ```
  *
  * @since 0.1.0
  * @category parsing
@@ -333,6 +508,20 @@ const queueDataJson = (queue: QueueData): Record<string, unknown> => ({
  * The standard-JSON body a name server ≥ 4.9.4 answers GET_ROUTEINFO_BY_TOPIC with (quoted keys, fields in
  * alphabetical order, `filterServerTable` always `{}`).
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * const body = RouteData.encodeTopicRouteData(route)
+ * assert.ok(body.includes("\"filterServerTable\":{}"))
+ * assert.deepStrictEqual(Either.getOrThrow(RouteData.parseTopicRouteData(body)).queueDatas, route.queueDatas)
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -349,6 +538,19 @@ export const encodeTopicRouteData = (route: TopicRouteData): string =>
 
 /**
  * A GET_BROKER_CLUSTER_INFO body in standard JSON (every fastjson reader accepts it).
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * const body = RouteData.encodeClusterInfo({
+ *   brokerAddrTable: {
+ *     "broker-a": { cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }
+ *   },
+ *   clusterAddrTable: { DefaultCluster: ["broker-a"] }
+ * })
+ * assert.deepStrictEqual(JSON.parse(body).clusterAddrTable, { DefaultCluster: ["broker-a"] })
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -368,6 +570,18 @@ export const encodeClusterInfo = (info: ClusterInfo): string =>
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * const [first]: Array<RouteData.MessageQueue> = RouteData.writableQueues("orders", route)
+ * assert.deepStrictEqual(first, { topic: "orders", brokerName: "broker-a", queueId: 0 })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -403,6 +617,23 @@ const orderedQueues = (topic: string, conf: string): Array<MessageQueue> => {
  *
  * Static topics (`topicQueueMappingByBroker`, logical queues) are not supported: their physical queues are used.
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * const broker = (name: string) => ({ cluster: "c", brokerName: name, brokerAddrs: { "0": `${name}:10911` } })
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [
+ *     { brokerName: "broker-b", readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 },
+ *     { brokerName: "broker-a", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 },
+ *     { brokerName: "broker-c", readQueueNums: 4, writeQueueNums: 4, perm: 4, topicSysFlag: 0 } // read-only
+ *   ],
+ *   brokerDatas: [broker("broker-a"), broker("broker-b"), broker("broker-c")]
+ * }
+ * const queues = RouteData.writableQueues("orders", route).map((q) => `${q.brokerName}/${q.queueId}`)
+ * assert.deepStrictEqual(queues, ["broker-a/0", "broker-a/1", "broker-b/0"])
+ * ```
+ *
  * @since 0.1.0
  * @category routing
  */
@@ -427,6 +658,18 @@ export const writableQueues = (topic: string, route: TopicRouteData): Array<Mess
  * The most queues a route may claim, over all its brokers: far above any real topic, and low enough that the queue
  * objects a producer builds for it stay small.
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: RouteData.MAX_ROUTE_QUEUES + 1, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: []
+ * }
+ * assert.ok(Either.isLeft(RouteData.checkQueueCounts(route)))
+ * ```
+ *
  * @since 0.2.0
  * @category routing
  */
@@ -437,6 +680,20 @@ export const MAX_ROUTE_QUEUES = 65_536
  * `orderTopicConf` count is a whole number from 0 to `maxQueues`, and so are their totals. A name server that
  * claims 2^31 queues would otherwise have a producer build one object per queue until the heap is exhausted. The
  * error ("InvalidField", subject "TopicRouteData") names the field.
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: []
+ * }
+ * assert.deepStrictEqual(RouteData.checkQueueCounts(route), Either.right(route))
+ * const error = Either.flip(RouteData.checkQueueCounts(route, 2)).pipe(Either.getOrThrow)
+ * assert.strictEqual(error.reason, "InvalidField")
+ * ```
  *
  * @since 0.2.0
  * @category routing
@@ -480,6 +737,19 @@ export const checkQueueCounts = (
  * The route of the auto-create topic (`TBW102`) as the Java producer uses it for a topic that has no route yet
  * (§8.3): every queue data gets `readQueueNums = writeQueueNums = min(defaultTopicQueueNums, readQueueNums)`.
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * // TBW102 has 8 queues; a new topic asked for 4.
+ * const tbw102: RouteData.TopicRouteData = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 8, writeQueueNums: 8, perm: 7, topicSysFlag: 0 }],
+ *   brokerDatas: []
+ * }
+ * const limited = RouteData.limitQueues(tbw102, 4)
+ * assert.deepStrictEqual([limited.queueDatas[0]?.readQueueNums, limited.queueDatas[0]?.writeQueueNums], [4, 4])
+ * ```
+ *
  * @since 0.1.0
  * @category routing
  */
@@ -495,6 +765,19 @@ export const limitQueues = (route: TopicRouteData, defaultTopicQueueNums: number
  * The master (`brokerAddrs["0"]`) address of a broker of the route: where sends, END_TRANSACTION and admin
  * requests go.
  *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ * import { Option } from "effect"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [],
+ *   brokerDatas: [{ cluster: "c", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911", "1": "127.0.0.1:10921" } }]
+ * }
+ * assert.deepStrictEqual(RouteData.masterAddress(route, "broker-a"), Option.some("127.0.0.1:10911"))
+ * assert.deepStrictEqual(RouteData.masterAddress(route, "broker-z"), Option.none())
+ * ```
+ *
  * @since 0.1.0
  * @category routing
  */
@@ -506,6 +789,18 @@ export const masterAddress = (route: TopicRouteData, brokerName: string): Option
 }
 
 /**
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [],
+ *   brokerDatas: [{ cluster: "c", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * const [master]: Array<RouteData.BrokerAddress> = RouteData.allBrokerAddresses(route)
+ * assert.deepStrictEqual(master, { brokerName: "broker-a", brokerId: 0, address: "127.0.0.1:10911" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -519,6 +814,17 @@ export interface BrokerAddress {
 /**
  * Every broker address of the route (masters and slaves), by broker in route order, ids ascending, without
  * duplicates: the targets of UNREGISTER_CLIENT; the masters (`brokerId === 0`) are the heartbeat targets.
+ *
+ * @example
+ * ```ts
+ * import { RouteData } from "@effect-rocketmq/protocol"
+ *
+ * const route: RouteData.TopicRouteData = {
+ *   queueDatas: [],
+ *   brokerDatas: [{ cluster: "c", brokerName: "broker-a", brokerAddrs: { "1": "127.0.0.1:10921", "0": "127.0.0.1:10911" } }]
+ * }
+ * assert.deepStrictEqual(RouteData.allBrokerAddresses(route).map((b) => b.brokerId), [0, 1])
+ * ```
  *
  * @since 0.1.0
  * @category routing

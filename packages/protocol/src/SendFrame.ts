@@ -21,12 +21,38 @@ import { RequestCode } from "./RequestCode.js"
  * The header fields a template fixes: everything but `queueId`, `sysFlag`, `bornTimestamp`, `flag` and
  * `properties`.
  *
+ * @example
+ * ```ts
+ * import { SendFrame } from "@effect-rocketmq/protocol"
+ *
+ * const fixed: SendFrame.Fixed = {
+ *   producerGroup: "orders_group",
+ *   topic: "orders",
+ *   defaultTopic: "TBW102",
+ *   defaultTopicQueueNums: 4,
+ *   bname: "broker-a"
+ * }
+ * assert.deepStrictEqual(SendFrame.make(fixed).fixed, fixed)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type Fixed = Omit<SendMessageRequestHeader, "queueId" | "sysFlag" | "bornTimestamp" | "flag" | "properties">
 
 /**
+ * @example
+ * ```ts
+ * import { RequestCode, SendFrame } from "@effect-rocketmq/protocol"
+ *
+ * const fixed = { producerGroup: "orders_group", topic: "orders", defaultTopic: "TBW102", defaultTopicQueueNums: 4 }
+ * const batch: SendFrame.Template = SendFrame.make({ ...fixed, batch: true }, {
+ *   code: RequestCode.RequestCode.SEND_BATCH_MESSAGE
+ * })
+ * assert.strictEqual(batch.code, 320)
+ * assert.strictEqual(batch.languageCode, "JAVA")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -58,6 +84,18 @@ const I = bytesOf("\",\"i\":")
 const QUOTE = 0x22
 
 /**
+ * @example
+ * ```ts
+ * import { Frame, SendFrame } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * // Built once per topic and queue broker; each send writes only its own fields.
+ * const template = SendFrame.make({ producerGroup: "orders_group", topic: "orders", defaultTopic: "TBW102", defaultTopicQueueNums: 4 })
+ * const frame = SendFrame.encode(template, 1, 0, 1700000000000, 0, "KEYS\u0001o-42\u0002", 0, 7, new TextEncoder().encode("o-42"))
+ * const cmd = Either.getOrThrow(Frame.decode(frame))
+ * assert.deepStrictEqual([cmd.code, cmd.opaque, cmd.extFields.b, cmd.extFields.e], [310, 7, "orders", "1"])
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -189,6 +227,15 @@ const writeAsciiJsonContent = (out: Uint8Array, at: number, s: string): number =
  * The text around a send's id in its properties, for a producer whose messages share everything but their id:
  * escaped for the header once, so that a frame writes only the id (`Properties`).
  *
+ * @example
+ * ```ts
+ * import { SendFrame } from "@effect-rocketmq/protocol"
+ *
+ * const affixes = SendFrame.Affixes.make("KEYS\u0001o-42\u0002UNIQ_KEY\u0001", "\u0002")
+ * assert.ok(affixes !== undefined)
+ * assert.strictEqual(SendFrame.Affixes.make("région\u0001", "\u0002"), undefined) // not ASCII: written whole
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -203,6 +250,14 @@ export class Affixes {
   /**
    * `undefined` when either part is not all ASCII: such text is written whole.
    *
+   * @example
+   * ```ts
+   * import { SendFrame } from "@effect-rocketmq/protocol"
+   *
+   * const affixes = SendFrame.Affixes.make("UNIQ_KEY\u0001", "\u0002")
+   * assert.strictEqual(affixes?.head, "UNIQ_KEY\u0001")
+   * ```
+   *
    * @since 0.1.0
    */
   static make(head: string, tail: string): Affixes | undefined {
@@ -214,6 +269,15 @@ export class Affixes {
 
 /**
  * A send's properties text as `affixes.head + id + affixes.tail`. The frame holds the same bytes as for `text`.
+ *
+ * @example
+ * ```ts
+ * import { SendFrame } from "@effect-rocketmq/protocol"
+ *
+ * const affixes = SendFrame.Affixes.make("UNIQ_KEY\u0001", "\u0002")!
+ * const properties = new SendFrame.Properties(affixes, "7F0000010001000000000000000000A1")
+ * assert.strictEqual(properties.text, "UNIQ_KEY\u00017F0000010001000000000000000000A1\u0002")
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -484,6 +548,22 @@ const encoderOn = (host: Host) =>
  * then the body (bytes, or a batch body written in place), in one allocation. The numbers must be integers (safe ones: they are written as `String(n)`
  * writes them, as `encodeV2` does).
  *
+ * @example
+ * ```ts
+ * import { Bytes, Frame, SendFrame } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const template = SendFrame.make({ producerGroup: "orders_group", topic: "orders", defaultTopic: "TBW102", defaultTopicQueueNums: 4 })
+ * const body = new TextEncoder().encode("o-42")
+ * const text = "UNIQ_KEY\u00017F0000010001000000000000000000A1\u0002"
+ * const properties = new SendFrame.Properties(SendFrame.Affixes.make("UNIQ_KEY\u0001", "\u0002")!, "7F0000010001000000000000000000A1")
+ * // The split properties write the same bytes as their text.
+ * const a = SendFrame.encode(template, 0, 0, 1700000000000, 0, text, 0, 1, body)
+ * const b = SendFrame.encode(template, 0, 0, 1700000000000, 0, properties, 0, 1, body)
+ * assert.strictEqual(Bytes.toHex(a), Bytes.toHex(b))
+ * assert.strictEqual(Either.getOrThrow(Frame.decode(a)).extFields.i, text)
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -492,6 +572,17 @@ export const encode = encoderOn(host)
 /**
  * `encode` with `Uint8Array` and `TextEncoder` only, as on runtimes without Node's `Buffer`. Exposed so tests can
  * hold both paths to the same bytes.
+ *
+ * @example
+ * ```ts
+ * import { Bytes, SendFrame } from "@effect-rocketmq/protocol"
+ *
+ * const template = SendFrame.make({ producerGroup: "orders_group", topic: "orders", defaultTopic: "TBW102", defaultTopicQueueNums: 4 })
+ * const body = new TextEncoder().encode("o-42")
+ * const host = SendFrame.encode(template, 0, 0, 1700000000000, 0, undefined, 0, 1, body)
+ * const portable = SendFrame.encodePortable(template, 0, 0, 1700000000000, 0, undefined, 0, 1, body)
+ * assert.strictEqual(Bytes.toHex(portable), Bytes.toHex(host))
+ * ```
  *
  * @since 0.1.0
  * @category encoding

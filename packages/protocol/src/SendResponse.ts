@@ -13,6 +13,19 @@ import type { SendMessageResponseHeader } from "./Headers.js"
 import { INT32_MAX, INT32_MIN, NodeBuffer, textDecoder } from "./internal/bytes.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand, SendResponse } from "@effect-rocketmq/protocol"
+ *
+ * const req = RemotingCommand.request({ code: 310, opaque: 5 })
+ * const frame = Frame.encode(RemotingCommand.response(req, {
+ *   code: 0,
+ *   extFields: { msgId: "7F00000100002A9F0000000000000400", queueId: "1", queueOffset: "7" }
+ * }))
+ * const response: SendResponse.SendResponse | undefined = SendResponse.scan(frame, 4, frame.length)
+ * assert.deepStrictEqual([response?.code, response?.opaque, response?.header.queueOffset], [0, 5, 7n])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -286,6 +299,21 @@ const header = (): SendMessageResponseHeader => {
 /**
  * Reads a frame's content (`bytes[start, end)`: serialize type, header length, header, body) as a send response,
  * or gives `undefined` when it is not one of the shape described above (or has a body).
+ *
+ * @example
+ * ```ts
+ * import { Frame, RemotingCommand, SendResponse } from "@effect-rocketmq/protocol"
+ *
+ * const req = RemotingCommand.request({ code: 310, opaque: 5 })
+ * const ok = Frame.encode(RemotingCommand.response(req, {
+ *   code: 0,
+ *   extFields: { msgId: "7F00000100002A9F0000000000000400", queueId: "1", queueOffset: "7" }
+ * }))
+ * assert.strictEqual(SendResponse.scan(ok, 4, ok.length)?.header.queueId, 1)
+ * // Not a send response's shape (no msgId): left to Frame's decoder.
+ * const other = Frame.encode(RemotingCommand.response(req, { code: 1, remark: "boom" }))
+ * assert.strictEqual(SendResponse.scan(other, 4, other.length), undefined)
+ * ```
  *
  * @since 0.1.0
  * @category decoding

@@ -26,6 +26,26 @@ import * as SysFlag from "./SysFlag.js"
 /**
  * `0xDAA320A7`: the topic length is one byte.
  *
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const record = Either.getOrThrow(StoredMessage.encode({
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   commitLogOffset: 0n,
+ *   bornTimestamp: 1700000000000,
+ *   bornHost: { address: "127.0.0.1", port: 50000 },
+ *   storeTimestamp: 1700000000001,
+ *   storeHost: { address: "127.0.0.1", port: 10911 },
+ *   body: new Uint8Array(0),
+ *   topic: "orders",
+ *   properties: {}
+ * }))
+ * assert.strictEqual(new DataView(record.buffer, record.byteOffset).getInt32(4), StoredMessage.MAGIC_CODE_V1)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -33,6 +53,13 @@ export const MAGIC_CODE_V1 = 0xdaa320a7 | 0
 
 /**
  * `0xDAA320AB`: the topic length is an int16 (topics over 127 bytes).
+ *
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(StoredMessage.MAGIC_CODE_V2 >>> 0, 0xdaa320ab)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -43,6 +70,28 @@ export const MAGIC_CODE_V2 = 0xdaa320ab | 0
 const BLANK_MAGIC_CODE = 0xcbd43194 | 0
 
 /**
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const magic: StoredMessage.MagicVersion = "V2"
+ * const record = Either.getOrThrow(StoredMessage.encode({
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   commitLogOffset: 0n,
+ *   bornTimestamp: 1700000000000,
+ *   bornHost: { address: "127.0.0.1", port: 50000 },
+ *   storeTimestamp: 1700000000001,
+ *   storeHost: { address: "127.0.0.1", port: 10911 },
+ *   body: new Uint8Array(0),
+ *   topic: "orders",
+ *   properties: {},
+ *   magic
+ * }))
+ * assert.strictEqual(Either.getOrThrow(StoredMessage.decode(record)).magic, "V2")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -50,6 +99,28 @@ export type MagicVersion = "V1" | "V2"
 
 /**
  * A decoded record. 64-bit offsets are `bigint`; timestamps are ms numbers.
+ *
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const record = Either.getOrThrow(StoredMessage.encode({
+ *   queueId: 2,
+ *   queueOffset: 7n,
+ *   commitLogOffset: 1024n,
+ *   bornTimestamp: 1700000000000,
+ *   bornHost: { address: "127.0.0.1", port: 50000 },
+ *   storeTimestamp: 1700000000001,
+ *   storeHost: { address: "127.0.0.1", port: 10911 },
+ *   body: new TextEncoder().encode("o-42"),
+ *   topic: "orders",
+ *   properties: { KEYS: "o-42" }
+ * }))
+ * const message: StoredMessage.StoredMessage = Either.getOrThrow(StoredMessage.decode(record))
+ * assert.strictEqual(message.offsetMsgId, "7F00000100002A9F0000000000000400")
+ * assert.deepStrictEqual([message.topic, message.queueOffset, message.properties.KEYS], ["orders", 7n, "o-42"])
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -85,6 +156,29 @@ export interface StoredMessage {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Compression, StoredMessage, SysFlag } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const body = new TextEncoder().encode("o".repeat(5000))
+ * const record = Either.getOrThrow(StoredMessage.encode({
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   commitLogOffset: 0n,
+ *   sysFlag: SysFlag.withCompression(0, "ZLIB"),
+ *   bornTimestamp: 1700000000000,
+ *   bornHost: { address: "127.0.0.1", port: 50000 },
+ *   storeTimestamp: 1700000000001,
+ *   storeHost: { address: "127.0.0.1", port: 10911 },
+ *   body: Either.getOrThrow(Compression.compress(body, "ZLIB")),
+ *   topic: "orders",
+ *   properties: {}
+ * }))
+ * const options: StoredMessage.DecodeOptions = { decompressBody: true, verifyCrc: true }
+ * assert.strictEqual(Either.getOrThrow(StoredMessage.decode(record, options)).body.length, 5000)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -230,6 +324,29 @@ const truncated = (at: number) => malformed(`record at ${at} is truncated`)
  * Decodes exactly one record: `bytes` must be one whole record (a VIEW_MESSAGE_BY_ID body). Body, raw body and
  * the text fields are views into or decoded from `bytes`; only decompression allocates, within its bound.
  *
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const record = Either.getOrThrow(StoredMessage.encode({
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   commitLogOffset: 0n,
+ *   bornTimestamp: 1700000000000,
+ *   bornHost: { address: "127.0.0.1", port: 50000 },
+ *   storeTimestamp: 1700000000001,
+ *   storeHost: { address: "127.0.0.1", port: 10911 },
+ *   body: new TextEncoder().encode("o-42"),
+ *   topic: "orders",
+ *   properties: { UNIQ_KEY: "7F0000010001000000000000000000A1" }
+ * }))
+ * const message = Either.getOrThrow(StoredMessage.decode(record))
+ * assert.strictEqual(message.msgId, "7F0000010001000000000000000000A1") // the UNIQ_KEY
+ * assert.strictEqual(new TextDecoder().decode(message.body), "o-42")
+ * assert.ok(Either.isLeft(StoredMessage.decode(record.subarray(0, 20))))
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -253,6 +370,28 @@ export const decode = (
 /**
  * Decodes the records of a pull or query body, advancing by each TOTALSIZE. Fails on the first malformed
  * record (Java stops there and keeps the ones before; a truncated tail is not silently dropped here).
+ *
+ * @example
+ * ```ts
+ * import { Bytes, StoredMessage } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const record = (queueOffset: bigint) =>
+ *   Either.getOrThrow(StoredMessage.encode({
+ *     queueId: 0,
+ *     queueOffset,
+ *     commitLogOffset: queueOffset * 100n,
+ *     bornTimestamp: 1700000000000,
+ *     bornHost: { address: "127.0.0.1", port: 50000 },
+ *     storeTimestamp: 1700000000001,
+ *     storeHost: { address: "127.0.0.1", port: 10911 },
+ *     body: new Uint8Array(0),
+ *     topic: "orders",
+ *     properties: {}
+ *   }))
+ * const messages = Either.getOrThrow(StoredMessage.decodeAll(Bytes.concat([record(0n), record(1n)])))
+ * assert.deepStrictEqual(messages.map((m) => m.queueOffset), [0n, 1n])
+ * ```
  *
  * @since 0.1.0
  * @category decoding
@@ -292,6 +431,27 @@ export const decodeAll = (
 
 /**
  * What `encode` writes. TOTALSIZE, BODYCRC, the magic code and the host V6 bits are derived.
+ *
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const input: StoredMessage.EncodeInput = {
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   commitLogOffset: 0n,
+ *   bornTimestamp: 1700000000000,
+ *   bornHost: { address: "::1", port: 50000 }, // IPv6: BORNHOST_V6 is set for it
+ *   storeTimestamp: 1700000000001,
+ *   storeHost: { address: "127.0.0.1", port: 10911 },
+ *   body: new Uint8Array(0),
+ *   topic: "orders",
+ *   properties: {}
+ * }
+ * const message = Either.getOrThrow(StoredMessage.decode(Either.getOrThrow(StoredMessage.encode(input))))
+ * assert.deepStrictEqual(message.bornHost, { address: "::1", port: 50000 })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -355,6 +515,28 @@ const hostBytes = (
  * Encodes one record as the broker's `MessageExtEncoder` lays it out: BODYCRC = CRC32(body) & 0x7FFFFFFF,
  * TOTALSIZE exact. Fails on out-of-range numbers, non-IP hosts, properties over `MAX_PROPERTIES_SIZE` bytes or
  * a topic that does not fit its length field.
+ *
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const input = {
+ *   queueId: 0,
+ *   queueOffset: 0n,
+ *   commitLogOffset: 0n,
+ *   bornTimestamp: 1700000000000,
+ *   bornHost: { address: "127.0.0.1", port: 50000 },
+ *   storeTimestamp: 1700000000001,
+ *   storeHost: { address: "127.0.0.1", port: 10911 },
+ *   body: new TextEncoder().encode("o-42"),
+ *   topic: "orders",
+ *   properties: {}
+ * }
+ * const record = Either.getOrThrow(StoredMessage.encode(input))
+ * assert.strictEqual(new DataView(record.buffer, record.byteOffset).getInt32(0), record.length) // TOTALSIZE
+ * assert.ok(Either.isLeft(StoredMessage.encode({ ...input, storeHost: { address: "broker-a", port: 10911 } })))
+ * ```
  *
  * @since 0.1.0
  * @category encoding

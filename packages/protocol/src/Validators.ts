@@ -9,12 +9,29 @@ import * as Either from "effect/Either"
 import * as ProtocolError from "./ProtocolError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * assert.ok(Either.isRight(Validators.validateTopic("t".repeat(Validators.TOPIC_MAX_LENGTH))))
+ * assert.ok(Either.isLeft(Validators.validateTopic("t".repeat(Validators.TOPIC_MAX_LENGTH + 1))))
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const TOPIC_MAX_LENGTH = 127
 
 /**
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * assert.ok(Either.isLeft(Validators.validateGroup("g".repeat(Validators.GROUP_MAX_LENGTH + 1))))
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -26,6 +43,14 @@ const DEFAULT_PRODUCER_GROUP = "DEFAULT_PRODUCER"
 /**
  * Topics the broker refuses sends to (Java `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`). `TBW102` is not in it: it
  * exists to be a `defaultTopic`, users just should not send to it.
+ *
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ *
+ * assert.ok(Validators.NOT_ALLOWED_SEND_TOPICS.has("SCHEDULE_TOPIC_XXXX"))
+ * assert.ok(!Validators.NOT_ALLOWED_SEND_TOPICS.has("TBW102"))
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -43,6 +68,14 @@ export const NOT_ALLOWED_SEND_TOPICS: ReadonlySet<string> = new Set([
  * The prefix of a consumer group's retry topic (Java `MixAll.RETRY_GROUP_TOPIC_PREFIX`): `%RETRY%<group>`. The
  * broker creates such a topic on first send and refuses batches to it.
  *
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ *
+ * const retryTopic = Validators.RETRY_GROUP_TOPIC_PREFIX + "readers"
+ * assert.strictEqual(retryTopic, "%RETRY%readers")
+ * ```
+ *
  * @since 0.2.0
  * @category constants
  */
@@ -53,6 +86,15 @@ const NAME = /^[%|a-zA-Z0-9_-]+$/
 /**
  * True for topics a producer must not send to: the broker's forbidden set and every `rmq_sys_` / `RMQ_SYS_`
  * system topic.
+ *
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(Validators.isNotAllowedSendTopic("RMQ_SYS_TRANS_HALF_TOPIC"), true)
+ * assert.strictEqual(Validators.isNotAllowedSendTopic("rmq_sys_anything"), true)
+ * assert.strictEqual(Validators.isNotAllowedSendTopic("orders"), false)
+ * ```
  *
  * @since 0.1.0
  * @category predicates
@@ -80,6 +122,16 @@ const checkName = (
 /**
  * A topic a producer may send to: 1…127 characters of `[%|a-zA-Z0-9_-]`, not a system topic. Returns the topic.
  *
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * assert.deepStrictEqual(Validators.validateTopic("orders"), Either.right("orders"))
+ * assert.ok(Either.isLeft(Validators.validateTopic("orders eu"))) // a space
+ * assert.ok(Either.isLeft(Validators.validateTopic("SCHEDULE_TOPIC_XXXX"))) // a system topic
+ * ```
+ *
  * @since 0.1.0
  * @category validation
  */
@@ -98,6 +150,16 @@ export const validateTopic = (topic: string): Either.Either<string, ProtocolErro
  * outside `[%|a-zA-Z0-9_-]`, longer than 127. Undefined when it breaks none. Unlike `validateTopic` it says
  * nothing about system topics, which the broker checks separately.
  *
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(Validators.brokerTopicViolation("  "), "Blank")
+ * assert.strictEqual(Validators.brokerTopicViolation("orders eu"), "IllegalCharacters")
+ * assert.strictEqual(Validators.brokerTopicViolation("t".repeat(128)), "TooLong")
+ * assert.strictEqual(Validators.brokerTopicViolation("SCHEDULE_TOPIC_XXXX"), undefined)
+ * ```
+ *
  * @since 0.2.0
  * @category validation
  */
@@ -111,6 +173,15 @@ export const brokerTopicViolation = (topic: string): "Blank" | "IllegalCharacter
 /**
  * A group name: 1…120 characters of `[%|a-zA-Z0-9_-]`. Returns the group.
  *
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * assert.deepStrictEqual(Validators.validateGroup("readers"), Either.right("readers"))
+ * assert.ok(Either.isLeft(Validators.validateGroup("")))
+ * ```
+ *
  * @since 0.1.0
  * @category validation
  */
@@ -119,6 +190,15 @@ export const validateGroup = (group: string): Either.Either<string, ProtocolErro
 
 /**
  * A producer group: a valid group other than `DEFAULT_PRODUCER`. Returns the group.
+ *
+ * @example
+ * ```ts
+ * import { Validators } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * assert.deepStrictEqual(Validators.validateProducerGroup("orders_group"), Either.right("orders_group"))
+ * assert.ok(Either.isLeft(Validators.validateProducerGroup("DEFAULT_PRODUCER")))
+ * ```
  *
  * @since 0.1.0
  * @category validation
