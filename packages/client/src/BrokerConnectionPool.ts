@@ -20,6 +20,14 @@ import { SocketConnector } from "./SocketConnector.js"
 /**
  * Pool settings, named as in the Java client. Times are milliseconds unless the name says seconds.
  *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ *
+ * const options: Partial<BrokerConnectionPool.PoolOptions> = { tcpTransportConnectTimeout: 1000, maxInFlightPerConnection: 256 }
+ * const PoolLive = BrokerConnectionPool.layer(options) // needs a Codec and a SocketConnector
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -51,6 +59,14 @@ export interface PoolOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ *
+ * assert.strictEqual(BrokerConnectionPool.defaultOptions.tcpTransportConnectTimeout, 3000)
+ * assert.strictEqual(BrokerConnectionPool.defaultOptions.clientChannelMaxIdleTimeSeconds, 120)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -67,6 +83,21 @@ export const defaultOptions: PoolOptions = {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { RemotingCommand, RequestCode } from "@effect-rocketmq/protocol"
+ * import { Effect } from "effect"
+ *
+ * const options: BrokerConnectionPool.RequestOptions = { timeoutMillis: 1000, operation: "GET_BROKER_CLUSTER_INFO" }
+ * const clusterInfo = Effect.flatMap(BrokerConnectionPool.BrokerConnectionPool, (pool) =>
+ *   pool.request(
+ *     "127.0.0.1:9876",
+ *     RemotingCommand.request({ code: RequestCode.RequestCode.GET_BROKER_CLUSTER_INFO, opaque: 0 }),
+ *     options
+ *   ))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -81,6 +112,20 @@ export interface RequestOptions {
  * Handles a request the peer sends on a client connection (e.g. CHECK_TRANSACTION_STATE). A returned
  * command is sent back as the response unless the request was oneway.
  *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { RemotingCommand, ResponseCode } from "@effect-rocketmq/protocol"
+ * import { Effect } from "effect"
+ *
+ * // Answers every request of this code with SUCCESS.
+ * const handler: BrokerConnectionPool.RequestHandler = (request) =>
+ *   Effect.succeed(RemotingCommand.response(request, { code: ResponseCode.ResponseCode.SUCCESS }))
+ *
+ * const response = Effect.runSync(handler(RemotingCommand.request({ code: 39, opaque: 5 }), "127.0.0.1:10911"))
+ * assert.deepStrictEqual([response?.code, response?.opaque], [0, 5])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -90,6 +135,16 @@ export type RequestHandler = (
 ) => Effect.Effect<RemotingCommand | undefined>
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // Connections open for longer than a minute.
+ * const old = Effect.map(BrokerConnectionPool.BrokerConnectionPool.pipe(Effect.flatMap((pool) => pool.connections)), (all) =>
+ *   all.filter((c: BrokerConnectionPool.ConnectionInfo) => Date.now() - c.createdAt > 60_000))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -107,6 +162,20 @@ export interface ConnectionInfo {
 /**
  * Hears how a started request ended: exactly once, and never synchronously from `start`. Two methods rather than
  * one callback taking an `Exit`, so that a request allocates neither a closure nor a wrapper per response.
+ *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const outcomes: Array<string> = []
+ * const listener: BrokerConnectionPool.RequestListener = {
+ *   onResponse: (response) => outcomes.push(`response ${response.code}`),
+ *   onFailure: (error) => outcomes.push(error._tag)
+ * }
+ * listener.onResponse(RemotingCommand.response(RemotingCommand.request({ code: 105, opaque: 1 }), { code: 0 }))
+ * assert.deepStrictEqual(outcomes, ["response 0"])
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -126,6 +195,21 @@ export interface RequestListener {
  * rendered once per broker and queue). The pool uses `writeFrame` only when its codec promises the same bytes
  * (`Codec.sendFrames`); any other codec encodes `toCommand()`.
  *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const command = RemotingCommand.request({ code: 105, opaque: 0, extFields: { topic: "orders" } })
+ * // Writes its frame once the pool gave it an opaque; here simply the command with that opaque.
+ * const request: BrokerConnectionPool.FrameRequest = {
+ *   _tag: "FrameRequest",
+ *   writeFrame: (opaque, flag) => Frame.encode({ ...command, opaque, flag }),
+ *   toCommand: () => command
+ * }
+ * assert.ok(BrokerConnectionPool.isFrameRequest(request))
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -138,12 +222,38 @@ export interface FrameRequest {
 /**
  * What can be sent: a command, encoded by the pool's codec, or a request that writes its own frame.
  *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const request: BrokerConnectionPool.OutgoingRequest = RemotingCommand.request({ code: 105, opaque: 0 })
+ * assert.strictEqual(BrokerConnectionPool.isFrameRequest(request), false) // a command, encoded by the pool's codec
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
 export type OutgoingRequest = RemotingCommand | FrameRequest
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const command = RemotingCommand.request({ code: 105, opaque: 0 })
+ * assert.strictEqual(BrokerConnectionPool.isFrameRequest(command), false)
+ * assert.strictEqual(
+ *   BrokerConnectionPool.isFrameRequest({
+ *     _tag: "FrameRequest",
+ *     writeFrame: (opaque) => Frame.encode({ ...command, opaque }),
+ *     toCommand: () => command
+ *   }),
+ *   true
+ * )
+ * ```
+ *
  * @since 0.2.0
  * @category guards
  */
@@ -153,6 +263,26 @@ export const isFrameRequest = (request: OutgoingRequest): request is FrameReques
 /**
  * A started request: `cancel` forgets it (a late response is dropped, the listener hears nothing more).
  *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ * import { Effect } from "effect"
+ *
+ * // Starts a request and forgets it if nothing came back within 100 ms.
+ * const startAndCancel = Effect.gen(function*() {
+ *   const pool = yield* BrokerConnectionPool.BrokerConnectionPool
+ *   const started: BrokerConnectionPool.StartedRequest = pool.start(
+ *     "127.0.0.1:10911",
+ *     RemotingCommand.request({ code: 105, opaque: 0 }),
+ *     { timeoutMillis: 3000, operation: "GET_ROUTEINFO_BY_TOPIC" },
+ *     { onResponse: () => {}, onFailure: () => {} }
+ *   )
+ *   yield* Effect.sleep("100 millis")
+ *   started.cancel()
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -161,6 +291,14 @@ export interface StartedRequest {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ *
+ * // Close the connection when this request times out (Java's clientCloseSocketIfTimeout).
+ * const options: BrokerConnectionPool.StartOptions = { timeoutMillis: 3000, operation: "SEND_MESSAGE", closeOnTimeout: true }
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -183,6 +321,24 @@ export interface StartOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec, Errors } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ * import { Effect, Layer } from "effect"
+ *
+ * // Nothing listens on port 1: the request fails with a typed RemotingError.
+ * const PoolLive = BrokerConnectionPool.layer({ tcpTransportConnectTimeout: 1000 }).pipe(
+ *   Layer.provide(Layer.merge(Codec.layerJson, NodeSocketConnector.layer))
+ * )
+ * const error = await Effect.gen(function*() {
+ *   const pool: BrokerConnectionPool.BrokerConnectionPoolService = yield* BrokerConnectionPool.BrokerConnectionPool
+ *   return yield* pool.request("127.0.0.1:1", RemotingCommand.request({ code: 105, opaque: 0 }))
+ * }).pipe(Effect.flip, Effect.provide(PoolLive), Effect.runPromise)
+ * assert.ok(error instanceof Errors.RemotingError)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -241,6 +397,14 @@ export interface BrokerConnectionPoolService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const openConnections = Effect.flatMap(BrokerConnectionPool.BrokerConnectionPool, (pool) => pool.connections)
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -252,6 +416,19 @@ export class BrokerConnectionPool extends Context.Tag("@effect-rocketmq/client/B
 /**
  * A pool whose connections live in the current scope: closing it closes every connection and fails what
  * is in flight.
+ *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Effect, Layer } from "effect"
+ *
+ * const connections = await Effect.gen(function*() {
+ *   const pool = yield* BrokerConnectionPool.make({ maxInFlightPerConnection: 128 })
+ *   return yield* pool.connections
+ * }).pipe(Effect.scoped, Effect.provide(Layer.merge(Codec.layerJson, NodeSocketConnector.layer)), Effect.runPromise)
+ * assert.deepStrictEqual(connections, []) // connections open on first use
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -266,6 +443,17 @@ export const make = (
   })
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * const PoolLive = BrokerConnectionPool.layer({ requestTimeout: 5000 }).pipe(
+ *   Layer.provide(Layer.merge(Codec.layerRocketMQ, NodeSocketConnector.layer))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -277,6 +465,16 @@ export const layer = (
 /**
  * Reads the pool settings from `Config` (environment variables by default), e.g.
  * `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`, `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`.
+ *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * // ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT=1000 ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS=60
+ * const PoolLive = BrokerConnectionPool.layerConfig().pipe(Layer.provide(Layer.merge(Codec.layerConfig(), NodeSocketConnector.layer)))
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -294,6 +492,17 @@ const positiveInt = (name: string) =>
 
 /**
  * The pool settings as `Config`, each optional.
+ *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool } from "@effect-rocketmq/client"
+ * import { ConfigProvider, Effect } from "effect"
+ *
+ * const provider = ConfigProvider.fromMap(new Map([["ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "1000"]]))
+ * const options = Effect.runSync(Effect.withConfigProvider(BrokerConnectionPool.optionsConfig, provider))
+ * assert.strictEqual(options.tcpTransportConnectTimeout, 1000)
+ * assert.strictEqual(options.requestTimeout, undefined) // not set: the default applies
+ * ```
  *
  * @since 0.1.0
  * @category config

@@ -13,6 +13,16 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
 /**
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const codec: Codec.CodecService = Codec.make({ serializeType: "ROCKETMQ" })
+ * const frame = codec.encode(RemotingCommand.request({ code: 105, opaque: 1, extFields: { topic: "orders" } }))
+ * assert.deepStrictEqual(codec.makeDecoder().push(frame).frames.map((c) => c.extFields), [{ topic: "orders" }])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -32,6 +42,15 @@ export interface CodecService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ *
+ * const codec = Codec.make()
+ * const sendFrames: Codec.SendFrames | undefined = codec.sendFrames
+ * assert.strictEqual(sendFrames?.encode, codec.encode) // the JSON codec writes send frames itself
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -43,6 +62,16 @@ export interface SendFrames {
 /**
  * Whether a pool with this codec may write a `FrameRequest`'s own frame.
  *
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { Frame } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(Codec.writesSendFrames(Codec.make({ serializeType: "JSON" })), true)
+ * // A codec of your own makes the pool encode every command with it.
+ * assert.strictEqual(Codec.writesSendFrames({ serializeType: "JSON", encode: (c) => Frame.encode(c), makeDecoder: () => Frame.makeDecoder() }), false)
+ * ```
+ *
  * @since 0.2.0
  * @category guards
  */
@@ -52,6 +81,15 @@ export const writesSendFrames = (codec: CodecService): boolean =>
 /**
  * Whether a pool with this codec may read send responses with `SendResponse.scan`.
  *
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { Frame } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(Codec.scansSendResponses(Codec.make()), true)
+ * assert.strictEqual(Codec.scansSendResponses({ serializeType: "JSON", encode: (c) => Frame.encode(c), makeDecoder: () => Frame.makeDecoder() }), false)
+ * ```
+ *
  * @since 0.2.0
  * @category guards
  */
@@ -59,12 +97,31 @@ export const scansSendResponses = (codec: CodecService): boolean =>
   codec.sendFrames !== undefined && codec.sendFrames.makeDecoder === codec.makeDecoder
 
 /**
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const serializeType = Effect.runSync(Effect.map(Codec.Codec, (codec) => codec.serializeType).pipe(Effect.provide(Codec.layerRocketMQ)))
+ * assert.strictEqual(serializeType, "ROCKETMQ")
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
 export class Codec extends Context.Tag("@effect-rocketmq/client/Codec")<Codec, CodecService>() {}
 
 /**
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { RemotingCommand } from "@effect-rocketmq/protocol"
+ *
+ * const codec = Codec.make({ serializeType: "JSON", maxFrameSize: 1024 })
+ * const big = codec.encode(RemotingCommand.request({ code: 105, opaque: 1, body: new Uint8Array(2048) }))
+ * assert.strictEqual(codec.makeDecoder().push(big).error?.reason, "FrameTooLarge")
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -85,6 +142,15 @@ export const make = (options?: {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const CodecLive = Codec.layer({ serializeType: "ROCKETMQ", maxFrameSize: 8 * 1024 * 1024 })
+ * assert.strictEqual(Effect.runSync(Effect.provide(Codec.Codec, CodecLive)).serializeType, "ROCKETMQ")
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -92,6 +158,14 @@ export const layer = (options?: Parameters<typeof make>[0]): Layer.Layer<Codec> 
 
 /**
  * JSON headers: what every Java client sends by default, and the safe choice for requests.
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * assert.strictEqual(Effect.runSync(Effect.provide(Codec.Codec, Codec.layerJson)).serializeType, "JSON")
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -101,6 +175,14 @@ export const layerJson: Layer.Layer<Codec> = layer({ serializeType: "JSON" })
 /**
  * The binary `ROCKETMQ` header: smaller and faster to parse.
  *
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * assert.strictEqual(Effect.runSync(Effect.provide(Codec.Codec, Codec.layerRocketMQ)).serializeType, "ROCKETMQ")
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -108,6 +190,16 @@ export const layerRocketMQ: Layer.Layer<Codec> = layer({ serializeType: "ROCKETM
 
 /**
  * Reads `ROCKETMQ_SERIALIZE_TYPE` (`JSON` | `ROCKETMQ`, default JSON), the variable Java servers read too.
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@effect-rocketmq/client"
+ * import { ConfigProvider, Effect, Layer } from "effect"
+ *
+ * const provider = ConfigProvider.fromMap(new Map([["ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ"]]))
+ * const CodecLive = Codec.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(provider)))
+ * assert.strictEqual(Effect.runSync(Effect.provide(Codec.Codec, CodecLive)).serializeType, "ROCKETMQ")
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -8,6 +8,22 @@ import * as Data from "effect/Data"
 /**
  * One failed attempt of a send, as recorded for the error the send finally returns.
  *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const attempt: Errors.SendAttempt = {
+ *   brokerName: "broker-a",
+ *   queueId: 1,
+ *   address: "127.0.0.1:10911",
+ *   error: "RequestTimeout",
+ *   elapsedMillis: 3000,
+ *   mayHaveBeenStored: true
+ * }
+ * const timeout = new Errors.SendTimeout({ topic: "orders", timeoutMillis: 3000, attempts: [attempt] })
+ * assert.deepStrictEqual(timeout.brokersTried, ["broker-a"])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -41,6 +57,20 @@ const describeAttempts = (attempts: ReadonlyArray<SendAttempt> | undefined): str
  * A transport failure: could not connect, the connection closed, a write failed, the peer sent bytes that
  * are not a frame, or the connection's in-flight bound was hit.
  *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const error = new Errors.RemotingError({
+ *   reason: "ConnectFailed",
+ *   address: "127.0.0.1:10911",
+ *   operation: "SEND_MESSAGE_V2",
+ *   detail: "connect ECONNREFUSED 127.0.0.1:10911"
+ * })
+ * assert.strictEqual(error._tag, "RemotingError")
+ * assert.ok(error.message.includes("127.0.0.1:10911"))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -65,6 +95,14 @@ export class RemotingError extends Data.TaggedError("RemotingError")<{
 
 /**
  * A request got no response in time. The request may still have been processed by the peer.
+ *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const error = new Errors.RequestTimeout({ address: "127.0.0.1:10911", operation: "SEND_MESSAGE_V2", timeoutMillis: 3000 })
+ * assert.strictEqual(error._tag, "RequestTimeout")
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -97,6 +135,20 @@ export class RequestTimeout extends Data.TaggedError("RequestTimeout")<{
 /**
  * The peer answered with a response code that is neither success nor a stored-message status.
  *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ * import { ResponseCode } from "@effect-rocketmq/protocol"
+ *
+ * const error = new Errors.BrokerError({
+ *   code: ResponseCode.ResponseCode.SYSTEM_BUSY,
+ *   remark: "[PCBUSY_CLEAN_QUEUE]broker busy",
+ *   address: "127.0.0.1:10911",
+ *   operation: "SEND_MESSAGE_V2"
+ * })
+ * assert.ok(ResponseCode.isRetryableSendCode(error.code))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -123,6 +175,18 @@ export class BrokerError extends Data.TaggedError("BrokerError")<{
 /**
  * No route for the topic, or no broker address for the queue chosen. Carries the topic.
  *
+ * @example
+ * ```ts
+ * import { Errors, Message, Producer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // A topic that has no route: tell the caller instead of failing the whole request.
+ * const sendOrReport = Producer.send(Message.make({ topic: "orders", body: "o-42" })).pipe(
+ *   Effect.map((result) => `stored as ${result.msgId}`),
+ *   Effect.catchTag("BrokerNotFound", (error: Errors.BrokerNotFound) => Effect.succeed(`no route for ${error.topic}`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -146,6 +210,15 @@ export class BrokerNotFound extends Data.TaggedError("BrokerNotFound")<{
  * The service cannot take the request: a broker answered SERVICE_NOT_AVAILABLE (14), the producer is not
  * started or is shutting down, or every name server / candidate broker is unavailable.
  *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const error = new Errors.ServiceNotAvailable({ reason: "the producer is shutting down" })
+ * assert.strictEqual(error._tag, "ServiceNotAvailable")
+ * assert.ok(error.message.includes("shutting down"))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -167,6 +240,21 @@ export class ServiceNotAvailable extends Data.TaggedError("ServiceNotAvailable")
 
 /**
  * The send's `sendMsgTimeout` budget ran out before an attempt succeeded. Lists every attempt and broker.
+ *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const error = new Errors.SendTimeout({
+ *   topic: "orders",
+ *   timeoutMillis: 3000,
+ *   attempts: [
+ *     { brokerName: "broker-a", queueId: 0, address: "127.0.0.1:10911", error: "RequestTimeout", elapsedMillis: 1500 },
+ *     { brokerName: "broker-b", queueId: 0, address: "127.0.0.1:10921", error: "RequestTimeout", elapsedMillis: 1500 }
+ *   ]
+ * })
+ * assert.deepStrictEqual(error.brokersTried, ["broker-a", "broker-b"])
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -206,6 +294,16 @@ export class SendTimeout extends Data.TaggedError("SendTimeout")<{
  * The message breaks a rule checked before any I/O: topic name, empty body, reserved or malformed property,
  * delay level, batch rules, a selector that picked no queue.
  *
+ * @example
+ * ```ts
+ * import { Errors, Message } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const invalid = Message.validate(Message.make({ topic: "orders eu", body: "o-42" }), 4 * 1024 * 1024)
+ * const error = Either.flip(invalid).pipe(Either.getOrThrow)
+ * assert.ok(error instanceof Errors.InvalidMessage)
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -223,6 +321,17 @@ export class InvalidMessage extends Data.TaggedError("InvalidMessage")<{
 
 /**
  * The body (or an encoded batch record) is larger than `maxMessageSize`. Nothing was sent.
+ *
+ * @example
+ * ```ts
+ * import { Errors, Message } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const error = Either.flip(Message.validate(Message.make({ topic: "orders", body: new Uint8Array(2048) }), 1024))
+ *   .pipe(Either.getOrThrow)
+ * assert.ok(error instanceof Errors.MessageTooLarge)
+ * assert.strictEqual(error._tag === "MessageTooLarge" && error.size, 2048)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -243,6 +352,16 @@ export class MessageTooLarge extends Data.TaggedError("MessageTooLarge")<{
 /**
  * A message body that does not decode to what its reader's `Schema` expects (see `MessageBody`).
  *
+ * @example
+ * ```ts
+ * import { Errors, MessageBody } from "@effect-rocketmq/client"
+ * import { Effect, Schema } from "effect"
+ *
+ * const format = MessageBody.json(Schema.Struct({ id: Schema.String }))
+ * const error = Effect.runSync(Effect.flip(MessageBody.decode(format, new TextEncoder().encode("{\"id\":42}"))))
+ * assert.ok(error instanceof Errors.InvalidBody)
+ * ```
+ *
  * @since 0.2.0
  * @category errors
  */
@@ -259,6 +378,15 @@ export class InvalidBody extends Data.TaggedError("InvalidBody")<{
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const describe = (error: Errors.TransportError): string =>
+ *   error._tag === "RequestTimeout" ? `no answer in ${error.timeoutMillis} ms` : `transport: ${error.reason}`
+ * assert.strictEqual(describe(new Errors.RequestTimeout({ address: "a", operation: "op", timeoutMillis: 3000 })), "no answer in 3000 ms")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -266,6 +394,21 @@ export type TransportError = RemotingError | RequestTimeout
 
 /**
  * Everything a send can fail with.
+ *
+ * @example
+ * ```ts
+ * import { Errors, Message, Producer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // Every failure of a send is typed: match the ones that matter here, keep the rest.
+ * const send = Producer.send(Message.make({ topic: "orders", body: "o-42" })).pipe(
+ *   Effect.catchTags({
+ *     SendTimeout: (e) => Effect.logWarning(`gave up after ${e.attempts.length} attempts`),
+ *     MessageTooLarge: (e) => Effect.logError(`${e.size} bytes`)
+ *   })
+ * )
+ * const _typed: Effect.Effect<unknown, Exclude<Errors.SendError, Errors.SendTimeout | Errors.MessageTooLarge>, Producer.Producer> = send
+ * ```
  *
  * @since 0.1.0
  * @category models

@@ -10,6 +10,16 @@ import * as Either from "effect/Either"
 import { InvalidMessage, MessageTooLarge } from "./Errors.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Message } from "@effect-rocketmq/client"
+ *
+ * const message: Message.Message = Message.make({ topic: "orders", body: "o-42", keys: "o-42" })
+ * assert.deepStrictEqual(message.keys, ["o-42"])
+ * assert.strictEqual(new TextDecoder().decode(message.body), "o-42")
+ * assert.strictEqual(message.waitStoreMsgOK, true)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -34,6 +44,14 @@ export interface Message {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message } from "@effect-rocketmq/client"
+ *
+ * const options: Message.MessageOptions = { topic: "orders", body: new Uint8Array([1, 2, 3]), delayLevel: 3 }
+ * assert.strictEqual(Message.make(options).delayLevel, 3)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -98,6 +116,15 @@ export const make = (options: MessageOptions): Message => {
 /**
  * The highest delay level of a default broker (`messageDelayLevel` has 18 entries).
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const tooLate = Message.make({ topic: "orders", body: "o-42", delayLevel: Message.MAX_DELAY_LEVEL + 1 })
+ * assert.ok(Either.isLeft(Message.validate(tooLate, 4 * 1024 * 1024)))
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -112,6 +139,14 @@ const hasSeparator = (s: string) => s.includes("\u0001") || s.includes("\u0002")
 
 /**
  * The properties that travel with the message (without `UNIQ_KEY`, which the producer adds).
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-rocketmq/client"
+ *
+ * const message = Message.make({ topic: "orders", body: "o-42", tags: "OrderPlaced", keys: ["o-42", "c-7"], properties: { region: "eu" } })
+ * assert.deepStrictEqual(Message.wireProperties(message), { region: "eu", TAGS: "OrderPlaced", KEYS: "o-42 c-7", WAIT: "true" })
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -137,6 +172,15 @@ const PLAIN_WIRE_PROPERTIES = MessageProperties.WAIT + NV + "true" + SEP
 /**
  * `MessageProperties.encode(wireProperties(message))`, written straight to text with no record in between. Equal
  * for every message `validate` accepts: the names added here are reserved, so no user property can be one of them.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-rocketmq/client"
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const message = Message.make({ topic: "orders", body: "o-42", tags: "OrderPlaced", keys: "o-42" })
+ * assert.strictEqual(Message.encodeWireProperties(message), MessageProperties.encode(Message.wireProperties(message)))
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -165,6 +209,17 @@ export const encodeWireProperties = (message: Message): string => {
 /**
  * Every client-side rule of the Java `Validators.checkMessage`, and a few more (properties, delays), so a bad
  * message fails before any network I/O.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const maxMessageSize = 4 * 1024 * 1024
+ * assert.ok(Either.isRight(Message.validate(Message.make({ topic: "orders", body: "o-42" }), maxMessageSize)))
+ * assert.ok(Either.isLeft(Message.validate(Message.make({ topic: "orders", body: "" }), maxMessageSize))) // empty body
+ * assert.ok(Either.isLeft(Message.validate(Message.make({ topic: "orders", body: "x", properties: { KEYS: "k" } }), maxMessageSize))) // reserved
+ * ```
  *
  * @since 0.1.0
  * @category validation

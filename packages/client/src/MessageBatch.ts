@@ -15,6 +15,17 @@ import { validate } from "./Message.js"
  * Checks what can be checked of a batch before its members are encoded: not empty, one topic, no delays, one
  * `waitStoreMsgOK`, every member a valid message, and not a retry topic. Gives the batch's topic.
  *
+ * @example
+ * ```ts
+ * import { Message, MessageBatch } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const members = [Message.make({ topic: "orders", body: "o-1" }), Message.make({ topic: "orders", body: "o-2" })]
+ * assert.deepStrictEqual(MessageBatch.validateMembers(members, 4 * 1024 * 1024), Either.right("orders"))
+ * const mixed = [...members, Message.make({ topic: "audit", body: "a-1" })]
+ * assert.ok(Either.isLeft(MessageBatch.validateMembers(mixed, 4 * 1024 * 1024))) // one topic per batch
+ * ```
+ *
  * @since 0.2.0
  * @category validation
  */
@@ -49,6 +60,14 @@ export const validateMembers = (
 /**
  * A member's size in the batch body: its record header, body and encoded properties (with its `UNIQ_KEY`).
  *
+ * @example
+ * ```ts
+ * import { MessageBatch } from "@effect-rocketmq/client"
+ * import { Batch } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageBatch.recordSize(100, 40), Batch.RECORD_OVERHEAD + 140)
+ * ```
+ *
  * @since 0.2.0
  * @category sizing
  */
@@ -57,6 +76,14 @@ export const recordSize = (bodyLength: number, propertiesLength: number): number
 
 /**
  * A member too large for any request fails the whole batch.
+ *
+ * @example
+ * ```ts
+ * import { MessageBatch } from "@effect-rocketmq/client"
+ *
+ * assert.strictEqual(MessageBatch.checkRecordSize("orders", 100, 1024), undefined)
+ * assert.strictEqual(MessageBatch.checkRecordSize("orders", 2048, 1024)?._tag, "MessageTooLarge")
+ * ```
  *
  * @since 0.2.0
  * @category validation
@@ -71,6 +98,14 @@ export const checkRecordSize = (
 /**
  * Splits members greedily, in order, so each request's members add up to at most `maxMessageSize` (the broker's
  * limit too).
+ *
+ * @example
+ * ```ts
+ * import { MessageBatch } from "@effect-rocketmq/client"
+ *
+ * const records = [{ size: 400 }, { size: 400 }, { size: 400 }, { size: 100 }]
+ * assert.deepStrictEqual(MessageBatch.split(records, 1000).map((chunk) => chunk.length), [2, 2])
+ * ```
  *
  * @since 0.2.0
  * @category sizing

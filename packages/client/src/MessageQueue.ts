@@ -6,6 +6,15 @@ import * as Data from "effect/Data"
 /**
  * One queue of a topic on one broker. Structural equality, and printed as the Java client prints it.
  *
+ * @example
+ * ```ts
+ * import { MessageQueue } from "@effect-rocketmq/client"
+ * import { Equal } from "effect"
+ *
+ * const queue = new MessageQueue.MessageQueue({ topic: "orders", brokerName: "broker-a", queueId: 1 })
+ * assert.ok(Equal.equals(queue, MessageQueue.make("orders", "broker-a", 1))) // structural equality
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -15,6 +24,16 @@ export class MessageQueue extends Data.Class<{
   readonly queueId: number
 }> {
   /**
+   * @example
+   * ```ts
+   * import { MessageQueue } from "@effect-rocketmq/client"
+   *
+   * assert.strictEqual(
+   *   MessageQueue.make("orders", "broker-a", 1).toString(),
+   *   "MessageQueue [topic=orders, brokerName=broker-a, queueId=1]"
+   * )
+   * ```
+   *
    * @since 0.1.0
    */
   override toString(): string {
@@ -23,6 +42,16 @@ export class MessageQueue extends Data.Class<{
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, MessageQueue, Producer } from "@effect-rocketmq/client"
+ *
+ * // Send to exactly this queue.
+ * const queue = MessageQueue.make("orders", "broker-a", 0)
+ * const send = Producer.sendToQueue(Message.make({ topic: "orders", body: "o-42" }), queue)
+ * assert.strictEqual(queue.queueId, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

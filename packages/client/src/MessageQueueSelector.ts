@@ -11,6 +11,18 @@ import type { MessageQueue } from "./MessageQueue.js"
  * Picks one of `queues` (the topic's writable queues, in route order) for `message`, given the caller's
  * `arg`. Returning `undefined` fails the send with `InvalidMessage`.
  *
+ * @example
+ * ```ts
+ * import { Message, MessageQueue, MessageQueueSelector } from "@effect-rocketmq/client"
+ *
+ * // Everything for one region goes to the broker of that region.
+ * const byRegion: MessageQueueSelector.MessageQueueSelector<string> = (queues, _message, region) =>
+ *   queues.find((q) => q.brokerName === `broker-${region}`)
+ *
+ * const queues = [MessageQueue.make("orders", "broker-eu", 0), MessageQueue.make("orders", "broker-us", 0)]
+ * assert.strictEqual(byRegion(queues, Message.make({ topic: "orders", body: "o-42" }), "us")?.brokerName, "broker-us")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -55,6 +67,15 @@ export const byHash: MessageQueueSelector<string | number> = (queues, _message, 
 /**
  * Java's `SelectMessageQueueByRandom`.
  *
+ * @example
+ * ```ts
+ * import { Message, MessageQueue, MessageQueueSelector } from "@effect-rocketmq/client"
+ *
+ * const queues = [0, 1, 2, 3].map((i) => MessageQueue.make("orders", "broker-a", i))
+ * const picked = MessageQueueSelector.random(queues, Message.make({ topic: "orders", body: "o-42" }), undefined)
+ * assert.ok(picked !== undefined && queues.includes(picked))
+ * ```
+ *
  * @since 0.1.0
  * @category selectors
  */
@@ -63,6 +84,17 @@ export const random: MessageQueueSelector<unknown> = (queues) =>
 
 /**
  * A round-robin selector with its own counter (one per selector made).
+ *
+ * @example
+ * ```ts
+ * import { Message, MessageQueue, MessageQueueSelector } from "@effect-rocketmq/client"
+ *
+ * const selector = MessageQueueSelector.roundRobin()
+ * const queues = [0, 1, 2].map((i) => MessageQueue.make("orders", "broker-a", i))
+ * const message = Message.make({ topic: "orders", body: "o-42" })
+ * const picked = [1, 2, 3, 4].map(() => selector(queues, message, undefined)?.queueId)
+ * assert.deepStrictEqual(picked, [0, 1, 2, 0])
+ * ```
  *
  * @since 0.1.0
  * @category selectors

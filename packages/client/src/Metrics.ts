@@ -10,6 +10,16 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 /**
  * Messages stored by a broker.
  *
+ * @example
+ * ```ts
+ * import { Metrics } from "@effect-rocketmq/client"
+ * import { Effect, Metric } from "effect"
+ *
+ * // Read in-process, or exported with @effect/opentelemetry as rocketmq_producer_send_success_total.
+ * const state = Effect.runSync(Metric.value(Metrics.sendSuccessTotal))
+ * assert.strictEqual(typeof state.count, "number")
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
@@ -20,6 +30,15 @@ export const sendSuccessTotal = Metric.counter("rocketmq_producer_send_success_t
 
 /**
  * Messages whose send failed (after retries).
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@effect-rocketmq/client"
+ * import { Effect, Metric } from "effect"
+ *
+ * const state = Effect.runSync(Metric.value(Metrics.sendFailureTotal))
+ * assert.strictEqual(typeof state.count, "number")
+ * ```
  *
  * @since 0.1.0
  * @category metrics
@@ -32,6 +51,15 @@ export const sendFailureTotal = Metric.counter("rocketmq_producer_send_failure_t
 /**
  * Time from the send call to its outcome, in milliseconds (retries included).
  *
+ * @example
+ * ```ts
+ * import { Metrics } from "@effect-rocketmq/client"
+ * import { Effect, Metric } from "effect"
+ *
+ * const histogram = Effect.runSync(Metric.value(Metrics.sendLatencyMs))
+ * assert.ok(histogram.buckets.length > 0)
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
@@ -43,6 +71,15 @@ export const sendLatencyMs = Metric.histogram(
 
 /**
  * Asynchronous sends accepted and not yet completed.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@effect-rocketmq/client"
+ * import { Effect, Metric } from "effect"
+ *
+ * const gauge = Effect.runSync(Metric.value(Metrics.queueSize))
+ * assert.strictEqual(typeof gauge.value, "number")
+ * ```
  *
  * @since 0.1.0
  * @category metrics

@@ -18,6 +18,18 @@ import * as internal from "./internal/nameServerResolver.js"
 import type { MessageQueue } from "./MessageQueue.js"
 
 /**
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ *
+ * const options: NameServerResolver.ResolverOptions = {
+ *   ...NameServerResolver.defaultOptions,
+ *   nameServerAddr: "127.0.0.1:9876;127.0.0.1:9877",
+ *   pollNameServerInterval: 10_000
+ * }
+ * const ResolverLive = NameServerResolver.layer(options) // needs a BrokerConnectionPool
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -45,6 +57,14 @@ export interface ResolverOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ *
+ * assert.strictEqual(NameServerResolver.defaultOptions.pollNameServerInterval, 30_000)
+ * assert.strictEqual(NameServerResolver.defaultOptions.createTopicKey, "TBW102")
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -59,6 +79,27 @@ export const defaultOptions: Omit<ResolverOptions, "nameServerAddr"> = {
 
 /**
  * What a producer needs to send to a topic: its writable queues, in Java's order.
+ *
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const route = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * const info: NameServerResolver.TopicPublishInfo = Effect.runSync(
+ *   Effect.flatMap(NameServerResolver.NameServerResolver, (resolver) => resolver.publishInfo("orders")).pipe(
+ *     Effect.provide(NameServerResolver.layerStatic({ orders: route }))
+ *   )
+ * )
+ * assert.deepStrictEqual(info.queues.map((q) => q.toString()), [
+ *   "MessageQueue [topic=orders, brokerName=broker-a, queueId=0]",
+ *   "MessageQueue [topic=orders, brokerName=broker-a, queueId=1]"
+ * ])
+ * assert.strictEqual(info.viaDefaultTopic, false)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -76,6 +117,16 @@ export interface TopicPublishInfo {
 /**
  * A client the brokers should know about: heartbeats name its producer groups.
  *
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // Heartbeats name this client's producer groups while the scope is open.
+ * const registration: NameServerResolver.ClientRegistration = { clientId: "127.0.0.1@4242", producerGroups: ["orders_group"] }
+ * const registered = Effect.flatMap(NameServerResolver.NameServerResolver, (resolver) => resolver.register(registration))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -85,6 +136,23 @@ export interface ClientRegistration {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const route = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * const address = Effect.runSync(Effect.gen(function*() {
+ *   const resolver: NameServerResolver.NameServerResolverService = yield* NameServerResolver.NameServerResolver
+ *   yield* resolver.publishInfo("orders")
+ *   return yield* resolver.masterAddress("broker-a")
+ * }).pipe(Effect.provide(NameServerResolver.layerStatic({ orders: route }))))
+ * assert.strictEqual(address, "127.0.0.1:10911")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -117,6 +185,24 @@ export interface NameServerResolverService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const route = {
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ * }
+ * const missing = Effect.runSync(
+ *   Effect.flatMap(NameServerResolver.NameServerResolver, (resolver) => resolver.publishInfo("payments")).pipe(
+ *     Effect.flip,
+ *     Effect.provide(NameServerResolver.layerStatic({ orders: route }))
+ *   )
+ * )
+ * assert.strictEqual(missing._tag, "BrokerNotFound")
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -126,6 +212,23 @@ export class NameServerResolver extends Context.Tag("@effect-rocketmq/client/Nam
 >() {}
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec, NameServerResolver } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Effect, Layer } from "effect"
+ *
+ * const nameServers = await Effect.gen(function*() {
+ *   const resolver = yield* NameServerResolver.make({ nameServerAddr: "127.0.0.1:9876;127.0.0.1:9877" })
+ *   return resolver.nameServers // nothing is asked until a topic is
+ * }).pipe(
+ *   Effect.scoped,
+ *   Effect.provide(BrokerConnectionPool.layer().pipe(Layer.provide(Layer.merge(Codec.layerJson, NodeSocketConnector.layer)))),
+ *   Effect.runPromise
+ * )
+ * assert.deepStrictEqual(nameServers, ["127.0.0.1:9876", "127.0.0.1:9877"])
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -138,6 +241,17 @@ export const make = (
   })
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec, NameServerResolver } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * const ResolverLive = NameServerResolver.layer({ nameServerAddr: "127.0.0.1:9876", pollNameServerInterval: 10_000 }).pipe(
+ *   Layer.provide(BrokerConnectionPool.layer().pipe(Layer.provide(Layer.merge(Codec.layerJson, NodeSocketConnector.layer))))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -149,6 +263,19 @@ export const layer = (
 /**
  * `ROCKETMQ_NAME_SERVER_ADDR` (required) and `ROCKETMQ_POLL_NAME_SERVER_INTERVAL`,
  * `ROCKETMQ_HEARTBEAT_BROKER_INTERVAL` (optional).
+ *
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ * import { ConfigProvider, Effect } from "effect"
+ *
+ * const provider = ConfigProvider.fromMap(new Map([
+ *   ["ROCKETMQ_NAME_SERVER_ADDR", "127.0.0.1:9876"],
+ *   ["ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "10000"]
+ * ]))
+ * const options = Effect.runSync(Effect.withConfigProvider(NameServerResolver.optionsConfig, provider))
+ * assert.deepStrictEqual([options.nameServerAddr, options.pollNameServerInterval], ["127.0.0.1:9876", 10000])
+ * ```
  *
  * @since 0.1.0
  * @category config
@@ -165,6 +292,18 @@ export const optionsConfig: Config.Config<Partial<ResolverOptions> & Pick<Resolv
   })
 
 /**
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec, NameServerResolver } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * // ROCKETMQ_NAME_SERVER_ADDR=127.0.0.1:9876
+ * const ResolverLive = NameServerResolver.layerConfig().pipe(
+ *   Layer.provide(BrokerConnectionPool.layerConfig().pipe(Layer.provide(Layer.merge(Codec.layerConfig(), NodeSocketConnector.layer))))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -176,6 +315,22 @@ export const layerConfig = (
 /**
  * A resolver with fixed routes and no name server: for tests of code that sends, and for setups where
  * routes are known up front. `masterAddress` and heartbeats use the given routes.
+ *
+ * @example
+ * ```ts
+ * import { NameServerResolver } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // Routes known up front: no name server is asked.
+ * const ResolverLive = NameServerResolver.layerStatic({
+ *   orders: {
+ *     queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *     brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ *   }
+ * })
+ * const info = Effect.runSync(Effect.provide(Effect.flatMap(NameServerResolver.NameServerResolver, (r) => r.publishInfo("orders")), ResolverLive))
+ * assert.strictEqual(info.queues.length, 4)
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -34,6 +34,20 @@ import type { SocketConnector } from "./SocketConnector.js"
 /**
  * Producer settings. Names and defaults follow the Java `DefaultMQProducer`.
  *
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ *
+ * const options: Producer.ProducerOptions = {
+ *   ...Producer.defaultOptions,
+ *   nameServerAddr: "127.0.0.1:9876",
+ *   groupName: "orders_group",
+ *   compressType: "LZ4",
+ *   retryTimesWhenSendFailed: 4
+ * }
+ * const ProducerLive = Producer.layer(options) // then provide a SocketConnector
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -99,6 +113,15 @@ export interface ProducerOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ *
+ * assert.strictEqual(Producer.defaultOptions.sendMsgTimeout, 3000)
+ * assert.strictEqual(Producer.defaultOptions.retryTimesWhenSendFailed, 2)
+ * assert.strictEqual(Producer.defaultOptions.maxMessageSize, 4 * 1024 * 1024)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -132,12 +155,34 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
 /**
  * What `Producer.layer` and `Producer.make` take: the two required settings and any others.
  *
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ *
+ * // The two required settings; everything else has Java's default.
+ * const config: Producer.ProducerConfig = { nameServerAddr: "127.0.0.1:9876", groupName: "orders_group", sendMsgTimeout: 5000 }
+ * const ProducerLive = Producer.layer(config)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type ProducerConfig = Partial<ProducerOptions> & Pick<ProducerOptions, "nameServerAddr" | "groupName">
 
 /**
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const stats: Producer.ProducerStats = await Effect.gen(function*() {
+ *   yield* Producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ *   return yield* Producer.stats
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.strictEqual(typeof stats.sendSuccessCount, "number")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -156,12 +201,47 @@ export interface ProducerStats {
 /**
  * Receives the outcome of an asynchronous send.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect, Either } from "effect"
+ *
+ * const outcomes: Array<string> = []
+ * const callback: Producer.SendCallback = (result) => {
+ *   outcomes.push(Either.isRight(result) ? result.right.status : result.left._tag)
+ * }
+ * await Effect.gen(function*() {
+ *   yield* Producer.sendAsync(Message.make({ topic: "orders", body: "o-42" }), callback)
+ *   yield* (yield* TestProducer.TestProducer).awaitAsync
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(outcomes, ["SEND_OK"])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type SendCallback = (result: Either.Either<SendResult, SendError>) => void | Effect.Effect<void>
 
 /**
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const results = await Effect.gen(function*() {
+ *   const producer: Producer.ProducerService = yield* Producer.Producer
+ *   const one = yield* producer.send(Message.make({ topic: "orders", body: "o-1" }))
+ *   const batch = yield* producer.sendBatch([
+ *     Message.make({ topic: "orders", body: "o-2" }),
+ *     Message.make({ topic: "orders", body: "o-3" })
+ *   ])
+ *   return [one, ...batch]
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.ok(results.every((r) => r.status === "SEND_OK"))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -205,6 +285,20 @@ export interface ProducerService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const producer = yield* Producer.Producer
+ *   return yield* producer.send(Message.make({ topic: "orders", body: "o-42", keys: "o-42" }))
+ * })
+ * const result = await program.pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.strictEqual(result.messageQueue.topic, "orders")
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -214,6 +308,19 @@ export class Producer extends Context.Tag("@effect-rocketmq/client/Producer")<Pr
  * A started producer over the services in context. Closing the scope shuts it down: new sends fail with
  * `ServiceNotAvailable`, sends in flight are not retried and asynchronous ones get `shutdownTimeout` to finish, the
  * client unregisters over the connections already open (each request within 1000 ms); shutdown opens no connection.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ * import { Effect } from "effect"
+ *
+ * // A producer for one scope: closing the scope shuts it down.
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const producer = yield* Producer.make({ nameServerAddr: "127.0.0.1:9876", groupName: "orders_group" })
+ *   return yield* producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ * })).pipe(Effect.provide(NodeProducer.layerDependencies({ nameServerAddr: "127.0.0.1:9876", groupName: "orders_group" })))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -230,6 +337,24 @@ export const make = (
  * The producer alone: provide `NameServerResolver`, `BrokerConnectionPool` (and optionally `RetryPolicy`)
  * yourself — e.g. test doubles.
  *
+ * @example
+ * ```ts
+ * import { BrokerConnectionPool, Codec, NameServerResolver, Producer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * // Fixed routes instead of a name server; a pool on Node sockets.
+ * const ProducerLive = Producer.layerWithoutDependencies({ nameServerAddr: "unused:9876", groupName: "orders_group" }).pipe(
+ *   Layer.provide(NameServerResolver.layerStatic({
+ *     orders: {
+ *       queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *       brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }]
+ *     }
+ *   })),
+ *   Layer.provide(BrokerConnectionPool.layer().pipe(Layer.provide(Layer.merge(Codec.layerJson, NodeSocketConnector.layer))))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -244,6 +369,20 @@ export const layerWithoutDependencies = (
 /**
  * The services a producer runs on, built from its options: pool, resolver, codec. Sockets come from the
  * `SocketConnector` in context (`@effect-rocketmq/node`'s `NodeProducer.layerDependencies` provides Node's).
+ *
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * const options = { nameServerAddr: "127.0.0.1:9876", groupName: "orders_group" }
+ * // Producer.layer(options) is exactly this.
+ * const ProducerLive = Producer.layerWithoutDependencies(options).pipe(
+ *   Layer.provide(Producer.layerDependencies(options)),
+ *   Layer.provide(NodeSocketConnector.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -393,6 +532,16 @@ export const optionsConfig: Config.Config<ProducerConfig> = Config.all({
 /**
  * `Producer.layer` with settings from `Config`; `overrides` win over the environment.
  *
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Layer } from "effect"
+ *
+ * // ROCKETMQ_NAME_SERVER_ADDR and ROCKETMQ_GROUP_NAME from the environment; the group fixed here wins.
+ * const ProducerLive = Producer.layerConfig(undefined, { groupName: "orders_group" }).pipe(Layer.provide(NodeSocketConnector.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -405,6 +554,18 @@ export const layerConfig = (
 /**
  * Per-send overrides, set for a region of code with `withSendTimeout` / `withRetryPolicy`.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { FiberRef, Option, Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const overrides: Producer.SendOverrides = yield* FiberRef.get(Producer.currentSendOverrides)
+ *   return overrides.sendMsgTimeout
+ * }).pipe(Producer.withSendTimeout(10_000))
+ * assert.deepStrictEqual(Effect.runSync(program), Option.some(10_000))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -414,6 +575,15 @@ export interface SendOverrides {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { Effect, FiberRef, Option } from "effect"
+ *
+ * const outside = Effect.runSync(FiberRef.get(Producer.currentSendOverrides))
+ * assert.deepStrictEqual(outside.sendMsgTimeout, Option.none()) // the producer's own sendMsgTimeout applies
+ * ```
+ *
  * @since 0.1.0
  * @category fiber refs
  */
@@ -472,6 +642,15 @@ export const withRetryPolicy: {
 
 export type {
   /**
+   * @example
+   * ```ts
+   * import { Producer, RetryPolicy } from "@effect-rocketmq/client"
+   * import { Layer, Schedule } from "effect"
+   *
+   * // The service a producer layer takes its retry schedule from.
+   * const RetryLive: Layer.Layer<Producer.RetryPolicy> = RetryPolicy.layer(Schedule.recurs(3))
+   * ```
+   *
    * @since 0.1.0
    * @category re-exports
    */
@@ -481,6 +660,19 @@ export type {
 /**
  * `producer.send` for the `Producer` in context: `yield* Producer.send(message)`.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const result = await Producer.send(Message.make({ topic: "orders", body: "o-42" })).pipe(
+ *   Effect.provide(TestProducer.layer({ topics: { orders: 4 } })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(result.status, "SEND_OK")
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -489,6 +681,22 @@ export const send = (message: Message): Effect.Effect<SendResult, SendError, Pro
 
 /**
  * `producer.sendAsync` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect, Either } from "effect"
+ *
+ * const seen: Array<boolean> = []
+ * await Effect.gen(function*() {
+ *   yield* Producer.sendAsync(Message.make({ topic: "orders", body: "o-42" }), (result) => {
+ *     seen.push(Either.isRight(result))
+ *   })
+ *   yield* (yield* TestProducer.TestProducer).awaitAsync
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(seen, [true])
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -501,6 +709,20 @@ export const sendAsync = (
 
 /**
  * `producer.submit` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Accepted now, awaited later: many sends in flight from one fiber.
+ * const results = await Effect.gen(function*() {
+ *   const pending = yield* Effect.forEach(["o-1", "o-2", "o-3"], (id) => Producer.submit(Message.make({ topic: "orders", body: id })))
+ *   return yield* Effect.all(pending)
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.strictEqual(results.length, 3)
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -516,6 +738,19 @@ export const submit = (
 /**
  * `producer.sendOneway` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const sent = await Effect.gen(function*() {
+ *   yield* Producer.sendOneway(Message.make({ topic: "metrics", body: "cpu=0.5" })) // no answer awaited
+ *   return yield* (yield* TestProducer.TestProducer).sent
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { metrics: 4 } })), Effect.runPromise)
+ * assert.strictEqual(sent[0]?.operation, "sendOneway")
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -524,6 +759,20 @@ export const sendOneway = (message: Message): Effect.Effect<void, SendError, Pro
 
 /**
  * `producer.sendWithSelector` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Every message of one order goes to the same queue.
+ * const queues = await Effect.forEach(["created", "paid", "shipped"], (event) =>
+ *   Producer.sendWithSelector(Message.make({ topic: "orders", body: event }), MessageQueueSelector.byHash, "o-42").pipe(
+ *     Effect.map((result) => result.messageQueue.queueId)
+ *   )).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 8 } })), Effect.runPromise)
+ * assert.strictEqual(new Set(queues).size, 1)
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -538,6 +787,20 @@ export const sendWithSelector = <A>(
 /**
  * `producer.sendToQueue` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, MessageQueue, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const queue = await Effect.gen(function*() {
+ *   const broker = (yield* Producer.send(Message.make({ topic: "orders", body: "o-1" }))).messageQueue.brokerName
+ *   const result = yield* Producer.sendToQueue(Message.make({ topic: "orders", body: "o-2" }), MessageQueue.make("orders", broker, 3))
+ *   return result.messageQueue.queueId
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.strictEqual(queue, 3)
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -546,6 +809,19 @@ export const sendToQueue = (message: Message, queue: MessageQueue): Effect.Effec
 
 /**
  * `producer.sendBatch` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const results = await Producer.sendBatch([
+ *   Message.make({ topic: "orders", body: "o-1" }),
+ *   Message.make({ topic: "orders", body: "o-2" })
+ * ]).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.ok(results.length >= 1 && results.every((r) => r.status === "SEND_OK"))
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -557,6 +833,16 @@ export const sendBatch = (
 
 /**
  * The stats of the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const report = Producer.stats.pipe(
+ *   Effect.flatMap((s) => Effect.log(`stored ${s.sendSuccessCount}, failed ${s.sendFailureCount}, p99 ${s.p99} ms`))
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category accessors

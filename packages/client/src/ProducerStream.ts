@@ -26,6 +26,15 @@ import type { ProducerService } from "./Producer.js"
 import type { SendResult } from "./SendResult.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { Stream } from "effect"
+ *
+ * const options: ProducerStream.SendOptions = { concurrency: 16 }
+ * const results = Stream.make(Message.make({ topic: "orders", body: "o-1" })).pipe(ProducerStream.send(options))
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -35,6 +44,15 @@ export interface SendOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { Stream } from "effect"
+ *
+ * const options: ProducerStream.OrderedOptions = { key: (message) => message.keys[0] ?? "", concurrency: 32 }
+ * const results = Stream.make(Message.make({ topic: "orders", body: "created", keys: "o-42" })).pipe(ProducerStream.sendOrdered(options))
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -47,6 +65,19 @@ export interface OrderedOptions extends SendOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { Stream } from "effect"
+ *
+ * // Up to 100 messages per request, waiting at most 5 ms for a batch to fill.
+ * const options: ProducerStream.BatchedOptions = { size: 100, within: 5 }
+ * const results = Stream.range(1, 1000).pipe(
+ *   Stream.map((i) => Message.make({ topic: "orders", body: `o-${i}` })),
+ *   ProducerStream.sendBatched(options)
+ * )
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -73,6 +104,22 @@ const laneOf = (key: string, lanes: number) => {
  * Sends every element and emits its `SendResult`, in stream order. The first failed send fails the stream with its
  * typed error (after the sends already in flight end).
  *
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Chunk, Effect, Stream } from "effect"
+ *
+ * const results = await Stream.make("o-1", "o-2", "o-3").pipe(
+ *   Stream.map((id) => Message.make({ topic: "orders", body: id })),
+ *   ProducerStream.send({ concurrency: 8 }),
+ *   Stream.runCollect,
+ *   Effect.provide(TestProducer.layer({ topics: { orders: 4 } })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(Chunk.size(results), 3)
+ * ```
+ *
  * @since 0.2.0
  * @category combinators
  */
@@ -87,6 +134,24 @@ export const send =
 
 /**
  * Like `send`, but a failed send is an element too: the stream goes on.
+ *
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Chunk, Effect, Either, Stream } from "effect"
+ *
+ * // The empty body fails its own send; the stream goes on.
+ * const outcomes = await Stream.make("o-1", "", "o-3").pipe(
+ *   Stream.map((body) => Message.make({ topic: "orders", body })),
+ *   ProducerStream.sendEither(),
+ *   Stream.map(Either.isRight),
+ *   Stream.runCollect,
+ *   Effect.provide(TestProducer.layer({ topics: { orders: 4 } })),
+ *   Effect.runPromise
+ * )
+ * assert.deepStrictEqual(Chunk.toArray(outcomes), [true, false, true])
+ * ```
  *
  * @since 0.2.0
  * @category combinators
@@ -104,6 +169,23 @@ export const sendEither = (options?: SendOptions) =>
 /**
  * Sends with an ordering key: per key, one queue and stream order (see `OrderedOptions`). Results are emitted as
  * sends finish: in order per key, interleaved across keys. A failed send fails the stream.
+ *
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Chunk, Effect, Stream } from "effect"
+ *
+ * const events = [["o-1", "created"], ["o-2", "created"], ["o-1", "paid"], ["o-1", "shipped"]] as const
+ * const results = await Stream.fromIterable(events).pipe(
+ *   Stream.map(([order, event]) => Message.make({ topic: "orders", body: event, keys: order })),
+ *   ProducerStream.sendOrdered({ key: (message) => message.keys[0]! }),
+ *   Stream.runCollect,
+ *   Effect.provide(TestProducer.layer({ topics: { orders: 8 } })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(Chunk.size(results), 4)
+ * ```
  *
  * @since 0.2.0
  * @category combinators
@@ -128,6 +210,22 @@ export const sendOrdered =
 /**
  * Gathers elements into batch requests (`sendBatch`) of at most `size` messages of one topic, waiting at most
  * `within` ms for a batch to fill. Emits one `SendResult` per request. A failed batch fails the stream.
+ *
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Chunk, Effect, Stream } from "effect"
+ *
+ * const results = await Stream.range(1, 10).pipe(
+ *   Stream.map((i) => Message.make({ topic: "orders", body: `o-${i}` })),
+ *   ProducerStream.sendBatched({ size: 5 }),
+ *   Stream.runCollect,
+ *   Effect.provide(TestProducer.layer({ topics: { orders: 4 } })),
+ *   Effect.runPromise
+ * )
+ * assert.ok(Chunk.size(results) >= 2) // one result per batch request
+ * ```
  *
  * @since 0.2.0
  * @category combinators
@@ -159,6 +257,22 @@ const byTopic = (messages: ReadonlyArray<Message>): Array<ReadonlyArray<Message>
 /**
  * A sink that sends every element (with `sendOrdered`'s guarantee when `key` is given) and fails with the first
  * send's typed error.
+ *
+ * @example
+ * ```ts
+ * import { Message, ProducerStream } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect, Stream } from "effect"
+ *
+ * const sent = await Effect.gen(function*() {
+ *   yield* Stream.make("o-1", "o-2").pipe(
+ *     Stream.map((id) => Message.make({ topic: "orders", body: id })),
+ *     Stream.run(ProducerStream.sink())
+ *   )
+ *   return yield* (yield* TestProducer.TestProducer).sent
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.strictEqual(sent.length, 2)
+ * ```
  *
  * @since 0.2.0
  * @category sinks

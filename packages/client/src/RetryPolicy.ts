@@ -14,6 +14,15 @@ import * as Schedule from "effect/Schedule"
 import type { SendError } from "./Errors.js"
 
 /**
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "@effect-rocketmq/client"
+ * import { Schedule } from "effect"
+ *
+ * const service: RetryPolicy.RetryPolicyService = { schedule: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(3))) }
+ * const RetryLive = RetryPolicy.layer(service.schedule)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -23,6 +32,17 @@ export interface RetryPolicyService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Producer, RetryPolicy } from "@effect-rocketmq/client"
+ * import { Layer } from "effect"
+ *
+ * // Java's immediate retries, four of them, for this producer.
+ * const ProducerLive = Producer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders_group" }).pipe(
+ *   Layer.provide(Layer.succeed(RetryPolicy.RetryPolicy, RetryPolicy.javaDefault(4)))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -32,6 +52,18 @@ export class RetryPolicy
 
 /**
  * Java's policy: `retries` more attempts, no delay between them.
+ *
+ * @example
+ * ```ts
+ * import { Errors, RetryPolicy } from "@effect-rocketmq/client"
+ * import { Effect, Schedule } from "effect"
+ *
+ * // Two retries: the schedule recurs twice, without delay, then is done.
+ * const busy = new Errors.ServiceNotAvailable({ reason: "SYSTEM_BUSY" })
+ * const driver = Effect.runSync(Schedule.driver(RetryPolicy.javaDefault(2).schedule))
+ * const steps = Effect.runSync(Effect.all([driver.next(busy), driver.next(busy), Effect.either(driver.next(busy))]))
+ * assert.strictEqual(steps[2]._tag, "Left") // done after two
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -68,12 +100,33 @@ export const exponential = (options: {
 })
 
 /**
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "@effect-rocketmq/client"
+ * import { Schedule } from "effect"
+ *
+ * // Retry only timeouts, three times, 200 ms apart.
+ * const policy = RetryPolicy.make(
+ *   Schedule.spaced("200 millis").pipe(Schedule.intersect(Schedule.recurs(3)), Schedule.whileInput((e) => e._tag === "SendTimeout"))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (schedule: Schedule.Schedule<unknown, SendError>): RetryPolicyService => ({ schedule })
 
 /**
+ * @example
+ * ```ts
+ * import { Producer, RetryPolicy } from "@effect-rocketmq/client"
+ * import { Layer, Schedule } from "effect"
+ *
+ * const ProducerLive = Producer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders_group" }).pipe(
+ *   Layer.provide(RetryPolicy.layer(Schedule.recurs(5)))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -85,6 +138,17 @@ export const layer = (schedule: Schedule.Schedule<unknown, SendError>): Layer.La
  * immediate retries, the default) or `exponential`; `ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED` (2) is the number of
  * retries, as for the producer; `ROCKETMQ_RETRY_BACKOFF_BASE` (a duration, `50 millis`) and
  * `ROCKETMQ_RETRY_BACKOFF_FACTOR` (2) shape the exponential back-off.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "@effect-rocketmq/client"
+ * import { ConfigProvider, Effect } from "effect"
+ *
+ * const provider = ConfigProvider.fromMap(new Map([["ROCKETMQ_RETRY_BACKOFF", "exponential"], ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "4"]]))
+ * const policy = Effect.runSync(Effect.withConfigProvider(RetryPolicy.policyConfig, provider))
+ * const bad = ConfigProvider.fromMap(new Map([["ROCKETMQ_RETRY_BACKOFF", "linear"]]))
+ * assert.strictEqual(Effect.runSync(Effect.either(Effect.withConfigProvider(RetryPolicy.policyConfig, bad)))._tag, "Left")
+ * ```
  *
  * @since 0.1.0
  * @category config

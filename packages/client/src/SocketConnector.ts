@@ -13,6 +13,20 @@ import type * as Effect from "effect/Effect"
  * Writes chunks, in order and as one unit, with a plain callback: no fiber per write and no copy to join them.
  * `written` runs once the chunks are handed to the operating system, or with the error that stopped them.
  *
+ * @example
+ * ```ts
+ * import { SocketConnector } from "@effect-rocketmq/client"
+ *
+ * // Collects what would be written: one call per frame, its chunks in order.
+ * const written: Array<number> = []
+ * const writer: SocketConnector.ChunkWriter = (chunks, done) => {
+ *   for (const chunk of chunks) written.push(chunk.length)
+ *   done(undefined)
+ * }
+ * writer([new Uint8Array(4), new Uint8Array(10)], (error) => assert.strictEqual(error, undefined))
+ * assert.deepStrictEqual(written, [4, 10])
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -23,6 +37,19 @@ export type ChunkWriter = (
 
 /**
  * An opened (or lazily opening) connection: the platform socket, and optionally a direct writer for it.
+ *
+ * @example
+ * ```ts
+ * import { SocketConnector } from "@effect-rocketmq/client"
+ * import { Socket } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // An in-memory connection whose peer echoes every byte back.
+ * const connect = Effect.map(
+ *   Socket.fromTransformStream(Effect.sync(() => new TransformStream<Uint8Array, Uint8Array>())),
+ *   (socket): SocketConnector.Connected => SocketConnector.fromSocket(socket)
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -38,6 +65,20 @@ export interface Connected {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { SocketConnector } from "@effect-rocketmq/client"
+ * import { Socket } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // A connector that refuses everything, for tests of connection failures.
+ * const refusing: SocketConnector.SocketConnectorService = {
+ *   connect: (host, port) => Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause: new Error(`refused ${host}:${port}`) }))
+ * }
+ * const error = Effect.runSync(Effect.flip(refusing.connect("127.0.0.1", 10911)))
+ * assert.strictEqual(error._tag, "SocketError")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -46,6 +87,22 @@ export interface SocketConnectorService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { SocketConnector } from "@effect-rocketmq/client"
+ * import { Socket } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ *
+ * // Provide your own sockets (e.g. a WebSocket bridge); on Node use NodeSocketConnector.layer.
+ * const InMemory = Layer.succeed(SocketConnector.SocketConnector, {
+ *   connect: () =>
+ *     Effect.map(
+ *       Socket.fromTransformStream(Effect.sync(() => new TransformStream<Uint8Array, Uint8Array>())),
+ *       SocketConnector.fromSocket
+ *     )
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -56,6 +113,19 @@ export class SocketConnector extends Context.Tag("@effect-rocketmq/client/Socket
 
 /**
  * A connection that is written through the platform socket's own writer (e.g. `Socket.fromTransformStream`).
+ *
+ * @example
+ * ```ts
+ * import { SocketConnector } from "@effect-rocketmq/client"
+ * import { Socket } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const connected = Effect.runSync(Effect.map(
+ *   Socket.fromTransformStream(Effect.sync(() => new TransformStream<Uint8Array, Uint8Array>())),
+ *   SocketConnector.fromSocket
+ * ))
+ * assert.strictEqual(connected.writeChunks, undefined) // written through the socket's own writer
+ * ```
  *
  * @since 0.2.0
  * @category constructors

@@ -21,6 +21,16 @@ import type { SocketConnector } from "./SocketConnector.js"
 /**
  * What the local transaction decided. `Unknown` leaves the message in doubt for the broker's check.
  *
+ * @example
+ * ```ts
+ * import { TransactionProducer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // The local transaction's answer: commit when the order row was written.
+ * const decide = (written: boolean): TransactionProducer.TransactionState => written ? "Commit" : "Rollback"
+ * assert.strictEqual(decide(true), "Commit")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -28,6 +38,27 @@ export type TransactionState = "Commit" | "Rollback" | "Unknown"
 
 /**
  * A half message the broker asks about: its id, topic, keys, properties and body.
+ *
+ * @example
+ * ```ts
+ * import { TransactionProducer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const committed = new Set(["o-42"])
+ * const checker: TransactionProducer.TransactionChecker = (message: TransactionProducer.CheckedMessage) =>
+ *   Effect.succeed(committed.has(message.keys[0] ?? "") ? "Commit" : "Rollback")
+ * const state = Effect.runSync(checker({
+ *   msgId: "7F0000010001000000000000000000A1",
+ *   transactionId: "7F0000010001000000000000000000A1",
+ *   topic: "orders",
+ *   tags: undefined,
+ *   keys: ["o-42"],
+ *   properties: {},
+ *   body: new Uint8Array(0),
+ *   checkTimes: 1
+ * }))
+ * assert.strictEqual(state, "Commit")
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -48,12 +79,35 @@ export interface CheckedMessage {
  * Answers the broker's check for a transaction left `Unknown` (or whose END_TRANSACTION was lost). A failure or a
  * timeout leaves the message in doubt until the broker's next check: never lost, never duplicated.
  *
+ * @example
+ * ```ts
+ * import { TransactionProducer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // Looks the order up; a failure leaves the message in doubt until the broker asks again.
+ * const lookUp = (orderId: string): Effect.Effect<boolean, Error> => Effect.succeed(orderId === "o-42")
+ * const checker: TransactionProducer.TransactionChecker = (message) =>
+ *   Effect.map(lookUp(message.keys[0] ?? ""), (exists) => exists ? "Commit" : "Rollback")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type TransactionChecker = (message: CheckedMessage) => Effect.Effect<TransactionState, unknown>
 
 /**
+ * @example
+ * ```ts
+ * import { TransactionProducer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const options: TransactionProducer.TransactionOptions = {
+ *   checker: () => Effect.succeed("Rollback"),
+ *   onLocalFailure: "Rollback" // a failed local transaction rolls back at once instead of waiting for a check
+ * }
+ * const TxLive = TransactionProducer.layer({ nameServerAddr: "127.0.0.1:9876", groupName: "orders_tx_group", ...options })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -71,6 +125,21 @@ export interface TransactionOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, TransactionProducer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const placeOrder = Effect.gen(function*() {
+ *   const producer = yield* TransactionProducer.TransactionProducer
+ *   const outcome: TransactionProducer.TransactionSendResult = yield* producer.sendInTransaction(
+ *     Message.make({ topic: "orders", body: "o-42", keys: "o-42" }),
+ *     () => Effect.succeed("Commit" as const)
+ *   )
+ *   return `${outcome.state}: ${outcome.sendResult.msgId}`
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -80,6 +149,20 @@ export interface TransactionSendResult {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, TransactionProducer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * // The half message is stored first; the local step decides; END_TRANSACTION tells the broker.
+ * const placeOrder = (orderId: string, writeOrder: (id: string) => Effect.Effect<void, Error>) =>
+ *   Effect.flatMap(TransactionProducer.TransactionProducer, (producer: TransactionProducer.TransactionProducerService) =>
+ *     producer.sendInTransaction(
+ *       Message.make({ topic: "orders", body: orderId, keys: orderId }),
+ *       () => Effect.as(writeOrder(orderId), "Commit" as const)
+ *     ))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -95,6 +178,15 @@ export interface TransactionProducerService extends Producer.ProducerService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, TransactionProducer } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.flatMap(TransactionProducer.TransactionProducer, (producer) =>
+ *   producer.sendInTransaction(Message.make({ topic: "orders", body: "o-42" }), () => Effect.succeed("Commit" as const)))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -104,6 +196,19 @@ export class TransactionProducer extends Context.Tag("@effect-rocketmq/client/Tr
 >() {}
 
 /**
+ * @example
+ * ```ts
+ * import { Message, TransactionProducer } from "@effect-rocketmq/client"
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ * import { Effect } from "effect"
+ *
+ * const options = { nameServerAddr: "127.0.0.1:9876", groupName: "orders_tx_group" }
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const producer = yield* TransactionProducer.make({ ...options, checker: () => Effect.succeed("Rollback") })
+ *   return yield* producer.sendInTransaction(Message.make({ topic: "orders", body: "o-42" }), () => Effect.succeed("Commit" as const))
+ * })).pipe(Effect.provide(NodeProducer.layerDependencies(options)))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -116,6 +221,19 @@ export const make = (
 > => internal.make({ ...Producer.defaultOptions, ...options }, options)
 
 /**
+ * @example
+ * ```ts
+ * import { Producer, TransactionProducer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Effect, Layer } from "effect"
+ *
+ * const options = { nameServerAddr: "127.0.0.1:9876", groupName: "orders_tx_group" }
+ * const TxLive = TransactionProducer.layerWithoutDependencies({ ...options, checker: () => Effect.succeed("Rollback") }).pipe(
+ *   Layer.provide(Producer.layerDependencies(options)),
+ *   Layer.provide(NodeSocketConnector.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -127,6 +245,19 @@ export const layerWithoutDependencies = (
 /**
  * A started transactional producer on the `SocketConnector` in context, like `Producer.layer`
  * (`@effect-rocketmq/node`'s `NodeTransactionProducer.layer` provides Node sockets).
+ *
+ * @example
+ * ```ts
+ * import { TransactionProducer } from "@effect-rocketmq/client"
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ * import { Effect, Layer } from "effect"
+ *
+ * const TxLive = TransactionProducer.layer({
+ *   nameServerAddr: "127.0.0.1:9876",
+ *   groupName: "orders_tx_group",
+ *   checker: (message) => Effect.succeed(message.checkTimes > 5 ? "Rollback" : "Unknown")
+ * }).pipe(Layer.provide(NodeSocketConnector.layer))
+ * ```
  *
  * @since 0.1.0
  * @category layers
