@@ -66,6 +66,28 @@ export const layerConfig = (
  * The services a producer runs on (pool and resolver) over Node sockets: with
  * `Producer.layerWithoutDependencies` when a test also needs the pool, e.g. to read messages back.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ * import { EmbeddedRocketMQ, ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * // The producer and the pool it runs on, so that the test can read the message back.
+ * const stored = await Effect.gen(function*() {
+ *   const result = yield* Producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ *   return yield* ReadBack.view(result.offsetMsgId)
+ * }).pipe(
+ *   Effect.provide(Layer.unwrapEffect(Effect.map(EmbeddedRocketMQ.EmbeddedRocketMQ, (embedded) => {
+ *     const config = { nameServerAddr: embedded.nameServerAddress, groupName: "orders_group" }
+ *     return Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
+ *   }))),
+ *   Effect.provide(EmbeddedRocketMQ.layer({ topics: { orders: 2 } })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(new TextDecoder().decode(stored.body), "o-42")
+ * ```
+ *
  * @since 0.2.0
  * @category layers
  */

@@ -27,12 +27,29 @@ const reasons: Record<string, string> = {
  * Open", and its message is what the pool's `RemotingError` and the producer's errors carry; this one names the
  * address and the OS reason, e.g. `cannot connect to 127.0.0.1:9876: connection refused (ECONNREFUSED): ...`.
  *
+ * @example
+ * ```ts
+ * import { NodeSocketConnector } from "@effect-rocketmq/node"
+ *
+ * const cause = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9876"), { code: "ECONNREFUSED" })
+ * const error = new NodeSocketConnector.OpenError("127.0.0.1:9876", cause)
+ * assert.strictEqual(error.reason, "Open")
+ * assert.ok(error.message.startsWith("cannot connect to 127.0.0.1:9876"))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
 export class OpenError extends Socket.SocketGenericError {
   /**
    * `host:port` that was dialled.
+   *
+   * @example
+   * ```ts
+   * import { NodeSocketConnector } from "@effect-rocketmq/node"
+   *
+   * assert.strictEqual(new NodeSocketConnector.OpenError("127.0.0.1:9876", new Error("refused")).address, "127.0.0.1:9876")
+   * ```
    *
    * @since 0.1.0
    */

@@ -32,6 +32,30 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as NodeProducer from "./NodeProducer.js"
 
 /**
+ * @example
+ * ```ts
+ * import { PromiseProducer } from "@effect-rocketmq/node"
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Plain promises, no Effect in the calling code; the embedded cluster stands in for a real one.
+ * await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+ *   const embedded = yield* EmbeddedRocketMQ.make({ topics: { orders: 2 } })
+ *   yield* Effect.promise(async () => {
+ *     const producer: PromiseProducer.PromiseProducer = await PromiseProducer.createProducer({
+ *       nameServerAddr: embedded.nameServerAddress,
+ *       groupName: "orders_group"
+ *     })
+ *     try {
+ *       const results = await producer.sendBatch([{ topic: "orders", body: "o-1" }, { topic: "orders", body: "o-2" }])
+ *       assert.ok(results.every((r) => r.status === "SEND_OK"))
+ *     } finally {
+ *       await producer.close()
+ *     }
+ *   })
+ * })))
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -92,6 +116,26 @@ const messagesOf = (messages: ReadonlyArray<Message.MessageOptions>) =>
 
 /**
  * Starts a producer (routes, heartbeats) with Node sockets. Rejects with a `ConfigError` for bad options.
+ *
+ * @example
+ * ```ts
+ * import { PromiseProducer } from "@effect-rocketmq/node"
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+ *   const embedded = yield* EmbeddedRocketMQ.make({ topics: { orders: 2 } })
+ *   yield* Effect.promise(async () => {
+ *     const producer = await PromiseProducer.createProducer({ nameServerAddr: embedded.nameServerAddress, groupName: "orders_group" })
+ *     const result = await producer.send({ topic: "orders", body: JSON.stringify({ id: "o-42" }), keys: "o-42" })
+ *     assert.strictEqual(result.status, "SEND_OK")
+ *     // A failed send rejects with the typed error (here: an empty body).
+ *     const error = await producer.send({ topic: "orders", body: "" }).catch((e) => e)
+ *     assert.strictEqual(error._tag, "InvalidMessage")
+ *     await producer.close()
+ *   })
+ * })))
+ * ```
  *
  * @since 0.2.0
  * @category constructors
