@@ -314,10 +314,11 @@ export class SendLoop {
     if (s.settings.oneway) {
       // As Java's invokeOneway: done once the frame is queued on an open connection that has room, so a loop of
       // one-way sends leaves in a few large writes. A write that fails afterwards is counted and logged.
+      // Waiting for a connection with room counts against the send's budget, route lookup included.
       const queued = this.ctx.pool.startOneway(
         address,
         request,
-        { timeoutMillis: s.settings.timeoutMillis, operation: ONEWAY_OPERATION },
+        { timeoutMillis: Math.max(0, this.remaining(s)), operation: ONEWAY_OPERATION },
         (error) => this.onewayWritten(s, error)
       )
       if (queued) this.report(s, Exit.void)
@@ -351,6 +352,12 @@ export class SendLoop {
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
+    if (!s.done && error !== undefined) {
+      // Not queued before the budget ran out (or the connection failed): one attempt, ended as the other modes end
+      // theirs, so a wait that took the whole budget is SendTimeout (nothing was written: not stored).
+      this.record(s, error)
+      return error._tag === "RequestTimeout" ? this.fail(s, this.sendTimeout(s)) : this.end(s, error)
+    }
     const exit = error === undefined ? Exit.void : Exit.fail(error)
     this.ctx.observer.conclude(s, exit)
     if (!s.done) return this.report(s, exit)
