@@ -33,7 +33,7 @@ import { Effect, Either, Exit, FiberSet, ManagedRuntime } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
-import { performance } from "node:perf_hooks"
+import { monitorEventLoopDelay, performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
@@ -107,6 +107,8 @@ const signal = (name: string, sig: NodeJS.Signals) => {
   process.kill(pid, sig)
 }
 const stoppedNow = new Set<string>()
+// When each broker now stopped was stopped (ms into the run).
+const stoppedSince = new Map<string, number>()
 // A stopped broker is resumed whatever happens to this process.
 process.on("exit", () => {
   for (const name of stoppedNow) {
@@ -123,6 +125,11 @@ process.on("exit", () => {
 const ACKED = 1, FAILED_MAYBE_STORED = 2, FAILED_NOT_STORED = 3, HUNG = 4
 const capacity = Number.isFinite(MESSAGES) ? MESSAGES : RATE * 3600
 const status = new Uint8Array(capacity)
+// Which broker the result named (index in BROKERS + 1): the read back checks the message is there.
+const BROKERS = ["broker-a", "broker-b"]
+const ackedOn = new Uint8Array(capacity)
+// Results naming a broker that was stopped (SIGSTOP) for the whole send: it cannot have answered.
+let ackedByStopped = 0
 const failedByTag = new Map<string, number>()
 const untyped: Array<string> = []
 const typedTags = new Set([
@@ -166,7 +173,12 @@ interface Sample {
   readonly external: number
 }
 const samples: Array<Sample> = []
+// The soak samples the live heap: a full collection first (node --expose-gc), so a leak cannot hide in garbage.
+const gc = mode === "soak" ? (globalThis as { gc?: () => void }).gc : undefined
+// How late this process's timers ran: on a loaded machine, the reason a send can end after its budget.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 })
 const sample = () => {
+  gc?.()
   const m = process.memoryUsage()
   samples.push({
     t: Math.round(now() / 100) / 10,
@@ -201,6 +213,9 @@ const oneSend = (producer: Producer.ProducerService, seq: number) =>
           status[seq] = ACKED
           acked++
           const broker = exit.value.messageQueue.brokerName
+          ackedOn[seq] = BROKERS.indexOf(broker) + 1
+          const stop = stoppedSince.get(broker)
+          if (stop !== undefined && stop < started - t0) ackedByStopped++
           lastAckAt.set(broker, ended - t0)
           const fault = awaitingFirstStore.get(broker)
           if (fault?.readyAt !== undefined && ended - t0 >= fault.readyAt) {
@@ -273,8 +288,10 @@ const stopAndResume = (target: string, seconds: number) =>
     log(`SIGSTOP ${target}`)
     stoppedNow.add(target)
     signal(target, "SIGSTOP")
+    stoppedSince.set(target, now())
     yield* sleep(seconds).pipe(
       Effect.ensuring(Effect.sync(() => {
+        stoppedSince.delete(target)
         signal(target, "SIGCONT")
         stoppedNow.delete(target)
       }))
@@ -284,19 +301,16 @@ const stopAndResume = (target: string, seconds: number) =>
     log(`SIGCONT ${target}`)
   })
 
-const cycle = () => {
-  const settle = sleep(settings.settle)
-  const steps = mode === "short"
-    ? [killAndRestart("broker-a", 1), stopAndResume("broker-b", 3), killAndRestart("namesrv", 2)]
+const cycle = () =>
+  mode === "short"
+    ? [() => killAndRestart("broker-a", 1), () => stopAndResume("broker-b", 3), () => killAndRestart("namesrv", 2)]
     : [
-      killAndRestart("broker-a", 1),
-      stopAndResume("broker-b", 4),
-      killAndRestart("namesrv", 2),
-      killAndRestart("broker-b", 1),
-      stopAndResume("broker-a", 4)
+      () => killAndRestart("broker-a", 1),
+      () => stopAndResume("broker-b", 4),
+      () => killAndRestart("namesrv", 2),
+      () => killAndRestart("broker-b", 1),
+      () => stopAndResume("broker-a", 4)
     ]
-  return Effect.forEach(steps, (step) => Effect.zipRight(step, settle), { discard: true })
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // read back: every queue of the topic from offset 0, counting each chaos_seq
@@ -305,8 +319,11 @@ const cycle = () => {
 const readBack = (queues: ReadonlyArray<MessageQueue>) =>
   Effect.gen(function*() {
     const found = new Uint8Array(capacity)
+    // Bit per broker (1 << index) that holds a copy.
+    const foundOn = new Uint8Array(capacity)
     let stored = 0, foreign = 0
     for (const queue of queues) {
+      const bit = 1 << BROKERS.indexOf(queue.brokerName)
       const end = yield* ReadBack.maxOffset(queue)
       let offset = 0n
       while (offset < end) {
@@ -321,18 +338,20 @@ const readBack = (queues: ReadonlyArray<MessageQueue>) =>
         for (const m of decoded.right) {
           stored++
           const seq = Number(m.properties.chaos_seq)
-          if (Number.isInteger(seq) && seq >= 0 && seq < capacity) found[seq] = Math.min(255, found[seq]! + 1)
-          else foreign++
+          if (Number.isInteger(seq) && seq >= 0 && seq < capacity) {
+            found[seq] = Math.min(255, found[seq]! + 1)
+            foundOn[seq] = foundOn[seq]! | bit
+          } else foreign++
         }
         if (decoded.right.length === 0) break
         offset = decoded.right[decoded.right.length - 1]!.queueOffset + 1n
       }
     }
-    return { found, stored, foreign }
+    return { found, foundOn, stored, foreign }
   })
 
-const check = (found: Uint8Array) => {
-  let lost = 0, duplicated = 0, storedAfterNotStored = 0, storedOfFailed = 0
+const check = (found: Uint8Array, foundOn: Uint8Array) => {
+  let lost = 0, duplicated = 0, storedAfterNotStored = 0, storedOfFailed = 0, notOnNamedBroker = 0
   const lostSample: Array<number> = []
   for (let i = 0; i < sent; i++) {
     const f = found[i]!
@@ -341,10 +360,11 @@ const check = (found: Uint8Array) => {
       lost++
       if (lostSample.length < 10) lostSample.push(i)
     }
+    if (status[i] === ACKED && f > 0 && (foundOn[i]! & (1 << (ackedOn[i]! - 1))) === 0) notOnNamedBroker++
     if (status[i] === FAILED_NOT_STORED && f > 0) storedAfterNotStored++
     if ((status[i] === FAILED_MAYBE_STORED || status[i] === HUNG) && f > 0) storedOfFailed++
   }
-  return { lost, lostSample, duplicated, storedAfterNotStored, storedOfFailed }
+  return { lost, lostSample, duplicated, storedAfterNotStored, storedOfFailed, notOnNamedBroker }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -383,14 +403,23 @@ const main = async () => {
     }))
     const producer = await producerRuntime.runPromise(Producer.Producer)
     t0 = performance.now()
+    loopDelay.enable()
     sample()
     const sampler = setInterval(sample, settings.sampleEvery * 1000)
     let faultsDone = false
     let loadDone = false
     let lastFaultEnd = 0
+    // The soak's last 15 % of messages run without faults: the producer's state after them is what stays.
+    const faultsWanted = () => !loadDone && (mode !== "soak" || sent < MESSAGES * 0.85)
     const chaos = Effect.gen(function*() {
       yield* sleep(mode === "soak" ? 20 : 4) // routes learned, load steady
-      for (let c = 0; c < CYCLES && !loadDone; c++) yield* cycle()
+      for (let c = 0; c < CYCLES && faultsWanted(); c++) {
+        for (const step of cycle()) {
+          if (!faultsWanted()) break
+          yield* step()
+          yield* sleep(settings.settle)
+        }
+      }
       lastFaultEnd = now()
       faultsDone = true
       log(`faults done; ${settings.tail} s more of load`)
@@ -419,11 +448,11 @@ const main = async () => {
 
     // The consume queues are filled asynchronously: read again while something acknowledged is missing.
     let result = { ...(await reader.runPromise(readBack(queues))), at: 0 }
-    let verdict = check(result.found)
+    let verdict = check(result.found, result.foundOn)
     for (let i = 1; i <= 5 && verdict.lost > 0; i++) {
       await new Promise((r) => setTimeout(r, 3000))
       result = { ...(await reader.runPromise(readBack(queues))), at: i }
-      verdict = check(result.found)
+      verdict = check(result.found, result.foundOn)
     }
     const recoveredBrokers = ["broker-a", "broker-b"].filter((b) => (lastAckAt.get(b) ?? 0) > lastFaultEnd)
     const quietTail = elapsed - lastFailureAt
@@ -431,6 +460,9 @@ const main = async () => {
       verdict.lost > 0 && `${verdict.lost} acknowledged messages missing (seq ${verdict.lostSample.join(", ")})`,
       verdict.storedAfterNotStored > 0 &&
       `${verdict.storedAfterNotStored} sends failed with mayHaveBeenStored: false but were stored`,
+      verdict.notOnNamedBroker > 0 &&
+      `${verdict.notOnNamedBroker} acknowledged messages are not on the broker their result names`,
+      ackedByStopped > 0 && `${ackedByStopped} results name a broker that was stopped for the whole send`,
       hung > 0 && `${hung} sends did not end within ${HUNG_AFTER} ms`,
       overBudget > 0 && `${overBudget} sends took longer than budget + grace (${BUDGET} + ${GRACE} ms)`,
       untyped.length > 0 && `failures that are not typed errors: ${untyped.join(" | ")}`,
@@ -453,6 +485,7 @@ const main = async () => {
       failed,
       failedByTag: Object.fromEntries(failedByTag),
       hung,
+      ackedByStopped,
       stored: result.stored,
       foreign: result.foreign,
       readBackRetries: result.at,
@@ -461,6 +494,11 @@ const main = async () => {
       overBudget,
       budgetMillis: BUDGET,
       graceMillis: GRACE,
+      eventLoopDelayMillis: {
+        p99: Math.round(loopDelay.percentile(99) / 1e6),
+        max: Math.round(loopDelay.max / 1e6)
+      },
+      heapSampledAfterGc: gc !== undefined,
       durations: Object.fromEntries(durationBuckets.map((b, i) => [`<=${b}`, durationCounts[i]])),
       faults: faults.map((f) => ({
         kind: f.kind,
@@ -518,13 +556,13 @@ const writeResults = (report: Report) => {
     `${r.rate} messages/s paced, at most ${r.window} sends in flight, ${r.seconds} s of load; producer defaults`,
     `(sendMsgTimeout ${r.producer.sendMsgTimeout} ms, attemptTimeoutShare ${r.producer.attemptTimeoutShare}).`,
     "",
-    "| sent | acknowledged | failed (by tag) | hung | lost | duplicated | stored of failed sends | max send duration / budget | RSS start → end (max) | heap used start → end |",
-    "|---|---|---|---|---|---|---|---|---|---|",
-    `| ${r.sent} | ${r.acked} | ${r.failed} (${tags}) | ${r.hung} | ${r.lost} | ${r.duplicated} | ${r.storedOfFailed} | ${r.maxDurationMillis} ms / ${r.budgetMillis} ms | ${
-      mb(r.memory.rssStart)
-    } → ${mb(r.memory.rssEnd)} (${mb(r.memory.rssMax)}) | ${mb(r.memory.heapUsedStart)} → ${
-      mb(r.memory.heapUsedEnd)
-    } |`,
+    "| sent | acknowledged | failed (by tag) | hung | lost | duplicated | stored of failed sends | not on the broker its result names | max send duration / budget | RSS start → end (max) | heap used start → end |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+    `| ${r.sent} | ${r.acked} | ${r.failed} (${tags}) | ${r.hung} | ${r.lost} | ${r.duplicated} | ${r.storedOfFailed} | ${
+      r.notOnNamedBroker ?? "-"
+    } | ${r.maxDurationMillis} ms / ${r.budgetMillis} ms | ${mb(r.memory.rssStart)} → ${mb(r.memory.rssEnd)} (${
+      mb(r.memory.rssMax)
+    }) | ${mb(r.memory.heapUsedStart)} → ${mb(r.memory.heapUsedEnd)} |`,
     "",
     "| fault | target | at | down for | first stored message after the restart | failed sends started in its window |",
     "|---|---|---|---|---|---|",
@@ -534,6 +572,9 @@ const writeResults = (report: Report) => {
       } | ${f.failedSends} |`
     ),
     "",
+    `Event loop delay of this process (the machine's load): p99 ${r.eventLoopDelayMillis.p99} ms, max ${r.eventLoopDelayMillis.max} ms.${
+      r.heapSampledAfterGc ? " Heap sampled after a full collection." : ""
+    }`,
     `Send durations: ${
       Object.entries(r.durations as Record<string, number>).map(([b, n]) => `${b.replace("Infinity", "∞")} ms: ${n}`)
         .join(", ")
