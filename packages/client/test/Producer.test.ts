@@ -226,6 +226,40 @@ describe("Producer retries and errors", () => {
       assert.strictEqual((yield* Effect.flip(perRequest.send(msg())))._tag, "RequestTimeout")
     }))
 
+  it.scopedLive("a retry after a per-request timeout that closed the connection goes out on a new one", () =>
+    Effect.gen(function*() {
+      // One broker: the first send frame gets no answer, later ones do.
+      const a = yield* broker((_, n) => n === 0 ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300,
+        retryTimesWhenSendFailed: 1
+      })
+      const r = yield* p.send(msg())
+      assert.strictEqual(r.status, "SEND_OK")
+      // The timed-out connection was closed; the retry did not land on it.
+      assert.strictEqual(a.connections.length, 2)
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 2)
+    }))
+
+  it.scopedLive("through a proxy (one address for both brokers) a per-request timeout keeps the connection", () =>
+    Effect.gen(function*() {
+      // A proxy stand-in: forwards by `bname` (ext field n); broker-b behind it does not answer.
+      const proxy = yield* broker((f) => f.extFields.n === "broker-b" ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", proxy.address], ["broker-b", proxy.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300
+      })
+      // Whichever broker each send tries first, it ends on broker-a, over the one connection.
+      for (let i = 0; i < 4; i++) {
+        const r = yield* p.send(msg())
+        assert.strictEqual(r.messageQueue.brokerName, "broker-a")
+      }
+      assert.isAbove(proxy.received().filter((f) => f.code === 310 && f.extFields.n === "broker-b").length, 0)
+      assert.strictEqual(proxy.connections.length, 1)
+      assert.isFalse(proxy.connections[0]!.socket.destroyed)
+    }))
+
   it.scopedLive("a one-way send whose budget runs out before its frame can leave is SendTimeout, not stored", () =>
     Effect.gen(function*() {
       // A broker whose connect never completes: the frame waits for a connection until the budget ends.

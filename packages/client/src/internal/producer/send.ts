@@ -338,10 +338,21 @@ export class SendLoop {
       address,
       request,
       own
-        ? { timeoutMillis: perRequest, operation: s.operation }
+        ? { timeoutMillis: perRequest, operation: s.operation, closeOnTimeout: !this.sharedAddress(s, address) }
         : { timeoutMillis: limit, operation: s.operation, closeOnTimeout: false },
       s
     )
+  }
+
+  // Another broker of the route has this address: a 5.x proxy, which forwards to each broker by the request's
+  // `bname`. One broker that does not answer says nothing about the connection the other broker's sends share.
+  private sharedAddress(s: Send, address: string): boolean {
+    const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
+    if (info === undefined) return false
+    for (const b of info.route.brokerDatas) {
+      if (b.brokerName !== s.queue!.brokerName && b.brokerAddrs["0"] === address) return true
+    }
+    return false
   }
 
   // Retries left, not pinned to a queue, and another broker in the route to go to.
