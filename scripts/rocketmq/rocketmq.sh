@@ -7,6 +7,8 @@
 #   bash scripts/rocketmq/rocketmq.sh status
 #   bash scripts/rocketmq/rocketmq.sh mqadmin <subcommand> [args...]   (runs mqadmin against the local name server)
 #   bash scripts/rocketmq/rocketmq.sh fetch                            (only download the jars)
+#   bash scripts/rocketmq/rocketmq.sh restart <namesrv|broker-a|...>   (start one recorded process again after it
+#                                                                       was killed: same config, same store)
 #
 # The jars come from Maven Central (scripts/rocketmq/pom.xml, `mvn dependency:copy-dependencies`) and are cached in
 # .rocketmq/lib/<version>/. Everything runs on 127.0.0.1. See scripts/rocketmq/README.md for the environment variables.
@@ -806,9 +808,62 @@ cmd_up() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
+# restart: one recorded name server or broker, after a fault test killed it (same config and store, new pid)
+
+cmd_restart() {
+  local want="${1:-}" line role name pid port store found="" header
+  [ -n "$want" ] || die "restart needs a name: namesrv, broker-a, broker-b, ..."
+  take_lock
+  read_pids
+  for line in "${PID_LINES[@]}"; do
+    read -r role name pid port store <<<"$line"
+    [ "$name" = "$want" ] && found="$line"
+  done
+  [ -n "$found" ] || die "$want is not recorded in $PIDS_FILE (is the set up?)"
+  read -r role name pid port store <<<"$found"
+  case "$role" in namesrv | broker) ;; *) die "restart handles the name server and brokers, not $role" ;; esac
+  is_ours "$pid" && die "$name (pid $pid) is still running; kill it first"
+  # the set's own version, whatever ROCKETMQ_VERSION says now
+  header="$(grep -m1 '^# ' "$PIDS_FILE" | sed 's/^# //')"
+  VERSION="$(sed -n 's/.*version=\([^ ]*\).*/\1/p' <<<"$header")"
+  LIB_DIR="$STATE_DIR/lib/$VERSION"
+  find_java
+  common_jvm_opts
+  local out="$LOG_DIR/$name.out" t0
+  t0=$(now_ms)
+  # kept for the record; the new one must show its own boot line
+  [ -f "$out" ] && mv -f "$out" "$out.$(date -u +%H%M%S)"
+  if [ "$role" = namesrv ]; then
+    # shellcheck disable=SC2086
+    launch namesrv "$out" "$JAVA" -Xms256m -Xmx512m -XX:MaxDirectMemorySize=128m "${JVM_OPTS[@]}" \
+      "-Duser.home=$RUN_DIR/namesrv" -Drmq.logback.configurationFile=rmq.namesrv.logback.xml \
+      -Deffect.rocketmq.role=namesrv ${ROCKETMQ_NAMESRV_JAVA_OPTS:-} -cp "$LIB_DIR/*" \
+      org.apache.rocketmq.namesrv.NamesrvStartup -c "$RUN_DIR/conf/namesrv.properties"
+  else
+    # shellcheck disable=SC2086
+    launch "$name" "$out" "$JAVA" -Xms512m -Xmx1g -XX:MaxDirectMemorySize=256m "${JVM_OPTS[@]}" \
+      "-Duser.home=$RUN_DIR/$name" -Drmq.logback.configurationFile=rmq.broker.logback.xml \
+      "-Deffect.rocketmq.role=$name" ${ROCKETMQ_BROKER_JAVA_OPTS:-} -cp "$LIB_DIR/*" \
+      org.apache.rocketmq.broker.BrokerStartup -c "$RUN_DIR/conf/$name.properties" -n "$NS_ADDR"
+  fi
+  # the new pid replaces the old one on the same line
+  local tmp="$PIDS_FILE.tmp"
+  awk -v n="$name" -v p="$LAUNCHED_PID" '$2 == n && $1 !~ /^#/ { $3 = p } { print }' "$PIDS_FILE" >"$tmp"
+  mv -f "$tmp" "$PIDS_FILE"
+  if [ "$role" = namesrv ]; then
+    wait_ready "name server" "$LAUNCHED_PID" "$out" 'The Name Server boot success' "$port" \
+      "$RUN_DIR/namesrv/logs/rocketmqlogs/namesrv.log"
+  else
+    wait_ready "$name" "$LAUNCHED_PID" "$out" "The broker\\[$name, .*\\] boot success" "$port" \
+      "$RUN_DIR/$name/logs/rocketmqlogs/broker.log"
+  fi
+  say "$name restarted on $HOST:$port (pid $LAUNCHED_PID) in $(since "$t0")"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -819,6 +874,7 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     mqadmin) cmd_mqadmin "$@" ;;
+    restart) cmd_restart "$@" ;;
     fetch)
       take_lock
       find_java

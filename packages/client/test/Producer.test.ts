@@ -24,6 +24,7 @@ import * as NameServerResolver from "../src/NameServerResolver.js"
 import * as Producer from "../src/Producer.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import type { SendResult } from "../src/SendResult.js"
+import * as SocketConnector from "../src/SocketConnector.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 
 const { response } = RemotingCommand
@@ -223,6 +224,72 @@ describe("Producer retries and errors", () => {
         retryTimesWhenSendFailed: 0
       })
       assert.strictEqual((yield* Effect.flip(perRequest.send(msg())))._tag, "RequestTimeout")
+    }))
+
+  it.scopedLive("a retry after a per-request timeout that closed the connection goes out on a new one", () =>
+    Effect.gen(function*() {
+      // One broker: the first send frame gets no answer, later ones do.
+      const a = yield* broker((_, n) => n === 0 ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300,
+        retryTimesWhenSendFailed: 1
+      })
+      const r = yield* p.send(msg())
+      assert.strictEqual(r.status, "SEND_OK")
+      // The timed-out connection was closed; the retry did not land on it.
+      assert.strictEqual(a.connections.length, 2)
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 2)
+    }))
+
+  it.scopedLive("through a proxy (one address for both brokers) a per-request timeout keeps the connection", () =>
+    Effect.gen(function*() {
+      // A proxy stand-in: forwards by `bname` (ext field n); broker-b behind it does not answer.
+      const proxy = yield* broker((f) => f.extFields.n === "broker-b" ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", proxy.address], ["broker-b", proxy.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 300
+      })
+      // Whichever broker each send tries first, it ends on broker-a, over the one connection.
+      for (let i = 0; i < 4; i++) {
+        const r = yield* p.send(msg())
+        assert.strictEqual(r.messageQueue.brokerName, "broker-a")
+      }
+      assert.isAbove(proxy.received().filter((f) => f.code === 310 && f.extFields.n === "broker-b").length, 0)
+      assert.strictEqual(proxy.connections.length, 1)
+      assert.isFalse(proxy.connections[0]!.socket.destroyed)
+    }))
+
+  it.scopedLive("a one-way send whose budget runs out before its frame can leave is SendTimeout, not stored", () =>
+    Effect.gen(function*() {
+      // A broker whose connect never completes: the frame waits for a connection until the budget ends.
+      const ctx = yield* Layer.build(Layer.mergeAll(
+        NameServerResolver.layerStatic({ T: route([["broker-a", "127.0.0.1:1"]]) }),
+        BrokerConnectionPool.layer().pipe(
+          Layer.provide(Layer.succeed(SocketConnector.SocketConnector, { connect: () => Effect.never })),
+          Layer.provide(Codec.layerJson)
+        )
+      ))
+      const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g", sendMsgTimeout: 300 }).pipe(
+        Effect.provide(ctx)
+      )
+      const modes: Array<[string, Effect.Effect<unknown, SendError>]> = [
+        ["send", p.send(msg())],
+        ["sendOneway", p.sendOneway(msg())]
+      ]
+      for (const [mode, run] of modes) {
+        const t0 = Date.now()
+        const e = yield* Effect.flip(run)
+        assert.strictEqual(e._tag, "SendTimeout", mode)
+        assert.isAtLeast(Date.now() - t0, 280, mode)
+        if (e._tag === "SendTimeout") {
+          assert.strictEqual(e.timeoutMillis, 300, mode)
+          assert.deepStrictEqual(e.brokersTried, ["broker-a"], mode)
+          assert.include(e.attempts.at(-1)!.error, "RequestTimeout", mode)
+          // No frame was written: it cannot have been stored.
+          assert.isFalse(e.mayHaveBeenStored, mode)
+        }
+      }
     }))
 
   it.scopedLive("a send that ran out of budget leaves the connection open; its own per-request timeout closes it", () =>

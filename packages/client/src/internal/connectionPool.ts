@@ -85,14 +85,13 @@ export const make = (
         conn.notifyRoom()
         // A frame not yet handed to the socket is dropped when its batch leaves (InFlight.end): it never arrives.
         const flushed = r.batch !== undefined && r.batch.flushed
-        r.fail(timeoutOf(r, flushed))
         // Java closes a channel whose request timed out (unless the deadline was the caller's budget, not the
         // request's own limit); and a write stuck behind a peer that stopped reading only ends when the connection
-        // does.
-        if ((options.closeSocketIfTimeout && r.closeOnTimeout) || (flushed && !r.batch!.done)) {
-          table.retire(conn)
-          runFork(conn.close(`request ${r.operation} timed out`))
-        }
+        // does. Retired before the request hears: a retry it starts at once goes to a new connection, not this one.
+        const close = (options.closeSocketIfTimeout && r.closeOnTimeout) || (flushed && !r.batch!.done)
+        if (close) table.retire(conn)
+        r.fail(timeoutOf(r, flushed))
+        if (close) runFork(conn.close(`request ${r.operation} timed out`))
       }
     }
     const table: AddressTable = new AddressTable({

@@ -314,10 +314,11 @@ export class SendLoop {
     if (s.settings.oneway) {
       // As Java's invokeOneway: done once the frame is queued on an open connection that has room, so a loop of
       // one-way sends leaves in a few large writes. A write that fails afterwards is counted and logged.
+      // Waiting for a connection with room counts against the send's budget, route lookup included.
       const queued = this.ctx.pool.startOneway(
         address,
         request,
-        { timeoutMillis: s.settings.timeoutMillis, operation: ONEWAY_OPERATION },
+        { timeoutMillis: Math.max(0, this.remaining(s)), operation: ONEWAY_OPERATION },
         (error) => this.onewayWritten(s, error)
       )
       if (queued) this.report(s, Exit.void)
@@ -337,10 +338,21 @@ export class SendLoop {
       address,
       request,
       own
-        ? { timeoutMillis: perRequest, operation: s.operation }
+        ? { timeoutMillis: perRequest, operation: s.operation, closeOnTimeout: !this.sharedAddress(s, address) }
         : { timeoutMillis: limit, operation: s.operation, closeOnTimeout: false },
       s
     )
+  }
+
+  // Another broker of the route has this address: a 5.x proxy, which forwards to each broker by the request's
+  // `bname`. One broker that does not answer says nothing about the connection the other broker's sends share.
+  private sharedAddress(s: Send, address: string): boolean {
+    const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
+    if (info === undefined) return false
+    for (const b of info.route.brokerDatas) {
+      if (b.brokerName !== s.queue!.brokerName && b.brokerAddrs["0"] === address) return true
+    }
+    return false
   }
 
   // Retries left, not pinned to a queue, and another broker in the route to go to.
@@ -351,6 +363,12 @@ export class SendLoop {
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
+    if (!s.done && error !== undefined) {
+      // Not queued before the budget ran out (or the connection failed): one attempt, ended as the other modes end
+      // theirs, so a wait that took the whole budget is SendTimeout (nothing was written: not stored).
+      this.record(s, error)
+      return error._tag === "RequestTimeout" ? this.fail(s, this.sendTimeout(s)) : this.end(s, error)
+    }
     const exit = error === undefined ? Exit.void : Exit.fail(error)
     this.ctx.observer.conclude(s, exit)
     if (!s.done) return this.report(s, exit)
