@@ -10,6 +10,9 @@ export * as BrokerConnectionPool from "./BrokerConnectionPool.js"
 /** @since 0.1.0 */
 export * as Codec from "./Codec.js"
 
+/** @since 0.2.0 */
+export * as Credentials from "./Credentials.js"
+
 /** @since 0.1.0 */
 export * as Errors from "./Errors.js"
 
