@@ -552,6 +552,8 @@ write_acl_conf() {
   esac
   read -r ak sk _ < <(acl_accounts)
   ACL_SETUP_OPTS+=("-Deffect.rocketmq.acl.accessKey=$ak" "-Deffect.rocketmq.acl.secretKey=$sk")
+  # mqadmin (`rocketmq.sh mqadmin`) signs with the credentials of $ROCKETMQ_HOME/conf/tools.yml.
+  printf 'accessKey: %s\nsecretKey: %s\n' "$ak" "$sk" >"$RUN_DIR/conf/tools.yml"
 }
 
 broker_acl_props() {

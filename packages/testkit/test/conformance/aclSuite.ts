@@ -5,6 +5,7 @@
 import * as Errors from "@effect-rocketmq/client/Errors"
 import * as Message from "@effect-rocketmq/client/Message"
 import * as Producer from "@effect-rocketmq/client/Producer"
+import * as TransactionProducer from "@effect-rocketmq/client/TransactionProducer"
 import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import { assert, layer } from "@effect/vitest"
 import type { Scope } from "effect"
@@ -115,6 +116,48 @@ export const aclConformance = (name: string, target: Layer.Layer<ConformanceTarg
           assert.strictEqual(after.status, "SEND_OK")
         })
       ))
+
+    it.effect(
+      "the publisher's transaction: the half message and its commit are accepted; the message reads back",
+      () =>
+        Effect.flatMap(ConformanceTarget, (target) => {
+          const config = {
+            nameServerAddr: target.nameServerAddr,
+            groupName: "erq_acl_tx",
+            accessKey: ACL_ACCOUNTS.publisher.accessKey,
+            secretKey: Redacted.make(ACL_ACCOUNTS.publisher.secretKey),
+            checker: () => Effect.succeed("Commit" as const)
+          }
+          const reader = NodeProducer.layerDependencies({
+            nameServerAddr: target.nameServerAddr,
+            groupName: "erq_acl_reader",
+            accessKey: ACL_ACCOUNTS.admin.accessKey,
+            secretKey: Redacted.make(ACL_ACCOUNTS.admin.secretKey)
+          })
+          return Effect.gen(function*() {
+            const tp = yield* TransactionProducer.TransactionProducer
+            const key = `acl-tx-${run}`
+            const r = yield* tp.sendInTransaction(
+              Message.make({ topic: "erq_tx", body: `tx ${run}`, keys: key }),
+              () => Effect.succeed("Commit" as const)
+            )
+            assert.strictEqual(r.state, "Commit")
+            const [committed] = yield* ReadBack.queryByKey("erq_tx", key)
+            assert.strictEqual(text(committed!.body), `tx ${run}`)
+          }).pipe(
+            Effect.scoped,
+            Effect.provide(
+              Layer.merge(
+                TransactionProducer.layerWithoutDependencies(config).pipe(
+                  Layer.provide(NodeProducer.layerDependencies(config))
+                ),
+                reader
+              )
+            )
+          )
+        }),
+      60_000
+    )
 
     it.effect("a wrong secret key: AuthenticationFailed with the broker's remark, no retry, no secret shown", () =>
       withAccount(
