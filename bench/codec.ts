@@ -1,6 +1,7 @@
 // Codec benchmark: encode and decode of a SEND_MESSAGE_V2 (310) frame with a 1 KiB body, and of a route-data
 // response. Frames per second and bytes allocated per frame, written to bench/results/.
 // Run: npm run bench:codec   (node --expose-gc; one core is enough)
+import * as Acl from "@effect-rocketmq/protocol/Acl"
 import * as Frame from "@effect-rocketmq/protocol/Frame"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
@@ -111,6 +112,15 @@ const affixes = SendFrame.Affixes.make(
 )!
 const templateFrame = () =>
   SendFrame.encode(template, 3, 0, 1_700_000_000_000, 0, new SendFrame.Properties(affixes, uniq()), 0, 42, body)
+// The same send signed for ACL (what a producer with credentials does): HMAC-SHA1 over the header's values and the
+// body, written into the template's frame; and the generic path's Acl.sign of the ext fields.
+const signer = Acl.makeSigner({ accessKey: "bench-access-key", secretKey: "bench-secret-key" })
+const signedTemplateFrame = () =>
+  SendFrame.encode(template, 3, 0, 1_700_000_000_000, 0, new SendFrame.Properties(affixes, uniq()), 0, 42, body, signer)
+const signedGenericFrame = () => {
+  const cmd = sendRequest()
+  return Frame.encode({ ...cmd, extFields: signer.sign(cmd.extFields, cmd.body) })
+}
 const sendResponseHeader = new TextEncoder().encode(
   `{"code":0,"extFields":{"queueId":"3","transactionId":"AC110002000018B4AAC2000000000001",` +
     `"msgId":"7F00000100002A9F00000000E478F482","TRACE_ON":"true","MSG_REGION":"DefaultRegion",` +
@@ -136,6 +146,8 @@ const results: Array<Result> = [
   measure("encode 310 + 1 KiB (ROCKETMQ header)", 200_000, () => Frame.encode(sendCmd, "ROCKETMQ")),
   measure("build header + encode 310 (generic codec)", 200_000, () => Frame.encode(sendRequest())),
   measure("encode 310 from a send template (what a producer send does)", 200_000, templateFrame),
+  measure("encode 310 from a send template, signed (ACL)", 200_000, signedTemplateFrame),
+  measure("build header + sign + encode 310 (generic codec, ACL)", 200_000, signedGenericFrame),
   measure("decode 310 + 1 KiB (JSON header)", 200_000, () => decodeOk(sendFrame)),
   measure("decode 310 + 1 KiB (ROCKETMQ header)", 200_000, () => decodeOk(sendFrameBinary)),
   measure("stream-decode 310 (FrameDecoder.push)", 200_000, () => Frame.makeDecoder().push(sendFrame)),

@@ -13,6 +13,12 @@
 // starts and shuts down its own admin client, and that shutdown often blocks for ~3 s. Type names are inferred with
 // `var` so the same source compiles against 4.9.x (org.apache.rocketmq.common.protocol.*) and 5.x
 // (org.apache.rocketmq.remoting.protocol.*). Exit status: 0 = ok, 1 = failed or timed out, 2 = bad usage.
+//
+// ACL (`rocketmq.sh up --acl`): -Deffect.rocketmq.acl.accessKey/secretKey sign every admin request with those
+// credentials (an admin account, or the 5.3+ initial super user), and -Deffect.rocketmq.acl.users=<file> creates, on
+// every broker before the topics, the 5.3+ users and their ACLs (lines: <user> <password> <topic actions|-> <group
+// actions|->, actions comma-separated, e.g. Pub,Sub). Those admin calls exist only in 5.3+: reflection keeps the
+// source compiling against 4.9.x.
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +32,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.rocketmq.acl.common.AclClientRPCHook;
+import org.apache.rocketmq.acl.common.SessionCredentials;
 import org.apache.rocketmq.common.TopicConfig;
 import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
 
@@ -93,10 +101,25 @@ public final class ClusterSetup {
   private static int run(String namesrv, String cluster, Set<String> expected, long timeoutSec, List<Topic> topics)
     throws Exception {
     final long deadline = System.nanoTime() + timeoutSec * 1_000_000_000L;
-    final DefaultMQAdminExt admin = new DefaultMQAdminExt(5000L);
+    final String accessKey = System.getProperty("effect.rocketmq.acl.accessKey");
+    final DefaultMQAdminExt admin = accessKey == null
+      ? new DefaultMQAdminExt(5000L)
+      : new DefaultMQAdminExt(
+        new AclClientRPCHook(new SessionCredentials(accessKey, System.getProperty("effect.rocketmq.acl.secretKey"))),
+        5000L);
     admin.setNamesrvAddr(namesrv);
     admin.setInstanceName("effect-rocketmq-setup-" + ProcessHandle.current().pid());
     admin.start();
+
+    final String users = System.getProperty("effect.rocketmq.acl.users");
+    if (users != null) {
+      for (String addr : expected) {
+        if (!createUsers(admin, addr, users, deadline)) {
+          return 1;
+        }
+      }
+      System.out.printf("[setup] users of %s created on %s%n", users, expected);
+    }
 
     // 0. Make every broker register with the name server now. A 5.x broker's registration at start-up goes only to
     //    name servers its remoting client has already found reachable, and that check runs asynchronously; when it
@@ -215,6 +238,55 @@ public final class ClusterSetup {
     }
     System.out.printf("[setup] routes verified (%d ms)%n", ms(t0));
     return 0;
+  }
+
+  // 5.3+ auth 2.0: one Normal user per line, with Allow ACLs on every topic / group for the actions given ("-": no
+  // ACL, so the user may authenticate but do nothing).
+  private static boolean createUsers(DefaultMQAdminExt admin, String addr, String file, long deadline)
+    throws Exception {
+    final var createUser = DefaultMQAdminExt.class.getMethod("createUser", String.class, String.class, String.class,
+      String.class);
+    final var createAcl = DefaultMQAdminExt.class.getMethod("createAcl", String.class, String.class, List.class,
+      List.class, List.class, String.class);
+    for (String raw : Files.readAllLines(Paths.get(file), StandardCharsets.UTF_8)) {
+      final String line = raw.strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      final String[] f = line.split("\\s+");
+      if (!retry("creating user " + f[0] + " on " + addr, deadline,
+        () -> createUser.invoke(admin, addr, f[0], f[1], "Normal"))) {
+        return false;
+      }
+      final String[][] grants = {{"Topic:*", f[2]}, {"Group:*", f[3]}};
+      for (String[] g : grants) {
+        if (!"-".equals(g[1]) && !retry("granting " + g[1] + " on " + g[0] + " to " + f[0] + " on " + addr, deadline,
+          () -> createAcl.invoke(admin, addr, "User:" + f[0], List.of(g[0]), Arrays.asList(g[1].split(",")),
+            List.of(), "Allow"))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private static boolean retry(String what, long deadline, Step step) throws InterruptedException {
+    while (true) {
+      try {
+        step.run();
+        return true;
+      } catch (Exception e) {
+        if (System.nanoTime() > deadline) {
+          System.out.printf("[setup FAILED] %s: %s%n", what, e.getCause() != null ? e.getCause() : e);
+          return false;
+        }
+        Thread.sleep(250);
+      }
+    }
   }
 
   /** Asks the broker at addr for a full registration with the name server (see step 0); retries until deadline. */

@@ -3,6 +3,7 @@
 #
 #   bash scripts/rocketmq/rocketmq.sh up [--brokers N] [--auto-create true|false] [--timeout SEC] [--set key=value]...
 #                                        [--proxy]   (5.x: also a proxy in cluster mode, remoting port ROCKETMQ_PROXY_PORT)
+#                                        [--acl]     (brokers require signed requests: the accounts of acl_accounts below)
 #   bash scripts/rocketmq/rocketmq.sh down
 #   bash scripts/rocketmq/rocketmq.sh status
 #   bash scripts/rocketmq/rocketmq.sh mqadmin <subcommand> [args...]   (runs mqadmin against the local name server)
@@ -455,10 +456,14 @@ run_setup() {
   [ -f "$topics" ] || topics=-
   mqadmin_jvm
   if [ -n "$SETUP_CP" ]; then
-    ROCKETMQ_HOME="$RUN_DIR" "${MQADMIN_CMD[@]}" -cp "$LIB_DIR/*:$SETUP_CP" ClusterSetup "$NS_ADDR" "$CLUSTER" "$addrs" \
+    ROCKETMQ_HOME="$RUN_DIR" "${MQADMIN_CMD[@]}" "${ACL_SETUP_OPTS[@]}" -cp "$LIB_DIR/*:$SETUP_CP" ClusterSetup "$NS_ADDR" "$CLUSTER" "$addrs" \
       "$START_TIMEOUT" "$topics" </dev/null >>"$out" 2>&1
     return
   fi
+  [ "${ACL:-0}" -eq 0 ] || {
+    echo "[setup FAILED] --acl needs javac (ClusterSetup signs the admin requests)" >>"$out"
+    return 1
+  }
   # Fallback without javac: one mqadmin JVM per step (mqadmin exits 0 on errors, so its output is checked).
   local steps=() step needles argstr deadline output ok n topic queues extra a
   local reg="" created=""
@@ -500,6 +505,75 @@ run_setup() {
       sleep 1
     done
   done
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# ACL (--acl)
+
+# The accounts of an ACL set: <access key> <secret key> <topic permissions> <group permissions>. The admin creates the
+# topics (and, on 5.3+, the other users); the tests read back with it, send with the publisher, and expect the
+# no-publish account to be refused on every topic. The same names and secrets are in the tests
+# (packages/client/test/acl.integration.test.ts). Test credentials for a loopback broker, not secrets.
+acl_accounts() {
+  cat <<'EOF'
+erq-admin erq-admin-secret admin admin
+erq-publisher erq-publisher-secret Pub Sub
+erq-nopub erq-nopub-secret Sub Sub
+EOF
+}
+
+# 4.9.x: plain ACL (aclEnable + conf/plain_acl.yml, read from rocketmq.home.dir). 5.3 replaced it with auth 2.0
+# (authentication + authorization, users kept by each broker): the initial user is the admin, ClusterSetup creates
+# the others with their ACLs. No address is whitelisted: loopback clients are checked like any other.
+ACL_SETUP_OPTS=()
+write_acl_conf() {
+  local ak sk topic group
+  case "$VERSION" in
+    4.*)
+      {
+        echo "globalWhiteRemoteAddresses: []"
+        echo "accounts:"
+        while read -r ak sk topic group; do
+          echo "  - accessKey: $ak"
+          echo "    secretKey: $sk"
+          if [ "$topic" = admin ]; then
+            echo "    admin: true"
+          else
+            echo "    admin: false"
+            echo "    defaultTopicPerm: $(echo "$topic" | tr '[:lower:]' '[:upper:]')"
+            echo "    defaultGroupPerm: $(echo "$group" | tr '[:lower:]' '[:upper:]')"
+          fi
+        done < <(acl_accounts)
+      } >"$RUN_DIR/conf/plain_acl.yml"
+      ;;
+    5.[0-2].*) die "--acl is set up for 4.9.x (plain ACL) and 5.3+ (auth 2.0); ROCKETMQ_VERSION is $VERSION" ;;
+    *)
+      acl_accounts | grep -v ' admin admin$' >"$RUN_DIR/conf/acl-users.txt"
+      ACL_SETUP_OPTS+=("-Deffect.rocketmq.acl.users=$RUN_DIR/conf/acl-users.txt")
+      ;;
+  esac
+  read -r ak sk _ < <(acl_accounts)
+  ACL_SETUP_OPTS+=("-Deffect.rocketmq.acl.accessKey=$ak" "-Deffect.rocketmq.acl.secretKey=$sk")
+  # mqadmin (`rocketmq.sh mqadmin`) signs with the credentials of $ROCKETMQ_HOME/conf/tools.yml.
+  printf 'accessKey: %s\nsecretKey: %s\n' "$ak" "$sk" >"$RUN_DIR/conf/tools.yml"
+}
+
+broker_acl_props() {
+  [ "$ACL" -eq 1 ] || return 0
+  local ak sk _
+  read -r ak sk _ < <(acl_accounts)
+  case "$VERSION" in
+    4.*) echo "aclEnable=true" ;;
+    *)
+      printf '%s\n' "authenticationEnabled=true" "authorizationEnabled=true" \
+        "authenticationProvider=org.apache.rocketmq.auth.authentication.provider.DefaultAuthenticationProvider" \
+        "authenticationMetadataProvider=org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider" \
+        "authorizationProvider=org.apache.rocketmq.auth.authorization.provider.DefaultAuthorizationProvider" \
+        "authorizationMetadataProvider=org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider" \
+        "initAuthenticationUser={\"username\":\"$ak\",\"password\":\"$sk\"}" \
+        "innerClientAuthenticationCredentials={\"accessKey\":\"$ak\",\"secretKey\":\"$sk\"}"
+      ;;
+  esac
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -599,6 +673,7 @@ transactionCheckInterval=5000
 transactionTimeOut=3000
 transactionCheckMax=15
 waitTimeMillsInSendQueue=1000
+$(broker_acl_props)
 EOF
   for kv in "${EXTRA_PROPS[@]}"; do echo "$kv" >>"$RUN_DIR/conf/$name.properties"; done
 }
@@ -640,6 +715,7 @@ on_up_exit() {
 
 cmd_up() {
   local brokers=1 brokers_given=0 t_total proxy=0
+  ACL=0
   AUTO_CREATE=true
   EXTRA_PROPS=()
   while [ $# -gt 0 ]; do
@@ -656,7 +732,8 @@ cmd_up() {
       --set) EXTRA_PROPS+=("${2:-}"); shift 2 ;;
       --set=*) EXTRA_PROPS+=("${1#*=}"); shift ;;
       --proxy) proxy=1; shift ;;
-      *) die "unknown option for up: $1 (options: --brokers N, --auto-create true|false, --timeout SEC, --set key=value, --proxy)" ;;
+      --acl) ACL=1; shift ;;
+      *) die "unknown option for up: $1 (options: --brokers N, --auto-create true|false, --timeout SEC, --set key=value, --proxy, --acl)" ;;
     esac
   done
   if ! is_uint "$brokers" || [ "$brokers" -lt 1 ] || [ "$brokers" -gt 4 ]; then
@@ -666,6 +743,7 @@ cmd_up() {
   if [ "$proxy" -eq 1 ]; then
     case "$VERSION" in 4.*) die "--proxy needs RocketMQ 5.x (4.x has no proxy); ROCKETMQ_VERSION is $VERSION" ;; esac
     is_uint "$PROXY_PORT" || die "ROCKETMQ_PROXY_PORT must be a number"
+    [ "$ACL" -eq 0 ] || die "--acl with --proxy is not set up (the proxy would need the brokers' auth settings)"
   fi
   is_uint "$START_TIMEOUT" || die "--timeout must be a number of seconds"
   if ! is_uint "$NS_PORT" || ! is_uint "$BROKER_PORT"; then
@@ -688,6 +766,9 @@ cmd_up() {
     fi
     if [ "$proxy" -eq 1 ] && ! grep -q '^proxy ' "$PIDS_FILE"; then
       die "already up without a proxy, but --proxy was asked for; run 'down' first"
+    fi
+    if [ "$ACL" -eq 1 ] && ! grep -q '^# .* acl=on' "$PIDS_FILE"; then
+      die "already up without ACL, but --acl was asked for; run 'down' first"
     fi
     say "already up ($running broker(s), name server $NS_ADDR); nothing to do"
     return 0
@@ -722,10 +803,11 @@ cmd_up() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   {
-    echo "# version=$VERSION namesrv=$NS_ADDR brokers=$brokers$([ "$proxy" -eq 1 ] && echo " proxy=$HOST:$PROXY_PORT") store=$STORE_BASE started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# version=$VERSION namesrv=$NS_ADDR brokers=$brokers$([ "$proxy" -eq 1 ] && echo " proxy=$HOST:$PROXY_PORT")$([ "$ACL" -eq 1 ] && echo " acl=on") store=$STORE_BASE started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "# role name pid port store"
   } >"$PIDS_FILE"
   case "$VERSION" in 4.*) write_v4_logback ;; esac
+  [ "$ACL" -eq 1 ] && write_acl_conf
 
   common_jvm_opts
   # ---- name server

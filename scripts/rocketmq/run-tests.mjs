@@ -9,6 +9,8 @@
 // - With `--proxy` (5.x) the set includes a proxy in cluster mode, and the conformance suite runs with the producer
 //   sending through the proxy (ROCKETMQ_PROXY_ADDR); the other integration files talk to brokers directly and are
 //   not run again.
+// - With `--acl` the set is started with ACL on (`rocketmq.sh up --acl`, one broker), and on a set with ACL on only
+//   the ACL conformance file runs (ROCKETMQ_ACL=1): the other files send unsigned.
 // - The tests learn the broker's version from ROCKETMQ_VERSION: that of the set already up, or the one started.
 // - If `up` fails the run fails; tests are never skipped silently.
 // - Exits with vitest's exit code.
@@ -22,9 +24,11 @@ const script = path.join(here, "rocketmq.sh")
 const brokers = process.env.ROCKETMQ_TEST_BROKERS ?? "2"
 const nameServer = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
 const proxy = process.argv.includes("--proxy")
+let acl = process.argv.includes("--acl")
+const aclFile = "packages/testkit/test/conformance.acl.real.integration.test.ts"
 const proxyAddr = `127.0.0.1:${process.env.ROCKETMQ_PROXY_PORT ?? "8080"}`
 const conformanceFile = "packages/testkit/test/conformance.real.integration.test.ts"
-const vitestArgs = process.argv.slice(2).filter((a) => a !== "--proxy")
+const vitestArgs = process.argv.slice(2).filter((a) => a !== "--proxy" && a !== "--acl")
 if (proxy && !vitestArgs.some((a) => !a.startsWith("-"))) vitestArgs.unshift(conformanceFile)
 
 const log = (message) => console.log(`[test:rocketmq] ${message}`)
@@ -83,18 +87,30 @@ const main = async () => {
       const running = /brokers=(\d+)/.exec(status.output)?.[1]
       version = /version=(\S+)/.exec(status.output)?.[1] ?? version
       log(`using the RocketMQ ${version} that is already up (name server ${nameServer})`)
-      if (running !== undefined && Number(running) < Number(brokers)) {
+      if (running !== undefined && Number(running) < Number(brokers) && !/acl=on/.test(status.output)) {
         log(`warning: only ${running} broker(s) running; tests that need ${brokers} (failover) may fail`)
       }
       if (proxy && !/proxy=/.test(status.output)) {
         log("--proxy asked for, but the RocketMQ that is up has no proxy: run `npm run rocketmq:down` first")
         return 1
       }
+      if (acl && !/acl=on/.test(status.output)) {
+        log("--acl asked for, but the RocketMQ that is up has no ACL: run `npm run rocketmq:down` first")
+        return 1
+      }
+      acl = /acl=on/.test(status.output)
     } else {
       if (signalled !== null) return 128 + signalNumbers[signalled]
       log(`starting RocketMQ ${version} with ${brokers} broker(s)${proxy ? " and a proxy" : ""}`)
       startedHere = true // `up` cleans up after itself on failure; `down` afterwards is harmless either way
-      const up = await run("bash", [script, "up", "--brokers", brokers, ...(proxy ? ["--proxy"] : [])])
+      const up = await run("bash", [
+        script,
+        "up",
+        "--brokers",
+        acl ? "1" : brokers,
+        ...(proxy ? ["--proxy"] : []),
+        ...(acl ? ["--acl"] : [])
+      ])
       if (up.code !== 0 || signalled !== null) {
         log(signalled !== null ? "interrupted while starting RocketMQ" : `rocketmq.sh up failed (exit ${up.code})`)
         return signalled !== null ? 128 + signalNumbers[signalled] : up.code || 1
@@ -105,9 +121,11 @@ const main = async () => {
       ROCKETMQ_NAME_SERVER_ADDR: nameServer,
       ROCKETMQ_REAL_BROKER: "1",
       ROCKETMQ_VERSION: version,
+      ...(acl ? { ROCKETMQ_ACL: "1" } : {}),
       ...(proxy ? { ROCKETMQ_PROXY_ADDR: proxyAddr } : {})
     }
     if (proxy) log(`the producer goes through the proxy at ${proxyAddr}`)
+    if (acl && !vitestArgs.some((a) => !a.startsWith("-"))) vitestArgs.unshift(aclFile)
     log(`npx vitest run --project rocketmq ${vitestArgs.join(" ")}`.trimEnd())
     const vitest = await run("npx", ["vitest", "run", "--project", "rocketmq", ...vitestArgs], { env })
     log(`vitest exited with code ${vitest.code}`)

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type { Signer } from "@effect-rocketmq/protocol/Acl"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import type { SendResponse } from "@effect-rocketmq/protocol/SendResponse"
 import * as Config from "effect/Config"
@@ -13,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { Codec } from "./Codec.js"
+import type { Credentials } from "./Credentials.js"
 import type { RemotingError, RequestTimeout } from "./Errors.js"
 import * as internal from "./internal/connectionPool.js"
 import { SocketConnector } from "./SocketConnector.js"
@@ -56,6 +58,13 @@ export interface PoolOptions {
   readonly closeSocketIfTimeout: boolean
   /** How often idle and expired connections are looked for. */
   readonly sweepIntervalMillis: number
+  /**
+   * ACL: every request the pool sends is signed with these (Java's `AclClientRPCHook`): sends, heartbeats, route
+   * lookups, END_TRANSACTION. Responses the client writes (to a peer's request) are not, as in Java.
+   *
+   * @since 0.2.0
+   */
+  readonly credentials?: Credentials | undefined
 }
 
 /**
@@ -215,7 +224,8 @@ export interface RequestListener {
  */
 export interface FrameRequest {
   readonly _tag: "FrameRequest"
-  readonly writeFrame: (opaque: number, flag: number) => Uint8Array
+  /** With `signer` (a pool with credentials), the frame is signed as `Acl.sign` signs `toCommand()`. */
+  readonly writeFrame: (opaque: number, flag: number, signer?: Signer | undefined) => Uint8Array
   readonly toCommand: () => RemotingCommand
 }
 

@@ -173,6 +173,63 @@ export class BrokerError extends Data.TaggedError("BrokerError")<{
 }
 
 /**
+ * What `AuthenticationFailed` and `AccessDenied` carry.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface AclRefusal {
+  readonly address: string
+  readonly operation: string
+  /** The access key used, if any (never the secret). */
+  readonly accessKey: string | undefined
+  /** The response code: 1 (4.9 plain ACL) or 16 (5.3+ auth 2.0). */
+  readonly code: number
+  /** What the server said. */
+  readonly remark: string
+  readonly brokerName?: string | undefined
+  /** Every attempt of the send that ended with this error (sends only). */
+  readonly attempts?: ReadonlyArray<SendAttempt> | undefined
+}
+
+/**
+ * The server did not accept the request's credentials: none were given, the access key is unknown, or the signature
+ * does not match (a wrong secret key). `remark` is what the server said. Never retried: another attempt would sign
+ * with the same credentials.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class AuthenticationFailed extends Data.TaggedError("AuthenticationFailed")<AclRefusal> {
+  /**
+   * @since 0.2.0
+   */
+  override get message(): string {
+    return `${this.address} refused the credentials${
+      this.accessKey !== undefined ? ` of access key ${this.accessKey}` : " (none given)"
+    } for ${this.operation}: ${this.remark}${describeAttempts(this.attempts)}`
+  }
+}
+
+/**
+ * The credentials were accepted but the account may not do this (e.g. publish to the topic). `remark` is what the
+ * server said. Never retried.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class AccessDenied extends Data.TaggedError("AccessDenied")<AclRefusal> {
+  /**
+   * @since 0.2.0
+   */
+  override get message(): string {
+    return `${this.address} denied ${this.operation} to access key ${this.accessKey ?? "(none)"}: ${this.remark}${
+      describeAttempts(this.attempts)
+    }`
+  }
+}
+
+/**
  * No route for the topic, or no broker address for the queue chosen. Carries the topic.
  *
  * @example
@@ -420,5 +477,7 @@ export type SendError =
   | RemotingError
   | RequestTimeout
   | BrokerError
+  | AuthenticationFailed
+  | AccessDenied
   | InvalidMessage
   | MessageTooLarge

@@ -17,10 +17,12 @@ import type * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as BrokerConnectionPool from "./BrokerConnectionPool.js"
 import * as Codec from "./Codec.js"
+import * as Credentials from "./Credentials.js"
 import type { InvalidMessage, MessageTooLarge, SendError, ServiceNotAvailable } from "./Errors.js"
 import * as internal from "./internal/producer.js"
 import type { Message } from "./Message.js"
@@ -110,6 +112,25 @@ export interface ProducerOptions {
   readonly serializeType: SerializeType
   readonly pollNameServerInterval: number
   readonly heartbeatBrokerInterval: number
+  /**
+   * ACL: the account every request is signed for (Java `SessionCredentials.accessKey`; on 5.3+ auth 2.0, the user
+   * name). Signing is on when this and `secretKey` are set.
+   *
+   * @since 0.2.0
+   */
+  readonly accessKey: string | undefined
+  /**
+   * ACL: the key requests are signed with (on 5.3+, the user's password). `Redacted`: never printed or logged.
+   *
+   * @since 0.2.0
+   */
+  readonly secretKey: Redacted.Redacted<string> | undefined
+  /**
+   * ACL: an optional token sent (and signed) with every request (Java `SessionCredentials.securityToken`).
+   *
+   * @since 0.2.0
+   */
+  readonly securityToken: Redacted.Redacted<string> | undefined
 }
 
 /**
@@ -149,7 +170,10 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   shutdownTimeout: 5000,
   serializeType: "JSON",
   pollNameServerInterval: 30_000,
-  heartbeatBrokerInterval: 30_000
+  heartbeatBrokerInterval: 30_000,
+  accessKey: undefined,
+  secretKey: undefined,
+  securityToken: undefined
 }
 
 /**
@@ -399,7 +423,11 @@ export const layerDependencies = (
     tcpTransportConnectTimeout: o.tcpTransportConnectTimeout,
     tcpTransportTryLockTimeout: o.tcpTransportTryLockTimeout,
     clientChannelMaxIdleTimeSeconds: o.clientChannelMaxIdleTimeSeconds,
-    clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds
+    clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds,
+    // (an access key without a secret key is refused by `make`'s option check)
+    credentials: o.accessKey !== undefined && o.secretKey !== undefined
+      ? Credentials.make({ accessKey: o.accessKey, secretKey: o.secretKey, securityToken: o.securityToken })
+      : undefined
   }).pipe(Layer.provide(Codec.layer({ serializeType: o.serializeType })))
   const resolver = NameServerResolver.layer({
     nameServerAddr: o.nameServerAddr,
@@ -485,7 +513,10 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   shutdownTimeout: timeConfig("ROCKETMQ_SHUTDOWN_TIMEOUT", "millis"),
   serializeType: Config.literal("JSON", "ROCKETMQ")("ROCKETMQ_SERIALIZE_TYPE"),
   pollNameServerInterval: timeConfig("ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "millis"),
-  heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis")
+  heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis"),
+  accessKey: Config.nonEmptyString("ROCKETMQ_ACCESS_KEY"),
+  secretKey: Config.redacted("ROCKETMQ_SECRET_KEY"),
+  securityToken: Config.redacted("ROCKETMQ_SECURITY_TOKEN")
 }
 
 /**
@@ -493,7 +524,9 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
  * `ROCKETMQ_GROUP_NAME` (required), and every other option as `ROCKETMQ_` and its name in upper snake case, e.g.
  * `ROCKETMQ_SEND_MSG_TIMEOUT`, `ROCKETMQ_COMPRESS_TYPE` (`ZLIB`, `LZ4`, `ZSTD`), `ROCKETMQ_COMPRESS_LEVEL`,
  * `ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS`, `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`,
- * `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`, `ROCKETMQ_SHUTDOWN_TIMEOUT`. Time options take a number in
+ * `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`, `ROCKETMQ_SHUTDOWN_TIMEOUT`; ACL credentials from
+ * `ROCKETMQ_ACCESS_KEY`, `ROCKETMQ_SECRET_KEY` and `ROCKETMQ_SECURITY_TOKEN` (the last two read with
+ * `Config.redacted`). Time options take a number in
  * their unit (milliseconds; seconds for the `..._SECONDS` ones) or a duration such as `"3 seconds"`. Unset
  * options keep their defaults; a value that does not parse is a `ConfigError` naming the variable.
  *

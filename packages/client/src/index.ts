@@ -51,6 +51,20 @@ export * as Codec from "./Codec.js"
 /**
  * @example
  * ```ts
+ * import { Credentials } from "@effect-rocketmq/client"
+ * import { Redacted } from "effect"
+ *
+ * const credentials = Credentials.make({ accessKey: "publisher", secretKey: Redacted.make("s3cret") })
+ * assert.strictEqual(JSON.stringify(credentials).includes("s3cret"), false)
+ * ```
+ *
+ * @since 0.2.0
+ */
+export * as Credentials from "./Credentials.js"
+
+/**
+ * @example
+ * ```ts
  * import { Errors } from "@effect-rocketmq/client"
  *
  * assert.strictEqual(new Errors.ServiceNotAvailable({ reason: "not started" })._tag, "ServiceNotAvailable")

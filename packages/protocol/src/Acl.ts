@@ -179,3 +179,93 @@ export const verify = (
   const actual = textEncoder.encode(received)
   return expected.length === actual.length && timingSafeEqual(expected, actual)
 }
+
+/**
+ * An HMAC-SHA1 being fed the signed content piece by piece; `digest` gives the `Signature` value.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Mac {
+  readonly update: (data: string | Uint8Array) => Mac
+  readonly digest: () => string
+}
+
+/**
+ * Credentials made ready to sign: the secret is held by closures only, so printing, logging or serializing a signer
+ * (or anything holding one) never shows it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Signer {
+  readonly accessKey: string
+  readonly securityToken: string | undefined
+  /** `sign` with these credentials. */
+  readonly sign: (extFields: Readonly<Record<string, string>>, body: Uint8Array) => Record<string, string>
+  /** A MAC keyed with the secret, for content signed piece by piece (`SendFrame`'s templates). */
+  readonly mac: () => Mac
+}
+
+class MacOf implements Mac {
+  constructor(private readonly hmac: ReturnType<typeof createHmac>) {}
+  update(data: string | Uint8Array): Mac {
+    this.hmac.update(data)
+    return this
+  }
+  digest(): string {
+    return this.hmac.digest("base64")
+  }
+}
+
+/**
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeSigner = (credentials: Credentials, options?: SignOptions | undefined): Signer => {
+  const { accessKey, secretKey, securityToken } = credentials
+  const describe = () => `Signer(${accessKey})`
+  return {
+    accessKey,
+    securityToken,
+    sign: (extFields, body) => sign(extFields, body, { accessKey, secretKey, securityToken }, options),
+    mac: () => new MacOf(createHmac("sha1", secretKey)),
+    toString: describe,
+    toJSON: () => ({ _tag: "Signer", accessKey }),
+    [Symbol.for("nodejs.util.inspect.custom")]: describe
+  } as Signer
+}
+
+/**
+ * Why a server refused a request on ACL grounds: the credentials (missing, unknown access key, wrong signature) or
+ * the account's permissions.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Refusal = "Authentication" | "Authorization"
+
+// 4.9 plain ACL answers SYSTEM_ERROR (1) with the AclException's text; 5.3+ auth 2.0 answers NO_PERMISSION (16).
+const ACL_EXCEPTION = "AclException"
+const PERMISSION_REMARKS = /no (?:default )?permission|is not admin|no matched polic|denied/i
+
+/**
+ * Reads a response code and remark as an ACL refusal, or `undefined` when it is none. RocketMQ 4.9 (plain ACL)
+ * answers code 1 with `org.apache.rocketmq.acl.common.AclException: <why>, <where>`; 5.3+ (auth 2.0) answers code
+ * 16 with `<why>`. Code 16 without an ACL remark (a topic that is not writable) is not one.
+ *
+ * @since 0.2.0
+ * @category refusals
+ */
+export const refusalOf = (code: number, remark: string | undefined): Refusal | undefined => {
+  if (remark === undefined) return undefined
+  if (code === 1) {
+    if (!remark.includes(ACL_EXCEPTION)) return undefined
+  } else if (code === 16) {
+    // the broker's own "the sending message is forbidden" / "topic … not writeable" answers are no ACL matter
+    if (/forbidden|not writeable|not readable/i.test(remark)) return undefined
+  } else {
+    return undefined
+  }
+  return PERMISSION_REMARKS.test(remark) ? "Authorization" : "Authentication"
+}

@@ -3,10 +3,11 @@
  * broker name, language, version) is the same for every send to one broker, so it is encoded once and a send
  * writes only what changes (queue, sysFlag, born timestamp, flag, properties, opaque), straight into the frame:
  * no header string, no ext-fields record. The bytes are exactly those of `Frame.encode` of the same command with
- * `SendMessageRequestHeader.encodeV2` ext fields.
+ * `SendMessageRequestHeader.encodeV2` ext fields (signed with `Acl.sign` when a signer is given).
  *
  * @since 0.1.0
  */
+import type { Signer } from "./Acl.js"
 import type { BatchBody } from "./Batch.js"
 import { toBytes } from "./Batch.js"
 import * as Frame from "./Frame.js"
@@ -71,7 +72,34 @@ export interface Template {
   readonly code: number
   readonly languageCode: LanguageCode
   readonly version: number
+  /**
+   * On a template made with a signer: `middle` also holds `AccessKey` (and `SecurityToken`) and a place for the
+   * `Signature`, written once the frame is.
+   *
+   * @since 0.2.0
+   */
+  readonly signing?: Signing | undefined
 }
+
+/**
+ * What a signed template needs to sign a frame without rebuilding its ext fields: the values that sort before and
+ * after the send's own (`Acl.signedContent` order: `AccessKey`, `SecurityToken`, then `a` … `n`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Signing {
+  readonly signer: Signer
+  /** The values of `AccessKey`, `SecurityToken`, `a`, `b`, `c`, `d`. */
+  readonly prefix: string
+  /** The values of `j` … `n`. */
+  readonly suffix: string
+  /** Where the signature's characters start in `middle`. */
+  readonly at: number
+}
+
+// Base64 of a 20-byte HMAC-SHA1, padded: always 28 characters.
+const SIGNATURE_LENGTH = 28
 
 const quote = (s: string) => JSON.stringify(s)
 const bytesOf = (s: string) => textEncoder.encode(s)
@@ -104,13 +132,39 @@ export const make = (fixed: Fixed, options?: {
   readonly code?: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE | undefined
   readonly language?: LanguageCode | undefined
   readonly version?: number | undefined
+  /**
+   * Frames carry `AccessKey`, `SecurityToken` (when the signer has one) and `Signature`, after the header's own
+   * fields, as `Acl.sign` adds them.
+   */
+  readonly signer?: Signer | undefined
 }): Template => {
   let middle = ""
-  if (fixed.reconsumeTimes !== undefined) middle += ",\"j\":" + quote(String(fixed.reconsumeTimes))
-  if (fixed.unitMode !== undefined) middle += ",\"k\":" + quote(String(fixed.unitMode))
-  if (fixed.maxReconsumeTimes !== undefined) middle += ",\"l\":" + quote(String(fixed.maxReconsumeTimes))
-  if (fixed.batch !== undefined) middle += ",\"m\":" + quote(String(fixed.batch))
-  if (fixed.bname !== undefined) middle += ",\"n\":" + quote(fixed.bname)
+  let suffix = ""
+  const field = (key: string, value: string | undefined) => {
+    if (value === undefined) return
+    middle += ",\"" + key + "\":" + quote(value)
+    suffix += value
+  }
+  field("j", fixed.reconsumeTimes === undefined ? undefined : String(fixed.reconsumeTimes))
+  field("k", fixed.unitMode === undefined ? undefined : String(fixed.unitMode))
+  field("l", fixed.maxReconsumeTimes === undefined ? undefined : String(fixed.maxReconsumeTimes))
+  field("m", fixed.batch === undefined ? undefined : String(fixed.batch))
+  field("n", fixed.bname)
+  const signer = options?.signer
+  let signing: Signing | undefined
+  if (signer !== undefined) {
+    middle += ",\"AccessKey\":" + quote(signer.accessKey)
+    if (signer.securityToken !== undefined) middle += ",\"SecurityToken\":" + quote(signer.securityToken)
+    middle += ",\"Signature\":\""
+    signing = {
+      signer,
+      prefix: signer.accessKey + (signer.securityToken ?? "") + fixed.producerGroup + fixed.topic + fixed.defaultTopic +
+        String(fixed.defaultTopicQueueNums),
+      suffix,
+      at: textEncoder.encode(middle).length
+    }
+    middle += "=".repeat(SIGNATURE_LENGTH) + "\""
+  }
   const parts = {
     head: bytesOf(
       "{\"code\":" + (options?.code ?? RequestCode.SEND_MESSAGE_V2) + ",\"extFields\":{\"a\":" +
@@ -129,9 +183,44 @@ export const make = (fixed: Fixed, options?: {
       parts.tail.length,
     code: options?.code ?? RequestCode.SEND_MESSAGE_V2,
     languageCode: options?.language ?? "JAVA",
-    version: options?.version ?? CLIENT_VERSION
+    version: options?.version ?? CLIENT_VERSION,
+    signing
   }
 }
+
+// The signed twin of a template, made on its first signed frame (a pool has one signer, so one twin per template).
+const signedTwins = new WeakMap<Template, Template>()
+
+const signedFor = (template: Template, signer: Signer): Template => {
+  const twin = signedTwins.get(template)
+  if (twin !== undefined && twin.signing!.signer === signer) return twin
+  const made = make(template.fixed, {
+    code: template.code as typeof RequestCode.SEND_MESSAGE_V2,
+    language: template.languageCode,
+    version: template.version,
+    signer
+  })
+  signedTwins.set(template, made)
+  return made
+}
+
+// Writes the signature of a frame just written: the values in key order (the template's prefix, the send's own,
+// the suffix) and the body, which ends the frame.
+const writeSignature = (
+  out: Uint8Array,
+  at: number,
+  signing: Signing,
+  own: string,
+  bodyLength: number
+) => {
+  const mac = signing.signer.mac().update(signing.prefix + own + signing.suffix)
+  if (bodyLength > 0) mac.update(out.subarray(out.length - bodyLength))
+  const signature = mac.digest()
+  for (let i = 0; i < SIGNATURE_LENGTH; i++) out[at + i] = signature.charCodeAt(i)
+}
+
+const ownValues = (queueId: number, sysFlag: number, born: number, flag: number, properties: string | undefined) =>
+  String(queueId) + String(sysFlag) + String(born) + String(flag) + (properties ?? "")
 // Where a frame is written: Node's Buffer when present (no zero-fill, native UTF-8), else Uint8Array and
 // TextEncoder.
 interface Host {
@@ -404,7 +493,8 @@ class Rendered {
     readonly idLength: number,
     readonly bytes: Uint8Array,
     readonly bornAt: number,
-    readonly idAt: number
+    readonly idAt: number,
+    readonly middleAt: number
   ) {}
 }
 
@@ -457,7 +547,7 @@ const renderedFor = (
   bytes[at++] = QUOTE
   writeThroughOpaqueKey(bytes, at, template, commandFlag, dc)
   const bornAt = template.head.length + dq + F.length + ds + G.length
-  const rendered = new Rendered(sysFlag, flag, affixes, commandFlag, born.length, idLength, bytes, bornAt, idAt)
+  const rendered = new Rendered(sysFlag, flag, affixes, commandFlag, born.length, idLength, bytes, bornAt, idAt, at)
   if (byQueue !== undefined) byQueue[slot] = rendered
   return rendered
 }
@@ -476,8 +566,11 @@ const encoderOn = (host: Host) =>
   propertiesIn: string | Properties | undefined,
   commandFlag: number,
   opaque: number,
-  body: Uint8Array | BatchBody
+  body: Uint8Array | BatchBody,
+  signer?: Signer | undefined
 ): Uint8Array => {
+  if (signer !== undefined) template = signedFor(template, signer)
+  const signing = template.signing
   const parts = propertiesIn instanceof Properties ? propertiesIn : undefined
   // Digits are written by hand for safe integers only (what a producer sends); anything else takes the generic
   // encoder, so the bytes are the same whatever the input.
@@ -487,14 +580,16 @@ const encoderOn = (host: Host) =>
   ) {
     const properties = textOf(propertiesIn)
     const header: SendMessageRequestHeader = { ...template.fixed, queueId, sysFlag, bornTimestamp, flag, properties }
+    const bytes = toBytes(body)
+    const extFields = SendHeader.encodeV2(header)
     return Frame.encode({
       code: template.code,
       language: template.languageCode,
       version: template.version,
       opaque,
       flag: commandFlag,
-      extFields: SendHeader.encodeV2(header),
-      body: toBytes(body),
+      extFields: signing === undefined ? extFields : signing.signer.sign(extFields, bytes),
+      body: bytes,
       serializeType: "JSON"
     })
   }
@@ -515,6 +610,10 @@ const encoderOn = (host: Host) =>
     const idAt = 8 + r.idAt
     for (let i = 0; i < idLength; i++) out[idAt + i] = id.charCodeAt(i)
     writeOpaqueOn(out, 8 + r.bytes.length, template, opaque, dop, body)
+    if (signing !== undefined) {
+      const own = ownValues(queueId, sysFlag, bornTimestamp, flag, parts!.text)
+      writeSignature(out, 8 + r.middleAt + signing.at, signing, own, body.length)
+    }
     return out
   }
   // Any other properties as text: ASCII is escaped as it is written; anything else goes through JSON.stringify and
@@ -540,12 +639,22 @@ const encoderOn = (host: Host) =>
     at = json === undefined ? writeAsciiJson(out, at, properties) : at + host.write(out, json, at)
   }
   writeOpaqueOn(out, writeThroughOpaqueKey(out, at, template, commandFlag, dc), template, opaque, dop, body)
+  if (signing !== undefined) {
+    writeSignature(
+      out,
+      at + signing.at,
+      signing,
+      ownValues(queueId, sysFlag, bornTimestamp, flag, properties),
+      body.length
+    )
+  }
   return out
 }
 
 /**
  * One frame: the template's header with this send's fields, `commandFlag` (0, or the oneway bit) and `opaque`,
- * then the body (bytes, or a batch body written in place), in one allocation. The numbers must be integers (safe ones: they are written as `String(n)`
+ * then the body (bytes, or a batch body written in place), in one allocation. With a `signer` the frame is signed
+ * as `Acl.sign` signs the same command (the same bytes as `Frame.encode` of the signed command). The numbers must be integers (safe ones: they are written as `String(n)`
  * writes them, as `encodeV2` does).
  *
  * @example

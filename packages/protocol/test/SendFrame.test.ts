@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck } from "effect"
 import { vi } from "vitest"
+import * as Acl from "../src/Acl.js"
 import * as Batch from "../src/Batch.js"
 import * as Frame from "../src/Frame.js"
 import * as Headers from "../src/Headers.js"
@@ -299,5 +300,142 @@ describe("SendFrame", () => {
       const c = { h, oneway: true, opaque: odd, body }
       assert.strictEqual(hex(viaTemplate(c)), hex(generic(c)), `opaque = ${odd}`)
     }
+  })
+})
+
+describe("SendFrame signed (ACL)", () => {
+  const credentialsArb = FastCheck.record({
+    accessKey: FastCheck.oneof(ascii, FastCheck.string({ unit: "grapheme" })).filter((s) => s.length > 0),
+    secretKey: FastCheck.string({ minLength: 1 }),
+    securityToken: FastCheck.option(ascii, { nil: undefined })
+  })
+
+  // The generic frame of the same send, its ext fields signed by Acl.sign.
+  const signedGeneric = (c: Case, credentials: Acl.Credentials) =>
+    Frame.encode(
+      request({
+        code: c.code ?? RequestCode.SEND_MESSAGE_V2,
+        opaque: c.opaque,
+        oneway: c.oneway,
+        extFields: Acl.sign(Headers.SendMessageRequestHeader.encodeV2(c.h), c.body, credentials),
+        body: c.body,
+        language: c.language,
+        version: c.version
+      }),
+      "JSON"
+    )
+
+  it("a signed frame is Frame.encode of the signed command, and the broker's check accepts it", () => {
+    const credentials = { accessKey: "erq-publisher", secretKey: "erq-publisher-secret" }
+    const signer = Acl.makeSigner(credentials)
+    const body = new TextEncoder().encode("Hello RocketMQ")
+    const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = example
+    const template = SendFrame.make(fixed)
+    const frame = SendFrame.encode(template, queueId, sysFlag, bornTimestamp, flag, properties, 0, 7, body, signer)
+    assert.strictEqual(hex(frame), hex(signedGeneric({ h: example, oneway: false, opaque: 7, body }, credentials)))
+    const decoded = Either.getOrThrow(Frame.decode(frame))
+    assert.strictEqual(decoded.extFields.AccessKey, "erq-publisher")
+    assert.isTrue(Acl.verify(decoded.extFields, decoded.body, "erq-publisher-secret"))
+    assert.isFalse(Acl.verify(decoded.extFields, decoded.body, "another-secret"))
+    // The unsigned template is untouched by its signed twin.
+    const plain = SendFrame.encode(template, queueId, sysFlag, bornTimestamp, flag, properties, 0, 7, body)
+    assert.strictEqual(hex(plain), hex(generic({ h: example, oneway: false, opaque: 7, body })))
+  })
+
+  it.prop(
+    "equals the signed generic frame for any send and credentials (text properties)",
+    { c: FastCheck.record(caseArb), credentials: credentialsArb },
+    ({ c, credentials }) => {
+      const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = c.h
+      const template = SendFrame.make(fixed, { language: c.language, version: c.version })
+      const signer = Acl.makeSigner(credentials)
+      const args = [queueId, sysFlag, bornTimestamp, flag, properties, c.oneway ? 2 : 0, c.opaque, c.body] as const
+      const frame = SendFrame.encode(template, ...args, signer)
+      assert.strictEqual(hex(frame), hex(signedGeneric(c, credentials)))
+      assert.strictEqual(hex(SendFrame.encodePortable(template, ...args, signer)), hex(frame))
+    },
+    { fastCheck: { numRuns: 500 } }
+  )
+
+  it.prop(
+    "equals the signed generic frame with properties in parts, again and again (the rendered header is reused)",
+    {
+      c: FastCheck.record(caseArb),
+      credentials: credentialsArb,
+      ids: FastCheck.array(FastCheck.stringMatching(/^[0-9A-F]{32}$/), { minLength: 1, maxLength: 3 })
+    },
+    ({ c, credentials, ids }) => {
+      const affixes = SendFrame.Affixes.make("WAIT\u0001true\u0002UNIQ_KEY\u0001", "\u0002")!
+      const { bornTimestamp, flag, queueId, sysFlag, ...fixed } = c.h
+      const template = SendFrame.make(fixed, { language: c.language, version: c.version })
+      const signer = Acl.makeSigner(credentials)
+      for (const id of ids) {
+        const parts = new SendFrame.Properties(affixes, id)
+        const frame = SendFrame.encode(
+          template,
+          queueId,
+          sysFlag,
+          bornTimestamp,
+          flag,
+          parts,
+          0,
+          c.opaque,
+          c.body,
+          signer
+        )
+        const expected = signedGeneric({ ...c, oneway: false, h: { ...c.h, properties: parts.text } }, credentials)
+        assert.strictEqual(hex(frame), hex(expected))
+      }
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it("a batch body is signed as its bytes", () => {
+    const credentials = { accessKey: "ak", secretKey: "sk", securityToken: "tok" }
+    const body = Either.getOrThrow(Batch.batchBody([
+      { body: new TextEncoder().encode("one"), properties: {} },
+      { body: new TextEncoder().encode("two"), properties: { a: "b" } }
+    ]))
+    const h = { ...example, batch: true }
+    const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = h
+    const template = SendFrame.make(fixed, { code: RequestCode.SEND_BATCH_MESSAGE })
+    const frame = SendFrame.encode(
+      template,
+      queueId,
+      sysFlag,
+      bornTimestamp,
+      flag,
+      properties,
+      0,
+      9,
+      body,
+      Acl.makeSigner(credentials)
+    )
+    const bytes = Batch.toBytes(body)
+    const expected = signedGeneric(
+      { code: RequestCode.SEND_BATCH_MESSAGE, h, oneway: false, opaque: 9, body: bytes },
+      credentials
+    )
+    assert.strictEqual(hex(frame), hex(expected))
+  })
+
+  it("numbers that are not safe integers are signed on the generic path", () => {
+    const credentials = { accessKey: "ak", secretKey: "sk" }
+    const h = { ...example, bornTimestamp: 2 ** 60 }
+    const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = h
+    const body = new Uint8Array([1, 2, 3])
+    const frame = SendFrame.encode(
+      SendFrame.make(fixed),
+      queueId,
+      sysFlag,
+      bornTimestamp,
+      flag,
+      properties,
+      0,
+      1,
+      body,
+      Acl.makeSigner(credentials)
+    )
+    assert.strictEqual(hex(frame), hex(signedGeneric({ h, oneway: false, opaque: 1, body }, credentials)))
   })
 })

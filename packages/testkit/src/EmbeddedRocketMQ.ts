@@ -122,6 +122,27 @@ export interface EmbeddedRocketMQOptions {
   readonly transactionCheckMax?: number | undefined
   /** Refuse half messages with NO_PERMISSION (16). Default false. */
   readonly rejectTransactionMessage?: boolean | undefined
+  /**
+   * ACL on: the brokers refuse every request not signed by one of these accounts (a missing access key, an unknown
+   * one, a wrong signature) and sends from an account without `publish`, with the codes and remarks of the
+   * `version`'s real broker (4.9 plain ACL, 5.3+ auth 2.0). The name server checks nothing, as on the real lines.
+   *
+   * @since 0.2.0
+   */
+  readonly acl?: { readonly accounts: ReadonlyArray<AclAccount> } | undefined
+}
+
+/**
+ * An account of an embedded broker with ACL on.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface AclAccount {
+  readonly accessKey: string
+  readonly secretKey: string
+  /** May send to every topic (default true); false: every send is refused for lack of permission. */
+  readonly publish?: boolean | undefined
 }
 
 /**

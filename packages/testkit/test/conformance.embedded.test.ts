@@ -3,11 +3,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as EmbeddedRocketMQ from "../src/EmbeddedRocketMQ.js"
+import { aclConformance } from "./conformance/aclSuite.js"
 import { conformance } from "./conformance/suite.js"
 import * as Target from "./conformance/target.js"
 
 for (const version of ["4.9", "5.3", "5.5"] as const) {
   conformance(`the embedded broker (${version} profile)`, Target.embedded(version))
+  aclConformance(`the embedded broker (${version} profile, ACL on)`, Target.embedded(version, { acl: true }))
 }
 
 describe("the version option", () => {

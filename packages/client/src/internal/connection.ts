@@ -1,5 +1,6 @@
 // One socket's life: requests correlated by opaque, frames coalesced into few writes, back-pressure when the peer
 // reads slowly, and requests the peer sends us. The pool (connectionPool.ts) opens, finds and retires connections.
+import type { Signer } from "@effect-rocketmq/protocol/Acl"
 import * as Bytes from "@effect-rocketmq/protocol/Bytes"
 import type { FrameDecoder } from "@effect-rocketmq/protocol/Frame"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
@@ -51,6 +52,8 @@ export interface ConnectionHost {
   readonly scans: boolean
   /** `FrameRequest.writeFrame` writes what the codec would (`Codec.writesSendFrames`). */
   readonly writesFrames: boolean
+  /** Signs every request (`PoolOptions.credentials`). */
+  readonly signer: Signer | undefined
   readonly timeouts: Timeouts
   readonly now: () => number
   readonly runFork: (effect: Effect.Effect<unknown, unknown>) => Fiber.RuntimeFiber<unknown, unknown>
@@ -138,14 +141,20 @@ export class InFlight implements TimerEntry, StartedRequest {
   }
 }
 
-/** A request's frame under its opaque: a command through the codec, or the request's own writer. */
+/**
+ * A request's frame under its opaque: a command through the codec, or the request's own writer. Every request the
+ * client sends becomes bytes here, so this is where it is signed (the signature covers the ext fields and the body,
+ * not the opaque or flag).
+ */
 export const frameOf = (host: ConnectionHost, request: OutgoingRequest, opaque: number, oneway: boolean) => {
+  const signer = host.signer
   if (isFrameRequest(request)) {
-    if (host.writesFrames) return request.writeFrame(opaque, oneway ? FLAG_ONEWAY : 0)
+    if (host.writesFrames) return request.writeFrame(opaque, oneway ? FLAG_ONEWAY : 0, signer)
     request = request.toCommand()
   }
   return host.codec.encode({
     ...request,
+    ...(signer !== undefined ? { extFields: signer.sign(request.extFields, request.body) } : undefined),
     opaque,
     flag: oneway ? FLAG_ONEWAY : request.flag & ~(FLAG_ONEWAY | FLAG_RESPONSE)
   })

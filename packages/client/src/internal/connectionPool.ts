@@ -22,6 +22,7 @@ import type {
 } from "../BrokerConnectionPool.js"
 import type { CodecService } from "../Codec.js"
 import { scansSendResponses, writesSendFrames } from "../Codec.js"
+import { signer } from "../Credentials.js"
 import { type RemotingError, RequestTimeout } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
 import { AddressTable } from "./addressTable.js"
@@ -71,6 +72,7 @@ export const make = (
       codec,
       scans: scansSendResponses(codec),
       writesFrames: writesSendFrames(codec),
+      signer: options.credentials === undefined ? undefined : signer(options.credentials),
       timeouts,
       now: () => clock.unsafeCurrentTimeMillis(),
       runFork,

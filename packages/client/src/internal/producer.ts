@@ -79,7 +79,7 @@ export const makeCore = (options: ProducerOptions) =>
       pool,
       frames: new SendFrames(o, group),
       selection: new QueueSelection(o.sendLatencyFaultEnable, now),
-      outcomes: new Outcomes(ns),
+      outcomes: new Outcomes(ns, o.accessKey),
       observer,
       now,
       runInProducer: (e) => void runInProducer(e),

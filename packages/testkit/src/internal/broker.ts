@@ -10,6 +10,7 @@ import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as Either from "effect/Either"
+import type { AclCheck } from "./broker/acl.js"
 import * as Admin from "./broker/admin.js"
 import * as Clients from "./broker/clients.js"
 import * as Reads from "./broker/reads.js"
@@ -59,6 +60,8 @@ export class Broker {
   running = () => true
   /** Tells the cluster's scheduler that there is new timed work (a delivery, a half message). */
   wake = () => {}
+  /** With ACL on (EmbeddedRocketMQOptions.acl): every request is checked before its handler. */
+  acl: AclCheck | undefined = undefined
 
   constructor(
     readonly brokerName: string,
@@ -106,6 +109,8 @@ export class Broker {
 
   readonly handler: Handler = {
     onRequest: (connection, req) => {
+      const refused = this.acl?.check(connection, req)
+      if (refused !== undefined) return refused
       const handle = handlers.get(req.code)
       return handle !== undefined
         ? handle(this, connection, req)

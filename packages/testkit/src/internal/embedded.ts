@@ -9,6 +9,7 @@ import * as FiberSet from "effect/FiberSet"
 import type * as Scope from "effect/Scope"
 import type { EmbeddedRocketMQOptions, EmbeddedRocketMQService } from "../EmbeddedRocketMQ.js"
 import { Broker } from "./broker.js"
+import { AclCheck } from "./broker/acl.js"
 import { topicConfig } from "./broker/topics.js"
 import { TBW102 } from "./constants.js"
 import { Endpoint } from "./endpoint.js"
@@ -80,6 +81,10 @@ export const make = (
     }
     const profile = profileOf(version)
     const brokers = names.map((name) => new Broker(name, clusterName, host, { ...initial }, now, uniqueId, profile))
+    if (options.acl !== undefined) {
+      const acl = new AclCheck(options.acl.accounts, profile)
+      for (const broker of brokers) broker.acl = acl
+    }
     for (const [topic, o] of checkedTopics) {
       for (const broker of brokers) {
         if (o.brokers.includes(broker.brokerName)) broker.topics.set(topic, topicConfig(topic, o.queues, o.perm))

@@ -46,7 +46,47 @@ export interface VersionProfile {
   readonly commitClearsRealTopic: boolean
   /** CHECK_TRANSACTION_STATE names the half topic and the broker since 5.0. */
   readonly checkNamesTopicAndBroker: boolean
+  /**
+   * How a broker with ACL on refuses a request: 4.9's plain ACL throws an AclException out of the RPC hook (code 1,
+   * the exception and its first stack frame); 5.3+ auth 2.0 answers NO_PERMISSION (16) with the exception's message.
+   * Read from each line's broker running with `rocketmq.sh up --acl`.
+   */
+  readonly aclRefusal: (refusal: AclRefusal) => { readonly code: number; readonly remark: string }
 }
+
+/** Why the embedded broker refuses a request when ACL is on (see broker/acl.ts). */
+export type AclRefusal =
+  | { readonly _tag: "NoAccessKey" }
+  | { readonly _tag: "UnknownAccessKey"; readonly accessKey: string }
+  | { readonly _tag: "BadSignature"; readonly accessKey: string }
+  | { readonly _tag: "NoPublish"; readonly accessKey: string; readonly topic: string; readonly from: string }
+
+const plainAclException = (refusal: AclRefusal) => {
+  // PlainPermissionManager's message and the line it throws from (4.9.7).
+  const [message, at] = refusal._tag === "NoAccessKey"
+    ? ["No accessKey is configured", "validate(PlainPermissionManager.java:663)"]
+    : refusal._tag === "UnknownAccessKey"
+    ? [`No acl config for ${refusal.accessKey}`, "validate(PlainPermissionManager.java:667)"]
+    : refusal._tag === "BadSignature"
+    ? [`Check signature failed for accessKey=${refusal.accessKey}`, "validate(PlainPermissionManager.java:683)"]
+    : [`No default permission for topic:${refusal.topic}`, "checkPerm(PlainPermissionManager.java:605)"]
+  return {
+    code: ResponseCode.SYSTEM_ERROR,
+    remark:
+      `org.apache.rocketmq.acl.common.AclException: ${message}, org.apache.rocketmq.acl.plain.PlainPermissionManager.${at}`
+  }
+}
+
+const authRefusal = (refusal: AclRefusal) => ({
+  code: ResponseCode.NO_PERMISSION,
+  remark: refusal._tag === "NoAccessKey"
+    ? "username cannot be null."
+    : refusal._tag === "UnknownAccessKey"
+    ? `User:${refusal.accessKey} is not found.`
+    : refusal._tag === "BadSignature"
+    ? "check signature failed."
+    : `User:${refusal.accessKey} has no permission to access Topic:${refusal.topic} from ${refusal.from}, no matched policies.`
+})
 
 const faq5 = "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details."
 const illegal = "contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
@@ -67,7 +107,8 @@ const v53: VersionProfile = {
   heartbeatV2: true,
   halfMessageTransactionId: true,
   commitClearsRealTopic: false,
-  checkNamesTopicAndBroker: true
+  checkNamesTopicAndBroker: true,
+  aclRefusal: authRefusal
 }
 
 const profiles: Record<BrokerVersion, VersionProfile> = {
@@ -84,7 +125,8 @@ const profiles: Record<BrokerVersion, VersionProfile> = {
     emptyBodyStored: true,
     heartbeatV2: false,
     halfMessageTransactionId: false,
-    checkNamesTopicAndBroker: false
+    checkNamesTopicAndBroker: false,
+    aclRefusal: plainAclException
   },
   "5.3": v53,
   "5.5": {

@@ -60,9 +60,23 @@ export const TOPICS = {
   erq_failover: 4
 } as const
 
-/** The embedded cluster answering like `version` (EmbeddedRocketMQ's version profile). */
+/**
+ * The accounts of `rocketmq.sh up --acl` (its acl_accounts): the admin reads back, the publisher may send, the
+ * other may not.
+ */
+export const ACL_ACCOUNTS = {
+  admin: { accessKey: "erq-admin", secretKey: "erq-admin-secret" },
+  publisher: { accessKey: "erq-publisher", secretKey: "erq-publisher-secret" },
+  noPublish: { accessKey: "erq-nopub", secretKey: "erq-nopub-secret" }
+} as const
+
+/** The real cluster was started with `--acl` (`test:rocketmq` passes ROCKETMQ_ACL=1 on). */
+export const realAcl = (): boolean => process.env.ROCKETMQ_ACL === "1"
+
+/** The embedded cluster answering like `version` (EmbeddedRocketMQ's version profile), with ACL on if asked. */
 export const embedded = (
-  version: BrokerLine = "5.3"
+  version: BrokerLine = "5.3",
+  options?: { readonly acl?: boolean | undefined }
 ): Layer.Layer<ConformanceTarget, EmbeddedRocketMQ.EmbeddedRocketMQError> =>
   Layer.scoped(
     ConformanceTarget,
@@ -73,7 +87,16 @@ export const embedded = (
         topics: TOPICS,
         // Shorter than the real cluster's 3000/5000 ms: same behaviour, less waiting.
         transactionTimeOut: 1000,
-        transactionCheckInterval: 500
+        transactionCheckInterval: 500,
+        acl: options?.acl === true
+          ? {
+            accounts: [
+              ACL_ACCOUNTS.admin,
+              ACL_ACCOUNTS.publisher,
+              { ...ACL_ACCOUNTS.noPublish, publish: false }
+            ]
+          }
+          : undefined
       })
       return {
         name: "embedded",

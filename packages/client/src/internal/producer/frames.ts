@@ -1,6 +1,7 @@
 // How a send request is written: a copy of a header rendered once per topic, broker and kind (single or batch),
 // with the queue, timestamp, properties and body written in; or, for a pool whose codec writes its own bytes,
 // the same request as a command.
+import type { Signer } from "@effect-rocketmq/protocol/Acl"
 import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
@@ -28,7 +29,7 @@ class SendRequest implements FrameRequest {
     readonly queue: MessageQueue,
     readonly p: Prepared
   ) {}
-  writeFrame(opaque: number, flag: number) {
+  writeFrame(opaque: number, flag: number, signer?: Signer | undefined) {
     const p = this.p
     return SendFrame.encode(
       this.template,
@@ -39,7 +40,8 @@ class SendRequest implements FrameRequest {
       p.properties,
       flag,
       opaque,
-      p.body
+      p.body,
+      signer
     )
   }
   toCommand(): RemotingCommand {

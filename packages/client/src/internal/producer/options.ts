@@ -53,6 +53,18 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   if (!Compression.isSupported(o.compressType)) {
     return Either.left(invalidOption("compressType", `${o.compressType} is not supported on this runtime`))
   }
+  // Both or neither: one without the other would send unsigned requests to a cluster that wants them signed.
+  if (o.accessKey !== undefined && (typeof o.accessKey !== "string" || o.accessKey.length === 0)) {
+    return Either.left(invalidOption("accessKey", "must be a non-empty string"))
+  }
+  if ((o.accessKey === undefined) !== (o.secretKey === undefined)) {
+    return Either.left(
+      invalidOption(o.accessKey === undefined ? "accessKey" : "secretKey", "accessKey and secretKey go together")
+    )
+  }
+  if (o.securityToken !== undefined && o.accessKey === undefined) {
+    return Either.left(invalidOption("securityToken", "needs accessKey and secretKey"))
+  }
   if (o.namespace !== undefined && !/^[a-zA-Z0-9_-]+$/.test(o.namespace)) {
     return Either.left(invalidOption("namespace", "may only contain letters, digits, '_' and '-'"))
   }

@@ -1,12 +1,20 @@
 // What a send attempt's response means: a result, a result stored without SEND_OK, or a typed error; and which
 // of those are worth another attempt.
+import * as Acl from "@effect-rocketmq/protocol/Acl"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { isRetryableSendCode, ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import type * as SendResponse from "@effect-rocketmq/protocol/SendResponse"
 import * as Either from "effect/Either"
 import type { SendAttempt, SendError } from "../../Errors.js"
-import { BrokerError, BrokerNotFound, RemotingError, ServiceNotAvailable } from "../../Errors.js"
+import {
+  AccessDenied,
+  AuthenticationFailed,
+  BrokerError,
+  BrokerNotFound,
+  RemotingError,
+  ServiceNotAvailable
+} from "../../Errors.js"
 import * as MessageQueue from "../../MessageQueue.js"
 import type { SendResult, SendStatus } from "../../SendResult.js"
 import type { Namespace } from "./options.js"
@@ -89,6 +97,8 @@ export const withAttempts = (e: SendError, attempts: ReadonlyArray<SendAttempt>)
     case "BrokerError":
     case "BrokerNotFound":
     case "ServiceNotAvailable":
+    case "AuthenticationFailed":
+    case "AccessDenied":
       return new (e.constructor as any)({ ...e, attempts }) as SendError
     default:
       return e
@@ -104,10 +114,25 @@ export interface Target {
 }
 
 export class Outcomes {
-  constructor(private readonly ns: Namespace) {}
+  /** `accessKey`: the producer's, named by ACL errors. */
+  constructor(private readonly ns: Namespace, private readonly accessKey?: string | undefined) {}
 
   // A response whose code is not a send status.
   private failureOf(code: number, remark: string | undefined, t: Target): Shortfall {
+    // Before the codes Java retries (1 and 16 are among them): a refusal of the credentials or the account's rights
+    // would be the same on every broker and attempt.
+    const refusal = Acl.refusalOf(code, remark)
+    if (refusal !== undefined) {
+      const fields = {
+        address: t.address,
+        operation: t.operation,
+        accessKey: this.accessKey,
+        code,
+        remark: remark!,
+        brokerName: t.queue.brokerName
+      }
+      return refusal === "Authentication" ? new AuthenticationFailed(fields) : new AccessDenied(fields)
+    }
     if (code === ResponseCode.SERVICE_NOT_AVAILABLE) {
       return new ServiceNotAvailable({ reason: remark ?? "service not available", address: t.address })
     }
