@@ -201,7 +201,7 @@ export * as RetryPolicy from "./RetryPolicy.js"
  * ```ts
  * import type { SendResult } from "@effect-rocketmq/client"
  *
- * const stored = (result: SendResult.SendResult): boolean => result.status !== undefined
+ * const where = (result: SendResult.SendResult): string => `${result.messageQueue} at offset ${result.queueOffset}`
  * ```
  *
  * @since 0.1.0

@@ -79,7 +79,7 @@ export const layerConfig = (
  *   return yield* ReadBack.view(result.offsetMsgId)
  * }).pipe(
  *   Effect.provide(Layer.unwrapEffect(Effect.map(EmbeddedRocketMQ.EmbeddedRocketMQ, (embedded) => {
- *     const config = { nameServerAddr: embedded.nameServerAddress, groupName: "orders_group" }
+ *     const config = { nameServerAddr: embedded.nameServerAddress, groupName: "orders_group", sendMsgTimeout: 20_000 }
  *     return Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
  *   }))),
  *   Effect.provide(EmbeddedRocketMQ.layer({ topics: { orders: 2 } })),

@@ -35,25 +35,20 @@ import * as NodeProducer from "./NodeProducer.js"
  * @example
  * ```ts
  * import { PromiseProducer } from "@effect-rocketmq/node"
- * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
- * import { Effect } from "effect"
  *
- * // Plain promises, no Effect in the calling code; the embedded cluster stands in for a real one.
- * await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
- *   const embedded = yield* EmbeddedRocketMQ.make({ topics: { orders: 2 } })
- *   yield* Effect.promise(async () => {
- *     const producer: PromiseProducer.PromiseProducer = await PromiseProducer.createProducer({
- *       nameServerAddr: embedded.nameServerAddress,
- *       groupName: "orders_group"
- *     })
- *     try {
- *       const results = await producer.sendBatch([{ topic: "orders", body: "o-1" }, { topic: "orders", body: "o-2" }])
- *       assert.ok(results.every((r) => r.status === "SEND_OK"))
- *     } finally {
- *       await producer.close()
- *     }
+ * // Plain promises, no Effect in the calling code.
+ * async function publishAll(orders: ReadonlyArray<string>): Promise<number> {
+ *   const producer: PromiseProducer.PromiseProducer = await PromiseProducer.createProducer({
+ *     nameServerAddr: "127.0.0.1:9876",
+ *     groupName: "orders_group"
  *   })
- * })))
+ *   try {
+ *     const results = await producer.sendBatch(orders.map((id) => ({ topic: "orders", body: id, keys: id })))
+ *     return results.length
+ *   } finally {
+ *     await producer.close()
+ *   }
+ * }
  * ```
  *
  * @since 0.2.0
@@ -126,7 +121,11 @@ const messagesOf = (messages: ReadonlyArray<Message.MessageOptions>) =>
  * await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
  *   const embedded = yield* EmbeddedRocketMQ.make({ topics: { orders: 2 } })
  *   yield* Effect.promise(async () => {
- *     const producer = await PromiseProducer.createProducer({ nameServerAddr: embedded.nameServerAddress, groupName: "orders_group" })
+ *     const producer = await PromiseProducer.createProducer({
+ *       nameServerAddr: embedded.nameServerAddress,
+ *       groupName: "orders_group",
+ *       sendMsgTimeout: 20_000
+ *     })
  *     const result = await producer.send({ topic: "orders", body: JSON.stringify({ id: "o-42" }), keys: "o-42" })
  *     assert.strictEqual(result.status, "SEND_OK")
  *     // A failed send rejects with the typed error (here: an empty body).

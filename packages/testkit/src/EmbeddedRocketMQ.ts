@@ -32,6 +32,16 @@ import { EmbeddedRocketMQError } from "./internal/error.js"
 
 export {
   /**
+   * @example
+   * ```ts
+   * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+   * import { Effect } from "effect"
+   *
+   * const error = await Effect.runPromise(Effect.flip(Effect.scoped(EmbeddedRocketMQ.make({ nameServerPort: 70000 }))))
+   * assert.ok(error instanceof EmbeddedRocketMQ.EmbeddedRocketMQError)
+   * assert.strictEqual(error.reason, "InvalidOption")
+   * ```
+   *
    * @since 0.1.0
    * @category errors
    */
@@ -42,6 +52,17 @@ export {
  * The name of the name server for the fault API (`delayResponses(NAME_SERVER, ...)`, `intercept(NAME_SERVER,
  * ...)`); no broker may be called that.
  *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Every name server answer arrives 200 ms late.
+ * const slowRoutes = Effect.flatMap(EmbeddedRocketMQ.EmbeddedRocketMQ, (embedded) =>
+ *   embedded.delayResponses(EmbeddedRocketMQ.NAME_SERVER, "200 millis"))
+ * assert.strictEqual(EmbeddedRocketMQ.NAME_SERVER, "namesrv")
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -49,6 +70,15 @@ export const NAME_SERVER: string = internal.NAME_SERVER
 
 /**
  * An Apache RocketMQ release line the embedded cluster can answer like: 4.9.x, 5.3.x or 5.5.x.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ *
+ * // Answer like a 4.9 broker (e.g. no timer messages).
+ * const version: EmbeddedRocketMQ.BrokerVersion = "4.9"
+ * const Cluster49 = EmbeddedRocketMQ.layer({ version, topics: { orders: 4 } })
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -58,6 +88,15 @@ export type BrokerVersion = "4.9" | "5.3" | "5.5"
 /**
  * A topic to create: queues (read = write) on each broker, permission (6 = read/write) and which brokers
  * (default: all).
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ *
+ * // Read-only on broker-b only.
+ * const audit: EmbeddedRocketMQ.TopicOptions = { queues: 2, perm: 4, brokers: ["broker-b"] }
+ * const Cluster = EmbeddedRocketMQ.layer({ brokers: ["broker-a", "broker-b"], topics: { orders: 4, audit } })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -71,6 +110,21 @@ export interface TopicOptions {
 /**
  * Cluster options. Broker settings are named as in the Java broker's configuration, and can be changed at run
  * time with `setBrokerConfig` or UPDATE_BROKER_CONFIG.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ *
+ * const options: EmbeddedRocketMQ.EmbeddedRocketMQOptions = {
+ *   version: "5.3",
+ *   brokers: 2,
+ *   clusterName: "TestCluster",
+ *   topics: { orders: 4 },
+ *   autoCreateTopicEnable: false,
+ *   maxMessageSize: 1024 * 1024
+ * }
+ * const Cluster = EmbeddedRocketMQ.layer(options)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -148,6 +202,17 @@ export interface AclAccount {
 /**
  * Which requests a fault applies to, by request code; all when absent.
  *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { RequestCode } from "@effect-rocketmq/protocol"
+ * import { Effect } from "effect"
+ *
+ * // Heartbeats to broker-a go unanswered; sends still work.
+ * const options: EmbeddedRocketMQ.FaultOptions = { requestCodes: [RequestCode.RequestCode.HEART_BEAT] }
+ * const noHeartbeats = Effect.flatMap(EmbeddedRocketMQ.EmbeddedRocketMQ, (embedded) => embedded.blackhole("broker-a", options))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -159,6 +224,21 @@ export interface FaultOptions {
  * A scripted answer: `code` (and `remark`) instead of processing the request, for the next `times` requests
  * (default 1) or for `duration`. Applies to sends (codes 10, 310, 320) unless `requestCodes` says otherwise
  * (`"all"` for every request, heartbeats included).
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { ResponseCode } from "@effect-rocketmq/protocol"
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // broker-a answers the next send with SYSTEM_BUSY: the producer retries (on broker-b with retryNextServer).
+ * const busyOnce: EmbeddedRocketMQ.RespondWithOptions = { code: ResponseCode.ResponseCode.SYSTEM_BUSY, remark: "busy", times: 1 }
+ * const test = Effect.gen(function*() {
+ *   yield* (yield* EmbeddedRocketMQ.EmbeddedRocketMQ).respondWith("broker-a", busyOnce)
+ *   return yield* Producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -172,6 +252,17 @@ export interface RespondWithOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // The names of the brokers that are down.
+ * const stopped = Effect.flatMap(EmbeddedRocketMQ.EmbeddedRocketMQ, (embedded) => embedded.brokers).pipe(
+ *   Effect.map((brokers: ReadonlyArray<EmbeddedRocketMQ.BrokerInfo>) => brokers.filter((b) => !b.running).map((b) => b.name))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -183,6 +274,23 @@ export interface BrokerInfo {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * const stored = await Effect.gen(function*() {
+ *   const embedded: EmbeddedRocketMQ.EmbeddedRocketMQService = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+ *   yield* Producer.send(Message.make({ topic: "orders", body: "o-42", keys: "o-42" }))
+ *   return yield* embedded.messages("orders")
+ * }).pipe(
+ *   Effect.provide(EmbeddedRocketMQ.producerLayer({ sendMsgTimeout: 20_000 }).pipe(Layer.provideMerge(EmbeddedRocketMQ.layer({ topics: { orders: 2 } })))),
+ *   Effect.runPromise
+ * )
+ * assert.deepStrictEqual(stored.map((m) => m.properties.KEYS), ["o-42"])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -251,6 +359,16 @@ export interface EmbeddedRocketMQService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const nameServer = Effect.map(EmbeddedRocketMQ.EmbeddedRocketMQ, (embedded) => embedded.nameServerAddress).pipe(
+ *   Effect.provide(EmbeddedRocketMQ.layer())
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -261,6 +379,20 @@ export class EmbeddedRocketMQ extends Context.Tag("@effect-rocketmq/testkit/Embe
 
 /**
  * Starts the cluster in the current scope; closing the scope closes every port.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // The cluster lives as long as the scope.
+ * const restartBroker = Effect.scoped(Effect.gen(function*() {
+ *   const embedded = yield* EmbeddedRocketMQ.make({ brokers: ["broker-eu", "broker-us"], topics: { orders: 4 } })
+ *   yield* embedded.stopBroker("broker-eu")
+ *   yield* embedded.restartBroker("broker-eu")
+ *   return embedded.brokerAddresses
+ * }))
+ * ```
  *
  * @since 0.1.0
  * @category constructors

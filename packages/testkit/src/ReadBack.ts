@@ -26,6 +26,15 @@ import * as Schedule from "effect/Schedule"
  * Any failure of a read-back: transport, an unexpected response code, a body that does not decode, or a
  * message that did not show up in time.
  *
+ * @example
+ * ```ts
+ * import { ReadBack } from "@effect-rocketmq/testkit"
+ *
+ * const error = new ReadBack.ReadBackError({ operation: "view 7F00", detail: "no such message", code: 1 })
+ * assert.strictEqual(error._tag, "ReadBackError")
+ * assert.ok(error.message.includes("no such message"))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -51,6 +60,17 @@ const fromEither = <A>(operation: string, e: Either.Either<A, { readonly message
 
 /**
  * One request to `address`, any response code.
+ *
+ * @example
+ * ```ts
+ * import { RemotingCommand, RequestCode } from "@effect-rocketmq/protocol"
+ * import { EmbeddedRocketMQ, ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // A raw request to the name server; needs a BrokerConnectionPool.
+ * const clusterInfo = Effect.flatMap(EmbeddedRocketMQ.EmbeddedRocketMQ, ({ nameServerAddress }) =>
+ *   ReadBack.call(nameServerAddress, RemotingCommand.request({ code: RequestCode.RequestCode.GET_BROKER_CLUSTER_INFO, opaque: 0 })))
+ * ```
  *
  * @since 0.1.0
  * @category requests
@@ -110,6 +130,15 @@ const masters = (operation: string, topic: string) =>
  * The master address of every broker the resolver knows, once it has learned `topic`'s route: the brokers to
  * create another topic on (`createTopic`), or to query.
  *
+ * @example
+ * ```ts
+ * import { ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // One master per broker that serves the topic; needs a NameServerResolver.
+ * const count = Effect.map(ReadBack.masterAddresses("orders"), (masters) => masters.length)
+ * ```
+ *
  * @since 0.2.0
  * @category read back
  */
@@ -119,6 +148,26 @@ export const masterAddresses = (topic: string): Effect.Effect<Array<string>, Rea
 /**
  * The stored message with this offset id (VIEW_MESSAGE_BY_ID), from the broker the id names — or from
  * `address`, for brokers behind NAT.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ * import { EmbeddedRocketMQ, ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * const Env = Layer.unwrapEffect(Effect.map(EmbeddedRocketMQ.EmbeddedRocketMQ, ({ nameServerAddress }) => {
+ *   const config = { nameServerAddr: nameServerAddress, groupName: "docs_group", sendMsgTimeout: 20_000 }
+ *   return Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
+ * })).pipe(Layer.provideMerge(EmbeddedRocketMQ.layer({ topics: { orders: 2 } })))
+ *
+ * // What the broker stored for this send, by its offset id.
+ * const stored = await Effect.gen(function*() {
+ *   const result = yield* Producer.send(Message.make({ topic: "orders", body: "o-42", tags: "OrderPlaced" }))
+ *   return yield* ReadBack.view(result.offsetMsgId)
+ * }).pipe(Effect.provide(Env), Effect.runPromise)
+ * assert.deepStrictEqual([stored.topic, stored.properties.TAGS], ["orders", "OrderPlaced"])
+ * ```
  *
  * @since 0.1.0
  * @category read back
@@ -148,6 +197,19 @@ export const view = (
 /**
  * The next offset to be written in `queue` (GET_MAX_OFFSET): the last message is at `maxOffset - 1`.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // The message just sent is the last one of its queue.
+ * const isLast = Effect.gen(function*() {
+ *   const result = yield* Producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ *   return (yield* ReadBack.maxOffset(result.messageQueue)) === result.queueOffset + 1n
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category read back
  */
@@ -173,6 +235,21 @@ export const maxOffset = (
 /**
  * One PULL_MESSAGE (subscription flag set, no consumer registration needed): the raw response, for tests of
  * the pull codes themselves.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { ResponseCode } from "@effect-rocketmq/protocol"
+ * import { ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Past the end of the queue: the raw answer says so (PULL_OFFSET_MOVED or PULL_NOT_FOUND).
+ * const pastTheEnd = Effect.gen(function*() {
+ *   const result = yield* Producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ *   const response = yield* ReadBack.pullRequest(result.messageQueue, result.queueOffset + 100n)
+ *   return response.code !== ResponseCode.ResponseCode.SUCCESS
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category requests
@@ -218,6 +295,28 @@ export const pullRequest = (
  * The messages of `queue` from offset `from`, in queue order: up to the queue's end, or — with `count` — until
  * that many were read, waiting up to `timeout` (default 20 s) for them, since brokers dispatch to their queues
  * asynchronously and delayed messages arrive late.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ * import { EmbeddedRocketMQ, ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * const Env = Layer.unwrapEffect(Effect.map(EmbeddedRocketMQ.EmbeddedRocketMQ, ({ nameServerAddress }) => {
+ *   const config = { nameServerAddr: nameServerAddress, groupName: "docs_group", sendMsgTimeout: 20_000 }
+ *   return Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
+ * })).pipe(Layer.provideMerge(EmbeddedRocketMQ.layer({ topics: { orders: 1 } })))
+ *
+ * // Messages of one queue come back in the order they were sent.
+ * const bodies = await Effect.gen(function*() {
+ *   const first = yield* Producer.send(Message.make({ topic: "orders", body: "created" }))
+ *   yield* Producer.send(Message.make({ topic: "orders", body: "paid" }))
+ *   const messages = yield* ReadBack.pull(first.messageQueue, first.queueOffset, { count: 2, timeout: "5 seconds" })
+ *   return messages.map((m) => new TextDecoder().decode(m.body))
+ * }).pipe(Effect.provide(Env), Effect.runPromise)
+ * assert.deepStrictEqual(bodies, ["created", "paid"])
+ * ```
  *
  * @since 0.1.0
  * @category read back
@@ -267,6 +366,21 @@ export const pull = (
  * Messages of `topic` stored with this key (`KEYS`), or this `UNIQ_KEY` with `unique`, from every master the
  * resolver knows. Brokers index asynchronously: retried until `expect` (default 1) were found or `timeout`
  * (default 10 s) passed.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // By business key, and by the message id (UNIQ_KEY).
+ * const found = Effect.gen(function*() {
+ *   const result = yield* Producer.send(Message.make({ topic: "orders", body: "o-42", keys: "o-42" }))
+ *   const byKey = yield* ReadBack.queryByKey("orders", "o-42", { timeout: "5 seconds" })
+ *   const byId = yield* ReadBack.queryByKey("orders", result.msgId, { unique: true })
+ *   return byKey.length === 1 && byId[0]?.msgId === result.msgId
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category read back
@@ -320,6 +434,16 @@ export const queryByKey = (
 /**
  * Sets broker settings at run time (UPDATE_BROKER_CONFIG), e.g. `autoCreateTopicEnable`.
  *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ, ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Turn auto-creation off at run time, as an operator would; needs a BrokerConnectionPool.
+ * const noAutoCreate = Effect.flatMap(EmbeddedRocketMQ.EmbeddedRocketMQ, (embedded) =>
+ *   ReadBack.setBrokerConfig(embedded.brokerAddresses["broker-a"]!, { autoCreateTopicEnable: "false" }))
+ * ```
+ *
  * @since 0.1.0
  * @category admin
  */
@@ -336,6 +460,20 @@ export const setBrokerConfig = (
 /**
  * Creates or updates a topic on each broker address (UPDATE_AND_CREATE_TOPIC), then waits until the name
  * server routes it to all of them.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // A new topic with 8 queues on every broker, routed before the first send.
+ * const sendToNewTopic = Effect.gen(function*() {
+ *   const brokers = yield* ReadBack.masterAddresses("orders")
+ *   yield* ReadBack.createTopic("payments", brokers, { readQueueNums: 8, writeQueueNums: 8 })
+ *   return yield* Producer.send(Message.make({ topic: "payments", body: "p-1" }))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category admin

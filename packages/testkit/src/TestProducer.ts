@@ -32,6 +32,20 @@ import * as internal from "./internal/testProducer.js"
 /**
  * Which producer operation a message went through.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const operations: ReadonlyArray<TestProducer.Operation> = await Effect.gen(function*() {
+ *   yield* Producer.send(Message.make({ topic: "orders", body: "o-1" }))
+ *   yield* Producer.sendOneway(Message.make({ topic: "orders", body: "o-2" }))
+ *   return (yield* (yield* TestProducer.TestProducer).sent).map((s) => s.operation)
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(operations, ["send", "sendOneway"])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -47,6 +61,20 @@ export type Operation =
 /**
  * A message the producer accepted, and the result it answered (for one-way sends: the result it would have).
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const [sent]: ReadonlyArray<TestProducer.SentMessage> = await Effect.gen(function*() {
+ *   yield* Producer.send(Message.make({ topic: "orders", body: "o-42", keys: "o-42" }))
+ *   return yield* (yield* TestProducer.TestProducer).sent
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(sent?.message.keys, ["o-42"])
+ * assert.strictEqual(sent?.result.status, "SEND_OK")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -59,6 +87,21 @@ export interface SentMessage {
 /**
  * A message whose send failed, and why.
  *
+ * @example
+ * ```ts
+ * import { Errors, Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const failed: ReadonlyArray<TestProducer.FailedSend> = await Effect.gen(function*() {
+ *   const test = yield* TestProducer.TestProducer
+ *   yield* test.failNext(new Errors.ServiceNotAvailable({ reason: "broker busy" }))
+ *   yield* Effect.either(Producer.send(Message.make({ topic: "orders", body: "o-42" })))
+ *   return yield* test.failed
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.strictEqual(failed[0]?.error._tag, "ServiceNotAvailable")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -69,6 +112,22 @@ export interface FailedSend {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Only the topics given exist: a send to any other fails as it would on a cluster without auto-creation.
+ * const options: TestProducer.TestProducerOptions = { groupName: "orders_group", topics: { orders: 4 }, autoCreateTopic: false }
+ * const error = await Producer.send(Message.make({ topic: "payments", body: "p-1" })).pipe(
+ *   Effect.flip,
+ *   Effect.provide(TestProducer.layer(options)),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(error._tag, "BrokerNotFound")
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -88,6 +147,24 @@ export interface TestProducerOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Errors, Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Code under test that retries once on a send failure.
+ * const sendWithOneRetry = Producer.send(Message.make({ topic: "orders", body: "o-42" })).pipe(Effect.retry({ times: 1 }))
+ *
+ * const counts = await Effect.gen(function*() {
+ *   const test: TestProducer.TestProducerService = yield* TestProducer.TestProducer
+ *   yield* test.failNext((message) => new Errors.SendTimeout({ topic: message.topic, timeoutMillis: 3000, attempts: [] }))
+ *   yield* sendWithOneRetry
+ *   return [(yield* test.failed).length, (yield* test.sent).length]
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(counts, [1, 1])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -112,6 +189,19 @@ export interface TestProducerService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const sent = await Effect.gen(function*() {
+ *   yield* Producer.send(Message.make({ topic: "orders", body: "o-42" }))
+ *   return yield* Effect.flatMap(TestProducer.TestProducer, (test) => test.sent)
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.strictEqual(sent.length, 1)
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
