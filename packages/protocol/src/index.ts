@@ -31,6 +31,9 @@ export * as MessageId from "./MessageId.js"
 /** @since 0.1.0 */
 export * as MessageProperties from "./MessageProperties.js"
 
+/** @since 0.2.0 */
+export * as MessageTrace from "./MessageTrace.js"
+
 /** @since 0.1.0 */
 export * as ProtocolError from "./ProtocolError.js"
 
