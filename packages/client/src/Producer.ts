@@ -96,6 +96,16 @@ export interface ProducerOptions {
   readonly serializeType: SerializeType
   readonly pollNameServerInterval: number
   readonly heartbeatBrokerInterval: number
+  /**
+   * Java `enableMsgTrace`: each send that stores a message (and each transaction's end) also writes a trace record
+   * to `customizedTraceTopic`, in the format `mqadmin queryMsgTraceById` reads. Records are batched and sent in the
+   * background; a send never waits for, or fails because of, its trace. Off by default.
+   */
+  readonly enableMsgTrace: boolean
+  /** Java `customizedTraceTopic`: where trace records go; `RMQ_SYS_TRACE_TOPIC` (a broker's `traceTopicEnable`) when unset. */
+  readonly customizedTraceTopic: string | undefined
+  /** Java `traceMsgBatchNum`: sends whose records one trace message carries at most: 10 (at most 20, as Java). */
+  readonly traceMsgBatchNum: number
 }
 
 /**
@@ -126,7 +136,10 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   shutdownTimeout: 5000,
   serializeType: "JSON",
   pollNameServerInterval: 30_000,
-  heartbeatBrokerInterval: 30_000
+  heartbeatBrokerInterval: 30_000,
+  enableMsgTrace: false,
+  customizedTraceTopic: undefined,
+  traceMsgBatchNum: 10
 }
 
 /**
@@ -346,7 +359,10 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   shutdownTimeout: timeConfig("ROCKETMQ_SHUTDOWN_TIMEOUT", "millis"),
   serializeType: Config.literal("JSON", "ROCKETMQ")("ROCKETMQ_SERIALIZE_TYPE"),
   pollNameServerInterval: timeConfig("ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "millis"),
-  heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis")
+  heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis"),
+  enableMsgTrace: Config.boolean("ROCKETMQ_ENABLE_MSG_TRACE"),
+  customizedTraceTopic: Config.nonEmptyString("ROCKETMQ_CUSTOMIZED_TRACE_TOPIC"),
+  traceMsgBatchNum: Config.integer("ROCKETMQ_TRACE_MSG_BATCH_NUM")
 }
 
 /**

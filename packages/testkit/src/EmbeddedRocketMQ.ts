@@ -122,6 +122,19 @@ export interface EmbeddedRocketMQOptions {
   readonly transactionCheckMax?: number | undefined
   /** Refuse half messages with NO_PERMISSION (16). Default false. */
   readonly rejectTransactionMessage?: boolean | undefined
+  /**
+   * Creates the message trace topic (`msgTraceTopicName`, one queue) on each broker, as the Java broker's
+   * `traceTopicEnable`. Default false.
+   *
+   * @since 0.2.0
+   */
+  readonly traceTopicEnable?: boolean | undefined
+  /**
+   * The trace topic `traceTopicEnable` creates. Default `RMQ_SYS_TRACE_TOPIC`.
+   *
+   * @since 0.2.0
+   */
+  readonly msgTraceTopicName?: string | undefined
 }
 
 /**

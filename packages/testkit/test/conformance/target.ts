@@ -73,7 +73,9 @@ export const embedded = (
         topics: TOPICS,
         // Shorter than the real cluster's 3000/5000 ms: same behaviour, less waiting.
         transactionTimeOut: 1000,
-        transactionCheckInterval: 500
+        transactionCheckInterval: 500,
+        // As scripts/rocketmq starts the real brokers.
+        traceTopicEnable: true
       })
       return {
         name: "embedded",

@@ -351,9 +351,8 @@ export class SendLoop {
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
-    const exit = error === undefined ? Exit.void : Exit.fail(error)
-    this.ctx.observer.conclude(s, exit)
-    if (!s.done) return this.report(s, exit)
+    this.ctx.observer.concludeOneway(s, error)
+    if (!s.done) return this.report(s, error === undefined ? Exit.void : Exit.fail(error))
     if (error !== undefined) {
       this.ctx.runInBackground(
         Effect.logWarning(`one-way send to ${s.address} failed after it was queued: ${error.message}`)
