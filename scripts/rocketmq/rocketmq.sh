@@ -597,6 +597,7 @@ transactionCheckInterval=5000
 transactionTimeOut=3000
 transactionCheckMax=15
 waitTimeMillsInSendQueue=1000
+traceTopicEnable=true
 EOF
   for kv in "${EXTRA_PROPS[@]}"; do echo "$kv" >>"$RUN_DIR/conf/$name.properties"; done
 }

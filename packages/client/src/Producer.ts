@@ -89,7 +89,8 @@ export interface ProducerOptions {
   readonly defaultTopicQueueNums: number
   /**
    * How long shutdown waits for asynchronous sends in flight before interrupting them: 5000 ms. Closing the scope
-   * takes at most this, plus 100 ms for effects the callbacks return and 1000 ms for unregistering.
+   * takes at most this, plus 100 ms for effects the callbacks return and 1000 ms for unregistering. With message
+   * trace on, the trace records still waiting are sent within what is left of it, at least 500 ms.
    */
   readonly shutdownTimeout: number
   /** Header serialization of requests: JSON (the Java default) or ROCKETMQ (binary). */
