@@ -118,8 +118,6 @@ export class MessageTraceDispatcher {
   private failing = false
   private dropping = false
   private drained: Deferred.Deferred<void> | undefined = undefined
-  /** Records dropped because the queue was full. */
-  dropped = 0
 
   constructor(private readonly ctx: MessageTraceContext) {
     const o = ctx.options
@@ -136,7 +134,7 @@ export class MessageTraceDispatcher {
       schedule: undefined
     }
     this.loop = new SendLoop({
-      options: o,
+      options: { ...o, sendLatencyFaultEnable: false },
       resolver: ctx.resolver,
       pool: ctx.pool,
       frames: new SendFrames(o, traceGroup),
@@ -197,7 +195,6 @@ export class MessageTraceDispatcher {
   }
 
   private drop() {
-    this.dropped++
     Metrics.traceDroppedTotal.unsafeUpdate(1, this.groupLabels)
     if (this.dropping) return
     this.dropping = true
