@@ -674,6 +674,7 @@ transactionTimeOut=3000
 transactionCheckMax=15
 waitTimeMillsInSendQueue=1000
 $(broker_acl_props)
+traceTopicEnable=true
 EOF
   for kv in "${EXTRA_PROPS[@]}"; do echo "$kv" >>"$RUN_DIR/conf/$name.properties"; done
 }

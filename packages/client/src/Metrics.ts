@@ -87,3 +87,15 @@ export const sendLatencyMs = Metric.histogram(
 export const queueSize = Metric.gauge("rocketmq_producer_queue_size", {
   description: "Asynchronous sends accepted and not yet completed"
 })
+
+/**
+ * Message trace records dropped because the trace queue was full (`enableMsgTrace`): the trace topic is slower
+ * than the sends, or unreachable. Tagged with `group`.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const traceDroppedTotal = Metric.counter("rocketmq_producer_trace_dropped_total", {
+  description: "Message trace records dropped because the trace queue was full",
+  incremental: true
+})

@@ -105,7 +105,8 @@ export interface ProducerOptions {
   readonly defaultTopicQueueNums: number
   /**
    * How long shutdown waits for asynchronous sends in flight before interrupting them: 5000 ms. Closing the scope
-   * takes at most this, plus 100 ms for effects the callbacks return and 1000 ms for unregistering.
+   * takes at most this, plus 100 ms for effects the callbacks return and 1000 ms for unregistering. With message
+   * trace on, the trace records still waiting are sent within what is left of it, at least 500 ms.
    */
   readonly shutdownTimeout: number
   /** Header serialization of requests: JSON (the Java default) or ROCKETMQ (binary). */
@@ -131,6 +132,16 @@ export interface ProducerOptions {
    * @since 0.2.0
    */
   readonly securityToken: Redacted.Redacted<string> | undefined
+  /**
+   * Java `enableMsgTrace`: each send that stores a message (and each transaction's end) also writes a trace record
+   * to `customizedTraceTopic`, in the format `mqadmin queryMsgTraceById` reads. Records are batched and sent in the
+   * background; a send never waits for, or fails because of, its trace. Off by default.
+   */
+  readonly enableMsgTrace: boolean
+  /** Java `customizedTraceTopic`: where trace records go; `RMQ_SYS_TRACE_TOPIC` (a broker's `traceTopicEnable`) when unset. */
+  readonly customizedTraceTopic: string | undefined
+  /** Java `traceMsgBatchNum`: sends whose records one trace message carries at most: 10 (at most 20, as Java). */
+  readonly traceMsgBatchNum: number
 }
 
 /**
@@ -173,7 +184,10 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   heartbeatBrokerInterval: 30_000,
   accessKey: undefined,
   secretKey: undefined,
-  securityToken: undefined
+  securityToken: undefined,
+  enableMsgTrace: false,
+  customizedTraceTopic: undefined,
+  traceMsgBatchNum: 10
 }
 
 /**
@@ -516,7 +530,10 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis"),
   accessKey: Config.nonEmptyString("ROCKETMQ_ACCESS_KEY"),
   secretKey: Config.redacted("ROCKETMQ_SECRET_KEY"),
-  securityToken: Config.redacted("ROCKETMQ_SECURITY_TOKEN")
+  securityToken: Config.redacted("ROCKETMQ_SECURITY_TOKEN"),
+  enableMsgTrace: Config.boolean("ROCKETMQ_ENABLE_MSG_TRACE"),
+  customizedTraceTopic: Config.nonEmptyString("ROCKETMQ_CUSTOMIZED_TRACE_TOPIC"),
+  traceMsgBatchNum: Config.integer("ROCKETMQ_TRACE_MSG_BATCH_NUM")
 }
 
 /**

@@ -587,7 +587,10 @@ describe("Producer retries and errors", () => {
           { sendMsgTimeout: 0 },
           { retryTimesWhenSendFailed: -1 },
           { compressLevel: 12 },
-          { maxInFlightAsyncSends: 0 }
+          { maxInFlightAsyncSends: 0 },
+          { traceMsgBatchNum: 21 },
+          { traceMsgBatchNum: 0 },
+          { customizedTraceTopic: "bad topic" }
         ]
       ) {
         const exit = yield* Effect.scoped(producerWith([["broker-a", "127.0.0.1:1"]], bad as any)).pipe(Effect.exit)

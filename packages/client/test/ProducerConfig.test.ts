@@ -38,7 +38,10 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["shutdownTimeout", "ROCKETMQ_SHUTDOWN_TIMEOUT", "10 seconds", 10_000],
   ["serializeType", "ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ", "ROCKETMQ"],
   ["pollNameServerInterval", "ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "1 minute", 60_000],
-  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000]
+  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000],
+  ["enableMsgTrace", "ROCKETMQ_ENABLE_MSG_TRACE", "true", true],
+  ["customizedTraceTopic", "ROCKETMQ_CUSTOMIZED_TRACE_TOPIC", "my_trace", "my_trace"],
+  ["traceMsgBatchNum", "ROCKETMQ_TRACE_MSG_BATCH_NUM", "20", 20]
 ]
 
 describe("Producer.optionsConfig", () => {

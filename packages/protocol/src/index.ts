@@ -133,6 +133,18 @@ export * as MessageProperties from "./MessageProperties.js"
 /**
  * @example
  * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageTrace.DEFAULT_TRACE_TOPIC, "RMQ_SYS_TRACE_TOPIC")
+ * ```
+ *
+ * @since 0.2.0
+ */
+export * as MessageTrace from "./MessageTrace.js"
+
+/**
+ * @example
+ * ```ts
  * import { ProtocolError } from "@effect-rocketmq/protocol"
  *
  * assert.ok(ProtocolError.isProtocolError(ProtocolError.make("MissingField", "Header", "topic")))

@@ -184,6 +184,19 @@ export interface EmbeddedRocketMQOptions {
    * @since 0.2.0
    */
   readonly acl?: { readonly accounts: ReadonlyArray<AclAccount> } | undefined
+  /**
+   * Creates the message trace topic (`msgTraceTopicName`, one queue) on each broker, as the Java broker's
+   * `traceTopicEnable`. Default false.
+   *
+   * @since 0.2.0
+   */
+  readonly traceTopicEnable?: boolean | undefined
+  /**
+   * The trace topic `traceTopicEnable` creates. Default `RMQ_SYS_TRACE_TOPIC`.
+   *
+   * @since 0.2.0
+   */
+  readonly msgTraceTopicName?: string | undefined
 }
 
 /**

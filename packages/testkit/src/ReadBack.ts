@@ -1,7 +1,7 @@
 /**
  * Reading messages back from a broker — embedded or real — to assert what a producer stored: view by offset id,
  * pull a queue range, query by key or `UNIQ_KEY`, queue high-water marks, and the admin calls tests need
- * (broker settings, topic creation). Runs over the client's `BrokerConnectionPool` and `NameServerResolver`,
+ * (broker settings, topic creation), and a message's trace records. Runs over the client's `BrokerConnectionPool` and `NameServerResolver`,
  * so it shares the connections of the producer under test (`NodeProducer.layerDependencies`).
  *
  * @since 0.1.0
@@ -11,6 +11,7 @@ import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
 import { NameServerResolver } from "@effect-rocketmq/client/NameServerResolver"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
+import * as MessageTrace from "@effect-rocketmq/protocol/MessageTrace"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
@@ -362,6 +363,22 @@ export const pull = (
     return out
   })
 
+const atLeast = <A>(operation: string, found: Array<A>, expect: number) =>
+  found.length < expect
+    ? Effect.fail(new ReadBackError({ operation, detail: `${found.length} found, ${expect} expected` }))
+    : Effect.succeed(found)
+
+// Asked again every 100 ms while too few were found, until `timeout` (default 10 s).
+const untilFound = <A>(
+  once: Effect.Effect<A, ReadBackError, BrokerConnectionPool | NameServerResolver>,
+  timeout: Duration.DurationInput | undefined
+) =>
+  Effect.retry(once, {
+    schedule: Schedule.spaced("100 millis"),
+    times: Math.ceil(Duration.toMillis(Duration.decode(timeout ?? "10 seconds")) / 100),
+    while: (e) => e.code === undefined && e.detail.endsWith("expected")
+  })
+
 /**
  * Messages of `topic` stored with this key (`KEYS`), or this `UNIQ_KEY` with `unique`, from every master the
  * resolver knows. Brokers index asynchronously: retried until `expect` (default 1) were found or `timeout`
@@ -418,17 +435,9 @@ export const queryByKey = (
         found.push(...(yield* fromEither(operation, StoredMessage.decodeAll(res.body))))
       } else if (res.code !== ResponseCode.QUERY_NOT_FOUND) yield* expectCode(operation, res)
     }
-    if (found.length < expect) {
-      return yield* new ReadBackError({ operation, detail: `${found.length} found, ${expect} expected` })
-    }
-    return found
+    return yield* atLeast(operation, found, expect)
   })
-  const attempts = Math.ceil(Duration.toMillis(Duration.decode(options?.timeout ?? "10 seconds")) / 100)
-  return Effect.retry(once, {
-    schedule: Schedule.spaced("100 millis"),
-    times: attempts,
-    while: (e) => e.code === undefined && e.detail.endsWith("expected")
-  })
+  return untilFound(once, options?.timeout)
 }
 
 /**
@@ -509,3 +518,34 @@ export const createTopic = (
     })
     yield* Effect.retry(routed, { schedule: Schedule.spaced("200 millis"), times: 50 })
   })
+
+/**
+ * The message trace records (`enableMsgTrace`) of the message with this id, read from the trace topic (default
+ * `RMQ_SYS_TRACE_TOPIC`) as `mqadmin queryMsgTraceById` does: the trace messages indexed under the id, decoded, and
+ * their records for this id. Retried until `expect` (default 1) were found or `timeout` (default 10 s) passed:
+ * producers send their records in the background, and brokers index asynchronously.
+ *
+ * @since 0.2.0
+ * @category read back
+ */
+export const traceRecords = (
+  msgId: string,
+  options?: {
+    readonly traceTopic?: string | undefined
+    readonly expect?: number | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+  }
+): Effect.Effect<Array<MessageTrace.TraceRecord>, ReadBackError, BrokerConnectionPool | NameServerResolver> => {
+  const topic = options?.traceTopic ?? MessageTrace.DEFAULT_TRACE_TOPIC
+  const operation = `trace of ${msgId} in ${topic}`
+  const expect = options?.expect ?? 1
+  const once = Effect.gen(function*() {
+    const records: Array<MessageTrace.TraceRecord> = []
+    for (const stored of yield* queryByKey(topic, msgId, { expect: 0 })) {
+      const decoded = yield* fromEither(operation, MessageTrace.decode(new TextDecoder().decode(stored.body)))
+      for (const r of decoded) if (r._tag !== "Other" && r.msgId === msgId) records.push(r)
+    }
+    return yield* atLeast(operation, records, expect)
+  })
+  return untilFound(once, options?.timeout)
+}

@@ -23,6 +23,7 @@ import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult } from "../SendResult.js"
 import { AsyncWindow } from "./producer/asyncWindow.js"
 import { SendFrames } from "./producer/frames.js"
+import { MessageTraceDispatcher } from "./producer/messageTrace.js"
 import { Observer } from "./producer/observation.js"
 import { checkOptions, clientIdOf, Namespace } from "./producer/options.js"
 import { Outcomes } from "./producer/outcome.js"
@@ -43,6 +44,9 @@ const topicOf = (message: Message): string =>
 
 /** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
 const SHUTDOWN_GRACE_MILLIS = 100
+
+/** What the trace records still waiting at shutdown get at least, whatever is left of `shutdownTimeout`. */
+const TRACE_CLOSE_MIN_MILLIS = 500
 
 export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
@@ -273,8 +277,31 @@ export const makeCore = (options: ProducerOptions) =>
         )
       })
 
+    // Message trace: its own fibers, so that its records can still be sent once the user's sends have stopped.
+    const traceFibers = o.enableMsgTrace ? yield* FiberSet.make<unknown, unknown>() : undefined
+    const messageTrace = traceFibers !== undefined
+      ? new MessageTraceDispatcher({
+        options: o,
+        resolver,
+        pool,
+        ns,
+        now,
+        runInTrace: yield* FiberSet.runtime(traceFibers)<never>(),
+        runInBackground: (e) => void runFork(e)
+      })
+      : undefined
+    observer.messageTrace = messageTrace
+    let shutdownDeadline = 0
+
     // Start: registered with every broker the routes name (heartbeats), unregistered when the scope closes.
     yield* resolver.register({ clientId, producerGroups: [group] })
+    // Runs after the finalizer below (no user send can end any more), before unregistering: the trace records still
+    // waiting are sent within what is left of `shutdownTimeout`, at least TRACE_CLOSE_MIN_MILLIS.
+    if (messageTrace !== undefined) {
+      yield* Effect.addFinalizer(() =>
+        Effect.suspend(() => messageTrace.close(Math.max(shutdownDeadline - now(), TRACE_CLOSE_MIN_MILLIS)))
+      )
+    }
     // Runs first on close: refuse new sends, give in-flight asynchronous sends their time, then tell any still
     // unfinished how they ended.
     // All of it within `shutdownTimeout`, and SHUTDOWN_GRACE_MILLIS more for what callbacks told of the shutdown
@@ -282,7 +309,7 @@ export const makeCore = (options: ProducerOptions) =>
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         running = false
-        const deadline = now() + o.shutdownTimeout
+        const deadline = shutdownDeadline = now() + o.shutdownTimeout
         // Interruptible so the timeout can end the wait (finalizers are uninterruptible).
         return Effect.interruptible(
           window.drain.pipe(
@@ -322,6 +349,7 @@ export const makeCore = (options: ProducerOptions) =>
       options: o,
       group,
       unwrap: (name: string) => ns.unwrap(name),
+      messageTrace,
       /** A synchronous send of a message with extra properties and sysFlag bits (transactions' half messages). */
       sendWith: (message: Message, extra: Extra) =>
         awaited("send", topicOf(message), 1, () => preparer.single(message, extra), o.retryTimesWhenSendFailed)

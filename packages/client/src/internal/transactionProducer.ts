@@ -1,6 +1,7 @@
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import type * as MessageTrace from "@effect-rocketmq/protocol/MessageTrace"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
@@ -24,6 +25,12 @@ import type {
 import { makeCore } from "./producer.js"
 
 const commitOrRollback: Record<TransactionState, 0 | 8 | 12> = { Commit: 8, Rollback: 12, Unknown: 0 }
+// Java's names (LocalTransactionState) in trace records.
+const javaState: Record<TransactionState, MessageTrace.TransactionState> = {
+  Commit: "COMMIT_MESSAGE",
+  Rollback: "ROLLBACK_MESSAGE",
+  Unknown: "UNKNOW"
+}
 
 // The producer group a check-back is for: every transactional producer on a pool hears every check.
 const groupOf = (req: RemotingCommand): string | undefined => {
@@ -77,6 +84,16 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         const state: TransactionState = Either.isRight(local) ? local.right : onLocalFailure
         const offset = MessageId.decodeOffsetMsgId(half.offsetMsgId)
         const address = yield* resolver.masterAddress(half.messageQueue.brokerName)
+        core.messageTrace?.endTransaction({
+          topic: message.topic,
+          msgId: half.msgId,
+          tags: message.tags,
+          keys: message.keys,
+          storeHost: address,
+          regionId: message.properties[MessageProperties.MSG_REGION],
+          transactionState: javaState[state],
+          fromTransactionCheck: false
+        })
         if (Either.isRight(offset)) {
           // Oneway, as Java: UNKNOWN gets no reply anyway, and a lost END is what the check is for.
           yield* endTransaction(address, {
@@ -127,6 +144,16 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         if (Either.isLeft(state)) {
           return yield* Effect.logWarning(`transaction check of ${checked.msgId} failed: ${String(state.left)}`)
         }
+        core.messageTrace?.endTransaction({
+          topic: checked.topic,
+          msgId: checked.msgId,
+          tags: checked.tags,
+          keys: checked.keys,
+          storeHost: address,
+          regionId: props[MessageProperties.MSG_REGION],
+          transactionState: javaState[state.right],
+          fromTransactionCheck: true
+        })
         yield* endTransaction(address, {
           producerGroup: core.group,
           tranStateTableOffset: h.tranStateTableOffset,

@@ -1089,6 +1089,77 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
       60_000
     )
 
+    it.effect(
+      "message trace: each send's Pub record and a transaction's EndTransaction, read back from the trace topic",
+      () =>
+        Effect.gen(function*() {
+          const target = yield* ConformanceTarget
+          // A producer sending through a proxy hears TRACE_ON=false and writes no record, as Java's.
+          const result = yield* withProducer(
+            Effect.gen(function*() {
+              const producer = yield* Producer.Producer
+              const r = yield* producer.send(
+                Message.make({ topic: "erq_test", body: "traced", tags: "tr", keys: [`trace-${run}`] })
+              )
+              if (target.proxyAddr !== undefined) return r
+              const records = yield* ReadBack.traceRecords(r.msgId)
+              assert.strictEqual(records.length, 1)
+              assert.deepStrictEqual({ ...records[0]!, timestamp: 0, costTime: 0 }, {
+                _tag: "Pub",
+                timestamp: 0,
+                regionId: "DefaultRegion",
+                groupName: "erq_conformance",
+                topic: "erq_test",
+                msgId: r.msgId,
+                tags: "tr",
+                keys: `trace-${run}`,
+                storeHost: yield* masterOf(r.messageQueue.brokerName),
+                bodyLength: 6,
+                costTime: 0,
+                msgType: "Normal",
+                offsetMsgId: r.offsetMsgId,
+                success: true
+              })
+              return r
+            }),
+            { enableMsgTrace: true }
+          )
+          assert.strictEqual(result.traceOn, target.proxyAddr === undefined)
+          const config = {
+            nameServerAddr: target.nameServerAddr,
+            groupName: `erq_trace_${run}`,
+            enableMsgTrace: true,
+            checker: () => Effect.succeed<TransactionProducer.TransactionState>("Commit")
+          }
+          yield* Effect.gen(function*() {
+            const tp = yield* TransactionProducer.TransactionProducer
+            const { sendResult } = yield* tp.sendInTransaction(
+              Message.make({ topic: "erq_tx", body: "traced tx" }),
+              () => Effect.succeed("Commit" as const)
+            )
+            const records = yield* ReadBack.traceRecords(sendResult.msgId, { expect: 2 })
+            const host = yield* masterOf(sendResult.messageQueue.brokerName)
+            const pub = records.find((r) => r._tag === "Pub")
+            const end = records.find((r) => r._tag === "EndTransaction")
+            assert.strictEqual(pub?._tag === "Pub" && pub.msgType, "TransHalf")
+            assert.strictEqual(pub?.storeHost, host)
+            assert.deepStrictEqual(end?._tag === "EndTransaction" && [end.transactionState, end.storeHost, end.topic], [
+              "COMMIT_MESSAGE",
+              host,
+              "erq_tx"
+            ])
+          }).pipe(
+            Effect.provide(
+              Layer.provideMerge(
+                TransactionProducer.layerWithoutDependencies(config),
+                NodeProducer.layerDependencies(config)
+              )
+            )
+          )
+        }),
+      60_000
+    )
+
     // -----------------------------------------------------------------------------------------------------------
     // faults both targets can show
 

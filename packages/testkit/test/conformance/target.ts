@@ -96,7 +96,9 @@ export const embedded = (
               { ...ACL_ACCOUNTS.noPublish, publish: false }
             ]
           }
-          : undefined
+          : undefined,
+        // As scripts/rocketmq starts the real brokers.
+        traceTopicEnable: true
       })
       return {
         name: "embedded",

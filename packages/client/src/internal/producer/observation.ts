@@ -11,10 +11,13 @@ import * as HashMap from "effect/HashMap"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
+import type { RemotingError, RequestTimeout } from "../../Errors.js"
 import * as Metrics from "../../Metrics.js"
 import type { ProducerStats } from "../../Producer.js"
 import type { SendResult } from "../../SendResult.js"
+import type { MessageTraceDispatcher } from "./messageTrace.js"
 import { isSendResult } from "./outcome.js"
+import type { Send } from "./send.js"
 
 /** One send's span and clock, and whether it was counted yet. */
 export interface Observation extends Traced {
@@ -55,6 +58,11 @@ export class Observer {
   // lookup, on every update; two metric effects per send cost more than the counters themselves.)
   private readonly labelsByTopic = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
   private readonly groupLabels: ReadonlyArray<MetricLabel.MetricLabel>
+  /**
+   * Message trace (`enableMsgTrace`): hears each send that stored a message. Undefined when off, and then a send
+   * pays one check for it.
+   */
+  messageTrace: MessageTraceDispatcher | undefined = undefined
 
   constructor(private readonly groupName: string) {
     this.groupLabels = [MetricLabel.make("group", groupName)]
@@ -152,12 +160,20 @@ export class Observer {
     span.end(obs.timing ? obs.clock.unsafeCurrentTimeNanos() : 0n, exit)
   }
 
-  /** The same for a success, with no `Exit` made unless a span needs one. */
-  concludeOk(obs: Observation, result: SendResult) {
-    if (obs.ended) return
-    if (obs.span !== undefined) return this.conclude(obs, Exit.succeed(result))
-    obs.ended = true
-    this.record(obs.topic, obs.count, true, performance.now() - obs.t0)
+  /** The same for a send with a result, with no `Exit` made unless a span needs one. */
+  concludeOk(s: Send, result: SendResult) {
+    if (s.ended) return
+    if (this.messageTrace !== undefined) this.messageTrace.sent(s, result)
+    if (s.span !== undefined) return this.conclude(s, Exit.succeed(result))
+    s.ended = true
+    this.record(s.topic, s.count, true, performance.now() - s.t0)
+  }
+
+  /** A one-way send's end: its frame written, or not. */
+  concludeOneway(s: Send, error: RemotingError | RequestTimeout | undefined) {
+    if (s.ended) return
+    if (error === undefined && this.messageTrace !== undefined) this.messageTrace.sent(s, undefined)
+    this.conclude(s, error === undefined ? Exit.void : Exit.fail(error))
   }
 
   /** Runs `effect` under the observation's span (as its parent), if it has one. */

@@ -23,7 +23,8 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> =
   ["defaultTopicQueueNums", 1],
   ["shutdownTimeout", 0],
   ["pollNameServerInterval", 1],
-  ["heartbeatBrokerInterval", 1]
+  ["heartbeatBrokerInterval", 1],
+  ["traceMsgBatchNum", 1]
 ]
 
 export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions, ConfigError.ConfigError> => {
@@ -67,6 +68,13 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   }
   if (o.namespace !== undefined && !/^[a-zA-Z0-9_-]+$/.test(o.namespace)) {
     return Either.left(invalidOption("namespace", "may only contain letters, digits, '_' and '-'"))
+  }
+  if (o.traceMsgBatchNum > 20) return Either.left(invalidOption("traceMsgBatchNum", "must be <= 20 (as Java)"))
+  if (o.customizedTraceTopic !== undefined) {
+    const violation = Validators.brokerTopicViolation(o.customizedTraceTopic)
+    if (violation !== undefined) {
+      return Either.left(invalidOption("customizedTraceTopic", `is not a topic the broker accepts (${violation})`))
+    }
   }
   return Either.right(o)
 }

@@ -36,7 +36,9 @@ export class Prepared {
     /** The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. */
     readonly msgId: string,
     /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
-    private readonly batchSize: number
+    private readonly batchSize: number,
+    /** A batch's members, as encoded (message trace writes a record for each). */
+    readonly members: ReadonlyArray<BatchRecord> | undefined
   ) {}
 
   static single(
@@ -48,17 +50,26 @@ export class Prepared {
     flag: number,
     msgId: string
   ): Prepared {
-    return new Prepared(topic, userTopic, body, sysFlag, properties, flag, msgId, 0)
+    return new Prepared(topic, userTopic, body, sysFlag, properties, flag, msgId, 0, undefined)
   }
 
   static batch(
     wire: { readonly topic: string; readonly userTopic: string },
     body: Batch.BatchBody,
     properties: string,
-    msgIds: string,
-    size: number
+    members: ReadonlyArray<BatchRecord>
   ): Prepared {
-    return new Prepared(wire.topic, wire.userTopic, body, 0, properties, 0, msgIds, size)
+    return new Prepared(
+      wire.topic,
+      wire.userTopic,
+      body,
+      0,
+      properties,
+      0,
+      members.map((r) => r.id).join(","),
+      members.length,
+      members
+    )
   }
 
   get batch(): boolean {
@@ -75,8 +86,8 @@ export class Prepared {
   }
 }
 
-// One message of a batch, encoded. A class for the same reason as `Prepared`.
-class BatchRecord implements Batch.BatchMessage {
+/** One message of a batch, encoded. A class for the same reason as `Prepared`. */
+export class BatchRecord implements Batch.BatchMessage {
   constructor(
     readonly body: Uint8Array,
     readonly flag: number,
@@ -199,7 +210,7 @@ export class Preparer {
       const encoded = Batch.batchBody(chunk)
       if (Either.isLeft(encoded)) return Either.left(new InvalidMessageError({ topic, reason: encoded.left.detail }))
       prepared.push(
-        Prepared.batch(wire, encoded.right, batchProperties, chunk.map((r) => r.id).join(","), chunk.length)
+        Prepared.batch(wire, encoded.right, batchProperties, chunk)
       )
     }
     return Either.right(prepared)

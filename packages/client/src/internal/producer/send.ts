@@ -369,9 +369,8 @@ export class SendLoop {
       this.record(s, error)
       return error._tag === "RequestTimeout" ? this.fail(s, this.sendTimeout(s)) : this.end(s, error)
     }
-    const exit = error === undefined ? Exit.void : Exit.fail(error)
-    this.ctx.observer.conclude(s, exit)
-    if (!s.done) return this.report(s, exit)
+    this.ctx.observer.concludeOneway(s, error)
+    if (!s.done) return this.report(s, error === undefined ? Exit.void : Exit.fail(error))
     if (error !== undefined) {
       this.ctx.runInBackground(
         Effect.logWarning(`one-way send to ${s.address} failed after it was queued: ${error.message}`)

@@ -21,6 +21,8 @@ export interface BrokerSettings {
   maxTransferCountOnMessageInMemory: number
   maxTransferBytesOnMessageInMemory: number
   longPollingEnable: boolean
+  traceTopicEnable: boolean
+  msgTraceTopicName: string
 }
 
 export const defaultSettings: BrokerSettings = {
@@ -41,7 +43,9 @@ export const defaultSettings: BrokerSettings = {
   defaultQueryMaxNum: 32,
   maxTransferCountOnMessageInMemory: 32,
   maxTransferBytesOnMessageInMemory: 256 * 1024,
-  longPollingEnable: true
+  longPollingEnable: true,
+  traceTopicEnable: false,
+  msgTraceTopicName: "RMQ_SYS_TRACE_TOPIC"
 }
 
 /** "1s 5s 10s 30s 1m …" → milliseconds per level (level n at index n − 1). */

@@ -43,7 +43,7 @@ export const describeTopicConfig = (tc: TopicConfig, withAttributes = true): str
     withAttributes ? `, attributes={${Object.entries(tc.attributes).map(([k, v]) => `${k}=${v}`).join(", ")}}` : ""
   }]`
 
-/** TBW102 (when auto-create is on) and the topics delays, timers and transactions live in. */
+/** TBW102 (when auto-create is on), the topics delays, timers and transactions live in, and the trace topic. */
 export const createSystemTopics = (topics: Topics, settings: BrokerSettings): void => {
   const levels = parseDelayLevels(settings.messageDelayLevel)?.length ?? 18
   if (settings.autoCreateTopicEnable) {
@@ -52,6 +52,9 @@ export const createSystemTopics = (topics: Topics, settings: BrokerSettings): vo
   if (!topics.has(SCHEDULE_TOPIC)) topics.set(SCHEDULE_TOPIC, topicConfig(SCHEDULE_TOPIC, levels))
   if (!topics.has(HALF_TOPIC)) topics.set(HALF_TOPIC, topicConfig(HALF_TOPIC, 1))
   if (!topics.has(TIMER_TOPIC)) topics.set(TIMER_TOPIC, topicConfig(TIMER_TOPIC, 1))
+  // TopicConfigManager: the message trace topic, one queue, when traceTopicEnable.
+  const trace = settings.msgTraceTopicName
+  if (settings.traceTopicEnable && !topics.has(trace)) topics.set(trace, topicConfig(trace, 1))
 }
 
 /** TopicConfigManager.createTopicInSendMessageMethod, quirks included. */
