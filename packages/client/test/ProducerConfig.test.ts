@@ -38,7 +38,11 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["shutdownTimeout", "ROCKETMQ_SHUTDOWN_TIMEOUT", "10 seconds", 10_000],
   ["serializeType", "ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ", "ROCKETMQ"],
   ["pollNameServerInterval", "ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "1 minute", 60_000],
-  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000]
+  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000],
+  ["autoBatch", "ROCKETMQ_AUTO_BATCH", "true", true],
+  ["batchMaxDelayMs", "ROCKETMQ_BATCH_MAX_DELAY_MS", "5 millis", 5],
+  ["batchMaxBytes", "ROCKETMQ_BATCH_MAX_BYTES", "65536", 65536],
+  ["totalBatchMaxBytes", "ROCKETMQ_TOTAL_BATCH_MAX_BYTES", "1048576", 1048576]
 ]
 
 describe("Producer.optionsConfig", () => {
