@@ -58,9 +58,19 @@ public final class ProducerBench {
     p.setSendLatencyFaultEnable(false);
     p.setAutoBatch(autoBatch);
     p.start();
-    // Route and connections first, so no run pays for them.
-    p.send(message());
-    return p;
+    // Route and connections first, so no run pays for them; a busy name server may need more than one try.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        p.send(message());
+        return p;
+      } catch (Exception e) {
+        if (attempt == 5) {
+          p.shutdown();
+          throw e;
+        }
+        Thread.sleep(1000);
+      }
+    }
   }
 
   private DefaultMQProducer autoBatchProducer() throws Exception {
@@ -282,7 +292,15 @@ public final class ProducerBench {
       System.err.println("usage: ProducerBench <nameServer> <topic> <group> [<scenario> <window> <messages> <warmup>]");
       System.exit(2);
     }
-    ProducerBench bench = new ProducerBench(args[0], args[1], args[2]);
+    ProducerBench bench;
+    try {
+      bench = new ProducerBench(args[0], args[1], args[2]);
+    } catch (Exception e) {
+      // The client's threads would keep the JVM alive: exit, so the driver sees the failure.
+      e.printStackTrace();
+      System.exit(1);
+      return;
+    }
     try {
       if (args.length >= 7) {
         System.out.println("@@RESULT " + bench.handle(String.join(" ", Arrays.copyOfRange(args, 3, 7))));
