@@ -5,7 +5,8 @@
 //   raw   — the same requests as frames pre-encoded with @effect-rocketmq/protocol, written to a plain
 //           node:net socket per broker and pipelined with the same window: the broker's own ceiling here
 //   java  — the Apache RocketMQ Java client (DefaultMQProducer) in bench/java/ProducerBench.java
-// Scenarios (1 KiB bodies): sync (1 in flight), async with 64 and 256 in flight, one-way, batch of 32.
+// Scenarios (1 KiB bodies): sync (1 in flight), async with 64 and 256 in flight, one-way, batch of 32, and
+// auto-batched async with 256 in flight (`autoBatch` with its defaults; ours and java only).
 // Each peer runs in its own process (a worker), so CPU and peak RSS are its own. One unmeasured pass of every
 // scenario warms the JITs, then each run is preceded by a full collection and a warm-up of the same scenario (in
 // that order, so the clock starts warm); after each run the brokers' queue offsets confirm that every message was
@@ -66,7 +67,7 @@ const SEND_TIMEOUT = 10_000
 const GROUP = { ours: "erq_bench_ours", raw: "erq_bench_raw", java: "erq_bench_java" } as const
 
 type PeerName = "ours" | "raw" | "java" | "base"
-type ScenarioKind = "sync" | "async" | "oneway" | "batch"
+type ScenarioKind = "sync" | "async" | "oneway" | "batch" | "autobatch"
 /** Where the processes run: shared = no affinity set; dedicated = servers on CPU 0, the peer on CPU 1. */
 type Placement = "shared" | "dedicated"
 
@@ -78,6 +79,8 @@ interface Scenario {
   readonly window: number
   readonly messages: number
   readonly warmup: number
+  /** The peers that run it, when not all (auto-batching is a client feature: no raw frames, no older baseline). */
+  readonly peers?: ReadonlyArray<PeerName>
 }
 
 /** What a worker is asked to do: one scenario, `messages` messages. */
@@ -214,16 +217,18 @@ interface OursInstance {
 const oursWorker = async (): Promise<Worker> => {
   // One producer per bound: async runs use `maxInFlightAsyncSends` = the window (sendAsync waits when it is full,
   // as Java callers wait on a Semaphore); every other run uses the default producer.
-  const instances = new Map<number, Promise<OursInstance>>()
-  const instance = (maxInFlight: number | undefined) => {
-    const key = maxInFlight ?? 0
+  // Auto-batched runs have producers of their own (`autoBatch` on, its defaults as Java's).
+  const instances = new Map<string, Promise<OursInstance>>()
+  const instance = (maxInFlight: number | undefined, autoBatch = false) => {
+    const key = `${maxInFlight ?? 0}${autoBatch ? "ab" : ""}`
     let found = instances.get(key)
     if (found === undefined) {
       const config: Producer.ProducerConfig = {
         nameServerAddr: NAME_SERVER,
         groupName: GROUP.ours,
         sendMsgTimeout: SEND_TIMEOUT,
-        ...(maxInFlight !== undefined ? { maxInFlightAsyncSends: maxInFlight } : {})
+        ...(maxInFlight !== undefined ? { maxInFlightAsyncSends: maxInFlight } : {}),
+        ...(autoBatch ? { autoBatch } : {})
       }
       const runtime = ManagedRuntime.make(
         Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
@@ -321,12 +326,13 @@ const oursWorker = async (): Promise<Worker> => {
     })
 
   const run = async (cmd: Command): Promise<RunResult> => {
-    const inst = await instance(cmd.kind === "async" ? cmd.window : undefined)
+    const windowed = cmd.kind === "async" || cmd.kind === "autobatch"
+    const inst = await instance(windowed ? cmd.window : undefined, cmd.kind === "autobatch")
     return measured("ours", cmd, () =>
       inst.runtime.runPromise(
         cmd.kind === "sync"
           ? sync(inst, cmd.messages)
-          : cmd.kind === "async"
+          : windowed
           ? async(inst, cmd.messages)
           : cmd.kind === "oneway"
           ? oneway(inst, cmd.messages)
@@ -893,13 +899,21 @@ const main = async () => {
   }
   const requested: ReadonlyArray<Placement> = placementArg === "both" ? ["shared", "dedicated"] : [placementArg]
   const count = (n: number) => Math.max(BATCH_SIZE, Math.round(n * scale / BATCH_SIZE) * BATCH_SIZE)
-  const scenario = (kind: ScenarioKind, window: number, label: string, messages: number, warmup: number) => ({
+  const scenario = (
+    kind: ScenarioKind,
+    window: number,
+    label: string,
+    messages: number,
+    warmup: number,
+    peers?: ReadonlyArray<PeerName>
+  ): Scenario => ({
     id: `${kind}/${window}`,
     label,
     kind,
     window,
     messages: count(messages),
-    warmup: count(warmup)
+    warmup: count(warmup),
+    ...(peers !== undefined ? { peers } : {})
   })
   // Sync is latency-bound (1–5k msg/s here): fewer messages keep each placement within a few minutes on 2 cores.
   // The others run long enough (a few seconds) for the JITs to have settled and for this machine's noise to
@@ -912,8 +926,10 @@ const main = async () => {
     // One-way stays short: a longer burst fills the broker's send queue, whose overflow it drops without a word
     // (a one-way request gets no answer), and the run would measure that.
     scenario("oneway", 1, "one-way", 24_000, 3_000),
-    scenario("batch", BATCH_SIZE, `batch of ${BATCH_SIZE} (sync, 1 in flight)`, 64_000, 8_000)
+    scenario("batch", BATCH_SIZE, `batch of ${BATCH_SIZE} (sync, 1 in flight)`, 64_000, 8_000),
+    scenario("autobatch", 256, "async auto-batched (autoBatch), 256 in flight", 64_000, 8_000, ["ours", "java"])
   ]
+  const runsIt = (s: Scenario, peer: Peer) => s.peers === undefined || s.peers.includes(peer.name)
 
   const started = new Date()
   const broker = brokerInfo()
@@ -955,7 +971,9 @@ const main = async () => {
   const brokerIdleCores = (processCpuSec(broker.pids) - idle0) / 3
   // One unmeasured pass of every scenario first, so the JITs (V8's and the JVM's C2) are warm before rep 1.
   for (const s of scenarios) {
-    for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+    for (const peer of peers.filter((p) => runsIt(s, p))) {
+      await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+    }
   }
   console.log(`warmed up; brokers idle at ${brokerIdleCores.toFixed(2)} cores`)
 
@@ -998,12 +1016,14 @@ const main = async () => {
     // A short re-warm: the JITs are warm, the caches and the scheduler not yet for this placement.
     console.log(`placement ${placement}`)
     for (const s of scenarios) {
-      for (const peer of peers) await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+      for (const peer of peers.filter((p) => runsIt(s, p))) {
+        await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+      }
     }
     for (let rep = 0; rep < reps; rep++) {
       for (const s of scenarios) {
         // Rotate who goes first each repetition, so no peer always follows the same one.
-        const order = peers.map((_, i) => peers[(i + rep) % peers.length]!)
+        const order = peers.map((_, i) => peers[(i + rep) % peers.length]!).filter((p) => runsIt(s, p))
         for (const peer of order) {
           // A run during which another client wrote to the topic saw a different machine: run it once more.
           for (let attempt = 1; attempt <= 2; attempt++) {

@@ -4,7 +4,8 @@
 //   javac -cp '.rocketmq/lib/5.3.3/*' -d .rocketmq/bench/producer bench/java/ProducerBench.java
 //   java -Xmx512m -cp '.rocketmq/bench/producer:.rocketmq/lib/5.3.3/*' ProducerBench 127.0.0.1:9876 erq_bench grp
 //     then one command per stdin line: "<scenario> <window> <messages> <warmup> [<collect>]", e.g. "async 64 30000 3000";
-//     scenarios: sync, async, oneway, batch (window = messages per batch for batch); collect 1 (the default) runs
+//     scenarios: sync, async, oneway, batch (window = messages per batch for batch), autobatch (async through a
+//     second producer with setAutoBatch(true) and the accumulator's defaults); collect 1 (the default) runs
 //     System.gc() before the warm-up, 0 skips it; "quit" ends.
 //   Or one command as trailing arguments: ... ProducerBench 127.0.0.1:9876 erq_bench grp async 64 30000 3000
 // Each command prints one line: "@@RESULT {json}".
@@ -31,6 +32,10 @@ import org.apache.rocketmq.common.message.MessageQueue;
 
 public final class ProducerBench {
   private final DefaultMQProducer producer;
+  /** The same settings with autoBatch on, made on first use (group and instance of its own). */
+  private DefaultMQProducer autoBatchProducer;
+  private final String nameServer;
+  private final String group;
   private final String topic;
   private final byte[] body = new byte[1024];
   private final com.sun.management.OperatingSystemMXBean os =
@@ -38,16 +43,41 @@ public final class ProducerBench {
 
   private ProducerBench(String nameServer, String topic, String group) throws Exception {
     this.topic = topic;
+    this.nameServer = nameServer;
+    this.group = group;
     for (int i = 0; i < body.length; i++) body[i] = (byte) ('a' + i % 26);
-    producer = new DefaultMQProducer(group);
-    producer.setNamesrvAddr(nameServer);
-    producer.setInstanceName("bench-" + ProcessHandle.current().pid());
-    producer.setSendMsgTimeout(10000);
+    producer = started(group, "bench-" + ProcessHandle.current().pid(), false);
+  }
+
+  private DefaultMQProducer started(String group, String instance, boolean autoBatch) throws Exception {
+    DefaultMQProducer p = new DefaultMQProducer(group);
+    p.setNamesrvAddr(nameServer);
+    p.setInstanceName(instance);
+    p.setSendMsgTimeout(10000);
     // Our producer's default; Java 5.3.3 would otherwise pick queues through its latency table.
-    producer.setSendLatencyFaultEnable(false);
-    producer.start();
-    // Route and connections first, so no run pays for them.
-    producer.send(message());
+    p.setSendLatencyFaultEnable(false);
+    p.setAutoBatch(autoBatch);
+    p.start();
+    // Route and connections first, so no run pays for them; a busy name server may need more than one try.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        p.send(message());
+        return p;
+      } catch (Exception e) {
+        if (attempt == 5) {
+          p.shutdown();
+          throw e;
+        }
+        Thread.sleep(1000);
+      }
+    }
+  }
+
+  private DefaultMQProducer autoBatchProducer() throws Exception {
+    if (autoBatchProducer == null) {
+      autoBatchProducer = started(group + "_autobatch", "bench-autobatch-" + ProcessHandle.current().pid(), true);
+    }
+    return autoBatchProducer;
   }
 
   private Message message() {
@@ -82,7 +112,7 @@ public final class ProducerBench {
     }
   }
 
-  private void runAsync(int n, int window, Run run) throws Exception {
+  private void runAsync(DefaultMQProducer producer, int n, int window, Run run) throws Exception {
     Semaphore permits = new Semaphore(window);
     CountDownLatch done = new CountDownLatch(n);
     AtomicInteger errors = new AtomicInteger();
@@ -153,7 +183,10 @@ public final class ProducerBench {
         runSync(n, run);
         break;
       case "async":
-        runAsync(n, window, run);
+        runAsync(producer, n, window, run);
+        break;
+      case "autobatch":
+        runAsync(autoBatchProducer(), n, window, run);
         break;
       case "oneway":
         runOneway(n, run);
@@ -259,7 +292,15 @@ public final class ProducerBench {
       System.err.println("usage: ProducerBench <nameServer> <topic> <group> [<scenario> <window> <messages> <warmup>]");
       System.exit(2);
     }
-    ProducerBench bench = new ProducerBench(args[0], args[1], args[2]);
+    ProducerBench bench;
+    try {
+      bench = new ProducerBench(args[0], args[1], args[2]);
+    } catch (Exception e) {
+      // The client's threads would keep the JVM alive: exit, so the driver sees the failure.
+      e.printStackTrace();
+      System.exit(1);
+      return;
+    }
     try {
       if (args.length >= 7) {
         System.out.println("@@RESULT " + bench.handle(String.join(" ", Arrays.copyOfRange(args, 3, 7))));
@@ -276,6 +317,7 @@ public final class ProducerBench {
       }
     } finally {
       bench.producer.shutdown();
+      if (bench.autoBatchProducer != null) bench.autoBatchProducer.shutdown();
     }
     System.exit(0);
   }

@@ -129,3 +129,16 @@ export const split = <R extends { readonly size: number }>(
   chunks.push(current)
   return chunks
 }
+
+/**
+ * Whether auto-batching may carry a message in a batch: the batch rules that hold for one message alone (no delay,
+ * not a retry topic), as Java's `canBatch`. Anything else is sent on its own (and a message that is not one fails
+ * there, with its own error).
+ *
+ * @since 0.3.0
+ * @category validation
+ */
+export const isAutoBatchable = (message: Message): boolean =>
+  typeof message === "object" && message !== null && message.body instanceof Uint8Array &&
+  typeof message.topic === "string" && message.delayLevel === undefined && message.deliverAt === undefined &&
+  message.deliverAfterMillis === undefined && !message.topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)

@@ -142,6 +142,23 @@ export interface ProducerOptions {
   readonly customizedTraceTopic: string | undefined
   /** Java `traceMsgBatchNum`: sends whose records one trace message carries at most: 10 (at most 20, as Java). */
   readonly traceMsgBatchNum: number
+  /**
+   * Java 5.x `autoBatch`: `send`, `sendAsync` / `submit`, `sendToQueue` and `sendWithSelector` calls to the same
+   * topic (and queue, tag, `waitStoreMsgOK`) are gathered into one batch request (code 320) for up to
+   * `batchMaxDelayMs`, or until `batchMaxBytes` of bodies; each caller still gets its own `SendResult` or error.
+   * Delayed messages, retry topics, one-way sends, `sendBatch`, transactions and sends with a per-send timeout or
+   * retry policy are sent on their own, as in Java. Off by default.
+   */
+  readonly autoBatch: boolean
+  /** How long a batch waits for more messages before it is sent: 10 ms, from 1 ms to 30 s (Java's bounds). */
+  readonly batchMaxDelayMs: number
+  /** A batch is sent once its bodies add up to this many bytes: 32 KiB, at most 2 MiB (Java's bounds). */
+  readonly batchMaxBytes: number
+  /**
+   * Bodies held by auto-batching (waiting, and in batches not yet answered): 32 MiB. A message that would go over
+   * is sent on its own at once, as Java does, rather than waiting or failing.
+   */
+  readonly totalBatchMaxBytes: number
 }
 
 /**
@@ -187,7 +204,11 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   securityToken: undefined,
   enableMsgTrace: false,
   customizedTraceTopic: undefined,
-  traceMsgBatchNum: 10
+  traceMsgBatchNum: 10,
+  autoBatch: false,
+  batchMaxDelayMs: 10,
+  batchMaxBytes: 32 * 1024,
+  totalBatchMaxBytes: 32 * 1024 * 1024
 }
 
 /**
@@ -533,7 +554,11 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   securityToken: Config.redacted("ROCKETMQ_SECURITY_TOKEN"),
   enableMsgTrace: Config.boolean("ROCKETMQ_ENABLE_MSG_TRACE"),
   customizedTraceTopic: Config.nonEmptyString("ROCKETMQ_CUSTOMIZED_TRACE_TOPIC"),
-  traceMsgBatchNum: Config.integer("ROCKETMQ_TRACE_MSG_BATCH_NUM")
+  traceMsgBatchNum: Config.integer("ROCKETMQ_TRACE_MSG_BATCH_NUM"),
+  autoBatch: Config.boolean("ROCKETMQ_AUTO_BATCH"),
+  batchMaxDelayMs: timeConfig("ROCKETMQ_BATCH_MAX_DELAY_MS", "millis"),
+  batchMaxBytes: Config.integer("ROCKETMQ_BATCH_MAX_BYTES"),
+  totalBatchMaxBytes: Config.integer("ROCKETMQ_TOTAL_BATCH_MAX_BYTES")
 }
 
 /**

@@ -41,7 +41,11 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000],
   ["enableMsgTrace", "ROCKETMQ_ENABLE_MSG_TRACE", "true", true],
   ["customizedTraceTopic", "ROCKETMQ_CUSTOMIZED_TRACE_TOPIC", "my_trace", "my_trace"],
-  ["traceMsgBatchNum", "ROCKETMQ_TRACE_MSG_BATCH_NUM", "20", 20]
+  ["traceMsgBatchNum", "ROCKETMQ_TRACE_MSG_BATCH_NUM", "20", 20],
+  ["autoBatch", "ROCKETMQ_AUTO_BATCH", "true", true],
+  ["batchMaxDelayMs", "ROCKETMQ_BATCH_MAX_DELAY_MS", "5 millis", 5],
+  ["batchMaxBytes", "ROCKETMQ_BATCH_MAX_BYTES", "65536", 65536],
+  ["totalBatchMaxBytes", "ROCKETMQ_TOTAL_BATCH_MAX_BYTES", "1048576", 1048576]
 ]
 
 describe("Producer.optionsConfig", () => {

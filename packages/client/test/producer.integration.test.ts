@@ -182,6 +182,47 @@ describe("Producer on the real broker", () => {
     120_000
   )
 
+  it.scopedLive(
+    "autoBatch: 500 sends and 500 submits leave as batches; every message read back with its own id",
+    () =>
+      Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        const syncBodies = Array.from({ length: 500 }, (_, i) => `auto-sync-${run}-${i}-${"x".repeat(400)}`)
+        const asyncBodies = Array.from({ length: 500 }, (_, i) => `auto-async-${run}-${i}-${"y".repeat(400)}`)
+        const handles = yield* Effect.forEach(asyncBodies, (b) =>
+          producer.submit(Message.make({ topic: "erq_batch", body: b })))
+        const syncResults = yield* Effect.forEach(
+          syncBodies,
+          (b) =>
+            producer.send(Message.make({ topic: "erq_batch", body: b })),
+          { concurrency: "unbounded" }
+        )
+        const asyncResults = yield* Effect.all(handles)
+        const results = [...syncResults, ...asyncResults]
+        const bodies = [...syncBodies, ...asyncBodies]
+        assert.strictEqual(new Set(results.map((r) => r.msgId)).size, 1000)
+        // Gathered: a batch is a run of results in one queue at consecutive offsets; far fewer runs than messages.
+        let runs = 0
+        results.forEach((r, i) => {
+          const prev = results[i - 1]
+          if (
+            prev === undefined || String(prev.messageQueue) !== String(r.messageQueue) ||
+            prev.queueOffset + 1n !== r.queueOffset
+          ) runs++
+        })
+        assert.isBelow(runs, 100)
+        for (let i = 0; i < results.length; i++) {
+          const r = results[i]!
+          const stored = yield* ReadBack.view(r.offsetMsgId, { topic: "erq_batch" })
+          assert.strictEqual(text(stored.body), bodies[i])
+          assert.strictEqual(stored.properties.UNIQ_KEY, r.msgId)
+          assert.strictEqual(stored.queueOffset, r.queueOffset)
+          assert.strictEqual(stored.queueId, r.messageQueue.queueId)
+        }
+      }).pipe(Effect.provide(env({ groupName: "erq_it_autobatch", autoBatch: true }))),
+    120_000
+  )
+
   it.scopedLive("MessageTooLarge for a body over the limit, before any request", () =>
     Effect.gen(function*() {
       const producer = yield* Producer.Producer

@@ -15,19 +15,22 @@ import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
 import type { SendError } from "../Errors.js"
 import { InvalidMessage, type MessageTooLarge, ServiceNotAvailable } from "../Errors.js"
 import type { Message } from "../Message.js"
+import { isAutoBatchable } from "../MessageBatch.js"
 import * as MessageQueue from "../MessageQueue.js"
 import type { MessageQueueSelector } from "../MessageQueueSelector.js"
 import { NameServerResolver } from "../NameServerResolver.js"
 import type { ProducerOptions, ProducerService, SendCallback, SendOverrides } from "../Producer.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult } from "../SendResult.js"
+import type { Destination } from "./producer/accumulator.js"
+import { Accumulator } from "./producer/accumulator.js"
 import { AsyncWindow } from "./producer/asyncWindow.js"
 import { SendFrames } from "./producer/frames.js"
 import { MessageTraceDispatcher } from "./producer/messageTrace.js"
 import { Observer } from "./producer/observation.js"
 import { checkOptions, clientIdOf, Namespace } from "./producer/options.js"
 import { Outcomes } from "./producer/outcome.js"
-import type { Extra, Prepared } from "./producer/prepare.js"
+import type { BatchRecord, Extra, Prepared } from "./producer/prepare.js"
 import { Preparer } from "./producer/prepare.js"
 import { QueueSelection } from "./producer/queueSelection.js"
 import type { Pin, SendSettings } from "./producer/send.js"
@@ -47,6 +50,12 @@ const SHUTDOWN_GRACE_MILLIS = 100
 
 /** What the trace records still waiting at shutdown get at least, whatever is left of `shutdownTimeout`. */
 const TRACE_CLOSE_MIN_MILLIS = 500
+
+/** A message auto-batching carries: prepared as a member, and its record in the batch body. */
+interface Member {
+  readonly p: Prepared
+  readonly record: BatchRecord
+}
 
 export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
@@ -88,7 +97,10 @@ export const makeCore = (options: ProducerOptions) =>
       now,
       runInProducer: (e) => void runInProducer(e),
       runInBackground: (e) => void runFork(e),
-      deliver: (s, result) => window.deliver(s, result),
+      // A batch auto-batching made ends in its members; any other asynchronous send in its callback.
+      deliver: (s, result) => {
+        if (batching === undefined || !batching.settled(s, result)) window.deliver(s, result)
+      },
       shutDownError: shutDownBeforeDone,
       running: () => running
     })
@@ -134,6 +146,40 @@ export const makeCore = (options: ProducerOptions) =>
       oneway: defaultSettingsFor("none", true)
     }
 
+    // Auto-batching, when on: a batch's own send is made as its members would be sent alone.
+    const batching = o.autoBatch
+      ? new Accumulator({
+        options: o,
+        loop,
+        preparer,
+        now,
+        runInProducer: (e) => void runInProducer(e),
+        settings: (async, pin) =>
+          pin !== undefined
+            ? { ...defaultSettingsFor("none", false), pin }
+            : async
+            ? defaultSettings.async
+            : defaultSettings.sync
+      })
+      : undefined
+    const noOverrides = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => {
+      const overrides = fiber.getFiberRef(currentSendOverrides)
+      return Option.isNone(overrides.sendMsgTimeout) && Option.isNone(overrides.retryPolicy)
+    }
+    // A message auto-batching can carry, prepared as a member with its record; undefined when it goes alone (batching
+    // off, a delay, a retry topic, a per-send timeout or retry policy, Java's `send(msg, timeout)`, or a record too
+    // large for a request of its own).
+    const memberOf = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      message: Message
+    ): Either.Either<Member, SendError> | undefined => {
+      if (batching === undefined || !isAutoBatchable(message) || !noOverrides(fiber)) return undefined
+      const p = preparer.member(message)
+      if (Either.isLeft(p)) return Either.left(p.left)
+      const record = Preparer.recordOf(p.right)
+      return batching.fits(record) ? Either.right({ p: p.right, record }) : undefined
+    }
+
     const makeSend = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       observed: string,
@@ -175,8 +221,36 @@ export const makeCore = (options: ProducerOptions) =>
         return loop.awaited(makeSend(fiber, observed, p.right, t0, retries, pin, oneway))
       })
 
-    const send = (message: Message) =>
+    const plainSend = (message: Message) =>
       awaited("send", topicOf(message), 1, () => preparer.single(message), o.retryTimesWhenSendFailed)
+
+    /** A synchronous send auto-batching may carry to `d`; `alone` sends it otherwise. */
+    const carriedOr = (
+      message: Message,
+      d: Destination,
+      alone: () => Effect.Effect<SendResult, SendError>
+    ): Effect.Effect<SendResult, SendError> =>
+      Effect.withFiberRuntime((fiber) => {
+        const t0 = performance.now()
+        if (!running) return alone()
+        const member = memberOf(fiber, message)
+        if (member === undefined) return alone()
+        if (Either.isLeft(member)) {
+          observer.conclude(observer.observe(fiber, "send", topicOf(message), 1), Exit.fail(member.left))
+          return Effect.fail(member.left)
+        }
+        const { p, record } = member.right
+        if (!batching!.reserve(record.body.length)) return alone()
+        const s = makeSend(fiber, "send", p, t0, o.retryTimesWhenSendFailed)
+        return loop.held(s, () => batching!.add(s, message, record, d))
+      })
+
+    const SYNC: Destination = { async: false, queue: undefined, pin: undefined }
+    const ASYNC: Destination = { async: true, queue: undefined, pin: undefined }
+
+    const send = batching === undefined
+      ? plainSend
+      : (message: Message) => carriedOr(message, SYNC, () => plainSend(message))
 
     const accept = (fiber: Fiber.RuntimeFiber<unknown, unknown>, p: Prepared, callback: SendCallback) => {
       const s = makeSend(fiber, "send_async", p, performance.now(), o.retryTimesWhenSendAsyncFailed)
@@ -184,22 +258,51 @@ export const makeCore = (options: ProducerOptions) =>
       loop.detached(s, callback)
     }
 
+    // An auto-batch member, once it has its permit: held in a batch if there is room under `totalBatchMaxBytes`,
+    // else sent alone at once, as Java does.
+    const acceptMember = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      message: Message,
+      member: Member,
+      callback: SendCallback
+    ) => {
+      if (!batching!.reserve(member.record.body.length)) {
+        const p = preparer.single(message)
+        // The message was checked as a member already: preparing it alone cannot fail.
+        if (Either.isRight(p)) accept(fiber, p.right, callback)
+        return
+      }
+      const s = makeSend(fiber, "send_async", member.p, performance.now(), o.retryTimesWhenSendAsyncFailed)
+      window.add(s)
+      s.callback = callback
+      batching!.add(s, message, member.record, ASYNC)
+    }
+
     // A caller that found every permit taken waits for one, then tries again.
     const acceptLater = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       p: Prepared,
-      callback: SendCallback
+      callback: SendCallback,
+      member?: { readonly message: Message; readonly member: Member }
     ): Effect.Effect<void, ServiceNotAvailable> =>
       Effect.flatMap(window.awaitPermit, () => {
         if (!running) return Effect.fail(shutDownError())
-        if (window.full) return acceptLater(fiber, p, callback)
-        accept(fiber, p, callback)
+        if (window.full) return acceptLater(fiber, p, callback, member)
+        if (member !== undefined) acceptMember(fiber, member.message, member.member, callback)
+        else accept(fiber, p, callback)
         return Effect.void
       })
 
     const sendAsync = (message: Message, callback: SendCallback) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
         if (!running) return Effect.fail(shutDownError())
+        const member = batching === undefined ? undefined : memberOf(fiber, message)
+        if (member !== undefined) {
+          if (Either.isLeft(member)) return Effect.fail(member.left as InvalidMessage | MessageTooLarge)
+          if (window.full) return acceptLater(fiber, member.right.p, callback, { message, member: member.right })
+          acceptMember(fiber, message, member.right, callback)
+          return Effect.void
+        }
         const p = preparer.single(message)
         if (Either.isLeft(p)) return Effect.fail(p.left)
         if (window.full) return acceptLater(fiber, p.right, callback)
@@ -246,16 +349,50 @@ export const makeCore = (options: ProducerOptions) =>
         return pinTo(message.topic, q, info)
       })
 
-    const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
-      pinned(message, (info) =>
-        selector(
-          // The selector sees the user's topic: without a namespace the route's queues already carry it.
-          ns.namespace === undefined
-            ? info.queues
-            : info.queues.map((q) => MessageQueue.make(ns.unwrap(q.topic), q.brokerName, q.queueId)),
-          message,
-          arg
-        ))
+    const select = <A>(info: Parameters<Pin>[0], message: Message, selector: MessageQueueSelector<A>, arg: A) =>
+      selector(
+        // The selector sees the user's topic: without a namespace the route's queues already carry it.
+        ns.namespace === undefined
+          ? info.queues
+          : info.queues.map((q) => MessageQueue.make(ns.unwrap(q.topic), q.brokerName, q.queueId)),
+        message,
+        arg
+      )
+
+    // A pinned send auto-batching may carry to the queue picked: pinned again (checked against the route) when its
+    // batch is sent.
+    const pinnedCarriedOr = (
+      message: Message,
+      queue: MessageQueue.MessageQueue,
+      alone: () => Effect.Effect<SendResult, SendError>
+    ) =>
+      typeof queue.brokerName !== "string" || typeof queue.queueId !== "number" ? alone() : carriedOr(message, {
+        async: false,
+        queue,
+        pin: (info) => pinTo(message.topic, queue, info)
+      }, alone)
+
+    const plainSendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
+      pinned(message, (info) => select(info, message, selector, arg))
+
+    // As Java, auto-batching picks the queue first, then gathers by it; with no route at hand yet the send goes alone
+    // (and brings the route).
+    const sendWithSelector = batching === undefined
+      ? plainSendWithSelector
+      : <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
+        Effect.suspend(() => {
+          const alone = () => plainSendWithSelector(message, selector, arg)
+          const info = isAutoBatchable(message) ? resolver.cachedPublishInfo(ns.wrap(message.topic)) : undefined
+          if (info === undefined) return alone()
+          let picked: unknown
+          try {
+            picked = select(info, message, selector, arg)
+          } catch {
+            return alone()
+          }
+          const queue = pinTo(message.topic, picked, info)
+          return Either.isLeft(queue) ? alone() : pinnedCarriedOr(message, queue.right, alone)
+        })
 
     const sendToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
       Effect.suspend(() => {
@@ -263,7 +400,9 @@ export const makeCore = (options: ProducerOptions) =>
         const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
         return queueTopic !== topic
           ? Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
-          : pinned(message, () => queue)
+          : batching === undefined
+          ? pinned(message, () => queue)
+          : pinnedCarriedOr(message, queue, () => pinned(message, () => queue))
       })
 
     const sendBatch = (messages: ReadonlyArray<Message>) =>
@@ -310,9 +449,12 @@ export const makeCore = (options: ProducerOptions) =>
       Effect.suspend(() => {
         running = false
         const deadline = shutdownDeadline = now() + o.shutdownTimeout
+        // Batches still gathering leave now, and are waited for with the asynchronous sends.
+        batching?.flushAll()
         // Interruptible so the timeout can end the wait (finalizers are uninterruptible).
         return Effect.interruptible(
           window.drain.pipe(
+            Effect.zipRight(batching?.drain ?? Effect.void),
             Effect.zipRight(FiberSet.awaitEmpty(callbackFibers)),
             Effect.timeout(o.shutdownTimeout),
             Effect.ignore

@@ -334,6 +334,33 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
         assert.strictEqual(text(plain.rawBody), "x".repeat(4095))
       })))
 
+    it.effect("autoBatch: concurrent sends leave as one batch; each caller reads back its own message", () =>
+      withProducer(
+        Effect.gen(function*() {
+          const producer = yield* Producer.Producer
+          const bodies = Array.from({ length: 8 }, (_, i) => `auto ${run} ${i}`)
+          const results = yield* Effect.forEach(
+            bodies,
+            (body) => producer.send(Message.make({ topic: "erq_batch", body, keys: `ak-${run}` })),
+            { concurrency: "unbounded" }
+          )
+          // One request: one queue, consecutive offsets in call order, one id each.
+          assert.strictEqual(new Set(results.map((r) => String(r.messageQueue))).size, 1)
+          assert.strictEqual(new Set(results.map((r) => r.msgId)).size, bodies.length)
+          for (let i = 0; i < bodies.length; i++) {
+            const r = results[i]!
+            assert.notInclude(r.msgId, ",")
+            assert.strictEqual(r.queueOffset, results[0]!.queueOffset + BigInt(i))
+            const stored = yield* ReadBack.view(r.offsetMsgId)
+            assert.strictEqual(text(stored.body), bodies[i])
+            assert.strictEqual(stored.properties.UNIQ_KEY, r.msgId)
+            assert.strictEqual(stored.queueOffset, r.queueOffset)
+            assert.strictEqual(stored.queueId, r.messageQueue.queueId)
+          }
+        }),
+        { autoBatch: true, batchMaxDelayMs: 300 }
+      ))
+
     it.effect("sendBatch: a few messages are one request with consecutive offsets and one id each", () =>
       withProducer(Effect.gen(function*() {
         const producer = yield* Producer.Producer

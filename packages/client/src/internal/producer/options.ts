@@ -24,7 +24,10 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> =
   ["shutdownTimeout", 0],
   ["pollNameServerInterval", 1],
   ["heartbeatBrokerInterval", 1],
-  ["traceMsgBatchNum", 1]
+  ["traceMsgBatchNum", 1],
+  ["batchMaxDelayMs", 1],
+  ["batchMaxBytes", 1],
+  ["totalBatchMaxBytes", 1]
 ]
 
 export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions, ConfigError.ConfigError> => {
@@ -46,6 +49,9 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   if (!(typeof o.attemptTimeoutShare === "number" && o.attemptTimeoutShare > 0 && o.attemptTimeoutShare <= 1)) {
     return Either.left(invalidOption("attemptTimeoutShare", "must be a number in (0, 1]"))
   }
+  // Java's bounds.
+  if (o.batchMaxDelayMs > 30_000) return Either.left(invalidOption("batchMaxDelayMs", "must be <= 30000"))
+  if (o.batchMaxBytes > 2 * 1024 * 1024) return Either.left(invalidOption("batchMaxBytes", "must be <= 2 MiB"))
   // Leaves room for the header in a 16 MiB frame.
   if (o.maxMessageSize > 15 * 1024 * 1024) return Either.left(invalidOption("maxMessageSize", "must be <= 15 MiB"))
   if (!Number.isInteger(o.compressLevel) || o.compressLevel < 0 || o.compressLevel > 9) {

@@ -187,6 +187,54 @@ export class Preparer {
     )
   }
 
+  /**
+   * A message auto-batching holds: checked and given its id like any other, but left uncompressed (a batch's members
+   * never are, as in Java), its properties as text for its record.
+   */
+  member(message: Message): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
+    const checked = Msg.validate(message, this.o.maxMessageSize)
+    if (Either.isLeft(checked)) return Either.left(checked.left)
+    const msgId = this.uniqueId()
+    return Either.right(
+      Prepared.single(
+        this.ns.wrap(message.topic),
+        message.topic,
+        message.body,
+        0,
+        this.propertiesText(message, msgId),
+        message.flag,
+        msgId
+      )
+    )
+  }
+
+  /** A member's record in a batch body, from what `member` made. */
+  static recordOf(p: Prepared): BatchRecord {
+    const properties = utf8(p.propertiesText)
+    const body = p.body as Uint8Array
+    return new BatchRecord(body, p.flag, properties, MessageBatch.recordSize(body.length, properties.length), p.msgId)
+  }
+
+  /** One request (code 320) of records that fit `maxMessageSize`: `sendBatch`'s chunks and auto-batching's. */
+  batchOf(
+    wire: { readonly topic: string; readonly userTopic: string },
+    records: ReadonlyArray<BatchRecord>,
+    waitStoreMsgOK: boolean | undefined
+  ): Either.Either<Prepared, InvalidMessage> {
+    const encoded = Batch.batchBody(records)
+    if (Either.isLeft(encoded)) {
+      return Either.left(new InvalidMessageError({ topic: wire.userTopic, reason: encoded.left.detail }))
+    }
+    return Either.right(
+      Prepared.batch(
+        wire,
+        encoded.right,
+        this.batchProperties[waitStoreMsgOK ? "true" : "false"],
+        records
+      )
+    )
+  }
+
   /** A batch (code 320), split into as many requests as `maxMessageSize` needs. */
   batch(messages: ReadonlyArray<Message>): Either.Either<Array<Prepared>, InvalidMessage | MessageTooLarge> {
     const max = this.o.maxMessageSize
@@ -203,15 +251,12 @@ export class Preparer {
       if (tooLarge !== undefined) return Either.left(tooLarge)
       records.push(new BatchRecord(m.body, m.flag, properties, size, id))
     }
-    const batchProperties = this.batchProperties[messages[0]!.waitStoreMsgOK ? "true" : "false"]
     const wire = { topic: this.ns.wrap(topic), userTopic: topic }
     const prepared: Array<Prepared> = []
     for (const chunk of MessageBatch.split(records, max)) {
-      const encoded = Batch.batchBody(chunk)
-      if (Either.isLeft(encoded)) return Either.left(new InvalidMessageError({ topic, reason: encoded.left.detail }))
-      prepared.push(
-        Prepared.batch(wire, encoded.right, batchProperties, chunk)
-      )
+      const p = this.batchOf(wire, chunk, messages[0]!.waitStoreMsgOK)
+      if (Either.isLeft(p)) return Either.left(p.left)
+      prepared.push(p.right)
     }
     return Either.right(prepared)
   }

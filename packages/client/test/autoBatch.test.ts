@@ -1,0 +1,270 @@
+// Auto-batching on the embedded cluster: what leaves on the wire (requests, members per request), what each caller
+// gets back, and what is stored.
+import { Batch } from "@effect-rocketmq/protocol"
+import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
+import * as Interceptor from "@effect-rocketmq/testkit/Interceptor"
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
+import type { SendError } from "../src/Errors.js"
+import * as Message from "../src/Message.js"
+import * as MessageQueue from "../src/MessageQueue.js"
+import * as Producer from "../src/Producer.js"
+import type { SendResult } from "../src/SendResult.js"
+
+const TOPIC = "erq_autobatch"
+const text = (b: Uint8Array) => new TextDecoder().decode(b)
+
+const cluster = EmbeddedRocketMQ.layer({ brokers: 1, topics: { [TOPIC]: 4, erq_autobatch_other: 4 } })
+
+// Every send request a broker got: its code and, for a batch, how many messages it carried; answered by
+// `verdict` (processed by default).
+const recordSendsWith = (verdict: Interceptor.Verdict) =>
+  Effect.gen(function*() {
+    const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+    const seen: Array<{ code: number; members: number; topic: string }> = []
+    yield* embedded.intercept("broker-a", ({ request }) =>
+      Effect.sync(() => {
+        if (request.code === 310 || request.code === 320) {
+          seen.push({
+            code: request.code,
+            topic: request.extFields.b ?? "",
+            members: request.code === 320 ? Either.getOrThrow(Batch.decodeBatch(request.body!)).length : 1
+          })
+          return verdict
+        }
+        return Interceptor.pass
+      }))
+    return seen
+  })
+const recordSends = recordSendsWith(Interceptor.pass)
+
+// A producer in a scope of its own, so a test can shut it down.
+const producerIn = (scope: Scope.Scope, options: Partial<Producer.ProducerOptions>) =>
+  Effect.gen(function*() {
+    const ctx = yield* Layer.buildWithScope(
+      EmbeddedRocketMQ.producerLayer({ groupName: "autobatch_producer", autoBatch: true, ...options }),
+      scope
+    )
+    return Context.get(ctx, Producer.Producer)
+  })
+
+const withProducer = (options: Partial<Producer.ProducerOptions>) =>
+  Effect.flatMap(Scope.Scope, (scope) => producerIn(scope, options))
+
+const msg = (body: string, extra?: Partial<Message.MessageOptions>) => Message.make({ topic: TOPIC, body, ...extra })
+
+// Each result is the caller's own message: stored under its id, at its offset, with its body.
+const assertStoredAsReturned = (
+  results: ReadonlyArray<SendResult>,
+  bodies: ReadonlyArray<string>
+) =>
+  Effect.gen(function*() {
+    const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+    const stored = yield* embedded.messages(TOPIC)
+    assert.strictEqual(new Set(results.map((r) => r.msgId)).size, results.length)
+    assert.strictEqual(new Set(results.map((r) => r.offsetMsgId)).size, results.length)
+    results.forEach((r, i) => {
+      const m = stored.find((s) => s.offsetMsgId === r.offsetMsgId)
+      assert.isDefined(m, `result ${i} names no stored message`)
+      assert.strictEqual(text(m!.body), bodies[i])
+      assert.strictEqual(m!.properties.UNIQ_KEY, r.msgId)
+      assert.strictEqual(m!.queueOffset, r.queueOffset)
+      assert.strictEqual(m!.queueId, r.messageQueue.queueId)
+      assert.strictEqual(r.status, "SEND_OK")
+    })
+  })
+
+const bodies = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
+
+describe("auto-batching", () => {
+  it.scopedLive("concurrent sends leave as one batch request; each caller gets its own result", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 200 })
+      const sent = bodies("sync", 20)
+      const results = yield* Effect.forEach(sent, (b) => producer.send(msg(b)), { concurrency: "unbounded" })
+      assert.deepStrictEqual(seen, [{ code: 320, members: 20, topic: TOPIC }])
+      yield* assertStoredAsReturned(results, sent)
+      // One queue, consecutive offsets in call order.
+      assert.strictEqual(new Set(results.map((r) => String(r.messageQueue))).size, 1)
+      results.forEach((r, i) => assert.strictEqual(r.queueOffset, results[0]!.queueOffset + BigInt(i)))
+      const stats = yield* producer.stats
+      assert.strictEqual(stats.sendSuccessCount, 20)
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("sendAsync and submit are gathered too, apart from synchronous sends (as Java's two tables)", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 200 })
+      const asyncBodies = bodies("async", 10)
+      const syncBodies = bodies("sync", 10)
+      const awaits = yield* Effect.forEach(asyncBodies, (b) => producer.submit(msg(b)))
+      const [asyncResults, syncResults] = yield* Effect.all([
+        Effect.all(awaits),
+        Effect.forEach(syncBodies, (b) => producer.send(msg(b)), { concurrency: "unbounded" })
+      ], { concurrency: 2 })
+      assert.deepStrictEqual(
+        seen.map((s) => [s.code, s.members]).sort(),
+        [[320, 10], [320, 10]]
+      )
+      yield* assertStoredAsReturned([...asyncResults, ...syncResults], [...asyncBodies, ...syncBodies])
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("a batch leaves once its bodies reach batchMaxBytes, without waiting for its delay", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 30_000, batchMaxBytes: 1000 })
+      const sent = Array.from({ length: 20 }, (_, i) => `${String(i).padStart(2, "0")}`.padEnd(100, "x"))
+      const started = Date.now()
+      const results = yield* Effect.forEach(sent, (b) => producer.send(msg(b)), { concurrency: "unbounded" })
+      assert.isBelow(Date.now() - started, 10_000)
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[320, 10], [320, 10]])
+      yield* assertStoredAsReturned(results, sent)
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("a lone send waits batchMaxDelayMs, then leaves as a batch of one", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 300 })
+      const started = Date.now()
+      const r = yield* producer.send(msg("alone"))
+      assert.isAtLeast(Date.now() - started, 290)
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[320, 1]])
+      yield* assertStoredAsReturned([r], ["alone"])
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("topic, tag and waitStoreMsgOK keep batches apart; a named queue gathers by queue", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 200 })
+      const queue = MessageQueue.make(TOPIC, "broker-a", 2)
+      const sends: ReadonlyArray<Effect.Effect<SendResult, SendError>> = [
+        ...["a1", "a2"].map((b) => producer.send(msg(b, { tags: "A" }))),
+        ...["b1", "b2"].map((b) => producer.send(msg(b, { tags: "B" }))),
+        ...["n1", "n2"].map((b) => producer.send(msg(b, { tags: "A", waitStoreMsgOK: false }))),
+        ...["o1", "o2"].map((b) => producer.send(Message.make({ topic: "erq_autobatch_other", body: b, tags: "A" }))),
+        ...["q1", "q2", "q3"].map((b) => producer.sendToQueue(msg(b, { tags: "A" }), queue))
+      ]
+      const results = yield* Effect.all(sends, { concurrency: "unbounded" })
+      assert.deepStrictEqual(
+        seen.map((s) => `${s.topic}:${s.code}:${s.members}`).sort(),
+        [
+          "erq_autobatch:320:2",
+          "erq_autobatch:320:2",
+          "erq_autobatch:320:2",
+          "erq_autobatch:320:3",
+          "erq_autobatch_other:320:2"
+        ]
+      )
+      const queued = results.slice(8)
+      for (const r of queued) assert.strictEqual(r.messageQueue.queueId, 2)
+      queued.forEach((r, i) => assert.strictEqual(r.queueOffset, queued[0]!.queueOffset + BigInt(i)))
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("a selector's sends gather by the queue it picks once the route is at hand; before, they go alone", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 200 })
+      const toQueue1 = (b: string) =>
+        producer.sendWithSelector(msg(b), (queues) => queues.find((q) => q.queueId === 1)!, undefined)
+      const first = yield* toQueue1("first")
+      const results = yield* Effect.forEach(["s1", "s2", "s3"], toQueue1, { concurrency: "unbounded" })
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[310, 1], [320, 3]])
+      for (const r of [first, ...results]) assert.strictEqual(r.messageQueue.queueId, 1)
+      yield* assertStoredAsReturned([first, ...results], ["first", "s1", "s2", "s3"])
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("delays, one-way sends, sendBatch and per-send timeouts go alone, as in Java", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 200 })
+      yield* producer.send(msg("delayed", { delayLevel: 1 }))
+      yield* producer.sendOneway(msg("oneway"))
+      yield* producer.send(msg("patient")).pipe(Producer.withSendTimeout(5000))
+      yield* producer.sendBatch([msg("b1"), msg("b2")])
+      yield* Effect.sleep("100 millis")
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[310, 1], [310, 1], [310, 1], [320, 2]])
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("over totalBatchMaxBytes a send goes alone at once instead of waiting (Java)", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 3000, totalBatchMaxBytes: 250 })
+      const sent = bodies("m", 5).map((b) => b.padEnd(100, "x"))
+      const fibers = yield* Effect.forEach(sent, (b) => Effect.fork(producer.send(msg(b))))
+      // The three that found no room are stored (and answered) while the two held wait for the batch's delay.
+      const done = () => Effect.map(Effect.forEach(fibers, Fiber.poll), (polls) => polls.filter(Option.isSome).length)
+      yield* done().pipe(Effect.repeat({ until: (n) => n >= 3, schedule: Schedule.spaced("20 millis") }))
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[310, 1], [310, 1], [310, 1]])
+      assert.strictEqual(yield* done(), 3)
+      const results = yield* Effect.forEach(fibers, Fiber.join)
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[310, 1], [310, 1], [310, 1], [320, 2]])
+      yield* assertStoredAsReturned(results, sent)
+      // The room is given back once the batch is answered.
+      const again = yield* Effect.forEach(["r1", "r2"], (b) => producer.send(msg(b.padEnd(100, "y"))), {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(seen.slice(4).map((s) => [s.code, s.members]), [[320, 2]])
+      assert.strictEqual(again.length, 2)
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("a batch's failure reaches each caller, typed", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSendsWith(Interceptor.respond({ code: 13, remark: "refused" }))
+      const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+      const producer = yield* withProducer({ batchMaxDelayMs: 100 })
+      const asyncResult = yield* producer.submit(msg("async"))
+      const errors = yield* Effect.forEach(
+        bodies("sync", 5),
+        (b) => Effect.flip(producer.send(msg(b))),
+        { concurrency: "unbounded" }
+      )
+      for (const e of [...errors, yield* Effect.flip(asyncResult)]) {
+        assert.strictEqual(e._tag, "BrokerError")
+        if (e._tag === "BrokerError") assert.deepStrictEqual([e.code, e.remark], [13, "refused"])
+      }
+      assert.strictEqual((yield* producer.stats).sendFailureCount, 6)
+      // Two requests (the asynchronous send's and the synchronous ones'), each tried once: 13 is not retried.
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]).sort(), [[320, 1], [320, 5]])
+      assert.strictEqual((yield* embedded.messages(TOPIC)).length, 0)
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("shutdown sends the batches still gathering and waits for them within shutdownTimeout", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const scope = yield* Scope.make()
+      const producer = yield* producerIn(scope, { batchMaxDelayMs: 30_000, shutdownTimeout: 3000 })
+      const asyncBodies = bodies("async", 5)
+      const awaits = yield* Effect.forEach(asyncBodies, (b) => producer.submit(msg(b)))
+      const waiting = yield* Effect.fork(producer.send(msg("sync")))
+      yield* Effect.sleep("50 millis")
+      assert.deepStrictEqual(seen, [])
+      const started = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      assert.isBelow(Date.now() - started, 3000)
+      const results = yield* Effect.all(awaits)
+      const syncResult = yield* Fiber.join(waiting)
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]).sort(), [[320, 1], [320, 5]])
+      yield* assertStoredAsReturned([...results, syncResult], [...asyncBodies, "sync"])
+      // After shutdown nothing is held: a send fails at once.
+      const e = yield* Effect.flip(producer.send(msg("late")))
+      assert.strictEqual(e._tag, "ServiceNotAvailable")
+    }).pipe(Effect.provide(cluster)))
+
+  it.effect("bad auto-batching options are a ConfigError at start", () =>
+    Effect.gen(function*() {
+      for (
+        const bad of [
+          { batchMaxDelayMs: 0 },
+          { batchMaxDelayMs: 30_001 },
+          { batchMaxBytes: 0 },
+          { batchMaxBytes: 2 * 1024 * 1024 + 1 },
+          { totalBatchMaxBytes: 0 }
+        ]
+      ) {
+        const exit = yield* Effect.scoped(withProducer(bad)).pipe(Effect.provide(cluster), Effect.exit)
+        assert.isTrue(Exit.isFailure(exit), JSON.stringify(bad))
+        if (Exit.isFailure(exit)) assert.include(String(exit.cause), Object.keys(bad)[0]!)
+      }
+    }))
+})
