@@ -16,6 +16,7 @@ import { Codec } from "./Codec.js"
 import type { RemotingError, RequestTimeout } from "./Errors.js"
 import * as internal from "./internal/connectionPool.js"
 import { SocketConnector } from "./SocketConnector.js"
+import type { TlsOptions } from "./Tls.js"
 
 /**
  * Pool settings, named as in the Java client. Times are milliseconds unless the name says seconds.
@@ -48,6 +49,12 @@ export interface PoolOptions {
   readonly closeSocketIfTimeout: boolean
   /** How often idle and expired connections are looked for. */
   readonly sweepIntervalMillis: number
+  /**
+   * TLS for every connection, name servers and brokers alike (Java `useTLS`); plain TCP when undefined.
+   *
+   * @since 0.3.0
+   */
+  readonly tls?: TlsOptions | undefined
 }
 
 /**

@@ -30,6 +30,7 @@ import * as NameServerResolver from "./NameServerResolver.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 import type { SendResult } from "./SendResult.js"
 import type { SocketConnector } from "./SocketConnector.js"
+import * as Tls from "./Tls.js"
 
 /**
  * Producer settings. Names and defaults follow the Java `DefaultMQProducer`.
@@ -96,6 +97,20 @@ export interface ProducerOptions {
   readonly serializeType: SerializeType
   readonly pollNameServerInterval: number
   readonly heartbeatBrokerInterval: number
+  /**
+   * TLS to name servers and brokers alike, as Java's `useTLS`: false. When true, `tls` says how (the runtime's usual
+   * certificate authorities and the server's name checked when it is absent).
+   *
+   * @since 0.3.0
+   */
+  readonly useTLS: boolean
+  /**
+   * Certificate authorities, the client certificate and key (mutual TLS), the server name, whether to verify the
+   * server. Only with `useTLS: true`: set without it is a configuration error rather than a plain connection.
+   *
+   * @since 0.3.0
+   */
+  readonly tls: Tls.TlsOptions | undefined
 }
 
 /**
@@ -126,7 +141,9 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   shutdownTimeout: 5000,
   serializeType: "JSON",
   pollNameServerInterval: 30_000,
-  heartbeatBrokerInterval: 30_000
+  heartbeatBrokerInterval: 30_000,
+  useTLS: false,
+  tls: undefined
 }
 
 /**
@@ -260,7 +277,8 @@ export const layerDependencies = (
     tcpTransportConnectTimeout: o.tcpTransportConnectTimeout,
     tcpTransportTryLockTimeout: o.tcpTransportTryLockTimeout,
     clientChannelMaxIdleTimeSeconds: o.clientChannelMaxIdleTimeSeconds,
-    clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds
+    clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds,
+    tls: o.useTLS ? (o.tls ?? {}) : undefined
   }).pipe(Layer.provide(Codec.layer({ serializeType: o.serializeType })))
   const resolver = NameServerResolver.layer({
     nameServerAddr: o.nameServerAddr,
@@ -346,7 +364,9 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   shutdownTimeout: timeConfig("ROCKETMQ_SHUTDOWN_TIMEOUT", "millis"),
   serializeType: Config.literal("JSON", "ROCKETMQ")("ROCKETMQ_SERIALIZE_TYPE"),
   pollNameServerInterval: timeConfig("ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "millis"),
-  heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis")
+  heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis"),
+  useTLS: Config.boolean("ROCKETMQ_USE_TLS"),
+  tls: Tls.optionsConfig
 }
 
 /**
@@ -354,7 +374,8 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
  * `ROCKETMQ_GROUP_NAME` (required), and every other option as `ROCKETMQ_` and its name in upper snake case, e.g.
  * `ROCKETMQ_SEND_MSG_TIMEOUT`, `ROCKETMQ_COMPRESS_TYPE` (`ZLIB`, `LZ4`, `ZSTD`), `ROCKETMQ_COMPRESS_LEVEL`,
  * `ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS`, `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`,
- * `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`, `ROCKETMQ_SHUTDOWN_TIMEOUT`. Time options take a number in
+ * `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`, `ROCKETMQ_SHUTDOWN_TIMEOUT`, `ROCKETMQ_USE_TLS` (TLS settings:
+ * `Tls.optionsConfig`). Time options take a number in
  * their unit (milliseconds; seconds for the `..._SECONDS` ones) or a duration such as `"3 seconds"`. Unset
  * options keep their defaults; a value that does not parse is a `ConfigError` naming the variable.
  *

@@ -49,5 +49,8 @@ export * as SendResult from "./SendResult.js"
 /** @since 0.1.0 */
 export * as SocketConnector from "./SocketConnector.js"
 
+/** @since 0.3.0 */
+export * as Tls from "./Tls.js"
+
 /** @since 0.1.0 */
 export * as TransactionProducer from "./TransactionProducer.js"

@@ -38,7 +38,9 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["shutdownTimeout", "ROCKETMQ_SHUTDOWN_TIMEOUT", "10 seconds", 10_000],
   ["serializeType", "ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ", "ROCKETMQ"],
   ["pollNameServerInterval", "ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "1 minute", 60_000],
-  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000]
+  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000],
+  ["useTLS", "ROCKETMQ_USE_TLS", "true", true],
+  ["tls", "ROCKETMQ_TLS_SERVER_NAME", "broker.example", { serverName: "broker.example" }]
 ]
 
 describe("Producer.optionsConfig", () => {

@@ -122,6 +122,27 @@ export interface EmbeddedRocketMQOptions {
   readonly transactionCheckMax?: number | undefined
   /** Refuse half messages with NO_PERMISSION (16). Default false. */
   readonly rejectTransactionMessage?: boolean | undefined
+  /**
+   * Listen with TLS only (name server and brokers), as a real cluster in `tls.server.mode=enforcing`: a plain
+   * connection is closed. `TestCertificates.make` generates a CA and certificates for a test run.
+   *
+   * @since 0.3.0
+   */
+  readonly tls?: EmbeddedTlsOptions | undefined
+}
+
+/**
+ * The embedded cluster's TLS: its certificate and key (PEM), and optionally the CA whose client certificates it
+ * requires (mutual TLS).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EmbeddedTlsOptions {
+  readonly cert: string | Uint8Array
+  readonly key: string | Uint8Array
+  /** Clients must present a certificate signed by this CA (Java `tls.server.need.client.auth=require`). */
+  readonly clientCa?: string | Uint8Array | undefined
 }
 
 /**
