@@ -9,6 +9,9 @@
 // - With `--proxy` (5.x) the set includes a proxy in cluster mode, and the conformance suite runs with the producer
 //   sending through the proxy (ROCKETMQ_PROXY_ADDR); the other integration files talk to brokers directly and are
 //   not run again.
+// - With `--tls` the set is TLS only (`rocketmq.sh up --tls`) and the `rocketmq-tls` project runs: the files named
+//   `*.tls.integration.test.ts`, which connect with the CA and client certificate the script made (ROCKETMQ_TLS_DIR).
+//   Without it those files are not run, and a TLS set is refused (every plain connection to it would fail).
 // - The tests learn the broker's version from ROCKETMQ_VERSION: that of the set already up, or the one started.
 // - If `up` fails the run fails; tests are never skipped silently.
 // - Exits with vitest's exit code.
@@ -22,9 +25,10 @@ const script = path.join(here, "rocketmq.sh")
 const brokers = process.env.ROCKETMQ_TEST_BROKERS ?? "2"
 const nameServer = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
 const proxy = process.argv.includes("--proxy")
+const tls = process.argv.includes("--tls")
 const proxyAddr = `127.0.0.1:${process.env.ROCKETMQ_PROXY_PORT ?? "8080"}`
 const conformanceFile = "packages/testkit/test/conformance.real.integration.test.ts"
-const vitestArgs = process.argv.slice(2).filter((a) => a !== "--proxy")
+const vitestArgs = process.argv.slice(2).filter((a) => a !== "--proxy" && a !== "--tls")
 if (proxy && !vitestArgs.some((a) => !a.startsWith("-"))) vitestArgs.unshift(conformanceFile)
 
 const log = (message) => console.log(`[test:rocketmq] ${message}`)
@@ -90,11 +94,28 @@ const main = async () => {
         log("--proxy asked for, but the RocketMQ that is up has no proxy: run `npm run rocketmq:down` first")
         return 1
       }
+      if (tls !== /tls=/.test(status.output)) {
+        log(
+          `the RocketMQ that is up is ${tls ? "not " : ""}TLS only, but --tls was ${
+            tls ? "" : "not "
+          }asked for: run \`npm run rocketmq:down\` first`
+        )
+        return 1
+      }
     } else {
       if (signalled !== null) return 128 + signalNumbers[signalled]
-      log(`starting RocketMQ ${version} with ${brokers} broker(s)${proxy ? " and a proxy" : ""}`)
+      log(
+        `starting RocketMQ ${version} with ${brokers} broker(s)${proxy ? " and a proxy" : ""}${tls ? ", TLS only" : ""}`
+      )
       startedHere = true // `up` cleans up after itself on failure; `down` afterwards is harmless either way
-      const up = await run("bash", [script, "up", "--brokers", brokers, ...(proxy ? ["--proxy"] : [])])
+      const up = await run("bash", [
+        script,
+        "up",
+        "--brokers",
+        brokers,
+        ...(proxy ? ["--proxy"] : []),
+        ...(tls ? ["--tls"] : [])
+      ])
       if (up.code !== 0 || signalled !== null) {
         log(signalled !== null ? "interrupted while starting RocketMQ" : `rocketmq.sh up failed (exit ${up.code})`)
         return signalled !== null ? 128 + signalNumbers[signalled] : up.code || 1
@@ -105,11 +126,13 @@ const main = async () => {
       ROCKETMQ_NAME_SERVER_ADDR: nameServer,
       ROCKETMQ_REAL_BROKER: "1",
       ROCKETMQ_VERSION: version,
-      ...(proxy ? { ROCKETMQ_PROXY_ADDR: proxyAddr } : {})
+      ...(proxy ? { ROCKETMQ_PROXY_ADDR: proxyAddr } : {}),
+      ...(tls ? { ROCKETMQ_TLS_DIR: path.join(root, ".rocketmq", "run", "tls") } : {})
     }
     if (proxy) log(`the producer goes through the proxy at ${proxyAddr}`)
-    log(`npx vitest run --project rocketmq ${vitestArgs.join(" ")}`.trimEnd())
-    const vitest = await run("npx", ["vitest", "run", "--project", "rocketmq", ...vitestArgs], { env })
+    const project = tls ? "rocketmq-tls" : "rocketmq"
+    log(`npx vitest run --project ${project} ${vitestArgs.join(" ")}`.trimEnd())
+    const vitest = await run("npx", ["vitest", "run", "--project", project, ...vitestArgs], { env })
     log(`vitest exited with code ${vitest.code}`)
     return vitest.code
   } finally {

@@ -1,6 +1,5 @@
 // TLS at the Node edge, against the embedded cluster listening with TLS: sends (one by one and coalesced) read back
 // over TLS, and every way a handshake goes wrong as a typed error that says why, quickly.
-import type * as Errors from "@effect-rocketmq/client/Errors"
 import * as Message from "@effect-rocketmq/client/Message"
 import * as Producer from "@effect-rocketmq/client/Producer"
 import { SocketConnector } from "@effect-rocketmq/client/SocketConnector"
@@ -12,6 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Redacted } from "effect"
 import * as NodeProducer from "../src/NodeProducer.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
+import { remotingOf, sendError } from "./utils/sendFailure.js"
 
 const certs = await Effect.runPromise(TestCertificates.make())
 const otherCa = await Effect.runPromise(TestCertificates.make({ caName: "another CA" }))
@@ -29,17 +29,6 @@ const env = (
       Layer.provideMerge(NodeProducer.layerDependencies(options))
     )
   })).pipe(Layer.provideMerge(EmbeddedRocketMQ.layer({ topics: { T: 2 }, ...cluster })))
-
-const sendError = Effect.flatMap(Producer.Producer, (p) => p.send(Message.make({ topic: "T", body: "x" }))).pipe(
-  Effect.flip
-)
-
-// The RemotingError behind a send's failure: itself, or the cause of the name server lookup's ServiceNotAvailable.
-const remotingOf = (e: Errors.SendError): Errors.RemotingError => {
-  const found = e._tag === "RemotingError" ? e : e._tag === "ServiceNotAvailable" ? e.cause : undefined
-  assert.strictEqual((found as { _tag?: string } | undefined)?._tag, "RemotingError", e.message)
-  return found as Errors.RemotingError
-}
 
 describe("TLS through NodeSocketConnector", () => {
   it.scopedLive("mutual TLS: sends, one by one and coalesced, are stored and read back over TLS", () =>
@@ -65,7 +54,7 @@ describe("TLS through NodeSocketConnector", () => {
   it.scopedLive("a server certificate from an unknown CA: TlsHandshakeFailed, UntrustedCertificate", () =>
     Effect.gen(function*() {
       const started = Date.now()
-      const e = remotingOf(yield* sendError)
+      const e = remotingOf(yield* sendError("T"))
       assert.strictEqual(e.reason, "TlsHandshakeFailed")
       assert.isTrue(Tls.isTlsHandshakeError(e.cause))
       assert.strictEqual((e.cause as Tls.TlsHandshakeError).tlsFailure, "UntrustedCertificate")
@@ -118,7 +107,7 @@ describe("TLS through NodeSocketConnector", () => {
   it.scopedLive("plain TCP to a TLS-only cluster: a typed error that suggests useTLS, without a hang", () =>
     Effect.gen(function*() {
       const started = Date.now()
-      const e = remotingOf(yield* sendError)
+      const e = remotingOf(yield* sendError("T"))
       assert.strictEqual(e.reason, "ConnectionClosed")
       assert.include(e.message, "a server that requires TLS")
       assert.isBelow(Date.now() - started, 2000)
@@ -129,7 +118,7 @@ describe("TLS through NodeSocketConnector", () => {
   it.scopedLive("TLS to a plain cluster: a typed error, without a hang", () =>
     Effect.gen(function*() {
       const started = Date.now()
-      const e = remotingOf(yield* sendError)
+      const e = remotingOf(yield* sendError("T"))
       assert.include(["TlsHandshakeFailed", "ConnectTimeout"], e.reason)
       assert.include(e.message, "TLS")
       assert.isBelow(Date.now() - started, 4000)
@@ -140,7 +129,7 @@ describe("TLS through NodeSocketConnector", () => {
   it.scopedLive("no client certificate where one is required: a typed error, without a hang", () =>
     Effect.gen(function*() {
       const started = Date.now()
-      const e = remotingOf(yield* sendError)
+      const e = remotingOf(yield* sendError("T"))
       // Under TLS 1.3 the server refuses the certificate after the client's handshake ended: its alert closes the
       // connection, and the error carries what it said.
       assert.include(["TlsHandshakeFailed", "ConnectionClosed"], e.reason)
