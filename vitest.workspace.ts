@@ -11,5 +11,10 @@ export default [
   project("client", "./packages/client", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("node", "./packages/node", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
   project("testkit", "./packages/testkit", ["test/**/*.test.ts"], { exclude: ["test/**/*.integration.test.ts"] }),
-  project("rocketmq", "./", ["packages/*/test/**/*.integration.test.ts"], { fileParallelism: false })
+  project("rocketmq", "./", ["packages/*/test/**/*.integration.test.ts"], {
+    exclude: ["packages/*/test/**/*.tls.integration.test.ts"],
+    fileParallelism: false
+  }),
+  // A TLS-only real cluster (`npm run test:rocketmq -- --tls`).
+  project("rocketmq-tls", "./", ["packages/*/test/**/*.tls.integration.test.ts"], { fileParallelism: false })
 ]

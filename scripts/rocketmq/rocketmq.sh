@@ -4,6 +4,7 @@
 #   bash scripts/rocketmq/rocketmq.sh up [--brokers N] [--auto-create true|false] [--timeout SEC] [--set key=value]...
 #                                        [--proxy]   (5.x: also a proxy in cluster mode, remoting port ROCKETMQ_PROXY_PORT)
 #                                        [--acl]     (brokers require signed requests: the accounts of acl_accounts below)
+#                                        [--tls]     (TLS only: a CA and certificates made at start in .rocketmq/run/tls/)
 #   bash scripts/rocketmq/rocketmq.sh down
 #   bash scripts/rocketmq/rocketmq.sh status
 #   bash scripts/rocketmq/rocketmq.sh mqadmin <subcommand> [args...]   (runs mqadmin against the local name server)
@@ -214,6 +215,60 @@ common_jvm_opts() {
     --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED
     "-Drocketmq.home.dir=$RUN_DIR" "-Drocketmq.namesrv.addr=$NS_ADDR" "$MARKER"
   )
+  # shellcheck disable=SC2207 # paths without spaces (checked in make_tls)
+  JVM_OPTS+=($(tls_jvm_opts))
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# TLS (--tls): every server in enforcing mode (plain connections are closed), client certificates required, and the
+# servers' own clients (broker -> name server, the setup's admin client) speak TLS with a client certificate too.
+
+TLS_DIR="$RUN_DIR/tls"
+tls_on() { [ -f "$RUN_DIR/conf/tls.properties" ]; }
+
+tls_jvm_opts() {
+  tls_on || return 0
+  echo "-Dtls.server.mode=enforcing -Dtls.enable=true -Dtls.config.file=$RUN_DIR/conf/tls.properties"
+}
+
+# A CA and, signed by it, a server certificate for 127.0.0.1/localhost and a client certificate (EC P-256, PKCS#8
+# keys as Netty reads them), made fresh at every start; nothing of it is kept in the repository.
+make_tls() {
+  command -v openssl >/dev/null 2>&1 || die "--tls needs the openssl command"
+  [[ "$TLS_DIR" != *[[:space:]]* ]] || die "--tls needs a checkout path without spaces (got $TLS_DIR)"
+  mkdir -p "$TLS_DIR"
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes) who
+  (
+    cd "$TLS_DIR"
+    umask 077
+    openssl req -x509 "${key[@]}" -keyout ca.key -out ca.pem -days 7 -subj "/CN=effect-rocketmq local CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    printf 'subjectAltName=IP:%s,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' "$HOST" >server.ext
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    for who in server client; do
+      openssl req "${key[@]}" -keyout "$who.key" -out "$who.csr" -subj "/CN=$who"
+      openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$who.pem" -days 7 \
+        -extfile "$who.ext"
+    done
+    rm -f ./*.csr ./*.ext ca.srl ca.key
+  ) >"$LOG_DIR/tls.out" 2>&1 || {
+    tail -n 20 "$LOG_DIR/tls.out" >&2
+    die "could not make the TLS certificates (log: $LOG_DIR/tls.out)"
+  }
+  # Read by every JVM (TlsHelper): the server side by the servers, the client side by the brokers' and the admin
+  # client's connections to the name server and brokers.
+  cat >"$RUN_DIR/conf/tls.properties" <<EOF
+tls.test.mode.enable=false
+tls.server.need.client.auth=require
+tls.server.keyPath=$TLS_DIR/server.key
+tls.server.certPath=$TLS_DIR/server.pem
+tls.server.authClient=true
+tls.server.trustCertPath=$TLS_DIR/ca.pem
+tls.client.keyPath=$TLS_DIR/client.key
+tls.client.certPath=$TLS_DIR/client.pem
+tls.client.authServer=true
+tls.client.trustCertPath=$TLS_DIR/ca.pem
+EOF
 }
 
 mqadmin_jvm() { # prints nothing; fills MQADMIN_CMD
@@ -222,6 +277,8 @@ mqadmin_jvm() { # prints nothing; fills MQADMIN_CMD
     "-Duser.home=$RUN_DIR/tools" "-Drocketmq.home.dir=$RUN_DIR" "-Drocketmq.namesrv.addr=$NS_ADDR"
     -Drmq.logback.configurationFile=rmq.tools.logback.xml "-Deffect.rocketmq.role=mqadmin"
   )
+  # shellcheck disable=SC2207 # paths without spaces (checked in make_tls)
+  MQADMIN_CMD+=($(tls_jvm_opts))
   mkdir -p "$RUN_DIR/tools"
 }
 
@@ -715,7 +772,7 @@ on_up_exit() {
 }
 
 cmd_up() {
-  local brokers=1 brokers_given=0 t_total proxy=0
+  local brokers=1 brokers_given=0 t_total proxy=0 tls=0
   ACL=0
   AUTO_CREATE=true
   EXTRA_PROPS=()
@@ -734,7 +791,8 @@ cmd_up() {
       --set=*) EXTRA_PROPS+=("${1#*=}"); shift ;;
       --proxy) proxy=1; shift ;;
       --acl) ACL=1; shift ;;
-      *) die "unknown option for up: $1 (options: --brokers N, --auto-create true|false, --timeout SEC, --set key=value, --proxy, --acl)" ;;
+      --tls) tls=1; shift ;;
+      *) die "unknown option for up: $1 (options: --brokers N, --auto-create true|false, --timeout SEC, --set key=value, --proxy, --acl, --tls)" ;;
     esac
   done
   if ! is_uint "$brokers" || [ "$brokers" -lt 1 ] || [ "$brokers" -gt 4 ]; then
@@ -771,6 +829,8 @@ cmd_up() {
     if [ "$ACL" -eq 1 ] && ! grep -q '^# .* acl=on' "$PIDS_FILE"; then
       die "already up without ACL, but --acl was asked for; run 'down' first"
     fi
+    if [ "$tls" -eq 1 ] && ! tls_on; then die "already up without TLS, but --tls was asked for; run 'down' first"; fi
+    if [ "$tls" -eq 0 ] && tls_on; then die "already up with TLS, but --tls was not asked for; run 'down' first"; fi
     say "already up ($running broker(s), name server $NS_ADDR); nothing to do"
     return 0
   elif [ "$state" -eq 2 ]; then
@@ -804,11 +864,12 @@ cmd_up() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   {
-    echo "# version=$VERSION namesrv=$NS_ADDR brokers=$brokers$([ "$proxy" -eq 1 ] && echo " proxy=$HOST:$PROXY_PORT")$([ "$ACL" -eq 1 ] && echo " acl=on") store=$STORE_BASE started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# version=$VERSION namesrv=$NS_ADDR brokers=$brokers$([ "$proxy" -eq 1 ] && echo " proxy=$HOST:$PROXY_PORT")$([ "$ACL" -eq 1 ] && echo " acl=on")$([ "$tls" -eq 1 ] && echo " tls=$TLS_DIR") store=$STORE_BASE started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "# role name pid port store"
   } >"$PIDS_FILE"
   case "$VERSION" in 4.*) write_v4_logback ;; esac
   [ "$ACL" -eq 1 ] && write_acl_conf
+  [ "$tls" -eq 1 ] && make_tls
 
   common_jvm_opts
   # ---- name server
@@ -886,7 +947,7 @@ cmd_up() {
 
   UP_DONE=1
   trap - EXIT INT TERM
-  say "up: RocketMQ $VERSION, name server $NS_ADDR, $brokers broker(s) in cluster $CLUSTER$([ "$proxy" -eq 1 ] && echo ", proxy $HOST:$PROXY_PORT"), total $(since "$t_total")"
+  say "up: RocketMQ $VERSION, name server $NS_ADDR, $brokers broker(s) in cluster $CLUSTER$([ "$proxy" -eq 1 ] && echo ", proxy $HOST:$PROXY_PORT")$([ "$tls" -eq 1 ] && echo ", TLS only (CA and client certificate in $TLS_DIR)"), total $(since "$t_total")"
   say "logs: $LOG_DIR   stop with: npm run rocketmq:down"
 }
 

@@ -11,6 +11,9 @@
 //   not run again.
 // - With `--acl` the set is started with ACL on (`rocketmq.sh up --acl`, one broker), and on a set with ACL on only
 //   the ACL conformance file runs (ROCKETMQ_ACL=1): the other files send unsigned.
+// - With `--tls` the set is TLS only (`rocketmq.sh up --tls`) and the `rocketmq-tls` project runs: the files named
+//   `*.tls.integration.test.ts`, which connect with the CA and client certificate the script made (ROCKETMQ_TLS_DIR).
+//   Without it those files are not run, and a TLS set is refused (every plain connection to it would fail).
 // - The tests learn the broker's version from ROCKETMQ_VERSION: that of the set already up, or the one started.
 // - If `up` fails the run fails; tests are never skipped silently.
 // - Exits with vitest's exit code.
@@ -26,9 +29,10 @@ const nameServer = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process
 const proxy = process.argv.includes("--proxy")
 let acl = process.argv.includes("--acl")
 const aclFile = "packages/testkit/test/conformance.acl.real.integration.test.ts"
+const tls = process.argv.includes("--tls")
 const proxyAddr = `127.0.0.1:${process.env.ROCKETMQ_PROXY_PORT ?? "8080"}`
 const conformanceFile = "packages/testkit/test/conformance.real.integration.test.ts"
-const vitestArgs = process.argv.slice(2).filter((a) => a !== "--proxy" && a !== "--acl")
+const vitestArgs = process.argv.slice(2).filter((a) => a !== "--proxy" && a !== "--acl" && a !== "--tls")
 if (proxy && !vitestArgs.some((a) => !a.startsWith("-"))) vitestArgs.unshift(conformanceFile)
 
 const log = (message) => console.log(`[test:rocketmq] ${message}`)
@@ -99,9 +103,19 @@ const main = async () => {
         return 1
       }
       acl = /acl=on/.test(status.output)
+      if (tls !== /tls=/.test(status.output)) {
+        log(
+          `the RocketMQ that is up is ${tls ? "not " : ""}TLS only, but --tls was ${
+            tls ? "" : "not "
+          }asked for: run \`npm run rocketmq:down\` first`
+        )
+        return 1
+      }
     } else {
       if (signalled !== null) return 128 + signalNumbers[signalled]
-      log(`starting RocketMQ ${version} with ${brokers} broker(s)${proxy ? " and a proxy" : ""}`)
+      log(
+        `starting RocketMQ ${version} with ${brokers} broker(s)${proxy ? " and a proxy" : ""}${tls ? ", TLS only" : ""}`
+      )
       startedHere = true // `up` cleans up after itself on failure; `down` afterwards is harmless either way
       const up = await run("bash", [
         script,
@@ -109,7 +123,8 @@ const main = async () => {
         "--brokers",
         acl ? "1" : brokers,
         ...(proxy ? ["--proxy"] : []),
-        ...(acl ? ["--acl"] : [])
+        ...(acl ? ["--acl"] : []),
+        ...(tls ? ["--tls"] : [])
       ])
       if (up.code !== 0 || signalled !== null) {
         log(signalled !== null ? "interrupted while starting RocketMQ" : `rocketmq.sh up failed (exit ${up.code})`)
@@ -122,12 +137,14 @@ const main = async () => {
       ROCKETMQ_REAL_BROKER: "1",
       ROCKETMQ_VERSION: version,
       ...(acl ? { ROCKETMQ_ACL: "1" } : {}),
-      ...(proxy ? { ROCKETMQ_PROXY_ADDR: proxyAddr } : {})
+      ...(proxy ? { ROCKETMQ_PROXY_ADDR: proxyAddr } : {}),
+      ...(tls ? { ROCKETMQ_TLS_DIR: path.join(root, ".rocketmq", "run", "tls") } : {})
     }
     if (proxy) log(`the producer goes through the proxy at ${proxyAddr}`)
     if (acl && !vitestArgs.some((a) => !a.startsWith("-"))) vitestArgs.unshift(aclFile)
-    log(`npx vitest run --project rocketmq ${vitestArgs.join(" ")}`.trimEnd())
-    const vitest = await run("npx", ["vitest", "run", "--project", "rocketmq", ...vitestArgs], { env })
+    const project = tls ? "rocketmq-tls" : "rocketmq"
+    log(`npx vitest run --project ${project} ${vitestArgs.join(" ")}`.trimEnd())
+    const vitest = await run("npx", ["vitest", "run", "--project", project, ...vitestArgs], { env })
     log(`vitest exited with code ${vitest.code}`)
     return vitest.code
   } finally {

@@ -18,6 +18,7 @@ import type { Credentials } from "./Credentials.js"
 import type { RemotingError, RequestTimeout } from "./Errors.js"
 import * as internal from "./internal/connectionPool.js"
 import { SocketConnector } from "./SocketConnector.js"
+import type { TlsOptions } from "./Tls.js"
 
 /**
  * Pool settings, named as in the Java client. Times are milliseconds unless the name says seconds.
@@ -65,6 +66,12 @@ export interface PoolOptions {
    * @since 0.2.0
    */
   readonly credentials?: Credentials | undefined
+  /**
+   * TLS for every connection, name servers and brokers alike (Java `useTLS`); plain TCP when undefined.
+   *
+   * @since 0.2.0
+   */
+  readonly tls?: TlsOptions | undefined
 }
 
 /**

@@ -54,8 +54,9 @@ const describeAttempts = (attempts: ReadonlyArray<SendAttempt> | undefined): str
     })`
 
 /**
- * A transport failure: could not connect, the connection closed, a write failed, the peer sent bytes that
- * are not a frame, or the connection's in-flight bound was hit.
+ * A transport failure: could not connect, the TLS handshake failed (`TlsHandshakeFailed`: the `cause` is a
+ * `Tls.TlsHandshakeError` saying why), the connection closed, a write failed, the peer sent bytes that are not a
+ * frame, or the connection's in-flight bound was hit.
  *
  * @example
  * ```ts
@@ -75,7 +76,13 @@ const describeAttempts = (attempts: ReadonlyArray<SendAttempt> | undefined): str
  * @category errors
  */
 export class RemotingError extends Data.TaggedError("RemotingError")<{
-  readonly reason: "ConnectFailed" | "ConnectTimeout" | "ConnectionClosed" | "WriteFailed" | "MalformedFrame"
+  readonly reason:
+    | "ConnectFailed"
+    | "ConnectTimeout"
+    | "TlsHandshakeFailed"
+    | "ConnectionClosed"
+    | "WriteFailed"
+    | "MalformedFrame"
   /** `host:port` of the peer. */
   readonly address: string
   /** What was being done, e.g. "SEND_MESSAGE_V2(310)". */
@@ -282,6 +289,13 @@ export class BrokerNotFound extends Data.TaggedError("BrokerNotFound")<{
 export class ServiceNotAvailable extends Data.TaggedError("ServiceNotAvailable")<{
   readonly reason: string
   readonly address?: string | undefined
+  /**
+   * The last failure behind it, when it was an error: e.g. the `RemotingError` (`TlsHandshakeFailed`, …) of the
+   * last name server tried.
+   *
+   * @since 0.2.0
+   */
+  readonly cause?: unknown
   /** Every attempt of the send that ended with this error (sends only). */
   readonly attempts?: ReadonlyArray<SendAttempt> | undefined
 }> {

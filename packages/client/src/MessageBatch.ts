@@ -135,7 +135,7 @@ export const split = <R extends { readonly size: number }>(
  * not a retry topic), as Java's `canBatch`. Anything else is sent on its own (and a message that is not one fails
  * there, with its own error).
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category validation
  */
 export const isAutoBatchable = (message: Message): boolean =>

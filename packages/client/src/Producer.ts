@@ -32,6 +32,7 @@ import * as NameServerResolver from "./NameServerResolver.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 import type { SendResult } from "./SendResult.js"
 import type { SocketConnector } from "./SocketConnector.js"
+import * as Tls from "./Tls.js"
 
 /**
  * Producer settings. Names and defaults follow the Java `DefaultMQProducer`.
@@ -159,6 +160,20 @@ export interface ProducerOptions {
    * is sent on its own at once, as Java does, rather than waiting or failing.
    */
   readonly totalBatchMaxBytes: number
+  /**
+   * TLS to name servers and brokers alike, as Java's `useTLS`: false. When true, `tls` says how (the runtime's usual
+   * certificate authorities and the server's name checked when it is absent).
+   *
+   * @since 0.2.0
+   */
+  readonly useTLS: boolean
+  /**
+   * Certificate authorities, the client certificate and key (mutual TLS), the server name, whether to verify the
+   * server. Only with `useTLS: true`: set without it is a configuration error rather than a plain connection.
+   *
+   * @since 0.2.0
+   */
+  readonly tls: Tls.TlsOptions | undefined
 }
 
 /**
@@ -208,7 +223,9 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   autoBatch: false,
   batchMaxDelayMs: 10,
   batchMaxBytes: 32 * 1024,
-  totalBatchMaxBytes: 32 * 1024 * 1024
+  totalBatchMaxBytes: 32 * 1024 * 1024,
+  useTLS: false,
+  tls: undefined
 }
 
 /**
@@ -462,7 +479,8 @@ export const layerDependencies = (
     // (an access key without a secret key is refused by `make`'s option check)
     credentials: o.accessKey !== undefined && o.secretKey !== undefined
       ? Credentials.make({ accessKey: o.accessKey, secretKey: o.secretKey, securityToken: o.securityToken })
-      : undefined
+      : undefined,
+    tls: o.useTLS ? (o.tls ?? {}) : undefined
   }).pipe(Layer.provide(Codec.layer({ serializeType: o.serializeType })))
   const resolver = NameServerResolver.layer({
     nameServerAddr: o.nameServerAddr,
@@ -558,7 +576,9 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   autoBatch: Config.boolean("ROCKETMQ_AUTO_BATCH"),
   batchMaxDelayMs: timeConfig("ROCKETMQ_BATCH_MAX_DELAY_MS", "millis"),
   batchMaxBytes: Config.integer("ROCKETMQ_BATCH_MAX_BYTES"),
-  totalBatchMaxBytes: Config.integer("ROCKETMQ_TOTAL_BATCH_MAX_BYTES")
+  totalBatchMaxBytes: Config.integer("ROCKETMQ_TOTAL_BATCH_MAX_BYTES"),
+  useTLS: Config.boolean("ROCKETMQ_USE_TLS"),
+  tls: Tls.optionsConfig
 }
 
 /**
@@ -566,9 +586,9 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
  * `ROCKETMQ_GROUP_NAME` (required), and every other option as `ROCKETMQ_` and its name in upper snake case, e.g.
  * `ROCKETMQ_SEND_MSG_TIMEOUT`, `ROCKETMQ_COMPRESS_TYPE` (`ZLIB`, `LZ4`, `ZSTD`), `ROCKETMQ_COMPRESS_LEVEL`,
  * `ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS`, `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`,
- * `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`, `ROCKETMQ_SHUTDOWN_TIMEOUT`; ACL credentials from
- * `ROCKETMQ_ACCESS_KEY`, `ROCKETMQ_SECRET_KEY` and `ROCKETMQ_SECURITY_TOKEN` (the last two read with
- * `Config.redacted`). Time options take a number in
+ * `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`, `ROCKETMQ_SHUTDOWN_TIMEOUT`, `ROCKETMQ_USE_TLS` (TLS settings:
+ * `Tls.optionsConfig`); ACL credentials from `ROCKETMQ_ACCESS_KEY`, `ROCKETMQ_SECRET_KEY` and
+ * `ROCKETMQ_SECURITY_TOKEN` (the last two read with `Config.redacted`). Time options take a number in
  * their unit (milliseconds; seconds for the `..._SECONDS` ones) or a duration such as `"3 seconds"`. Unset
  * options keep their defaults; a value that does not parse is a `ConfigError` naming the variable.
  *

@@ -8,6 +8,7 @@
 import type * as Socket from "@effect/platform/Socket"
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type { TlsOptions } from "./Tls.js"
 
 /**
  * Writes chunks, in order and as one unit, with a plain callback: no fiber per write and no copy to join them.
@@ -65,6 +66,20 @@ export interface Connected {
 }
 
 /**
+ * How to open one connection.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ConnectOptions {
+  /**
+   * Speak TLS (the pool's `tls`, set by the producer's `useTLS`). A connector that cannot must fail rather than
+   * connect in plain text; a handshake that fails is a `Tls.TlsHandshakeError`.
+   */
+  readonly tls?: TlsOptions | undefined
+}
+
+/**
  * @example
  * ```ts
  * import { SocketConnector } from "@effect-rocketmq/client"
@@ -83,7 +98,11 @@ export interface Connected {
  * @category models
  */
 export interface SocketConnectorService {
-  readonly connect: (host: string, port: number) => Effect.Effect<Connected, Socket.SocketError>
+  readonly connect: (
+    host: string,
+    port: number,
+    options?: ConnectOptions | undefined
+  ) => Effect.Effect<Connected, Socket.SocketError>
 }
 
 /**

@@ -223,6 +223,19 @@ export * as SocketConnector from "./SocketConnector.js"
 /**
  * @example
  * ```ts
+ * import { Tls } from "@effect-rocketmq/client"
+ *
+ * const error = new Tls.TlsHandshakeError({ address: "127.0.0.1:9876", failure: "UntrustedCertificate", detail: "self-signed certificate" })
+ * assert.ok(Tls.isTlsHandshakeError(error))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export * as Tls from "./Tls.js"
+
+/**
+ * @example
+ * ```ts
  * import { TransactionProducer } from "@effect-rocketmq/client"
  *
  * const tag = TransactionProducer.TransactionProducer

@@ -45,7 +45,9 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["autoBatch", "ROCKETMQ_AUTO_BATCH", "true", true],
   ["batchMaxDelayMs", "ROCKETMQ_BATCH_MAX_DELAY_MS", "5 millis", 5],
   ["batchMaxBytes", "ROCKETMQ_BATCH_MAX_BYTES", "65536", 65536],
-  ["totalBatchMaxBytes", "ROCKETMQ_TOTAL_BATCH_MAX_BYTES", "1048576", 1048576]
+  ["totalBatchMaxBytes", "ROCKETMQ_TOTAL_BATCH_MAX_BYTES", "1048576", 1048576],
+  ["useTLS", "ROCKETMQ_USE_TLS", "true", true],
+  ["tls", "ROCKETMQ_TLS_SERVER_NAME", "broker.example", { serverName: "broker.example" }]
 ]
 
 describe("Producer.optionsConfig", () => {

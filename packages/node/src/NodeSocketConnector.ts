@@ -1,15 +1,19 @@
 /**
- * `SocketConnector` over Node's `net` module, through `@effect/platform-node`.
+ * `SocketConnector` over Node's `net` module (and `tls`, when the pool asks for TLS: the producer's `useTLS`),
+ * through `@effect/platform-node`.
  *
  * @since 0.1.0
  */
-import type { Connected } from "@effect-rocketmq/client/SocketConnector"
+import type { Connected, ConnectOptions } from "@effect-rocketmq/client/SocketConnector"
 import { SocketConnector } from "@effect-rocketmq/client/SocketConnector"
+import * as Tls from "@effect-rocketmq/client/Tls"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Net from "node:net"
+import * as NodeTls from "node:tls"
 
 // What the OS said, in words a first-time user recognizes; Node's own message otherwise.
 const reasons: Record<string, string> = {
@@ -70,22 +74,124 @@ export class OpenError extends Socket.SocketGenericError {
   }
 }
 
-// The platform socket over a `net.Socket` we open ourselves, so that the pool can also write to it directly: the
-// platform writer costs a fiber per write.
-const connect = (host: string, port: number): Effect.Effect<Connected> => {
-  let current: Net.Socket | undefined
-  const open = Effect.acquireRelease(
-    Effect.async<Net.Socket, Socket.SocketError>((resume) => {
+const tlsFailures: Record<string, Tls.HandshakeFailure> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "UntrustedCertificate",
+  UNABLE_TO_GET_ISSUER_CERT: "UntrustedCertificate",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "UntrustedCertificate",
+  SELF_SIGNED_CERT_IN_CHAIN: "UntrustedCertificate",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "UntrustedCertificate",
+  CERT_SIGNATURE_FAILURE: "UntrustedCertificate",
+  CERT_UNTRUSTED: "UntrustedCertificate",
+  ERR_TLS_CERT_ALTNAME_INVALID: "NameMismatch",
+  CERT_HAS_EXPIRED: "CertificateExpired",
+  CERT_NOT_YET_VALID: "CertificateExpired",
+  ERR_SSL_WRONG_VERSION_NUMBER: "NotTls",
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: "NotTls",
+  ECONNRESET: "NotTls",
+  EPIPE: "NotTls"
+}
+
+const tlsFailureOf = (cause: unknown): Tls.HandshakeFailure => {
+  const code = (cause as { readonly code?: unknown } | undefined)?.code
+  if (typeof code !== "string") return "Other"
+  const known = tlsFailures[code]
+  if (known !== undefined) return known
+  // The server's alert: it did not like our certificate, or that we sent none.
+  if (
+    /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE)/.test(code)
+  ) {
+    return "ClientCertificateRejected"
+  }
+  return "Other"
+}
+
+const describeTls = (failure: Tls.HandshakeFailure, cause: unknown): string => {
+  const c = cause as { readonly code?: unknown; readonly message?: unknown } | undefined
+  const said = typeof c?.message === "string" ? c.message : String(cause)
+  const code = typeof c?.code === "string" && !said.includes(c.code) ? ` (${c.code})` : ""
+  switch (failure) {
+    case "UntrustedCertificate":
+      return `the server's certificate is not signed by a trusted CA (tls.ca): ${said}${code}`
+    case "NameMismatch":
+      return `the server's certificate names another host (tls.serverName): ${said}${code}`
+    case "NotTls":
+      return `the server closed the connection or answered in plain text during the handshake; does it speak TLS? (${said}${code})`
+    default:
+      return `${said}${code}`
+  }
+}
+
+const tlsOptionsOf = (host: string, port: number, tls: Tls.TlsOptions): NodeTls.ConnectionOptions => {
+  const pem = (p: Tls.Pem) => typeof p === "string" ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+  const ca = tls.ca === undefined ? undefined : Array.isArray(tls.ca) ? tls.ca.map(pem) : pem(tls.ca as Tls.Pem)
+  const verify = tls.verifyServer ?? true
+  return {
+    host,
+    port,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(tls.cert !== undefined ? { cert: pem(tls.cert) } : {}),
+    ...(tls.key !== undefined ? { key: pem(Redacted.value(tls.key)) } : {}),
+    ...(tls.passphrase !== undefined ? { passphrase: Redacted.value(tls.passphrase) } : {}),
+    // SNI takes names only: an IP address is checked against the certificate but not sent.
+    ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
+    ...(tls.serverName !== undefined && Net.isIP(tls.serverName) !== 0
+      ? { servername: "", checkServerIdentity: (_: string, cert) => NodeTls.checkServerIdentity(tls.serverName!, cert) }
+      : {}),
+    rejectUnauthorized: verify
+  }
+}
+
+// Opens the TCP (or TLS) stream; a failure after TCP connected but before the handshake finished is a TLS failure.
+const open = (host: string, port: number, tls: Tls.TlsOptions | undefined) =>
+  Effect.async<Net.Socket, Socket.SocketError>((resumeOnce) => {
+    const address = `${host}:${port}`
+    let settled = false
+    const resume = (effect: Effect.Effect<Net.Socket, Socket.SocketError>) => {
+      if (settled) return
+      settled = true
+      resumeOnce(effect)
+    }
+    const conn = tls === undefined
+      ? Net.createConnection({ host, port, noDelay: true })
+      : NodeTls.connect(tlsOptionsOf(host, port, tls))
+    let tcpUp = false
+    conn.once("connect", () => {
+      tcpUp = true
       // No Nagle delay: requests are small and latency-bound.
-      const conn = Net.createConnection({ host, port, noDelay: true })
+      if (tls !== undefined) conn.setNoDelay(true)
+      else resume(Effect.succeed(conn))
+    })
+    if (tls !== undefined) conn.once("secureConnect", () => resume(Effect.succeed(conn)))
+    conn.once("error", (cause) => {
+      if (tls === undefined || !tcpUp) return resume(Effect.fail(new OpenError(address, cause)))
+      const failure = tlsFailureOf(cause)
+      resume(Effect.fail(new Tls.TlsHandshakeError({ address, failure, detail: describeTls(failure, cause), cause })))
+    })
+    // A TLS server that hangs up before the handshake ends may do so without an error on our side.
+    if (tls !== undefined) {
+      conn.once("close", () =>
+        resume(Effect.fail(
+          new Tls.TlsHandshakeError({
+            address,
+            failure: "NotTls",
+            detail: describeTls("NotTls", new Error("connection closed before the TLS handshake finished"))
+          })
+        )))
+    }
+    return Effect.sync(() => conn.destroy())
+  })
+
+// The platform socket over a `net.Socket` (or `tls.TLSSocket`) we open ourselves, so that the pool can also write
+// to it directly: the platform writer costs a fiber per write.
+const connect = (host: string, port: number, options?: ConnectOptions): Effect.Effect<Connected> => {
+  let current: Net.Socket | undefined
+  const acquire = Effect.acquireRelease(
+    Effect.tap(open(host, port, options?.tls), (conn) => {
       current = conn
-      conn.once("connect", () => resume(Effect.succeed(conn)))
-      conn.once("error", (cause) => resume(Effect.fail(new OpenError(`${host}:${port}`, cause))))
-      return Effect.sync(() => conn.destroy())
     }),
     (conn) => Effect.sync(() => conn.destroySoon())
   )
-  return Effect.map(NodeSocket.fromDuplex(open), (socket): Connected => ({
+  return Effect.map(NodeSocket.fromDuplex(acquire), (socket): Connected => ({
     socket,
     writeChunks: (chunks, written) => {
       const conn = current

@@ -197,6 +197,13 @@ export interface EmbeddedRocketMQOptions {
    * @since 0.2.0
    */
   readonly msgTraceTopicName?: string | undefined
+  /**
+   * Listen with TLS only (name server and brokers), as a real cluster in `tls.server.mode=enforcing`: a plain
+   * connection is closed. `TestCertificates.make` generates a CA and certificates for a test run.
+   *
+   * @since 0.2.0
+   */
+  readonly tls?: EmbeddedTlsOptions | undefined
 }
 
 /**
@@ -210,6 +217,20 @@ export interface AclAccount {
   readonly secretKey: string
   /** May send to every topic (default true); false: every send is refused for lack of permission. */
   readonly publish?: boolean | undefined
+}
+
+/**
+ * The embedded cluster's TLS: its certificate and key (PEM), and optionally the CA whose client certificates it
+ * requires (mutual TLS).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface EmbeddedTlsOptions {
+  readonly cert: string | Uint8Array
+  readonly key: string | Uint8Array
+  /** Clients must present a certificate signed by this CA (Java `tls.server.need.client.auth=require`). */
+  readonly clientCa?: string | Uint8Array | undefined
 }
 
 /**

@@ -69,3 +69,6 @@ export * as ReadBack from "./ReadBack.js"
  * @since 0.1.0
  */
 export * as TestProducer from "./TestProducer.js"
+
+/** @since 0.2.0 */
+export * as TestCertificates from "./TestCertificates.js"

@@ -1,5 +1,6 @@
 // One connection per address: opened on first use (concurrent callers share the connect), found by address, retired
 // when it fails, times a request out, expires or idles.
+import type { SocketError } from "@effect/platform/Socket"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -10,9 +11,26 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { RemotingError } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
+import { isTlsHandshakeError } from "../Tls.js"
 import { parseAddress } from "./address.js"
 import type { ConnectionHost } from "./connection.js"
 import { Connection, remotingError, withOperation } from "./connection.js"
+
+const plainTextHint = " before answering anything (a server that requires TLS does this to plain connections: useTLS?)"
+
+// A socket that never opened is a connect failure, not a closed connection; one whose TLS handshake failed says so.
+const openFailure = (e: SocketError): RemotingError["reason"] =>
+  isTlsHandshakeError(e)
+    ? "TlsHandshakeFailed"
+    : e.reason === "Open" || e.reason === "OpenTimeout"
+    ? "ConnectFailed"
+    : "ConnectionClosed"
+
+// The platform's own message ("An error occurred during Read") says nothing: what the socket said (e.g. a TLS alert).
+const describeClosed = (e: SocketError): string => {
+  const said = (e.cause as { readonly message?: unknown } | undefined)?.message
+  return typeof said === "string" && said.length > 0 ? `${e.message}: ${said}` : e.message
+}
 
 type Entry =
   | { readonly _tag: "Open"; readonly connection: Connection }
@@ -115,31 +133,38 @@ export class AddressTable {
       if (parsed === undefined) {
         return yield* remotingError("ConnectFailed", address, "connect", "not a host:port address")
       }
-      const { socket, writeChunks } = yield* connector.connect(parsed.host, parsed.port).pipe(
-        Effect.mapError((e) => remotingError("ConnectFailed", address, "connect", e.message, e))
+      const tls = options.tls
+      const { socket, writeChunks } = yield* connector.connect(parsed.host, parsed.port, tls && { tls }).pipe(
+        Effect.mapError((e) => remotingError(openFailure(e), address, "connect", e.message, e))
       )
       const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
       const write = yield* Scope.extend(socket.writer, scope)
       const opened = yield* Deferred.make<void, RemotingError>()
       const t = host.now()
       const conn = new Connection(host, address, ++this.nextId, t, t, scope, write, writeChunks)
-      yield* socket.run((chunk) => conn.onData(chunk), { onOpen: Deferred.done(opened, Exit.void) }).pipe(
+      let heard = false
+      const onData = (chunk: Uint8Array) => {
+        heard = true
+        return conn.onData(chunk)
+      }
+      yield* socket.run(onData, { onOpen: Deferred.done(opened, Exit.void) }).pipe(
         Effect.onExit((exit) =>
           Effect.suspend(() => {
+            // A server that requires TLS closes a plain connection without a word.
+            const hint = tls === undefined && !heard ? plainTextHint : ""
             const failure = Exit.isFailure(exit)
               ? Option.match(Cause.failureOption(exit.cause), {
                 onNone: () => remotingError("ConnectionClosed", address, "read", "connection closed"),
                 onSome: (e) =>
                   e._tag === "RemotingError" ? e : remotingError(
-                    // A socket that never opened is a connect failure, not a closed connection.
-                    e.reason === "Open" || e.reason === "OpenTimeout" ? "ConnectFailed" : "ConnectionClosed",
+                    openFailure(e),
                     address,
                     "read",
-                    e.message,
+                    openFailure(e) === "ConnectionClosed" ? describeClosed(e) + hint : e.message,
                     e
                   )
               })
-              : remotingError("ConnectionClosed", address, "read", "closed by peer")
+              : remotingError("ConnectionClosed", address, "read", `closed by peer${hint}`)
             conn.finish(failure)
             return Deferred.fail(opened, failure).pipe(
               // Closing the scope from inside the fiber it owns would wait on itself.
@@ -158,7 +183,9 @@ export class AddressTable {
               "ConnectTimeout",
               address,
               "connect",
-              `not connected within ${options.tcpTransportConnectTimeout} ms`
+              `not connected within ${options.tcpTransportConnectTimeout} ms${
+                tls === undefined ? "" : " (no TLS handshake: does the server speak TLS?)"
+              }`
             )
         }),
         Effect.tapError(() => conn.close("connect failed"))

@@ -42,7 +42,10 @@ export const remotingError = (
 
 /** The same failure as seen by another operation (each waiter's error names what it was doing). */
 export const withOperation = (e: RemotingError, operation: string) =>
-  e.operation === operation ? e : new RemotingError({ ...e, operation })
+  // (`cause` is not enumerable: a spread would drop it)
+  e.operation === operation
+    ? e
+    : new RemotingError({ ...e, operation, ...(e.cause !== undefined ? { cause: e.cause } : {}) })
 
 /** What a connection needs of its pool. */
 export interface ConnectionHost {

@@ -87,12 +87,14 @@ export const make = (
     const fetchRoute = (topic: string): Effect.Effect<Lookup, ServiceNotAvailable> =>
       Effect.suspend(() => {
         const failures: Array<string> = []
+        let lastError: unknown = undefined
         const start = current
         const attempt = (i: number): Effect.Effect<Lookup, ServiceNotAvailable> => {
           if (i >= nameServers.length) {
             return Effect.fail(
               new ServiceNotAvailable({
-                reason: `no name server could give the route of ${topic}: ${failures.join("; ")}`
+                reason: `no name server could give the route of ${topic}: ${failures.join("; ")}`,
+                ...(lastError !== undefined ? { cause: lastError } : {})
               })
             )
           }
@@ -115,7 +117,10 @@ export const make = (
             { timeoutMillis: options.requestTimeout, operation: `GET_ROUTEINFO_BY_TOPIC(105) for ${topic}` }
           ).pipe(
             Effect.matchEffect({
-              onFailure: (e) => next(e.message),
+              onFailure: (e) => {
+                lastError = e
+                return next(e.message)
+              },
               onSuccess: (res): Effect.Effect<Lookup, ServiceNotAvailable> => {
                 if (res.code === ResponseCode.TOPIC_NOT_EXIST) return Effect.succeed({ _tag: "NotFound" })
                 if (res.code !== ResponseCode.SUCCESS) {

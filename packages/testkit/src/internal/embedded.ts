@@ -90,11 +90,11 @@ export const make = (
         if (o.brokers.includes(broker.brokerName)) broker.topics.set(topic, topicConfig(topic, o.queues, o.perm))
       }
     }
-    const nameServer = new Endpoint(NAME_SERVER, host, makeHandler(() => brokers, profile), run, now)
+    const nameServer = new Endpoint(NAME_SERVER, host, makeHandler(() => brokers, profile), run, now, options.tls)
     nameServer.port = nameServerPort
     const endpoints = new Map<string, Endpoint>([[NAME_SERVER, nameServer]])
     for (const broker of brokers) {
-      const endpoint = new Endpoint(broker.brokerName, host, broker.handler, run, now)
+      const endpoint = new Endpoint(broker.brokerName, host, broker.handler, run, now, options.tls)
       broker.running = () => endpoint.running
       endpoints.set(broker.brokerName, endpoint)
     }

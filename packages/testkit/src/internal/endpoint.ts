@@ -8,6 +8,8 @@ import { isOneway, isResponse } from "@effect-rocketmq/protocol/RemotingCommand"
 import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as Effect from "effect/Effect"
 import * as Net from "node:net"
+import * as NodeTls from "node:tls"
+import type { EmbeddedTlsOptions } from "../EmbeddedRocketMQ.js"
 import { EmbeddedRocketMQError } from "./error.js"
 import { Faults } from "./faults.js"
 import type { Outcome, Result } from "./interception.js"
@@ -51,6 +53,14 @@ export class Connection {
   }
 }
 
+const pem = (p: string | Uint8Array) => typeof p === "string" ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+
+const serverOptions = (tls: EmbeddedTlsOptions): NodeTls.TlsOptions => ({
+  cert: pem(tls.cert),
+  key: pem(tls.key),
+  ...(tls.clientCa !== undefined ? { ca: pem(tls.clientCa), requestCert: true, rejectUnauthorized: true } : {})
+})
+
 // Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d.
 const normalizeAddress = (address: string | undefined): string =>
   address === undefined ? "0.0.0.0" : address.startsWith("::ffff:") ? address.slice(7) : address
@@ -68,7 +78,8 @@ export class Endpoint {
     private readonly handler: Handler,
     /** Runs an effect in the cluster's scope (interrupted when it closes). */
     private readonly run: (effect: Effect.Effect<void>) => void,
-    now: () => number
+    now: () => number,
+    private readonly tls?: EmbeddedTlsOptions | undefined
   ) {
     this.faults = new Faults(now)
   }
@@ -84,7 +95,12 @@ export class Endpoint {
   /** Listens on `port` (0 the first time: an ephemeral port, kept across restarts). */
   readonly listen: Effect.Effect<void, EmbeddedRocketMQError> = Effect.async((resume) => {
     if (this.server !== undefined) return resume(Effect.void)
-    const server = Net.createServer((socket) => this.accept(socket))
+    const tls = this.tls
+    const server = tls === undefined
+      ? Net.createServer((socket) => this.accept(socket))
+      : NodeTls.createServer(serverOptions(tls), (socket) => this.accept(socket))
+    // A plain client, or one with a certificate we do not trust, is dropped: as RocketMQ in enforcing mode.
+    if (tls !== undefined) server.on("tlsClientError", (_error, socket) => socket.destroy())
     const onError = (error: Error) =>
       resume(Effect.fail(
         new EmbeddedRocketMQError({

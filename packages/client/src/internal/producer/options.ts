@@ -4,7 +4,9 @@ import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import type { ProducerOptions } from "../../Producer.js"
+import type { TlsOptions } from "../../Tls.js"
 import { nowNanos, processId } from "../runtime.js"
 
 const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
@@ -29,6 +31,27 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> =
   ["batchMaxBytes", 1],
   ["totalBatchMaxBytes", 1]
 ]
+
+const isPem = (u: unknown) => typeof u === "string" || u instanceof Uint8Array
+
+// Plain data from anywhere (a config file, the environment): checked here rather than by the TLS layer's own errors.
+const checkTls = (t: TlsOptions): readonly [string, string] | undefined => {
+  if (typeof t !== "object" || t === null) return ["", "must be an object"]
+  if (t.ca !== undefined && !(isPem(t.ca) || (Array.isArray(t.ca) && t.ca.every(isPem)))) {
+    return ["ca", "must be PEM text or bytes, or a list of them"]
+  }
+  if (t.cert !== undefined && !isPem(t.cert)) return ["cert", "must be PEM text or bytes"]
+  if (t.key !== undefined && !(Redacted.isRedacted(t.key) && isPem(Redacted.value(t.key)))) {
+    return ["key", "must be a Redacted PEM text or bytes"]
+  }
+  if ((t.cert === undefined) !== (t.key === undefined)) return ["key", "cert and key go together"]
+  if (t.passphrase !== undefined && !Redacted.isRedacted(t.passphrase)) return ["passphrase", "must be Redacted"]
+  if (t.serverName !== undefined && (typeof t.serverName !== "string" || t.serverName.trim() === "")) {
+    return ["serverName", "must be a non-empty string"]
+  }
+  if (t.verifyServer !== undefined && typeof t.verifyServer !== "boolean") return ["verifyServer", "must be a boolean"]
+  return undefined
+}
 
 export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions, ConfigError.ConfigError> => {
   const group = Validators.validateProducerGroup(o.groupName)
@@ -81,6 +104,11 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
     if (violation !== undefined) {
       return Either.left(invalidOption("customizedTraceTopic", `is not a topic the broker accepts (${violation})`))
     }
+  }
+  if (o.tls !== undefined) {
+    if (!o.useTLS) return Either.left(invalidOption("tls", "is set but useTLS is false"))
+    const problem = checkTls(o.tls)
+    if (problem !== undefined) return Either.left(invalidOption(`tls.${problem[0]}`, problem[1]))
   }
   return Either.right(o)
 }

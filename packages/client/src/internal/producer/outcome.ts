@@ -79,7 +79,7 @@ export const mayHaveStored = (e: Shortfall): boolean => {
     case "RequestTimeout":
       return e.mayHaveBeenProcessed !== false
     case "RemotingError":
-      return e.reason !== "ConnectFailed" && e.reason !== "ConnectTimeout"
+      return e.reason !== "ConnectFailed" && e.reason !== "ConnectTimeout" && e.reason !== "TlsHandshakeFailed"
     default:
       // The broker answered (and refused), or nothing was sent.
       return false
@@ -88,6 +88,9 @@ export const mayHaveStored = (e: Shortfall): boolean => {
 
 export const describeShortfall = (e: Shortfall) =>
   e._tag === "StoredNotOK" ? `stored with status ${e.result.status}` : `${e._tag}: ${e.message}`
+
+export const causeOf = (e: { readonly cause?: unknown }): { readonly cause?: unknown } =>
+  e.cause !== undefined ? { cause: e.cause } : {}
 
 /** The send's error with every attempt it made. */
 export const withAttempts = (e: SendError, attempts: ReadonlyArray<SendAttempt>): SendError => {
@@ -99,7 +102,8 @@ export const withAttempts = (e: SendError, attempts: ReadonlyArray<SendAttempt>)
     case "ServiceNotAvailable":
     case "AuthenticationFailed":
     case "AccessDenied":
-      return new (e.constructor as any)({ ...e, attempts }) as SendError
+      // An error's `cause` is not enumerable: a spread would drop it.
+      return new (e.constructor as any)({ ...e, attempts, ...causeOf(e) }) as SendError
     default:
       return e
   }
