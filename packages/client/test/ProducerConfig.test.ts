@@ -3,7 +3,7 @@
 import { Producer } from "@effect-rocketmq/client"
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigError, ConfigProvider, Effect, Either, Exit, Layer } from "effect"
+import { ConfigError, ConfigProvider, Effect, Either, Exit, Layer, Redacted } from "effect"
 
 const required = [["ROCKETMQ_NAME_SERVER_ADDR", "127.0.0.1:1"], ["ROCKETMQ_GROUP_NAME", "orders"]] as const
 
@@ -38,7 +38,11 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["shutdownTimeout", "ROCKETMQ_SHUTDOWN_TIMEOUT", "10 seconds", 10_000],
   ["serializeType", "ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ", "ROCKETMQ"],
   ["pollNameServerInterval", "ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "1 minute", 60_000],
-  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000]
+  ["heartbeatBrokerInterval", "ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000", 15_000],
+  ["accessKey", "ROCKETMQ_ACCESS_KEY", "orders-service", "orders-service"],
+  // (read with Config.redacted: compared by their values below; that the producer signs with them is in acl.test.ts)
+  ["secretKey", "ROCKETMQ_SECRET_KEY", "s3cret", Redacted.make("s3cret")],
+  ["securityToken", "ROCKETMQ_SECURITY_TOKEN", "t0ken", Redacted.make("t0ken")]
 ]
 
 describe("Producer.optionsConfig", () => {
@@ -57,6 +61,13 @@ describe("Producer.optionsConfig", () => {
     it.effect(`${key} from ${variable}=${text}`, () =>
       Effect.gen(function*() {
         const config = yield* read([[variable, text]])
+        if (Redacted.isRedacted(expected)) {
+          const value = Either.getOrThrow(config)[key]
+          assert.isTrue(Redacted.isRedacted(value))
+          assert.strictEqual(Redacted.value(value as Redacted.Redacted<string>), Redacted.value(expected))
+          assert.notInclude(String(value), text)
+          return
+        }
         assert.deepStrictEqual(
           config,
           Either.right({ nameServerAddr: "127.0.0.1:1", groupName: "orders", [key]: expected })
