@@ -116,3 +116,54 @@ describe("Acl.verify", () => {
     { fastCheck: { numRuns: 500 } }
   )
 })
+
+describe("Acl.makeSigner", () => {
+  const credentials = { accessKey: "ak", secretKey: "the-secret", securityToken: "tok" }
+  const signer = Acl.makeSigner(credentials)
+
+  it("signs as Acl.sign, and its MAC gives the same signature over the same content", () => {
+    const body = utf8("body")
+    assert.deepStrictEqual(signer.sign({ topic: "T" }, body), Acl.sign({ topic: "T" }, body, credentials))
+    const fields = { topic: "T", AccessKey: "ak", SecurityToken: "tok" }
+    assert.strictEqual(
+      signer.mac().update("aktokT").update(body).digest(),
+      Acl.signature(fields, body, "the-secret")
+    )
+  })
+
+  it("never shows the secret when printed, serialized or inspected", async () => {
+    const { inspect } = await import("node:util")
+    for (const shown of [String(signer), JSON.stringify(signer), inspect(signer), inspect({ signer }, { depth: 5 })]) {
+      assert.notInclude(shown, "the-secret")
+    }
+    assert.include(String(signer), "ak")
+  })
+})
+
+describe("Acl.refusalOf", () => {
+  it("reads 4.9 plain ACL answers (code 1, AclException) and 5.3+ auth 2.0 answers (code 16)", () => {
+    const v4 = (m: string) =>
+      `org.apache.rocketmq.acl.common.AclException: ${m}, org.apache.rocketmq.acl.plain.X.y(X.java:1)`
+    assert.strictEqual(Acl.refusalOf(1, v4("No accessKey is configured")), "Authentication")
+    assert.strictEqual(Acl.refusalOf(1, v4("No acl config for k")), "Authentication")
+    assert.strictEqual(Acl.refusalOf(1, v4("Check signature failed for accessKey=k")), "Authentication")
+    assert.strictEqual(Acl.refusalOf(1, v4("No default permission for topic:T")), "Authorization")
+    assert.strictEqual(Acl.refusalOf(16, "username cannot be null."), "Authentication")
+    assert.strictEqual(Acl.refusalOf(16, "check signature failed."), "Authentication")
+    assert.strictEqual(Acl.refusalOf(16, "User:k is not found."), "Authentication")
+    assert.strictEqual(
+      Acl.refusalOf(16, "User:k has no permission to access Topic:T from 127.0.0.1, no matched policies."),
+      "Authorization"
+    )
+  })
+
+  it("leaves every other answer alone, code 1 and 16 ones included", () => {
+    assert.isUndefined(Acl.refusalOf(1, "java.lang.NullPointerException"))
+    assert.isUndefined(Acl.refusalOf(1, undefined))
+    assert.isUndefined(Acl.refusalOf(16, "the topic[T] sending message is forbidden"))
+    assert.isUndefined(Acl.refusalOf(16, "Sending message to topic[T] is forbidden."))
+    assert.isUndefined(Acl.refusalOf(16, undefined))
+    assert.isUndefined(Acl.refusalOf(2, "check signature failed."))
+    assert.isUndefined(Acl.refusalOf(0, undefined))
+  })
+})

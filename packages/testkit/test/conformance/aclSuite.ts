@@ -78,7 +78,8 @@ const refusedSend = (topic: string) =>
     const started = Date.now()
     const error = yield* Effect.flip(producer.send(Message.make({ topic, body: `refused ${run}` })))
     assert.isBelow(Date.now() - started, 2000)
-    assert.isAtMost(("attempts" in error ? error.attempts ?? [] : []).length, 1)
+    // One attempt only (the producer retries up to twice elsewhere; a refusal would be the same on any broker).
+    assert.strictEqual(("attempts" in error ? error.attempts ?? [] : []).length, 1, error.message)
     return error
   })
 
