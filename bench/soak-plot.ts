@@ -11,7 +11,8 @@ const name = process.argv[2] ?? "soak"
 const [header, ...lines] = readFileSync(join(dir, `${name}-memory.csv`), "utf8").trim().split("\n")
 const columns = header!.split(",")
 const rows = lines.map((l) => {
-  const cells = l.split(",").map(Number)
+  // An empty cell (heap columns of samples taken from a run's progress lines) is NaN: not drawn.
+  const cells = l.split(",").map((c) => c === "" ? NaN : Number(c))
   return Object.fromEntries(columns.map((c, i) => [c, cells[i]!])) as Record<string, number>
 })
 if (rows.length < 2) throw new Error(`${name}-memory.csv has fewer than 2 samples`)
@@ -19,6 +20,7 @@ const report = JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as {
   readonly faults: ReadonlyArray<{ readonly kind: string; readonly target: string; readonly atSeconds: number }>
   readonly version: string
   readonly sent: number
+  readonly mode?: string
 }
 
 const W = 900, H = 420, left = 70, right = 80, top = 40, bottom = 50
@@ -50,14 +52,18 @@ const faults = report.faults.map((f) =>
 )
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
 <rect width="${W}" height="${H}" fill="white"/>
-<text x="${left}" y="22" font-size="14">Soak: ${
+<text x="${left}" y="22" font-size="14">${report.mode ?? "soak"}: ${
   report.sent.toLocaleString("en")
 } messages to RocketMQ ${report.version}, producer memory over time (dashed: a fault)</text>
 ${grid.join("\n")}
 ${faults.join("\n")}
 <path d="${path((r) => [x(r.seconds!), ySent(r.sent!)])}" fill="none" stroke="#bbb" stroke-width="1.5"/>
 <path d="${path((r) => [x(r.seconds!), yMb(r.rss!)])}" fill="none" stroke="#1f77b4" stroke-width="2"/>
-<path d="${path((r) => [x(r.seconds!), yMb(r.heapUsed!)])}" fill="none" stroke="#2ca02c" stroke-width="2"/>
+${
+  rows.every((r) => Number.isFinite(r.heapUsed))
+    ? `<path d="${path((r) => [x(r.seconds!), yMb(r.heapUsed!)])}" fill="none" stroke="#2ca02c" stroke-width="2"/>`
+    : ""
+}
 <rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>
 <g transform="translate(${left + 10},${top + 16})">
 <line x1="0" y1="-4" x2="20" y2="-4" stroke="#1f77b4" stroke-width="2"/><text x="26" y="0">RSS</text>
