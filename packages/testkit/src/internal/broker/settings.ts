@@ -21,6 +21,8 @@ export interface BrokerSettings {
   maxTransferCountOnMessageInMemory: number
   maxTransferBytesOnMessageInMemory: number
   longPollingEnable: boolean
+  /** Replies (SEND_REPLY_MESSAGE) are stored in the reply topic as well as pushed. */
+  storeReplyMessageEnable: boolean
 }
 
 export const defaultSettings: BrokerSettings = {
@@ -41,7 +43,8 @@ export const defaultSettings: BrokerSettings = {
   defaultQueryMaxNum: 32,
   maxTransferCountOnMessageInMemory: 32,
   maxTransferBytesOnMessageInMemory: 256 * 1024,
-  longPollingEnable: true
+  longPollingEnable: true,
+  storeReplyMessageEnable: true
 }
 
 /** "1s 5s 10s 30s 1m …" → milliseconds per level (level n at index n − 1). */

@@ -1,5 +1,6 @@
 // A broker's topic table: the TopicConfig of each topic, the system topics every broker has, and the topics a
 // send creates on the fly (TopicConfigManager.createTopicInSendMessageMethod, and a consumer group's retry topic).
+import { replyTopicOf } from "@effect-rocketmq/protocol/MessageProperties"
 import { RETRY_GROUP_TOPIC_PREFIX } from "@effect-rocketmq/protocol/Validators"
 import { HALF_TOPIC, permString, SCHEDULE_TOPIC, TBW102, TIMER_TOPIC } from "../constants.js"
 import type { BrokerSettings } from "./settings.js"
@@ -43,8 +44,8 @@ export const describeTopicConfig = (tc: TopicConfig, withAttributes = true): str
     withAttributes ? `, attributes={${Object.entries(tc.attributes).map(([k, v]) => `${k}=${v}`).join(", ")}}` : ""
   }]`
 
-/** TBW102 (when auto-create is on) and the topics delays, timers and transactions live in. */
-export const createSystemTopics = (topics: Topics, settings: BrokerSettings): void => {
+/** TBW102 (when auto-create is on), the topics delays, timers and transactions live in, and the cluster's replies. */
+export const createSystemTopics = (topics: Topics, settings: BrokerSettings, clusterName: string): void => {
   const levels = parseDelayLevels(settings.messageDelayLevel)?.length ?? 18
   if (settings.autoCreateTopicEnable) {
     topics.set(TBW102, topicConfig(TBW102, settings.defaultTopicQueueNums, 7))
@@ -52,6 +53,8 @@ export const createSystemTopics = (topics: Topics, settings: BrokerSettings): vo
   if (!topics.has(SCHEDULE_TOPIC)) topics.set(SCHEDULE_TOPIC, topicConfig(SCHEDULE_TOPIC, levels))
   if (!topics.has(HALF_TOPIC)) topics.set(HALF_TOPIC, topicConfig(HALF_TOPIC, 1))
   if (!topics.has(TIMER_TOPIC)) topics.set(TIMER_TOPIC, topicConfig(TIMER_TOPIC, 1))
+  const replyTopic = replyTopicOf(clusterName)
+  if (!topics.has(replyTopic)) topics.set(replyTopic, topicConfig(replyTopic, 1))
 }
 
 /** TopicConfigManager.createTopicInSendMessageMethod, quirks included. */
