@@ -40,8 +40,14 @@ export * as Producer from "./Producer.js"
 /** @since 0.2.0 */
 export * as ProducerStream from "./ProducerStream.js"
 
+/** @since 0.2.0 */
+export * as RequestReply from "./RequestReply.js"
+
 /** @since 0.1.0 */
 export * as RetryPolicy from "./RetryPolicy.js"
+
+/** @since 0.2.0 */
+export * as SendHook from "./SendHook.js"
 
 /** @since 0.1.0 */
 export * as SendResult from "./SendResult.js"
