@@ -706,6 +706,106 @@ export const stats: Effect.Effect<ProducerStats, never, Producer> = Effect.flatM
 )
 
 /**
+ * `producer.sendAsyncWithSelector` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendAsyncWithSelector = <A>(
+  message: Message,
+  selector: MessageQueueSelector<A>,
+  arg: A,
+  callback: SendCallback
+): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendAsyncWithSelector(message, selector, arg, callback))
+
+/**
+ * `producer.sendAsyncToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendAsyncToQueue = (
+  message: Message,
+  queue: MessageQueue,
+  callback: SendCallback
+): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendAsyncToQueue(message, queue, callback))
+
+/**
+ * `producer.sendOnewayWithSelector` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendOnewayWithSelector = <A>(
+  message: Message,
+  selector: MessageQueueSelector<A>,
+  arg: A
+): Effect.Effect<void, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendOnewayWithSelector(message, selector, arg))
+
+/**
+ * `producer.sendOnewayToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendOnewayToQueue = (message: Message, queue: MessageQueue): Effect.Effect<void, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendOnewayToQueue(message, queue))
+
+/**
+ * `producer.sendBatchAsync` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendBatchAsync = (
+  messages: ReadonlyArray<Message>,
+  callback: BatchSendCallback
+): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendBatchAsync(messages, callback))
+
+/**
+ * `producer.sendBatchToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendBatchToQueue = (
+  messages: ReadonlyArray<Message>,
+  queue: MessageQueue
+): Effect.Effect<ReadonlyArray<SendResult>, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendBatchToQueue(messages, queue))
+
+/**
+ * `producer.requestWithSelector` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestWithSelector = <A>(
+  message: Message,
+  selector: MessageQueueSelector<A>,
+  arg: A,
+  timeoutMillis: number
+): Effect.Effect<ReplyMessage, RequestError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.requestWithSelector(message, selector, arg, timeoutMillis))
+
+/**
+ * `producer.requestToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestToQueue = (
+  message: Message,
+  queue: MessageQueue,
+  timeoutMillis: number
+): Effect.Effect<ReplyMessage, RequestError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.requestToQueue(message, queue, timeoutMillis))
+
+/**
  * `producer.request` for the `Producer` in context.
  *
  * @since 0.2.0
