@@ -449,6 +449,32 @@ export class InvalidBody extends Data.TaggedError("InvalidBody")<{
 }
 
 /**
+ * A request (`Producer.request`) was sent, but its reply did not come within the request's timeout. A reply that
+ * comes later is dropped: logged at warning level and counted in `ProducerStats.lateReplyCount`.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ReplyTimeout extends Data.TaggedError("ReplyTimeout")<{
+  readonly topic: string
+  readonly correlationId: string
+  readonly timeoutMillis: number
+  /** The request's send, which succeeded: where the request was stored. */
+  readonly request: {
+    readonly msgId: string
+    readonly brokerName: string
+    readonly queueId: number
+  }
+}> {
+  /**
+   * @since 0.2.0
+   */
+  override get message(): string {
+    return `request ${this.request.msgId} to ${this.topic} was sent, but no reply came within ${this.timeoutMillis} ms (correlation id ${this.correlationId})`
+  }
+}
+
+/**
  * @example
  * ```ts
  * import { Errors } from "@effect-rocketmq/client"
@@ -495,3 +521,11 @@ export type SendError =
   | AccessDenied
   | InvalidMessage
   | MessageTooLarge
+
+/**
+ * Everything a request can fail with: its send's errors, or no reply in time.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type RequestError = SendError | ReplyTimeout

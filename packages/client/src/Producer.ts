@@ -23,13 +23,22 @@ import type * as Scope from "effect/Scope"
 import * as BrokerConnectionPool from "./BrokerConnectionPool.js"
 import * as Codec from "./Codec.js"
 import * as Credentials from "./Credentials.js"
-import type { InvalidMessage, MessageTooLarge, SendError, ServiceNotAvailable } from "./Errors.js"
+import type {
+  BrokerNotFound,
+  InvalidMessage,
+  MessageTooLarge,
+  RequestError,
+  SendError,
+  ServiceNotAvailable
+} from "./Errors.js"
 import * as internal from "./internal/producer.js"
 import type { Message } from "./Message.js"
 import type { MessageQueue } from "./MessageQueue.js"
 import type { MessageQueueSelector } from "./MessageQueueSelector.js"
 import * as NameServerResolver from "./NameServerResolver.js"
+import type { ReplyMessage, ReplyOptions, RequestMessage } from "./RequestReply.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
+import type { SendHook } from "./SendHook.js"
 import type { SendResult } from "./SendResult.js"
 import type { SocketConnector } from "./SocketConnector.js"
 import * as Tls from "./Tls.js"
@@ -272,6 +281,12 @@ export interface ProducerStats {
   /** Median and 99th percentile of send time, ms (over the last 1024 sends). */
   readonly p50: number
   readonly p99: number
+  /**
+   * Replies that came after their request ended (timed out or interrupted): dropped, logged at warning level.
+   *
+   * @since 0.2.0
+   */
+  readonly lateReplyCount: number
 }
 
 /**
@@ -298,6 +313,16 @@ export interface ProducerStats {
  * @category models
  */
 export type SendCallback = (result: Either.Either<SendResult, SendError>) => void | Effect.Effect<void>
+
+/**
+ * Receives the outcome of an asynchronous batch send: one result per request, in order, or the first error.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type BatchSendCallback = (
+  result: Either.Either<ReadonlyArray<SendResult>, SendError>
+) => void | Effect.Effect<void>
 
 /**
  * @example
@@ -357,6 +382,120 @@ export interface ProducerService {
    * needs; one result per request, in order.
    */
   readonly sendBatch: (messages: ReadonlyArray<Message>) => Effect.Effect<ReadonlyArray<SendResult>, SendError>
+  /**
+   * `sendAsync` to the queue `selector` picks: one attempt, no retry on another queue. Same window and errors.
+   *
+   * @since 0.2.0
+   */
+  readonly sendAsyncWithSelector: <A>(
+    message: Message,
+    selector: MessageQueueSelector<A>,
+    arg: A,
+    callback: SendCallback
+  ) => Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>
+  /**
+   * `sendAsync` to this queue, once. A queue of another topic fails at once with `InvalidMessage`.
+   *
+   * @since 0.2.0
+   */
+  readonly sendAsyncToQueue: (
+    message: Message,
+    queue: MessageQueue,
+    callback: SendCallback
+  ) => Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>
+  /**
+   * `sendOneway` to the queue `selector` picks.
+   *
+   * @since 0.2.0
+   */
+  readonly sendOnewayWithSelector: <A>(
+    message: Message,
+    selector: MessageQueueSelector<A>,
+    arg: A
+  ) => Effect.Effect<void, SendError>
+  /**
+   * `sendOneway` to this queue.
+   *
+   * @since 0.2.0
+   */
+  readonly sendOnewayToQueue: (message: Message, queue: MessageQueue) => Effect.Effect<void, SendError>
+  /**
+   * `sendBatch` asynchronously: each request of the batch is an asynchronous send of its own, taking a permit of
+   * the window; `callback` hears once, with every result in order or the first error (requests already accepted
+   * still run, and may be stored).
+   *
+   * @since 0.2.0
+   */
+  readonly sendBatchAsync: (
+    messages: ReadonlyArray<Message>,
+    callback: BatchSendCallback
+  ) => Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>
+  /**
+   * `sendBatch` with every request to this queue, once each.
+   *
+   * @since 0.2.0
+   */
+  readonly sendBatchToQueue: (
+    messages: ReadonlyArray<Message>,
+    queue: MessageQueue
+  ) => Effect.Effect<ReadonlyArray<SendResult>, SendError>
+  /**
+   * The writable queues of a topic's route (Java `fetchPublishMessageQueues`), looked up if not known yet.
+   *
+   * @since 0.2.0
+   */
+  readonly fetchPublishMessageQueues: (
+    topic: string
+  ) => Effect.Effect<ReadonlyArray<MessageQueue>, BrokerNotFound | ServiceNotAvailable>
+  /**
+   * Adds a hook around every send request for the life of the scope (Java `registerSendMessageHook`). See
+   * `SendHook`: a hook never fails a send.
+   *
+   * @since 0.2.0
+   */
+  readonly registerSendHook: (hook: SendHook) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * Request-reply (Java `request`): sends `message` as a request and waits for its reply, `timeoutMillis` in all
+   * (the send's attempts included). A replier answers with `reply`; the broker pushes the reply over this client's
+   * connection. No reply in time: `ReplyTimeout` (a reply that comes later is dropped and counted in
+   * `lateReplyCount`). Needs RocketMQ 4.6+.
+   *
+   * @since 0.2.0
+   */
+  readonly request: (message: Message, timeoutMillis: number) => Effect.Effect<ReplyMessage, RequestError>
+  /**
+   * `request` to the queue `selector` picks, once.
+   *
+   * @since 0.2.0
+   */
+  readonly requestWithSelector: <A>(
+    message: Message,
+    selector: MessageQueueSelector<A>,
+    arg: A,
+    timeoutMillis: number
+  ) => Effect.Effect<ReplyMessage, RequestError>
+  /**
+   * `request` to this queue, once.
+   *
+   * @since 0.2.0
+   */
+  readonly requestToQueue: (
+    message: Message,
+    queue: MessageQueue,
+    timeoutMillis: number
+  ) => Effect.Effect<ReplyMessage, RequestError>
+  /**
+   * Answers a request read back from the broker (Java `MessageUtil.createReplyMessage` and its send): a message to
+   * the cluster's reply topic with the request's correlation id, sent as SEND_REPLY_MESSAGE_V2 (325) through the
+   * send path (retries included). A message that is not a request fails with `InvalidMessage`.
+   *
+   * @since 0.2.0
+   */
+  readonly reply: (
+    request: RequestMessage,
+    body: Uint8Array | string,
+    options?: ReplyOptions
+  ) => Effect.Effect<SendResult, SendError>
   readonly stats: Effect.Effect<ProducerStats>
 }
 
@@ -946,3 +1085,148 @@ export const stats: Effect.Effect<ProducerStats, never, Producer> = Effect.flatM
   Producer,
   (producer) => producer.stats
 )
+
+/**
+ * `producer.sendAsyncWithSelector` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendAsyncWithSelector = <A>(
+  message: Message,
+  selector: MessageQueueSelector<A>,
+  arg: A,
+  callback: SendCallback
+): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendAsyncWithSelector(message, selector, arg, callback))
+
+/**
+ * `producer.sendAsyncToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendAsyncToQueue = (
+  message: Message,
+  queue: MessageQueue,
+  callback: SendCallback
+): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendAsyncToQueue(message, queue, callback))
+
+/**
+ * `producer.sendOnewayWithSelector` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendOnewayWithSelector = <A>(
+  message: Message,
+  selector: MessageQueueSelector<A>,
+  arg: A
+): Effect.Effect<void, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendOnewayWithSelector(message, selector, arg))
+
+/**
+ * `producer.sendOnewayToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendOnewayToQueue = (message: Message, queue: MessageQueue): Effect.Effect<void, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendOnewayToQueue(message, queue))
+
+/**
+ * `producer.sendBatchAsync` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendBatchAsync = (
+  messages: ReadonlyArray<Message>,
+  callback: BatchSendCallback
+): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendBatchAsync(messages, callback))
+
+/**
+ * `producer.sendBatchToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const sendBatchToQueue = (
+  messages: ReadonlyArray<Message>,
+  queue: MessageQueue
+): Effect.Effect<ReadonlyArray<SendResult>, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.sendBatchToQueue(messages, queue))
+
+/**
+ * `producer.requestWithSelector` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestWithSelector = <A>(
+  message: Message,
+  selector: MessageQueueSelector<A>,
+  arg: A,
+  timeoutMillis: number
+): Effect.Effect<ReplyMessage, RequestError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.requestWithSelector(message, selector, arg, timeoutMillis))
+
+/**
+ * `producer.requestToQueue` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const requestToQueue = (
+  message: Message,
+  queue: MessageQueue,
+  timeoutMillis: number
+): Effect.Effect<ReplyMessage, RequestError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.requestToQueue(message, queue, timeoutMillis))
+
+/**
+ * `producer.request` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const request = (
+  message: Message,
+  timeoutMillis: number
+): Effect.Effect<ReplyMessage, RequestError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.request(message, timeoutMillis))
+
+/**
+ * `producer.reply` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const reply = (
+  requestMessage: RequestMessage,
+  body: Uint8Array | string,
+  options?: ReplyOptions
+): Effect.Effect<SendResult, SendError, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.reply(requestMessage, body, options))
+
+/**
+ * `producer.fetchPublishMessageQueues` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const fetchPublishMessageQueues = (
+  topic: string
+): Effect.Effect<ReadonlyArray<MessageQueue>, BrokerNotFound | ServiceNotAvailable, Producer> =>
+  Effect.flatMap(Producer, (producer) => producer.fetchPublishMessageQueues(topic))
+
+/**
+ * `producer.registerSendHook` for the `Producer` in context.
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const registerSendHook = (hook: SendHook): Effect.Effect<void, never, Producer | Scope.Scope> =>
+  Effect.flatMap(Producer, (producer) => producer.registerSendHook(hook))

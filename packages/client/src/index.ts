@@ -187,6 +187,20 @@ export * as ProducerStream from "./ProducerStream.js"
 /**
  * @example
  * ```ts
+ * import { RequestReply } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * // A message that was not read back from a broker carries no CLUSTER property: it cannot be answered.
+ * assert.ok(Either.isLeft(RequestReply.replyRoute({ properties: {} })))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export * as RequestReply from "./RequestReply.js"
+
+/**
+ * @example
+ * ```ts
  * import { RetryPolicy } from "@effect-rocketmq/client"
  *
  * const policy = RetryPolicy.exponential({ retries: 3, base: "20 millis" })
@@ -195,6 +209,22 @@ export * as ProducerStream from "./ProducerStream.js"
  * @since 0.1.0
  */
 export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * @example
+ * ```ts
+ * import type { SendHook } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const logSends: SendHook.SendHook = {
+ *   name: "log",
+ *   before: (context) => Effect.log(`sending ${context.msgId} to ${context.topic}`)
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ */
+export * as SendHook from "./SendHook.js"
 
 /**
  * @example

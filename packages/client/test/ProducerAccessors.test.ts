@@ -17,9 +17,17 @@ describe("Producer accessors", () => {
       yield* Producer.sendWithSelector(msg("selector"), MessageQueueSelector.byHash, "k")
       yield* Producer.sendToQueue(msg("queue"), first.messageQueue)
       yield* Producer.sendBatch([msg("b1"), msg("b2")])
+      yield* Producer.sendAsyncWithSelector(msg("async-selector"), MessageQueueSelector.byHash, "k", () => {})
+      yield* Producer.sendAsyncToQueue(msg("async-queue"), first.messageQueue, () => {})
+      yield* Producer.sendOnewayWithSelector(msg("oneway-selector"), MessageQueueSelector.byHash, "k")
+      yield* Producer.sendOnewayToQueue(msg("oneway-queue"), first.messageQueue)
+      yield* Producer.sendBatchAsync([msg("ba")], () => {})
+      yield* Producer.sendBatchToQueue([msg("bq")], first.messageQueue)
+      yield* (yield* TestProducer.TestProducer).awaitAsync
       const sent = yield* (yield* TestProducer.TestProducer).sent
+      const seen = sent.map((s) => [s.operation, s.message.keys[0]])
       assert.deepStrictEqual(
-        sent.map((s) => [s.operation, s.message.keys[0]]),
+        seen.slice(0, 8),
         [
           ["send", "send"],
           ["sendAsync", "async"],
@@ -31,6 +39,21 @@ describe("Producer accessors", () => {
           ["sendBatch", "b2"]
         ]
       )
-      assert.strictEqual((yield* Producer.stats).sendSuccessCount, 8)
+      // Asynchronous ones are recorded when they run.
+      assert.sameDeepMembers(
+        seen.slice(8),
+        [
+          ["sendAsyncWithSelector", "async-selector"],
+          ["sendAsyncToQueue", "async-queue"],
+          ["sendOnewayWithSelector", "oneway-selector"],
+          ["sendOnewayToQueue", "oneway-queue"],
+          ["sendBatchAsync", "ba"],
+          ["sendBatchToQueue", "bq"]
+        ]
+      )
+      assert.strictEqual((yield* Producer.stats).sendSuccessCount, 14)
+      assert.strictEqual((yield* Producer.fetchPublishMessageQueues("orders")).length, 4)
+      const late = yield* Effect.flip(Producer.request(msg("request"), 100))
+      assert.strictEqual(late._tag, "ReplyTimeout")
     }).pipe(Effect.provide(TestProducer.layer())))
 })

@@ -23,6 +23,7 @@ import * as Message from "@effect-rocketmq/client/Message"
 import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
 import type { MessageQueueSelector } from "@effect-rocketmq/client/MessageQueueSelector"
 import * as Producer from "@effect-rocketmq/client/Producer"
+import type { ReplyMessage, ReplyOptions, RequestMessage } from "@effect-rocketmq/client/RequestReply"
 import type { SendResult } from "@effect-rocketmq/client/SendResult"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -76,6 +77,39 @@ export interface PromiseProducer {
   readonly sendToQueue: (message: Message.MessageOptions, queue: MessageQueue) => Promise<SendResult>
   /** One result per batch request (a large batch is split at `maxMessageSize`). */
   readonly sendBatch: (messages: ReadonlyArray<Message.MessageOptions>) => Promise<ReadonlyArray<SendResult>>
+  /** `sendAsync` to the queue `selector` picks, once. */
+  readonly sendAsyncWithSelector: <A>(
+    message: Message.MessageOptions,
+    selector: MessageQueueSelector<A>,
+    arg: A,
+    callback: (error: SendError | null, result?: SendResult) => void
+  ) => Promise<void>
+  /** `sendAsync` to this queue, once. */
+  readonly sendAsyncToQueue: (
+    message: Message.MessageOptions,
+    queue: MessageQueue,
+    callback: (error: SendError | null, result?: SendResult) => void
+  ) => Promise<void>
+  readonly sendOnewayWithSelector: <A>(
+    message: Message.MessageOptions,
+    selector: MessageQueueSelector<A>,
+    arg: A
+  ) => Promise<void>
+  readonly sendOnewayToQueue: (message: Message.MessageOptions, queue: MessageQueue) => Promise<void>
+  /** Resolves once every request of the batch is accepted; `callback` hears all results, or the first error. */
+  readonly sendBatchAsync: (
+    messages: ReadonlyArray<Message.MessageOptions>,
+    callback: (error: SendError | null, results?: ReadonlyArray<SendResult>) => void
+  ) => Promise<void>
+  readonly sendBatchToQueue: (
+    messages: ReadonlyArray<Message.MessageOptions>,
+    queue: MessageQueue
+  ) => Promise<ReadonlyArray<SendResult>>
+  readonly fetchPublishMessageQueues: (topic: string) => Promise<ReadonlyArray<MessageQueue>>
+  /** Request-reply: resolves with the reply, or rejects with `ReplyTimeout` or the request's send error. */
+  readonly request: (message: Message.MessageOptions, timeoutMillis: number) => Promise<ReplyMessage>
+  /** Answers a request read back from the broker. */
+  readonly reply: (request: RequestMessage, body: Uint8Array | string, options?: ReplyOptions) => Promise<SendResult>
   readonly stats: () => Promise<Producer.ProducerStats>
   /** Shuts the producer down (sends in flight get `shutdownTimeout`) and frees its sockets and timers. */
   readonly close: () => Promise<void>
@@ -103,6 +137,11 @@ const messageOf = (options: Message.MessageOptions): Effect.Effect<Message.Messa
     catch: (e) => new InvalidMessage({ topic: options.topic, reason: `not a message: ${String(e)}` })
   })
 }
+
+// An Either-taking callback from a Node-style one.
+const nodeStyle =
+  <A>(callback: (error: SendError | null, result?: A) => void) => (result: Either.Either<A, SendError>): void =>
+    Either.isLeft(result) ? callback(result.left) : callback(null, result.right)
 
 const messagesOf = (messages: ReadonlyArray<Message.MessageOptions>) =>
   Array.isArray(messages)
@@ -152,18 +191,31 @@ export const createProducer = async (options: Producer.ProducerConfig): Promise<
     clientId: producer.clientId,
     send: (message) => run(() => Effect.flatMap(messageOf(message), producer.send)),
     sendAsync: (message, callback) =>
-      run(() =>
-        Effect.flatMap(
-          messageOf(message),
-          (m) => producer.sendAsync(m, Either.match({ onLeft: (e) => callback(e), onRight: (r) => callback(null, r) }))
-        )
-      ),
+      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendAsync(m, nodeStyle(callback)))),
     sendOneway: (message) => run(() => Effect.flatMap(messageOf(message), producer.sendOneway)),
     sendWithSelector: (message, selector, arg) =>
       run(() => Effect.flatMap(messageOf(message), (m) => producer.sendWithSelector(m, selector, arg))),
     sendToQueue: (message, queue) =>
       run(() => Effect.flatMap(messageOf(message), (m) => producer.sendToQueue(m, queue))),
     sendBatch: (messages) => run(() => Effect.flatMap(messagesOf(messages), producer.sendBatch)),
+    sendAsyncWithSelector: (message, selector, arg, callback) =>
+      run(() =>
+        Effect.flatMap(messageOf(message), (m) => producer.sendAsyncWithSelector(m, selector, arg, nodeStyle(callback)))
+      ),
+    sendAsyncToQueue: (message, queue, callback) =>
+      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendAsyncToQueue(m, queue, nodeStyle(callback)))),
+    sendOnewayWithSelector: (message, selector, arg) =>
+      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendOnewayWithSelector(m, selector, arg))),
+    sendOnewayToQueue: (message, queue) =>
+      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendOnewayToQueue(m, queue))),
+    sendBatchAsync: (messages, callback) =>
+      run(() => Effect.flatMap(messagesOf(messages), (ms) => producer.sendBatchAsync(ms, nodeStyle(callback)))),
+    sendBatchToQueue: (messages, queue) =>
+      run(() => Effect.flatMap(messagesOf(messages), (ms) => producer.sendBatchToQueue(ms, queue))),
+    fetchPublishMessageQueues: (topic) => run(() => producer.fetchPublishMessageQueues(topic)),
+    request: (message, timeoutMillis) =>
+      run(() => Effect.flatMap(messageOf(message), (m) => producer.request(m, timeoutMillis))),
+    reply: (request, body, options) => run(() => producer.reply(request, body, options)),
     stats: () => run(() => producer.stats),
     close: () => closed ??= runtime.dispose()
   }

@@ -1,7 +1,9 @@
 // The Promise API as code without Effect uses it: plain objects in, Promises out, errors caught with try/catch.
 import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
+import * as ReadBack from "@effect-rocketmq/testkit/ReadBack"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as NodeProducer from "../src/NodeProducer.js"
 import { createProducer } from "../src/PromiseProducer.js"
 
 const tcpHandles = () =>
@@ -85,5 +87,47 @@ describe("PromiseProducer", () => {
     Effect.promise(async () => {
       const e = await rejection(createProducer({ nameServerAddr: "127.0.0.1:1", groupName: "" }))
       assert.strictEqual(e._op, "InvalidData")
+    }))
+
+  it.scopedLive("request and reply, the pinned and batch variants, from plain async code", () =>
+    Effect.gen(function*() {
+      const embedded = yield* EmbeddedRocketMQ.make({ brokers: 1, topics: { erq_promise: 2 } })
+      const nameServerAddr = embedded.nameServerAddress
+      const requester = yield* Effect.promise(() => createProducer({ nameServerAddr, groupName: "promise_requester" }))
+      const replier = yield* Effect.promise(() => createProducer({ nameServerAddr, groupName: "promise_replier" }))
+      const asking = requester.request({ topic: "erq_promise", body: "ping", keys: "rr-1" }, 10_000)
+      asking.catch(() => {})
+      const [request] = yield* ReadBack.queryByKey("erq_promise", "rr-1").pipe(
+        Effect.provide(NodeProducer.layerDependencies({ nameServerAddr, groupName: "promise_reader" }))
+      )
+      yield* Effect.promise(async () => {
+        const sent = await replier.reply(request!, "pong")
+        assert.strictEqual(sent.status, "SEND_OK")
+        const reply = await asking
+        assert.strictEqual(new TextDecoder().decode(reply.body), "pong")
+        assert.strictEqual(reply.correlationId, request!.properties.CORRELATION_ID)
+        const timedOut = await rejection(requester.request({ topic: "erq_promise", body: "unanswered" }, 300))
+        assert.strictEqual(timedOut._tag, "ReplyTimeout")
+
+        const queues = await requester.fetchPublishMessageQueues("erq_promise")
+        assert.strictEqual(queues.length, 2)
+        const queue = queues[1]!
+        await requester.sendOnewayToQueue({ topic: "erq_promise", body: "oneway pinned" }, queue)
+        const [batch] = await requester.sendBatchToQueue([{ topic: "erq_promise", body: "b" }], queue)
+        assert.deepStrictEqual(batch!.messageQueue, queue)
+        const results = await new Promise<ReadonlyArray<unknown>>((resolve, reject) =>
+          requester.sendBatchAsync(
+            [{ topic: "erq_promise", body: "a1" }, { topic: "erq_promise", body: "a2" }],
+            (error, rs) => error === null ? resolve(rs!) : reject(error)
+          ).catch(reject)
+        )
+        assert.strictEqual(results.length, 1)
+        const bad = await rejection(
+          requester.sendAsyncToQueue({ topic: "erq_promise", body: "x" }, { ...queue, topic: "other" }, () => {})
+        )
+        assert.strictEqual(bad._tag, "InvalidMessage")
+        await requester.close()
+        await replier.close()
+      })
     }))
 })

@@ -645,6 +645,34 @@ export const CheckTransactionStateRequestHeader = makeCodec<
   typeof CheckTransactionStateFields.Encoded
 >("CheckTransactionStateRequestHeader", CheckTransactionStateFields)
 
+// The reply's own send header (long names), and where it was born and stored.
+const ReplyMessageFields = Schema.Struct({
+  ...SendV1.omit("maxReconsumeTimes", "batch", "bname").fields,
+  /** The replier's address as the broker saw it, `/ip:port`. */
+  bornHost: Schema.String,
+  /** The broker's store address, `/ip:port` (or `host/ip:port`). */
+  storeHost: Schema.String,
+  storeTimestamp: SafeLongFromString
+})
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface ReplyMessageRequestHeader extends Schema.Schema.Type<typeof ReplyMessageFields> {}
+
+/**
+ * PUSH_REPLY_MESSAGE_TO_CLIENT (326), broker → the requesting client: the reply's send header, with where it was
+ * born and stored. The body is the reply's body as sent (compressed when `sysFlag` says so).
+ *
+ * @since 0.2.0
+ * @category headers
+ */
+export const ReplyMessageRequestHeader = makeCodec<ReplyMessageRequestHeader, typeof ReplyMessageFields.Encoded>(
+  "ReplyMessageRequestHeader",
+  ReplyMessageFields
+)
+
 // ---------------------------------------------------------------------------------------------------------------
 // verification: pull, query, view, max offset — §12.2
 // ---------------------------------------------------------------------------------------------------------------

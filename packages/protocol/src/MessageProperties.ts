@@ -498,6 +498,39 @@ export const REPLY_TO_CLIENT = "REPLY_TO_CLIENT"
 export const TTL = "TTL"
 
 /**
+ * The `MSG_TYPE` of a reply (Java `MixAll.REPLY_MESSAGE_FLAG`).
+ *
+ * @since 0.2.0
+ * @category values
+ */
+export const REPLY_MESSAGE_FLAG = "reply"
+
+/**
+ * When the requesting client received the reply (Java `PROPERTY_REPLY_MESSAGE_ARRIVE_TIME`), set by the client.
+ *
+ * @since 0.2.0
+ * @category keys
+ */
+export const ARRIVE_TIME = "ARRIVE_TIME"
+
+/**
+ * When the broker pushed the reply to the requesting client.
+ *
+ * @since 0.2.0
+ * @category keys
+ */
+export const PUSH_REPLY_TIME = "PUSH_REPLY_TIME"
+
+/**
+ * The topic replies of a cluster go to: `<cluster>_REPLY_TOPIC`, created by every broker of the cluster at start
+ * (Java `MixAll.getReplyTopic`).
+ *
+ * @since 0.2.0
+ * @category values
+ */
+export const replyTopicOf = (cluster: string): string => `${cluster}_REPLY_TOPIC`
+
+/**
  * FIFO marker of 5.x (`__SHARDINGKEY`).
  *
  * @example

@@ -64,7 +64,9 @@ export const RequestCode = {
   /** Request-reply: reply message. */
   SEND_REPLY_MESSAGE: 324,
   /** Request-reply: reply message, V2 names. */
-  SEND_REPLY_MESSAGE_V2: 325
+  SEND_REPLY_MESSAGE_V2: 325,
+  /** Broker → client: a reply for a request this client sent. */
+  PUSH_REPLY_MESSAGE_TO_CLIENT: 326
 } as const
 
 /**

@@ -128,8 +128,12 @@ const QUOTE = 0x22
  * @category constructors
  */
 export const make = (fixed: Fixed, options?: {
-  /** SEND_MESSAGE_V2 (310, the default) or SEND_BATCH_MESSAGE (320, with `batch: true`). */
-  readonly code?: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE | undefined
+  /** SEND_MESSAGE_V2 (310, the default), SEND_BATCH_MESSAGE (320, with `batch: true`) or SEND_REPLY_MESSAGE_V2 (325). */
+  readonly code?:
+    | typeof RequestCode.SEND_MESSAGE_V2
+    | typeof RequestCode.SEND_BATCH_MESSAGE
+    | typeof RequestCode.SEND_REPLY_MESSAGE_V2
+    | undefined
   readonly language?: LanguageCode | undefined
   readonly version?: number | undefined
   /**

@@ -416,6 +416,37 @@ describe("response and other request headers", () => {
     )
   })
 
+  it("ReplyMessageRequestHeader (PUSH_REPLY_MESSAGE_TO_CLIENT) reads a broker's push, hosts and store time required", () => {
+    const fields = {
+      producerGroup: "g",
+      topic: "DefaultCluster_REPLY_TOPIC",
+      defaultTopic: "TBW102",
+      defaultTopicQueueNums: "4",
+      queueId: "0",
+      sysFlag: "0",
+      bornTimestamp: "1700000000000",
+      flag: "0",
+      properties: "CORRELATION_ID\u0001c-1\u0002",
+      reconsumeTimes: "0",
+      unitMode: "false",
+      bornHost: "/127.0.0.1:50000",
+      storeHost: "/127.0.0.1:10911",
+      storeTimestamp: "1700000000123"
+    }
+    const h = assertRight(Headers.ReplyMessageRequestHeader.decode(fields))
+    assert.strictEqual(h.bornHost, "/127.0.0.1:50000")
+    assert.strictEqual(h.storeTimestamp, 1700000000123)
+    assert.strictEqual(h.defaultTopicQueueNums, 4)
+    assert.deepStrictEqual(Headers.ReplyMessageRequestHeader.encode(h), fields)
+    const { storeHost: _, ...withoutStore } = fields
+    assertLeft(
+      Headers.ReplyMessageRequestHeader.decode(withoutStore),
+      "MissingField",
+      "ReplyMessageRequestHeader",
+      "storeHost"
+    )
+  })
+
   it("CreateTopicRequestHeader.make fills in the Java admin values (§2.1)", () => {
     const header = Headers.CreateTopicRequestHeader.make("T", { writeQueueNums: 4, readQueueNums: 4 })
     assert.deepStrictEqual(Headers.CreateTopicRequestHeader.encode(header), {

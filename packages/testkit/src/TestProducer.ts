@@ -57,6 +57,14 @@ export type Operation =
   | "sendWithSelector"
   | "sendToQueue"
   | "sendBatch"
+  | "sendAsyncWithSelector"
+  | "sendAsyncToQueue"
+  | "sendOnewayWithSelector"
+  | "sendOnewayToQueue"
+  | "sendBatchAsync"
+  | "sendBatchToQueue"
+  | "request"
+  | "reply"
 
 /**
  * A message the producer accepted, and the result it answered (for one-way sends: the result it would have).
@@ -144,6 +152,13 @@ export interface TestProducerOptions {
   readonly defaultTopicQueueNums?: number | undefined
   /** Default 4 MiB, as the real producer. */
   readonly maxMessageSize?: number | undefined
+  /**
+   * The body of the reply to a `request` (recorded as sent first); `undefined`, or no replier, makes the request fail
+   * with `ReplyTimeout` at once.
+   *
+   * @since 0.2.0
+   */
+  readonly replier?: ((request: Message) => Uint8Array | string | undefined) | undefined
 }
 
 /**

@@ -205,4 +205,38 @@ describe("TestProducer", () => {
         "ServiceNotAvailable"
       )
     }))
+
+  it.effect("request is answered by the replier, or fails with ReplyTimeout; the variants record their operation", () =>
+    Effect.gen(function*() {
+      const producer = yield* Producer.Producer
+      const reply = yield* producer.request(Message.make({ topic: "quotes", body: "EURUSD?" }), 1000)
+      assert.strictEqual(new TextDecoder().decode(reply.body), "answer to EURUSD?")
+      const silent = yield* Effect.flip(producer.request(Message.make({ topic: "quotes", body: "nobody" }), 1000))
+      assert.strictEqual(silent._tag, "ReplyTimeout")
+      const queue = MessageQueue.make("orders", "broker-a", 2)
+      yield* producer.sendOnewayToQueue(Message.make({ topic: "orders", body: "o" }), queue)
+      yield* producer.sendBatchToQueue([Message.make({ topic: "orders", body: "b" })], queue)
+      const heard = yield* Deferred.make<Either.Either<ReadonlyArray<unknown>, Errors.SendError>>()
+      yield* producer.sendBatchAsync([Message.make({ topic: "orders", body: "a" })], (r) => Deferred.succeed(heard, r))
+      assert.isTrue(Either.isRight(yield* Deferred.await(heard)))
+      const notRequest = yield* Effect.flip(producer.reply({ properties: {} }, "x"))
+      assert.strictEqual(notRequest._tag, "InvalidMessage")
+      const sent = yield* recorded
+      assert.deepStrictEqual(sent.map((s) => s.operation), [
+        "request",
+        "request",
+        "sendOnewayToQueue",
+        "sendBatchToQueue",
+        "sendBatchAsync"
+      ])
+      assert.deepStrictEqual(sent[2]!.result.messageQueue, queue)
+      assert.deepStrictEqual(sent[3]!.result.messageQueue, queue)
+      assert.deepStrictEqual((yield* producer.fetchPublishMessageQueues("orders")).length, 8)
+    }).pipe(Effect.provide(TestProducer.layer({
+      brokers: ["broker-a", "broker-b"],
+      replier: (m) => {
+        const body = new TextDecoder().decode(m.body)
+        return body === "nobody" ? undefined : `answer to ${body}`
+      }
+    }))))
 })

@@ -1,6 +1,9 @@
 // The producer: its operations, each a `Send` on the one send path (producer/send.ts), and its life (start,
 // registration, shutdown). The steps of a send live in producer/: options, prepare, frames, queueSelection,
 // outcome, observation, asyncWindow, send.
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -12,14 +15,17 @@ import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
-import type { SendError } from "../Errors.js"
-import { InvalidMessage, type MessageTooLarge, ServiceNotAvailable } from "../Errors.js"
+import type { RequestError, SendError } from "../Errors.js"
+import { InvalidMessage, type MessageTooLarge, ReplyTimeout, ServiceNotAvailable } from "../Errors.js"
 import type { Message } from "../Message.js"
 import { isAutoBatchable } from "../MessageBatch.js"
+import * as Msg from "../Message.js"
 import * as MessageQueue from "../MessageQueue.js"
 import type { MessageQueueSelector } from "../MessageQueueSelector.js"
 import { NameServerResolver } from "../NameServerResolver.js"
-import type { ProducerOptions, ProducerService, SendCallback, SendOverrides } from "../Producer.js"
+import type { BatchSendCallback, ProducerOptions, ProducerService, SendCallback, SendOverrides } from "../Producer.js"
+import type { ReplyMessage, ReplyOptions, RequestMessage } from "../RequestReply.js"
+import { replyRoute } from "../RequestReply.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult } from "../SendResult.js"
 import type { Destination } from "./producer/accumulator.js"
@@ -27,12 +33,14 @@ import { Accumulator } from "./producer/accumulator.js"
 import { AsyncWindow } from "./producer/asyncWindow.js"
 import { SendFrames } from "./producer/frames.js"
 import { MessageTraceDispatcher } from "./producer/messageTrace.js"
+import { SendHooks } from "./producer/hooks.js"
 import { Observer } from "./producer/observation.js"
 import { checkOptions, clientIdOf, Namespace } from "./producer/options.js"
 import { Outcomes } from "./producer/outcome.js"
 import type { BatchRecord, Extra, Prepared } from "./producer/prepare.js"
 import { Preparer } from "./producer/prepare.js"
 import { QueueSelection } from "./producer/queueSelection.js"
+import { Replies } from "./producer/replies.js"
 import type { Pin, SendSettings } from "./producer/send.js"
 import { Send, SendLoop } from "./producer/send.js"
 
@@ -173,7 +181,8 @@ export const makeCore = (options: ProducerOptions) =>
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       message: Message
     ): Either.Either<Member, SendError> | undefined => {
-      if (batching === undefined || !isAutoBatchable(message) || !noOverrides(fiber)) return undefined
+      // With send hooks a message goes alone: the hooks see each send as the user made it.
+      if (batching === undefined || !hooks.empty || !isAutoBatchable(message) || !noOverrides(fiber)) return undefined
       const p = preparer.member(message)
       if (Either.isLeft(p)) return Either.left(p.left)
       const record = Preparer.recordOf(p.right)
@@ -201,6 +210,8 @@ export const makeCore = (options: ProducerOptions) =>
       return s
     }
 
+    const hooks = new SendHooks(o.groupName)
+
     /** A send the caller waits for, in the caller's fiber. */
     const awaited = <A = SendResult>(
       observed: string,
@@ -218,7 +229,22 @@ export const makeCore = (options: ProducerOptions) =>
           observer.conclude(observer.observe(fiber, observed, topic, count), Exit.fail(p.left))
           return Effect.fail(p.left)
         }
-        return loop.awaited(makeSend(fiber, observed, p.right, t0, retries, pin, oneway))
+        if (hooks.empty) return loop.awaited(makeSend(fiber, observed, p.right, t0, retries, pin, oneway))
+        // With hooks: the send starts (and its budget counts) once the hooks before it are done.
+        const context = hooks.context(observed, p.right)
+        return hooks.before(context).pipe(
+          Effect.zipRight(
+            Effect.suspend(() => loop.awaited(makeSend(fiber, observed, p.right, t0, retries, pin, oneway)))
+          ),
+          Effect.onExit((exit) =>
+            Exit.isSuccess(exit)
+              ? hooks.after(context, Either.right(oneway ? undefined : exit.value as SendResult))
+              : Option.match(Cause.failureOption(exit.cause), {
+                onNone: () => Effect.void,
+                onSome: (e) => hooks.after(context, Either.left(e))
+              })
+          )
+        )
       })
 
     const plainSend = (message: Message) =>
@@ -252,8 +278,18 @@ export const makeCore = (options: ProducerOptions) =>
       ? plainSend
       : (message: Message) => carriedOr(message, SYNC, () => plainSend(message))
 
-    const accept = (fiber: Fiber.RuntimeFiber<unknown, unknown>, p: Prepared, callback: SendCallback) => {
-      const s = makeSend(fiber, "send_async", p, performance.now(), o.retryTimesWhenSendAsyncFailed)
+
+    // An asynchronous send is accepted in the caller's fiber; with hooks, those before it run first and those after it
+    // run before its callback hears.
+    const accept = (fiber: Fiber.RuntimeFiber<unknown, unknown>, p: Prepared, callback: SendCallback, pin?: Pin) => {
+      const s = makeSend(
+        fiber,
+        "send_async",
+        p,
+        performance.now(),
+        pin === undefined ? o.retryTimesWhenSendAsyncFailed : "none",
+        pin
+      )
       window.add(s)
       loop.detached(s, callback)
     }
@@ -283,32 +319,59 @@ export const makeCore = (options: ProducerOptions) =>
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       p: Prepared,
       callback: SendCallback,
+      pin?: Pin,
       member?: { readonly message: Message; readonly member: Member }
     ): Effect.Effect<void, ServiceNotAvailable> =>
       Effect.flatMap(window.awaitPermit, () => {
         if (!running) return Effect.fail(shutDownError())
-        if (window.full) return acceptLater(fiber, p, callback, member)
+        if (window.full) return acceptLater(fiber, p, callback, pin, member)
         if (member !== undefined) acceptMember(fiber, member.message, member.member, callback)
-        else accept(fiber, p, callback)
+        else accept(fiber, p, callback, pin)
         return Effect.void
       })
 
-    const sendAsync = (message: Message, callback: SendCallback) =>
+    const acceptOrWait = (
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      p: Prepared,
+      callback: SendCallback,
+      pin?: Pin
+    ): Effect.Effect<void, ServiceNotAvailable> => {
+      if (hooks.empty) {
+        if (window.full) return acceptLater(fiber, p, callback, pin)
+        accept(fiber, p, callback, pin)
+        return Effect.void
+      }
+      const context = hooks.context("send_async", p)
+      const heard: SendCallback = (result) =>
+        hooks.after(context, result).pipe(Effect.zipRight(Effect.suspend(() => {
+          const out = callback(result)
+          return out !== undefined && Effect.isEffect(out) ? out : Effect.void
+        })))
+      return hooks.before(context).pipe(Effect.zipRight(Effect.suspend(() => {
+        if (!running) return Effect.fail(shutDownError())
+        if (window.full) return acceptLater(fiber, p, heard, pin)
+        accept(fiber, p, heard, pin)
+        return Effect.void
+      })))
+    }
+
+    const startAsync = (message: Message, callback: SendCallback, pin?: Pin) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
         if (!running) return Effect.fail(shutDownError())
-        const member = batching === undefined ? undefined : memberOf(fiber, message)
+        // A pinned asynchronous send goes alone (auto-batching gathers pinned sync sends only).
+        const member = batching === undefined || pin !== undefined ? undefined : memberOf(fiber, message)
         if (member !== undefined) {
           if (Either.isLeft(member)) return Effect.fail(member.left as InvalidMessage | MessageTooLarge)
-          if (window.full) return acceptLater(fiber, member.right.p, callback, { message, member: member.right })
+          if (window.full) return acceptLater(fiber, member.right.p, callback, undefined, { message, member: member.right })
           acceptMember(fiber, message, member.right, callback)
           return Effect.void
         }
         const p = preparer.single(message)
         if (Either.isLeft(p)) return Effect.fail(p.left)
-        if (window.full) return acceptLater(fiber, p.right, callback)
-        accept(fiber, p.right, callback)
-        return Effect.void
+        return acceptOrWait(fiber, p.right, callback, pin)
       })
+
+    const sendAsync = (message: Message, callback: SendCallback) => startAsync(message, callback)
 
     const submit = (message: Message) =>
       Effect.suspend(() => {
@@ -338,16 +401,16 @@ export const makeCore = (options: ProducerOptions) =>
       )
     }
 
-    const pinned = (message: Message, pick: (info: Parameters<Pin>[0]) => unknown) =>
-      awaited("send", topicOf(message), 1, () => preparer.single(message), "none", (info) => {
-        let q: unknown
-        try {
-          q = pick(info)
-        } catch (e) {
-          return Either.left(new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` }))
-        }
-        return pinTo(message.topic, q, info)
-      })
+    // A pin asks `pick` once per send and checks what it picked against the route.
+    const pinOf = (topic: string, pick: (info: Parameters<Pin>[0]) => unknown): Pin => (info) => {
+      let q: unknown
+      try {
+        q = pick(info)
+      } catch (e) {
+        return Either.left(new InvalidMessage({ topic, reason: `the selector threw: ${String(e)}` }))
+      }
+      return pinTo(topic, q, info)
+    }
 
     const select = <A>(info: Parameters<Pin>[0], message: Message, selector: MessageQueueSelector<A>, arg: A) =>
       selector(
@@ -372,8 +435,22 @@ export const makeCore = (options: ProducerOptions) =>
         pin: (info) => pinTo(message.topic, queue, info)
       }, alone)
 
+    const selectorPin = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A): Pin =>
+      pinOf(topicOf(message), (info) => select(info, message, selector, arg))
+
+    // An explicit queue: of the message's topic, or InvalidMessage before any I/O.
+    const queuePin = (topic: string, queue: MessageQueue.MessageQueue): Either.Either<Pin, InvalidMessage> => {
+      const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
+      return queueTopic !== topic
+        ? Either.left(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
+        : Either.right(pinOf(topic, () => queue))
+    }
+
+    const pinned = (message: Message, pin: Pin) =>
+      awaited("send", topicOf(message), 1, () => preparer.single(message), "none", pin)
+
     const plainSendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
-      pinned(message, (info) => select(info, message, selector, arg))
+      pinned(message, selectorPin(message, selector, arg))
 
     // As Java, auto-batching picks the queue first, then gathers by it; with no route at hand yet the send goes alone
     // (and brings the route).
@@ -396,14 +473,83 @@ export const makeCore = (options: ProducerOptions) =>
 
     const sendToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
       Effect.suspend(() => {
-        const topic = topicOf(message)
-        const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
-        return queueTopic !== topic
-          ? Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
-          : batching === undefined
-          ? pinned(message, () => queue)
-          : pinnedCarriedOr(message, queue, () => pinned(message, () => queue))
+        const pin = queuePin(topicOf(message), queue)
+        if (Either.isLeft(pin)) return Effect.fail(pin.left)
+        return batching === undefined
+          ? pinned(message, pin.right)
+          : pinnedCarriedOr(message, queue, () => pinned(message, pin.right))
       })
+
+    const sendAsyncWithSelector = <A>(
+      message: Message,
+      selector: MessageQueueSelector<A>,
+      arg: A,
+      callback: SendCallback
+    ) => startAsync(message, callback, selectorPin(message, selector, arg))
+
+    const sendAsyncToQueue = (message: Message, queue: MessageQueue.MessageQueue, callback: SendCallback) =>
+      Effect.suspend(() => {
+        const pin = queuePin(topicOf(message), queue)
+        return Either.isLeft(pin) ? Effect.fail(pin.left) : startAsync(message, callback, pin.right)
+      })
+
+    const onewayPinned = (message: Message, pin: Pin) =>
+      awaited<void>("send_oneway", topicOf(message), 1, () => preparer.single(message), "none", pin, true)
+
+    const sendOnewayWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
+      onewayPinned(message, selectorPin(message, selector, arg))
+
+    const sendOnewayToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
+      Effect.suspend(() => {
+        const pin = queuePin(topicOf(message), queue)
+        return Either.isLeft(pin) ? Effect.fail(pin.left) : onewayPinned(message, pin.right)
+      })
+
+    // Each request of the batch is an asynchronous send of its own (a permit each); the callback hears once: every
+    // result in order, or the first error (requests already accepted still run, and may be stored).
+    const sendBatchAsync = (messages: ReadonlyArray<Message>, callback: BatchSendCallback) =>
+      Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
+        if (!running) return Effect.fail(shutDownError())
+        const prepared = preparer.batch(messages)
+        if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+        const chunks = prepared.right
+        const results: Array<SendResult> = new Array(chunks.length)
+        let pending = chunks.length
+        let ended = false
+        const each = (i: number): SendCallback => (result) => {
+          if (ended) return
+          if (Either.isLeft(result)) {
+            ended = true
+            return callback(Either.left(result.left))
+          }
+          results[i] = result.right
+          if (--pending === 0) {
+            ended = true
+            return callback(Either.right(results))
+          }
+        }
+        return Effect.forEach(chunks, (p, i) => acceptOrWait(fiber, p, each(i)), { discard: true })
+      })
+
+    const sendBatchToQueue = (messages: ReadonlyArray<Message>, queue: MessageQueue.MessageQueue) =>
+      Effect.suspend(() => {
+        if (!running) return Effect.fail(shutDownError())
+        const prepared = preparer.batch(messages)
+        if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+        const pin = queuePin(prepared.right[0]!.userTopic, queue)
+        if (Either.isLeft(pin)) return Effect.fail(pin.left)
+        return Effect.forEach(
+          prepared.right,
+          (p) => awaited("send_batch", p.userTopic, p.count, () => Either.right(p), "none", pin.right)
+        )
+      })
+
+    const fetchPublishMessageQueues = (topic: string) =>
+      Effect.map(
+        resolver.publishInfo(ns.wrap(topic)),
+        (info): ReadonlyArray<MessageQueue.MessageQueue> =>
+          info.queues.map((q) => MessageQueue.make(ns.unwrap(q.topic), q.brokerName, q.queueId))
+      )
 
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.suspend(() => {
@@ -431,6 +577,104 @@ export const makeCore = (options: ProducerOptions) =>
       : undefined
     observer.messageTrace = messageTrace
     let shutdownDeadline = 0
+
+    // Request-reply: replies come pushed on this client's connections, matched by correlation id.
+    const replies = new Replies(clientId)
+    yield* pool.addRequestHandler(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, replies.handle)
+
+    const request = (
+      message: Message,
+      timeoutMillis: number,
+      pin?: Pin
+    ): Effect.Effect<ReplyMessage, RequestError> =>
+      Effect.suspend(() => {
+        const topic = topicOf(message)
+        if (!running) return Effect.fail(shutDownError())
+        if (!Number.isSafeInteger(timeoutMillis) || timeoutMillis <= 0) {
+          return Effect.fail(
+            new InvalidMessage({
+              topic,
+              reason: `the request timeout must be a positive integer (ms), got ${timeoutMillis}`
+            })
+          )
+        }
+        const start = now()
+        const { correlationId, reply } = replies.expect()
+        const extra = {
+          properties: {
+            [MessageProperties.CORRELATION_ID]: correlationId,
+            [MessageProperties.REPLY_TO_CLIENT]: clientId,
+            [MessageProperties.TTL]: String(timeoutMillis)
+          },
+          sysFlag: 0
+        }
+        // As Java: a topic not routed yet is looked up and every broker told of this client first, so that the broker
+        // the reply reaches can find its connection. A lookup that fails is the send's to report.
+        const known = resolver.cachedPublishInfo(ns.wrap(topic)) !== undefined
+        const ready = known ? Effect.void : Effect.ignore(resolver.publishInfo(ns.wrap(topic))).pipe(
+          Effect.zipRight(resolver.heartbeat),
+          Effect.timeout(timeoutMillis),
+          Effect.ignore
+        )
+        return ready.pipe(
+          Effect.zipRight(Effect.suspend(() =>
+            awaited("request", topic, 1, () => preparer.single(message, extra), o.retryTimesWhenSendAsyncFailed, pin)
+              .pipe(
+                Effect.locallyWith(currentSendOverrides, (ov) => ({
+                  ...ov,
+                  sendMsgTimeout: Option.some(Math.max(1, timeoutMillis - (now() - start)))
+                }))
+              )
+          )),
+          Effect.flatMap((sent) =>
+            Deferred.await(reply).pipe(
+              Effect.timeoutFail({
+                duration: Math.max(0, timeoutMillis - (now() - start)),
+                onTimeout: () =>
+                  new ReplyTimeout({
+                    topic,
+                    correlationId,
+                    timeoutMillis,
+                    request: {
+                      msgId: sent.msgId,
+                      brokerName: sent.messageQueue.brokerName,
+                      queueId: sent.messageQueue.queueId
+                    }
+                  })
+              })
+            )
+          ),
+          Effect.ensuring(Effect.sync(() => replies.forget(correlationId)))
+        )
+      })
+
+    const requestWithSelector = <A>(
+      message: Message,
+      selector: MessageQueueSelector<A>,
+      arg: A,
+      timeoutMillis: number
+    ) =>
+      request(message, timeoutMillis, selectorPin(message, selector, arg))
+
+    const requestToQueue = (message: Message, queue: MessageQueue.MessageQueue, timeoutMillis: number) =>
+      Effect.suspend(() => {
+        const pin = queuePin(topicOf(message), queue)
+        return Either.isLeft(pin) ? Effect.fail(pin.left) : request(message, timeoutMillis, pin.right)
+      })
+
+    const reply = (requestMessage: RequestMessage, body: Uint8Array | string, options?: ReplyOptions) =>
+      Effect.suspend(() => {
+        const route = replyRoute(requestMessage)
+        if (Either.isLeft(route)) return Effect.fail(route.left)
+        const message = Msg.make({ ...options, topic: route.right.topic, body })
+        return awaited(
+          "reply",
+          message.topic,
+          1,
+          () => preparer.single(message, { properties: route.right.properties, sysFlag: 0, reply: true }),
+          o.retryTimesWhenSendFailed
+        )
+      })
 
     // Start: registered with every broker the routes name (heartbeats), unregistered when the scope closes.
     yield* resolver.register({ clientId, producerGroups: [group] })
@@ -484,7 +728,19 @@ export const makeCore = (options: ProducerOptions) =>
       sendWithSelector,
       sendToQueue,
       sendBatch,
-      stats: observer.stats
+      sendAsyncWithSelector,
+      sendAsyncToQueue,
+      sendOnewayWithSelector,
+      sendOnewayToQueue,
+      sendBatchAsync,
+      sendBatchToQueue,
+      fetchPublishMessageQueues,
+      registerSendHook: (hook) => hooks.register(hook),
+      request: (message, timeoutMillis) => request(message, timeoutMillis),
+      requestWithSelector,
+      requestToQueue,
+      reply,
+      stats: Effect.map(observer.stats, (stats) => ({ ...stats, lateReplyCount: replies.late }))
     }
     return {
       service,

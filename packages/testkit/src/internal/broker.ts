@@ -1,8 +1,8 @@
 // One embedded broker: what it holds (topics, settings, the store, producer channels, half messages, waiting
 // deliveries) and which module answers each request code. The request families live in ./broker/: sends,
-// reads, transactions, clients and admin, each following the Java 5.3.3 processor it stands in for
-// (SendMessageProcessor, PullMessageProcessor, QueryMessageProcessor, EndTransactionProcessor,
-// ClientManageProcessor, AdminBrokerProcessor), including the order of its checks, so codes and remarks come out
+// replies, reads, transactions, clients and admin, each following the Java 5.3.3 processor it stands in for
+// (SendMessageProcessor, ReplyMessageProcessor, PullMessageProcessor, QueryMessageProcessor,
+// EndTransactionProcessor, ClientManageProcessor, AdminBrokerProcessor), including the order of its checks, so codes and remarks come out
 // the same.
 import type { HostAddress } from "@effect-rocketmq/protocol/MessageId"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
@@ -14,6 +14,7 @@ import type { AclCheck } from "./broker/acl.js"
 import * as Admin from "./broker/admin.js"
 import * as Clients from "./broker/clients.js"
 import * as Reads from "./broker/reads.js"
+import * as Replies from "./broker/replies.js"
 import { Deliveries } from "./broker/schedule.js"
 import * as Sends from "./broker/sends.js"
 import type { BrokerSettings } from "./broker/settings.js"
@@ -35,6 +36,8 @@ const handlers: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [RequestCode.SEND_MESSAGE, Sends.send],
   [RequestCode.SEND_MESSAGE_V2, Sends.send],
   [RequestCode.SEND_BATCH_MESSAGE, Sends.send],
+  [RequestCode.SEND_REPLY_MESSAGE, Replies.reply],
+  [RequestCode.SEND_REPLY_MESSAGE_V2, Replies.reply],
   [RequestCode.HEART_BEAT, Clients.heartbeat],
   [RequestCode.UNREGISTER_CLIENT, Clients.unregister],
   [RequestCode.END_TRANSACTION, (broker, _connection, req) => broker.transactions.end(req)],
@@ -92,7 +95,7 @@ export class Broker {
   }
 
   createSystemTopics(): void {
-    createSystemTopics(this.topics, this.settings)
+    createSystemTopics(this.topics, this.settings, this.clusterName)
   }
 
   /** A setting changed at run time (UPDATE_BROKER_CONFIG, setBrokerConfig); timed work may be due sooner. */

@@ -29,6 +29,8 @@ export interface Handler {
 export class Connection {
   closed = false
   private opaque = 0
+  // Requests from the server to the client that wait for the client's answer, by opaque.
+  private readonly calls = new Map<number, (response: RemotingCommand | undefined) => void>()
   constructor(
     readonly id: number,
     readonly socket: Net.Socket,
@@ -47,9 +49,37 @@ export class Connection {
     this.opaque = (this.opaque + 1) | 0
     return this.opaque
   }
+  /**
+   * Sends a request to the client (e.g. a reply pushed to its requester) and waits for its answer: `undefined`
+   * when none came within `timeoutMillis` or the connection closed first.
+   */
+  call(request: RemotingCommand, timeoutMillis: number): Effect.Effect<RemotingCommand | undefined> {
+    return Effect.async<RemotingCommand | undefined>((resume) => {
+      if (this.closed) return resume(Effect.succeed(undefined))
+      const opaque = request.opaque
+      const timer = setTimeout(() => this.answered(opaque, undefined), timeoutMillis)
+      this.calls.set(opaque, (response) => {
+        clearTimeout(timer)
+        resume(Effect.succeed(response))
+      })
+      this.write(Frame.encode(request, "JSON"))
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        this.calls.delete(opaque)
+      })
+    })
+  }
+  /** The client's answer to one of `call`'s requests (or its end without one). */
+  answered(opaque: number, response: RemotingCommand | undefined): void {
+    const waiting = this.calls.get(opaque)
+    if (waiting === undefined) return
+    this.calls.delete(opaque)
+    waiting(response)
+  }
   close(): void {
     this.closed = true
     this.socket.destroy()
+    for (const opaque of [...this.calls.keys()]) this.answered(opaque, undefined)
   }
 }
 
@@ -150,15 +180,15 @@ export class Endpoint {
     })
     socket.on("error", () => {})
     socket.on("close", () => {
-      connection.closed = true
+      connection.close()
       this.connections.delete(connection)
       this.handler.onClose(connection)
     })
   }
 
   private receive(connection: Connection, request: RemotingCommand): void {
-    // Answers from clients to server requests are not needed by anything the embedded broker does.
-    if (isResponse(request)) return
+    // A client's answer to a request of the server's (`Connection.call`); others are not waited for.
+    if (isResponse(request)) return connection.answered(request.opaque, request)
     const interceptors = this.faults.active()
     if (interceptors.length === 0) return this.settle(connection, request, this.process(connection, request))
     // Runs at once, as far as the interceptors do not wait: a close takes effect before the next frame is read.

@@ -1,11 +1,19 @@
-import type { MessageTooLarge, SendError } from "@effect-rocketmq/client/Errors"
-import { BrokerError, BrokerNotFound, InvalidMessage, ServiceNotAvailable } from "@effect-rocketmq/client/Errors"
+import type { MessageTooLarge, RequestError, SendError } from "@effect-rocketmq/client/Errors"
+import {
+  BrokerError,
+  BrokerNotFound,
+  InvalidMessage,
+  ReplyTimeout,
+  ServiceNotAvailable
+} from "@effect-rocketmq/client/Errors"
 import type { Message } from "@effect-rocketmq/client/Message"
 import * as Msg from "@effect-rocketmq/client/Message"
 import * as MessageBatch from "@effect-rocketmq/client/MessageBatch"
 import * as MessageQueue from "@effect-rocketmq/client/MessageQueue"
 import type { MessageQueueSelector } from "@effect-rocketmq/client/MessageQueueSelector"
-import type { ProducerService, ProducerStats, SendCallback } from "@effect-rocketmq/client/Producer"
+import type { BatchSendCallback, ProducerService, ProducerStats, SendCallback } from "@effect-rocketmq/client/Producer"
+import type { ReplyMessage, ReplyOptions, RequestMessage } from "@effect-rocketmq/client/RequestReply"
+import * as RequestReply from "@effect-rocketmq/client/RequestReply"
 import type { SendResult } from "@effect-rocketmq/client/SendResult"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
@@ -146,7 +154,29 @@ export const make = (
 
     const send = (message: Message) => deliver("send", message, roundRobinPick(message.topic))
 
-    const sendAsyncAs = (operation: Operation) => (message: Message, callback: SendCallback) =>
+    // An accepted asynchronous send's outcome, handed to its callback (and what that returns, run).
+    const tellCallback = <A>(
+      send: Effect.Effect<A, SendError>,
+      callback: (result: Either.Either<A, SendError>) => void | Effect.Effect<void>
+    ) =>
+      send.pipe(
+        Effect.either,
+        Effect.flatMap((outcome) =>
+          Effect.suspend(() => {
+            const out = callback(outcome)
+            return Effect.isEffect(out) ? out : Effect.void
+          })
+        ),
+        Effect.catchAllCause((cause) => Effect.logWarning("sendAsync callback failed", cause))
+      )
+
+    const sendAsyncAs = (
+      operation: Operation,
+      pick?: (
+        message: Message
+      ) => (queues: ReadonlyArray<MessageQueue.MessageQueue>) => Effect.Effect<MessageQueue.MessageQueue, SendError>
+    ) =>
+    (message: Message, callback: SendCallback) =>
       Effect.gen(function*() {
         if (!running) {
           return yield* fail(operation, [message], new ServiceNotAvailable({ reason: "the producer is shut down" }))
@@ -157,15 +187,9 @@ export const make = (
         const error = scripted(message)
         yield* FiberSet.run(
           fibers,
-          deliver(operation, message, roundRobinPick(message.topic), () => error).pipe(
-            Effect.either,
-            Effect.flatMap((outcome) =>
-              Effect.suspend(() => {
-                const out = callback(outcome)
-                return Effect.isEffect(out) ? out : Effect.void
-              })
-            ),
-            Effect.catchAllCause((cause) => Effect.logWarning("sendAsync callback failed", cause))
+          tellCallback(
+            deliver(operation, message, (pick ?? ((m) => roundRobinPick(m.topic)))(message), () => error),
+            callback
           )
         )
       })
@@ -182,8 +206,9 @@ export const make = (
     const sendOneway = (message: Message) =>
       Effect.asVoid(deliver("sendOneway", message, roundRobinPick(message.topic)))
 
-    const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
-      deliver("sendWithSelector", message, (queues) =>
+    const selectorPick =
+      <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
+      (queues: ReadonlyArray<MessageQueue.MessageQueue>) =>
         Effect.suspend(() => {
           let q: MessageQueue.MessageQueue | undefined
           try {
@@ -194,62 +219,141 @@ export const make = (
           return q === undefined
             ? Effect.fail(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
             : Effect.succeed(MessageQueue.make(message.topic, q.brokerName, q.queueId))
-        }))
+        })
+
+    const queuePick = (topic: string, queue: MessageQueue.MessageQueue) =>
+    (
+      queues: ReadonlyArray<MessageQueue.MessageQueue>
+    ): Effect.Effect<MessageQueue.MessageQueue, SendError> => {
+      if (queue.topic !== topic) {
+        return Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${queue.topic}` }))
+      }
+      const known = queues.find((q) => q.brokerName === queue.brokerName && q.queueId === queue.queueId)
+      // What a broker answers for a queue the topic does not have.
+      return known !== undefined ? Effect.succeed(known) : Effect.fail(
+        new BrokerError({
+          code: 29,
+          remark: `request queueId[${queue.queueId}] is illegal`,
+          address: `127.0.0.1:${brokerPort(Math.max(0, brokers.indexOf(queue.brokerName)))}`,
+          operation: "SEND_MESSAGE_V2(310)",
+          brokerName: queue.brokerName
+        })
+      )
+    }
+
+    const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
+      deliver("sendWithSelector", message, selectorPick(message, selector, arg))
 
     const sendToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
-      deliver("sendToQueue", message, (queues) => {
-        if (queue.topic !== message.topic) {
-          return Effect.fail(
-            new InvalidMessage({ topic: message.topic, reason: `the queue belongs to topic ${queue.topic}` })
+      deliver("sendToQueue", message, queuePick(message.topic, queue))
+
+    // The real producer's batch rules and split at maxMessageSize (record sizes include UNIQ_KEY).
+    const sendBatchAs =
+      (operation: Operation, queue?: MessageQueue.MessageQueue) => (messages: ReadonlyArray<Message>) =>
+        Effect.gen(function*() {
+          if (messages.length > 0 && !running) {
+            return yield* fail(operation, messages, new ServiceNotAvailable({ reason: "the producer is shut down" }))
+          }
+          const valid = MessageBatch.validateMembers(messages, maxMessageSize)
+          if (Either.isLeft(valid)) return yield* fail(operation, messages, valid.left)
+          const topic = valid.right
+          const records: Array<{ readonly message: Message; readonly size: number; readonly id: string }> = []
+          for (const m of messages) {
+            const id = uniqueId()
+            const size = MessageBatch.recordSize(
+              m.body.length,
+              MessageProperties.byteLength({ ...Msg.wireProperties(m), [MessageProperties.UNIQ_KEY]: id })
+            )
+            const tooLarge = MessageBatch.checkRecordSize(topic, size, maxMessageSize)
+            if (tooLarge !== undefined) return yield* fail(operation, messages, tooLarge)
+            records.push({ message: m, size, id })
+          }
+          const queues = queuesOf(topic)
+          if (Either.isLeft(queues)) return yield* fail(operation, messages, queues.left)
+          const chunks = MessageBatch.split(records, maxMessageSize)
+          const results: Array<SendResult> = []
+          for (const chunk of chunks) {
+            const error = scripted(chunk[0]!.message)
+            if (error !== undefined) return yield* fail(operation, chunk.map((r) => r.message), error)
+            const target = queue === undefined
+              ? pickQueue(topic, queues.right)
+              : yield* Effect.catchAll(
+                queuePick(topic, queue)(queues.right),
+                (e) => fail(operation, chunk.map((r) => r.message), e)
+              )
+            const r = result(target, chunk.map((c) => c.message.body), chunk.map((c) => c.id), false)
+            successCount += chunk.length
+            for (const c of chunk) sent.push({ operation, message: c.message, result: r })
+            results.push(r)
+          }
+          return results as ReadonlyArray<SendResult>
+        })
+
+    const sendBatch = sendBatchAs("sendBatch")
+
+    const sendBatchAsync = (messages: ReadonlyArray<Message>, callback: BatchSendCallback) =>
+      Effect.gen(function*() {
+        if (!running) {
+          return yield* fail(
+            "sendBatchAsync",
+            messages,
+            new ServiceNotAvailable({ reason: "the producer is shut down" })
           )
         }
-        const known = queues.find((q) => q.brokerName === queue.brokerName && q.queueId === queue.queueId)
-        // What a broker answers for a queue the topic does not have.
-        return known !== undefined ? Effect.succeed(known) : Effect.fail(
-          new BrokerError({
-            code: 29,
-            remark: `request queueId[${queue.queueId}] is illegal`,
-            address: `127.0.0.1:${brokerPort(Math.max(0, brokers.indexOf(queue.brokerName)))}`,
-            operation: "SEND_MESSAGE_V2(310)",
-            brokerName: queue.brokerName
-          })
+        const valid = MessageBatch.validateMembers(messages, maxMessageSize)
+        if (Either.isLeft(valid)) return yield* fail("sendBatchAsync", messages, valid.left)
+        yield* FiberSet.run(
+          fibers,
+          tellCallback(sendBatchAs("sendBatchAsync")(messages), callback)
         )
       })
 
-    // The real producer's batch rules and split at maxMessageSize (record sizes include UNIQ_KEY).
-    const sendBatch = (messages: ReadonlyArray<Message>) =>
+    const request = (
+      message: Message,
+      timeoutMillis: number,
+      pick: (
+        queues: ReadonlyArray<MessageQueue.MessageQueue>
+      ) => Effect.Effect<MessageQueue.MessageQueue, SendError> = roundRobinPick(message.topic)
+    ): Effect.Effect<ReplyMessage, RequestError> =>
       Effect.gen(function*() {
-        if (messages.length > 0 && !running) {
-          return yield* fail("sendBatch", messages, new ServiceNotAvailable({ reason: "the producer is shut down" }))
+        const correlationId = uniqueId()
+        const r = yield* deliver("request", message, pick)
+        const body = options.replier?.(message)
+        if (body === undefined) {
+          return yield* new ReplyTimeout({
+            topic: message.topic,
+            correlationId,
+            timeoutMillis,
+            request: { msgId: r.msgId, brokerName: r.messageQueue.brokerName, queueId: r.messageQueue.queueId }
+          })
         }
-        const valid = MessageBatch.validateMembers(messages, maxMessageSize)
-        if (Either.isLeft(valid)) return yield* fail("sendBatch", messages, valid.left)
-        const topic = valid.right
-        const records: Array<{ readonly message: Message; readonly size: number; readonly id: string }> = []
-        for (const m of messages) {
-          const id = uniqueId()
-          const size = MessageBatch.recordSize(
-            m.body.length,
-            MessageProperties.byteLength({ ...Msg.wireProperties(m), [MessageProperties.UNIQ_KEY]: id })
-          )
-          const tooLarge = MessageBatch.checkRecordSize(topic, size, maxMessageSize)
-          if (tooLarge !== undefined) return yield* fail("sendBatch", messages, tooLarge)
-          records.push({ message: m, size, id })
+        const now = Date.now()
+        const topic = MessageProperties.replyTopicOf("DefaultCluster")
+        return {
+          topic,
+          body: typeof body === "string" ? new TextEncoder().encode(body) : body,
+          correlationId,
+          tags: undefined,
+          keys: [],
+          properties: {
+            [MessageProperties.CORRELATION_ID]: correlationId,
+            [MessageProperties.MSG_TYPE]: MessageProperties.REPLY_MESSAGE_FLAG
+          },
+          flag: 0,
+          queueId: 0,
+          bornTimestamp: now,
+          bornHost: "127.0.0.1:0",
+          storeHost: `127.0.0.1:${brokerPort(0)}`,
+          storeTimestamp: now
         }
-        const queues = queuesOf(topic)
-        if (Either.isLeft(queues)) return yield* fail("sendBatch", messages, queues.left)
-        const chunks = MessageBatch.split(records, maxMessageSize)
-        const results: Array<SendResult> = []
-        for (const chunk of chunks) {
-          const error = scripted(chunk[0]!.message)
-          if (error !== undefined) return yield* fail("sendBatch", chunk.map((r) => r.message), error)
-          const queue = pickQueue(topic, queues.right)
-          const r = result(queue, chunk.map((c) => c.message.body), chunk.map((c) => c.id), false)
-          successCount += chunk.length
-          for (const c of chunk) sent.push({ operation: "sendBatch", message: c.message, result: r })
-          results.push(r)
-        }
-        return results as ReadonlyArray<SendResult>
+      })
+
+    const reply = (requestMessage: RequestMessage, body: Uint8Array | string, replyOptions?: ReplyOptions) =>
+      Effect.suspend(() => {
+        const route = RequestReply.replyRoute(requestMessage)
+        if (Either.isLeft(route)) return Effect.fail(route.left)
+        const message = Msg.make({ ...replyOptions, topic: route.right.topic, body })
+        return deliver("reply", message, roundRobinPick(message.topic))
       })
 
     const producer: ProducerService = {
@@ -262,7 +366,28 @@ export const make = (
       sendWithSelector,
       sendToQueue,
       sendBatch,
+      sendAsyncWithSelector: (message, selector, arg, callback) =>
+        sendAsyncAs("sendAsyncWithSelector", (m) => selectorPick(m, selector, arg))(message, callback),
+      sendAsyncToQueue: (message, queue, callback) =>
+        sendAsyncAs("sendAsyncToQueue", (m) => queuePick(m.topic, queue))(message, callback),
+      sendOnewayWithSelector: (message, selector, arg) =>
+        Effect.asVoid(deliver("sendOnewayWithSelector", message, selectorPick(message, selector, arg))),
+      sendOnewayToQueue: (message, queue) =>
+        Effect.asVoid(deliver("sendOnewayToQueue", message, queuePick(message.topic, queue))),
+      sendBatchAsync,
+      sendBatchToQueue: (messages, queue) => sendBatchAs("sendBatchToQueue", queue)(messages),
+      fetchPublishMessageQueues: (topic) =>
+        Either.match(queuesOf(topic), { onLeft: Effect.fail, onRight: Effect.succeed }),
+      // Hooks belong to the real send path; the test producer has none to run.
+      registerSendHook: () => Effect.void,
+      request: (message, timeoutMillis) => request(message, timeoutMillis),
+      requestWithSelector: (message, selector, arg, timeoutMillis) =>
+        request(message, timeoutMillis, selectorPick(message, selector, arg)),
+      requestToQueue: (message, queue, timeoutMillis) =>
+        request(message, timeoutMillis, queuePick(message.topic, queue)),
+      reply,
       stats: Effect.sync((): ProducerStats => ({
+        lateReplyCount: 0,
         sendSuccessCount: successCount,
         sendFailureCount: failureCount,
         averageRt: 0,

@@ -14,6 +14,7 @@ import * as MessageQueueSelector from "@effect-rocketmq/client/MessageQueueSelec
 import * as Metrics from "@effect-rocketmq/client/Metrics"
 import * as NameServerResolver from "@effect-rocketmq/client/NameServerResolver"
 import * as Producer from "@effect-rocketmq/client/Producer"
+import type { SendHookContext } from "@effect-rocketmq/client/SendHook"
 import type { SendResult } from "@effect-rocketmq/client/SendResult"
 import * as TransactionProducer from "@effect-rocketmq/client/TransactionProducer"
 import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
@@ -27,10 +28,10 @@ import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import { assert, layer } from "@effect/vitest"
 import type { Scope } from "effect"
-import { Deferred, Effect, Either, Layer, Metric, MetricLabel, Schedule } from "effect"
+import { Context, Deferred, Effect, Either, Fiber, Layer, Metric, MetricLabel, Ref, Schedule } from "effect"
 import * as ReadBack from "../../src/ReadBack.js"
 import type { BrokerLine } from "./target.js"
-import { ConformanceTarget } from "./target.js"
+import { ConformanceTarget, viaProxy } from "./target.js"
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b)
 const bytes = (s: string) => new TextEncoder().encode(s)
@@ -1186,6 +1187,240 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
         }),
       60_000
     )
+
+    // -----------------------------------------------------------------------------------------------------------
+    // request-reply (4.6+): a replier reads the request back from the broker and answers it
+
+    /** A second producer, on connections of its own, that answers requests. */
+    const replier = Effect.flatMap(ConformanceTarget, (target) =>
+      Effect.map(
+        Layer.build(NodeProducer.layer({ nameServerAddr: target.nameServerAddr, groupName: "erq_replier" })),
+        (ctx) => Context.get(ctx, Producer.Producer)
+      ))
+
+    // Through a proxy the reply is pushed to the proxy's connection, not the client's: not supported there.
+    it.effect.skipIf(viaProxy())(
+      "request-reply: the reply a replier sends reaches the requester",
+      () =>
+        withProducer(Effect.gen(function*() {
+          const requester = yield* Producer.Producer
+          const answering = yield* replier
+          const key = `request-${run}`
+          const waiting = yield* Effect.fork(
+            requester.request(Message.make({ topic: "erq_test", body: "ping", keys: key }), 15_000)
+          )
+          const [stored] = yield* ReadBack.queryByKey("erq_test", key)
+          // What the requester added, and the cluster the broker added when it stored the request.
+          assert.strictEqual(stored!.properties.REPLY_TO_CLIENT, requester.clientId)
+          assert.strictEqual(stored!.properties.TTL, "15000")
+          assert.isString(stored!.properties.CORRELATION_ID)
+          const cluster = stored!.properties.CLUSTER!
+          const sent = yield* answering.reply(stored!, `pong to ${text(stored!.body)}`, { keys: `reply-${run}` })
+          assert.strictEqual(sent.status, "SEND_OK")
+          assert.strictEqual(sent.messageQueue.topic, `${cluster}_REPLY_TOPIC`)
+          const reply = yield* Fiber.join(waiting)
+          assert.strictEqual(text(reply.body), "pong to ping")
+          assert.strictEqual(reply.correlationId, stored!.properties.CORRELATION_ID)
+          assert.strictEqual(reply.topic, `${cluster}_REPLY_TOPIC`)
+          assert.strictEqual(reply.properties.MSG_TYPE, "reply")
+          assert.strictEqual(reply.properties.REPLY_TO_CLIENT, requester.clientId)
+          assert.deepStrictEqual(reply.keys, [`reply-${run}`])
+          assert.isString(reply.properties.PUSH_REPLY_TIME)
+          // The broker kept the reply as well (storeReplyMessageEnable).
+          const kept = yield* ReadBack.view(sent.offsetMsgId)
+          assert.strictEqual(text(kept.body), "pong to ping")
+          assert.strictEqual(kept.topic, `${cluster}_REPLY_TOPIC`)
+          assert.strictEqual((yield* requester.stats).lateReplyCount, 0)
+        })),
+      60_000
+    )
+
+    it.effect.skipIf(viaProxy())(
+      "request-reply: no reply in time is ReplyTimeout; a reply after it is taken, dropped and counted",
+      () =>
+        withProducer(Effect.gen(function*() {
+          const requester = yield* Producer.Producer
+          const answering = yield* replier
+          const key = `late-${run}`
+          const error = yield* Effect.flip(
+            requester.request(Message.make({ topic: "erq_test", body: "too slow", keys: key }), 1500)
+          )
+          assert.strictEqual(error._tag, "ReplyTimeout", error.message)
+          const [stored] = yield* ReadBack.queryByKey("erq_test", key)
+          if (error._tag === "ReplyTimeout") {
+            assert.strictEqual(error.correlationId, stored!.properties.CORRELATION_ID)
+            assert.strictEqual(error.request.msgId, stored!.properties.UNIQ_KEY)
+            assert.strictEqual(error.timeoutMillis, 1500)
+          }
+          // The requester still answers the push (as Java's does), so the replier's send succeeds.
+          const sent = yield* answering.reply(stored!, "late")
+          assert.strictEqual(sent.status, "SEND_OK")
+          assert.strictEqual((yield* requester.stats).lateReplyCount, 1)
+        })),
+      60_000
+    )
+
+    it.effect.skipIf(viaProxy())(
+      "reply: to a client no broker knows, the broker's answer; to a plain message, InvalidMessage",
+      () =>
+        withProducer(
+          Effect.gen(function*() {
+            const producer = yield* Producer.Producer
+            const r = yield* producer.send(Message.make({ topic: "erq_test", body: "plain" }))
+            const plain = yield* ReadBack.view(r.offsetMsgId)
+            const notRequest = yield* Effect.flip(producer.reply(plain, "x"))
+            assert.strictEqual(notRequest._tag, "InvalidMessage")
+            assert.match(notRequest.message, /REPLY_TO_CLIENT/)
+            const nobody = yield* Effect.flip(producer.reply({
+              properties: { ...plain.properties, REPLY_TO_CLIENT: "127.0.0.1@nobody", CORRELATION_ID: `c-${run}` }
+            }, "x"))
+            assert.strictEqual(nobody._tag, "BrokerError", nobody.message)
+            if (nobody._tag === "BrokerError") {
+              assert.strictEqual(nobody.code, 1)
+              assert.strictEqual(nobody.remark, "push reply message fail, channel of <127.0.0.1@nobody> not found.")
+              assert.strictEqual(nobody.operation, "SEND_REPLY_MESSAGE_V2(325)")
+            }
+          }),
+          { retryTimesWhenSendFailed: 0 }
+        )
+    )
+
+    // -----------------------------------------------------------------------------------------------------------
+    // async and one-way variants, publish queues, send hooks
+
+    it.effect("async and one-way sends with a selector or to a queue, and batches, land where they say", () =>
+      withProducer(Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        const target = yield* ConformanceTarget
+        const queue = MessageQueue.make("erq_test", target.brokerNames[0]!, 2)
+        const pick = (qs: ReadonlyArray<MessageQueue.MessageQueue>) =>
+          qs.find((q) => q.brokerName === queue.brokerName && q.queueId === queue.queueId)!
+        const heard = () => Deferred.make<Either.Either<SendResult, unknown>>()
+        const bySelector = yield* heard()
+        yield* producer.sendAsyncWithSelector(
+          Message.make({ topic: "erq_test", body: `async-selector ${run}` }),
+          pick,
+          undefined,
+          (r) => Deferred.succeed(bySelector, r)
+        )
+        const toQueue = yield* heard()
+        yield* producer.sendAsyncToQueue(
+          Message.make({ topic: "erq_test", body: `async-queue ${run}` }),
+          queue,
+          (r) => Deferred.succeed(toQueue, r)
+        )
+        for (const d of [bySelector, toQueue]) {
+          const r = Either.getOrThrow(yield* Deferred.await(d))
+          assert.deepStrictEqual(r.messageQueue, queue)
+          assert.match(text((yield* ReadBack.view(r.offsetMsgId)).body), /^async-(selector|queue) /)
+        }
+        const before = yield* ReadBack.maxOffset(queue)
+        yield* producer.sendOnewayToQueue(Message.make({ topic: "erq_test", body: `oneway-queue ${run}` }), queue)
+        yield* producer.sendOnewayWithSelector(
+          Message.make({ topic: "erq_test", body: `oneway-selector ${run}` }),
+          pick,
+          undefined
+        )
+        const oneway = yield* ReadBack.pull(queue, before, { count: 2 })
+        assert.sameMembers(oneway.map((m) => text(m.body)), [`oneway-queue ${run}`, `oneway-selector ${run}`])
+
+        const batchQueue = MessageQueue.make("erq_batch", target.brokerNames[target.brokerNames.length - 1]!, 1)
+        const batchBefore = yield* ReadBack.maxOffset(batchQueue)
+        const [pinned] = yield* producer.sendBatchToQueue(
+          ["b0", "b1", "b2"].map((b) => Message.make({ topic: "erq_batch", body: `${b} ${run}` })),
+          batchQueue
+        )
+        assert.deepStrictEqual(pinned!.messageQueue, batchQueue)
+        assert.strictEqual(pinned!.queueOffset, batchBefore)
+        const batchStored = yield* ReadBack.pull(batchQueue, batchBefore, { count: 3 })
+        assert.deepStrictEqual(batchStored.map((m) => text(m.body)), ["b0", "b1", "b2"].map((b) => `${b} ${run}`))
+
+        const batchHeard = yield* Deferred.make<Either.Either<ReadonlyArray<SendResult>, unknown>>()
+        yield* producer.sendBatchAsync(
+          ["a0", "a1"].map((b) => Message.make({ topic: "erq_batch", body: `${b} ${run}` })),
+          (r) => Deferred.succeed(batchHeard, r)
+        )
+        const [asyncBatch] = Either.getOrThrow(yield* Deferred.await(batchHeard))
+        const asyncStored = yield* ReadBack.pull(asyncBatch!.messageQueue, asyncBatch!.queueOffset, { count: 2 })
+        assert.deepStrictEqual(asyncStored.map((m) => text(m.body)), ["a0", "a1"].map((b) => `${b} ${run}`))
+        assert.deepStrictEqual(asyncStored.map((m) => m.msgId).join(","), asyncBatch!.msgId)
+
+        // The same typed errors as the single sends, before any request.
+        const otherTopic = yield* Effect.flip(producer.sendAsyncToQueue(
+          Message.make({ topic: "erq_test", body: "x" }),
+          MessageQueue.make("erq_batch", queue.brokerName, 0),
+          () => {}
+        ))
+        assert.strictEqual(otherTopic._tag, "InvalidMessage")
+        const emptyBody = yield* Effect.flip(
+          producer.sendBatchAsync([Message.make({ topic: "erq_batch", body: "" })], () => {})
+        )
+        assert.strictEqual(emptyBody._tag, "InvalidMessage")
+        const noSuchQueue = yield* Effect.flip(producer.sendBatchToQueue(
+          [Message.make({ topic: "erq_batch", body: "x" })],
+          MessageQueue.make("erq_batch", queue.brokerName, 99)
+        ))
+        assert.strictEqual(noSuchQueue._tag, "InvalidMessage")
+      })))
+
+    it.effect("fetchPublishMessageQueues lists the route's writable queues of every broker", () =>
+      withProducer(Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        const target = yield* ConformanceTarget
+        const queues = yield* producer.fetchPublishMessageQueues("erq_test")
+        assert.sameDeepMembers(
+          queues.map((q) => ({ ...q })),
+          target.brokerNames.flatMap((b) => [0, 1, 2, 3].map((q) => ({ ...MessageQueue.make("erq_test", b, q) })))
+        )
+      })))
+
+    it.effect("send hooks see every send request before and after it; a failing hook fails no send", () =>
+      withProducer(Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        const seen = yield* Ref.make<Array<string>>([])
+        const note = (line: string) => Ref.update(seen, (all) => [...all, line])
+        const describe = (c: SendHookContext) => `${c.operation} ${c.topic} ${c.messageCount}`
+        yield* producer.registerSendHook({
+          name: "recorder",
+          before: (c) => note(`before ${describe(c)}`),
+          after: (c, r) =>
+            note(
+              `after ${describe(c)} ${
+                Either.isRight(r)
+                  ? (r.right === undefined ? "void" : r.right.msgId === c.msgId ? "ok" : "?")
+                  : r.left._tag
+              }`
+            )
+        })
+        yield* producer.registerSendHook({
+          name: "broken",
+          before: () => Effect.fail("refused"),
+          after: () => Effect.die("boom")
+        })
+        const r = yield* producer.send(Message.make({ topic: "erq_test", body: "hooked" }))
+        assert.strictEqual(text((yield* ReadBack.view(r.offsetMsgId)).body), "hooked")
+        const got = yield* (yield* producer.submit(Message.make({ topic: "erq_test", body: "hooked async" })))
+        assert.strictEqual(got.status, "SEND_OK")
+        yield* producer.sendOneway(Message.make({ topic: "erq_test", body: "hooked oneway" }))
+        yield* producer.sendBatch(["x", "y"].map((b) => Message.make({ topic: "erq_batch", body: b })))
+        // A message that fails its own checks never reaches the hooks; one that fails after them is reported.
+        yield* Effect.flip(producer.send(Message.make({ topic: "erq_test", body: "" })))
+        yield* Effect.flip(
+          producer.sendToQueue(Message.make({ topic: "erq_test", body: "z" }), MessageQueue.make("erq_test", "nope", 0))
+        )
+        assert.deepStrictEqual(yield* Ref.get(seen), [
+          "before send erq_test 1",
+          "after send erq_test 1 ok",
+          "before send_async erq_test 1",
+          "after send_async erq_test 1 ok",
+          "before send_oneway erq_test 1",
+          "after send_oneway erq_test 1 void",
+          "before send_batch erq_batch 2",
+          "after send_batch erq_batch 2 ok",
+          "before send erq_test 1",
+          "after send erq_test 1 InvalidMessage"
+        ])
+      })))
 
     // -----------------------------------------------------------------------------------------------------------
     // faults both targets can show

@@ -72,7 +72,10 @@ class SendRequest implements FrameRequest {
 interface Kinds {
   single?: SendFrame.Template
   batch?: SendFrame.Template
+  reply?: SendFrame.Template
 }
+
+type Kind = keyof Kinds
 
 export class SendFrames {
   private readonly fixed: Fixed
@@ -82,13 +85,14 @@ export class SendFrames {
     this.fixed = { producerGroup, defaultTopic: o.createTopicKey, defaultTopicQueueNums: o.defaultTopicQueueNums }
   }
 
-  private templateFor(topic: string, brokerName: string, batch: boolean): SendFrame.Template {
+  private templateFor(topic: string, brokerName: string, kind: Kind): SendFrame.Template {
     let byBroker = this.templates.get(topic)
     if (byBroker === undefined) this.templates.set(topic, byBroker = new Map())
     let kinds = byBroker.get(brokerName)
     if (kinds === undefined) byBroker.set(brokerName, kinds = {})
-    const found = batch ? kinds.batch : kinds.single
+    const found = kinds[kind]
     if (found !== undefined) return found
+    const batch = kind === "batch"
     const template = SendFrame.make({
       producerGroup: this.fixed.producerGroup,
       topic,
@@ -98,13 +102,19 @@ export class SendFrames {
       unitMode: false,
       batch,
       bname: brokerName
-    }, { code: batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2 })
-    if (batch) kinds.batch = template
-    else kinds.single = template
+    }, {
+      code: batch
+        ? RequestCode.SEND_BATCH_MESSAGE
+        : kind === "reply"
+        ? RequestCode.SEND_REPLY_MESSAGE_V2
+        : RequestCode.SEND_MESSAGE_V2
+    })
+    kinds[kind] = template
     return template
   }
 
   requestFor(p: Prepared, queue: MessageQueue): FrameRequest {
-    return new SendRequest(this.fixed, this.templateFor(p.topic, queue.brokerName, p.batch), queue, p)
+    const kind: Kind = p.batch ? "batch" : p.reply ? "reply" : "single"
+    return new SendRequest(this.fixed, this.templateFor(p.topic, queue.brokerName, kind), queue, p)
   }
 }

@@ -186,7 +186,7 @@ export class Observer {
     Metrics.queueSize.unsafeUpdate(n, this.groupLabels)
   }
 
-  readonly stats = Effect.sync((): ProducerStats => {
+  readonly stats = Effect.sync((): Omit<ProducerStats, "lateReplyCount"> => {
     const n = Math.min(this.rtCount, this.recent.length)
     const sorted = Array.from(this.recent.subarray(0, n)).sort((a, b) => a - b)
     const pct = (q: number) => n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!

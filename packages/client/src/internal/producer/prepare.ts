@@ -38,7 +38,9 @@ export class Prepared {
     /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
     private readonly batchSize: number,
     /** A batch's members, as encoded (message trace writes a record for each). */
-    readonly members: ReadonlyArray<BatchRecord> | undefined
+    readonly members: ReadonlyArray<BatchRecord> | undefined,
+    /** A reply to a request (code 325): the broker pushes it to the requesting client. */
+    readonly reply: boolean
   ) {}
 
   static single(
@@ -48,9 +50,10 @@ export class Prepared {
     sysFlag: number,
     properties: string | SendFrame.Properties,
     flag: number,
-    msgId: string
+    msgId: string,
+    reply = false
   ): Prepared {
-    return new Prepared(topic, userTopic, body, sysFlag, properties, flag, msgId, 0, undefined)
+    return new Prepared(topic, userTopic, body, sysFlag, properties, flag, msgId, 0, undefined, reply)
   }
 
   static batch(
@@ -68,7 +71,8 @@ export class Prepared {
       0,
       members.map((r) => r.id).join(","),
       members.length,
-      members
+      members,
+      false
     )
   }
 
@@ -79,7 +83,11 @@ export class Prepared {
     return this.batchSize > 0 ? this.batchSize : 1
   }
   get code(): number {
-    return this.batchSize > 0 ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2
+    return this.batchSize > 0
+      ? RequestCode.SEND_BATCH_MESSAGE
+      : this.reply
+      ? RequestCode.SEND_REPLY_MESSAGE_V2
+      : RequestCode.SEND_MESSAGE_V2
   }
   get propertiesText(): string {
     return typeof this.properties === "string" ? this.properties : this.properties.text
@@ -97,10 +105,12 @@ export class BatchRecord implements Batch.BatchMessage {
   ) {}
 }
 
-/** Properties and flags a transaction's half message adds. */
+/** Properties and flags a transaction's half message, a request or a reply adds. */
 export interface Extra {
   readonly properties: Readonly<Record<string, string>>
   readonly sysFlag: number
+  /** Sent as a reply (SEND_REPLY_MESSAGE_V2), to a topic that is never namespaced. */
+  readonly reply?: boolean | undefined
 }
 
 const UNIQ_KEY_PREFIX = MessageProperties.UNIQ_KEY + MessageProperties.NAME_VALUE_SEPARATOR
@@ -174,15 +184,18 @@ export class Preparer {
         sysFlag = SysFlag.withCompression(sysFlag, o.compressType)
       }
     }
+    const reply = extra?.reply === true
     return Either.right(
       Prepared.single(
-        this.ns.wrap(message.topic),
+        // The reply topic is the cluster's own, as the broker created it.
+        reply ? message.topic : this.ns.wrap(message.topic),
         message.topic,
         body,
         sysFlag,
         properties,
         message.flag,
-        msgId
+        msgId,
+        reply
       )
     )
   }

@@ -57,6 +57,7 @@ const NO_ATTEMPTS = Object.freeze([]) as unknown as Array<SendAttempt>
 const ONEWAY_OPERATION = "SEND_MESSAGE_V2(310) oneway"
 const OPERATION_SINGLE = "SEND_MESSAGE_V2(310)"
 const OPERATION_BATCH = "SEND_BATCH_MESSAGE(320)"
+const OPERATION_REPLY = "SEND_REPLY_MESSAGE_V2(325)"
 
 /** How a send is made, read once from the caller's fiber and the producer's settings. */
 export interface SendSettings {
@@ -119,7 +120,7 @@ export class Send implements RequestListener, Observation, Slotted {
   }
   /** What the attempt's errors say it was doing. */
   get operation(): string {
-    return this.p.batch ? OPERATION_BATCH : OPERATION_SINGLE
+    return this.p.batch ? OPERATION_BATCH : this.p.reply ? OPERATION_REPLY : OPERATION_SINGLE
   }
   onResponse(response: RemotingCommand) {
     this.loop.settle(this, this.loop.outcomes.decoded(response, this as Target))

@@ -30,6 +30,15 @@ export class ProducerChannels {
     }
   }
 
+  /** The open connection a client's last heartbeat came on (ProducerManager.findChannel). */
+  find(clientId: string): Connection | undefined {
+    for (const clients of this.groups.values()) {
+      const c = clients.get(clientId)
+      if (c !== undefined && !c.closed) return c
+    }
+    return undefined
+  }
+
   /** The open connections of a group's producers. */
   of(group: string): Array<Connection> {
     return [...(this.groups.get(group)?.values() ?? [])].filter((c) => !c.closed)

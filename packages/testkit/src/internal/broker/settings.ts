@@ -22,7 +22,9 @@ export interface BrokerSettings {
   maxTransferBytesOnMessageInMemory: number
   longPollingEnable: boolean
   traceTopicEnable: boolean
-  msgTraceTopicName: string
+  msgTraceTopicName: string,
+  /** Replies (SEND_REPLY_MESSAGE) are stored in the reply topic as well as pushed. */
+  storeReplyMessageEnable: boolean
 }
 
 export const defaultSettings: BrokerSettings = {
@@ -45,7 +47,8 @@ export const defaultSettings: BrokerSettings = {
   maxTransferBytesOnMessageInMemory: 256 * 1024,
   longPollingEnable: true,
   traceTopicEnable: false,
-  msgTraceTopicName: "RMQ_SYS_TRACE_TOPIC"
+  msgTraceTopicName: "RMQ_SYS_TRACE_TOPIC",
+  storeReplyMessageEnable: true
 }
 
 /** "1s 5s 10s 30s 1m …" → milliseconds per level (level n at index n − 1). */

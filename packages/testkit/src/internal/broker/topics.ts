@@ -1,5 +1,6 @@
 // A broker's topic table: the TopicConfig of each topic, the system topics every broker has, and the topics a
 // send creates on the fly (TopicConfigManager.createTopicInSendMessageMethod, and a consumer group's retry topic).
+import { replyTopicOf } from "@effect-rocketmq/protocol/MessageProperties"
 import { RETRY_GROUP_TOPIC_PREFIX } from "@effect-rocketmq/protocol/Validators"
 import { HALF_TOPIC, permString, SCHEDULE_TOPIC, TBW102, TIMER_TOPIC } from "../constants.js"
 import type { BrokerSettings } from "./settings.js"
@@ -43,8 +44,9 @@ export const describeTopicConfig = (tc: TopicConfig, withAttributes = true): str
     withAttributes ? `, attributes={${Object.entries(tc.attributes).map(([k, v]) => `${k}=${v}`).join(", ")}}` : ""
   }]`
 
-/** TBW102 (when auto-create is on), the topics delays, timers and transactions live in, and the trace topic. */
-export const createSystemTopics = (topics: Topics, settings: BrokerSettings): void => {
+/** TBW102 (when auto-create is on), the topics delays, timers and transactions live in, the trace topic, and the
+ * cluster's replies. */
+export const createSystemTopics = (topics: Topics, settings: BrokerSettings, clusterName: string): void => {
   const levels = parseDelayLevels(settings.messageDelayLevel)?.length ?? 18
   if (settings.autoCreateTopicEnable) {
     topics.set(TBW102, topicConfig(TBW102, settings.defaultTopicQueueNums, 7))
@@ -55,6 +57,8 @@ export const createSystemTopics = (topics: Topics, settings: BrokerSettings): vo
   // TopicConfigManager: the message trace topic, one queue, when traceTopicEnable.
   const trace = settings.msgTraceTopicName
   if (settings.traceTopicEnable && !topics.has(trace)) topics.set(trace, topicConfig(trace, 1))
+  const replyTopic = replyTopicOf(clusterName)
+  if (!topics.has(replyTopic)) topics.set(replyTopic, topicConfig(replyTopic, 1))
 }
 
 /** TopicConfigManager.createTopicInSendMessageMethod, quirks included. */

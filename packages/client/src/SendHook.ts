@@ -1,0 +1,53 @@
+/**
+ * Send hooks (Java `SendMessageHook`): effects that run before and after each send request, registered on a
+ * producer with `Producer.registerSendHook` for the life of a scope. A hook sees every mode — sync, async, one-way,
+ * selector and queue sends, each request of a batch, a request and a reply — and cannot fail a send: a hook that
+ * fails or dies is logged at warning level and the send goes on as if it had succeeded.
+ *
+ * @since 0.2.0
+ */
+import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import type { SendError } from "./Errors.js"
+import type { SendResult } from "./SendResult.js"
+
+/**
+ * What a hook is told of a send request.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SendHookContext {
+  readonly producerGroup: string
+  /** `send`, `send_async`, `send_oneway`, `send_batch`, `request` or `reply`. */
+  readonly operation: string
+  readonly topic: string
+  /** The message id (`UNIQ_KEY`); a batch request's ids, comma-separated. */
+  readonly msgId: string
+  /** Messages in the request: 1, or a batch request's size. */
+  readonly messageCount: number
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface SendHook {
+  /** For logs. */
+  readonly name: string
+  /**
+   * Runs once the message is checked and before its first attempt: in the caller's fiber, which waits for it (its
+   * time counts against neither the send's budget nor its retries).
+   */
+  readonly before?: ((context: SendHookContext) => Effect.Effect<void, unknown>) | undefined
+  /**
+   * Runs once the send ended: its result (`undefined` for a one-way send) or error. A synchronous send's caller
+   * gets its result after this; an asynchronous send's callback hears after this.
+   */
+  readonly after?:
+    | ((
+      context: SendHookContext,
+      result: Either.Either<SendResult | undefined, SendError>
+    ) => Effect.Effect<void, unknown>)
+    | undefined
+}
