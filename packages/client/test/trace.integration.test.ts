@@ -140,6 +140,6 @@ describe("message trace on the real broker", () => {
           )
         }
       }),
-    180_000
+    300_000
   )
 })
