@@ -606,11 +606,11 @@ class Peer {
 const BUILT = join(ROOT, "bench/build/tsc")
 
 /** Builds the packages' dist/ and the bench's scripts, so every Node peer runs JavaScript as users run it. */
-const buildNode = (): void => {
+const buildNode = (root = ROOT): void => {
   const npx = process.platform === "win32" ? "npx.cmd" : "npx"
   for (const project of ["tsconfig.build.json", "bench/tsconfig.json"]) {
-    const r = spawnSync(npx, ["tsc", "-b", project], { cwd: ROOT, stdio: "inherit" })
-    if (r.status !== 0) throw new Error(`tsc -b ${project} failed`)
+    const r = spawnSync(npx, ["tsc", "-b", project], { cwd: root, stdio: "inherit" })
+    if (r.status !== 0) throw new Error(`tsc -b ${project} failed in ${root}`)
   }
 }
 
@@ -625,9 +625,14 @@ const spawnNodeWorker = (
     ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, ".rocketmq/bench/prof")}`]
     : []
   // Ours and raw: the compiled bench against the packages' dist/, plain node (no loader, no export conditions).
-  // The baseline is our worker as the other checkout has it, run from its sources with that checkout's packages;
-  // an older checkout may name its development export condition differently: offer it both names.
-  const argv = peer === "base"
+  // The baseline is our worker as the other checkout has it, with that checkout's packages: compiled the same way
+  // when that checkout builds its bench (it has bench/worker.ts; build it first), else from its sources, where an
+  // older checkout may name its development export condition differently: offer it both names.
+  const compiledBase = peer === "base" && existsSync(join(root, "bench/worker.ts"))
+  if (compiledBase) buildNode(root)
+  const argv = compiledBase
+    ? [join(root, "bench/build/tsc/producer.js"), "--worker", "ours", arg]
+    : peer === "base"
     ? [
       "--import",
       "tsx",

@@ -81,6 +81,13 @@ export interface ProducerOptions {
   readonly instanceName: string | undefined
   /** Asynchronous sends accepted and not finished; `sendAsync` waits when this many are running. */
   readonly maxInFlightAsyncSends: number
+  /**
+   * High-water mark of the bytes queued on one broker connection and not yet taken by the OS: 64 MiB. A send that
+   * finds its connection at the mark (a broker reading slower than the producer writes) waits until the socket
+   * drains below it, within its `sendMsgTimeout`, and fails with a `RequestTimeout` if it does not: so a loop of
+   * one-way sends holds at most this much per connection, whatever its length.
+   */
+  readonly maxBufferedBytesPerConnection: number
   /** Java's latency fault tolerance: avoid brokers that were slow or failed recently. */
   readonly sendLatencyFaultEnable: boolean
   /** Java `createTopicKey`: TBW102. */
@@ -120,6 +127,7 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   namespace: undefined,
   instanceName: undefined,
   maxInFlightAsyncSends: 10_000,
+  maxBufferedBytesPerConnection: 64 * 1024 * 1024,
   sendLatencyFaultEnable: false,
   createTopicKey: "TBW102",
   defaultTopicQueueNums: 4,
@@ -260,7 +268,8 @@ export const layerDependencies = (
     tcpTransportConnectTimeout: o.tcpTransportConnectTimeout,
     tcpTransportTryLockTimeout: o.tcpTransportTryLockTimeout,
     clientChannelMaxIdleTimeSeconds: o.clientChannelMaxIdleTimeSeconds,
-    clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds
+    clientChannelExpireTimeoutSeconds: o.clientChannelExpireTimeoutSeconds,
+    maxBufferedBytesPerConnection: o.maxBufferedBytesPerConnection
   }).pipe(Layer.provide(Codec.layer({ serializeType: o.serializeType })))
   const resolver = NameServerResolver.layer({
     nameServerAddr: o.nameServerAddr,
@@ -340,6 +349,7 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   namespace: Config.string("ROCKETMQ_NAMESPACE"),
   instanceName: Config.string("ROCKETMQ_INSTANCE_NAME"),
   maxInFlightAsyncSends: Config.integer("ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS"),
+  maxBufferedBytesPerConnection: Config.integer("ROCKETMQ_MAX_BUFFERED_BYTES_PER_CONNECTION"),
   sendLatencyFaultEnable: Config.boolean("ROCKETMQ_SEND_LATENCY_FAULT_ENABLE"),
   createTopicKey: Config.nonEmptyString("ROCKETMQ_CREATE_TOPIC_KEY"),
   defaultTopicQueueNums: Config.integer("ROCKETMQ_DEFAULT_TOPIC_QUEUE_NUMS"),
