@@ -901,13 +901,22 @@ const main = async () => {
     else problems.set("go", why)
   }
   if (wanted("ali-ons")) peers.push(spawnAliOns(nodeFlags))
-  const readiness = await Promise.all(peers.map((p) => p.ready))
+  // A peer that has not started within two minutes is left out (ours and raw fail the run).
+  const readiness = await Promise.all(peers.map((p) =>
+    Promise.race([
+      p.ready.then((r) => (console.log(`  ${p.name} ready`), r)),
+      new Promise<string>((r) =>
+        setTimeout(() => r(JSON.stringify({ fatal: `not ready after 120 s:\n${p.recentLog()}` })), 120_000).unref()
+      )
+    ])
+  ))
   for (let i = peers.length - 1; i >= 0; i--) {
     const r = JSON.parse(readiness[i]!) as { fatal?: string }
     if (r.fatal !== undefined) {
       const name = peers[i]!.name
       if (name === "ours" || name === "raw" || name === "base") throw new Error(r.fatal)
       problems.set(name, r.fatal)
+      peers[i]!.proc.kill("SIGKILL")
       peers.splice(i, 1)
     }
   }

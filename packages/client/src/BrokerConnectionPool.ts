@@ -40,7 +40,7 @@ export interface PoolOptions {
   /** Requests awaiting a response on one connection; more wait for a slot (bounded by their timeout). */
   readonly maxInFlightPerConnection: number
   /**
-   * High-water mark of the bytes queued on one connection and not yet taken by the OS: 64 MiB. A request or one-way
+   * High-water mark of the bytes queued on one connection and not yet taken by the OS: 4 MiB. A request or one-way
    * frame that finds its connection at the mark waits (within its timeout) until the socket drains below it.
    */
   readonly maxBufferedBytesPerConnection: number
@@ -64,7 +64,7 @@ export const defaultOptions: PoolOptions = {
   clientChannelExpireTimeoutSeconds: 0,
   requestTimeout: 3000,
   maxInFlightPerConnection: 4096,
-  maxBufferedBytesPerConnection: 64 * 1024 * 1024,
+  maxBufferedBytesPerConnection: 4 * 1024 * 1024,
   closeSocketIfTimeout: true,
   sweepIntervalMillis: 1000
 }
