@@ -1,12 +1,16 @@
-// Producer benchmark against the real RocketMQ broker on loopback (issue 5, "Benchmark").
+// Producer benchmark against the real RocketMQ broker on loopback (issues 5 and 20).
 //
-// Three peers take the same load, interleaved scenario by scenario in one run so they see the same machine:
-//   ours  — @effect-rocketmq/client's Producer (send / sendAsync / sendOneway / sendBatch)
-//   raw   — the same requests as frames pre-encoded with @effect-rocketmq/protocol, written to a plain
-//           node:net socket per broker and pipelined with the same window: the broker's own ceiling here
-//   java  — the Apache RocketMQ Java client (DefaultMQProducer) in bench/java/ProducerBench.java
+// The peers take the same load, interleaved scenario by scenario in one run so they see the same machine:
+//   ours    — @effect-rocketmq/client's Producer (send / sendAsync / sendOneway / sendBatch), from the packages'
+//             built dist/ with plain `node` (no TypeScript loader, no export conditions), as users run it
+//   raw     — the same requests as frames pre-encoded with @effect-rocketmq/protocol, written to a plain
+//             node:net socket per broker and pipelined with the same window: the broker's own ceiling here
+//   java    — the Apache RocketMQ Java client (DefaultMQProducer) in bench/java/ProducerBench.java
+//   go      — apache/rocketmq-client-go v2 in bench/go (built here from the Go module proxy)
+//   ali-ons — npm ali-ons in bench/aliOns.ts (sync and async only: it has no one-way or batch send)
 // Scenarios (1 KiB bodies): sync (1 in flight), async with 64 and 256 in flight, one-way, batch of 32, and
-// auto-batched async with 256 in flight (`autoBatch` with its defaults; ours and java only).
+// auto-batched async with 256 in flight (`autoBatch` with its defaults; ours and java only); a scenario is one entry of
+// `scenarios` in main(), and `supports` and its `peers` say which peers run it.
 // Each peer runs in its own process (a worker), so CPU and peak RSS are its own. One unmeasured pass of every
 // scenario warms the JITs, then each run is preceded by a full collection and a warm-up of the same scenario (in
 // that order, so the clock starts warm); after each run the brokers' queue offsets confirm that every message was
@@ -16,16 +20,18 @@
 // process) to CPU 0 and every peer's process to CPU 1 with `taskset -a`, as when clients run on their own machines.
 // Affinity is set back to all CPUs afterwards, also on failure.
 //
-// Run: npm run bench:producer   (node --expose-gc --conditions=@effect-rocketmq/source --import tsx bench/producer.ts)
-// Needs the loopback RocketMQ up (npm run rocketmq:up -- --brokers 2) and a JDK for the Java peer.
+// Run: npm run bench:producer   (builds dist/ and bench/build/, then orchestrates from bench/producer.ts)
+// Needs the loopback RocketMQ up (npm run rocketmq:up -- --brokers 2; its name server port is read from
+// ROCKETMQ_NAMESRV_PORT, or give ROCKETMQ_NAME_SERVER_ADDR), a JDK for the Java peer and Go for the Go peer.
 // Options: --reps N (default 3), --scale X (multiplies message counts; default 1), --no-java,
+//          --peers LIST (the other clients to run, default java,go,ali-ons; ours and raw always run),
 //          --placement shared|dedicated|both (default both; dedicated needs 2 CPUs and taskset),
-//          --node-flags "<flags>" (extra V8/Node flags for both Node peers, e.g. --single-threaded-gc),
+//          --node-flags "<flags>" (extra V8/Node flags for the Node peers, e.g. --single-threaded-gc),
 //          --out NAME (results in bench/results/NAME.{md,json}; default producer),
 //          --profile (CPU profile of our worker into .rocketmq/bench/prof/),
-//          --baseline DIR (a fourth peer, "base": our Producer as another checkout of this repository has it, e.g. a
-//          `git worktree` of the commit before a change; it runs that checkout's own worker, interleaved with the
-//          others, so a change to the send path is measured before and after in one run and one placement).
+//          --baseline DIR (a further peer, "base": our Producer as another checkout of this repository has it, e.g. a
+//          `git worktree` of the commit before a change; it runs that checkout's own worker from its sources,
+//          interleaved with the others, so a change to the send path is measured before and after in one run).
 import { BrokerConnectionPool } from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Message from "@effect-rocketmq/client/Message"
 import type { MessageQueue } from "@effect-rocketmq/client/MessageQueue"
@@ -51,23 +57,36 @@ import * as os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import type { Command, Outcome, RunResult, ScenarioKind, Worker } from "./worker.js"
+import { describe, measured, serve } from "./worker.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // settings
 // ---------------------------------------------------------------------------------------------------------------
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-const NAME_SERVER = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
+const HERE = dirname(fileURLToPath(import.meta.url))
+/** The repository: this file runs from bench/ (tsx) or compiled from bench/build/tsc/. */
+const ROOT = existsSync(join(HERE, "../package.json")) && !HERE.includes(join("bench", "build"))
+  ? resolve(HERE, "..")
+  : resolve(HERE, "../../..")
+/** The name server of the loopback RocketMQ that `npm run rocketmq:up` starts (it honours the same variables). */
+const NAME_SERVER = process.env.ROCKETMQ_NAME_SERVER_ADDR ??
+  `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
 const TOPIC = process.env.BENCH_TOPIC ?? "erq_bench"
 const QUEUES_PER_BROKER = 8
 const CLUSTER = "DefaultCluster"
 const BODY_SIZE = 1024
 const BATCH_SIZE = 32
 const SEND_TIMEOUT = 10_000
-const GROUP = { ours: "erq_bench_ours", raw: "erq_bench_raw", java: "erq_bench_java" } as const
+const GROUP = {
+  ours: "erq_bench_ours",
+  raw: "erq_bench_raw",
+  java: "erq_bench_java",
+  go: "erq_bench_go",
+  "ali-ons": "erq_bench_ali_ons"
+} as const
 
-type PeerName = "ours" | "raw" | "java" | "base"
-type ScenarioKind = "sync" | "async" | "oneway" | "batch" | "autobatch"
+type PeerName = "ours" | "raw" | "java" | "base" | "go" | "ali-ons"
 /** Where the processes run: shared = no affinity set; dedicated = servers on CPU 0, the peer on CPU 1. */
 type Placement = "shared" | "dedicated"
 
@@ -83,49 +102,10 @@ interface Scenario {
   readonly peers?: ReadonlyArray<PeerName>
 }
 
-/** What a worker is asked to do: one scenario, `messages` messages. */
-interface Command {
-  readonly kind: ScenarioKind
-  readonly window: number
-  readonly messages: number
-  /**
-   * A full collection first. Given to warm-ups, not to the measured run that follows one: V8 discards optimized
-   * code in a forced full collection (code that embeds objects the collection found dead), so a collection between
-   * warm-up and clock would have our worker measured while its JIT catches up again.
-   */
-  readonly collect?: boolean
-}
-
-/** One measured run of one peer. */
-interface RunResult {
-  readonly peer: PeerName
-  readonly scenario: string
-  readonly messages: number
-  readonly requests: number
-  readonly seconds: number
-  readonly msgsPerSec: number
-  /** Per send (sync/async) or per batch request; null for one-way. */
-  readonly p50Ms: number | null
-  readonly p99Ms: number | null
-  /** CPU of the peer's process (user + system) during the run. */
-  readonly cpuSec: number
-  readonly cpuSecPer100k: number
-  /** Of which in the kernel (system time). */
-  readonly cpuSystemSecPer100k?: number
-  /** Peak resident set of the peer's process during the run (VmHWM after a reset), MiB. */
-  readonly peakRssMiB: number
-  readonly errors: number
-  readonly firstError?: string
-  /** CPU of the broker processes during the run (all of them, from /proc). */
-  brokerCpuSecPer100k?: number
-}
-
 const body = new Uint8Array(BODY_SIZE).map((_, i) => 97 + (i % 26))
 
 const gc = (globalThis as { gc?: () => void }).gc
 
-const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort()
-const pct = (s: Float64Array, q: number) => s.length === 0 ? null : s[Math.min(s.length - 1, Math.floor(q * s.length))]!
 const median = (xs: ReadonlyArray<number>) => {
   const s = [...xs].sort((a, b) => a - b)
   const n = s.length
@@ -133,80 +113,8 @@ const median = (xs: ReadonlyArray<number>) => {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// measuring a run inside a Node worker
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Resets the kernel's peak-RSS mark (VmHWM) to the current RSS, so the next read is this run's peak. */
-const resetPeakRss = () => {
-  try {
-    writeFileSync("/proc/self/clear_refs", "5")
-  } catch {
-    // not Linux or not allowed: VmHWM stays the peak since start
-  }
-}
-
-const peakRssMiB = (): number => {
-  try {
-    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"))
-    if (m !== null) return Number(m[1]) / 1024
-  } catch {
-    // fall through
-  }
-  return process.resourceUsage().maxRSS / 1024
-}
-
-interface Outcome {
-  readonly latenciesMs: ArrayLike<number>
-  readonly requests: number
-  readonly errors: number
-  readonly firstError?: string | undefined
-}
-
-const measured = async (
-  peer: PeerName,
-  cmd: Command,
-  run: () => Promise<Outcome>
-): Promise<RunResult> => {
-  if (cmd.collect === true) gc?.()
-  resetPeakRss()
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  const out = await run()
-  const seconds = (performance.now() - t0) / 1000
-  const cpu = process.cpuUsage(cpu0)
-  const cpuSec = (cpu.user + cpu.system) / 1e6
-  const lat = sorted(out.latenciesMs)
-  return {
-    peer,
-    scenario: `${cmd.kind}/${cmd.window}`,
-    messages: cmd.messages,
-    requests: out.requests,
-    seconds,
-    msgsPerSec: cmd.messages / seconds,
-    p50Ms: pct(lat, 0.5),
-    p99Ms: pct(lat, 0.99),
-    cpuSec,
-    cpuSecPer100k: cpuSec * 100_000 / cmd.messages,
-    cpuSystemSecPer100k: cpu.system / 1e6 * 100_000 / cmd.messages,
-    peakRssMiB: peakRssMiB(),
-    errors: out.errors,
-    ...(out.firstError !== undefined ? { firstError: out.firstError } : {})
-  }
-}
-
-const describe = (e: unknown) =>
-  e !== null && typeof e === "object" && "_tag" in e
-    ? `${String((e as { _tag: unknown })._tag)}: ${String((e as { message?: unknown }).message ?? "")}`
-    : String(e)
-
-// ---------------------------------------------------------------------------------------------------------------
 // worker: ours (the Producer)
 // ---------------------------------------------------------------------------------------------------------------
-
-interface Worker {
-  readonly run: (cmd: Command) => Promise<RunResult>
-  readonly close: () => Promise<void>
-}
 
 interface OursInstance {
   readonly runtime: ManagedRuntime.ManagedRuntime<Producer.Producer | NameServerResolver, unknown>
@@ -548,26 +456,8 @@ const rawWorker = async (route: Route): Promise<Worker> => {
 // worker process: one JSON command per stdin line, one "@@RESULT {json}" per stdout line
 // ---------------------------------------------------------------------------------------------------------------
 
-const runWorker = async (peer: "ours" | "raw", arg: string | undefined) => {
-  const worker = peer === "ours" ? await oursWorker() : await rawWorker(JSON.parse(arg ?? "{}") as Route)
-  process.stdout.write(`@@READY ${JSON.stringify({ peer })}\n`)
-  const lines = readline.createInterface({ input: process.stdin })
-  for await (const line of lines) {
-    if (line.trim() === "quit") break
-    if (line.trim() === "") continue
-    let out: unknown
-    try {
-      out = await worker.run(JSON.parse(line) as Command)
-    } catch (e) {
-      out = { peer, fatal: String(e) }
-    }
-    process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`)
-  }
-  lines.close()
-  // Shut the producers down gracefully (unregister, close connections), bounded.
-  await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 10_000).unref())])
-  process.exit(0)
-}
+const runWorker = (peer: "ours" | "raw", arg: string | undefined) =>
+  serve(peer, () => peer === "ours" ? oursWorker() : rawWorker(JSON.parse(arg ?? "{}") as Route))
 
 // ---------------------------------------------------------------------------------------------------------------
 // orchestrator
@@ -699,7 +589,8 @@ class Peer {
   run(cmd: Command): Promise<Record<string, unknown>> {
     return new Promise((resolveRun) => {
       this.waiting.push((line) => resolveRun(JSON.parse(line) as Record<string, unknown>))
-      const text = this.name === "java"
+      // The Java and Go peers take the plain line format of bench/java/ProducerBench.java.
+      const text = this.name === "java" || this.name === "go"
         ? `${cmd.kind} ${cmd.window} ${cmd.messages} 0 ${cmd.collect === true ? 1 : 0}`
         : JSON.stringify(cmd)
       this.proc.stdin!.write(text + "\n")
@@ -717,6 +608,18 @@ class Peer {
   }
 }
 
+/** The worker scripts as compiled by `tsc -b bench/tsconfig.json` (bench/build/tsc/), run with plain `node`. */
+const BUILT = join(ROOT, "bench/build/tsc")
+
+/** Builds the packages' dist/ and the bench's scripts, so every Node peer runs JavaScript as users run it. */
+const buildNode = (root = ROOT): void => {
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx"
+  for (const project of ["tsconfig.build.json", "bench/tsconfig.json"]) {
+    const r = spawnSync(npx, ["tsc", "-b", project], { cwd: root, stdio: "inherit" })
+    if (r.status !== 0) throw new Error(`tsc -b ${project} failed in ${root}`)
+  }
+}
+
 const spawnNodeWorker = (
   peer: "ours" | "raw" | "base",
   arg: string,
@@ -727,20 +630,65 @@ const spawnNodeWorker = (
   const extra = profile && peer === "ours"
     ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, ".rocketmq/bench/prof")}`]
     : []
-  // The baseline is our worker as the other checkout has it, run with that checkout's packages.
-  const script = peer === "base" ? join(root, "bench/producer.ts") : fileURLToPath(import.meta.url)
-  const role = peer === "base" ? "ours" : peer
-  // An older checkout may name its development export condition differently: offer it both names.
-  const conditions = peer === "base" ? ["--conditions=source", "--conditions=@effect-rocketmq/source"] : []
-  const argv = [...process.execArgv, ...conditions, ...nodeFlags, ...extra, script, "--worker", role, arg]
+  // Ours and raw: the compiled bench against the packages' dist/, plain node (no loader, no export conditions).
+  // The baseline is our worker as the other checkout has it, with that checkout's packages: compiled the same way
+  // when that checkout builds its bench (it has bench/worker.ts; build it first), else from its sources, where an
+  // older checkout may name its development export condition differently: offer it both names.
+  const compiledBase = peer === "base" && existsSync(join(root, "bench/worker.ts"))
+  if (compiledBase) buildNode(root)
+  const argv = compiledBase
+    ? [join(root, "bench/build/tsc/producer.js"), "--worker", "ours", arg]
+    : peer === "base"
+    ? [
+      "--import",
+      "tsx",
+      "--conditions=source",
+      "--conditions=@effect-rocketmq/source",
+      join(root, "bench/producer.ts"),
+      "--worker",
+      "ours",
+      arg
+    ]
+    : [join(BUILT, "producer.js"), "--worker", peer, arg]
   return new Peer(
     peer,
-    spawn(process.execPath, argv, {
+    spawn(process.execPath, ["--expose-gc", ...nodeFlags, ...extra, ...argv], {
       cwd: root,
       stdio: ["pipe", "pipe", "pipe"]
     })
   )
 }
+
+const spawnAliOns = (nodeFlags: ReadonlyArray<string>) =>
+  new Peer(
+    "ali-ons",
+    spawn(
+      process.execPath,
+      ["--expose-gc", ...nodeFlags, join(BUILT, "aliOns.js"), NAME_SERVER, TOPIC, GROUP["ali-ons"]],
+      { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] }
+    )
+  )
+
+/** Builds bench/go (rocketmq-client-go v2, from the Go module proxy) into .rocketmq/bench/go. */
+const buildGo = (): string | undefined => {
+  const out = join(ROOT, ".rocketmq/bench/go/producer-bench")
+  const r = spawnSync("go", ["build", "-o", out, "."], { cwd: join(ROOT, "bench/go"), encoding: "utf8" })
+  if (r.error !== undefined) return `go build: ${r.error.message}`
+  if (r.status !== 0) return `go build failed: ${r.stderr}`
+  return undefined
+}
+
+const spawnGo = () =>
+  new Peer(
+    "go",
+    spawn(join(ROOT, ".rocketmq/bench/go/producer-bench"), [NAME_SERVER, TOPIC, GROUP.go], {
+      cwd: ROOT,
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+  )
+
+/** What a peer's client can send: ali-ons has neither one-way nor batch sends. */
+const supports = (peer: PeerName, kind: ScenarioKind) => peer !== "ali-ons" || kind === "sync" || kind === "async"
 
 const javaLib = () => {
   const version = process.env.ROCKETMQ_VERSION ?? brokerInfo().version ?? "5.3.3"
@@ -884,6 +832,7 @@ const main = async () => {
   const reps = Number(opt("--reps") ?? 3)
   const scale = Number(opt("--scale") ?? 1)
   const withJava = !args.includes("--no-java")
+  const only = (opt("--peers") ?? "java,go,ali-ons").split(",")
   const profile = args.includes("--profile")
   const nodeFlags = (opt("--node-flags") ?? "").split(/\s+/).filter((f) => f !== "")
   const baselineArg = opt("--baseline")
@@ -929,7 +878,8 @@ const main = async () => {
     scenario("batch", BATCH_SIZE, `batch of ${BATCH_SIZE} (sync, 1 in flight)`, 64_000, 8_000),
     scenario("autobatch", 256, "async auto-batched (autoBatch), 256 in flight", 64_000, 8_000, ["ours", "java"])
   ]
-  const runsIt = (s: Scenario, peer: Peer) => s.peers === undefined || s.peers.includes(peer.name)
+  const runsIt = (s: Scenario, peer: Peer) =>
+    (s.peers === undefined || s.peers.includes(peer.name)) && supports(peer.name, s.kind)
 
   const started = new Date()
   const broker = brokerInfo()
@@ -944,23 +894,53 @@ const main = async () => {
   )
 
   const notes: Array<string> = []
-  let javaProblem = withJava ? compileJava() : "--no-java"
+  buildNode()
+  // The other clients: one that cannot be built or started is left out with a note, the run goes on.
+  const problems = new Map<PeerName, string>()
+  const wanted = (peer: PeerName) => {
+    if (!only.includes(peer)) problems.set(peer, "not in --peers")
+    return !problems.has(peer)
+  }
+  if (!withJava) problems.set("java", "--no-java")
   const peers: Array<Peer> = [
     spawnNodeWorker("ours", "", profile, nodeFlags),
     spawnNodeWorker("raw", JSON.stringify(route), false, nodeFlags)
   ]
   if (baseline !== undefined) peers.push(spawnNodeWorker("base", "", false, nodeFlags, baseline))
-  if (javaProblem === undefined) peers.push(spawnJava())
-  const readiness = await Promise.all(peers.map((p) => p.ready))
+  if (wanted("java")) {
+    const why = compileJava()
+    if (why === undefined) peers.push(spawnJava())
+    else problems.set("java", why)
+  }
+  if (wanted("go")) {
+    const why = buildGo()
+    if (why === undefined) peers.push(spawnGo())
+    else problems.set("go", why)
+  }
+  if (wanted("ali-ons")) peers.push(spawnAliOns(nodeFlags))
+  // A peer that has not started within two minutes is left out (ours and raw fail the run).
+  const readiness = await Promise.all(peers.map((p) =>
+    Promise.race([
+      p.ready.then((r) => (console.log(`  ${p.name} ready`), r)),
+      new Promise<string>((r) =>
+        setTimeout(() => r(JSON.stringify({ fatal: `not ready after 120 s:\n${p.recentLog()}` })), 120_000).unref()
+      )
+    ])
+  ))
   for (let i = peers.length - 1; i >= 0; i--) {
     const r = JSON.parse(readiness[i]!) as { fatal?: string }
     if (r.fatal !== undefined) {
-      if (peers[i]!.name !== "java") throw new Error(r.fatal)
-      javaProblem = r.fatal
+      const name = peers[i]!.name
+      if (name === "ours" || name === "raw" || name === "base") throw new Error(r.fatal)
+      problems.set(name, r.fatal)
+      peers[i]!.proc.kill("SIGKILL")
       peers.splice(i, 1)
     }
   }
-  if (javaProblem !== undefined) notes.push(`Java peer not run: ${javaProblem}`)
+  for (const [peer, why] of problems) {
+    if (why !== "not in --peers") notes.push(`${peer} peer not run: ${why}`)
+  }
+  const javaProblem = problems.get("java")
   console.log(
     `peers ready: ${peers.map((p) => p.name).join(", ")} (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`
   )
@@ -970,11 +950,15 @@ const main = async () => {
   await new Promise((r) => setTimeout(r, 3000))
   const brokerIdleCores = (processCpuSec(broker.pids) - idle0) / 3
   // One unmeasured pass of every scenario first, so the JITs (V8's and the JVM's C2) are warm before rep 1.
-  for (const s of scenarios) {
-    for (const peer of peers.filter((p) => runsIt(s, p))) {
-      await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+  // A pass of every scenario a peer supports, each run preceded by a full collection.
+  const warmAll = async () => {
+    for (const s of scenarios) {
+      for (const peer of peers.filter((p) => runsIt(s, p))) {
+        await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+      }
     }
   }
+  await warmAll()
   console.log(`warmed up; brokers idle at ${brokerIdleCores.toFixed(2)} cores`)
 
   // The dedicated placement: servers (and this process, which only waits and counts) on CPU 0, peers on CPU 1.
@@ -1015,16 +999,12 @@ const main = async () => {
   const runPlacement = async (placement: Placement) => {
     // A short re-warm: the JITs are warm, the caches and the scheduler not yet for this placement.
     console.log(`placement ${placement}`)
-    for (const s of scenarios) {
-      for (const peer of peers.filter((p) => runsIt(s, p))) {
-        await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
-      }
-    }
+    await warmAll()
     for (let rep = 0; rep < reps; rep++) {
       for (const s of scenarios) {
         // Rotate who goes first each repetition, so no peer always follows the same one.
-        const order = peers.map((_, i) => peers[(i + rep) % peers.length]!).filter((p) => runsIt(s, p))
-        for (const peer of order) {
+        const order = peers.map((_, i) => peers[(i + rep) % peers.length]!)
+        for (const peer of order.filter((p) => runsIt(s, p))) {
           // A run during which another client wrote to the topic saw a different machine: run it once more.
           for (let attempt = 1; attempt <= 2; attempt++) {
             await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
@@ -1124,7 +1104,9 @@ const main = async () => {
     readonly firstError?: string
   }
   const summaries: Array<Summary> = []
-  const peerNames: ReadonlyArray<PeerName> = ["ours", "base", "raw", "java"]
+  const peerNames: ReadonlyArray<PeerName> = ["ours", "base", "raw", "java", "go", "ali-ons"]
+  /** The other clients ours is compared with. */
+  const others: ReadonlyArray<PeerName> = ["java", "go", "ali-ons"]
   for (const placement of placements) {
     for (const s of scenarios) {
       for (const peer of peerNames) {
@@ -1211,6 +1193,53 @@ const main = async () => {
       target: "<= 0.10 ms",
       ...(v !== null ? { met: v <= 0.1 } : {})
     })
+    // Issue 20: batches near the raw ceiling, bounded memory, ahead of every other client in every scenario.
+    const batch = ratio(get("batch/32", "ours")?.msgsPerSec, get("batch/32", "raw")?.msgsPerSec)
+    ratios.push({
+      placement,
+      name: `[${placement}] ours batch/32 throughput / raw-frame ceiling`,
+      value: batch,
+      unit: "×",
+      target: ">= 0.90",
+      ...(batch !== null ? { met: batch >= 0.9 } : {})
+    })
+    for (const s of scenarios) {
+      const rss = get(s.id, "ours")?.peakRssMiB ?? null
+      ratios.push({
+        placement,
+        name: `[${placement}] ours ${s.id} peak RSS`,
+        value: rss,
+        unit: "MiB",
+        target: "<= 128 MiB",
+        ...(rss !== null ? { met: rss <= 128 } : {})
+      })
+    }
+    for (const s of scenarios) {
+      for (const peer of others) {
+        const t = ratio(get(s.id, "ours")?.msgsPerSec, get(s.id, peer)?.msgsPerSec)
+        if (t !== null) {
+          ratios.push({
+            placement,
+            name: `[${placement}] ours / ${peer} ${s.id} throughput`,
+            value: t,
+            unit: "×",
+            target: ">= 1",
+            met: t >= 1
+          })
+        }
+        const c = ratio(get(s.id, "ours")?.cpuSecPer100k, get(s.id, peer)?.cpuSecPer100k)
+        if (c !== null) {
+          ratios.push({
+            placement,
+            name: `[${placement}] ours / ${peer} ${s.id} client CPU per message`,
+            value: c,
+            unit: "×",
+            target: "<= 1",
+            met: c <= 1
+          })
+        }
+      }
+    }
     return ratios
   }
   const otherRatios = (placement: Placement): Array<Ratio> => {
@@ -1221,17 +1250,15 @@ const main = async () => {
     for (const s of ["oneway/1", "batch/32", "sync/1"]) {
       add(`ours ${s} throughput / raw`, ratio(get(s, "ours")?.msgsPerSec, get(s, "raw")?.msgsPerSec))
     }
-    for (const s of scenarios) {
-      add(`ours / java ${s.id} throughput`, ratio(get(s.id, "ours")?.msgsPerSec, get(s.id, "java")?.msgsPerSec))
-    }
-    for (const s of scenarios) {
-      add(
-        `ours / java ${s.id} client CPU per message`,
-        ratio(get(s.id, "ours")?.cpuSecPer100k, get(s.id, "java")?.cpuSecPer100k)
-      )
-    }
-    for (const s of scenarios.filter((x) => x.kind !== "oneway")) {
-      add(`ours / java ${s.id} p50 latency`, ratio(get(s.id, "ours")?.p50Ms, get(s.id, "java")?.p50Ms))
+    for (const peer of others) {
+      for (const s of scenarios.filter((x) => x.kind !== "oneway")) {
+        const v = ratio(get(s.id, "ours")?.p50Ms, get(s.id, peer)?.p50Ms)
+        if (v !== null) add(`ours / ${peer} ${s.id} p50 latency`, v)
+      }
+      for (const s of scenarios) {
+        const v = ratio(get(s.id, "ours")?.peakRssMiB, get(s.id, peer)?.peakRssMiB)
+        if (v !== null) add(`ours / ${peer} ${s.id} peak RSS`, v)
+      }
     }
     for (const s of scenarios) {
       if (get(s.id, "base") === undefined) continue
@@ -1246,7 +1273,10 @@ const main = async () => {
     }
     const rss = (peer: PeerName) =>
       median(summaries.filter((x) => x.placement === placement && x.peer === peer).map((x) => x.peakRssMiB))
-    add("ours / java peak RSS (median over scenarios)", ratio(rss("ours"), rss("java")))
+    for (const peer of others) {
+      const v = ratio(rss("ours"), rss(peer))
+      if (v !== null) add(`ours / ${peer} peak RSS (median over scenarios)`, v)
+    }
     return ratios
   }
   const ratios = [...placements.flatMap(targetRatios), ...placements.flatMap(otherRatios)]
@@ -1297,7 +1327,11 @@ const main = async () => {
     "|---|---:|---|---|",
     ...ratios.map((r) =>
       `| ${r.name} | ${
-        r.value === null ? "–" : `${fmt(r.value, r.unit === "ms" ? 3 : 2)}${r.unit === "ms" ? " ms" : ""}`
+        r.value === null
+          ? "–"
+          : r.unit === "MiB"
+          ? `${fmt(r.value, 0)} MiB`
+          : `${fmt(r.value, r.unit === "ms" ? 3 : 2)}${r.unit === "ms" ? " ms" : ""}`
       } | ` +
       `${r.target ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "**no**"} |`
     )
@@ -1325,7 +1359,8 @@ const main = async () => {
     placements.map((p) => placementText[p]).join(" "),
     "",
     "Peers, each in its own process, interleaved scenario by scenario (first peer rotates per repetition):",
-    "- **ours**: `@effect-rocketmq/client` `Producer` (JSON headers, defaults but `sendMsgTimeout` 10 s); " +
+    "- **ours**: `@effect-rocketmq/client` `Producer` from the packages' built `dist/`, run with plain `node` as " +
+    "users run it (JSON headers, defaults but `sendMsgTimeout` 10 s); " +
     "async = `sendAsync` on a producer with `maxInFlightAsyncSends` = the window (it waits when full), result in " +
     "the callback; latency from acceptance to callback.",
     "- **raw**: the same requests pre-encoded with `@effect-rocketmq/protocol` before the clock starts, written to one " +
@@ -1334,6 +1369,11 @@ const main = async () => {
     "- **java**: Apache RocketMQ `DefaultMQProducer` " +
     `${broker.version ?? ""} (bench/java/ProducerBench.java; -Xmx512m, sendMsgTimeout 10 s, sendLatencyFaultEnable ` +
     "false like ours, `Semaphore` window for async).",
+    "- **go**: apache/rocketmq-client-go v2 (bench/go, built by the benchmark from the Go module proxy at the version " +
+    "in bench/go/go.mod; sendMsgTimeout 10 s, round-robin queue selection like the others, a buffered channel as " +
+    "the async window, `SendSync` with 32 messages for the batch).",
+    "- **ali-ons**: npm `ali-ons` (bench/aliOns.ts, plain node; sendMsgTimeout 10 s). It has `send` only: async " +
+    "keeps `window` promises in flight; no one-way or batch send, so those rows are absent.",
     ...(baseline !== undefined
       ? [
         "- **base**: the same `Producer` worker as another checkout of this repository has it (`--baseline`, commit " +
@@ -1353,7 +1393,7 @@ const main = async () => {
     "queues) / messages sent; a run during which another client wrote to the topic is repeated once (see notes).",
     "",
     ...placements.flatMap(table),
-    "## Ratios (targets from issue 5)",
+    "## Ratios (targets from issues 5 and 20)",
     "",
     ...ratioLines,
     "",

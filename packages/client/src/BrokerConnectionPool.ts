@@ -50,7 +50,10 @@ export interface PoolOptions {
   readonly requestTimeout: number
   /** Requests awaiting a response on one connection; more wait for a slot (bounded by their timeout). */
   readonly maxInFlightPerConnection: number
-  /** Bytes written but not yet flushed to the OS on one connection; more writes wait. */
+  /**
+   * High-water mark of the bytes queued on one connection and not yet taken by the OS: 4 MiB. A request or one-way
+   * frame that finds its connection at the mark waits (within its timeout) until the socket drains below it.
+   */
   readonly maxBufferedBytesPerConnection: number
   /**
    * Close the connection when a request times out, as Java's `clientCloseSocketIfTimeout` (true); not for a request
@@ -93,7 +96,7 @@ export const defaultOptions: PoolOptions = {
   clientChannelExpireTimeoutSeconds: 0,
   requestTimeout: 3000,
   maxInFlightPerConnection: 4096,
-  maxBufferedBytesPerConnection: 64 * 1024 * 1024,
+  maxBufferedBytesPerConnection: 4 * 1024 * 1024,
   closeSocketIfTimeout: true,
   sweepIntervalMillis: 1000
 }
@@ -532,7 +535,8 @@ export const optionsConfig: Config.Config<Partial<PoolOptions>> = Config.all({
     Config.validate({ message: "must be >= 0", validation: (n) => n >= 0 }),
     Config.option
   ),
-  maxInFlightPerConnection: positiveInt("ROCKETMQ_MAX_IN_FLIGHT_PER_CONNECTION")
+  maxInFlightPerConnection: positiveInt("ROCKETMQ_MAX_IN_FLIGHT_PER_CONNECTION"),
+  maxBufferedBytesPerConnection: positiveInt("ROCKETMQ_MAX_BUFFERED_BYTES_PER_CONNECTION")
 }).pipe(Config.map((o) => {
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(o)) if (v._tag === "Some") out[k] = v.value

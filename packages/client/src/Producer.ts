@@ -107,6 +107,13 @@ export interface ProducerOptions {
   readonly instanceName: string | undefined
   /** Asynchronous sends accepted and not finished; `sendAsync` waits when this many are running. */
   readonly maxInFlightAsyncSends: number
+  /**
+   * High-water mark of the bytes queued on one broker connection and not yet taken by the OS: 4 MiB. A send that
+   * finds its connection at the mark (a broker reading slower than the producer writes) waits until the socket
+   * drains below it, within its `sendMsgTimeout`, and fails with a `RequestTimeout` if it does not: so a loop of
+   * one-way sends holds at most this much per connection, whatever its length.
+   */
+  readonly maxBufferedBytesPerConnection: number
   /** Java's latency fault tolerance: avoid brokers that were slow or failed recently. */
   readonly sendLatencyFaultEnable: boolean
   /** Java `createTopicKey`: TBW102. */
@@ -216,6 +223,7 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   namespace: undefined,
   instanceName: undefined,
   maxInFlightAsyncSends: 10_000,
+  maxBufferedBytesPerConnection: 4 * 1024 * 1024,
   sendLatencyFaultEnable: false,
   createTopicKey: "TBW102",
   defaultTopicQueueNums: 4,
@@ -619,7 +627,8 @@ export const layerDependencies = (
     credentials: o.accessKey !== undefined && o.secretKey !== undefined
       ? Credentials.make({ accessKey: o.accessKey, secretKey: o.secretKey, securityToken: o.securityToken })
       : undefined,
-    tls: o.useTLS ? (o.tls ?? {}) : undefined
+    tls: o.useTLS ? (o.tls ?? {}) : undefined,
+    maxBufferedBytesPerConnection: o.maxBufferedBytesPerConnection
   }).pipe(Layer.provide(Codec.layer({ serializeType: o.serializeType })))
   const resolver = NameServerResolver.layer({
     nameServerAddr: o.nameServerAddr,
@@ -699,6 +708,7 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   namespace: Config.string("ROCKETMQ_NAMESPACE"),
   instanceName: Config.string("ROCKETMQ_INSTANCE_NAME"),
   maxInFlightAsyncSends: Config.integer("ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS"),
+  maxBufferedBytesPerConnection: Config.integer("ROCKETMQ_MAX_BUFFERED_BYTES_PER_CONNECTION"),
   sendLatencyFaultEnable: Config.boolean("ROCKETMQ_SEND_LATENCY_FAULT_ENABLE"),
   createTopicKey: Config.nonEmptyString("ROCKETMQ_CREATE_TOPIC_KEY"),
   defaultTopicQueueNums: Config.integer("ROCKETMQ_DEFAULT_TOPIC_QUEUE_NUMS"),

@@ -5,6 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
+import type { RemotingError, RequestTimeout } from "../src/Errors.js"
 import * as SocketConnectorModule from "../src/SocketConnector.js"
 import { SocketConnector } from "../src/SocketConnector.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
@@ -22,6 +23,22 @@ const withPool = <A, E, R>(
 const echo: ScriptedServer.OnFrame = (f, conn) => {
   if (!RemotingCommand.isOneway(f)) conn.send(response(f, { code: 0, extFields: f.extFields }))
 }
+
+/**
+ * The most bytes the pool's one connection held unflushed over half a second, each sample never more than `bound`
+ * (the high-water mark plus the one frame a single write may hold), whatever the kernel takes.
+ */
+const peakBuffered = (pool: BrokerConnectionPool.BrokerConnectionPoolService, bound: number) =>
+  Effect.gen(function*() {
+    let peak = 0
+    for (let i = 0; i < 10; i++) {
+      yield* Effect.sleep("50 millis")
+      const [c] = yield* pool.connections
+      peak = Math.max(peak, c!.bufferedBytes)
+      assert.isAtMost(c!.bufferedBytes, bound)
+    }
+    return peak
+  })
 
 const lengthPrefix = (n: number) => {
   const b = new Uint8Array(4)
@@ -432,21 +449,63 @@ describe("BrokerConnectionPool", () => {
                 ),
               { concurrency: "unbounded" }
             )
-            let peak = 0
-            for (let i = 0; i < 10; i++) {
-              yield* Effect.sleep("50 millis")
-              const [c] = yield* pool.connections
-              peak = Math.max(peak, c!.bufferedBytes)
-              // Never more than the bound (plus the one frame a single write may hold), whatever the kernel takes.
-              assert.isAtMost(c!.bufferedBytes, max + body.length + 64)
-            }
-            assert.isAbove(peak, 0)
+            assert.isAbove(yield* peakBuffered(pool, max + body.length + 64), 0)
             // 40 MiB cannot all have left: writers are waiting.
             assert.isBelow(server.received().length, 41)
             server.connections[0]!.socket.resume()
             const exits = yield* Effect.all(fibers.map(Fiber.await))
             assert.isTrue(exits.every(Exit.isSuccess))
             assert.strictEqual(server.received().length, 41)
+          }), { maxBufferedBytesPerConnection: max })
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "one-way frames stop at the high-water mark: the next waits, fails typed at its timeout, and the rest leave once the peer reads",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make(echo)
+        const max = 256 * 1024
+        yield* withPool((pool) =>
+          Effect.gen(function*() {
+            yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
+            server.connections[0]!.socket.pause()
+            const body = new Uint8Array(64 * 1024)
+            // As the producer's sendOneway: done once queued on a connection with room, else once written.
+            const oneway = (code: number, timeoutMillis: number) =>
+              Effect.async<void, RemotingError | RequestTimeout>((resume) => {
+                let queued = false
+                queued = pool.startOneway(
+                  server.address,
+                  request({ code, opaque: 0, body }),
+                  { timeoutMillis, operation: "oneway" },
+                  (error) => {
+                    if (!queued) resume(error === undefined ? Effect.void : Effect.fail(error))
+                  }
+                )
+                if (queued) resume(Effect.void)
+              })
+            // One caller sending one-way frames in a loop: it only stops where the connection has no room.
+            let queued = 0
+            const loop = yield* Effect.fork(Effect.forever(
+              oneway(2, 60_000).pipe(Effect.tap(() => Effect.sync(() => queued++)))
+            ))
+            assert.isAbove(yield* peakBuffered(pool, max + body.length + 64), max / 2)
+            // The kernel's buffers take some; the rest waits: the loop is stuck well before 1,000 frames (64 MiB).
+            const stuckAt = queued
+            assert.isBelow(stuckAt, 1000)
+            yield* Effect.sleep("100 millis")
+            assert.strictEqual(queued, stuckAt)
+            // Another one-way send with a short timeout fails typed instead of queueing past the mark.
+            const late = yield* Effect.flip(oneway(3, 100))
+            assert.strictEqual(late._tag, "RequestTimeout")
+            yield* Fiber.interrupt(loop)
+            server.connections[0]!.socket.resume()
+            // Everything queued was written: the peer reads every frame the loop was told was queued.
+            const frames = yield* server.waitForFrames(1 + stuckAt)
+            assert.isTrue(frames.slice(1, 1 + stuckAt).every((f) => f.code === 2 && f.body?.length === body.length))
+            assert.isFalse(frames.some((f) => f.code === 3))
           }), { maxBufferedBytesPerConnection: max })
       }),
     60_000

@@ -32,6 +32,7 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["namespace", "ROCKETMQ_NAMESPACE", "tenant_a", "tenant_a"],
   ["instanceName", "ROCKETMQ_INSTANCE_NAME", "worker-1", "worker-1"],
   ["maxInFlightAsyncSends", "ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS", "256", 256],
+  ["maxBufferedBytesPerConnection", "ROCKETMQ_MAX_BUFFERED_BYTES_PER_CONNECTION", "4194304", 4194304],
   ["sendLatencyFaultEnable", "ROCKETMQ_SEND_LATENCY_FAULT_ENABLE", "true", true],
   ["createTopicKey", "ROCKETMQ_CREATE_TOPIC_KEY", "AUTO_CREATE", "AUTO_CREATE"],
   ["defaultTopicQueueNums", "ROCKETMQ_DEFAULT_TOPIC_QUEUE_NUMS", "8", 8],

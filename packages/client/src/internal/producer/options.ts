@@ -22,6 +22,7 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> =
   ["clientChannelMaxIdleTimeSeconds", 1],
   ["clientChannelExpireTimeoutSeconds", 0],
   ["maxInFlightAsyncSends", 1],
+  ["maxBufferedBytesPerConnection", 1],
   ["defaultTopicQueueNums", 1],
   ["shutdownTimeout", 0],
   ["pollNameServerInterval", 1],
