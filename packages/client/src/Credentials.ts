@@ -14,6 +14,16 @@ import * as Redacted from "effect/Redacted"
  * The secrets are `Redacted`: printing, logging or serializing credentials (or options holding them) shows
  * `<redacted>`.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-rocketmq/client"
+ * import { Redacted } from "effect"
+ *
+ * const credentials: Credentials.Credentials = Credentials.make({ accessKey: "orders-app", secretKey: "s3cret" })
+ * assert.strictEqual(Redacted.value(credentials.secretKey), "s3cret")
+ * assert.ok(!String(credentials.secretKey).includes("s3cret")) // printed as <redacted>
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -24,6 +34,16 @@ export interface Credentials {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-rocketmq/client"
+ * import { Redacted } from "effect"
+ *
+ * const fromText = Credentials.make({ accessKey: "orders-app", secretKey: "s3cret", securityToken: "t-1" })
+ * const fromRedacted = Credentials.make({ accessKey: "orders-app", secretKey: Redacted.make("s3cret") })
+ * assert.strictEqual(Redacted.value(fromText.secretKey), Redacted.value(fromRedacted.secretKey))
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -42,6 +62,16 @@ export const make = (options: {
 
 /**
  * What signs requests with these credentials (`Acl.Signer`): the secret stays out of its printed form.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-rocketmq/client"
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const signer = Credentials.signer(Credentials.make({ accessKey: "orders-app", secretKey: "s3cret" }))
+ * const signed = signer.sign({ topic: "orders" }, new Uint8Array(0))
+ * assert.ok(Acl.verify(signed, new Uint8Array(0), "s3cret"))
+ * ```
  *
  * @since 0.2.0
  * @category signing

@@ -182,6 +182,20 @@ export class BrokerError extends Data.TaggedError("BrokerError")<{
 /**
  * What `AuthenticationFailed` and `AccessDenied` carry.
  *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const refusal: Errors.AclRefusal = {
+ *   address: "127.0.0.1:10911",
+ *   operation: "SEND_MESSAGE_V2",
+ *   accessKey: "orders-app",
+ *   code: 16,
+ *   remark: "orders-app has no permission to Pub orders"
+ * }
+ * assert.strictEqual(new Errors.AccessDenied(refusal)._tag, "AccessDenied")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -204,6 +218,20 @@ export interface AclRefusal {
  * does not match (a wrong secret key). `remark` is what the server said. Never retried: another attempt would sign
  * with the same credentials.
  *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const error = new Errors.AuthenticationFailed({
+ *   address: "127.0.0.1:10911",
+ *   operation: "SEND_MESSAGE_V2",
+ *   accessKey: "orders-app",
+ *   code: 1,
+ *   remark: "org.apache.rocketmq.acl.common.AclException: signature mismatch"
+ * })
+ * assert.ok(error.message.includes("refused the credentials of access key orders-app"))
+ * ```
+ *
  * @since 0.2.0
  * @category errors
  */
@@ -221,6 +249,20 @@ export class AuthenticationFailed extends Data.TaggedError("AuthenticationFailed
 /**
  * The credentials were accepted but the account may not do this (e.g. publish to the topic). `remark` is what the
  * server said. Never retried.
+ *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const error = new Errors.AccessDenied({
+ *   address: "127.0.0.1:10911",
+ *   operation: "SEND_MESSAGE_V2",
+ *   accessKey: "orders-app",
+ *   code: 16,
+ *   remark: "no permission to Pub orders"
+ * })
+ * assert.ok(error.message.startsWith("127.0.0.1:10911 denied SEND_MESSAGE_V2 to access key orders-app"))
+ * ```
  *
  * @since 0.2.0
  * @category errors

@@ -183,6 +183,16 @@ export const verify = (
 /**
  * An HMAC-SHA1 being fed the signed content piece by piece; `digest` gives the `Signature` value.
  *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * // Fed piece by piece, the MAC gives what signature() gives for the whole content.
+ * const signer = Acl.makeSigner({ accessKey: "orders-app", secretKey: "s3cret" })
+ * const mac: Acl.Mac = signer.mac().update("orders-app").update(new TextEncoder().encode("orders"))
+ * assert.strictEqual(mac.digest(), Acl.signature({ AccessKey: "orders-app", topic: "orders" }, new Uint8Array(0), "s3cret"))
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -194,6 +204,16 @@ export interface Mac {
 /**
  * Credentials made ready to sign: the secret is held by closures only, so printing, logging or serializing a signer
  * (or anything holding one) never shows it.
+ *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const signer: Acl.Signer = Acl.makeSigner({ accessKey: "orders-app", secretKey: "s3cret" })
+ * const body = new TextEncoder().encode("o-42")
+ * assert.ok(Acl.verify(signer.sign({ topic: "orders" }, body), body, "s3cret"))
+ * assert.ok(!JSON.stringify(signer).includes("s3cret")) // the secret is held by closures only
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -219,6 +239,16 @@ class MacOf implements Mac {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const signer = Acl.makeSigner({ accessKey: "orders-app", secretKey: "s3cret", securityToken: "t-1" })
+ * const signed = signer.sign({ topic: "orders" }, new Uint8Array(0))
+ * assert.deepStrictEqual(signed, Acl.sign({ topic: "orders" }, new Uint8Array(0), { accessKey: "orders-app", secretKey: "s3cret", securityToken: "t-1" }))
+ * assert.strictEqual(signer.securityToken, "t-1")
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -240,6 +270,15 @@ export const makeSigner = (credentials: Credentials, options?: SignOptions | und
  * Why a server refused a request on ACL grounds: the credentials (missing, unknown access key, wrong signature) or
  * the account's permissions.
  *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * const describe = (refusal: Acl.Refusal): string =>
+ *   refusal === "Authentication" ? "check the access key and secret" : "grant the account the permission"
+ * assert.strictEqual(describe(Acl.refusalOf(16, "user orders-app has no permission")!), "grant the account the permission")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -253,6 +292,17 @@ const PERMISSION_REMARKS = /no (?:default )?permission|is not admin|no matched p
  * Reads a response code and remark as an ACL refusal, or `undefined` when it is none. RocketMQ 4.9 (plain ACL)
  * answers code 1 with `org.apache.rocketmq.acl.common.AclException: <why>, <where>`; 5.3+ (auth 2.0) answers code
  * 16 with `<why>`. Code 16 without an ACL remark (a topic that is not writable) is not one.
+ *
+ * @example
+ * ```ts
+ * import { Acl } from "@effect-rocketmq/protocol"
+ *
+ * // 4.9 plain ACL answers code 1 with an AclException; 5.3+ auth 2.0 answers code 16.
+ * assert.strictEqual(Acl.refusalOf(1, "org.apache.rocketmq.acl.common.AclException: signature mismatch, ..."), "Authentication")
+ * assert.strictEqual(Acl.refusalOf(16, "orders-app has no permission to Pub orders"), "Authorization")
+ * assert.strictEqual(Acl.refusalOf(16, "the topic[orders] not writeable"), undefined) // no ACL matter
+ * assert.strictEqual(Acl.refusalOf(2, "broker busy"), undefined)
+ * ```
  *
  * @since 0.2.0
  * @category refusals

@@ -85,6 +85,19 @@ export interface Template {
  * What a signed template needs to sign a frame without rebuilding its ext fields: the values that sort before and
  * after the send's own (`Acl.signedContent` order: `AccessKey`, `SecurityToken`, then `a` … `n`).
  *
+ * @example
+ * ```ts
+ * import { Acl, SendFrame } from "@effect-rocketmq/protocol"
+ *
+ * const signer = Acl.makeSigner({ accessKey: "orders-app", secretKey: "s3cret" })
+ * const template = SendFrame.make(
+ *   { producerGroup: "orders_group", topic: "orders", defaultTopic: "TBW102", defaultTopicQueueNums: 4 },
+ *   { signer }
+ * )
+ * const signing: SendFrame.Signing | undefined = template.signing
+ * assert.strictEqual(signing?.prefix, "orders-app" + "orders_group" + "orders" + "TBW102" + "4")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */

@@ -209,6 +209,18 @@ export interface EmbeddedRocketMQOptions {
 /**
  * An account of an embedded broker with ACL on.
  *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ } from "@effect-rocketmq/testkit"
+ *
+ * // One account that may publish, one that may not.
+ * const accounts: ReadonlyArray<EmbeddedRocketMQ.AclAccount> = [
+ *   { accessKey: "orders-app", secretKey: "s3cret" },
+ *   { accessKey: "reader", secretKey: "r3ad", publish: false }
+ * ]
+ * const SecuredCluster = EmbeddedRocketMQ.layer({ version: "5.3", topics: { orders: 4 }, acl: { accounts } })
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
