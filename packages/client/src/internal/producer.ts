@@ -18,8 +18,8 @@ import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
 import type { RequestError, SendError } from "../Errors.js"
 import { InvalidMessage, type MessageTooLarge, ReplyTimeout, ServiceNotAvailable } from "../Errors.js"
 import type { Message } from "../Message.js"
-import { isAutoBatchable } from "../MessageBatch.js"
 import * as Msg from "../Message.js"
+import { isAutoBatchable } from "../MessageBatch.js"
 import * as MessageQueue from "../MessageQueue.js"
 import type { MessageQueueSelector } from "../MessageQueueSelector.js"
 import { NameServerResolver } from "../NameServerResolver.js"
@@ -32,8 +32,8 @@ import type { Destination } from "./producer/accumulator.js"
 import { Accumulator } from "./producer/accumulator.js"
 import { AsyncWindow } from "./producer/asyncWindow.js"
 import { SendFrames } from "./producer/frames.js"
-import { MessageTraceDispatcher } from "./producer/messageTrace.js"
 import { SendHooks } from "./producer/hooks.js"
+import { MessageTraceDispatcher } from "./producer/messageTrace.js"
 import { Observer } from "./producer/observation.js"
 import { checkOptions, clientIdOf, Namespace } from "./producer/options.js"
 import { Outcomes } from "./producer/outcome.js"
@@ -278,7 +278,6 @@ export const makeCore = (options: ProducerOptions) =>
       ? plainSend
       : (message: Message) => carriedOr(message, SYNC, () => plainSend(message))
 
-
     // An asynchronous send is accepted in the caller's fiber; with hooks, those before it run first and those after it
     // run before its callback hears.
     const accept = (fiber: Fiber.RuntimeFiber<unknown, unknown>, p: Prepared, callback: SendCallback, pin?: Pin) => {
@@ -362,12 +361,16 @@ export const makeCore = (options: ProducerOptions) =>
         const member = batching === undefined || pin !== undefined ? undefined : memberOf(fiber, message)
         if (member !== undefined) {
           if (Either.isLeft(member)) return Effect.fail(member.left as InvalidMessage | MessageTooLarge)
-          if (window.full) return acceptLater(fiber, member.right.p, callback, undefined, { message, member: member.right })
+          if (window.full) {
+            return acceptLater(fiber, member.right.p, callback, undefined, { message, member: member.right })
+          }
           acceptMember(fiber, message, member.right, callback)
           return Effect.void
         }
         const p = preparer.single(message)
-        if (Either.isLeft(p)) return Effect.fail(p.left)
+        if (Either.isLeft(p)) {
+          return Effect.fail(p.left)
+        }
         return acceptOrWait(fiber, p.right, callback, pin)
       })
 

@@ -22,7 +22,7 @@ export interface BrokerSettings {
   maxTransferBytesOnMessageInMemory: number
   longPollingEnable: boolean
   traceTopicEnable: boolean
-  msgTraceTopicName: string,
+  msgTraceTopicName: string
   /** Replies (SEND_REPLY_MESSAGE) are stored in the reply topic as well as pushed. */
   storeReplyMessageEnable: boolean
 }
