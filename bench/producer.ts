@@ -47,7 +47,7 @@ import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import * as RouteData from "@effect-rocketmq/protocol/RouteData"
-import { Deferred, Duration, Effect, Either, Exit, Layer, ManagedRuntime, Schedule } from "effect"
+import { Deferred, Duration, Effect, Either, Exit, Layer, ManagedRuntime, Redacted, Schedule } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import { once } from "node:events"
@@ -125,10 +125,12 @@ interface OursInstance {
 const oursWorker = async (): Promise<Worker> => {
   // One producer per bound: async runs use `maxInFlightAsyncSends` = the window (sendAsync waits when it is full,
   // as Java callers wait on a Semaphore); every other run uses the default producer.
-  // Auto-batched runs have producers of their own (`autoBatch` on, its defaults as Java's).
+  // Auto-batched runs have producers of their own (`autoBatch` on, its defaults as Java's), and so do signed runs (ACL
+  // credentials: every request signed; the bench's broker has no ACL and ignores the signature, so the run measures
+  // what signing costs the client).
   const instances = new Map<string, Promise<OursInstance>>()
-  const instance = (maxInFlight: number | undefined, autoBatch = false) => {
-    const key = `${maxInFlight ?? 0}${autoBatch ? "ab" : ""}`
+  const instance = (maxInFlight: number | undefined, autoBatch = false, signed = false) => {
+    const key = `${maxInFlight ?? 0}${autoBatch ? "ab" : ""}${signed ? "signed" : ""}`
     let found = instances.get(key)
     if (found === undefined) {
       const config: Producer.ProducerConfig = {
@@ -136,7 +138,8 @@ const oursWorker = async (): Promise<Worker> => {
         groupName: GROUP.ours,
         sendMsgTimeout: SEND_TIMEOUT,
         ...(maxInFlight !== undefined ? { maxInFlightAsyncSends: maxInFlight } : {}),
-        ...(autoBatch ? { autoBatch } : {})
+        ...(autoBatch ? { autoBatch } : {}),
+        ...(signed ? { accessKey: "bench", secretKey: Redacted.make("bench-secret-key") } : {})
       }
       const runtime = ManagedRuntime.make(
         Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
@@ -234,8 +237,8 @@ const oursWorker = async (): Promise<Worker> => {
     })
 
   const run = async (cmd: Command): Promise<RunResult> => {
-    const windowed = cmd.kind === "async" || cmd.kind === "autobatch"
-    const inst = await instance(windowed ? cmd.window : undefined, cmd.kind === "autobatch")
+    const windowed = cmd.kind === "async" || cmd.kind === "autobatch" || cmd.kind === "signed"
+    const inst = await instance(windowed ? cmd.window : undefined, cmd.kind === "autobatch", cmd.kind === "signed")
     return measured("ours", cmd, () =>
       inst.runtime.runPromise(
         cmd.kind === "sync"
@@ -876,7 +879,9 @@ const main = async () => {
     // (a one-way request gets no answer), and the run would measure that.
     scenario("oneway", 1, "one-way", 24_000, 3_000),
     scenario("batch", BATCH_SIZE, `batch of ${BATCH_SIZE} (sync, 1 in flight)`, 64_000, 8_000),
-    scenario("autobatch", 256, "async auto-batched (autoBatch), 256 in flight", 64_000, 8_000, ["ours", "java"])
+    scenario("autobatch", 256, "async auto-batched (autoBatch), 256 in flight", 64_000, 8_000, ["ours", "java"]),
+    // ACL signing's cost: the async/256 run again with every request signed (ours only; compare with async/256).
+    scenario("signed", 256, "async signed (ACL credentials), 256 in flight", 64_000, 8_000, ["ours"])
   ]
   const runsIt = (s: Scenario, peer: Peer) =>
     (s.peers === undefined || s.peers.includes(peer.name)) && supports(peer.name, s.kind)

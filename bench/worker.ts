@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import * as readline from "node:readline"
 
-export type ScenarioKind = "sync" | "async" | "oneway" | "batch" | "autobatch"
+export type ScenarioKind = "sync" | "async" | "oneway" | "batch" | "autobatch" | "signed"
 
 /** What a worker is asked to do: one scenario, `messages` messages. */
 export interface Command {
