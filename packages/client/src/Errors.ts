@@ -494,6 +494,20 @@ export class InvalidBody extends Data.TaggedError("InvalidBody")<{
  * A request (`Producer.request`) was sent, but its reply did not come within the request's timeout. A reply that
  * comes later is dropped: logged at warning level and counted in `ProducerStats.lateReplyCount`.
  *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const error = new Errors.ReplyTimeout({
+ *   topic: "prices",
+ *   correlationId: "c-1",
+ *   timeoutMillis: 3000,
+ *   request: { msgId: "AC11000100002A9F0000000000000000", brokerName: "broker-a", queueId: 0 }
+ * })
+ * assert.strictEqual(error._tag, "ReplyTimeout")
+ * assert.strictEqual(error.request.brokerName, "broker-a") // the request itself was stored
+ * ```
+ *
  * @since 0.2.0
  * @category errors
  */
@@ -566,6 +580,22 @@ export type SendError =
 
 /**
  * Everything a request can fail with: its send's errors, or no reply in time.
+ *
+ * @example
+ * ```ts
+ * import { Errors } from "@effect-rocketmq/client"
+ *
+ * const describe = (error: Errors.RequestError): string =>
+ *   error._tag === "ReplyTimeout" ? `stored as ${error.request.msgId}, no reply` : `not sent: ${error._tag}`
+ * const timeout = new Errors.ReplyTimeout({
+ *   topic: "prices",
+ *   correlationId: "c-1",
+ *   timeoutMillis: 3000,
+ *   request: { msgId: "AC11000100002A9F0000000000000000", brokerName: "broker-a", queueId: 0 }
+ * })
+ * assert.strictEqual(timeout._tag, "ReplyTimeout")
+ * assert.strictEqual(describe(timeout), "stored as AC11000100002A9F0000000000000000, no reply")
+ * ```
  *
  * @since 0.2.0
  * @category models

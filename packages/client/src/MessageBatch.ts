@@ -135,6 +135,15 @@ export const split = <R extends { readonly size: number }>(
  * not a retry topic), as Java's `canBatch`. Anything else is sent on its own (and a message that is not one fails
  * there, with its own error).
  *
+ * @example
+ * ```ts
+ * import { Message, MessageBatch } from "@effect-rocketmq/client"
+ *
+ * assert.strictEqual(MessageBatch.isAutoBatchable(Message.make({ topic: "orders", body: "o-42" })), true)
+ * // A delayed message is sent on its own.
+ * assert.strictEqual(MessageBatch.isAutoBatchable(Message.make({ topic: "orders", body: "o-42", delayLevel: 3 })), false)
+ * ```
+ *
  * @since 0.2.0
  * @category validation
  */

@@ -92,6 +92,16 @@ export const queueSize = Metric.gauge("rocketmq_producer_queue_size", {
  * Message trace records dropped because the trace queue was full (`enableMsgTrace`): the trace topic is slower
  * than the sends, or unreachable. Tagged with `group`.
  *
+ * @example
+ * ```ts
+ * import { Metrics } from "@effect-rocketmq/client"
+ * import { Effect, Metric } from "effect"
+ *
+ * // Alert when trace records are being dropped.
+ * const dropped = Effect.runSync(Metric.value(Metrics.traceDroppedTotal))
+ * assert.strictEqual(typeof dropped.count, "number")
+ * ```
+ *
  * @since 0.2.0
  * @category metrics
  */

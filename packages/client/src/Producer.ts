@@ -325,6 +325,23 @@ export type SendCallback = (result: Either.Either<SendResult, SendError>) => voi
 /**
  * Receives the outcome of an asynchronous batch send: one result per request, in order, or the first error.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect, Either } from "effect"
+ *
+ * const outcomes: Array<string> = []
+ * const callback: Producer.BatchSendCallback = (result) => {
+ *   outcomes.push(Either.isRight(result) ? `${result.right.length} request(s)` : result.left._tag)
+ * }
+ * await Effect.gen(function*() {
+ *   yield* Producer.sendBatchAsync([Message.make({ topic: "orders", body: "o-1" }), Message.make({ topic: "orders", body: "o-2" })], callback)
+ *   yield* (yield* TestProducer.TestProducer).awaitAsync
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(outcomes, ["1 request(s)"])
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -1099,6 +1116,26 @@ export const stats: Effect.Effect<ProducerStats, never, Producer> = Effect.flatM
 /**
  * `producer.sendAsyncWithSelector` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect, Either } from "effect"
+ *
+ * // Every event of one order to the same queue, without waiting for the broker.
+ * const queues: Array<number> = []
+ * await Effect.gen(function*() {
+ *   for (const event of ["created", "paid", "shipped"]) {
+ *     yield* Producer.sendAsyncWithSelector(Message.make({ topic: "orders", body: event }), MessageQueueSelector.byHash, "o-42", (result) => {
+ *       if (Either.isRight(result)) queues.push(result.right.messageQueue.queueId)
+ *     })
+ *   }
+ *   yield* (yield* TestProducer.TestProducer).awaitAsync
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 8 } })), Effect.runPromise)
+ * assert.strictEqual(queues.length, 3)
+ * assert.strictEqual(new Set(queues).size, 1)
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -1113,6 +1150,23 @@ export const sendAsyncWithSelector = <A>(
 /**
  * `producer.sendAsyncToQueue` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect, Either } from "effect"
+ *
+ * const queues: Array<number> = []
+ * await Effect.gen(function*() {
+ *   const [queue] = yield* Producer.fetchPublishMessageQueues("orders")
+ *   yield* Producer.sendAsyncToQueue(Message.make({ topic: "orders", body: "o-42" }), queue!, (result) => {
+ *     if (Either.isRight(result)) queues.push(result.right.messageQueue.queueId)
+ *   })
+ *   yield* (yield* TestProducer.TestProducer).awaitAsync
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(queues, [0])
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -1125,6 +1179,19 @@ export const sendAsyncToQueue = (
 
 /**
  * `producer.sendOnewayWithSelector` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const sent = await Effect.gen(function*() {
+ *   yield* Producer.sendOnewayWithSelector(Message.make({ topic: "metrics", body: "cpu=0.5" }), MessageQueueSelector.byHash, "host-1")
+ *   return yield* (yield* TestProducer.TestProducer).sent
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { metrics: 4 } })), Effect.runPromise)
+ * assert.strictEqual(sent[0]?.operation, "sendOnewayWithSelector")
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -1139,6 +1206,20 @@ export const sendOnewayWithSelector = <A>(
 /**
  * `producer.sendOnewayToQueue` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const sent = await Effect.gen(function*() {
+ *   const queues = yield* Producer.fetchPublishMessageQueues("metrics")
+ *   yield* Producer.sendOnewayToQueue(Message.make({ topic: "metrics", body: "cpu=0.5" }), queues[2]!)
+ *   return yield* (yield* TestProducer.TestProducer).sent
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { metrics: 4 } })), Effect.runPromise)
+ * assert.strictEqual(sent[0]?.result.messageQueue.queueId, 2)
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -1147,6 +1228,25 @@ export const sendOnewayToQueue = (message: Message, queue: MessageQueue): Effect
 
 /**
  * `producer.sendBatchAsync` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect, Either } from "effect"
+ *
+ * const statuses: Array<string> = []
+ * await Effect.gen(function*() {
+ *   yield* Producer.sendBatchAsync([
+ *     Message.make({ topic: "orders", body: "o-1" }),
+ *     Message.make({ topic: "orders", body: "o-2" })
+ *   ], (result) => {
+ *     if (Either.isRight(result)) statuses.push(...result.right.map((r) => r.status))
+ *   })
+ *   yield* (yield* TestProducer.TestProducer).awaitAsync
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.deepStrictEqual(statuses, ["SEND_OK"]) // two small messages: one request
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -1160,6 +1260,22 @@ export const sendBatchAsync = (
 /**
  * `producer.sendBatchToQueue` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const results = await Effect.gen(function*() {
+ *   const queues = yield* Producer.fetchPublishMessageQueues("orders")
+ *   return yield* Producer.sendBatchToQueue([
+ *     Message.make({ topic: "orders", body: "o-1" }),
+ *     Message.make({ topic: "orders", body: "o-2" })
+ *   ], queues[1]!)
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 4 } })), Effect.runPromise)
+ * assert.ok(results.every((r) => r.messageQueue.queueId === 1))
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -1171,6 +1287,24 @@ export const sendBatchToQueue = (
 
 /**
  * `producer.requestWithSelector` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, MessageQueueSelector, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const reply = await Producer.requestWithSelector(
+ *   Message.make({ topic: "prices", body: "SKU-1" }),
+ *   MessageQueueSelector.byHash,
+ *   "SKU-1",
+ *   3000
+ * ).pipe(
+ *   Effect.provide(TestProducer.layer({ topics: { prices: 4 }, replier: (request) => `price of ${request.body.length} bytes` })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(new TextDecoder().decode(reply.body), "price of 5 bytes")
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -1186,6 +1320,19 @@ export const requestWithSelector = <A>(
 /**
  * `producer.requestToQueue` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const reply = await Effect.gen(function*() {
+ *   const queues = yield* Producer.fetchPublishMessageQueues("prices")
+ *   return yield* Producer.requestToQueue(Message.make({ topic: "prices", body: "SKU-1" }), queues[0]!, 3000)
+ * }).pipe(Effect.provide(TestProducer.layer({ topics: { prices: 4 }, replier: () => "42.00" })), Effect.runPromise)
+ * assert.strictEqual(new TextDecoder().decode(reply.body), "42.00")
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -1199,6 +1346,21 @@ export const requestToQueue = (
 /**
  * `producer.request` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // No replier: the request is stored, but no reply comes.
+ * const error = await Producer.request(Message.make({ topic: "prices", body: "SKU-1" }), 3000).pipe(
+ *   Effect.flip,
+ *   Effect.provide(TestProducer.layer({ topics: { prices: 4 } })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(error._tag, "ReplyTimeout")
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -1210,6 +1372,23 @@ export const request = (
 
 /**
  * `producer.reply` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // A request as read back from the broker: the requester's properties and the cluster the broker added.
+ * const request = {
+ *   properties: { CLUSTER: "DefaultCluster", REPLY_TO_CLIENT: "10.0.0.7@requester", CORRELATION_ID: "c-1", TTL: "3000" }
+ * }
+ * const result = await Producer.reply(request, "42.00", { tags: "price" }).pipe(
+ *   Effect.provide(TestProducer.layer()),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(result.messageQueue.topic, "DefaultCluster_REPLY_TOPIC")
+ * ```
  *
  * @since 0.2.0
  * @category accessors
@@ -1224,6 +1403,19 @@ export const reply = (
 /**
  * `producer.fetchPublishMessageQueues` for the `Producer` in context.
  *
+ * @example
+ * ```ts
+ * import { Producer } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const queues = await Producer.fetchPublishMessageQueues("orders").pipe(
+ *   Effect.provide(TestProducer.layer({ brokers: ["broker-a", "broker-b"], topics: { orders: 4 } })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(queues.length, 8)
+ * ```
+ *
  * @since 0.2.0
  * @category accessors
  */
@@ -1234,6 +1426,23 @@ export const fetchPublishMessageQueues = (
 
 /**
  * `producer.registerSendHook` for the `Producer` in context.
+ *
+ * @example
+ * ```ts
+ * import { Producer, SendHook } from "@effect-rocketmq/client"
+ * import { Effect, Either } from "effect"
+ *
+ * // Logs every send request for the life of the scope.
+ * const logging: SendHook.SendHook = {
+ *   name: "log-sends",
+ *   before: (context) => Effect.logDebug(`${context.operation} ${context.topic} ${context.msgId}`),
+ *   after: (context, result) => Either.isLeft(result) ? Effect.logWarning(`${context.topic}: ${result.left._tag}`) : Effect.void
+ * }
+ * const withLogging = Effect.scoped(Effect.gen(function*() {
+ *   yield* Producer.registerSendHook(logging)
+ *   // ... sends made here are logged
+ * }))
+ * ```
  *
  * @since 0.2.0
  * @category accessors

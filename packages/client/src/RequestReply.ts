@@ -14,6 +14,21 @@ import { InvalidMessage } from "./Errors.js"
 /**
  * A reply as the requesting client receives it.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer, RequestReply } from "@effect-rocketmq/client"
+ * import { TestProducer } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * const reply: RequestReply.ReplyMessage = await Producer.request(Message.make({ topic: "prices", body: "SKU-1" }), 3000).pipe(
+ *   Effect.provide(TestProducer.layer({ topics: { prices: 4 }, replier: () => "42.00" })),
+ *   Effect.runPromise
+ * )
+ * assert.strictEqual(reply.topic, "DefaultCluster_REPLY_TOPIC")
+ * assert.strictEqual(reply.properties["CORRELATION_ID"], reply.correlationId)
+ * assert.strictEqual(new TextDecoder().decode(reply.body), "42.00")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -41,6 +56,17 @@ export interface ReplyMessage {
  * properties, e.g. a pulled `StoredMessage`). The broker adds `CLUSTER` when it stores the request; the requester
  * added `CORRELATION_ID`, `REPLY_TO_CLIENT` and `TTL`.
  *
+ * @example
+ * ```ts
+ * import { RequestReply } from "@effect-rocketmq/client"
+ *
+ * // The properties a request carries once the broker has stored it.
+ * const request: RequestReply.RequestMessage = {
+ *   properties: { CLUSTER: "DefaultCluster", REPLY_TO_CLIENT: "10.0.0.7@requester", CORRELATION_ID: "c-1", TTL: "3000" }
+ * }
+ * assert.strictEqual(request.properties["CLUSTER"], "DefaultCluster")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -50,6 +76,17 @@ export interface RequestMessage {
 
 /**
  * What a reply carries besides its body.
+ *
+ * @example
+ * ```ts
+ * import { Producer, RequestReply } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const options: RequestReply.ReplyOptions = { tags: "price", keys: ["SKU-1"], properties: { currency: "EUR" } }
+ * // Answers a request read back from the broker (needs a cluster: built here, not run).
+ * const answer = (request: RequestReply.RequestMessage) => Producer.reply(request, "42.00", options)
+ * const _typed: Effect.Effect<unknown, unknown, Producer.Producer> = answer({ properties: {} })
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -64,6 +101,22 @@ export interface ReplyOptions {
 /**
  * Where a reply to `request` goes and the properties that take it back to the requester (Java
  * `MessageUtil.createReplyMessage`): `InvalidMessage` when the message is not a request read back from a broker.
+ *
+ * @example
+ * ```ts
+ * import { RequestReply } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const route = RequestReply.replyRoute({
+ *   properties: { CLUSTER: "DefaultCluster", REPLY_TO_CLIENT: "10.0.0.7@requester", CORRELATION_ID: "c-1", TTL: "3000" }
+ * })
+ * assert.ok(Either.isRight(route))
+ * assert.strictEqual(route.right.topic, "DefaultCluster_REPLY_TOPIC")
+ * assert.strictEqual(route.right.properties["MSG_TYPE"], "reply")
+ * // A message the broker did not store as a request has no CLUSTER.
+ * const refused = RequestReply.replyRoute({ properties: {} })
+ * assert.ok(Either.isLeft(refused) && refused.left._tag === "InvalidMessage")
+ * ```
  *
  * @since 0.2.0
  * @category constructors

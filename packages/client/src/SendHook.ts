@@ -14,6 +14,20 @@ import type { SendResult } from "./SendResult.js"
 /**
  * What a hook is told of a send request.
  *
+ * @example
+ * ```ts
+ * import { SendHook } from "@effect-rocketmq/client"
+ * import { Effect } from "effect"
+ *
+ * const seen: Array<string> = []
+ * const hook: SendHook.SendHook = {
+ *   name: "count",
+ *   before: (context: SendHook.SendHookContext) => Effect.sync(() => seen.push(`${context.operation}:${context.messageCount}`))
+ * }
+ * Effect.runSync(hook.before!({ producerGroup: "g", operation: "send_batch", topic: "orders", msgId: "id-1,id-2", messageCount: 2 }))
+ * assert.deepStrictEqual(seen, ["send_batch:2"])
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -29,6 +43,26 @@ export interface SendHookContext {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { SendHook, SendResult } from "@effect-rocketmq/client"
+ * import { Effect, Either } from "effect"
+ *
+ * // Counts stored and failed sends per topic.
+ * const outcomes = new Map<string, number>()
+ * const counting: SendHook.SendHook = {
+ *   name: "outcomes",
+ *   after: (context, result) =>
+ *     Effect.sync(() => {
+ *       const key = `${context.topic}:${Either.isRight(result) ? "ok" : result.left._tag}`
+ *       outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
+ *     })
+ * }
+ * const context = { producerGroup: "g", operation: "send_oneway", topic: "metrics", msgId: "id-1", messageCount: 1 }
+ * Effect.runSync(counting.after!(context, Either.right(undefined)))
+ * assert.strictEqual(outcomes.get("metrics:ok"), 1)
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */

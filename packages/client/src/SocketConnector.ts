@@ -68,6 +68,15 @@ export interface Connected {
 /**
  * How to open one connection.
  *
+ * @example
+ * ```ts
+ * import { SocketConnector } from "@effect-rocketmq/client"
+ *
+ * // The pool asks for TLS that trusts the runtime's usual certificate authorities.
+ * const options: SocketConnector.ConnectOptions = { tls: {} }
+ * assert.deepStrictEqual(options.tls, {})
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */

@@ -15,6 +15,16 @@ import type * as Redacted from "effect/Redacted"
 /**
  * PEM text, or its bytes.
  *
+ * @example
+ * ```ts
+ * import { Tls } from "@effect-rocketmq/client"
+ *
+ * // A certificate authority as PEM text, or as the bytes of a file read elsewhere.
+ * const asText: Tls.Pem = "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n"
+ * const asBytes: Tls.Pem = new TextEncoder().encode(asText)
+ * assert.strictEqual(asBytes.length, asText.length)
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -23,6 +33,21 @@ export type Pem = string | Uint8Array
 /**
  * How to speak TLS. Every field is optional: `{}` is TLS that trusts the runtime's usual certificate authorities and
  * checks the server's name against the host dialled.
+ *
+ * @example
+ * ```ts
+ * import { Tls } from "@effect-rocketmq/client"
+ * import { Redacted } from "effect"
+ *
+ * // Mutual TLS to brokers dialled by IP address whose certificates name a host.
+ * const options: Tls.TlsOptions = {
+ *   ca: "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
+ *   cert: "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
+ *   key: Redacted.make("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n"),
+ *   serverName: "broker.example.com"
+ * }
+ * assert.strictEqual(String(options.key), "<redacted>") // the key never shows in logs
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -55,6 +80,15 @@ export interface TlsOptions {
 /**
  * What went wrong in a TLS handshake, in words a first-time user recognizes.
  *
+ * @example
+ * ```ts
+ * import { Tls } from "@effect-rocketmq/client"
+ *
+ * const hint = (failure: Tls.HandshakeFailure): string =>
+ *   failure === "NameMismatch" ? "set serverName to the name in the broker's certificate" : failure
+ * assert.strictEqual(hint("NameMismatch"), "set serverName to the name in the broker's certificate")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -76,22 +110,63 @@ export type HandshakeFailure =
  * A TLS handshake that failed: the connection opened, but no secure channel came of it. A `SocketConnector` fails
  * with it (or a subclass) so that the pool reports `RemotingError` with reason `TlsHandshakeFailed`.
  *
+ * @example
+ * ```ts
+ * import { Tls } from "@effect-rocketmq/client"
+ *
+ * const error = new Tls.TlsHandshakeError({
+ *   address: "127.0.0.1:10911",
+ *   failure: "UntrustedCertificate",
+ *   detail: "self-signed certificate"
+ * })
+ * assert.strictEqual(error._tag, "SocketError")
+ * assert.strictEqual(error.tlsFailure, "UntrustedCertificate")
+ * assert.strictEqual(
+ *   error.message,
+ *   "TLS handshake with 127.0.0.1:10911 failed (UntrustedCertificate): self-signed certificate"
+ * )
+ * ```
+ *
  * @since 0.2.0
  * @category errors
  */
 export class TlsHandshakeError extends Socket.SocketGenericError {
   /**
+   * @example
+   * ```ts
+   * import { Tls } from "@effect-rocketmq/client"
+   *
+   * const error = new Tls.TlsHandshakeError({ address: "10.0.0.5:10911", failure: "NameMismatch", detail: "altnames do not match" })
+   * assert.strictEqual(error.tlsFailure, "NameMismatch")
+   * ```
+   *
    * @since 0.2.0
    */
   readonly tlsFailure: HandshakeFailure
   /**
    * `host:port` that was dialled.
    *
+   * @example
+   * ```ts
+   * import { Tls } from "@effect-rocketmq/client"
+   *
+   * const error = new Tls.TlsHandshakeError({ address: "10.0.0.5:10911", failure: "NameMismatch", detail: "altnames do not match" })
+   * assert.strictEqual(error.address, "10.0.0.5:10911")
+   * ```
+   *
    * @since 0.2.0
    */
   readonly address: string
   /**
    * What the TLS layer said.
+   *
+   * @example
+   * ```ts
+   * import { Tls } from "@effect-rocketmq/client"
+   *
+   * const error = new Tls.TlsHandshakeError({ address: "10.0.0.5:10911", failure: "NameMismatch", detail: "altnames do not match" })
+   * assert.strictEqual(error.detail, "altnames do not match")
+   * ```
    *
    * @since 0.2.0
    */
@@ -116,6 +191,15 @@ export class TlsHandshakeError extends Socket.SocketGenericError {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Tls } from "@effect-rocketmq/client"
+ *
+ * const error = new Tls.TlsHandshakeError({ address: "127.0.0.1:10911", failure: "NotTls", detail: "socket closed" })
+ * assert.strictEqual(Tls.isTlsHandshakeError(error), true)
+ * assert.strictEqual(Tls.isTlsHandshakeError(new Error("refused")), false)
+ * ```
+ *
  * @since 0.2.0
  * @category guards
  */
@@ -130,6 +214,19 @@ const pemConfig = (name: string) => Config.option(Config.nonEmptyString(name))
  * `ROCKETMQ_TLS_CA`, `ROCKETMQ_TLS_CERT`, `ROCKETMQ_TLS_KEY` and `ROCKETMQ_TLS_KEY_PASSPHRASE` (read as `Redacted`),
  * `ROCKETMQ_TLS_SERVER_NAME`, `ROCKETMQ_TLS_VERIFY_SERVER`. Missing when none is set. Turned on by the producer's
  * `ROCKETMQ_USE_TLS`.
+ *
+ * @example
+ * ```ts
+ * import { Tls } from "@effect-rocketmq/client"
+ * import { ConfigProvider, Effect, Redacted } from "effect"
+ *
+ * const env = ConfigProvider.fromMap(
+ *   new Map([["ROCKETMQ_TLS_SERVER_NAME", "broker.example.com"], ["ROCKETMQ_TLS_KEY_PASSPHRASE", "secret"]])
+ * )
+ * const options = Effect.runSync(env.load(Tls.optionsConfig))
+ * assert.strictEqual(options.serverName, "broker.example.com")
+ * assert.strictEqual(options.passphrase && Redacted.value(options.passphrase), "secret")
+ * ```
  *
  * @since 0.2.0
  * @category config
