@@ -656,6 +656,28 @@ const ReplyMessageFields = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = Either.getOrThrow(Headers.ReplyMessageRequestHeader.decode({
+ *   producerGroup: "replier",
+ *   topic: "DefaultCluster_REPLY_TOPIC",
+ *   defaultTopic: "TBW102",
+ *   defaultTopicQueueNums: "4",
+ *   queueId: "0",
+ *   sysFlag: "0",
+ *   bornTimestamp: "1700000000000",
+ *   flag: "0",
+ *   bornHost: "/127.0.0.1:50000",
+ *   storeHost: "/127.0.0.1:10911",
+ *   storeTimestamp: "1700000000005"
+ * }))
+ * assert.strictEqual(header.storeTimestamp, 1700000000005)
+ * assert.strictEqual(header.bornHost, "/127.0.0.1:50000")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -664,6 +686,29 @@ export interface ReplyMessageRequestHeader extends Schema.Schema.Type<typeof Rep
 /**
  * PUSH_REPLY_MESSAGE_TO_CLIENT (326), broker → the requesting client: the reply's send header, with where it was
  * born and stored. The body is the reply's body as sent (compressed when `sysFlag` says so).
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const header = {
+ *   producerGroup: "replier",
+ *   topic: "DefaultCluster_REPLY_TOPIC",
+ *   defaultTopic: "TBW102",
+ *   defaultTopicQueueNums: 4,
+ *   queueId: 0,
+ *   sysFlag: 0,
+ *   bornTimestamp: 1700000000000,
+ *   flag: 0,
+ *   bornHost: "/127.0.0.1:50000",
+ *   storeHost: "/127.0.0.1:10911",
+ *   storeTimestamp: 1700000000005
+ * }
+ * const extFields = Headers.ReplyMessageRequestHeader.encode(header)
+ * assert.strictEqual(extFields.storeTimestamp, "1700000000005")
+ * assert.deepStrictEqual(Either.getOrThrow(Headers.ReplyMessageRequestHeader.decode(extFields)), header)
+ * ```
  *
  * @since 0.2.0
  * @category headers

@@ -500,6 +500,14 @@ export const TTL = "TTL"
 /**
  * The `MSG_TYPE` of a reply (Java `MixAll.REPLY_MESSAGE_FLAG`).
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * const text = MessageProperties.encode({ [MessageProperties.MSG_TYPE]: MessageProperties.REPLY_MESSAGE_FLAG })
+ * assert.strictEqual(MessageProperties.decode(text).MSG_TYPE, "reply")
+ * ```
+ *
  * @since 0.2.0
  * @category values
  */
@@ -507,6 +515,14 @@ export const REPLY_MESSAGE_FLAG = "reply"
 
 /**
  * When the requesting client received the reply (Java `PROPERTY_REPLY_MESSAGE_ARRIVE_TIME`), set by the client.
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.ARRIVE_TIME, "ARRIVE_TIME")
+ * assert.strictEqual(MessageProperties.isReserved(MessageProperties.ARRIVE_TIME), true)
+ * ```
  *
  * @since 0.2.0
  * @category keys
@@ -516,6 +532,14 @@ export const ARRIVE_TIME = "ARRIVE_TIME"
 /**
  * When the broker pushed the reply to the requesting client.
  *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.PUSH_REPLY_TIME, "PUSH_REPLY_TIME")
+ * assert.strictEqual(MessageProperties.isReserved(MessageProperties.PUSH_REPLY_TIME), true)
+ * ```
+ *
  * @since 0.2.0
  * @category keys
  */
@@ -524,6 +548,13 @@ export const PUSH_REPLY_TIME = "PUSH_REPLY_TIME"
 /**
  * The topic replies of a cluster go to: `<cluster>_REPLY_TOPIC`, created by every broker of the cluster at start
  * (Java `MixAll.getReplyTopic`).
+ *
+ * @example
+ * ```ts
+ * import { MessageProperties } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageProperties.replyTopicOf("DefaultCluster"), "DefaultCluster_REPLY_TOPIC")
+ * ```
  *
  * @since 0.2.0
  * @category values

@@ -13,6 +13,20 @@ import * as ProtocolError from "./ProtocolError.js"
 /**
  * Java `TraceConstants.CONTENT_SPLITOR`: between the fields of one record.
  *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ *
+ * const [line] = MessageTrace.encode(pub).split(MessageTrace.FIELD_SEPARATOR)
+ * assert.deepStrictEqual(line!.split(MessageTrace.CONTENT_SEPARATOR).slice(0, 3), ["Pub", "1700000000000", "DefaultRegion"])
+ * ```
+ *
  * @since 0.2.0
  * @category constants
  */
@@ -20,6 +34,22 @@ export const CONTENT_SEPARATOR = "\u0001"
 
 /**
  * Java `TraceConstants.FIELD_SPLITOR`: after each record.
+ *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ *
+ * const body = MessageTrace.encode(pub) + MessageTrace.encode({ ...pub, msgId: "other" })
+ * assert.strictEqual(body.split(MessageTrace.FIELD_SEPARATOR).length, 3) // two records, then nothing
+ * assert.strictEqual(Either.getOrThrow(MessageTrace.decode(body)).length, 2)
+ * ```
  *
  * @since 0.2.0
  * @category constants
@@ -30,6 +60,13 @@ export const FIELD_SEPARATOR = "\u0002"
  * The default trace topic (Java `TopicValidator.RMQ_SYS_TRACE_TOPIC`); a broker creates it with
  * `traceTopicEnable=true`.
  *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(MessageTrace.DEFAULT_TRACE_TOPIC, "RMQ_SYS_TRACE_TOPIC")
+ * ```
+ *
  * @since 0.2.0
  * @category constants
  */
@@ -38,6 +75,21 @@ export const DEFAULT_TRACE_TOPIC = "RMQ_SYS_TRACE_TOPIC"
 /**
  * The region of a record whose send result named none (Java `MixAll.DEFAULT_TRACE_REGION_ID`).
  *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ *
+ * const [record] = Either.getOrThrow(MessageTrace.decode(MessageTrace.encode(pub)))
+ * assert.strictEqual(record!._tag === "Pub" && record.regionId, "DefaultRegion")
+ * ```
+ *
  * @since 0.2.0
  * @category constants
  */
@@ -45,6 +97,23 @@ export const DEFAULT_REGION_ID = "DefaultRegion"
 
 /**
  * Java `MessageType`, written as its ordinal.
+ *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ *
+ * const delayed = MessageTrace.encode({ ...pub, msgType: "Delay" })
+ * assert.strictEqual(delayed.split(MessageTrace.CONTENT_SEPARATOR)[11], "3") // written as Java's ordinal
+ * const [record] = Either.getOrThrow(MessageTrace.decode(delayed))
+ * assert.strictEqual(record!._tag === "Pub" && record.msgType, "Delay")
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -56,6 +125,23 @@ const MESSAGE_TYPES: ReadonlyArray<MessageType> = ["Normal", "TransHalf", "Trans
 /**
  * Java `LocalTransactionState`, written by name (`UNKNOW` is Java's spelling).
  *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const end: MessageTrace.EndTransaction = {
+ *   _tag: "EndTransaction", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "", keys: "", storeHost: "127.0.0.1:10911",
+ *   msgType: "TransHalf", transactionId: "tx-1", transactionState: "COMMIT_MESSAGE", fromTransactionCheck: false
+ * }
+ *
+ * const unknown = MessageTrace.encode({ ...end, transactionState: "UNKNOW" })
+ * assert.ok(unknown.includes(MessageTrace.CONTENT_SEPARATOR + "UNKNOW" + MessageTrace.CONTENT_SEPARATOR))
+ * const [record] = Either.getOrThrow(MessageTrace.decode(unknown))
+ * assert.strictEqual(record!._tag === "EndTransaction" && record.transactionState, "UNKNOW")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -63,6 +149,26 @@ export type TransactionState = "COMMIT_MESSAGE" | "ROLLBACK_MESSAGE" | "UNKNOW"
 
 /**
  * What a producer's records share: when, where from, and which message.
+ *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ * const end: MessageTrace.EndTransaction = {
+ *   _tag: "EndTransaction", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "", keys: "", storeHost: "127.0.0.1:10911",
+ *   msgType: "TransHalf", transactionId: "tx-1", transactionState: "COMMIT_MESSAGE", fromTransactionCheck: false
+ * }
+ *
+ * const common: MessageTrace.Common = pub // both producer records extend it
+ * assert.deepStrictEqual(MessageTrace.keysOf({ ...end, ...common, _tag: "EndTransaction" }), [pub.msgId, "o-42", "c-7"])
+ * ```
  *
  * @since 0.2.0
  * @category models
@@ -85,6 +191,20 @@ export interface Common {
 /**
  * A producer's record of one stored message (Java `TraceType.Pub`).
  *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ *
+ * assert.deepStrictEqual(Either.getOrThrow(MessageTrace.decode(MessageTrace.encode(pub))), [pub])
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -102,6 +222,20 @@ export interface Pub extends Common {
 /**
  * A transactional producer's record of a commit, rollback or unknown answer (Java `TraceType.EndTransaction`).
  *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const end: MessageTrace.EndTransaction = {
+ *   _tag: "EndTransaction", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "", keys: "", storeHost: "127.0.0.1:10911",
+ *   msgType: "TransHalf", transactionId: "tx-1", transactionState: "COMMIT_MESSAGE", fromTransactionCheck: false
+ * }
+ *
+ * assert.deepStrictEqual(Either.getOrThrow(MessageTrace.decode(MessageTrace.encode(end))), [end])
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -115,6 +249,20 @@ export interface EndTransaction extends Common {
 /**
  * A record of another kind (a consumer's `SubBefore` / `SubAfter`, a `Recall`): its type and raw fields.
  *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const sub = ["SubBefore", "1700000000000", "DefaultRegion", "orders-consumer"].join(MessageTrace.CONTENT_SEPARATOR)
+ * const [record] = Either.getOrThrow(MessageTrace.decode(sub + MessageTrace.FIELD_SEPARATOR))
+ * assert.deepStrictEqual(record, {
+ *   _tag: "Other",
+ *   type: "SubBefore",
+ *   fields: ["SubBefore", "1700000000000", "DefaultRegion", "orders-consumer"]
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -125,6 +273,28 @@ export interface Other {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ * const end: MessageTrace.EndTransaction = {
+ *   _tag: "EndTransaction", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "", keys: "", storeHost: "127.0.0.1:10911",
+ *   msgType: "TransHalf", transactionId: "tx-1", transactionState: "COMMIT_MESSAGE", fromTransactionCheck: false
+ * }
+ *
+ * const records: Array<MessageTrace.TraceRecord> = Either.getOrThrow(
+ *   MessageTrace.decode(MessageTrace.encode(pub) + MessageTrace.encode(end))
+ * )
+ * assert.deepStrictEqual(records.map((record) => record._tag), ["Pub", "EndTransaction"])
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -134,6 +304,23 @@ const C = CONTENT_SEPARATOR
 
 /**
  * One record as Java's `TraceDataEncoder.encoderFromContextBean` writes it, its `\u0002` included.
+ *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ *
+ * const text = MessageTrace.encode(pub)
+ * assert.ok(text.startsWith("Pub" + MessageTrace.CONTENT_SEPARATOR))
+ * assert.ok(text.endsWith(MessageTrace.FIELD_SEPARATOR))
+ * assert.deepStrictEqual(Either.getOrThrow(MessageTrace.decode(text)), [pub])
+ * ```
  *
  * @since 0.2.0
  * @category encoding
@@ -152,6 +339,25 @@ export const encode = (record: Pub | EndTransaction): string =>
 /**
  * The keys a trace message carries for a record (Java `TraceTransferBean.transKey`): the message id, then each of
  * its keys.
+ *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ * const end: MessageTrace.EndTransaction = {
+ *   _tag: "EndTransaction", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "", keys: "", storeHost: "127.0.0.1:10911",
+ *   msgType: "TransHalf", transactionId: "tx-1", transactionState: "COMMIT_MESSAGE", fromTransactionCheck: false
+ * }
+ *
+ * assert.deepStrictEqual(MessageTrace.keysOf(pub), [pub.msgId, "o-42", "c-7"])
+ * assert.deepStrictEqual(MessageTrace.keysOf(end), [end.msgId]) // no keys: the id alone
+ * ```
  *
  * @since 0.2.0
  * @category encoding
@@ -228,6 +434,28 @@ const decodeEndTransaction = (f: ReadonlyArray<string>): Either.Either<EndTransa
 /**
  * The records of a trace message body (Java `TraceDataEncoder.decoderFromTraceDataString`). Fails on a `Pub` or
  * `EndTransaction` record Java could not read either (too few fields, a number that is not one).
+ *
+ * @example
+ * ```ts
+ * import { MessageTrace } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const pub: MessageTrace.Pub = {
+ *   _tag: "Pub", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "created", keys: "o-42 c-7", storeHost: "127.0.0.1:10911",
+ *   msgType: "Normal", bodyLength: 12, costTime: 3, offsetMsgId: "7F000001000000B0", success: true
+ * }
+ * const end: MessageTrace.EndTransaction = {
+ *   _tag: "EndTransaction", timestamp: 1700000000000, regionId: "DefaultRegion", groupName: "orders-producer",
+ *   topic: "orders", msgId: "7F000001000000A0", tags: "", keys: "", storeHost: "127.0.0.1:10911",
+ *   msgType: "TransHalf", transactionId: "tx-1", transactionState: "COMMIT_MESSAGE", fromTransactionCheck: false
+ * }
+ *
+ * const records = Either.getOrThrow(MessageTrace.decode(MessageTrace.encode(pub) + MessageTrace.encode(end)))
+ * assert.deepStrictEqual(records, [pub, end])
+ * const truncated = ["Pub", "1700000000000", "DefaultRegion"].join(MessageTrace.CONTENT_SEPARATOR)
+ * assert.ok(Either.isLeft(MessageTrace.decode(truncated))) // too few fields
+ * ```
  *
  * @since 0.2.0
  * @category decoding

@@ -235,6 +235,22 @@ export interface AclAccount {
  * The embedded cluster's TLS: its certificate and key (PEM), and optionally the CA whose client certificates it
  * requires (mutual TLS).
  *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ, TestCertificates } from "@effect-rocketmq/testkit"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // Mutual TLS: the cluster requires a client certificate signed by the test CA.
+ * const MutualTlsCluster = Effect.map(TestCertificates.make(), (certificates) => {
+ *   const tls: EmbeddedRocketMQ.EmbeddedTlsOptions = {
+ *     cert: certificates.serverCert,
+ *     key: Redacted.value(certificates.serverKey),
+ *     clientCa: certificates.ca
+ *   }
+ *   return EmbeddedRocketMQ.layer({ topics: { orders: 4 }, tls })
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */

@@ -525,6 +525,26 @@ export const createTopic = (
  * their records for this id. Retried until `expect` (default 1) were found or `timeout` (default 10 s) passed:
  * producers send their records in the background, and brokers index asynchronously.
  *
+ * @example
+ * ```ts
+ * import { Message, Producer } from "@effect-rocketmq/client"
+ * import { NodeProducer } from "@effect-rocketmq/node"
+ * import { EmbeddedRocketMQ, ReadBack } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * const Env = Layer.unwrapEffect(Effect.map(EmbeddedRocketMQ.EmbeddedRocketMQ, ({ nameServerAddress }) => {
+ *   const config = { nameServerAddr: nameServerAddress, groupName: "docs_group", enableMsgTrace: true }
+ *   return Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
+ * })).pipe(Layer.provideMerge(EmbeddedRocketMQ.layer({ topics: { orders: 2 }, traceTopicEnable: true })))
+ *
+ * // The producer's Pub record of this send, as `mqadmin queryMsgTraceById` would show it.
+ * const records = await Effect.gen(function*() {
+ *   const result = yield* Producer.send(Message.make({ topic: "orders", body: "o-42", keys: ["o-42"] }))
+ *   return yield* ReadBack.traceRecords(result.msgId)
+ * }).pipe(Effect.provide(Env), Effect.runPromise)
+ * assert.deepStrictEqual(records.map((r) => [r._tag, r._tag === "Pub" && r.keys]), [["Pub", "o-42"]])
+ * ```
+ *
  * @since 0.2.0
  * @category read back
  */

@@ -18,6 +18,18 @@ import type { EmbeddedTlsOptions } from "./EmbeddedRocketMQ.js"
 /**
  * A CA and the certificates it signed, PEM text. The keys are `Redacted`.
  *
+ * @example
+ * ```ts
+ * import { TestCertificates } from "@effect-rocketmq/testkit"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // Every field is PEM text; the keys stay redacted until used.
+ * const pems = Effect.map(TestCertificates.make(), (certificates: TestCertificates.TestCertificates) => ({
+ *   ca: certificates.ca,
+ *   clientKey: Redacted.value(certificates.clientKey)
+ * }))
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -31,6 +43,15 @@ export interface TestCertificates {
 
 /**
  * `openssl` missing or failing.
+ *
+ * @example
+ * ```ts
+ * import { TestCertificates } from "@effect-rocketmq/testkit"
+ *
+ * const error = new TestCertificates.TestCertificatesError({ detail: "openssl req: command not found" })
+ * assert.strictEqual(error._tag, "TestCertificatesError")
+ * assert.strictEqual(error.message, "could not make test certificates: openssl req: command not found")
+ * ```
  *
  * @since 0.2.0
  * @category errors
@@ -48,6 +69,16 @@ export class TestCertificatesError extends Data.TaggedError("TestCertificatesErr
 }
 
 /**
+ * @example
+ * ```ts
+ * import { TestCertificates } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Two CAs that do not trust each other: a client of the second is refused by a server of the first.
+ * const options: TestCertificates.MakeOptions = { serverNames: ["127.0.0.1"], caName: "other CA" }
+ * const pair = Effect.all([TestCertificates.make(), TestCertificates.make(options)])
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -79,6 +110,16 @@ const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-n
 
 /**
  * Makes a CA, a server and a client certificate in a temporary directory, reads them, and removes the directory.
+ *
+ * @example
+ * ```ts
+ * import { TestCertificates } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // Needs `openssl` on the PATH; fails with TestCertificatesError otherwise.
+ * const certificates = TestCertificates.make({ serverNames: ["127.0.0.1", "localhost"] })
+ * const caOnly = Effect.map(certificates, ({ ca }) => ca)
+ * ```
  *
  * @since 0.2.0
  * @category constructors
@@ -158,6 +199,19 @@ export const make = (options?: MakeOptions): Effect.Effect<TestCertificates, Tes
  * What `EmbeddedRocketMQ` listens with: the server certificate, and the CA its clients' certificates must chain to
  * when `requireClientCertificate`.
  *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ, TestCertificates } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // A cluster that refuses clients without a certificate from the test CA.
+ * const MutualTlsCluster = Effect.map(TestCertificates.make(), (certificates) =>
+ *   EmbeddedRocketMQ.layer({
+ *     topics: { orders: 4 },
+ *     tls: TestCertificates.serverOptions(certificates, { requireClientCertificate: true })
+ *   }))
+ * ```
+ *
  * @since 0.2.0
  * @category conversions
  */
@@ -172,6 +226,18 @@ export const serverOptions = (
 
 /**
  * A producer's `tls`: trust the CA, present the client certificate.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ, TestCertificates } from "@effect-rocketmq/testkit"
+ * import { Effect, Layer } from "effect"
+ *
+ * // A TLS cluster and a producer that trusts its CA and presents the client certificate.
+ * const TestEnv = Layer.unwrapEffect(Effect.map(TestCertificates.make(), (certificates) =>
+ *   EmbeddedRocketMQ.producerLayer({ tls: TestCertificates.clientOptions(certificates) }).pipe(
+ *     Layer.provideMerge(EmbeddedRocketMQ.layer({ topics: { orders: 4 }, tls: TestCertificates.serverOptions(certificates) }))
+ *   )))
+ * ```
  *
  * @since 0.2.0
  * @category conversions

@@ -70,5 +70,17 @@ export * as ReadBack from "./ReadBack.js"
  */
 export * as TestProducer from "./TestProducer.js"
 
-/** @since 0.2.0 */
+/**
+ * @example
+ * ```ts
+ * import { EmbeddedRocketMQ, TestCertificates } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // A cluster that speaks TLS only, with certificates made (by openssl) for this run.
+ * const TlsCluster = Effect.map(TestCertificates.make(), (certificates) =>
+ *   EmbeddedRocketMQ.layer({ topics: { orders: 4 }, tls: TestCertificates.serverOptions(certificates) }))
+ * ```
+ *
+ * @since 0.2.0
+ */
 export * as TestCertificates from "./TestCertificates.js"
