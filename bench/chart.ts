@@ -276,6 +276,11 @@ for (const name of names) {
     continue
   }
   const data = JSON.parse(readFileSync(file, "utf8")) as Producer | Soak
+  // The chaos soak's results (soak-partial.json) have a shape of their own, drawn by `npm run chaos:plot`.
+  if (!("summaries" in data) && !Array.isArray((data as Partial<Soak>).samples)) {
+    console.log(`skipped ${file}: not a bench:producer or bench:soak result`)
+    continue
+  }
   const out = "summaries" in data ? producerChart(data) : soakChart(data)
   writeFileSync(join(RESULTS, `${name}.svg`), out)
   console.log(`wrote bench/results/${name}.svg`)
