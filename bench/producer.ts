@@ -28,6 +28,8 @@
 //          --placement shared|dedicated|both (default both; dedicated needs 2 CPUs and taskset),
 //          --node-flags "<flags>" (extra V8/Node flags for the Node peers, e.g. --single-threaded-gc),
 //          --out NAME (results in bench/results/NAME.{md,json}; default producer),
+//          --scenarios LIST (only these, named kind/window as in the ratios: sync/1,async/64,async/256,oneway/1,
+//          batch/32,autobatch/256,signed/256; default all),
 //          --profile (CPU profile of our worker into .rocketmq/bench/prof/),
 //          --baseline DIR (a further peer, "base": our Producer as another checkout of this repository has it, e.g. a
 //          `git worktree` of the commit before a change; it runs that checkout's own worker from its sources,
@@ -839,6 +841,7 @@ const main = async () => {
   const profile = args.includes("--profile")
   const nodeFlags = (opt("--node-flags") ?? "").split(/\s+/).filter((f) => f !== "")
   const baselineArg = opt("--baseline")
+  const onlyScenarios = opt("--scenarios")?.split(",")
   const baseline = baselineArg === undefined ? undefined : resolve(baselineArg)
   if (baseline !== undefined && !existsSync(join(baseline, "bench/producer.ts"))) {
     throw new Error(`--baseline: no bench/producer.ts in ${baseline}`)
@@ -882,7 +885,8 @@ const main = async () => {
     scenario("autobatch", 256, "async auto-batched (autoBatch), 256 in flight", 64_000, 8_000, ["ours", "java"]),
     // ACL signing's cost: the async/256 run again with every request signed (ours only; compare with async/256).
     scenario("signed", 256, "async signed (ACL credentials), 256 in flight", 64_000, 8_000, ["ours"])
-  ]
+  ].filter((s) => onlyScenarios === undefined || onlyScenarios.includes(s.id))
+  if (scenarios.length === 0) throw new Error(`--scenarios: none of ${onlyScenarios?.join(",")} is a scenario`)
   const runsIt = (s: Scenario, peer: Peer) =>
     (s.peers === undefined || s.peers.includes(peer.name)) && supports(peer.name, s.kind)
 
