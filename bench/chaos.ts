@@ -29,9 +29,10 @@ import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import * as ReadBack from "@effect-rocketmq/testkit/ReadBack"
+import * as RealCluster from "@effect-rocketmq/testkit/RealCluster"
 import { Effect, Either, Exit, FiberSet, ManagedRuntime } from "effect"
 import { spawn, spawnSync } from "node:child_process"
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { monitorEventLoopDelay, performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
@@ -93,19 +94,12 @@ const sh = (args: ReadonlyArray<string>) =>
     p.on("close", (code) => done(code ?? 1))
   })
 
-const pids = (): Map<string, number> => {
-  const out = new Map<string, number>()
-  for (const line of readFileSync(PIDS, "utf8").split("\n")) {
-    const [role, name, pid] = line.split(" ")
-    if (role === "broker" || role === "namesrv") out.set(name!, Number(pid))
-  }
-  return out
-}
-const signal = (name: string, sig: NodeJS.Signals) => {
-  const pid = pids().get(name)
+const pidOf = (name: string) => {
+  const pid = RealCluster.pids(PIDS).get(name)
   if (pid === undefined) throw new Error(`${name} is not in ${PIDS}`)
-  process.kill(pid, sig)
+  return pid
 }
+const signal = (name: string, sig: NodeJS.Signals) => process.kill(pidOf(name), sig)
 const stoppedNow = new Set<string>()
 // When each broker now stopped was stopped (ms into the run).
 const stoppedSince = new Map<string, number>()
@@ -297,7 +291,8 @@ const stopAndResume = (target: string, seconds: number) =>
     faults.push(fault)
     log(`SIGSTOP ${target}`)
     stoppedNow.add(target)
-    signal(target, "SIGSTOP")
+    // Every thread stopped before the window starts: `kill` alone returns while some still answer.
+    yield* Effect.orDie(RealCluster.stop(pidOf(target)))
     stoppedSince.set(target, now())
     yield* sleep(seconds).pipe(
       Effect.ensuring(Effect.sync(() => {
