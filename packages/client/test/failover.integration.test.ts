@@ -44,6 +44,23 @@ describe("failover between two brokers", () => {
       }
     }).pipe(Effect.provide(NodeProducer.layer(options))), 60_000)
 
+  // No per-request limit: the default `attemptTimeoutShare` gives up on the stopped broker (its connection reads
+  // nothing) at half the budget, and the retry on the other has the rest.
+  it.scopedLive(
+    "with default options (sendMsgTimeout 3000), one broker stopped: every send goes through the other",
+    () =>
+      Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        yield* producer.send(Message.make({ topic: "erq_failover", body: "warm-up" })).pipe(Effect.retry(settle))
+        yield* stopped(["broker-b"])
+        for (let i = 0; i < 6; i++) {
+          const r = yield* producer.send(Message.make({ topic: "erq_failover", body: `default ${i}` }))
+          assert.strictEqual(r.messageQueue.brokerName, "broker-a")
+        }
+      }).pipe(Effect.provide(NodeProducer.layer({ nameServerAddr, groupName: "erq_it_failover_default" }))),
+    60_000
+  )
+
   it.scopedLive(
     "with both stopped, the error after the retries lists every broker tried",
     () =>
