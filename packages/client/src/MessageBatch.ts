@@ -50,6 +50,7 @@ export const validateMembers = (
       return invalid("batched messages cannot be delayed")
     }
     if (m.waitStoreMsgOK !== first.waitStoreMsgOK) return invalid("batched messages must agree on waitStoreMsgOK")
+    if (m === first) continue
     const checked = validate(m, maxMessageSize)
     if (Either.isLeft(checked)) return Either.left(checked.left)
   }

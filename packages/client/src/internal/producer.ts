@@ -54,6 +54,8 @@ const topicOf = (message: Message): string =>
   typeof message === "object" && message !== null && typeof message.topic === "string" ? message.topic : ""
 
 /** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
+const toArray = <A>(a: A): Array<A> => [a]
+
 const SHUTDOWN_GRACE_MILLIS = 100
 
 /** What the trace records still waiting at shutdown get at least, whatever is left of `shutdownTimeout`. */
@@ -554,15 +556,17 @@ export const makeCore = (options: ProducerOptions) =>
           info.queues.map((q) => MessageQueue.make(ns.unwrap(q.topic), q.brokerName, q.queueId))
       )
 
+    const awaitedBatch = (p: Prepared) =>
+      awaited("send_batch", p.userTopic, p.count, () => Either.right(p), o.retryTimesWhenSendFailed)
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.suspend(() => {
         if (!running) return Effect.fail(shutDownError())
         const prepared = preparer.batch(messages)
         if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
-        return Effect.forEach(
-          prepared.right,
-          (p) => awaited("send_batch", p.userTopic, p.count, () => Either.right(p), o.retryTimesWhenSendFailed)
-        )
+        const chunks = prepared.right
+        // Usually one request: no loop (whose closures would hold the batch for as long as Effect keeps them).
+        if (chunks.length === 1) return Effect.map(awaitedBatch(chunks[0]!), toArray)
+        return Effect.forEach(chunks, awaitedBatch)
       })
 
     // Message trace: its own fibers, so that its records can still be sent once the user's sends have stopped.

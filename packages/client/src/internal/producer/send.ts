@@ -94,7 +94,7 @@ export class Send implements RequestListener, Observation, Slotted {
   driver: Schedule.ScheduleDriver<unknown, Shortfall, never> | undefined = undefined
   inFlight: StartedRequest | undefined = undefined
   // A waiting caller's fiber: resumed with what it does next. Before it waits, what it does next is handed off.
-  resume: ((effect: Effect.Effect<any, SendError>) => void) | undefined = undefined
+  waiting: Waiting | undefined = undefined
   handedOff: Effect.Effect<any, SendError> | undefined = undefined
   callback: SendCallback | undefined = undefined
   readonly topic: string
@@ -130,6 +130,47 @@ export class Send implements RequestListener, Observation, Slotted {
   }
   onFailure(error: RemotingError | RequestTimeout) {
     this.loop.settle(this, error)
+  }
+}
+
+/**
+ * A caller's fiber waiting for its send. Effect keeps the closures of an `Effect.async` that already resumed reachable
+ * for a while (from its own objects that reached the old generation), so they reach the send only through this,
+ * cleared when the fiber resumes: otherwise each waited send (its message, records, result) survives scavenges and is
+ * promoted, and every scavenge copies them.
+ */
+class Waiting {
+  constructor(public s: Send | undefined, readonly loop: SendLoop) {}
+  resume: ((effect: Effect.Effect<any, SendError>) => void) | undefined = undefined
+  // What the send handed off before the fiber registered (never expected: the fiber registers as soon as it runs
+  // the effect `continueWith` returns).
+  private pending: Effect.Effect<any, SendError> | undefined = undefined
+  readonly register = (resume: (effect: Effect.Effect<any, SendError>) => void) => {
+    const pending = this.pending
+    if (pending !== undefined) {
+      this.pending = undefined
+      resume(pending)
+      return
+    }
+    this.resume = resume
+    return this.onInterrupt
+  }
+  readonly onInterrupt = Effect.sync(() => {
+    const s = this.s
+    if (s === undefined) return
+    this.s = undefined
+    this.loop.interrupted(s)
+  })
+  /** Resumes the fiber with `next`, once. */
+  wake(next: Effect.Effect<any, SendError>) {
+    const resume = this.resume
+    this.s = undefined
+    if (resume === undefined) {
+      this.pending = next
+      return
+    }
+    this.resume = undefined
+    resume(next)
   }
 }
 
@@ -199,24 +240,23 @@ export class SendLoop {
       s.handedOff = undefined
       return next
     }
-    return Effect.async<any, SendError>((resume) => {
-      s.resume = resume
-      return Effect.sync(() => this.interrupted(s))
-    })
+    const waiting = s.waiting = new Waiting(s, this)
+    return Effect.async<any, SendError>(waiting.register)
   }
 
   // What the caller's fiber does next: now if it waits, else once `k` returns.
   private handOff(s: Send, next: Effect.Effect<any, SendError>) {
-    const resume = s.resume
-    if (resume === undefined) {
+    const waiting = s.waiting
+    if (waiting === undefined) {
       s.handedOff = next
       return
     }
-    s.resume = undefined
-    resume(next)
+    s.waiting = undefined
+    waiting.wake(next)
   }
 
-  private interrupted(s: Send) {
+  /** The caller's fiber was interrupted while it waited. */
+  interrupted(s: Send) {
     s.inFlight?.cancel()
     s.inFlight = undefined
     s.done = true
