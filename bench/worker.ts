@@ -1,6 +1,6 @@
 // What every Node worker of bench/producer.ts shares: the command it is given, how a run is measured (CPU, peak RSS)
 // and the stdin/stdout loop. Node built-ins only, so that a peer's process loads nothing but its own client.
-import { readFileSync, writeFileSync } from "node:fs"
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs"
 import * as readline from "node:readline"
 
 export type ScenarioKind = "sync" | "async" | "oneway" | "batch" | "autobatch" | "signed"
@@ -38,6 +38,8 @@ export interface RunResult {
   readonly peakRssMiB: number
   /** V8 heap in use at the end of the run (Node peers only), MiB. */
   readonly heapUsedMiB?: number
+  /** Peaks of `process.memoryUsage()` sampled during the run, MiB (Node peers, with BENCH_MEMORY_SAMPLE_MS set). */
+  readonly memory?: MemoryPeaks
   readonly errors: number
   readonly firstError?: string
   /** CPU of the broker processes during the run (all of them, from /proc). */
@@ -54,6 +56,61 @@ export interface Outcome {
 export interface Worker {
   readonly run: (cmd: Command) => Promise<RunResult>
   readonly close: () => Promise<void>
+}
+
+/** The largest value each field of `process.memoryUsage()` reached, and RSS at the start, MiB. */
+export interface MemoryPeaks {
+  readonly startRss: number
+  readonly rss: number
+  readonly heapTotal: number
+  readonly heapUsed: number
+  readonly external: number
+  readonly arrayBuffers: number
+  readonly samples: number
+}
+
+const MiB = 2 ** 20
+
+// Opt-in: where a run's memory goes (V8 heap, external memory such as Buffers, the rest), sampled every
+// BENCH_MEMORY_SAMPLE_MS ms; with BENCH_MEMORY_TRACE=<file> every sample is appended to that file as CSV.
+const sampleEvery = Number(process.env.BENCH_MEMORY_SAMPLE_MS ?? 0)
+const traceFile = process.env.BENCH_MEMORY_TRACE
+
+const sampleMemory = (label: string) => {
+  const t0 = performance.now()
+  const peaks = {
+    startRss: process.memoryUsage.rss() / MiB,
+    rss: 0,
+    heapTotal: 0,
+    heapUsed: 0,
+    external: 0,
+    arrayBuffers: 0,
+    samples: 0
+  }
+  const lines: Array<string> = []
+  const sample = () => {
+    const m = process.memoryUsage()
+    peaks.rss = Math.max(peaks.rss, m.rss / MiB)
+    peaks.heapTotal = Math.max(peaks.heapTotal, m.heapTotal / MiB)
+    peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed / MiB)
+    peaks.external = Math.max(peaks.external, m.external / MiB)
+    peaks.arrayBuffers = Math.max(peaks.arrayBuffers, m.arrayBuffers / MiB)
+    peaks.samples++
+    if (traceFile !== undefined) {
+      lines.push(
+        [label, (performance.now() - t0).toFixed(0), m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers]
+          .map(String).join(",")
+      )
+    }
+  }
+  sample()
+  const timer = setInterval(sample, sampleEvery)
+  return (): MemoryPeaks => {
+    clearInterval(timer)
+    sample()
+    if (traceFile !== undefined) appendFileSync(traceFile, lines.join("\n") + "\n")
+    return peaks
+  }
 }
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -87,9 +144,11 @@ export const measured = async (
 ): Promise<RunResult> => {
   if (cmd.collect === true) gc?.()
   resetPeakRss()
+  const stopSampling = sampleEvery > 0 ? sampleMemory(`${peer} ${cmd.kind}/${cmd.window}`) : undefined
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const out = await run()
+  const memory = stopSampling?.()
   const seconds = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
   const cpuSec = (cpu.user + cpu.system) / 1e6
@@ -107,7 +166,8 @@ export const measured = async (
     cpuSecPer100k: cpuSec * 100_000 / cmd.messages,
     cpuSystemSecPer100k: cpu.system / 1e6 * 100_000 / cmd.messages,
     peakRssMiB: peakRssMiB(),
-    heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
+    heapUsedMiB: process.memoryUsage().heapUsed / MiB,
+    ...(memory !== undefined ? { memory } : {}),
     errors: out.errors,
     ...(out.firstError !== undefined ? { firstError: out.firstError } : {})
   }

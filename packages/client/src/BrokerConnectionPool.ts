@@ -51,8 +51,10 @@ export interface PoolOptions {
   /** Requests awaiting a response on one connection; more wait for a slot (bounded by their timeout). */
   readonly maxInFlightPerConnection: number
   /**
-   * High-water mark of the bytes queued on one connection and not yet taken by the OS: 4 MiB. A request or one-way
-   * frame that finds its connection at the mark waits (within its timeout) until the socket drains below it.
+   * High-water mark of the bytes queued on one connection and not yet taken by the OS: 1 MiB. A request or one-way
+   * frame that finds its connection at the mark waits (within its timeout) until the socket drains below it. (The
+   * kernel's socket buffer holds more beyond it; the mark only keeps that buffer fed. Every queued one-way send is
+   * kept in memory until written, and at 4 MiB a burst of sends outlived young collections by the thousand.)
    */
   readonly maxBufferedBytesPerConnection: number
   /**
@@ -96,7 +98,7 @@ export const defaultOptions: PoolOptions = {
   clientChannelExpireTimeoutSeconds: 0,
   requestTimeout: 3000,
   maxInFlightPerConnection: 4096,
-  maxBufferedBytesPerConnection: 4 * 1024 * 1024,
+  maxBufferedBytesPerConnection: 1024 * 1024,
   closeSocketIfTimeout: true,
   sweepIntervalMillis: 1000
 }

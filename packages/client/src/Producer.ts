@@ -110,7 +110,7 @@ export interface ProducerOptions {
   /** Asynchronous sends accepted and not finished; `sendAsync` waits when this many are running. */
   readonly maxInFlightAsyncSends: number
   /**
-   * High-water mark of the bytes queued on one broker connection and not yet taken by the OS: 4 MiB. A send that
+   * High-water mark of the bytes queued on one broker connection and not yet taken by the OS: 1 MiB. A send that
    * finds its connection at the mark (a broker reading slower than the producer writes) waits until the socket
    * drains below it, within its `sendMsgTimeout`, and fails with a `RequestTimeout` if it does not: so a loop of
    * one-way sends holds at most this much per connection, whatever its length.
@@ -225,7 +225,7 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   namespace: undefined,
   instanceName: undefined,
   maxInFlightAsyncSends: 10_000,
-  maxBufferedBytesPerConnection: 4 * 1024 * 1024,
+  maxBufferedBytesPerConnection: 1024 * 1024,
   sendLatencyFaultEnable: false,
   createTopicKey: "TBW102",
   defaultTopicQueueNums: 4,

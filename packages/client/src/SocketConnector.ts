@@ -12,7 +12,8 @@ import type { TlsOptions } from "./Tls.js"
 
 /**
  * Writes chunks, in order and as one unit, with a plain callback: no fiber per write and no copy to join them.
- * `written` runs once the chunks are handed to the operating system, or with the error that stopped them.
+ * `written` runs once the chunks are handed to the operating system, or with the error that stopped them. After a
+ * `written` without error the writer must not read the chunks again: the pool reuses their memory for later frames.
  *
  * @example
  * ```ts

@@ -36,10 +36,10 @@ const generic = ({ body, code, h, language, oneway, opaque, version }: Case) =>
     "JSON"
   )
 
-const viaTemplate = ({ body, h, language, oneway, opaque, version }: Case) => {
+const viaTemplate = ({ body, h, language, oneway, opaque, version }: Case, encode = SendFrame.encode) => {
   const { bornTimestamp, flag, properties, queueId, sysFlag, ...fixed } = h
   const template = SendFrame.make(fixed, { language, version })
-  return SendFrame.encode(template, queueId, sysFlag, bornTimestamp, flag, properties, oneway ? 2 : 0, opaque, body)
+  return encode(template, queueId, sysFlag, bornTimestamp, flag, properties, oneway ? 2 : 0, opaque, body)
 }
 
 // Properties are written escaped by the template's own code when they are ASCII: every ASCII character (controls,
@@ -300,6 +300,60 @@ describe("SendFrame", () => {
       const c = { h, oneway: true, opaque: odd, body }
       assert.strictEqual(hex(viaTemplate(c)), hex(generic(c)), `opaque = ${odd}`)
     }
+  })
+})
+
+describe("SendFrame recyclable frames", () => {
+  const recyclable = (c: Case) => viaTemplate(c, SendFrame.encodeRecyclable)
+
+  it.prop(
+    "a recycled frame's memory holds the next frames, each byte for byte the generic frame",
+    { a: FastCheck.record(caseArb), b: FastCheck.record(caseArb) },
+    ({ a, b }) => {
+      const first = recyclable(a)
+      assert.strictEqual(hex(first), hex(generic(a)))
+      SendFrame.recycle(first)
+      // Filled with stale bytes from `first` where `b` is shorter: none may show.
+      const second = recyclable(b)
+      assert.strictEqual(hex(second), hex(generic(b)))
+      SendFrame.recycle(second)
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it("reuses a written frame's buffer for a frame of its size class, and never lends one buffer twice", () => {
+    const c = {
+      h: {
+        producerGroup: "g",
+        topic: "t",
+        defaultTopic: "TBW102",
+        defaultTopicQueueNums: 4,
+        queueId: 1,
+        sysFlag: 0,
+        bornTimestamp: 1700000000000,
+        flag: 0,
+        properties: "UNIQ_KEY\u0001AB\u0002"
+      },
+      oneway: false,
+      opaque: 1,
+      body: new Uint8Array(1024).fill(7)
+    }
+    const a = recyclable(c)
+    SendFrame.recycle(a)
+    // Given back twice (a bug elsewhere): still lent once only.
+    SendFrame.recycle(a)
+    const b = recyclable({ ...c, opaque: 2 })
+    const d = recyclable({ ...c, opaque: 3 })
+    assert.strictEqual(b.buffer, a.buffer)
+    assert.notStrictEqual(d.buffer, b.buffer)
+    assert.strictEqual(hex(d), hex(generic({ ...c, opaque: 3 })))
+    // What `encode` or anyone else made is not taken: its memory is never handed out.
+    const plain = viaTemplate(c)
+    SendFrame.recycle(plain)
+    SendFrame.recycle(new Uint8Array(b.length))
+    const e = recyclable(c)
+    assert.notStrictEqual(e.buffer, plain.buffer)
+    for (const f of [b, d, e]) SendFrame.recycle(f)
   })
 })
 

@@ -5,6 +5,7 @@ import * as Bytes from "@effect-rocketmq/protocol/Bytes"
 import type { FrameDecoder } from "@effect-rocketmq/protocol/Frame"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { FLAG_ONEWAY, FLAG_RESPONSE, isResponse } from "@effect-rocketmq/protocol/RemotingCommand"
+import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
 import * as SendResponse from "@effect-rocketmq/protocol/SendResponse"
 import type * as Socket from "@effect/platform/Socket"
 import * as Cause from "effect/Cause"
@@ -336,6 +337,7 @@ export class Connection {
     }
     if (batch.dropped !== undefined) {
       const dropped = new Set(batch.dropped)
+      for (const i of dropped) SendFrame.recycle(frames[i]!)
       frames = frames.filter((_, i) => !dropped.has(i))
       if (frames.length === 0) {
         this.endBatch(batch, undefined)
@@ -347,13 +349,20 @@ export class Connection {
     this.flushing.add(batch)
     if (this.writeChunks !== undefined) {
       this.writeChunks(frames, (cause) => {
-        if (cause == null) return this.written(batch, undefined)
+        if (cause == null) {
+          // Written: the frames' memory holds later frames (`SendFrame.encodeRecyclable`; others are ignored).
+          for (let i = 0; i < frames.length; i++) SendFrame.recycle(frames[i]!)
+          return this.written(batch, undefined)
+        }
         this.written(batch, remotingError("WriteFailed", this.address, "write", cause.message, cause))
         this.host.runFork(this.closeScope())
       })
       return
     }
     const chunk = frames.length === 1 ? frames[0]! : Bytes.concat(frames)
+    // Copied into one chunk: the frames are free now. (A lone frame is the chunk: the platform writer may still read
+    // it after its write completes.)
+    if (frames.length > 1) { for (let i = 0; i < frames.length; i++) SendFrame.recycle(frames[i]!) }
     this.host.runFork(Effect.flatMap(Effect.exit(this.write(chunk)), (exit) => {
       if (Exit.isSuccess(exit)) return Effect.sync(() => this.written(batch, undefined))
       const error = Option.match(Cause.failureOption(exit.cause), {

@@ -31,7 +31,8 @@ class SendRequest implements FrameRequest {
   ) {}
   writeFrame(opaque: number, flag: number, signer?: Signer | undefined) {
     const p = this.p
-    return SendFrame.encode(
+    // The connection gives the frame back once its socket has written it.
+    return SendFrame.encodeRecyclable(
       this.template,
       this.queue.queueId,
       p.sysFlag,
