@@ -100,6 +100,8 @@ class Accumulation {
   closed = false
   constructor(
     readonly key: string,
+    /** Clock milliseconds when its delay is up. */
+    readonly deadline: number,
     readonly wire: { readonly topic: string; readonly userTopic: string },
     readonly waitStoreMsgOK: boolean,
     readonly destination: Destination
@@ -121,6 +123,8 @@ export class Accumulator {
   private readonly open = new Map<string, Accumulation>()
   private readonly sending = new Map<Send, Accumulation>()
   private idle: Deferred.Deferred<void> | undefined = undefined
+  // One timer for every batch gathering (not one per batch: most batches leave full, before it fires).
+  private timer = false
   // The last key made, and what it was made of: a run of sends alike (the common case) makes it once.
   private lastKey = ""
   private lastTopic: string | undefined = undefined
@@ -259,12 +263,15 @@ export class Accumulator {
       acc = undefined
     }
     if (acc === undefined) {
-      acc = new Accumulation(key, { topic: wireTopic, userTopic: message.topic }, message.waitStoreMsgOK, d)
-      this.open.set(key, acc)
-      const started = acc
-      this.ctx.runInProducer(
-        Effect.flatMap(Effect.sleep(o.batchMaxDelayMs), () => Effect.sync(() => this.flush(started)))
+      acc = new Accumulation(
+        key,
+        this.ctx.now() + o.batchMaxDelayMs,
+        { topic: wireTopic, userTopic: message.topic },
+        message.waitStoreMsgOK,
+        d
       )
+      this.open.set(key, acc)
+      if (!this.timer) this.arm(o.batchMaxDelayMs)
     }
     acc.members.push(member)
     acc.records.push(record)
@@ -296,6 +303,23 @@ export class Accumulator {
     s.ended = true
     this.sending.set(s, acc)
     this.ctx.loop.detached(s, noCallback)
+  }
+
+  private arm(millis: number) {
+    this.timer = true
+    this.ctx.runInProducer(Effect.flatMap(Effect.sleep(millis), () => Effect.sync(() => this.expire())))
+  }
+
+  // The timer fired: the batches whose delay is up leave; it is set again for the earliest of the others.
+  private expire() {
+    this.timer = false
+    const now = this.ctx.now()
+    let next = Infinity
+    for (const acc of Array.from(this.open.values())) {
+      if (acc.deadline <= now) this.flush(acc)
+      else if (acc.deadline < next) next = acc.deadline
+    }
+    if (next !== Infinity) this.arm(next - now)
   }
 
   private flushAsync() {
