@@ -100,7 +100,7 @@ interface Scenario {
   readonly window: number
   readonly messages: number
   readonly warmup: number
-  /** The peers that run it, when not all (auto-batching is a client feature: no raw frames, no older baseline). */
+  /** The peers that run it, when not all (auto-batching is a client feature: no raw frames). */
   readonly peers?: ReadonlyArray<PeerName>
 }
 
@@ -122,7 +122,18 @@ interface OursInstance {
   readonly runtime: ManagedRuntime.ManagedRuntime<Producer.Producer | NameServerResolver, unknown>
   readonly producer: Producer.ProducerService
   readonly queues: ReadonlyArray<MessageQueue>
+  /** Batch requests (code 320) started so far: how many requests an auto-batched run took. */
+  readonly batchRequests: () => number
 }
+
+// Counts the batch requests the producer starts (the pool's `start` is every request's way out).
+const countingBatches = (pool: BrokerConnectionPool["Type"], count: () => void): BrokerConnectionPool["Type"] => ({
+  ...pool,
+  start: (address, request, options, listener) => {
+    if (options.operation.startsWith("SEND_BATCH")) count()
+    return pool.start(address, request, options, listener)
+  }
+})
 
 const oursWorker = async (): Promise<Worker> => {
   // One producer per bound: async runs use `maxInFlightAsyncSends` = the window (sendAsync waits when it is full,
@@ -143,15 +154,33 @@ const oursWorker = async (): Promise<Worker> => {
         ...(autoBatch ? { autoBatch } : {}),
         ...(signed ? { accessKey: "bench", secretKey: Redacted.make("bench-secret-key") } : {})
       }
+      let batches = 0
+      const dependencies = NodeProducer.layerDependencies(config)
       const runtime = ManagedRuntime.make(
-        Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
+        Layer.provideMerge(
+          Producer.layerWithoutDependencies(config),
+          autoBatch
+            ? Layer.merge(
+              dependencies,
+              Layer.effect(
+                BrokerConnectionPool,
+                Effect.map(BrokerConnectionPool, (pool) => countingBatches(pool, () => batches++))
+              ).pipe(Layer.provide(dependencies))
+            )
+            : dependencies
+        )
       )
       found = runtime.runPromise(Effect.gen(function*() {
         const producer = yield* Producer.Producer
         const resolver = yield* NameServerResolver
         // Route and connections first, so no run pays for them.
         yield* producer.send(Message.make({ topic: TOPIC, body }))
-        return { runtime, producer, queues: (yield* resolver.publishInfo(TOPIC)).queues }
+        return {
+          runtime,
+          producer,
+          queues: (yield* resolver.publishInfo(TOPIC)).queues,
+          batchRequests: () => batches
+        }
       }))
       instances.set(key, found)
     }
@@ -241,7 +270,8 @@ const oursWorker = async (): Promise<Worker> => {
   const run = async (cmd: Command): Promise<RunResult> => {
     const windowed = cmd.kind === "async" || cmd.kind === "autobatch" || cmd.kind === "signed"
     const inst = await instance(windowed ? cmd.window : undefined, cmd.kind === "autobatch", cmd.kind === "signed")
-    return measured("ours", cmd, () =>
+    const batches0 = inst.batchRequests()
+    const result = await measured("ours", cmd, () =>
       inst.runtime.runPromise(
         cmd.kind === "sync"
           ? sync(inst, cmd.messages)
@@ -251,6 +281,8 @@ const oursWorker = async (): Promise<Worker> => {
           ? oneway(inst, cmd.messages)
           : batch(inst, cmd.messages, cmd.window)
       ))
+    // An auto-batched run's requests are the batch requests it took.
+    return cmd.kind === "autobatch" ? { ...result, requests: inst.batchRequests() - batches0 } : result
   }
   const close = async () => {
     for (const p of instances.values()) await (await p).runtime.dispose()
@@ -882,7 +914,11 @@ const main = async () => {
     // (a one-way request gets no answer), and the run would measure that.
     scenario("oneway", 1, "one-way", 24_000, 3_000),
     scenario("batch", BATCH_SIZE, `batch of ${BATCH_SIZE} (sync, 1 in flight)`, 64_000, 8_000),
-    scenario("autobatch", 256, "async auto-batched (autoBatch), 256 in flight", 64_000, 8_000, ["ours", "java"]),
+    scenario("autobatch", 256, "async auto-batched (autoBatch), 256 in flight", 64_000, 8_000, [
+      "ours",
+      "base",
+      "java"
+    ]),
     // ACL signing's cost: the async/256 run again with every request signed (ours only; compare with async/256).
     scenario("signed", 256, "async signed (ACL credentials), 256 in flight", 64_000, 8_000, ["ours"])
   ].filter((s) => onlyScenarios === undefined || onlyScenarios.includes(s.id))
@@ -1155,6 +1191,19 @@ const main = async () => {
           "stored than sent (a duplicate from a client retry after a lost or late response, or another writer)"
       )
     }
+  }
+  // How full auto-batching's requests were: our worker counts the batch requests of each run.
+  for (const placement of placements) {
+    const rs = runs.filter((r) =>
+      r.placement === placement && r.peer === "ours" && r.scenario.startsWith("autobatch/") && r.requests > 0
+    )
+    if (rs.length === 0) continue
+    notes.push(
+      `[${placement}] ours ${rs[0]!.scenario}: ${fmt(median(rs.map((r) => r.messages / r.requests)), 1)} ` +
+        `messages per batch request (median over ${rs.length} run(s): ${
+          rs.map((r) => fmt(r.messages / r.requests, 1)).join(", ")
+        })`
+    )
   }
   for (const x of summaries) {
     if (x.errors > 0 || x.storedRatio < 1) {

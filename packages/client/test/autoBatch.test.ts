@@ -122,6 +122,26 @@ describe("auto-batching", () => {
       yield* assertStoredAsReturned(results, sent)
     }).pipe(Effect.provide(cluster)))
 
+  it.scopedLive("with the async window full and no batch in flight, the batch gathering leaves without its delay", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 6_000, maxInFlightAsyncSends: 4 })
+      const sent = bodies("windowed", 5)
+      const started = Date.now()
+      // The fifth caller finds every permit held by the batch gathering: that batch leaves, and frees them.
+      const awaits = yield* Effect.forEach(sent.slice(0, 4), (b) => producer.submit(msg(b)))
+      const fifth = yield* Effect.fork(producer.submit(msg(sent[4]!)))
+      const first = yield* Effect.all(awaits)
+      // Well before the delay (half of it: a loaded machine is slow, not that slow).
+      assert.isBelow(Date.now() - started, 3_000)
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[320, 4]])
+      // The fifth gathers alone, and waits for its delay: it is not the window's doing.
+      const last = yield* Effect.flatten(Fiber.join(fifth))
+      assert.isAtLeast(Date.now() - started, 5_900)
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[320, 4], [320, 1]])
+      yield* assertStoredAsReturned([...first, last], sent)
+    }).pipe(Effect.provide(cluster)))
+
   it.scopedLive("a lone send waits batchMaxDelayMs, then leaves as a batch of one", () =>
     Effect.gen(function*() {
       const seen = yield* recordSends

@@ -28,7 +28,6 @@ import type { ReplyMessage, ReplyOptions, RequestMessage } from "../RequestReply
 import { replyRoute } from "../RequestReply.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult } from "../SendResult.js"
-import type { Destination } from "./producer/accumulator.js"
 import { Accumulator } from "./producer/accumulator.js"
 import { AsyncWindow } from "./producer/asyncWindow.js"
 import { SendFrames } from "./producer/frames.js"
@@ -37,7 +36,7 @@ import { MessageTraceDispatcher } from "./producer/messageTrace.js"
 import { Observer } from "./producer/observation.js"
 import { checkOptions, clientIdOf, Namespace } from "./producer/options.js"
 import { Outcomes } from "./producer/outcome.js"
-import type { BatchRecord, Extra, Prepared } from "./producer/prepare.js"
+import type { Extra, Prepared } from "./producer/prepare.js"
 import { Preparer } from "./producer/prepare.js"
 import { QueueSelection } from "./producer/queueSelection.js"
 import { Replies } from "./producer/replies.js"
@@ -60,12 +59,6 @@ const SHUTDOWN_GRACE_MILLIS = 100
 
 /** What the trace records still waiting at shutdown get at least, whatever is left of `shutdownTimeout`. */
 const TRACE_CLOSE_MIN_MILLIS = 500
-
-/** A message auto-batching carries: prepared as a member, and its record in the batch body. */
-interface Member {
-  readonly p: Prepared
-  readonly record: BatchRecord
-}
 
 export const makeCore = (options: ProducerOptions) =>
   Effect.gen(function*() {
@@ -156,41 +149,6 @@ export const makeCore = (options: ProducerOptions) =>
       oneway: defaultSettingsFor("none", true)
     }
 
-    // Auto-batching, when on: a batch's own send is made as its members would be sent alone.
-    const batching = o.autoBatch
-      ? new Accumulator({
-        options: o,
-        loop,
-        preparer,
-        now,
-        runInProducer: (e) => void runInProducer(e),
-        settings: (async, pin) =>
-          pin !== undefined
-            ? { ...defaultSettingsFor("none", false), pin }
-            : async
-            ? defaultSettings.async
-            : defaultSettings.sync
-      })
-      : undefined
-    const noOverrides = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => {
-      const overrides = fiber.getFiberRef(currentSendOverrides)
-      return Option.isNone(overrides.sendMsgTimeout) && Option.isNone(overrides.retryPolicy)
-    }
-    // A message auto-batching can carry, prepared as a member with its record; undefined when it goes alone (batching
-    // off, a delay, a retry topic, a per-send timeout or retry policy, Java's `send(msg, timeout)`, or a record too
-    // large for a request of its own).
-    const memberOf = (
-      fiber: Fiber.RuntimeFiber<unknown, unknown>,
-      message: Message
-    ): Either.Either<Member, SendError> | undefined => {
-      // With send hooks a message goes alone: the hooks see each send as the user made it.
-      if (batching === undefined || !hooks.empty || !isAutoBatchable(message) || !noOverrides(fiber)) return undefined
-      const p = preparer.member(message)
-      if (Either.isLeft(p)) return Either.left(p.left)
-      const record = Preparer.recordOf(p.right)
-      return batching.fits(record) ? Either.right({ p: p.right, record }) : undefined
-    }
-
     const makeSend = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       observed: string,
@@ -211,8 +169,6 @@ export const makeCore = (options: ProducerOptions) =>
       observer.trace(s, fiber, observed, p.userTopic, p.count)
       return s
     }
-
-    const hooks = new SendHooks(o.groupName)
 
     /** A send the caller waits for, in the caller's fiber. */
     const awaited = <A = SendResult>(
@@ -249,36 +205,42 @@ export const makeCore = (options: ProducerOptions) =>
         )
       })
 
+    const hooks = new SendHooks(o.groupName)
+
+    // Auto-batching, when on: a batch's own send is made as its members would be sent alone.
+    const batching = o.autoBatch
+      ? new Accumulator({
+        options: o,
+        loop,
+        preparer,
+        observer,
+        window,
+        hooks,
+        now,
+        running: () => running,
+        overrides: (fiber) => fiber.getFiberRef(currentSendOverrides),
+        runInProducer: (e) => void runInProducer(e),
+        settings: (async, pin) =>
+          pin !== undefined
+            ? { ...defaultSettingsFor("none", false), pin }
+            : async
+            ? defaultSettings.async
+            : defaultSettings.sync,
+        acceptAlone: (fiber, message, callback) => {
+          const p = preparer.single(message)
+          // The message was checked as a member already: preparing it alone cannot fail.
+          if (Either.isRight(p)) accept(fiber, p.right, callback)
+        },
+        shutDownError
+      })
+      : undefined
+
     const plainSend = (message: Message) =>
       awaited("send", topicOf(message), 1, () => preparer.single(message), o.retryTimesWhenSendFailed)
 
-    /** A synchronous send auto-batching may carry to `d`; `alone` sends it otherwise. */
-    const carriedOr = (
-      message: Message,
-      d: Destination,
-      alone: () => Effect.Effect<SendResult, SendError>
-    ): Effect.Effect<SendResult, SendError> =>
-      Effect.withFiberRuntime((fiber) => {
-        const t0 = performance.now()
-        if (!running) return alone()
-        const member = memberOf(fiber, message)
-        if (member === undefined) return alone()
-        if (Either.isLeft(member)) {
-          observer.conclude(observer.observe(fiber, "send", topicOf(message), 1), Exit.fail(member.left))
-          return Effect.fail(member.left)
-        }
-        const { p, record } = member.right
-        if (!batching!.reserve(record.body.length)) return alone()
-        const s = makeSend(fiber, "send", p, t0, o.retryTimesWhenSendFailed)
-        return loop.held(s, () => batching!.add(s, message, record, d))
-      })
-
-    const SYNC: Destination = { async: false, queue: undefined, pin: undefined }
-    const ASYNC: Destination = { async: true, queue: undefined, pin: undefined }
-
     const send = batching === undefined
       ? plainSend
-      : (message: Message) => carriedOr(message, SYNC, () => plainSend(message))
+      : (message: Message) => batching.send(message, () => plainSend(message))
 
     // An asynchronous send is accepted in the caller's fiber; with hooks, those before it run first and those after it
     // run before its callback hears.
@@ -295,39 +257,17 @@ export const makeCore = (options: ProducerOptions) =>
       loop.detached(s, callback)
     }
 
-    // An auto-batch member, once it has its permit: held in a batch if there is room under `totalBatchMaxBytes`,
-    // else sent alone at once, as Java does.
-    const acceptMember = (
-      fiber: Fiber.RuntimeFiber<unknown, unknown>,
-      message: Message,
-      member: Member,
-      callback: SendCallback
-    ) => {
-      if (!batching!.reserve(member.record.body.length)) {
-        const p = preparer.single(message)
-        // The message was checked as a member already: preparing it alone cannot fail.
-        if (Either.isRight(p)) accept(fiber, p.right, callback)
-        return
-      }
-      const s = makeSend(fiber, "send_async", member.p, performance.now(), o.retryTimesWhenSendAsyncFailed)
-      window.add(s)
-      s.callback = callback
-      batching!.add(s, message, member.record, ASYNC)
-    }
-
     // A caller that found every permit taken waits for one, then tries again.
     const acceptLater = (
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       p: Prepared,
       callback: SendCallback,
-      pin?: Pin,
-      member?: { readonly message: Message; readonly member: Member }
+      pin?: Pin
     ): Effect.Effect<void, ServiceNotAvailable> =>
       Effect.flatMap(window.awaitPermit, () => {
         if (!running) return Effect.fail(shutDownError())
-        if (window.full) return acceptLater(fiber, p, callback, pin, member)
-        if (member !== undefined) acceptMember(fiber, member.message, member.member, callback)
-        else accept(fiber, p, callback, pin)
+        if (window.full) return acceptLater(fiber, p, callback, pin)
+        accept(fiber, p, callback, pin)
         return Effect.void
       })
 
@@ -360,15 +300,10 @@ export const makeCore = (options: ProducerOptions) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
         if (!running) return Effect.fail(shutDownError())
         // A pinned asynchronous send goes alone (auto-batching gathers pinned sync sends only).
-        const member = batching === undefined || pin !== undefined ? undefined : memberOf(fiber, message)
-        if (member !== undefined) {
-          if (Either.isLeft(member)) return Effect.fail(member.left as InvalidMessage | MessageTooLarge)
-          if (window.full) {
-            return acceptLater(fiber, member.right.p, callback, undefined, { message, member: member.right })
-          }
-          acceptMember(fiber, message, member.right, callback)
-          return Effect.void
-        }
+        const carried = batching === undefined || pin !== undefined
+          ? undefined
+          : batching.sendAsync(fiber, message, callback)
+        if (carried !== undefined) return carried
         const p = preparer.single(message)
         if (Either.isLeft(p)) {
           return Effect.fail(p.left)
@@ -434,11 +369,13 @@ export const makeCore = (options: ProducerOptions) =>
       queue: MessageQueue.MessageQueue,
       alone: () => Effect.Effect<SendResult, SendError>
     ) =>
-      typeof queue.brokerName !== "string" || typeof queue.queueId !== "number" ? alone() : carriedOr(message, {
-        async: false,
-        queue,
-        pin: (info) => pinTo(message.topic, queue, info)
-      }, alone)
+      typeof queue.brokerName !== "string" || typeof queue.queueId !== "number" || batching === undefined
+        ? alone()
+        : batching.send(message, alone, {
+          async: false,
+          queue,
+          pin: (info) => pinTo(message.topic, queue, info)
+        })
 
     const selectorPin = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A): Pin =>
       pinOf(topicOf(message), (info) => select(info, message, selector, arg))

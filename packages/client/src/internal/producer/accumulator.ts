@@ -1,19 +1,30 @@
 // Auto-batching (Java 5.x `autoBatch`): single sends with one key (synchronous or not, topic, queue, tag,
 // `waitStoreMsgOK`, as Java's `AggregateKey` and its two tables) are held for up to `batchMaxDelayMs`, or until
 // their bodies reach `batchMaxBytes`, and leave as one batch request. That request is a `Send` like any other
-// (`SendLoop`: route, queue, retries, latency table); its outcome is split among the sends it carried, each of which
-// keeps its own observation, window permit and caller.
+// (`SendLoop`: route, queue, retries, latency table). The messages it carries are plain records (`Member`): each
+// keeps its own observation and window permit, and hears its share of the batch's outcome directly, a waiting
+// caller resumed or a callback called, with no send machinery of its own.
+import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import type { SendError } from "../../Errors.js"
+import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
+import type { InvalidMessage, MessageTooLarge, SendError, ServiceNotAvailable } from "../../Errors.js"
 import type { Message } from "../../Message.js"
+import { isAutoBatchable } from "../../MessageBatch.js"
 import type { MessageQueue } from "../../MessageQueue.js"
-import type { ProducerOptions } from "../../Producer.js"
+import type { ProducerOptions, SendCallback, SendOverrides } from "../../Producer.js"
 import type { SendResult } from "../../SendResult.js"
-import type { BatchRecord, Preparer } from "./prepare.js"
+import type { Slotted } from "../slots.js"
+import type { AsyncWindow } from "./asyncWindow.js"
+import type { SendHooks } from "./hooks.js"
+import type { Observation, Observer } from "./observation.js"
+import type { BatchRecord } from "./prepare.js"
+import { Preparer } from "./prepare.js"
 import type { Pin, SendLoop, SendSettings } from "./send.js"
 import { Send } from "./send.js"
 
@@ -21,11 +32,20 @@ export interface AccumulatorContext {
   readonly options: ProducerOptions
   readonly loop: SendLoop
   readonly preparer: Preparer
+  readonly observer: Observer
+  readonly window: AsyncWindow
+  readonly hooks: SendHooks
   readonly now: () => number
+  readonly running: () => boolean
+  /** The caller's per-send overrides (a send with any goes alone, as Java's `send(msg, timeout)`). */
+  readonly overrides: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => SendOverrides
   /** Runs an effect in the producer's scope (a batch's delay). */
   readonly runInProducer: (effect: Effect.Effect<void>) => void
   /** How a batch's own send is made: as its members' mode would be sent alone. */
   readonly settings: (async: boolean, pin: Pin | undefined) => SendSettings
+  /** An asynchronous send made alone, its permit taken (no room under `totalBatchMaxBytes`). */
+  readonly acceptAlone: (fiber: Fiber.RuntimeFiber<unknown, unknown>, message: Message, callback: SendCallback) => void
+  readonly shutDownError: () => ServiceNotAvailable
 }
 
 /** Where a member goes: its batch's key and what a batch of it is sent with. */
@@ -36,15 +56,52 @@ export interface Destination {
   readonly pin: Pin | undefined
 }
 
+const SYNC: Destination = { async: false, queue: undefined, pin: undefined }
+const ASYNC: Destination = { async: true, queue: undefined, pin: undefined }
+
+/**
+ * A message a batch carries, from acceptance to its share of the outcome: its record in the batch body, its
+ * observation, and whom it reports to (a waiting caller, or an asynchronous send's callback, which holds a window
+ * permit through it). A class: one shape for every member.
+ */
+export class Member implements Observation, Slotted {
+  slot = -1
+  ended = false
+  /** Told its result, or its caller was interrupted. */
+  done = false
+  span: Tracer.Span | undefined = undefined
+  clock: Clock.Clock = undefined!
+  timing = false
+  readonly count = 1
+  /** The waiting caller's fiber, once it waits. */
+  resume: ((exit: Exit.Exit<SendResult, SendError>) => void) | undefined = undefined
+  /** The outcome, when it came before the caller waited (a batch that could not be encoded). */
+  early: Exit.Exit<SendResult, SendError> | undefined = undefined
+  constructor(
+    readonly record: BatchRecord,
+    readonly topic: string,
+    readonly t0: number,
+    readonly callback: SendCallback | undefined
+  ) {}
+}
+
+// What `take` found: a message prepared as a member, with the topic its batch is sent to.
+interface Taken {
+  readonly record: BatchRecord
+  readonly wireTopic: string
+}
+
 // One batch being gathered, then in flight.
 class Accumulation {
-  readonly members: Array<Send> = []
+  readonly members: Array<Member> = []
   readonly records: Array<BatchRecord> = []
   bodyBytes = 0
   recordBytes = 0
   closed = false
   constructor(
     readonly key: string,
+    /** Clock milliseconds when its delay is up. */
+    readonly deadline: number,
     readonly wire: { readonly topic: string; readonly userTopic: string },
     readonly waitStoreMsgOK: boolean,
     readonly destination: Destination
@@ -66,25 +123,139 @@ export class Accumulator {
   private readonly open = new Map<string, Accumulation>()
   private readonly sending = new Map<Send, Accumulation>()
   private idle: Deferred.Deferred<void> | undefined = undefined
+  // One timer for every batch gathering (not one per batch: most batches leave full, before it fires).
+  private timer = false
+  // The last key made, and what it was made of: a run of sends alike (the common case) makes it once.
+  private lastKey = ""
+  private lastTopic: string | undefined = undefined
+  private lastTags: string | undefined = undefined
+  private lastWait = false
+  private lastDestination: Destination | undefined = undefined
 
   constructor(private readonly ctx: AccumulatorContext) {}
 
+  /**
+   * A synchronous send, to `d` or by the route (`SYNC`): carried by a batch, its caller waiting for its share, or
+   * `alone` when it may not be gathered.
+   */
+  send(
+    message: Message,
+    alone: () => Effect.Effect<SendResult, SendError>,
+    d: Destination = SYNC
+  ): Effect.Effect<SendResult, SendError> {
+    return Effect.withFiberRuntime((fiber) => {
+      const t0 = performance.now()
+      if (!this.ctx.running()) return alone()
+      const taken = this.take(fiber, message)
+      if (taken === undefined) return alone()
+      if (Either.isLeft(taken)) {
+        const observer = this.ctx.observer
+        observer.conclude(observer.observe(fiber, "send", message.topic, 1), Exit.fail(taken.left))
+        return Effect.fail(taken.left)
+      }
+      const { record, wireTopic } = taken.right
+      if (!this.reserve(record.body.length)) return alone()
+      const m = new Member(record, message.topic, t0, undefined)
+      this.ctx.observer.trace(m, fiber, "send", message.topic, 1)
+      this.add(m, message, wireTopic, d)
+      if (m.early !== undefined) return m.early
+      const fiberId = fiber.id()
+      return Effect.async<SendResult, SendError>((resume) => {
+        m.resume = resume
+        return Effect.sync(() => {
+          // The batch still carries it; its caller no longer hears.
+          m.done = true
+          this.ctx.observer.conclude(m, Exit.interrupt(fiberId))
+        })
+      })
+    })
+  }
+
+  /**
+   * An asynchronous send, unpinned: carried by a batch once it has its permit (or sent alone at once when there is no
+   * room under `totalBatchMaxBytes`, as Java does). Undefined when it may not be gathered: the caller sends it alone.
+   */
+  sendAsync(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    message: Message,
+    callback: SendCallback
+  ): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable> | undefined {
+    const taken = this.take(fiber, message)
+    if (taken === undefined) return undefined
+    if (Either.isLeft(taken)) return Effect.fail(taken.left)
+    return this.accept(fiber, message, taken.right, callback)
+  }
+
+  // A caller that found every permit taken waits for one, then tries again. Nobody can join a batch meanwhile, so
+  // with none in flight to free permits, the async batches gathering leave now instead of at their delay.
+  private accept(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    message: Message,
+    taken: Taken,
+    callback: SendCallback
+  ): Effect.Effect<void, ServiceNotAvailable> {
+    const window = this.ctx.window
+    if (!window.full) {
+      this.enter(fiber, message, taken, callback)
+      return Effect.void
+    }
+    if (this.sending.size === 0) this.flushAsync()
+    return Effect.flatMap(
+      window.awaitPermit,
+      () => this.ctx.running() ? this.accept(fiber, message, taken, callback) : Effect.fail(this.ctx.shutDownError())
+    )
+  }
+
+  // With its permit: held in a batch if there is room under `totalBatchMaxBytes`, else sent alone at once.
+  private enter(fiber: Fiber.RuntimeFiber<unknown, unknown>, message: Message, taken: Taken, callback: SendCallback) {
+    if (!this.reserve(taken.record.body.length)) return this.ctx.acceptAlone(fiber, message, callback)
+    const m = new Member(taken.record, message.topic, performance.now(), callback)
+    this.ctx.observer.trace(m, fiber, "send_async", message.topic, 1)
+    this.ctx.window.add(m)
+    this.add(m, message, taken.wireTopic, ASYNC)
+  }
+
+  // A message auto-batching can carry, prepared as a member with its record; undefined when it goes alone (send hooks
+  // registered, a delay, a retry topic, a per-send timeout or retry policy, or a record too large for a request of
+  // its own).
+  private take(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    message: Message
+  ): Either.Either<Taken, InvalidMessage | MessageTooLarge> | undefined {
+    // With send hooks a message goes alone: the hooks see each send as the user made it.
+    if (!this.ctx.hooks.empty || !isAutoBatchable(message)) return undefined
+    const overrides = this.ctx.overrides(fiber)
+    if (Option.isSome(overrides.sendMsgTimeout) || Option.isSome(overrides.retryPolicy)) return undefined
+    const p = this.ctx.preparer.member(message)
+    if (Either.isLeft(p)) return Either.left(p.left)
+    const record = Preparer.recordOf(p.right)
+    return record.size <= this.ctx.options.maxMessageSize
+      ? Either.right({ record, wireTopic: p.right.topic })
+      : undefined
+  }
+
   /** Room for a body under `totalBatchMaxBytes`, taken; false when there is none (the send then goes alone). */
-  reserve(bytes: number): boolean {
+  private reserve(bytes: number): boolean {
     if (this.held + bytes > this.ctx.options.totalBatchMaxBytes) return false
     this.held += bytes
     return true
   }
 
-  /** A member's record fits a request on its own. */
-  fits(record: BatchRecord): boolean {
-    return record.size <= this.ctx.options.maxMessageSize
-  }
-
   /** Holds a member whose room was reserved; its batch leaves when full, or when its delay is up. */
-  add(member: Send, message: Message, record: BatchRecord, d: Destination) {
+  private add(member: Member, message: Message, wireTopic: string, d: Destination) {
     const o = this.ctx.options
-    const key = keyOf(message, d)
+    const record = member.record
+    let key = this.lastKey
+    if (
+      d !== this.lastDestination || message.topic !== this.lastTopic || message.tags !== this.lastTags ||
+      message.waitStoreMsgOK !== this.lastWait
+    ) {
+      key = this.lastKey = keyOf(message, d)
+      this.lastDestination = d
+      this.lastTopic = message.topic
+      this.lastTags = message.tags
+      this.lastWait = message.waitStoreMsgOK
+    }
     let acc = this.open.get(key)
     // A batch must fit one request: one that this record would take over `maxMessageSize` leaves first.
     if (acc !== undefined && acc.recordBytes + record.size > o.maxMessageSize) {
@@ -92,12 +263,15 @@ export class Accumulator {
       acc = undefined
     }
     if (acc === undefined) {
-      acc = new Accumulation(key, { topic: member.p.topic, userTopic: member.p.userTopic }, message.waitStoreMsgOK, d)
-      this.open.set(key, acc)
-      const started = acc
-      this.ctx.runInProducer(
-        Effect.flatMap(Effect.sleep(o.batchMaxDelayMs), () => Effect.sync(() => this.flush(started)))
+      acc = new Accumulation(
+        key,
+        this.ctx.now() + o.batchMaxDelayMs,
+        { topic: wireTopic, userTopic: message.topic },
+        message.waitStoreMsgOK,
+        d
       )
+      this.open.set(key, acc)
+      if (!this.timer) this.arm(o.batchMaxDelayMs)
     }
     acc.members.push(member)
     acc.records.push(record)
@@ -106,7 +280,7 @@ export class Accumulator {
     if (acc.bodyBytes >= o.batchMaxBytes) this.flush(acc)
   }
 
-  /** Sends a batch now (its delay is up, it is full, or the producer is shutting down). */
+  /** Sends a batch now (its delay is up, it is full, the window is, or the producer is shutting down). */
   private flush(acc: Accumulation) {
     if (acc.closed) return
     acc.closed = true
@@ -114,7 +288,7 @@ export class Accumulator {
     const prepared = this.ctx.preparer.batchOf(acc.wire, acc.records, acc.waitStoreMsgOK)
     if (Either.isLeft(prepared)) {
       this.held -= acc.bodyBytes
-      this.fanOut(acc, Either.left(prepared.left))
+      this.fanOut(acc, undefined, Either.left(prepared.left))
       return this.checkIdle()
     }
     const s = new Send(
@@ -131,45 +305,85 @@ export class Accumulator {
     this.ctx.loop.detached(s, noCallback)
   }
 
+  private arm(millis: number) {
+    this.timer = true
+    this.ctx.runInProducer(Effect.flatMap(Effect.sleep(millis), () => Effect.sync(() => this.expire())))
+  }
+
+  // The timer fired: the batches whose delay is up leave; it is set again for the earliest of the others.
+  private expire() {
+    this.timer = false
+    const now = this.ctx.now()
+    let next = Infinity
+    for (const acc of Array.from(this.open.values())) {
+      if (acc.deadline <= now) this.flush(acc)
+      else if (acc.deadline < next) next = acc.deadline
+    }
+    if (next !== Infinity) this.arm(next - now)
+  }
+
+  private flushAsync() {
+    for (const acc of Array.from(this.open.values())) if (acc.destination.async) this.flush(acc)
+  }
+
   /** A batch's end, from the loop; false for a send that is not a batch of this accumulator's. */
   settled(s: Send, result: Either.Either<SendResult, SendError>): boolean {
     const acc = this.sending.get(s)
     if (acc === undefined) return false
     this.sending.delete(s)
     this.held -= acc.bodyBytes
-    this.fanOut(acc, result)
+    this.fanOut(acc, s, result)
     this.checkIdle()
     return true
   }
 
-  // Each member hears its share: its own id, offset message id and offset, or the batch's error.
-  private fanOut(acc: Accumulation, result: Either.Either<SendResult, SendError>) {
+  // Each member hears its share: its own id, offset message id and offset, or the batch's error. The batch's trace
+  // record (with `enableMsgTrace`) names every member, as Java's for its batch.
+  private fanOut(acc: Accumulation, s: Send | undefined, result: Either.Either<SendResult, SendError>) {
     const members = acc.members
-    const loop = this.ctx.loop
     if (Either.isLeft(result)) {
-      for (const m of members) loop.carried(m, result)
+      const exit = Exit.fail(result.left)
+      for (const m of members) this.tell(m, result, exit)
       return
     }
     const r = result.right
+    const trace = this.ctx.observer.messageTrace
+    if (trace !== undefined && s !== undefined) trace.sent(s, r)
     // The broker gives one offset message id per message; a broker that stores the batch as one entry gives one.
     const offsetIds = r.offsetMsgId.split(",")
     const split = offsetIds.length === members.length
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!
-      loop.carried(
-        m,
-        Either.right({
-          status: r.status,
-          msgId: m.p.msgId,
-          offsetMsgId: split ? offsetIds[i]! : r.offsetMsgId,
-          messageQueue: r.messageQueue,
-          queueOffset: split ? r.queueOffset + BigInt(i) : r.queueOffset,
-          transactionId: r.transactionId,
-          regionId: r.regionId,
-          traceOn: r.traceOn
-        })
-      )
+      const own: SendResult = {
+        status: r.status,
+        msgId: m.record.id,
+        offsetMsgId: split ? offsetIds[i]! : r.offsetMsgId,
+        messageQueue: r.messageQueue,
+        queueOffset: split ? r.queueOffset + BigInt(i) : r.queueOffset,
+        transactionId: r.transactionId,
+        regionId: r.regionId,
+        traceOn: r.traceOn
+      }
+      this.tell(m, Either.right(own), undefined)
     }
+  }
+
+  // One member's end: observed, then its callback (through the window, which frees its permit) or its caller.
+  private tell(
+    m: Member,
+    result: Either.Either<SendResult, SendError>,
+    failure: Exit.Exit<never, SendError> | undefined
+  ) {
+    if (m.done) return
+    m.done = true
+    const observer = this.ctx.observer
+    if (Either.isRight(result)) observer.concludeCarried(m, result.right)
+    else observer.conclude(m, failure!)
+    if (m.callback !== undefined) return this.ctx.window.deliver(m, result)
+    const exit = failure ?? Exit.succeed((result as Either.Right<never, SendResult>).right)
+    const resume = m.resume
+    if (resume === undefined) m.early = exit
+    else resume(exit)
   }
 
   /** Sends every batch still gathering (shutdown). */

@@ -6,17 +6,23 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import type { SendError } from "../../Errors.js"
+import type { SendCallback } from "../../Producer.js"
 import type { SendResult } from "../../SendResult.js"
+import type { Slotted } from "../slots.js"
 import { SlotSet } from "../slots.js"
 import type { Observer } from "./observation.js"
-import type { Send } from "./send.js"
+
+/** What holds a permit: a `Send` of its own, or a message an auto-batch carries. */
+export interface Permitted extends Slotted {
+  readonly callback: SendCallback | undefined
+}
 
 export class AsyncWindow {
   /**
    * Sends accepted and not yet delivered. A send holds its permit through its entry here: taking one is adding an
    * entry, in the same synchronous step as the check, so no interruption can fall between them and leak it.
    */
-  private readonly outstanding = new SlotSet<Send>()
+  private readonly outstanding = new SlotSet<Permitted>()
   // Callers waiting for a permit are all woken when one frees, and check again. A plain list rather than a Deferred:
   // a full window makes a caller wait every few sends, and a Deferred is a costly object to make.
   private waiters: Array<(effect: Effect.Effect<void>) => void> = []
@@ -45,7 +51,7 @@ export class AsyncWindow {
     })
   })
 
-  add(s: Send) {
+  add(s: Permitted) {
     this.outstanding.add(s)
     this.observer.queueSize(this.outstanding.size)
   }
@@ -58,7 +64,7 @@ export class AsyncWindow {
   }
 
   /** Once only: a send still in flight when shutdown gives up on it ends here, and again (ignored) later. */
-  deliver(s: Send, result: Either.Either<SendResult, SendError>) {
+  deliver(s: Permitted, result: Either.Either<SendResult, SendError>) {
     if (!this.outstanding.delete(s)) return
     this.observer.queueSize(this.outstanding.size)
     this.released()

@@ -169,6 +169,14 @@ export class Observer {
     this.record(s.topic, s.count, true, performance.now() - s.t0)
   }
 
+  /** A message an auto-batch carried ended with a result (its batch left the trace record, as Java's does). */
+  concludeCarried(obs: Observation, result: SendResult) {
+    if (obs.ended) return
+    if (obs.span !== undefined) return this.conclude(obs, Exit.succeed(result))
+    obs.ended = true
+    this.record(obs.topic, obs.count, true, performance.now() - obs.t0)
+  }
+
   /** A one-way send's end: its frame written, or not. */
   concludeOneway(s: Send, error: RemotingError | RequestTimeout | undefined) {
     if (s.ended) return

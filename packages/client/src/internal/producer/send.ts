@@ -218,20 +218,6 @@ export class SendLoop {
     this.attempt(s)
   }
 
-  /**
-   * A send another send carries (an auto-batch member): its caller's fiber runs `hold`, which places it, then waits
-   * for its share of the carrier's outcome.
-   */
-  held(s: Send, hold: () => void): Effect.Effect<any, SendError> {
-    return this.continueWith(s, hold)
-  }
-
-  /** A carried send ends with its share of the carrier's outcome (ignored once its caller was interrupted). */
-  carried(s: Send, result: Either.Either<SendResult, SendError>) {
-    if (Either.isRight(result)) this.succeed(s, result.right)
-    else this.fail(s, result.left)
-  }
-
   // The caller's fiber runs `k`, then what `k` handed off, or waits for it; an interruption cancels what is in flight.
   private continueWith(s: Send, k: () => void): Effect.Effect<any, SendError> {
     k()
