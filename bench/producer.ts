@@ -314,9 +314,14 @@ class RawConnection {
   constructor(
     readonly socket: net.Socket,
     private readonly onResponse: (code: number, opaque: number, now: number) => void,
-    private readonly afterChunk: () => void
+    private readonly afterChunk: () => void,
+    onClose: () => void
   ) {
     socket.on("data", (chunk: Buffer) => this.read(chunk))
+    // A broker closes a connection idle for long (the other peers' runs): the next run opens a new one, and a
+    // close during a run ends that run with an error instead of leaving it waiting for responses.
+    socket.on("error", () => {})
+    socket.on("close", onClose)
   }
   private read(chunk: Buffer) {
     const now = performance.now()
@@ -345,11 +350,16 @@ class RawConnection {
     this.leftover = off < buf.length ? buf.subarray(off) : undefined
     this.afterChunk()
   }
-  static async open(address: string, onResponse: RawConnection["onResponse"], afterChunk: () => void) {
+  static async open(
+    address: string,
+    onResponse: RawConnection["onResponse"],
+    afterChunk: () => void,
+    onClose: () => void
+  ) {
     const i = address.lastIndexOf(":")
     const socket = net.connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), noDelay: true })
     await once(socket, "connect")
-    return new RawConnection(socket, onResponse, afterChunk)
+    return new RawConnection(socket, onResponse, afterChunk, onClose)
   }
 }
 
@@ -359,13 +369,19 @@ const rawWorker = async (route: Route): Promise<Worker> => {
   // Set per run: what to do with each response, and after each chunk read.
   let onResponse: (code: number, opaque: number, now: number) => void = () => {}
   let afterChunk: () => void = () => {}
+  let onClosed: () => void = () => {}
   const conns = new Map<string, RawConnection>()
-  for (const b of route.brokers) {
-    conns.set(
-      b.brokerName,
-      await RawConnection.open(b.address, (c, o, t) => onResponse(c, o, t), () => afterChunk())
-    )
+  const ensureOpen = async () => {
+    for (const b of route.brokers) {
+      const c = conns.get(b.brokerName)
+      if (c !== undefined && !c.socket.destroyed && c.socket.writable) continue
+      conns.set(
+        b.brokerName,
+        await RawConnection.open(b.address, (c, o, t) => onResponse(c, o, t), () => afterChunk(), () => onClosed())
+      )
+    }
   }
+  await ensureOpen()
 
   // The V2 send header as the producer writes it.
   const sendHeader = (q: Route["queues"][number], properties: string, batch: boolean) =>
@@ -445,15 +461,28 @@ const rawWorker = async (route: Route): Promise<Worker> => {
         if (++done === n) {
           onResponse = () => {}
           afterChunk = () => {}
+          onClosed = () => {}
           resolveRun({ latenciesMs: lat, requests: n, errors, firstError })
         }
       }
       afterChunk = pump
+      onClosed = () => {
+        onResponse = () => {}
+        afterChunk = () => {}
+        onClosed = () => {}
+        resolveRun({
+          latenciesMs: [],
+          requests: n,
+          errors: errors + n - done,
+          firstError: firstError ?? "a broker closed the connection during the run"
+        })
+      }
       pump()
     })
 
   const run = async (cmd: Command): Promise<RunResult> => {
     // Encoding happens here, before the clock starts.
+    await ensureOpen()
     const base = opaqueSeq
     if (cmd.kind === "oneway") {
       const frames = Array.from({ length: cmd.messages }, (_, i) => sendFrame(i, base + i, true))
