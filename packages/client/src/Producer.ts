@@ -76,11 +76,13 @@ export interface ProducerOptions {
    */
   readonly sendMsgMaxTimeoutPerRequest: number | undefined
   /**
-   * The share of what is left of a send's budget that one attempt may wait for its response when the send could
-   * still fail over (retries left, not pinned to a queue, another broker in the route). 1 (the default) is Java's
-   * behaviour: an attempt may use the whole budget. 0.5 leaves room for a retry on a healthy broker when one stalls;
-   * such a timeout does not close the connection. A timed-out attempt may still have been stored: a retry can then
-   * store the message twice (the error's attempts say `mayHaveBeenStored`).
+   * When a send could still fail over (retries left, not pinned to a queue, another broker in the route), the share
+   * of what is left of its budget after which an attempt gives up on a broker that looks stalled: its connection
+   * has read nothing (no answer to any request) since the attempt was written. A broker that keeps answering other
+   * requests is only slow, and the attempt waits for it up to the whole budget. Default 0.5: a hung broker (a
+   * SIGSTOP, a long pause) leaves half the budget for a retry on another. 1 is Java's behaviour: an attempt may use
+   * the whole budget. Giving up does not close the connection. An attempt given up on may still be stored when the
+   * broker wakes: the retry then stores the message twice (the attempts of a failed send say `mayHaveBeenStored`).
    */
   readonly attemptTimeoutShare: number
   /** Extra attempts of a synchronous send: 2. */
@@ -208,7 +210,7 @@ export interface ProducerOptions {
 export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName"> = {
   sendMsgTimeout: 3000,
   sendMsgMaxTimeoutPerRequest: undefined,
-  attemptTimeoutShare: 1,
+  attemptTimeoutShare: 0.5,
   retryTimesWhenSendFailed: 2,
   retryTimesWhenSendAsyncFailed: 2,
   retryNextServer: false,

@@ -118,6 +118,69 @@ describe("BrokerConnectionPool", () => {
         }), { closeSocketIfTimeout: false })
     }))
 
+  // `StartOptions.stallMillis`: at it, a request whose connection read nothing fails (a stalled peer) and the
+  // connection stays; one whose connection answered others meanwhile waits on (a slow peer).
+  const started = (
+    pool: BrokerConnectionPool.BrokerConnectionPoolService,
+    address: string,
+    code: number,
+    options: BrokerConnectionPool.StartOptions
+  ) =>
+    Effect.async<RemotingCommand.RemotingCommand, RemotingError | RequestTimeout>((resume) => {
+      const r = pool.start(address, request({ code, opaque: 0 }), options, {
+        onResponse: (res) => resume(Effect.succeed(res)),
+        onFailure: (e) => resume(Effect.fail(e))
+      })
+      return Effect.sync(() => r.cancel())
+    })
+
+  it.scopedLive("stallMillis: a peer that sent nothing meanwhile fails the request there; the connection stays", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code !== 1) echo(f, conn)
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          const t0 = Date.now()
+          const options = { timeoutMillis: 3000, operation: "silent", closeOnTimeout: true, stallMillis: 300 }
+          const error = yield* Effect.flip(started(pool, server.address, 1, options))
+          assert.isBelow(Date.now() - t0, 1500)
+          assert.strictEqual(error._tag, "RequestTimeout")
+          if (error._tag === "RequestTimeout") {
+            assert.strictEqual(error.timeoutMillis, 300)
+            assert.isTrue(error.mayHaveBeenProcessed)
+          }
+          yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          assert.strictEqual(server.connections.length, 1)
+          assert.strictEqual((yield* pool.connections)[0]!.inFlight, 0)
+        })
+      )
+    }))
+
+  it.scopedLive("stallMillis: a peer that answers others meanwhile is only slow: the request waits for its answer", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 1) setTimeout(() => echo(f, conn), 900)
+        else echo(f, conn)
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          const options = { timeoutMillis: 3000, operation: "slow", closeOnTimeout: false, stallMillis: 300 }
+          const slow = yield* Effect.fork(started(pool, server.address, 1, options))
+          // Other requests, answered at once, while the slow one waits.
+          for (let i = 0; i < 5; i++) {
+            yield* Effect.sleep("100 millis")
+            yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          }
+          const res = yield* Fiber.join(slow)
+          assert.strictEqual(res.code, 0)
+          assert.strictEqual(server.connections.length, 1)
+        })
+      )
+    }))
+
   it.scopedLive("closes the connection on timeout by default (Java clientCloseSocketIfTimeout)", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((f, conn) => {

@@ -1,38 +1,22 @@
 // Two brokers, one of them stopped: sends go on through the other; with both stopped the error names both.
 // A broker is stopped with SIGSTOP (it keeps its port, like a hung JVM, and answers nothing) and resumed with
-// SIGCONT; the pids come from scripts/rocketmq's pid file.
+// SIGCONT; the pids come from scripts/rocketmq's pid file. A stop is awaited until every thread of the JVM is
+// stopped: `kill` returns earlier, and a broker still running then answered the first send (a flaky failure).
 import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
+import * as RealCluster from "@effect-rocketmq/testkit/RealCluster"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
-import { readFileSync } from "node:fs"
 import * as Message from "../src/Message.js"
 import * as Producer from "../src/Producer.js"
 
 const nameServerAddr = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? "127.0.0.1:9876"
 const pidsFile = new URL("../../../.rocketmq/run/pids", import.meta.url)
 
-const brokerPids = (): Map<string, number> => {
-  const out = new Map<string, number>()
-  for (const line of readFileSync(pidsFile, "utf8").split("\n")) {
-    const [role, name, pid] = line.split(" ")
-    if (role === "broker") out.set(name!, Number(pid))
-  }
-  return out
-}
+const brokerPids = () => new Map([...RealCluster.pids(pidsFile)].filter(([name]) => name !== "namesrv"))
 
 // Stopped for the scope's lifetime, resumed on close whatever happens.
 const stopped = (names: ReadonlyArray<string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const pids = brokerPids()
-      for (const n of names) process.kill(pids.get(n)!, "SIGSTOP")
-    }),
-    () =>
-      Effect.sync(() => {
-        const pids = brokerPids()
-        for (const n of names) process.kill(pids.get(n)!, "SIGCONT")
-      })
-  )
+  Effect.orDie(RealCluster.stopped(names.map((n) => brokerPids().get(n)!)))
 
 // Brokers resumed by an earlier test (or another suite's faults) may take a moment to answer again; a failing
 // warm-up is retried rather than failing the test for someone else's fault.
@@ -59,6 +43,23 @@ describe("failover between two brokers", () => {
         assert.strictEqual(r.messageQueue.brokerName, "broker-a")
       }
     }).pipe(Effect.provide(NodeProducer.layer(options))), 60_000)
+
+  // No per-request limit: the default `attemptTimeoutShare` gives up on the stopped broker (its connection reads
+  // nothing) at half the budget, and the retry on the other has the rest.
+  it.scopedLive(
+    "with default options (sendMsgTimeout 3000), one broker stopped: every send goes through the other",
+    () =>
+      Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        yield* producer.send(Message.make({ topic: "erq_failover", body: "warm-up" })).pipe(Effect.retry(settle))
+        yield* stopped(["broker-b"])
+        for (let i = 0; i < 6; i++) {
+          const r = yield* producer.send(Message.make({ topic: "erq_failover", body: `default ${i}` }))
+          assert.strictEqual(r.messageQueue.brokerName, "broker-a")
+        }
+      }).pipe(Effect.provide(NodeProducer.layer({ nameServerAddr, groupName: "erq_it_failover_default" }))),
+    60_000
+  )
 
   it.scopedLive(
     "with both stopped, the error after the retries lists every broker tried",

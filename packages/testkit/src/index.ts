@@ -84,3 +84,21 @@ export * as TestProducer from "./TestProducer.js"
  * @since 0.2.0
  */
 export * as TestCertificates from "./TestCertificates.js"
+
+/**
+ * @example
+ * ```ts
+ * import { RealCluster } from "@effect-rocketmq/testkit"
+ * import { Effect } from "effect"
+ *
+ * // broker-b of the script's cluster hung for three seconds: stopped for real before the sleep starts.
+ * const hang = Effect.scoped(
+ *   RealCluster.stopped([RealCluster.pids(".rocketmq/run/pids").get("broker-b")!]).pipe(
+ *     Effect.zipRight(Effect.sleep("3 seconds"))
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export * as RealCluster from "./RealCluster.js"

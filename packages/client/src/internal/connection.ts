@@ -96,16 +96,21 @@ export class InFlight implements TimerEntry, StartedRequest {
   frame = -1
   /** The fiber that connects or waits for room for it, while there is one. */
   waiting: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  /** Its connection's `reads` when it started there: anything read since shows the peer is alive. */
+  readsAtStart = 0
   constructor(
     readonly host: ConnectionHost,
     readonly address: string,
     readonly request: OutgoingRequest,
     readonly operation: string,
     readonly timeoutMillis: number,
-    readonly deadline: number,
+    /** The stall check's time while it is due (`StartOptions.stallMillis`), then the request's own deadline. */
+    public deadline: number,
     readonly listener: RequestListener,
     /** Whether its timeout may close its connection (`StartOptions.closeOnTimeout`). */
-    readonly closeOnTimeout: boolean
+    readonly closeOnTimeout: boolean,
+    /** `StartOptions.stallMillis`, until the check at it was made. */
+    public stallMillis: number | undefined = undefined
   ) {}
   // Once only: whether this is the end that counts.
   private end(): boolean {
@@ -170,6 +175,8 @@ export class Connection {
   closed = false
   /** Bytes handed to the socket and not yet flushed to the OS. */
   bufferedBytes = 0
+  /** Chunks read from the socket so far: a request's stall check sees whether the peer sent anything meanwhile. */
+  reads = 0
   /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
   private room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
   private roomWaiters = 0
@@ -266,6 +273,7 @@ export class Connection {
   /** Starts a request on this connection (which has room): synchronous, so the check and the taking are one step. */
   start(r: InFlight, t = this.host.now()) {
     r.conn = this
+    r.readsAtStart = this.reads
     r.opaque = this.nextOpaque()
     const frame = frameOf(this.host, r.request, r.opaque, false)
     this.pending.set(r)
@@ -449,6 +457,7 @@ export class Connection {
   /** Bytes from the socket: responses settle their requests, requests go to the pool's handlers. */
   onData(chunk: Uint8Array): Effect.Effect<void, RemotingError> | undefined {
     this.lastActiveAt = this.host.now()
+    this.reads++
     this.untaken = 0
     const { error, frames } = this.decoder.push(chunk, this.scanned)
     const waiting = this.later

@@ -29,15 +29,19 @@ import { AddressTable } from "./addressTable.js"
 import type { ConnectionHost } from "./connection.js"
 import { frameOf, InFlight, remotingError, withOperation } from "./connection.js"
 import { RequestHandlers } from "./requestHandlers.js"
+import { nextTurn } from "./runtime.js"
 import { Timeouts } from "./timeouts.js"
 
-const timeoutOf = (r: InFlight, mayHaveBeenProcessed: boolean) =>
+const timeoutOf = (r: InFlight, mayHaveBeenProcessed: boolean, timeoutMillis = r.timeoutMillis) =>
   new RequestTimeout({
     address: r.address,
     operation: r.operation,
-    timeoutMillis: r.timeoutMillis,
+    timeoutMillis,
     mayHaveBeenProcessed
   })
+
+// A request's frame has been handed to the socket: the peer may have it.
+const flushedFrame = (r: InFlight) => r.batch !== undefined && r.batch.flushed
 
 // For a caller that waits on an `Exit` (an `Effect.async` resume).
 class ExitListener implements RequestListener {
@@ -79,6 +83,7 @@ export const make = (
       serve: (conn, req) => handlers.serve(conn, req),
       ended: (conn) => table.ended(conn),
       expire: (r) => {
+        if (r.stallMillis !== undefined) return stallCheck(r)
         const conn = r.conn
         // Still connecting or waiting for room: nothing was sent.
         if (conn === undefined) return r.fail(timeoutOf(r, false))
@@ -95,6 +100,35 @@ export const make = (
         r.fail(timeoutOf(r, flushed))
         if (close) runFork(conn.close(`request ${r.operation} timed out`))
       }
+    }
+    // `StartOptions.stallMillis` is due. Nothing read on the connection since the request started there: the answer
+    // is judged after one more turn of the event loop, so that bytes that came while the loop was busy are read first
+    // (a late timer says nothing about the peer). A stall ends the request without closing the connection.
+    const stallCheck = (r: InFlight) => {
+      const conn = r.conn
+      const stallMillis = r.stallMillis!
+      r.stallMillis = undefined
+      const stalled = () => {
+        if (r.settled) return
+        if (conn !== undefined && conn.pending.get(r.opaque) === r) {
+          conn.pending.delete(r.opaque)
+          conn.notifyRoom()
+        }
+        r.fail(timeoutOf(r, flushedFrame(r), stallMillis))
+      }
+      const alive = () => conn !== undefined && conn.reads !== r.readsAtStart
+      const waitOn = () => {
+        r.deadline = r.deadline - stallMillis + r.timeoutMillis
+        timeouts.add(r)
+      }
+      // Not connected, or its frame not written yet: nothing reached the peer, and it ends now.
+      if (conn === undefined || !flushedFrame(r)) return stalled()
+      if (alive()) return waitOn()
+      nextTurn(() => {
+        if (r.settled) return
+        if (alive()) waitOn()
+        else stalled()
+      }, undefined)
     }
     const table: AddressTable = new AddressTable({
       host,
@@ -121,15 +155,17 @@ export const make = (
 
     const start = (address: string, request: OutgoingRequest, o: StartOptions, listener: RequestListener) => {
       const t = host.now()
+      const stall = o.stallMillis !== undefined && o.stallMillis < o.timeoutMillis ? o.stallMillis : undefined
       const r = new InFlight(
         host,
         address,
         request,
         o.operation,
         o.timeoutMillis,
-        t + o.timeoutMillis,
+        t + (stall ?? o.timeoutMillis),
         listener,
-        o.closeOnTimeout !== false
+        o.closeOnTimeout !== false,
+        stall
       )
       timeouts.add(r)
       const conn = table.openWithRoom(address)

@@ -7,8 +7,8 @@ import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as RouteData from "@effect-rocketmq/protocol/RouteData"
 import { Context, Effect, Either, Layer } from "effect"
 import type { Scope } from "effect"
-import { readFileSync } from "node:fs"
 import * as EmbeddedRocketMQ from "../../src/EmbeddedRocketMQ.js"
+import * as RealCluster from "../../src/RealCluster.js"
 
 /**
  * The release line a target answers like. Brokers of one line answer alike; between lines some remarks, codes and
@@ -113,18 +113,9 @@ export const embedded = (
 
 const pidsFile = new URL("../../../../.rocketmq/run/pids", import.meta.url)
 
-const brokerPids = (): Map<string, number> => {
-  const out = new Map<string, number>()
-  for (const line of readFileSync(pidsFile, "utf8").split("\n")) {
-    const [role, name, pid] = line.split(" ")
-    if (role === "broker" && name !== undefined) out.set(name, Number(pid))
-  }
-  return out
-}
-
 /**
  * The real cluster of scripts/rocketmq. A broker is "stopped" with SIGSTOP (it keeps its port and answers
- * nothing, like a hung JVM) and resumed with SIGCONT when the scope closes.
+ * nothing, like a hung JVM), awaited until every thread is stopped, and resumed with SIGCONT when the scope closes.
  */
 export const real: Layer.Layer<ConformanceTarget> = Layer.effect(
   ConformanceTarget,
@@ -147,11 +138,7 @@ export const real: Layer.Layer<ConformanceTarget> = Layer.effect(
       proxyAddr: viaProxy() ? process.env.ROCKETMQ_PROXY_ADDR : undefined,
       nameServerAddr,
       brokerNames,
-      stopBroker: (name) =>
-        Effect.acquireRelease(
-          Effect.sync(() => process.kill(brokerPids().get(name)!, "SIGSTOP")),
-          () => Effect.sync(() => process.kill(brokerPids().get(name)!, "SIGCONT"))
-        )
+      stopBroker: (name) => Effect.orDie(RealCluster.stopped([RealCluster.pids(pidsFile).get(name)!]))
     }
   })
 )

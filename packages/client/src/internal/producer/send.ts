@@ -342,21 +342,27 @@ export class SendLoop {
       return
     }
     const remaining = s.settings.timeoutMillis - ((atStart ? s.start : this.ctx.now()) - s.start)
-    // An attempt that could still fail over waits for a share of what is left, so a stalled broker leaves room for a
-    // retry elsewhere (`attemptTimeoutShare`; 1 = Java). Never less than 200 ms, unless less is left.
-    const limit = this.canFailOver(s)
-      ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
-      : remaining
     const perRequest = this.ctx.options.sendMsgMaxTimeoutPerRequest
     // Only a timeout that is the request's own limit may close the connection (`closeSocketIfTimeout`); one that is
-    // a share of the send's budget says nothing about a connection other sends are using.
-    const own = perRequest !== undefined && perRequest > 0 && perRequest < limit
+    // what is left of the send's budget says nothing about a connection other sends are using.
+    const own = perRequest !== undefined && perRequest > 0 && perRequest < remaining
+    // An attempt that could still fail over gives up at its share of what is left (`attemptTimeoutShare`; 1 = Java)
+    // if the broker looks stalled there: its connection read nothing meanwhile. A broker that answers other requests
+    // is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than 200 ms, unless less is left.
+    const stallMillis = this.canFailOver(s)
+      ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
+      : undefined
     s.inFlight = this.ctx.pool.start(
       address,
       request,
       own
-        ? { timeoutMillis: perRequest, operation: s.operation, closeOnTimeout: !this.sharedAddress(s, address) }
-        : { timeoutMillis: limit, operation: s.operation, closeOnTimeout: false },
+        ? {
+          timeoutMillis: perRequest,
+          operation: s.operation,
+          closeOnTimeout: !this.sharedAddress(s, address),
+          stallMillis
+        }
+        : { timeoutMillis: remaining, operation: s.operation, closeOnTimeout: false, stallMillis },
       s
     )
   }
