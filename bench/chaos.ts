@@ -819,7 +819,7 @@ const writeResults = (report: Report) => {
     `Sends past their budget: ${r.overBudget} over the budget + ${r.graceMillis} ms; the largest overrun ${r.maxOverrunMillis} ms, of which at most ${r.maxOverrunNotExplainedByLoopMillis} ms`,
     `was not time the event loop was held up between the send's deadline and its end (bound: ${r.overrunBoundMillis} ms). Worst:`,
     ...(r.worstOverruns as Array<Record<string, any>>).map((o) =>
-      `- at ${o.atSeconds} s, ${o.outcome}${
+      `- at ${o.atSeconds} s, ${o.outcome ?? "(detail not kept: the first 2,000 overruns keep theirs)"}${
         o.broker ? ` by ${o.broker}` : ""
       }: took ${o.tookMillis} ms, loop held up ${o.loopHeldUpMillis} ms, fibers ${o.fibersHeldUpMillis} ms, not explained ${o.unexplainedMillis} ms${
         o.attempts !== undefined ? `; attempts: ${o.attempts.join("; ")}` : ""
