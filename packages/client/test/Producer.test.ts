@@ -193,6 +193,33 @@ describe("Producer retries and errors", () => {
       }
     }))
 
+  it.scopedLive("a route lookup's time counts against the first attempt: a slow name server and a silent broker end in budget", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => "silent")
+      const routeBody = new TextEncoder().encode(JSON.stringify(route([["broker-a", a.address]])))
+      // Answers the route request after 500 ms of the 1500 ms budget.
+      const slow = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 105) setTimeout(() => conn.send(response(f, { code: 0, body: routeBody })), 500)
+      })
+      const ctx = yield* Layer.build(
+        Producer.layer({
+          nameServerAddr: slow.address,
+          groupName: "g",
+          sendMsgTimeout: 1500,
+          retryTimesWhenSendFailed: 0
+        }).pipe(Layer.provide(NodeSocketConnector.layer))
+      )
+      const t0 = Date.now()
+      const e = yield* Effect.flip(Context.get(ctx, Producer.Producer).send(msg()))
+      const elapsed = Date.now() - t0
+      assert.strictEqual(e._tag, "SendTimeout")
+      assert.isAbove(a.received().filter((f) => f.code === 310).length, 0, "the attempt reached the broker")
+      // Before: the first attempt got the whole budget after the lookup, ending at ~2000 ms (2269 on a busy host).
+      assert.isAtLeast(elapsed, 1450)
+      assert.isBelow(elapsed, 1900)
+      if (e._tag === "SendTimeout") assert.isAtMost(e.attempts.at(-1)!.elapsedMillis, 1700)
+    }))
+
   it.scopedLive("a spent budget is SendTimeout whichever attempt ran out, its attempts keeping each error", () =>
     Effect.gen(function*() {
       const a = yield* broker(() => "silent")

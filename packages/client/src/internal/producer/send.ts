@@ -298,7 +298,8 @@ export class SendLoop {
       duration: Math.max(0, this.remaining(s)),
       onTimeout: () => new BudgetSpent()
     })
-    this.run(s, lookup, (info) => this.routed(s, info, first), (e) => {
+    // Once the lookup answered, time has passed: the attempt gets what is left of the budget, not all of it.
+    this.run(s, lookup, (info) => this.routed(s, info, false), (e) => {
       if (e instanceof BudgetSpent) return this.timedOut(s, "route lookup: no answer from the name servers")
       // No route at all fails at once, as in Java (before its retry loop).
       return first ? this.end(s, e) : this.fellShort(s, e)
@@ -324,16 +325,17 @@ export class SendLoop {
     this.fail(s, this.sendTimeout(s))
   }
 
-  private routed(s: Send, info: TopicPublishInfo, first: boolean) {
+  /** `atStart`: nothing has waited since the send began, so the whole budget is left (no clock read). */
+  private routed(s: Send, info: TopicPublishInfo, atStart: boolean) {
     const queue = this.pickQueue(s, info)
     if (queue instanceof InvalidMessage) return this.fellShort(s, queue)
     s.queue = queue
     // The route's broker list, not a scan of its queues: read for every send.
     s.otherBroker = info.route.brokerDatas.length > 1
     s.lastBroker = queue.brokerName
-    s.sentAt = first ? s.start : this.ctx.now()
+    s.sentAt = atStart ? s.start : this.ctx.now()
     const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
-    if (address !== undefined) return this.dispatch(s, address, first)
+    if (address !== undefined) return this.dispatch(s, address, atStart)
     this.run(
       s,
       this.ctx.resolver.masterAddress(queue.brokerName),
@@ -349,7 +351,7 @@ export class SendLoop {
     return Either.isRight(pinned) ? pinned.right : pinned.left
   }
 
-  private dispatch(s: Send, address: string, first: boolean) {
+  private dispatch(s: Send, address: string, atStart: boolean) {
     s.address = address
     const request = this.ctx.frames.requestFor(s.p, s.queue!)
     if (s.settings.oneway) {
@@ -365,7 +367,7 @@ export class SendLoop {
       if (queued) this.report(s, Exit.void)
       return
     }
-    const remaining = s.settings.timeoutMillis - ((first ? s.start : this.ctx.now()) - s.start)
+    const remaining = s.settings.timeoutMillis - ((atStart ? s.start : this.ctx.now()) - s.start)
     const perRequest = this.ctx.options.sendMsgMaxTimeoutPerRequest
     // Only a timeout that is the request's own limit may close the connection (`closeSocketIfTimeout`); one that is
     // what is left of the send's budget says nothing about a connection other sends are using.
