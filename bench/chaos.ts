@@ -421,7 +421,9 @@ const gone = (pid: number) => {
   }
 }
 
-// Restarted as soon as the killed process is gone: the time it is down is the restart's (a JVM's start).
+// Restarted as soon as the killed process is gone: the time it is down is the restart's (a JVM's start, and for a
+// broker its registration: `restart` returns once the name server lists it, so the first store after that is the
+// producer's own delay).
 const killAndRestart = (target: string) =>
   Effect.gen(function*() {
     const fault: Fault = { kind: "SIGKILL + restart", target, at: now(), failures: 0 }

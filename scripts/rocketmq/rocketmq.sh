@@ -10,7 +10,8 @@
 #   bash scripts/rocketmq/rocketmq.sh mqadmin <subcommand> [args...]   (runs mqadmin against the local name server)
 #   bash scripts/rocketmq/rocketmq.sh fetch                            (only download the jars)
 #   bash scripts/rocketmq/rocketmq.sh restart <namesrv|broker-a|...>   (start one recorded process again after it
-#                                                                       was killed: same config, same store)
+#                                                                       was killed: same config, same store; a
+#                                                                       broker's ends when the name server lists it)
 #
 # The jars come from Maven Central (scripts/rocketmq/pom.xml, `mvn dependency:copy-dependencies`) and are cached in
 # .rocketmq/lib/<version>/. Everything runs on 127.0.0.1. See scripts/rocketmq/README.md for the environment variables.
@@ -954,6 +955,38 @@ cmd_up() {
 # ---------------------------------------------------------------------------------------------------------------------
 # restart: one recorded name server or broker, after a fault test killed it (same config and store, new pid)
 
+# A broker registers at boot only with the name servers its remoting client has already connected to (a scan that
+# runs in the background); on a loaded machine the scan can lose that race, and the broker's first registration then
+# comes with its periodic one, 10 s later. No client can use the broker before the name server lists it, so a
+# restart is complete only then (bounded: a name server that is down itself is not waited for).
+wait_listed() { # name port name-server-log bytes-of-it-before-the-restart
+  local name="$1" port="$2" nslog="$3" from="$4" t0 ns_pid="" line role n pid rest
+  t0=$(now_ms)
+  for line in "${PID_LINES[@]}"; do
+    read -r role n pid rest <<<"$line"
+    [ "$role" = namesrv ] && ns_pid="$pid"
+  done
+  if [ -z "$ns_pid" ] || ! is_ours "$ns_pid" || [ ! -f "$nslog" ]; then
+    say "name server not running: not waiting for it to list $name"
+    return 0
+  fi
+  local pattern="new broker registered, (.*brokerAddr=)?${HOST//./\\.}:${port}[] ]"
+  local deadline=$((t0 + 30000))
+  while :; do
+    # a rolled-over log is read from its start
+    if [ "$(wc -c <"$nslog")" -lt "$from" ]; then from=0; fi
+    if tail -c +"$((from + 1))" "$nslog" | grep -Eq "$pattern"; then
+      say "$name listed by the name server $(since "$t0") after its boot line"
+      return 0
+    fi
+    if [ "$(now_ms)" -gt "$deadline" ]; then
+      say "warning: the name server has not listed $name within 30 s of its boot line"
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
 cmd_restart() {
   local want="${1:-}" line role name pid port store found="" header
   [ -n "$want" ] || die "restart needs a name: namesrv, broker-a, broker-b, ..."
@@ -973,8 +1006,10 @@ cmd_restart() {
   LIB_DIR="$STATE_DIR/lib/$VERSION"
   find_java
   common_jvm_opts
-  local out="$LOG_DIR/$name.out" t0
+  local out="$LOG_DIR/$name.out" t0 nslog="$RUN_DIR/namesrv/logs/rocketmqlogs/namesrv.log" nsbytes=0
   t0=$(now_ms)
+  # where the name server's log stands now: the restarted broker's registration is looked for after it
+  [ -f "$nslog" ] && nsbytes=$(wc -c <"$nslog")
   # kept for the record; the new one must show its own boot line
   [ -f "$out" ] && mv -f "$out" "$out.$(date -u +%H%M%S)"
   if [ "$role" = namesrv ]; then
@@ -1000,6 +1035,7 @@ cmd_restart() {
   else
     wait_ready "$name" "$LAUNCHED_PID" "$out" "The broker\\[$name, .*\\] boot success" "$port" \
       "$RUN_DIR/$name/logs/rocketmqlogs/broker.log"
+    wait_listed "$name" "$port" "$nslog" "$nsbytes"
   fi
   say "$name restarted on $HOST:$port (pid $LAUNCHED_PID) in $(since "$t0")"
 }
