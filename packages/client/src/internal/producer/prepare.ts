@@ -14,6 +14,7 @@ import type { Message } from "../../Message.js"
 import * as Msg from "../../Message.js"
 import * as MessageBatch from "../../MessageBatch.js"
 import type { ProducerOptions } from "../../Producer.js"
+import { problemOf } from "../message.js"
 import { utf8 } from "../runtime.js"
 import type { Namespace } from "./options.js"
 
@@ -192,8 +193,8 @@ export class Preparer {
   /** A single message (code 310). Extra properties (a transaction's) are names the message itself never carries. */
   single(message: Message, extra?: Extra): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
     const o = this.o
-    const checked = Msg.validate(message, o.maxMessageSize)
-    if (Either.isLeft(checked)) return Either.left(checked.left)
+    const problem = problemOf(message, o.maxMessageSize)
+    if (problem !== undefined) return Either.left(problem)
     const msgId = this.uniqueId()
     const properties = extra === undefined
       ? this.singleProperties(message, msgId)
@@ -229,8 +230,8 @@ export class Preparer {
    * never are, as in Java), its properties as text for its record.
    */
   member(message: Message): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
-    const checked = Msg.validate(message, this.o.maxMessageSize)
-    if (Either.isLeft(checked)) return Either.left(checked.left)
+    const problem = problemOf(message, this.o.maxMessageSize)
+    if (problem !== undefined) return Either.left(problem)
     const msgId = this.uniqueId()
     return Either.right(
       Prepared.single(
