@@ -43,7 +43,8 @@ export const validateMembers = (
   if (firstProblem !== undefined) return Either.left(firstProblem)
   const topic = first.topic
   const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
-  for (const m of messages) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!
     if (typeof m !== "object" || m === null) return invalid("a member of the batch is not a message")
     if (m.topic !== topic) return invalid(`a batch holds one topic; found ${m.topic} too`)
     if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {

@@ -68,7 +68,8 @@ export const problemOf = (message: Message, maxMessageSize: number): InvalidMess
     // Sent as U+FFFD, stored as another string.
     if (!MessageProperties.isWellFormed(tags)) return invalid(topic, "tags contain a lone surrogate")
   }
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]
     if (typeof key !== "string") return invalid(topic, `key ${String(key)} is not a string`)
     if (key.length === 0 || key.includes(" ") || hasSeparator(key)) {
       return invalid(topic, `key ${JSON.stringify(key)} is empty or contains a space, U+0001 or U+0002`)

@@ -279,19 +279,25 @@ export class Preparer {
     const valid = MessageBatch.validateMembers(messages, max)
     if (Either.isLeft(valid)) return Either.left(valid.left)
     const topic = valid.right
-    const records: Array<BatchRecord> = []
-    for (const m of messages) {
+    // Indexed loops and arrays of their final size: this runs for every member of every batch.
+    const records: Array<BatchRecord> = new Array(messages.length)
+    let total = 0
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!
       const id = this.uniqueId()
       // Encoded once per distinct properties, not per member: the record writes the id between the shared bytes.
       const affixes = this.batchAffixes(m)
       const size = MessageBatch.recordSize(m.body.length, affixes.head.length + id.length + affixes.tail.length)
       const tooLarge = MessageBatch.checkRecordSize(topic, size, max)
       if (tooLarge !== undefined) return Either.left(tooLarge)
-      records.push(new BatchRecord(m.body, m.flag, affixes, size, id))
+      records[i] = new BatchRecord(m.body, m.flag, affixes, size, id)
+      total += size
     }
     const wire = { topic: this.ns.wrap(topic), userTopic: topic }
+    const chunks = total <= max ? [records] : MessageBatch.split(records, max)
     const prepared: Array<Prepared> = []
-    for (const chunk of MessageBatch.split(records, max)) {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!
       const p = this.batchOf(wire, chunk, messages[0]!.waitStoreMsgOK)
       if (Either.isLeft(p)) return Either.left(p.left)
       prepared.push(p.right)
