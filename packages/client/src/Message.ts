@@ -4,10 +4,10 @@
  * @since 0.1.0
  */
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
-import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
-import { InvalidMessage, MessageTooLarge } from "./Errors.js"
+import type { InvalidMessage, MessageTooLarge } from "./Errors.js"
+import * as internal from "./internal/message.js"
 
 /**
  * @example
@@ -128,14 +128,7 @@ export const make = (options: MessageOptions): Message => {
  * @since 0.1.0
  * @category constants
  */
-export const MAX_DELAY_LEVEL = 18
-
-const invalidMessage = (topic: string, reason: string) => Either.left(new InvalidMessage({ topic, reason }))
-
-// Topics already found valid: checking a name is a regex and a few allocations per send.
-const validTopics = new Set<string>()
-
-const hasSeparator = (s: string) => s.includes("\u0001") || s.includes("\u0002")
+export const MAX_DELAY_LEVEL = internal.MAX_DELAY_LEVEL
 
 /**
  * The properties that travel with the message (without `UNIQ_KEY`, which the producer adds).
@@ -151,18 +144,7 @@ const hasSeparator = (s: string) => s.includes("\u0001") || s.includes("\u0002")
  * @since 0.1.0
  * @category encoding
  */
-export const wireProperties = (message: Message): Record<string, string> => {
-  const props: Record<string, string> = { ...message.properties }
-  if (message.tags !== undefined && message.tags.length > 0) props[MessageProperties.TAGS] = message.tags
-  if (message.keys.length > 0) props[MessageProperties.KEYS] = message.keys.join(MessageProperties.KEY_SEPARATOR)
-  props[MessageProperties.WAIT] = String(message.waitStoreMsgOK)
-  if (message.delayLevel !== undefined) props[MessageProperties.DELAY] = String(message.delayLevel)
-  if (message.deliverAt !== undefined) props[MessageProperties.TIMER_DELIVER_MS] = String(message.deliverAt)
-  if (message.deliverAfterMillis !== undefined) {
-    props[MessageProperties.TIMER_DELAY_MS] = String(message.deliverAfterMillis)
-  }
-  return props
-}
+export const wireProperties: (message: Message) => Record<string, string> = internal.wireProperties
 
 const NV = MessageProperties.NAME_VALUE_SEPARATOR
 const SEP = MessageProperties.PROPERTY_SEPARATOR
@@ -228,86 +210,6 @@ export const validate = (
   message: Message,
   maxMessageSize: number
 ): Either.Either<Message, InvalidMessage | MessageTooLarge> => {
-  // Callers outside the type system (plain JavaScript, the Promise facade) get a typed error too, never a defect.
-  if (typeof message !== "object" || message === null) return invalidMessage("", "the message is not an object")
-  const topic = message.topic
-  if (typeof topic !== "string") return invalidMessage(String(topic), "the topic is not a string")
-  if (!validTopics.has(topic)) {
-    const topicCheck = Validators.validateTopic(topic)
-    if (Either.isLeft(topicCheck)) return invalidMessage(topic, topicCheck.left.detail)
-    if (Validators.isNotAllowedSendTopic(topic)) {
-      return invalidMessage(topic, `sending to the system topic ${topic} is not allowed`)
-    }
-    if (validTopics.size >= 1024) validTopics.clear()
-    validTopics.add(topic)
-  }
-  if (!(message.body instanceof Uint8Array)) return invalidMessage(topic, "the body is not bytes")
-  if (message.body.length === 0) return invalidMessage(topic, "the body is empty")
-  if (message.body.length > maxMessageSize) {
-    return Either.left(new MessageTooLarge({ topic, size: message.body.length, maxMessageSize }))
-  }
-  const { keys, properties, tags } = message
-  if (tags !== undefined && typeof tags !== "string") return invalidMessage(topic, "tags is not a string")
-  if (!Array.isArray(keys)) return invalidMessage(topic, "keys is not an array of strings")
-  if (typeof properties !== "object" || properties === null) {
-    return invalidMessage(topic, "properties is not an object of strings")
-  }
-  if (typeof message.waitStoreMsgOK !== "boolean") return invalidMessage(topic, "waitStoreMsgOK is not a boolean")
-  // A cheap upper bound of the properties' size (3 bytes per UTF-16 unit): exact only when it could matter.
-  let bound = 64 + 3 * ((tags?.length ?? 0) + 6)
-  for (const name in properties) {
-    const value = properties[name]!
-    if (typeof value !== "string") return invalidMessage(topic, `the value of ${JSON.stringify(name)} is not a string`)
-    const check = MessageProperties.validateUserProperty(name, value)
-    if (Either.isLeft(check)) return invalidMessage(topic, check.left.detail)
-    bound += 3 * (name.length + value.length + 2)
-  }
-  if (tags !== undefined) {
-    if (hasSeparator(tags)) return invalidMessage(topic, "tags contain U+0001 or U+0002")
-    // Sent as U+FFFD, stored as another string.
-    if (!MessageProperties.isWellFormed(tags)) return invalidMessage(topic, "tags contain a lone surrogate")
-  }
-  for (const key of keys) {
-    if (typeof key !== "string") return invalidMessage(topic, `key ${String(key)} is not a string`)
-    if (key.length === 0 || key.includes(" ") || hasSeparator(key)) {
-      return invalidMessage(topic, `key ${JSON.stringify(key)} is empty or contains a space, U+0001 or U+0002`)
-    }
-    if (!MessageProperties.isWellFormed(key)) {
-      return invalidMessage(topic, `key ${JSON.stringify(key)} contains a lone surrogate`)
-    }
-    bound += 3 * (key.length + 1)
-  }
-  // Java's Message.flag is an int: the header carries it as one.
-  if (!Number.isInteger(message.flag) || message.flag < -0x80000000 || message.flag > 0x7fffffff) {
-    return invalidMessage(topic, "flag is not an int32")
-  }
-  const timers = (message.delayLevel !== undefined ? 1 : 0) + (message.deliverAt !== undefined ? 1 : 0) +
-    (message.deliverAfterMillis !== undefined ? 1 : 0)
-  if (timers > 1) return invalidMessage(topic, "set at most one of delayLevel, deliverAt and deliverAfter")
-  if (
-    message.delayLevel !== undefined &&
-    (!Number.isInteger(message.delayLevel) || message.delayLevel < 1 || message.delayLevel > MAX_DELAY_LEVEL)
-  ) {
-    return invalidMessage(topic, `delay level ${message.delayLevel} is not an integer from 1 to ${MAX_DELAY_LEVEL}`)
-  }
-  if (message.deliverAt !== undefined && (!Number.isSafeInteger(message.deliverAt) || message.deliverAt <= 0)) {
-    return invalidMessage(topic, `deliverAt ${message.deliverAt} is not a time in milliseconds since the epoch`)
-  }
-  if (
-    message.deliverAfterMillis !== undefined &&
-    (!Number.isSafeInteger(message.deliverAfterMillis) || message.deliverAfterMillis <= 0)
-  ) {
-    return invalidMessage(
-      topic,
-      `deliverAfter ${message.deliverAfterMillis} ms is not a positive whole number of milliseconds`
-    )
-  }
-  // The broker adds its own properties (CLUSTER, ...): keep headroom under its 32767-byte limit.
-  const size = bound <= MessageProperties.MAX_PROPERTIES_SIZE - 1024
-    ? bound
-    : MessageProperties.byteLength(wireProperties(message))
-  if (size > MessageProperties.MAX_PROPERTIES_SIZE - 1024) {
-    return invalidMessage(topic, `properties take ${size} bytes, over ${MessageProperties.MAX_PROPERTIES_SIZE - 1024}`)
-  }
-  return Either.right(message)
+  const problem = internal.problemOf(message, maxMessageSize)
+  return problem === undefined ? Either.right(message) : Either.left(problem)
 }

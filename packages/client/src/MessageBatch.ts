@@ -8,8 +8,8 @@ import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Either from "effect/Either"
 import { InvalidMessage, MessageTooLarge } from "./Errors.js"
+import { problemOf } from "./internal/message.js"
 import type { Message } from "./Message.js"
-import { validate } from "./Message.js"
 
 /**
  * Checks what can be checked of a batch before its members are encoded: not empty, one topic, no delays, one
@@ -39,11 +39,12 @@ export const validateMembers = (
   const first = messages[0]
   if (first === undefined) return Either.left(new InvalidMessage({ topic: "", reason: "the batch is empty" }))
   // A member outside the type system is checked by `validate` before anything reads it.
-  const checkedFirst = validate(first, maxMessageSize)
-  if (Either.isLeft(checkedFirst)) return Either.left(checkedFirst.left)
+  const firstProblem = problemOf(first, maxMessageSize)
+  if (firstProblem !== undefined) return Either.left(firstProblem)
   const topic = first.topic
   const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
-  for (const m of messages) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!
     if (typeof m !== "object" || m === null) return invalid("a member of the batch is not a message")
     if (m.topic !== topic) return invalid(`a batch holds one topic; found ${m.topic} too`)
     if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
@@ -51,8 +52,8 @@ export const validateMembers = (
     }
     if (m.waitStoreMsgOK !== first.waitStoreMsgOK) return invalid("batched messages must agree on waitStoreMsgOK")
     if (m === first) continue
-    const checked = validate(m, maxMessageSize)
-    if (Either.isLeft(checked)) return Either.left(checked.left)
+    const problem = problemOf(m, maxMessageSize)
+    if (problem !== undefined) return Either.left(problem)
   }
   if (topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)) return invalid("retry topics cannot take batches")
   return Either.right(topic)

@@ -1030,3 +1030,77 @@ describe("Producer shutdown after one-way sends", () => {
     30_000
   )
 })
+
+describe("Producer batch frames", () => {
+  // A record as remoting-protocol §6.2 lays it out, built by hand from the expected properties text.
+  const record = (body: string, flag: number, properties: string) => {
+    const b = new TextEncoder().encode(body)
+    const p = new TextEncoder().encode(properties)
+    const out = new Uint8Array(22 + b.length + p.length)
+    const view = new DataView(out.buffer)
+    view.setInt32(0, 22 + b.length + p.length)
+    view.setInt32(12, flag)
+    view.setInt32(16, b.length)
+    out.set(b, 20)
+    view.setInt16(20 + b.length, p.length)
+    out.set(p, 22 + b.length)
+    return out
+  }
+  const concat = (parts: ReadonlyArray<Uint8Array>) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+    let at = 0
+    for (const p of parts) {
+      out.set(p, at)
+      at += p.length
+    }
+    return out
+  }
+
+  for (const namespace of [undefined, "ns"]) {
+    it.scopedLive(`a batch's body is byte for byte the records of its members (namespace ${namespace})`, () =>
+      Effect.gen(function*() {
+        const a = yield* broker()
+        const ctx = yield* Layer.build(Layer.mergeAll(
+          NameServerResolver.layerStatic({
+            [namespace === undefined ? "T" : `${namespace}%T`]: route([["b", a.address]])
+          }),
+          BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+        ))
+        const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g", namespace }).pipe(
+          Effect.provide(ctx)
+        )
+        const user = { region: "Zürich", "ü-name": "v 🚀" }
+        const members = [
+          Message.make({ topic: "T", body: "o-1", tags: "OrderPlaced", keys: ["o-1", "c-7"], properties: user }),
+          Message.make({ topic: "T", body: "o-2", tags: "OrderPlaced", keys: ["o-1", "c-7"], properties: user }),
+          Message.make({ topic: "T", body: "o-3", tags: "OrderPlaced", keys: ["o-1", "c-7"], properties: user }),
+          Message.make({ topic: "T", body: "plain", flag: -7 }),
+          Message.make({ topic: "T", body: "plain", flag: 0x7fffffff }),
+          Message.make({ topic: "T", body: "kéy", keys: "k-9", flag: 3 })
+        ]
+        const [result] = yield* p.sendBatch(members)
+        const ids = result!.msgId.split(",")
+        assert.strictEqual(ids.length, members.length)
+        assert.strictEqual(new Set(ids).size, ids.length)
+        for (const id of ids) assert.match(id, /^[0-9A-F]{32}$|^[0-9A-F]{56}$/)
+        const tail = "\u0002" + (namespace === undefined ? "" : `INSTANCE_ID\u0001${namespace}\u0002`)
+        const rich =
+          "region\u0001Zürich\u0002ü-name\u0001v 🚀\u0002TAGS\u0001OrderPlaced\u0002KEYS\u0001o-1 c-7\u0002" +
+          "WAIT\u0001true\u0002UNIQ_KEY\u0001"
+        const expected = concat([
+          record("o-1", 0, rich + ids[0] + tail),
+          record("o-2", 0, rich + ids[1] + tail),
+          record("o-3", 0, rich + ids[2] + tail),
+          record("plain", -7, "WAIT\u0001true\u0002UNIQ_KEY\u0001" + ids[3] + tail),
+          record("plain", 0x7fffffff, "WAIT\u0001true\u0002UNIQ_KEY\u0001" + ids[4] + tail),
+          record("kéy", 3, "KEYS\u0001k-9\u0002WAIT\u0001true\u0002UNIQ_KEY\u0001" + ids[5] + tail)
+        ])
+        const [frame] = a.received().filter((f) => f.code === 320)
+        assert.deepStrictEqual(Array.from(frame!.body!), Array.from(expected))
+        assert.strictEqual(
+          frame!.extFields.i,
+          "WAIT\u0001true\u0002" + (namespace === undefined ? "" : `INSTANCE_ID\u0001${namespace}\u0002`)
+        )
+      }))
+  }
+})

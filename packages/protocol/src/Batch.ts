@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { ByteReader, isInt32, OutOfBounds } from "./internal/bytes.js"
+import { ByteReader, isInt32, OutOfBounds, textEncoder } from "./internal/bytes.js"
 import * as MessageProperties from "./MessageProperties.js"
 import * as ProtocolError from "./ProtocolError.js"
 
@@ -26,6 +26,40 @@ import * as ProtocolError from "./ProtocolError.js"
  * @category constants
  */
 export const RECORD_OVERHEAD = 22
+
+/**
+ * Properties that differ between members only by their id: the UTF-8 bytes before it and after it. One value serves
+ * every such member, and the batch writes `head`, the member's `id` and `tail` straight into its record, so no
+ * member needs properties of its own.
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const affixes = Batch.IdAffixes.fromText("KEYS\u0001o-1\u0002UNIQ_KEY\u0001", "\u0002")
+ * const id = "7F0000010001000000000000000000A1"
+ * const split = Batch.encodeBatch([{ body: new Uint8Array([1]), properties: affixes, id }])
+ * const whole = Batch.encodeBatch([{ body: new Uint8Array([1]), properties: { KEYS: "o-1", UNIQ_KEY: id } }])
+ * assert.deepStrictEqual(split, whole)
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export class IdAffixes {
+  constructor(readonly head: Uint8Array, readonly tail: Uint8Array) {}
+
+  /** From the text before and after the id, as `MessageProperties.encode` writes it. */
+  static fromText(head: string, tail: string): IdAffixes {
+    return new IdAffixes(textEncoder.encode(head), textEncoder.encode(tail))
+  }
+}
+
+const isAscii = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
 
 /**
  * One member of a batch. Each should carry its own `UNIQ_KEY` (Java sets one per member).
@@ -50,8 +84,13 @@ export interface BatchMessage {
   readonly body: Uint8Array
   /** `Message.flag`, an int32 for the application. Default 0. */
   readonly flag?: number | undefined
-  /** The properties, or their encoded bytes (UTF-8 of `MessageProperties.encode`) when already at hand. */
-  readonly properties: MessageProperties.Input | Uint8Array
+  /**
+   * The properties, their encoded bytes (UTF-8 of `MessageProperties.encode`) when already at hand, or the bytes
+   * around `id`.
+   */
+  readonly properties: MessageProperties.Input | Uint8Array | IdAffixes
+  /** With `IdAffixes` properties: the ASCII id (a `UNIQ_KEY`) written between them. Ignored otherwise. */
+  readonly id?: string | undefined
 }
 
 /**
@@ -127,7 +166,8 @@ export interface BatchBody {
 export const batchBody = (
   messages: ReadonlyArray<BatchMessage>
 ): Either.Either<BatchBody, ProtocolError.ProtocolError> => {
-  const encoded: Array<Uint8Array> = []
+  // Each member's properties and id, side by side (one array for the batch, nothing per member).
+  const encoded: Array<Uint8Array | IdAffixes | string> = new Array(2 * messages.length)
   let total = 0
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
@@ -135,20 +175,35 @@ export const batchBody = (
     if (!isInt32(flag)) {
       return Either.left(ProtocolError.make("InvalidField", SUBJECT, `message ${i}: flag ${flag} is not an int32`))
     }
-    const properties = m.properties instanceof Uint8Array
-      ? m.properties
-      : MessageProperties.encodeBytes(m.properties)
-    if (properties.length > MessageProperties.MAX_PROPERTIES_SIZE) {
+    const input = m.properties
+    let properties: Uint8Array | IdAffixes
+    let length: number
+    let id = ""
+    if (input instanceof IdAffixes) {
+      if (typeof m.id !== "string" || !isAscii(m.id)) {
+        return Either.left(
+          ProtocolError.make("InvalidField", SUBJECT, `message ${i}: properties around an id need an ASCII id`)
+        )
+      }
+      id = m.id
+      properties = input
+      length = input.head.length + id.length + input.tail.length
+    } else {
+      properties = input instanceof Uint8Array ? input : MessageProperties.encodeBytes(input)
+      length = properties.length
+    }
+    if (length > MessageProperties.MAX_PROPERTIES_SIZE) {
       return Either.left(
         ProtocolError.make(
           "InvalidProperty",
           SUBJECT,
-          `message ${i}: properties of ${properties.length} bytes exceed ${MessageProperties.MAX_PROPERTIES_SIZE}`
+          `message ${i}: properties of ${length} bytes exceed ${MessageProperties.MAX_PROPERTIES_SIZE}`
         )
       )
     }
-    encoded.push(properties)
-    total += RECORD_OVERHEAD + m.body.length + properties.length
+    encoded[2 * i] = properties
+    encoded[2 * i + 1] = id
+    total += RECORD_OVERHEAD + m.body.length + length
   }
   // What was measured is what is written: the members as they were, whatever the caller does with its array.
   const members = messages.slice()
@@ -157,17 +212,31 @@ export const batchBody = (
     let o = 0
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!
-      const properties = encoded[i]!
-      view.setInt32(o, RECORD_OVERHEAD + m.body.length + properties.length)
+      const body = m.body
+      const properties = encoded[2 * i] as Uint8Array | IdAffixes
+      const id = encoded[2 * i + 1] as string
+      const length = properties instanceof IdAffixes
+        ? properties.head.length + id.length + properties.tail.length
+        : properties.length
+      view.setInt32(o, RECORD_OVERHEAD + body.length + length)
       view.setInt32(o + 4, 0) // MAGICCODE: Java writes 0 and the broker ignores it
       view.setInt32(o + 8, 0) // BODYCRC: the broker computes its own
       view.setInt32(o + 12, m.flag ?? 0) // checked above
-      view.setInt32(o + 16, m.body.length)
-      out.set(m.body, at + o + 20)
-      o += 20 + m.body.length
-      view.setInt16(o, properties.length)
-      out.set(properties, at + o + 2)
-      o += 2 + properties.length
+      view.setInt32(o + 16, body.length)
+      out.set(body, at + o + 20)
+      o += 20 + body.length
+      view.setInt16(o, length)
+      let p = at + o + 2
+      if (properties instanceof IdAffixes) {
+        out.set(properties.head, p)
+        p += properties.head.length
+        // ASCII, checked above: one byte per character.
+        for (let k = 0; k < id.length; k++) out[p + k] = id.charCodeAt(k)
+        out.set(properties.tail, p + id.length)
+      } else {
+        out.set(properties, p)
+      }
+      o += 2 + length
     }
     // A body that changed size since (a transferred buffer) would leave bytes unwritten: never send those.
     if (o !== total) throw new RangeError(`batch body changed size: measured ${total} bytes, wrote ${o}`)

@@ -63,6 +63,27 @@ describe("Batch golden vectors (remoting-protocol §6.2)", () => {
     assert.strictEqual(toHex(right(Batch.encodeBatch([{ ...first, properties: encoded }]))), oneRecord)
   })
 
+  it("writes properties around an id as the same bytes, the affixes shared by members", () => {
+    const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
+    const id = first.properties.UNIQ_KEY
+    assert.strictEqual(toHex(right(Batch.encodeBatch([{ ...first, properties: affixes, id }]))), oneRecord)
+    const twice = right(Batch.encodeBatch([{ body: first.body, properties: affixes, id }, {
+      body: first.body,
+      properties: affixes,
+      id
+    }]))
+    assert.strictEqual(toHex(twice), oneRecord + oneRecord)
+  })
+
+  it("refuses properties around an id without an ASCII id", () => {
+    const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
+    for (const id of [undefined, "C0A8010A30391B6D3586075BCD15000é"]) {
+      const e = left(Batch.encodeBatch([first, { body: first.body, properties: affixes, id }]))
+      assert.strictEqual(e.reason, "InvalidField")
+      assert.strictEqual(e.detail, "message 1: properties around an id need an ASCII id")
+    }
+  })
+
   it("decodes the golden batch", () => {
     assert.deepStrictEqual(right(Batch.decodeBatch(hex(oneRecord + secondRecord))), [first, second])
   })

@@ -167,7 +167,7 @@ export class MessageTraceDispatcher {
         p.sysFlag,
         result,
         p.msgId,
-        members === undefined ? p.propertiesText : members.map((m) => m.properties),
+        members === undefined ? p.propertiesText : members.map((m) => m.propertiesBytes()),
         members === undefined ? (p.body as Uint8Array).length : members.map((m) => m.body.length)
       )
     )

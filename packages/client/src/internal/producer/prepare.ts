@@ -14,6 +14,7 @@ import type { Message } from "../../Message.js"
 import * as Msg from "../../Message.js"
 import * as MessageBatch from "../../MessageBatch.js"
 import type { ProducerOptions } from "../../Producer.js"
+import { problemOf } from "../message.js"
 import { utf8 } from "../runtime.js"
 import type { Namespace } from "./options.js"
 
@@ -94,15 +95,29 @@ export class Prepared {
   }
 }
 
-/** One message of a batch, encoded. A class for the same reason as `Prepared`. */
+/**
+ * One message of a batch, encoded. A class for the same reason as `Prepared`. Its properties are bytes, or the bytes
+ * around its id shared with the other members whose properties are the same (written into the frame as they are).
+ */
 export class BatchRecord implements Batch.BatchMessage {
   constructor(
     readonly body: Uint8Array,
     readonly flag: number,
-    readonly properties: Uint8Array,
+    readonly properties: Uint8Array | Batch.IdAffixes,
     readonly size: number,
     readonly id: string
   ) {}
+
+  /** The properties as bytes of their own (message trace reads them back). */
+  propertiesBytes(): Uint8Array {
+    const p = this.properties
+    if (p instanceof Uint8Array) return p
+    const out = new Uint8Array(p.head.length + this.id.length + p.tail.length)
+    out.set(p.head, 0)
+    for (let k = 0; k < this.id.length; k++) out[p.head.length + k] = this.id.charCodeAt(k)
+    out.set(p.tail, p.head.length + this.id.length)
+    return out
+  }
 }
 
 /** Properties and flags a transaction's half message, a request or a reply adds. */
@@ -125,6 +140,9 @@ export class Preparer {
   private lastHead = UNIQ_KEY_PREFIX
   private lastAffixes: SendFrame.Affixes | undefined = undefined
   private repeated = false
+  // The same around the id, as UTF-8 for a batch's records, made when a batch first needs them.
+  private lastBatchAffixes: Batch.IdAffixes | undefined = undefined
+  private readonly tailBytes: Uint8Array
 
   constructor(private readonly o: ProducerOptions, private readonly ns: Namespace) {
     const instanceId = ns.namespace === undefined
@@ -132,6 +150,7 @@ export class Preparer {
       : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns.namespace +
         MessageProperties.PROPERTY_SEPARATOR
     this.tail = MessageProperties.PROPERTY_SEPARATOR + instanceId
+    this.tailBytes = utf8(this.tail)
     const batchProperties = (wait: boolean) =>
       MessageProperties.encode({
         [MessageProperties.WAIT]: String(wait),
@@ -146,11 +165,17 @@ export class Preparer {
       this.lastWire = wire
       this.lastHead = wire + UNIQ_KEY_PREFIX
       this.lastAffixes = undefined
+      this.lastBatchAffixes = undefined
       this.repeated = false
     } else if (!this.repeated) {
       this.repeated = true
       this.lastAffixes = SendFrame.Affixes.make(this.lastHead, this.tail)
     }
+  }
+
+  private batchAffixes(message: Message): Batch.IdAffixes {
+    this.headFor(message)
+    return this.lastBatchAffixes ??= new Batch.IdAffixes(utf8(this.lastHead), this.tailBytes)
   }
 
   private propertiesText(message: Message, msgId: string): string {
@@ -168,8 +193,8 @@ export class Preparer {
   /** A single message (code 310). Extra properties (a transaction's) are names the message itself never carries. */
   single(message: Message, extra?: Extra): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
     const o = this.o
-    const checked = Msg.validate(message, o.maxMessageSize)
-    if (Either.isLeft(checked)) return Either.left(checked.left)
+    const problem = problemOf(message, o.maxMessageSize)
+    if (problem !== undefined) return Either.left(problem)
     const msgId = this.uniqueId()
     const properties = extra === undefined
       ? this.singleProperties(message, msgId)
@@ -205,8 +230,8 @@ export class Preparer {
    * never are, as in Java), its properties as text for its record.
    */
   member(message: Message): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
-    const checked = Msg.validate(message, this.o.maxMessageSize)
-    if (Either.isLeft(checked)) return Either.left(checked.left)
+    const problem = problemOf(message, this.o.maxMessageSize)
+    if (problem !== undefined) return Either.left(problem)
     const msgId = this.uniqueId()
     return Either.right(
       Prepared.single(
@@ -254,19 +279,25 @@ export class Preparer {
     const valid = MessageBatch.validateMembers(messages, max)
     if (Either.isLeft(valid)) return Either.left(valid.left)
     const topic = valid.right
-    const records: Array<BatchRecord> = []
-    for (const m of messages) {
+    // Indexed loops and arrays of their final size: this runs for every member of every batch.
+    const records: Array<BatchRecord> = new Array(messages.length)
+    let total = 0
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!
       const id = this.uniqueId()
-      // Encoded once: the size check and the batch body share the bytes.
-      const properties = utf8(this.propertiesText(m, id))
-      const size = MessageBatch.recordSize(m.body.length, properties.length)
+      // Encoded once per distinct properties, not per member: the record writes the id between the shared bytes.
+      const affixes = this.batchAffixes(m)
+      const size = MessageBatch.recordSize(m.body.length, affixes.head.length + id.length + affixes.tail.length)
       const tooLarge = MessageBatch.checkRecordSize(topic, size, max)
       if (tooLarge !== undefined) return Either.left(tooLarge)
-      records.push(new BatchRecord(m.body, m.flag, properties, size, id))
+      records[i] = new BatchRecord(m.body, m.flag, affixes, size, id)
+      total += size
     }
     const wire = { topic: this.ns.wrap(topic), userTopic: topic }
+    const chunks = total <= max ? [records] : MessageBatch.split(records, max)
     const prepared: Array<Prepared> = []
-    for (const chunk of MessageBatch.split(records, max)) {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!
       const p = this.batchOf(wire, chunk, messages[0]!.waitStoreMsgOK)
       if (Either.isLeft(p)) return Either.left(p.left)
       prepared.push(p.right)
