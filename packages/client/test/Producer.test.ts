@@ -273,9 +273,10 @@ describe("Producer retries and errors", () => {
     Effect.gen(function*() {
       // A proxy stand-in: forwards by `bname` (ext field n); broker-b behind it does not answer.
       const proxy = yield* broker((f) => f.extFields.n === "broker-b" ? "silent" : 0)
+      // A limit well above a loaded machine's response time, so only the silent broker-b ever hits it.
       const p = yield* producerWith([["broker-a", proxy.address], ["broker-b", proxy.address]], {
-        sendMsgTimeout: 3000,
-        sendMsgMaxTimeoutPerRequest: 300
+        sendMsgTimeout: 6000,
+        sendMsgMaxTimeoutPerRequest: 1000
       })
       // Whichever broker each send tries first, it ends on broker-a, over the one connection.
       for (let i = 0; i < 4; i++) {
