@@ -76,7 +76,8 @@ export interface ProducerOptions {
    */
   readonly sendMsgMaxTimeoutPerRequest: number | undefined
   /**
-   * When a send could still fail over (retries left, not pinned to a queue, another broker in the route), the share
+   * When a send could still fail over (retries left, not pinned to a queue, another broker in the route at another
+   * address than this attempt's: not behind a proxy), the share
    * of what is left of its budget after which an attempt gives up on a broker that looks stalled: its connection
    * has read nothing (no answer to any request) since the attempt was written. A broker that keeps answering other
    * requests is only slow, and the attempt waits for it up to the whole budget. Default 0.5: a hung broker (a

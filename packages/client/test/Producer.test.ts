@@ -30,15 +30,23 @@ import * as ScriptedServer from "./utils/ScriptedServer.js"
 const { response } = RemotingCommand
 
 // A broker stand-in: answers sends as a broker would (offset id, queue, offset) unless `script` says otherwise.
-const broker = (script: (frame: RemotingCommand.RemotingCommand, n: number) => number | "silent" = () => 0) => {
+// A script answers a request with a response code, "silent" (never), or a code after a delay.
+type Answer = number | "silent" | { readonly code: number; readonly afterMillis: number }
+
+const broker = (script: (frame: RemotingCommand.RemotingCommand, n: number) => Answer = () => 0) => {
   let offset = 0n
   let n = 0
   return ScriptedServer.make((f, conn) => {
     if (f.code === 34 || f.code === 35) return conn.send(response(f, { code: 0 }))
     // A broker never answers a one-way request.
     if ((f.flag & RemotingCommand.FLAG_ONEWAY) !== 0) return
-    const code = script(f, n++)
-    if (code === "silent") return
+    const answer = script(f, n++)
+    if (answer === "silent") return
+    if (typeof answer === "number") return answerWith(f, conn, answer)
+    setTimeout(() => answerWith(f, conn, answer.code), answer.afterMillis)
+  })
+
+  function answerWith(f: RemotingCommand.RemotingCommand, conn: ScriptedServer.ServerConnection, code: number) {
     const commitLogOffset = offset++
     conn.send(response(f, {
       code,
@@ -55,7 +63,7 @@ const broker = (script: (frame: RemotingCommand.RemotingCommand, n: number) => n
         }
         : {}
     }))
-  })
+  }
 }
 
 const route = (brokers: ReadonlyArray<readonly [string, string]>) =>
@@ -286,6 +294,19 @@ describe("Producer retries and errors", () => {
       assert.isAbove(proxy.received().filter((f) => f.code === 310 && f.extFields.n === "broker-b").length, 0)
       assert.strictEqual(proxy.connections.length, 1)
       assert.isFalse(proxy.connections[0]!.socket.destroyed)
+    }))
+
+  it.scopedLive("through a proxy, a slow answer is waited for: no stall failover to the same address, stored once", () =>
+    Effect.gen(function*() {
+      // Nothing else in flight, so the connection reads nothing until the answer: it would look stalled at the share
+      // (500 ms). But every broker of the route is behind this one address, so failing over cannot go elsewhere.
+      const proxy = yield* broker(() => ({ code: 0, afterMillis: 700 }))
+      const p = yield* producerWith([["broker-a", proxy.address], ["broker-b", proxy.address]], {
+        sendMsgTimeout: 1000
+      })
+      const r = yield* p.send(msg())
+      assert.strictEqual(r.status, "SEND_OK")
+      assert.strictEqual(proxy.received().filter((f) => f.code === 310).length, 1)
     }))
 
   it.scopedLive("a one-way send whose budget runs out before its frame can leave is SendTimeout, not stored", () =>

@@ -50,7 +50,19 @@ export const RECORD_OVERHEAD = 22
 export class IdAffixes {
   constructor(readonly head: Uint8Array, readonly tail: Uint8Array) {}
 
-  /** From the text before and after the id, as `MessageProperties.encode` writes it. */
+  /**
+   * From the text before and after the id, as `MessageProperties.encode` writes it.
+   *
+   * @example
+   * ```ts
+   * import { Batch } from "@effect-rocketmq/protocol"
+   *
+   * const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
+   * assert.deepStrictEqual([...affixes.head], [...new TextEncoder().encode("UNIQ_KEY\u0001")])
+   * ```
+   *
+   * @since 0.2.0
+   */
   static fromText(head: string, tail: string): IdAffixes {
     return new IdAffixes(textEncoder.encode(head), textEncoder.encode(tail))
   }

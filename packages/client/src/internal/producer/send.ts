@@ -375,7 +375,8 @@ export class SendLoop {
     // An attempt that could still fail over gives up at its share of what is left (`attemptTimeoutShare`; 1 = Java)
     // if the broker looks stalled there: its connection read nothing meanwhile. A broker that answers other requests
     // is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than 200 ms, unless less is left.
-    const stallMillis = this.canFailOver(s)
+    // Not behind a proxy: every broker there has this address, so failing over could only go back to it.
+    const stallMillis = this.canFailOver(s) && !this.sharedAddress(s, address)
       ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
       : undefined
     s.inFlight = this.ctx.pool.start(
