@@ -59,6 +59,7 @@ import * as os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import { shortfallSection } from "./shortfalls.js"
 import type { Command, Outcome, RunResult, ScenarioKind, Worker } from "./worker.js"
 import { describe, measured, serve } from "./worker.js"
 
@@ -1480,6 +1481,7 @@ const main = async () => {
     "queues) / messages sent; a run during which another client wrote to the topic is repeated once (see notes).",
     "",
     ...placements.flatMap(table),
+    ...shortfallSection(ratios),
     "## Ratios (targets from issues 5 and 20)",
     "",
     ...ratioLines,
