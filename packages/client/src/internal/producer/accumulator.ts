@@ -23,8 +23,8 @@ import type { Slotted } from "../slots.js"
 import type { AsyncWindow } from "./asyncWindow.js"
 import type { SendHooks } from "./hooks.js"
 import type { Observation, Observer } from "./observation.js"
-import type { BatchRecord } from "./prepare.js"
-import { Preparer } from "./prepare.js"
+import type { Preparer } from "./prepare.js"
+import { BatchRecord } from "./prepare.js"
 import type { Pin, SendLoop, SendSettings } from "./send.js"
 import { Send } from "./send.js"
 
@@ -85,12 +85,6 @@ export class Member implements Observation, Slotted {
   ) {}
 }
 
-// What `take` found: a message prepared as a member, with the topic its batch is sent to.
-interface Taken {
-  readonly record: BatchRecord
-  readonly wireTopic: string
-}
-
 // One batch being gathered, then in flight.
 class Accumulation {
   readonly members: Array<Member> = []
@@ -146,18 +140,17 @@ export class Accumulator {
     return Effect.withFiberRuntime((fiber) => {
       const t0 = performance.now()
       if (!this.ctx.running()) return alone()
-      const taken = this.take(fiber, message)
-      if (taken === undefined) return alone()
-      if (Either.isLeft(taken)) {
+      const record = this.take(fiber, message)
+      if (record === undefined) return alone()
+      if (!(record instanceof BatchRecord)) {
         const observer = this.ctx.observer
-        observer.conclude(observer.observe(fiber, "send", message.topic, 1), Exit.fail(taken.left))
-        return Effect.fail(taken.left)
+        observer.conclude(observer.observe(fiber, "send", message.topic, 1), Exit.fail(record))
+        return Effect.fail(record)
       }
-      const { record, wireTopic } = taken.right
       if (!this.reserve(record.body.length)) return alone()
       const m = new Member(record, message.topic, t0, undefined)
       this.ctx.observer.trace(m, fiber, "send", message.topic, 1)
-      this.add(m, message, wireTopic, d)
+      this.add(m, message, d)
       if (m.early !== undefined) return m.early
       const fiberId = fiber.id()
       return Effect.async<SendResult, SendError>((resume) => {
@@ -180,10 +173,10 @@ export class Accumulator {
     message: Message,
     callback: SendCallback
   ): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable> | undefined {
-    const taken = this.take(fiber, message)
-    if (taken === undefined) return undefined
-    if (Either.isLeft(taken)) return Effect.fail(taken.left)
-    return this.accept(fiber, message, taken.right, callback)
+    const record = this.take(fiber, message)
+    if (record === undefined) return undefined
+    if (!(record instanceof BatchRecord)) return Effect.fail(record)
+    return this.accept(fiber, message, record, callback)
   }
 
   // A caller that found every permit taken waits for one, then tries again. Nobody can join a batch meanwhile, so
@@ -191,47 +184,48 @@ export class Accumulator {
   private accept(
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     message: Message,
-    taken: Taken,
+    record: BatchRecord,
     callback: SendCallback
   ): Effect.Effect<void, ServiceNotAvailable> {
     const window = this.ctx.window
     if (!window.full) {
-      this.enter(fiber, message, taken, callback)
+      this.enter(fiber, message, record, callback)
       return Effect.void
     }
     if (this.sending.size === 0) this.flushAsync()
     return Effect.flatMap(
       window.awaitPermit,
-      () => this.ctx.running() ? this.accept(fiber, message, taken, callback) : Effect.fail(this.ctx.shutDownError())
+      () => this.ctx.running() ? this.accept(fiber, message, record, callback) : Effect.fail(this.ctx.shutDownError())
     )
   }
 
   // With its permit: held in a batch if there is room under `totalBatchMaxBytes`, else sent alone at once.
-  private enter(fiber: Fiber.RuntimeFiber<unknown, unknown>, message: Message, taken: Taken, callback: SendCallback) {
-    if (!this.reserve(taken.record.body.length)) return this.ctx.acceptAlone(fiber, message, callback)
-    const m = new Member(taken.record, message.topic, performance.now(), callback)
+  private enter(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    message: Message,
+    record: BatchRecord,
+    callback: SendCallback
+  ) {
+    if (!this.reserve(record.body.length)) return this.ctx.acceptAlone(fiber, message, callback)
+    const m = new Member(record, message.topic, performance.now(), callback)
     this.ctx.observer.trace(m, fiber, "send_async", message.topic, 1)
     this.ctx.window.add(m)
-    this.add(m, message, taken.wireTopic, ASYNC)
+    this.add(m, message, ASYNC)
   }
 
-  // A message auto-batching can carry, prepared as a member with its record; undefined when it goes alone (send hooks
-  // registered, a delay, a retry topic, a per-send timeout or retry policy, or a record too large for a request of
-  // its own).
+  // A message auto-batching can carry, as its record, or why it is not a valid message; undefined when it goes alone
+  // (send hooks registered, a delay, a retry topic, a per-send timeout or retry policy, or a record too large for a
+  // request of its own).
   private take(
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     message: Message
-  ): Either.Either<Taken, InvalidMessage | MessageTooLarge> | undefined {
+  ): BatchRecord | InvalidMessage | MessageTooLarge | undefined {
     // With send hooks a message goes alone: the hooks see each send as the user made it.
     if (!this.ctx.hooks.empty || !isAutoBatchable(message)) return undefined
     const overrides = this.ctx.overrides(fiber)
     if (Option.isSome(overrides.sendMsgTimeout) || Option.isSome(overrides.retryPolicy)) return undefined
-    const p = this.ctx.preparer.member(message)
-    if (Either.isLeft(p)) return Either.left(p.left)
-    const record = Preparer.recordOf(p.right)
-    return record.size <= this.ctx.options.maxMessageSize
-      ? Either.right({ record, wireTopic: p.right.topic })
-      : undefined
+    const record = this.ctx.preparer.member(message)
+    return !(record instanceof BatchRecord) || record.size <= this.ctx.options.maxMessageSize ? record : undefined
   }
 
   /** Room for a body under `totalBatchMaxBytes`, taken; false when there is none (the send then goes alone). */
@@ -242,7 +236,7 @@ export class Accumulator {
   }
 
   /** Holds a member whose room was reserved; its batch leaves when full, or when its delay is up. */
-  private add(member: Member, message: Message, wireTopic: string, d: Destination) {
+  private add(member: Member, message: Message, d: Destination) {
     const o = this.ctx.options
     const record = member.record
     let key = this.lastKey
@@ -266,7 +260,7 @@ export class Accumulator {
       acc = new Accumulation(
         key,
         this.ctx.now() + o.batchMaxDelayMs,
-        { topic: wireTopic, userTopic: message.topic },
+        this.ctx.preparer.wire(message.topic),
         message.waitStoreMsgOK,
         d
       )
