@@ -226,18 +226,21 @@ export class Preparer {
   }
 
   /**
-   * A message auto-batching holds, as its record in a batch body: checked and given its id like any other, but left
-   * uncompressed (a batch's members never are, as in Java). Its properties are the bytes around its id that the
-   * members alike share (as `sendBatch`'s records): nothing is encoded per member but the id. The problem instead, when
-   * it fails a check.
+   * A message auto-batching holds, as its record in a batch body (made by `make`, the accumulator's member class):
+   * checked and given its id like any other, but left uncompressed (a batch's members never are, as in Java). Its
+   * properties are the bytes around its id that the members alike share (as `sendBatch`'s records): nothing is encoded
+   * per member but the id. The problem instead, when it fails a check.
    */
-  member(message: Message): BatchRecord | InvalidMessage | MessageTooLarge {
+  member<R extends BatchRecord>(
+    message: Message,
+    make: new(body: Uint8Array, flag: number, properties: Batch.IdAffixes, size: number, id: string) => R
+  ): R | InvalidMessage | MessageTooLarge {
     const problem = problemOf(message, this.o.maxMessageSize)
     if (problem !== undefined) return problem
     const id = this.uniqueId()
     const affixes = this.batchAffixes(message)
     const body = message.body
-    return new BatchRecord(
+    return new make(
       body,
       message.flag,
       affixes,
