@@ -351,9 +351,13 @@ export class Accumulator {
     // The broker gives one offset message id per message; a broker that stores the batch as one entry gives one.
     const offsetIds = r.offsetMsgId.split(",")
     const split = offsetIds.length === members.length
+    // Consecutive offsets: one addition per member.
+    let offset = r.queueOffset
     let delivered = false
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!
+      const queueOffset = offset
+      if (split) offset += 1n
       if (m.done) continue
       m.done = true
       const own: SendResult = {
@@ -361,7 +365,7 @@ export class Accumulator {
         msgId: m.id,
         offsetMsgId: split ? offsetIds[i]! : r.offsetMsgId,
         messageQueue: r.messageQueue,
-        queueOffset: split ? r.queueOffset + BigInt(i) : r.queueOffset,
+        queueOffset,
         transactionId: r.transactionId,
         regionId: r.regionId,
         traceOn: r.traceOn

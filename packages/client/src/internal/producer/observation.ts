@@ -89,8 +89,9 @@ export class Observer {
   }
 
   /**
-   * Reads the caller's tracer into `target`, with a span for this send when a tracer that keeps spans is installed.
-   * Written into the send itself: no record per send.
+   * Reads the caller's tracer into `target`, with a span for this send when a tracer that keeps spans is installed
+   * (and then its clock, and whether spans are timed: only a span's end reads them). Written into the send itself: no
+   * record per send.
    */
   trace(
     target: Traced,
@@ -99,15 +100,15 @@ export class Observer {
     topic: string,
     count: number
   ): void {
-    const services = fiber.getFiberRef(DefaultServices.currentServices)
-    const clock = Context.get(services, Clock.Clock)
-    const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
-    target.clock = clock
-    target.timing = timing
-    const tracer = Context.get(services, Tracer.Tracer)
+    // The fiber keeps its tracer at hand (as the services' `Tracer`): no lookup for a send that keeps no span.
+    const tracer = fiber.currentTracer
     // Effect's built-in tracer keeps spans nowhere, and nothing inside a send can see its span: making one (two
     // random ids, a map) would cost every send for nothing. Any other tracer gets every span.
     if (tracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) return
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+    target.clock = clock
+    target.timing = timing
     const links = fiber.getFiberRef(FiberRef.currentTracerSpanLinks)
     const span = tracer.span(
       `rocketmq.${operation}`,
