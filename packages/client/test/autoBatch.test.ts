@@ -296,6 +296,26 @@ describe("auto-batching", () => {
       })
     }).pipe(Effect.provide(cluster)))
 
+  it.scopedLive("an interrupted caller's message still leaves in its batch; the others get their own offsets", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+      const producer = yield* withProducer({ batchMaxDelayMs: 300 })
+      const sent = bodies("interrupted", 5)
+      const fibers = yield* Effect.forEach(sent, (b) => Effect.fork(producer.send(msg(b))))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(fibers[2]!)
+      const kept = [0, 1, 3, 4]
+      const results = yield* Effect.forEach(kept, (i) => Fiber.join(fibers[i]!))
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[320, 5]])
+      assert.strictEqual((yield* embedded.messages(TOPIC)).length, 5)
+      // Each the offset it was stored at: the interrupted member's place is skipped, not shifted into.
+      yield* assertStoredAsReturned(results, kept.map((i) => sent[i]!))
+      assert.deepStrictEqual(results.map((r) => r.queueOffset - results[0]!.queueOffset), [0n, 1n, 3n, 4n])
+      const stats = yield* producer.stats
+      assert.deepStrictEqual([stats.sendSuccessCount, stats.sendFailureCount], [4, 1])
+    }).pipe(Effect.provide(cluster)))
+
   it.scopedLive("a batch's failure reaches each caller, typed", () =>
     Effect.gen(function*() {
       const seen = yield* recordSendsWith(Interceptor.respond({ code: 13, remark: "refused" }))
