@@ -4,10 +4,24 @@ import { Batch } from "@effect-rocketmq/protocol"
 import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
 import * as Interceptor from "@effect-rocketmq/testkit/Interceptor"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
+import {
+  Context,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Metric,
+  MetricLabel,
+  Option,
+  Schedule,
+  Scope,
+  Tracer
+} from "effect"
 import type { SendError } from "../src/Errors.js"
 import * as Message from "../src/Message.js"
 import * as MessageQueue from "../src/MessageQueue.js"
+import * as Metrics from "../src/Metrics.js"
 import * as Producer from "../src/Producer.js"
 import type { SendResult } from "../src/SendResult.js"
 
@@ -226,6 +240,80 @@ describe("auto-batching", () => {
       })
       assert.deepStrictEqual(seen.slice(4).map((s) => [s.code, s.members]), [[320, 2]])
       assert.strictEqual(again.length, 2)
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("each carried message is observed once: stats, success total, a latency each, its own span", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const groupName = "autobatch_observed"
+      const producer = yield* withProducer({ batchMaxDelayMs: 200, groupName })
+      // A tracer that keeps spans, for every other synchronous send: spans and plain members in one batch.
+      const spans: Array<Tracer.Span> = []
+      const base = yield* Effect.tracer
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = base.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: base.context
+      })
+      const asyncBodies = bodies("async", 12)
+      const syncBodies = bodies("sync", 8)
+      const awaits = yield* Effect.forEach(asyncBodies, (b) => producer.submit(msg(b)))
+      const [asyncResults, syncResults] = yield* Effect.all([
+        Effect.all(awaits),
+        Effect.forEach(
+          syncBodies,
+          (b, i) => i % 2 === 0 ? Effect.withTracer(producer.send(msg(b)), tracer) : producer.send(msg(b)),
+          { concurrency: "unbounded" }
+        )
+      ], { concurrency: 2 })
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]).sort(), [[320, 12], [320, 8]])
+      yield* assertStoredAsReturned([...asyncResults, ...syncResults], [...asyncBodies, ...syncBodies])
+
+      const stats = yield* producer.stats
+      assert.deepStrictEqual([stats.sendSuccessCount, stats.sendFailureCount], [20, 0])
+      assert.isTrue(stats.averageRt > 0 && stats.p99 >= stats.p50 && stats.p50 > 0)
+      const labels = [MetricLabel.make("topic", TOPIC), MetricLabel.make("group", groupName)]
+      const success = yield* Metric.value(Metric.taggedWithLabels(Metrics.sendSuccessTotal, labels))
+      const failure = yield* Metric.value(Metric.taggedWithLabels(Metrics.sendFailureTotal, labels))
+      const latency = yield* Metric.value(Metric.taggedWithLabels(Metrics.sendLatencyMs, labels))
+      const queued = yield* Metric.value(
+        Metric.taggedWithLabels(Metrics.queueSize, [MetricLabel.make("group", groupName)])
+      )
+      // The initial route lookup's send is not auto-batched, nor counted here: only the 20 messages.
+      assert.deepStrictEqual([success.count, failure.count, latency.count, queued.value], [20, 0, 20, 0])
+      assert.isTrue(latency.min > 0 && latency.max >= latency.min)
+
+      // A span per traced message, ended with that message's own result.
+      const traced = syncResults.filter((_, i) => i % 2 === 0)
+      assert.deepStrictEqual(spans.map((s) => s.name), traced.map(() => "rocketmq.send"))
+      spans.forEach((span, i) => {
+        assert.strictEqual(span.attributes.get("messaging.message.id"), traced[i]!.msgId)
+        assert.strictEqual(span.attributes.get("messaging.rocketmq.queue_offset"), String(traced[i]!.queueOffset))
+        assert.isTrue(span.status._tag === "Ended" && Exit.isSuccess(span.status.exit))
+      })
+    }).pipe(Effect.provide(cluster)))
+
+  it.scopedLive("an interrupted caller's message still leaves in its batch; the others get their own offsets", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+      const producer = yield* withProducer({ batchMaxDelayMs: 300 })
+      const sent = bodies("interrupted", 5)
+      const fibers = yield* Effect.forEach(sent, (b) => Effect.fork(producer.send(msg(b))))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(fibers[2]!)
+      const kept = [0, 1, 3, 4]
+      const results = yield* Effect.forEach(kept, (i) => Fiber.join(fibers[i]!))
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[320, 5]])
+      assert.strictEqual((yield* embedded.messages(TOPIC)).length, 5)
+      // Each the offset it was stored at: the interrupted member's place is skipped, not shifted into.
+      yield* assertStoredAsReturned(results, kept.map((i) => sent[i]!))
+      assert.deepStrictEqual(results.map((r) => r.queueOffset - results[0]!.queueOffset), [0n, 1n, 3n, 4n])
+      const stats = yield* producer.stats
+      assert.deepStrictEqual([stats.sendSuccessCount, stats.sendFailureCount], [4, 1])
     }).pipe(Effect.provide(cluster)))
 
   it.scopedLive("a batch's failure reaches each caller, typed", () =>

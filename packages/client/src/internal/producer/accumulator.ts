@@ -23,8 +23,8 @@ import type { Slotted } from "../slots.js"
 import type { AsyncWindow } from "./asyncWindow.js"
 import type { SendHooks } from "./hooks.js"
 import type { Observation, Observer } from "./observation.js"
-import type { BatchRecord } from "./prepare.js"
-import { Preparer } from "./prepare.js"
+import type { Preparer } from "./prepare.js"
+import { BatchRecord } from "./prepare.js"
 import type { Pin, SendLoop, SendSettings } from "./send.js"
 import { Send } from "./send.js"
 
@@ -60,11 +60,11 @@ const SYNC: Destination = { async: false, queue: undefined, pin: undefined }
 const ASYNC: Destination = { async: true, queue: undefined, pin: undefined }
 
 /**
- * A message a batch carries, from acceptance to its share of the outcome: its record in the batch body, its
- * observation, and whom it reports to (a waiting caller, or an asynchronous send's callback, which holds a window
- * permit through it). A class: one shape for every member.
+ * A message a batch carries, from acceptance to its share of the outcome: its record in the batch body (it is one),
+ * its observation, and whom it reports to (a waiting caller, or an asynchronous send's callback, which holds a window
+ * permit through it). One object per message; a class: one shape for every member.
  */
-export class Member implements Observation, Slotted {
+export class Member extends BatchRecord implements Observation, Slotted {
   slot = -1
   ended = false
   /** Told its result, or its caller was interrupted. */
@@ -72,29 +72,23 @@ export class Member implements Observation, Slotted {
   span: Tracer.Span | undefined = undefined
   clock: Clock.Clock = undefined!
   timing = false
-  readonly count = 1
+  // Set once accepted (the record is made first).
+  topic = ""
+  t0 = 0
+  callback: SendCallback | undefined = undefined
   /** The waiting caller's fiber, once it waits. */
   resume: ((exit: Exit.Exit<SendResult, SendError>) => void) | undefined = undefined
   /** The outcome, when it came before the caller waited (a batch that could not be encoded). */
   early: Exit.Exit<SendResult, SendError> | undefined = undefined
-  constructor(
-    readonly record: BatchRecord,
-    readonly topic: string,
-    readonly t0: number,
-    readonly callback: SendCallback | undefined
-  ) {}
-}
-
-// What `take` found: a message prepared as a member, with the topic its batch is sent to.
-interface Taken {
-  readonly record: BatchRecord
-  readonly wireTopic: string
+  get count(): number {
+    return 1
+  }
 }
 
 // One batch being gathered, then in flight.
 class Accumulation {
+  /** Its members, the batch's records in order. */
   readonly members: Array<Member> = []
-  readonly records: Array<BatchRecord> = []
   bodyBytes = 0
   recordBytes = 0
   closed = false
@@ -146,18 +140,18 @@ export class Accumulator {
     return Effect.withFiberRuntime((fiber) => {
       const t0 = performance.now()
       if (!this.ctx.running()) return alone()
-      const taken = this.take(fiber, message)
-      if (taken === undefined) return alone()
-      if (Either.isLeft(taken)) {
+      const m = this.take(fiber, message)
+      if (m === undefined) return alone()
+      if (!(m instanceof Member)) {
         const observer = this.ctx.observer
-        observer.conclude(observer.observe(fiber, "send", message.topic, 1), Exit.fail(taken.left))
-        return Effect.fail(taken.left)
+        observer.conclude(observer.observe(fiber, "send", message.topic, 1), Exit.fail(m))
+        return Effect.fail(m)
       }
-      const { record, wireTopic } = taken.right
-      if (!this.reserve(record.body.length)) return alone()
-      const m = new Member(record, message.topic, t0, undefined)
+      if (!this.reserve(m.body.length)) return alone()
+      m.topic = message.topic
+      m.t0 = t0
       this.ctx.observer.trace(m, fiber, "send", message.topic, 1)
-      this.add(m, message, wireTopic, d)
+      this.add(m, message, d)
       if (m.early !== undefined) return m.early
       const fiberId = fiber.id()
       return Effect.async<SendResult, SendError>((resume) => {
@@ -180,10 +174,10 @@ export class Accumulator {
     message: Message,
     callback: SendCallback
   ): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable> | undefined {
-    const taken = this.take(fiber, message)
-    if (taken === undefined) return undefined
-    if (Either.isLeft(taken)) return Effect.fail(taken.left)
-    return this.accept(fiber, message, taken.right, callback)
+    const m = this.take(fiber, message)
+    if (m === undefined) return undefined
+    if (!(m instanceof Member)) return Effect.fail(m)
+    return this.accept(fiber, message, m, callback)
   }
 
   // A caller that found every permit taken waits for one, then tries again. Nobody can join a batch meanwhile, so
@@ -191,47 +185,50 @@ export class Accumulator {
   private accept(
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     message: Message,
-    taken: Taken,
+    m: Member,
     callback: SendCallback
   ): Effect.Effect<void, ServiceNotAvailable> {
     const window = this.ctx.window
     if (!window.full) {
-      this.enter(fiber, message, taken, callback)
+      this.enter(fiber, message, m, callback)
       return Effect.void
     }
     if (this.sending.size === 0) this.flushAsync()
     return Effect.flatMap(
       window.awaitPermit,
-      () => this.ctx.running() ? this.accept(fiber, message, taken, callback) : Effect.fail(this.ctx.shutDownError())
+      () => this.ctx.running() ? this.accept(fiber, message, m, callback) : Effect.fail(this.ctx.shutDownError())
     )
   }
 
   // With its permit: held in a batch if there is room under `totalBatchMaxBytes`, else sent alone at once.
-  private enter(fiber: Fiber.RuntimeFiber<unknown, unknown>, message: Message, taken: Taken, callback: SendCallback) {
-    if (!this.reserve(taken.record.body.length)) return this.ctx.acceptAlone(fiber, message, callback)
-    const m = new Member(taken.record, message.topic, performance.now(), callback)
+  private enter(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    message: Message,
+    m: Member,
+    callback: SendCallback
+  ) {
+    if (!this.reserve(m.body.length)) return this.ctx.acceptAlone(fiber, message, callback)
+    m.topic = message.topic
+    m.t0 = performance.now()
+    m.callback = callback
     this.ctx.observer.trace(m, fiber, "send_async", message.topic, 1)
     this.ctx.window.add(m)
-    this.add(m, message, taken.wireTopic, ASYNC)
+    this.add(m, message, ASYNC)
   }
 
-  // A message auto-batching can carry, prepared as a member with its record; undefined when it goes alone (send hooks
-  // registered, a delay, a retry topic, a per-send timeout or retry policy, or a record too large for a request of
-  // its own).
+  // A message auto-batching can carry, as its member, or why it is not a valid message; undefined when it goes alone
+  // (send hooks registered, a delay, a retry topic, a per-send timeout or retry policy, or a record too large for a
+  // request of its own).
   private take(
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     message: Message
-  ): Either.Either<Taken, InvalidMessage | MessageTooLarge> | undefined {
+  ): Member | InvalidMessage | MessageTooLarge | undefined {
     // With send hooks a message goes alone: the hooks see each send as the user made it.
     if (!this.ctx.hooks.empty || !isAutoBatchable(message)) return undefined
     const overrides = this.ctx.overrides(fiber)
     if (Option.isSome(overrides.sendMsgTimeout) || Option.isSome(overrides.retryPolicy)) return undefined
-    const p = this.ctx.preparer.member(message)
-    if (Either.isLeft(p)) return Either.left(p.left)
-    const record = Preparer.recordOf(p.right)
-    return record.size <= this.ctx.options.maxMessageSize
-      ? Either.right({ record, wireTopic: p.right.topic })
-      : undefined
+    const m = this.ctx.preparer.member(message, Member)
+    return !(m instanceof Member) || m.size <= this.ctx.options.maxMessageSize ? m : undefined
   }
 
   /** Room for a body under `totalBatchMaxBytes`, taken; false when there is none (the send then goes alone). */
@@ -242,9 +239,8 @@ export class Accumulator {
   }
 
   /** Holds a member whose room was reserved; its batch leaves when full, or when its delay is up. */
-  private add(member: Member, message: Message, wireTopic: string, d: Destination) {
+  private add(member: Member, message: Message, d: Destination) {
     const o = this.ctx.options
-    const record = member.record
     let key = this.lastKey
     if (
       d !== this.lastDestination || message.topic !== this.lastTopic || message.tags !== this.lastTags ||
@@ -258,7 +254,7 @@ export class Accumulator {
     }
     let acc = this.open.get(key)
     // A batch must fit one request: one that this record would take over `maxMessageSize` leaves first.
-    if (acc !== undefined && acc.recordBytes + record.size > o.maxMessageSize) {
+    if (acc !== undefined && acc.recordBytes + member.size > o.maxMessageSize) {
       this.flush(acc)
       acc = undefined
     }
@@ -266,7 +262,7 @@ export class Accumulator {
       acc = new Accumulation(
         key,
         this.ctx.now() + o.batchMaxDelayMs,
-        { topic: wireTopic, userTopic: message.topic },
+        this.ctx.preparer.wire(message.topic),
         message.waitStoreMsgOK,
         d
       )
@@ -274,9 +270,8 @@ export class Accumulator {
       if (!this.timer) this.arm(o.batchMaxDelayMs)
     }
     acc.members.push(member)
-    acc.records.push(record)
-    acc.bodyBytes += record.body.length
-    acc.recordBytes += record.size
+    acc.bodyBytes += member.body.length
+    acc.recordBytes += member.size
     if (acc.bodyBytes >= o.batchMaxBytes) this.flush(acc)
   }
 
@@ -285,7 +280,7 @@ export class Accumulator {
     if (acc.closed) return
     acc.closed = true
     if (this.open.get(acc.key) === acc) this.open.delete(acc.key)
-    const prepared = this.ctx.preparer.batchOf(acc.wire, acc.records, acc.waitStoreMsgOK)
+    const prepared = this.ctx.preparer.batchOf(acc.wire, acc.members, acc.waitStoreMsgOK)
     if (Either.isLeft(prepared)) {
       this.held -= acc.bodyBytes
       this.fanOut(acc, undefined, Either.left(prepared.left))
@@ -343,44 +338,61 @@ export class Accumulator {
     const members = acc.members
     if (Either.isLeft(result)) {
       const exit = Exit.fail(result.left)
-      for (const m of members) this.tell(m, result, exit)
+      for (let i = 0; i < members.length; i++) this.tell(members[i]!, result, exit)
       return
     }
     const r = result.right
-    const trace = this.ctx.observer.messageTrace
+    const observer = this.ctx.observer
+    const window = this.ctx.window
+    const trace = observer.messageTrace
     if (trace !== undefined && s !== undefined) trace.sent(s, r)
+    // Counted for the whole batch first, each message's latency to this moment; members with a span end it below.
+    observer.concludeCarried(acc.wire.userTopic, members)
     // The broker gives one offset message id per message; a broker that stores the batch as one entry gives one.
     const offsetIds = r.offsetMsgId.split(",")
     const split = offsetIds.length === members.length
+    // Consecutive offsets: one addition per member.
+    let offset = r.queueOffset
+    let delivered = false
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!
+      const queueOffset = offset
+      if (split) offset += 1n
+      if (m.done) continue
+      m.done = true
       const own: SendResult = {
         status: r.status,
-        msgId: m.record.id,
+        msgId: m.id,
         offsetMsgId: split ? offsetIds[i]! : r.offsetMsgId,
         messageQueue: r.messageQueue,
-        queueOffset: split ? r.queueOffset + BigInt(i) : r.queueOffset,
+        queueOffset,
         transactionId: r.transactionId,
         regionId: r.regionId,
         traceOn: r.traceOn
       }
-      this.tell(m, Either.right(own), undefined)
+      if (m.span !== undefined) observer.conclude(m, Exit.succeed(own))
+      if (m.callback !== undefined) {
+        window.deliver(m, Either.right(own), false)
+        delivered = true
+      } else {
+        this.answer(m, Exit.succeed(own))
+      }
     }
+    // The queue-size gauge once for the batch, not once per member.
+    if (delivered) window.publishSize()
   }
 
-  // One member's end: observed, then its callback (through the window, which frees its permit) or its caller.
-  private tell(
-    m: Member,
-    result: Either.Either<SendResult, SendError>,
-    failure: Exit.Exit<never, SendError> | undefined
-  ) {
+  // One member's failure: observed, then its callback (through the window, which frees its permit) or its caller.
+  private tell(m: Member, result: Either.Left<SendError, SendResult>, failure: Exit.Exit<never, SendError>) {
     if (m.done) return
     m.done = true
-    const observer = this.ctx.observer
-    if (Either.isRight(result)) observer.concludeCarried(m, result.right)
-    else observer.conclude(m, failure!)
+    this.ctx.observer.conclude(m, failure)
     if (m.callback !== undefined) return this.ctx.window.deliver(m, result)
-    const exit = failure ?? Exit.succeed((result as Either.Right<never, SendResult>).right)
+    this.answer(m, failure)
+  }
+
+  // A waiting caller resumes; one that has not waited yet finds its outcome when it does.
+  private answer(m: Member, exit: Exit.Exit<SendResult, SendError>) {
     const resume = m.resume
     if (resume === undefined) m.early = exit
     else resume(exit)

@@ -56,6 +56,11 @@ export class AsyncWindow {
     this.observer.queueSize(this.outstanding.size)
   }
 
+  /** Sets the queue-size gauge to the sends outstanding now. */
+  publishSize() {
+    this.observer.queueSize(this.outstanding.size)
+  }
+
   private released() {
     if (this.waiters.length === 0) return
     const waiting = this.waiters
@@ -63,10 +68,13 @@ export class AsyncWindow {
     for (const resume of waiting) resume(Effect.void)
   }
 
-  /** Once only: a send still in flight when shutdown gives up on it ends here, and again (ignored) later. */
-  deliver(s: Permitted, result: Either.Either<SendResult, SendError>) {
+  /**
+   * Once only: a send still in flight when shutdown gives up on it ends here, and again (ignored) later. With `gauge`
+   * false the queue-size gauge is left for `publishSize` (an auto-batch's members, delivered together).
+   */
+  deliver(s: Permitted, result: Either.Either<SendResult, SendError>, gauge = true) {
     if (!this.outstanding.delete(s)) return
-    this.observer.queueSize(this.outstanding.size)
+    if (gauge) this.observer.queueSize(this.outstanding.size)
     this.released()
     try {
       const out = s.callback!(result)

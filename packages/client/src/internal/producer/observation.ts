@@ -89,8 +89,9 @@ export class Observer {
   }
 
   /**
-   * Reads the caller's tracer into `target`, with a span for this send when a tracer that keeps spans is installed.
-   * Written into the send itself: no record per send.
+   * Reads the caller's tracer into `target`, with a span for this send when a tracer that keeps spans is installed
+   * (and then its clock, and whether spans are timed: only a span's end reads them). Written into the send itself: no
+   * record per send.
    */
   trace(
     target: Traced,
@@ -99,15 +100,15 @@ export class Observer {
     topic: string,
     count: number
   ): void {
-    const services = fiber.getFiberRef(DefaultServices.currentServices)
-    const clock = Context.get(services, Clock.Clock)
-    const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
-    target.clock = clock
-    target.timing = timing
-    const tracer = Context.get(services, Tracer.Tracer)
+    // The fiber keeps its tracer at hand (as the services' `Tracer`): no lookup for a send that keeps no span.
+    const tracer = fiber.currentTracer
     // Effect's built-in tracer keeps spans nowhere, and nothing inside a send can see its span: making one (two
     // random ids, a map) would cost every send for nothing. Any other tracer gets every span.
     if (tracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) return
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+    target.clock = clock
+    target.timing = timing
     const links = fiber.getFiberRef(FiberRef.currentTracerSpanLinks)
     const span = tracer.span(
       `rocketmq.${operation}`,
@@ -169,12 +170,30 @@ export class Observer {
     this.record(s.topic, s.count, true, performance.now() - s.t0)
   }
 
-  /** A message an auto-batch carried ended with a result (its batch left the trace record, as Java's does). */
-  concludeCarried(obs: Observation, result: SendResult) {
-    if (obs.ended) return
-    if (obs.span !== undefined) return this.conclude(obs, Exit.succeed(result))
-    obs.ended = true
-    this.record(obs.topic, obs.count, true, performance.now() - obs.t0)
+  /**
+   * The messages of an auto-batch (all of `topic`) that ended with a result, at once (their batch left the trace
+   * record, as Java's does): stats and the success total updated once for the batch, still by each message, and each
+   * message's latency recorded. Those with a span are left to `conclude`, which needs each one's own result.
+   */
+  concludeCarried(topic: string, members: ReadonlyArray<Observation>) {
+    const now = performance.now()
+    const labels = this.labelsOf(topic)
+    const recent = this.recent
+    let n = 0
+    for (let i = 0; i < members.length; i++) {
+      const obs = members[i]!
+      if (obs.ended || obs.span !== undefined) continue
+      obs.ended = true
+      const ms = now - obs.t0
+      n += obs.count
+      this.totalRt += ms
+      recent[this.rtCount % recent.length] = ms
+      this.rtCount++
+      Metrics.sendLatencyMs.unsafeUpdate(ms, labels)
+    }
+    if (n === 0) return
+    this.successCount += n
+    Metrics.sendSuccessTotal.unsafeUpdate(n, labels)
   }
 
   /** A one-way send's end: its frame written, or not. */

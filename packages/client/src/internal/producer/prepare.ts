@@ -226,31 +226,32 @@ export class Preparer {
   }
 
   /**
-   * A message auto-batching holds: checked and given its id like any other, but left uncompressed (a batch's members
-   * never are, as in Java), its properties as text for its record.
+   * A message auto-batching holds, as its record in a batch body (made by `make`, the accumulator's member class):
+   * checked and given its id like any other, but left uncompressed (a batch's members never are, as in Java). Its
+   * properties are the bytes around its id that the members alike share (as `sendBatch`'s records): nothing is encoded
+   * per member but the id. The problem instead, when it fails a check.
    */
-  member(message: Message): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
+  member<R extends BatchRecord>(
+    message: Message,
+    make: new(body: Uint8Array, flag: number, properties: Batch.IdAffixes, size: number, id: string) => R
+  ): R | InvalidMessage | MessageTooLarge {
     const problem = problemOf(message, this.o.maxMessageSize)
-    if (problem !== undefined) return Either.left(problem)
-    const msgId = this.uniqueId()
-    return Either.right(
-      Prepared.single(
-        this.ns.wrap(message.topic),
-        message.topic,
-        message.body,
-        0,
-        this.propertiesText(message, msgId),
-        message.flag,
-        msgId
-      )
+    if (problem !== undefined) return problem
+    const id = this.uniqueId()
+    const affixes = this.batchAffixes(message)
+    const body = message.body
+    return new make(
+      body,
+      message.flag,
+      affixes,
+      MessageBatch.recordSize(body.length, affixes.head.length + id.length + affixes.tail.length),
+      id
     )
   }
 
-  /** A member's record in a batch body, from what `member` made. */
-  static recordOf(p: Prepared): BatchRecord {
-    const properties = utf8(p.propertiesText)
-    const body = p.body as Uint8Array
-    return new BatchRecord(body, p.flag, properties, MessageBatch.recordSize(body.length, properties.length), p.msgId)
+  /** The topic a batch of `topic`'s members is sent to, and the caller's. */
+  wire(topic: string): { readonly topic: string; readonly userTopic: string } {
+    return { topic: this.ns.wrap(topic), userTopic: topic }
   }
 
   /** One request (code 320) of records that fit `maxMessageSize`: `sendBatch`'s chunks and auto-batching's. */
@@ -293,7 +294,7 @@ export class Preparer {
       records[i] = new BatchRecord(m.body, m.flag, affixes, size, id)
       total += size
     }
-    const wire = { topic: this.ns.wrap(topic), userTopic: topic }
+    const wire = this.wire(topic)
     const chunks = total <= max ? [records] : MessageBatch.split(records, max)
     const prepared: Array<Prepared> = []
     for (let i = 0; i < chunks.length; i++) {
