@@ -335,11 +335,11 @@ export class SendLoop {
     s.lastBroker = queue.brokerName
     s.sentAt = atStart ? s.start : this.ctx.now()
     const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
-    if (address !== undefined) return this.dispatch(s, address, atStart)
+    if (address !== undefined) return this.dispatch(s, info, address, atStart)
     this.run(
       s,
       this.ctx.resolver.masterAddress(queue.brokerName),
-      (address) => this.dispatch(s, address, false),
+      (address) => this.dispatch(s, info, address, false),
       (e) => this.fellShort(s, e)
     )
   }
@@ -351,7 +351,7 @@ export class SendLoop {
     return Either.isRight(pinned) ? pinned.right : pinned.left
   }
 
-  private dispatch(s: Send, address: string, atStart: boolean) {
+  private dispatch(s: Send, info: TopicPublishInfo, address: string, atStart: boolean) {
     s.address = address
     const request = this.ctx.frames.requestFor(s.p, s.queue!)
     if (s.settings.oneway) {
@@ -376,7 +376,7 @@ export class SendLoop {
     // if the broker looks stalled there: its connection read nothing meanwhile. A broker that answers other requests
     // is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than 200 ms, unless less is left.
     // Not behind a proxy: every broker there has this address, so failing over could only go back to it.
-    const stallMillis = this.canFailOver(s) && !this.sharedAddress(s, address)
+    const stallMillis = this.canFailOver(s) && !this.sharedAddress(s, info, address)
       ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
       : undefined
     s.inFlight = this.ctx.pool.start(
@@ -386,7 +386,7 @@ export class SendLoop {
         ? {
           timeoutMillis: perRequest,
           operation: s.operation,
-          closeOnTimeout: !this.sharedAddress(s, address),
+          closeOnTimeout: !this.sharedAddress(s, info, address),
           stallMillis
         }
         : { timeoutMillis: remaining, operation: s.operation, closeOnTimeout: false, stallMillis },
@@ -396,10 +396,11 @@ export class SendLoop {
 
   // Another broker of the route has this address: a 5.x proxy, which forwards to each broker by the request's
   // `bname`. One broker that does not answer says nothing about the connection the other broker's sends share.
-  private sharedAddress(s: Send, address: string): boolean {
-    const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
-    if (info === undefined) return false
-    for (const b of info.route.brokerDatas) {
+  private sharedAddress(s: Send, info: TopicPublishInfo, address: string): boolean {
+    const brokerDatas = info.route.brokerDatas
+    // One broker: no other to share its address with.
+    if (brokerDatas.length < 2) return false
+    for (const b of brokerDatas) {
       if (b.brokerName !== s.queue!.brokerName && b.brokerAddrs["0"] === address) return true
     }
     return false
