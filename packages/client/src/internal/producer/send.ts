@@ -143,7 +143,7 @@ class Waiting {
   constructor(public s: Send | undefined, readonly loop: SendLoop) {}
   resume: ((effect: Effect.Effect<any, SendError>) => void) | undefined = undefined
   // What the send handed off before the fiber registered (never expected: the fiber registers as soon as it runs
-  // the effect `continueWith` returns).
+  // the effect `next` returns).
   private pending: Effect.Effect<any, SendError> | undefined = undefined
   readonly register = (resume: (effect: Effect.Effect<any, SendError>) => void) => {
     const pending = this.pending
@@ -209,7 +209,8 @@ export class SendLoop {
    * on an open connection ends here), then its fiber waits, or runs the lookups and delays the send needs.
    */
   awaited(s: Send): Effect.Effect<any, SendError> {
-    return this.continueWith(s, () => this.attempt(s))
+    this.attempt(s)
+    return this.next(s)
   }
 
   /** An asynchronous send: it runs in the producer's scope and ends in its callback. */
@@ -218,9 +219,9 @@ export class SendLoop {
     this.attempt(s)
   }
 
-  // The caller's fiber runs `k`, then what `k` handed off, or waits for it; an interruption cancels what is in flight.
-  private continueWith(s: Send, k: () => void): Effect.Effect<any, SendError> {
-    k()
+  // What the caller's fiber does once the send went as far as it could: what the send handed off, or wait for it;
+  // an interruption cancels what is in flight.
+  private next(s: Send): Effect.Effect<any, SendError> {
     const next = s.handedOff
     if (next !== undefined) {
       s.handedOff = undefined
@@ -257,10 +258,18 @@ export class SendLoop {
         s,
         Effect.matchCauseEffect(observed, {
           onSuccess: (a): Effect.Effect<any, SendError> =>
-            Effect.suspend(() => this.continueWith(s, () => onSuccess(a))),
+            Effect.suspend(() => {
+              onSuccess(a)
+              return this.next(s)
+            }),
           onFailure: (cause): Effect.Effect<any, SendError> => {
             const error = Cause.failureOption(cause)
-            if (Option.isSome(error)) return Effect.suspend(() => this.continueWith(s, () => onFailure(error.value)))
+            if (Option.isSome(error)) {
+              return Effect.suspend(() => {
+                onFailure(error.value)
+                return this.next(s)
+              })
+            }
             // A defect (or an interruption from within): it ends the send as it is.
             s.done = true
             this.ctx.observer.conclude(s, Exit.failCause(cause))
