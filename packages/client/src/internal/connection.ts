@@ -31,7 +31,7 @@ import type { ChunkWriter } from "../SocketConnector.js"
 import { nextTurn } from "./runtime.js"
 import type { Slotted } from "./slots.js"
 import { OpaqueTable, SlotSet } from "./slots.js"
-import type { Timeouts, TimerEntry } from "./timeouts.js"
+import type { Lane, Timeouts, TimerEntry } from "./timeouts.js"
 
 export const remotingError = (
   reason: RemotingError["reason"],
@@ -75,7 +75,8 @@ interface WriteBatch extends Slotted {
   /** Handed to the socket: its frames may reach the peer. */
   flushed: boolean
   bytes: number
-  readonly callbacks: Array<(error: RemotingError | undefined) => void>
+  /** Who waits for the write (one-way sends); none for requests, which hear from their answer. */
+  callbacks: Array<(error: RemotingError | undefined) => void> | undefined
   /** Positions of frames whose requests ended before the batch left: they are not written. */
   dropped: Array<number> | undefined
   /** The earliest deadline of its requests. */
@@ -89,6 +90,9 @@ interface WriteBatch extends Slotted {
  */
 export class InFlight implements TimerEntry, StartedRequest {
   index = -1
+  prev: TimerEntry | undefined = undefined
+  next: TimerEntry | undefined = undefined
+  lane: Lane | undefined = undefined
   settled = false
   conn: Connection | undefined = undefined
   opaque = 0
@@ -301,28 +305,29 @@ export class Connection {
       done: false,
       flushed: false,
       bytes: 0,
-      callbacks: [],
+      callbacks: undefined,
       dropped: undefined,
       deadline: Infinity,
       slot: -1
     }
     batch.bytes += frame.length
-    if (onWritten !== undefined) batch.callbacks.push(onWritten)
+    if (onWritten !== undefined) (batch.callbacks ??= []).push(onWritten)
     if (opened) {
       // Alone on the connection (a sync send): no one to wait for. With other requests in flight more frames are
       // on their way as their answers come in: gathering them saves system calls here and wake-ups at the broker.
-      if (this.flushing.size === 0 && this.pending.size <= 1) this.flush()
+      if (this.flushing.size === 0 && this.pending.size <= 1) this.flush(t)
       else nextTurn(flushLater, this)
     }
     return batch
   }
 
-  flush() {
+  /** `now`: the clock, when the caller has just read it. */
+  flush(now?: number) {
     let batch = this.batch
     if (batch === undefined) return
     // A stalled event loop (or a slow turn) can bring a batch here after some of its requests' deadlines: they end
     // now, before the write, and their frames stay unwritten.
-    if (batch.deadline <= this.host.now()) {
+    if (batch.deadline <= (now ?? this.host.now())) {
       this.host.timeouts.fireDue()
       batch = this.batch
       if (batch === undefined) return
@@ -387,7 +392,8 @@ export class Connection {
     if (batch.done) return
     batch.done = true
     this.bufferedBytes -= batch.bytes
-    for (const callback of batch.callbacks) callback(error)
+    const callbacks = batch.callbacks
+    if (callbacks !== undefined) { for (const callback of callbacks) callback(error) }
   }
 
   private notifyDrained() {

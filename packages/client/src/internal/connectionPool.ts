@@ -119,7 +119,7 @@ export const make = (
       const alive = () => conn !== undefined && conn.reads !== r.readsAtStart
       const waitOn = () => {
         r.deadline = r.deadline - stallMillis + r.timeoutMillis
-        timeouts.add(r)
+        timeouts.add(r, r.timeoutMillis - stallMillis)
       }
       // Not connected, or its frame not written yet: nothing reached the peer, and it ends now.
       if (conn === undefined || !flushedFrame(r)) return stalled()
@@ -156,18 +156,19 @@ export const make = (
     const start = (address: string, request: OutgoingRequest, o: StartOptions, listener: RequestListener) => {
       const t = host.now()
       const stall = o.stallMillis !== undefined && o.stallMillis < o.timeoutMillis ? o.stallMillis : undefined
+      const span = stall ?? o.timeoutMillis
       const r = new InFlight(
         host,
         address,
         request,
         o.operation,
         o.timeoutMillis,
-        t + (stall ?? o.timeoutMillis),
+        t + span,
         listener,
         o.closeOnTimeout !== false,
         stall
       )
-      timeouts.add(r)
+      timeouts.add(r, span)
       const conn = table.openWithRoom(address)
       if (conn !== undefined) conn.start(r, t)
       else r.waiting = runFork(startLater(r))

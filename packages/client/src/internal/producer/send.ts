@@ -143,7 +143,7 @@ class Waiting {
   constructor(public s: Send | undefined, readonly loop: SendLoop) {}
   resume: ((effect: Effect.Effect<any, SendError>) => void) | undefined = undefined
   // What the send handed off before the fiber registered (never expected: the fiber registers as soon as it runs
-  // the effect `continueWith` returns).
+  // the effect `next` returns).
   private pending: Effect.Effect<any, SendError> | undefined = undefined
   readonly register = (resume: (effect: Effect.Effect<any, SendError>) => void) => {
     const pending = this.pending
@@ -209,7 +209,8 @@ export class SendLoop {
    * on an open connection ends here), then its fiber waits, or runs the lookups and delays the send needs.
    */
   awaited(s: Send): Effect.Effect<any, SendError> {
-    return this.continueWith(s, () => this.attempt(s))
+    this.attempt(s)
+    return this.next(s)
   }
 
   /** An asynchronous send: it runs in the producer's scope and ends in its callback. */
@@ -218,9 +219,9 @@ export class SendLoop {
     this.attempt(s)
   }
 
-  // The caller's fiber runs `k`, then what `k` handed off, or waits for it; an interruption cancels what is in flight.
-  private continueWith(s: Send, k: () => void): Effect.Effect<any, SendError> {
-    k()
+  // What the caller's fiber does once the send went as far as it could: what the send handed off, or wait for it;
+  // an interruption cancels what is in flight.
+  private next(s: Send): Effect.Effect<any, SendError> {
     const next = s.handedOff
     if (next !== undefined) {
       s.handedOff = undefined
@@ -257,10 +258,18 @@ export class SendLoop {
         s,
         Effect.matchCauseEffect(observed, {
           onSuccess: (a): Effect.Effect<any, SendError> =>
-            Effect.suspend(() => this.continueWith(s, () => onSuccess(a))),
+            Effect.suspend(() => {
+              onSuccess(a)
+              return this.next(s)
+            }),
           onFailure: (cause): Effect.Effect<any, SendError> => {
             const error = Cause.failureOption(cause)
-            if (Option.isSome(error)) return Effect.suspend(() => this.continueWith(s, () => onFailure(error.value)))
+            if (Option.isSome(error)) {
+              return Effect.suspend(() => {
+                onFailure(error.value)
+                return this.next(s)
+              })
+            }
             // A defect (or an interruption from within): it ends the send as it is.
             s.done = true
             this.ctx.observer.conclude(s, Exit.failCause(cause))
@@ -335,11 +344,11 @@ export class SendLoop {
     s.lastBroker = queue.brokerName
     s.sentAt = atStart ? s.start : this.ctx.now()
     const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
-    if (address !== undefined) return this.dispatch(s, address, atStart)
+    if (address !== undefined) return this.dispatch(s, info, address, atStart)
     this.run(
       s,
       this.ctx.resolver.masterAddress(queue.brokerName),
-      (address) => this.dispatch(s, address, false),
+      (address) => this.dispatch(s, info, address, false),
       (e) => this.fellShort(s, e)
     )
   }
@@ -351,7 +360,7 @@ export class SendLoop {
     return Either.isRight(pinned) ? pinned.right : pinned.left
   }
 
-  private dispatch(s: Send, address: string, atStart: boolean) {
+  private dispatch(s: Send, info: TopicPublishInfo, address: string, atStart: boolean) {
     s.address = address
     const request = this.ctx.frames.requestFor(s.p, s.queue!)
     if (s.settings.oneway) {
@@ -376,7 +385,7 @@ export class SendLoop {
     // if the broker looks stalled there: its connection read nothing meanwhile. A broker that answers other requests
     // is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than 200 ms, unless less is left.
     // Not behind a proxy: every broker there has this address, so failing over could only go back to it.
-    const stallMillis = this.canFailOver(s) && !this.sharedAddress(s, address)
+    const stallMillis = this.canFailOver(s) && !this.sharedAddress(s, info, address)
       ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
       : undefined
     s.inFlight = this.ctx.pool.start(
@@ -386,7 +395,7 @@ export class SendLoop {
         ? {
           timeoutMillis: perRequest,
           operation: s.operation,
-          closeOnTimeout: !this.sharedAddress(s, address),
+          closeOnTimeout: !this.sharedAddress(s, info, address),
           stallMillis
         }
         : { timeoutMillis: remaining, operation: s.operation, closeOnTimeout: false, stallMillis },
@@ -396,10 +405,11 @@ export class SendLoop {
 
   // Another broker of the route has this address: a 5.x proxy, which forwards to each broker by the request's
   // `bname`. One broker that does not answer says nothing about the connection the other broker's sends share.
-  private sharedAddress(s: Send, address: string): boolean {
-    const info = this.ctx.resolver.cachedPublishInfo(s.p.topic)
-    if (info === undefined) return false
-    for (const b of info.route.brokerDatas) {
+  private sharedAddress(s: Send, info: TopicPublishInfo, address: string): boolean {
+    const brokerDatas = info.route.brokerDatas
+    // One broker: no other to share its address with.
+    if (brokerDatas.length < 2) return false
+    for (const b of brokerDatas) {
       if (b.brokerName !== s.queue!.brokerName && b.brokerAddrs["0"] === address) return true
     }
     return false
