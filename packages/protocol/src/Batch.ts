@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { ByteReader, isInt32, OutOfBounds, textEncoder } from "./internal/bytes.js"
+import { ByteReader, isInt32, OutOfBounds, put, textEncoder } from "./internal/bytes.js"
 import * as MessageProperties from "./MessageProperties.js"
 import * as ProtocolError from "./ProtocolError.js"
 
@@ -101,8 +101,11 @@ export interface BatchMessage {
    * around `id`.
    */
   readonly properties: MessageProperties.Input | Uint8Array | IdAffixes
-  /** With `IdAffixes` properties: the ASCII id (a `UNIQ_KEY`) written between them. Ignored otherwise. */
-  readonly id?: string | undefined
+  /**
+   * With `IdAffixes` properties: the ASCII id (a `UNIQ_KEY`) written between them, as text or as its bytes (copied
+   * as they are: no character to check). Ignored otherwise.
+   */
+  readonly id?: string | Uint8Array | undefined
 }
 
 /**
@@ -190,14 +193,15 @@ export const batchBody = (
     const input = m.properties
     let properties: Uint8Array | IdAffixes
     let length: number
-    let id = ""
+    let id: string | Uint8Array = ""
     if (input instanceof IdAffixes) {
-      if (typeof m.id !== "string" || !isAscii(m.id)) {
+      const given = m.id
+      if (!(given instanceof Uint8Array) && (typeof given !== "string" || !isAscii(given))) {
         return Either.left(
           ProtocolError.make("InvalidField", SUBJECT, `message ${i}: properties around an id need an ASCII id`)
         )
       }
-      id = m.id
+      id = given
       properties = input
       length = input.head.length + id.length + input.tail.length
     } else {
@@ -226,7 +230,7 @@ export const batchBody = (
       const m = members[i]!
       const body = m.body
       const properties = encoded[2 * i] as Uint8Array | IdAffixes
-      const id = encoded[2 * i + 1] as string
+      const id = encoded[2 * i + 1] as string | Uint8Array
       const length = properties instanceof IdAffixes
         ? properties.head.length + id.length + properties.tail.length
         : properties.length
@@ -240,11 +244,15 @@ export const batchBody = (
       view.setInt16(o, length)
       let p = at + o + 2
       if (properties instanceof IdAffixes) {
-        out.set(properties.head, p)
-        p += properties.head.length
-        // ASCII, checked above: one byte per character.
-        for (let k = 0; k < id.length; k++) out[p + k] = id.charCodeAt(k)
-        out.set(properties.tail, p + id.length)
+        p = put(out, p, properties.head)
+        if (typeof id === "string") {
+          // ASCII, checked above: one byte per character.
+          for (let k = 0; k < id.length; k++) out[p + k] = id.charCodeAt(k)
+          p += id.length
+        } else {
+          p = put(out, p, id)
+        }
+        put(out, p, properties.tail)
       } else {
         out.set(properties, p)
       }
