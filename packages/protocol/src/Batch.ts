@@ -68,6 +68,34 @@ export class IdAffixes {
   }
 }
 
+/**
+ * An id as the `length` bytes of `bytes` from `at`: the ids of a batch made at once are side by side in one array,
+ * and each member's is written from there (text would be read character by character).
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
+ * const ids = new TextEncoder().encode("7F0000010001000000000000000000A1,7F0000010001000000000000000000A2")
+ * const second = new Batch.IdBytes(ids, 33, 32)
+ * const split = Batch.encodeBatch([{ body: new Uint8Array([1]), properties: affixes, id: second }])
+ * const whole = Batch.encodeBatch([{ body: new Uint8Array([1]), properties: affixes, id: "7F0000010001000000000000000000A2" }])
+ * assert.deepStrictEqual(split, whole)
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export class IdBytes {
+  constructor(readonly bytes: Uint8Array, readonly at: number, readonly length: number) {}
+}
+
+const fits = (id: IdBytes): boolean =>
+  Number.isInteger(id.at) && Number.isInteger(id.length) && id.at >= 0 && id.length >= 0 &&
+  id.at + id.length <= id.bytes.length
+
 const isAscii = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
   return true
@@ -102,10 +130,10 @@ export interface BatchMessage {
    */
   readonly properties: MessageProperties.Input | Uint8Array | IdAffixes
   /**
-   * With `IdAffixes` properties: the ASCII id (a `UNIQ_KEY`) written between them, as text or as its bytes (copied
-   * as they are: no character to check). Ignored otherwise.
+   * With `IdAffixes` properties: the ASCII id (a `UNIQ_KEY`) written between them, as text or as bytes (copied as
+   * they are: no character to check). Ignored otherwise.
    */
-  readonly id?: string | Uint8Array | undefined
+  readonly id?: string | IdBytes | undefined
 }
 
 /**
@@ -182,7 +210,7 @@ export const batchBody = (
   messages: ReadonlyArray<BatchMessage>
 ): Either.Either<BatchBody, ProtocolError.ProtocolError> => {
   // Each member's properties and id, side by side (one array for the batch, nothing per member).
-  const encoded: Array<Uint8Array | IdAffixes | string> = new Array(2 * messages.length)
+  const encoded: Array<Uint8Array | IdAffixes | string | IdBytes> = new Array(2 * messages.length)
   let total = 0
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
@@ -193,15 +221,18 @@ export const batchBody = (
     const input = m.properties
     let properties: Uint8Array | IdAffixes
     let length: number
-    let id: string | Uint8Array = ""
+    let id: string | IdBytes = ""
     if (input instanceof IdAffixes) {
       const given = m.id
-      if (!(given instanceof Uint8Array) && (typeof given !== "string" || !isAscii(given))) {
+      if (given instanceof IdBytes && fits(given)) {
+        id = given
+      } else if (typeof given === "string" && isAscii(given)) {
+        id = given
+      } else {
         return Either.left(
           ProtocolError.make("InvalidField", SUBJECT, `message ${i}: properties around an id need an ASCII id`)
         )
       }
-      id = given
       properties = input
       length = input.head.length + id.length + input.tail.length
     } else {
@@ -230,7 +261,7 @@ export const batchBody = (
       const m = members[i]!
       const body = m.body
       const properties = encoded[2 * i] as Uint8Array | IdAffixes
-      const id = encoded[2 * i + 1] as string | Uint8Array
+      const id = encoded[2 * i + 1] as string | IdBytes
       const length = properties instanceof IdAffixes
         ? properties.head.length + id.length + properties.tail.length
         : properties.length
@@ -250,7 +281,9 @@ export const batchBody = (
           for (let k = 0; k < id.length; k++) out[p + k] = id.charCodeAt(k)
           p += id.length
         } else {
-          p = put(out, p, id)
+          const bytes = id.bytes
+          for (let k = 0; k < id.length; k++) out[p + k] = bytes[id.at + k]!
+          p += id.length
         }
         put(out, p, properties.tail)
       } else {

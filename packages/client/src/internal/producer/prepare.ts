@@ -129,7 +129,7 @@ export interface Member {
 }
 
 /**
- * A `sendBatch` member: its id is the bytes of the request's ids at its place, written into its record as they are
+ * A `sendBatch` member: its id is its place in the bytes of the request's ids, written into its record from there
  * (text would be read character by character).
  */
 class SentRecord implements Batch.BatchMessage, Member {
@@ -138,15 +138,16 @@ class SentRecord implements Batch.BatchMessage, Member {
     readonly flag: number,
     readonly properties: Batch.IdAffixes,
     readonly size: number,
-    readonly id: Uint8Array
+    readonly id: Batch.IdBytes
   ) {}
 
   propertiesBytes(): Uint8Array {
     const p = this.properties
-    const out = new Uint8Array(p.head.length + this.id.length + p.tail.length)
+    const id = this.id
+    const out = new Uint8Array(p.head.length + id.length + p.tail.length)
     out.set(p.head, 0)
-    out.set(this.id, p.head.length)
-    out.set(p.tail, p.head.length + this.id.length)
+    out.set(id.bytes.subarray(id.at, id.at + id.length), p.head.length)
+    out.set(p.tail, p.head.length + id.length)
     return out
   }
 }
@@ -330,8 +331,8 @@ export class Preparer {
     let total = 0
     for (let i = 0; i < count; i++) {
       const m = messages[i]!
-      // A plain view: `subarray` of a Node Buffer makes another Buffer, through its JavaScript constructor.
-      const id = new Uint8Array(idBytes.buffer, idBytes.byteOffset + i * step, step - 1)
+      // Not a view of its own: a typed array costs far more to make than a plain object.
+      const id = new Batch.IdBytes(idBytes, i * step, step - 1)
       // Encoded once per distinct properties, not per member: the record writes the id between the shared bytes.
       const affixes = this.batchAffixes(m)
       const size = MessageBatch.recordSize(m.body.length, affixes.head.length + id.length + affixes.tail.length)
