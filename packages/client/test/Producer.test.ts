@@ -1078,6 +1078,29 @@ describe("Producer batch frames", () => {
     return out
   }
 
+  it.scopedLive("a batch split into requests: each request's records and msgId are its own members', in order", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      // Records of 22 + 4 + 52 bytes: three fit 250 bytes.
+      const p = yield* producerWith([["broker-a", a.address]], { maxMessageSize: 250 })
+      const bodies = Array.from({ length: 8 }, (_, i) => `b-${i}0`)
+      const results = yield* p.sendBatch(bodies.map((body) => Message.make({ topic: "T", body })))
+      assert.deepStrictEqual(results.map((r) => r.msgId.split(",").length), [3, 3, 2])
+      const ids = results.flatMap((r) => r.msgId.split(","))
+      assert.strictEqual(new Set(ids).size, 8)
+      for (const id of ids) assert.match(id, /^[0-9A-F]{32}$|^[0-9A-F]{56}$/)
+      const frames = a.received().filter((f) => f.code === 320)
+      assert.strictEqual(frames.length, 3)
+      let i = 0
+      for (const [k, frame] of frames.entries()) {
+        const records: Array<Uint8Array> = []
+        for (const id of results[k]!.msgId.split(",")) {
+          records.push(record(bodies[i++]!, 0, "WAIT\u0001true\u0002UNIQ_KEY\u0001" + id + "\u0002"))
+        }
+        assert.deepStrictEqual(Array.from(frame.body!), Array.from(concat(records)))
+      }
+    }))
+
   for (const namespace of [undefined, "ns"]) {
     it.scopedLive(`a batch's body is byte for byte the records of its members (namespace ${namespace})`, () =>
       Effect.gen(function*() {

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { ByteReader, isInt32, OutOfBounds, textEncoder } from "./internal/bytes.js"
+import { ByteReader, isInt32, OutOfBounds, put, textEncoder } from "./internal/bytes.js"
 import * as MessageProperties from "./MessageProperties.js"
 import * as ProtocolError from "./ProtocolError.js"
 
@@ -68,6 +68,34 @@ export class IdAffixes {
   }
 }
 
+/**
+ * An id as the `length` bytes of `bytes` from `at`: the ids of a batch made at once are side by side in one array,
+ * and each member's is written from there (text would be read character by character).
+ *
+ * @example
+ * ```ts
+ * import { Batch } from "@effect-rocketmq/protocol"
+ * import { Either } from "effect"
+ *
+ * const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
+ * const ids = new TextEncoder().encode("7F0000010001000000000000000000A1,7F0000010001000000000000000000A2")
+ * const second = new Batch.IdBytes(ids, 33, 32)
+ * const split = Batch.encodeBatch([{ body: new Uint8Array([1]), properties: affixes, id: second }])
+ * const whole = Batch.encodeBatch([{ body: new Uint8Array([1]), properties: affixes, id: "7F0000010001000000000000000000A2" }])
+ * assert.deepStrictEqual(split, whole)
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export class IdBytes {
+  constructor(readonly bytes: Uint8Array, readonly at: number, readonly length: number) {}
+}
+
+const fits = (id: IdBytes): boolean =>
+  Number.isInteger(id.at) && Number.isInteger(id.length) && id.at >= 0 && id.length >= 0 &&
+  id.at + id.length <= id.bytes.length
+
 const isAscii = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
   return true
@@ -101,8 +129,11 @@ export interface BatchMessage {
    * around `id`.
    */
   readonly properties: MessageProperties.Input | Uint8Array | IdAffixes
-  /** With `IdAffixes` properties: the ASCII id (a `UNIQ_KEY`) written between them. Ignored otherwise. */
-  readonly id?: string | undefined
+  /**
+   * With `IdAffixes` properties: the ASCII id (a `UNIQ_KEY`) written between them, as text or as bytes (copied as
+   * they are: no character to check). Ignored otherwise.
+   */
+  readonly id?: string | IdBytes | undefined
 }
 
 /**
@@ -179,7 +210,7 @@ export const batchBody = (
   messages: ReadonlyArray<BatchMessage>
 ): Either.Either<BatchBody, ProtocolError.ProtocolError> => {
   // Each member's properties and id, side by side (one array for the batch, nothing per member).
-  const encoded: Array<Uint8Array | IdAffixes | string> = new Array(2 * messages.length)
+  const encoded: Array<Uint8Array | IdAffixes | string | IdBytes> = new Array(2 * messages.length)
   let total = 0
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
@@ -190,14 +221,18 @@ export const batchBody = (
     const input = m.properties
     let properties: Uint8Array | IdAffixes
     let length: number
-    let id = ""
+    let id: string | IdBytes = ""
     if (input instanceof IdAffixes) {
-      if (typeof m.id !== "string" || !isAscii(m.id)) {
+      const given = m.id
+      if (given instanceof IdBytes && fits(given)) {
+        id = given
+      } else if (typeof given === "string" && isAscii(given)) {
+        id = given
+      } else {
         return Either.left(
           ProtocolError.make("InvalidField", SUBJECT, `message ${i}: properties around an id need an ASCII id`)
         )
       }
-      id = m.id
       properties = input
       length = input.head.length + id.length + input.tail.length
     } else {
@@ -226,7 +261,7 @@ export const batchBody = (
       const m = members[i]!
       const body = m.body
       const properties = encoded[2 * i] as Uint8Array | IdAffixes
-      const id = encoded[2 * i + 1] as string
+      const id = encoded[2 * i + 1] as string | IdBytes
       const length = properties instanceof IdAffixes
         ? properties.head.length + id.length + properties.tail.length
         : properties.length
@@ -240,11 +275,17 @@ export const batchBody = (
       view.setInt16(o, length)
       let p = at + o + 2
       if (properties instanceof IdAffixes) {
-        out.set(properties.head, p)
-        p += properties.head.length
-        // ASCII, checked above: one byte per character.
-        for (let k = 0; k < id.length; k++) out[p + k] = id.charCodeAt(k)
-        out.set(properties.tail, p + id.length)
+        p = put(out, p, properties.head)
+        if (typeof id === "string") {
+          // ASCII, checked above: one byte per character.
+          for (let k = 0; k < id.length; k++) out[p + k] = id.charCodeAt(k)
+          p += id.length
+        } else {
+          const bytes = id.bytes
+          for (let k = 0; k < id.length; k++) out[p + k] = bytes[id.at + k]!
+          p += id.length
+        }
+        put(out, p, properties.tail)
       } else {
         out.set(properties, p)
       }

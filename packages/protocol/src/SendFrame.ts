@@ -13,7 +13,7 @@ import { toBytes } from "./Batch.js"
 import * as Frame from "./Frame.js"
 import type { SendMessageRequestHeader } from "./Headers.js"
 import { SendMessageRequestHeader as SendHeader } from "./Headers.js"
-import { NodeBuffer, textEncoder, utf8Length } from "./internal/bytes.js"
+import { NodeBuffer, put, textEncoder, utf8Length } from "./internal/bytes.js"
 import { FramePool } from "./internal/framePool.js"
 import type { LanguageCode } from "./RemotingCommand.js"
 import { CLIENT_VERSION } from "./RemotingCommand.js"
@@ -421,17 +421,6 @@ const plainLength = (s: string): number => {
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1
   }
   return s.length
-}
-
-// Most parts are a few bytes: a loop beats `set`'s call for those.
-const put = (out: Uint8Array, at: number, part: Uint8Array): number => {
-  const n = part.length
-  if (n > 32) {
-    out.set(part, at)
-    return at + n
-  }
-  for (let i = 0; i < n; i++) out[at + i] = part[i]!
-  return at + n
 }
 
 // The digits of the last born timestamp: sends within one millisecond share them. NaN matches no timestamp.

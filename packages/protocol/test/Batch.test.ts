@@ -75,6 +75,31 @@ describe("Batch golden vectors (remoting-protocol §6.2)", () => {
     assert.strictEqual(toHex(twice), oneRecord + oneRecord)
   })
 
+  it("writes an id given as bytes as the same bytes as its text", () => {
+    const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
+    const text = first.properties.UNIQ_KEY!
+    // A view into a larger buffer, as a batch's ids are.
+    const all = utf8("," + text + ",")
+    const id = new Batch.IdBytes(all, 1, text.length)
+    assert.strictEqual(toHex(right(Batch.encodeBatch([{ ...first, properties: affixes, id }]))), oneRecord)
+    const mixed = right(Batch.encodeBatch([{ body: first.body, properties: affixes, id }, {
+      body: first.body,
+      properties: affixes,
+      id: text
+    }]))
+    assert.strictEqual(toHex(mixed), oneRecord + oneRecord)
+  })
+
+  it("refuses an id as bytes that is not a run of its array", () => {
+    const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
+    const bytes = utf8("C0A8010A30391B6D3586075BCD150001")
+    const outside = [[1, 32], [-1, 2], [4, -2], [0.5, 2]].map(([at, length]) => new Batch.IdBytes(bytes, at!, length!))
+    for (const id of outside) {
+      const e = left(Batch.encodeBatch([{ body: first.body, properties: affixes, id }]))
+      assert.strictEqual(e.detail, "message 0: properties around an id need an ASCII id")
+    }
+  })
+
   it("refuses properties around an id without an ASCII id", () => {
     const affixes = Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002")
     for (const id of [undefined, "C0A8010A30391B6D3586075BCD15000é"]) {

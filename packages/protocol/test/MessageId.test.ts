@@ -215,6 +215,35 @@ describe("MessageId unique ids (remoting-protocol §7.1)", () => {
     assert.include([4, 16], MessageId.localAddress().length)
   })
 
+  it.prop(
+    "joined(n) is the next n ids, comma-separated, as n calls on the same clock would give them",
+    {
+      ip: ipBytes,
+      before: FastCheck.oneof(FastCheck.integer({ min: 0, max: 40 }), FastCheck.integer({ min: 65_500, max: 66_000 })),
+      count: FastCheck.integer({ min: 1, max: 300 }),
+      span: FastCheck.integer({ min: 0, max: 27 * 86_400_000 }),
+      times: FastCheck.array(FastCheck.integer({ min: 0, max: 3 }), { minLength: 3, maxLength: 3 })
+    },
+    ({ before, count, ip, span, times }) => {
+      // Two generators of one process (same random part), one called id by id, one in batches.
+      let t = base + span
+      const one = MessageId.makeUniqueIdGenerator({ ip, pid: 7, random: 9, now: () => t })
+      const many = MessageId.makeUniqueIdGenerator({ ip, pid: 7, random: 9, now: () => t })
+      // Past 65536 ids the counter wraps, in both.
+      const first = Array.from({ length: before }, () => one())
+      assert.strictEqual(many.joined(before), first.join(","))
+      for (const step of times) {
+        t += step
+        const ids = Array.from({ length: count }, () => one())
+        assert.strictEqual(many.joined(count), ids.join(","))
+        // The single ids go on from where the batch left off.
+        assert.strictEqual(many(), one())
+      }
+      assert.strictEqual(many.joined(0), "")
+    },
+    { fastCheck: { numRuns: 100 } }
+  )
+
   it("refuses an address that is not 4 or 16 bytes", () => {
     assert.throws(() => MessageId.makeUniqueIdGenerator({ ip: new Uint8Array(5) }), RangeError)
   })

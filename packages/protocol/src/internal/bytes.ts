@@ -148,6 +148,17 @@ export class ByteWriter {
   }
 }
 
+/** Copies `part` into `out` at `at`, giving the offset after it. Most parts are a few bytes: a loop beats `set`'s call. */
+export const put = (out: Uint8Array, at: number, part: Uint8Array): number => {
+  const n = part.length
+  if (n > 32) {
+    out.set(part, at)
+    return at + n
+  }
+  for (let i = 0; i < n; i++) out[at + i] = part[i]!
+  return at + n
+}
+
 export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
   let n = 0
   for (const p of parts) n += p.length

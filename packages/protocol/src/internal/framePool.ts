@@ -17,11 +17,14 @@ export const classOf = (n: number): number => {
   return (((n - 1) >>> shift) + 1) << shift
 }
 
+// The pool that lent a buffer, on the buffer itself while it is lent (a WeakSet's add and delete per frame cost
+// more): only such buffers are taken back, by that pool, and each once.
+const LENDER = Symbol("FramePool.lender")
+type Pooled = ArrayBuffer & { [LENDER]?: FramePool<Uint8Array> | undefined }
+
 export class FramePool<A extends Uint8Array> {
-  private readonly free = new Map<number, Array<ArrayBuffer>>()
+  private readonly free = new Map<number, Array<Pooled>>()
   private freeBytes = 0
-  /** Buffers handed out and not given back: only these are taken back, and each once. */
-  private readonly lent = new WeakSet<ArrayBuffer>()
 
   constructor(private readonly view: (buffer: ArrayBuffer, length: number) => A) {}
 
@@ -31,18 +34,19 @@ export class FramePool<A extends Uint8Array> {
     const buffer = this.free.get(capacity)?.pop()
     if (buffer !== undefined) {
       this.freeBytes -= capacity
-      this.lent.add(buffer)
+      buffer[LENDER] = this
       return this.view(buffer, n)
     }
-    const made = new ArrayBuffer(capacity)
-    this.lent.add(made)
+    const made: Pooled = new ArrayBuffer(capacity)
+    made[LENDER] = this
     return this.view(made, n)
   }
 
   /** Takes back a frame from `take` that nothing reads any more; anything else is ignored. */
   give(frame: Uint8Array): void {
-    const buffer = frame.buffer as ArrayBuffer
-    if (!this.lent.delete(buffer)) return
+    const buffer = frame.buffer as Pooled
+    if (buffer[LENDER] !== this) return
+    buffer[LENDER] = undefined
     const capacity = buffer.byteLength
     if (this.freeBytes + capacity > MAX_FREE_BYTES) return
     let list = this.free.get(capacity)

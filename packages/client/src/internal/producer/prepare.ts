@@ -39,7 +39,7 @@ export class Prepared {
     /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
     private readonly batchSize: number,
     /** A batch's members, as encoded (message trace writes a record for each). */
-    readonly members: ReadonlyArray<BatchRecord> | undefined,
+    readonly members: ReadonlyArray<Member> | undefined,
     /** A reply to a request (code 325): the broker pushes it to the requesting client. */
     readonly reply: boolean
   ) {}
@@ -61,7 +61,8 @@ export class Prepared {
     wire: { readonly topic: string; readonly userTopic: string },
     body: Batch.BatchBody,
     properties: string,
-    members: ReadonlyArray<BatchRecord>
+    members: ReadonlyArray<Member>,
+    msgId: string
   ): Prepared {
     return new Prepared(
       wire.topic,
@@ -70,7 +71,7 @@ export class Prepared {
       0,
       properties,
       0,
-      members.map((r) => r.id).join(","),
+      msgId,
       members.length,
       members,
       false
@@ -116,6 +117,37 @@ export class BatchRecord implements Batch.BatchMessage {
     out.set(p.head, 0)
     for (let k = 0; k < this.id.length; k++) out[p.head.length + k] = this.id.charCodeAt(k)
     out.set(p.tail, p.head.length + this.id.length)
+    return out
+  }
+}
+
+/** A member of a batch request, as message trace reads it. */
+export interface Member {
+  readonly body: Uint8Array
+  /** The properties as bytes of their own. */
+  propertiesBytes(): Uint8Array
+}
+
+/**
+ * A `sendBatch` member: its id is its place in the bytes of the request's ids, written into its record from there
+ * (text would be read character by character).
+ */
+class SentRecord implements Batch.BatchMessage, Member {
+  constructor(
+    readonly body: Uint8Array,
+    readonly flag: number,
+    readonly properties: Batch.IdAffixes,
+    readonly size: number,
+    readonly id: Batch.IdBytes
+  ) {}
+
+  propertiesBytes(): Uint8Array {
+    const p = this.properties
+    const id = this.id
+    const out = new Uint8Array(p.head.length + id.length + p.tail.length)
+    out.set(p.head, 0)
+    out.set(id.bytes.subarray(id.at, id.at + id.length), p.head.length)
+    out.set(p.tail, p.head.length + id.length)
     return out
   }
 }
@@ -254,11 +286,20 @@ export class Preparer {
     return { topic: this.ns.wrap(topic), userTopic: topic }
   }
 
-  /** One request (code 320) of records that fit `maxMessageSize`: `sendBatch`'s chunks and auto-batching's. */
+  /** One request (code 320) of records that fit `maxMessageSize`: auto-batching's. */
   batchOf(
     wire: { readonly topic: string; readonly userTopic: string },
     records: ReadonlyArray<BatchRecord>,
     waitStoreMsgOK: boolean | undefined
+  ): Either.Either<Prepared, InvalidMessage> {
+    return this.requestOf(wire, records, waitStoreMsgOK, records.map((r) => r.id).join(","))
+  }
+
+  private requestOf(
+    wire: { readonly topic: string; readonly userTopic: string },
+    records: ReadonlyArray<Batch.BatchMessage & Member>,
+    waitStoreMsgOK: boolean | undefined,
+    msgId: string
   ): Either.Either<Prepared, InvalidMessage> {
     const encoded = Batch.batchBody(records)
     if (Either.isLeft(encoded)) {
@@ -269,7 +310,8 @@ export class Preparer {
         wire,
         encoded.right,
         this.batchProperties[waitStoreMsgOK ? "true" : "false"],
-        records
+        records,
+        msgId
       )
     )
   }
@@ -281,25 +323,35 @@ export class Preparer {
     if (Either.isLeft(valid)) return Either.left(valid.left)
     const topic = valid.right
     // Indexed loops and arrays of their final size: this runs for every member of every batch.
-    const records: Array<BatchRecord> = new Array(messages.length)
+    const count = messages.length
+    const records: Array<SentRecord> = new Array(count)
+    // The ids at once, comma-separated (the request's msgId), and as bytes: each member's id is a view of those.
+    const ids = this.uniqueId.joined(count)
+    const idBytes = utf8(ids) // hex and commas: one byte each
+    const step = (ids.length + 1) / count
     let total = 0
-    for (let i = 0; i < messages.length; i++) {
+    for (let i = 0; i < count; i++) {
       const m = messages[i]!
-      const id = this.uniqueId()
+      // Not a view of its own: a typed array costs far more to make than a plain object.
+      const id = new Batch.IdBytes(idBytes, i * step, step - 1)
       // Encoded once per distinct properties, not per member: the record writes the id between the shared bytes.
       const affixes = this.batchAffixes(m)
       const size = MessageBatch.recordSize(m.body.length, affixes.head.length + id.length + affixes.tail.length)
       const tooLarge = MessageBatch.checkRecordSize(topic, size, max)
       if (tooLarge !== undefined) return Either.left(tooLarge)
-      records[i] = new BatchRecord(m.body, m.flag, affixes, size, id)
+      records[i] = new SentRecord(m.body, m.flag, affixes, size, id)
       total += size
     }
     const wire = this.wire(topic)
     const chunks = total <= max ? [records] : MessageBatch.split(records, max)
     const prepared: Array<Prepared> = []
+    // Chunks are runs of the members in order: each one's ids are a run of the text.
+    let first = 0
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!
-      const p = this.batchOf(wire, chunk, messages[0]!.waitStoreMsgOK)
+      const msgId = chunks.length === 1 ? ids : ids.slice(first * step, (first + chunk.length) * step - 1)
+      first += chunk.length
+      const p = this.requestOf(wire, chunk, messages[0]!.waitStoreMsgOK, msgId)
       if (Either.isLeft(p)) return Either.left(p.left)
       prepared.push(p.right)
     }
