@@ -2,10 +2,13 @@
 // broker away for a while. One implementation starts the embedded cluster, the other points at the real one.
 import * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Codec from "@effect-rocketmq/client/Codec"
+import * as Message from "@effect-rocketmq/client/Message"
+import * as Producer from "@effect-rocketmq/client/Producer"
+import * as NodeProducer from "@effect-rocketmq/node/NodeProducer"
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as RouteData from "@effect-rocketmq/protocol/RouteData"
-import { Context, Effect, Either, Layer } from "effect"
+import { Context, Duration, Effect, Either, Layer, Schedule } from "effect"
 import type { Scope } from "effect"
 import * as EmbeddedRocketMQ from "../../src/EmbeddedRocketMQ.js"
 import * as RealCluster from "../../src/RealCluster.js"
@@ -117,6 +120,26 @@ const pidsFile = new URL("../../../../.rocketmq/run/pids", import.meta.url)
  * The real cluster of scripts/rocketmq. A broker is "stopped" with SIGSTOP (it keeps its port and answers
  * nothing, like a hung JVM), awaited until every thread is stopped, and resumed with SIGCONT when the scope closes.
  */
+// A proxy's first sends can take seconds: it opens its own connections to the brokers and learns the route, and
+// after a suite that restarted or paused brokers its old connections may first have to time out. The cases' 3 s
+// budgets are about the client, so the proxy is warmed first: sends to every queue of `erq_test`, each with a long
+// budget, retried for up to a minute.
+const warmUp = (proxyAddr: string) => {
+  const config: Producer.ProducerConfig = {
+    nameServerAddr: proxyAddr,
+    groupName: "erq_warm_up",
+    sendMsgTimeout: 20_000
+  }
+  return Effect.gen(function*() {
+    const producer = yield* Producer.Producer
+    for (let i = 0; i < 2 * TOPICS.erq_test; i++) {
+      yield* producer.send(Message.make({ topic: "erq_test", body: "warm-up" })).pipe(
+        Effect.retry(Schedule.spaced(Duration.seconds(1)).pipe(Schedule.upTo(Duration.minutes(1))))
+      )
+    }
+  }).pipe(Effect.scoped, Effect.provide(NodeProducer.layer(config)), Effect.orDie)
+}
+
 export const real: Layer.Layer<ConformanceTarget> = Layer.effect(
   ConformanceTarget,
   Effect.gen(function*() {
@@ -132,10 +155,12 @@ export const real: Layer.Layer<ConformanceTarget> = Layer.effect(
       ),
       Effect.orDie
     )
+    const proxyAddr = viaProxy() ? process.env.ROCKETMQ_PROXY_ADDR : undefined
+    if (proxyAddr !== undefined) yield* warmUp(proxyAddr)
     return {
       name: "real",
       line: realLine(),
-      proxyAddr: viaProxy() ? process.env.ROCKETMQ_PROXY_ADDR : undefined,
+      proxyAddr,
       nameServerAddr,
       brokerNames,
       stopBroker: (name) => Effect.orDie(RealCluster.stopped([RealCluster.pids(pidsFile).get(name)!]))
