@@ -112,13 +112,18 @@ export class BatchRecord implements Batch.BatchMessage {
   /** The properties as bytes of their own (message trace reads them back). */
   propertiesBytes(): Uint8Array {
     const p = this.properties
-    if (p instanceof Uint8Array) return p
-    const out = new Uint8Array(p.head.length + this.id.length + p.tail.length)
-    out.set(p.head, 0)
-    for (let k = 0; k < this.id.length; k++) out[p.head.length + k] = this.id.charCodeAt(k)
-    out.set(p.tail, p.head.length + this.id.length)
-    return out
+    return p instanceof Uint8Array ? p : affixed(p, this.id)
   }
+}
+
+// A member's properties as bytes of their own: its id between the bytes it shares with the members alike.
+const affixed = (p: Batch.IdAffixes, id: string | Batch.IdBytes): Uint8Array => {
+  const out = new Uint8Array(p.head.length + id.length + p.tail.length)
+  out.set(p.head, 0)
+  if (typeof id === "string") { for (let k = 0; k < id.length; k++) out[p.head.length + k] = id.charCodeAt(k) }
+  else out.set(id.bytes.subarray(id.at, id.at + id.length), p.head.length)
+  out.set(p.tail, p.head.length + id.length)
+  return out
 }
 
 /** A member of a batch request, as message trace reads it. */
@@ -142,13 +147,7 @@ class SentRecord implements Batch.BatchMessage, Member {
   ) {}
 
   propertiesBytes(): Uint8Array {
-    const p = this.properties
-    const id = this.id
-    const out = new Uint8Array(p.head.length + id.length + p.tail.length)
-    out.set(p.head, 0)
-    out.set(id.bytes.subarray(id.at, id.at + id.length), p.head.length)
-    out.set(p.tail, p.head.length + id.length)
-    return out
+    return affixed(this.properties, this.id)
   }
 }
 
