@@ -6,7 +6,7 @@ import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, TestClock }
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import type { RemotingError, RequestTimeout } from "../src/Errors.js"
-import * as SocketConnectorModule from "../src/SocketConnector.js"
+import * as PlatformSocket from "../src/PlatformSocket.js"
 import { SocketConnector } from "../src/SocketConnector.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 
@@ -313,7 +313,7 @@ describe("BrokerConnectionPool", () => {
       } as unknown as Socket.Socket
       const pool = yield* BrokerConnectionPool.make({ tcpTransportConnectTimeout: 3000 }).pipe(
         Effect.provideService(SocketConnector, {
-          connect: () => Effect.succeed(SocketConnectorModule.fromSocket(silent))
+          connect: () => PlatformSocket.fromSocket(silent)
         }),
         Effect.provide(Codec.layerJson)
       )

@@ -24,8 +24,7 @@ describe("NodeSocketConnector", () => {
     Effect.gen(function*() {
       const port = yield* closedPort
       const connector = yield* SocketConnector
-      const { socket } = yield* connector.connect("127.0.0.1", port)
-      const error = yield* socket.run(() => {}).pipe(Effect.flip)
+      const error = yield* connector.connect("127.0.0.1", port).pipe(Effect.flip)
       assert.instanceOf(error, NodeSocketConnector.OpenError)
       assert.strictEqual(error._tag, "SocketError")
       assert.strictEqual(error.reason, "Open")
