@@ -131,7 +131,7 @@ export class AddressTable {
         return yield* remotingError("ConnectFailed", address, "connect", "not a host:port address")
       }
       const tls = options.tls
-      const connected = yield* connector.connect(parsed.host, parsed.port, tls && { tls }).pipe(
+      const connect = connector.connect(parsed.host, parsed.port, tls && { tls }).pipe(
         Effect.mapError((e) => remotingError(openFailure(e), address, "connect", e.message, e)),
         Effect.timeoutFail({
           duration: options.tcpTransportConnectTimeout,
@@ -146,33 +146,41 @@ export class AddressTable {
             )
         })
       )
-      const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
-      yield* Scope.addFinalizer(scope, Effect.sync(connected.close))
-      const t = host.now()
-      const conn = new Connection(host, address, ++this.nextId, t, t, scope, connected.writeChunks)
-      let heard = false
-      let ended: RemotingError | undefined
-      connected.read({
-        onData: (chunk) => {
-          heard = true
-          conn.onData(chunk)
-        },
-        onClose: (error) => {
-          // A server that requires TLS closes a plain connection without a word.
-          const hint = tls === undefined && !heard ? plainTextHint : ""
-          ended = error === undefined
-            ? remotingError("ConnectionClosed", address, "read", `closed by peer${hint}`)
-            : remotingError(
-              openFailure(error),
-              address,
-              "read",
-              openFailure(error) === "ConnectionClosed" ? describeClosed(error) + hint : error.message,
-              error
-            )
-          conn.finish(ended)
-          host.runFork(Effect.forkIn(Scope.close(scope, Exit.void), poolScope))
-        }
-      })
+      const nextId = () => ++this.nextId
+      // Once open, it is closed by its scope: nothing may interrupt the steps between (e.g. a pool shutting down).
+      const { conn, ended } = yield* Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(connect), (connected) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
+            yield* Scope.addFinalizer(scope, Effect.sync(connected.close))
+            const t = host.now()
+            const conn = new Connection(host, address, nextId(), t, t, scope, connected.writeChunks)
+            let heard = false
+            let ended: RemotingError | undefined
+            connected.read({
+              onData: (chunk) => {
+                heard = true
+                conn.onData(chunk)
+              },
+              onClose: (error) => {
+                // A server that requires TLS closes a plain connection without a word.
+                const hint = tls === undefined && !heard ? plainTextHint : ""
+                ended = error === undefined
+                  ? remotingError("ConnectionClosed", address, "read", `closed by peer${hint}`)
+                  : remotingError(
+                    openFailure(error),
+                    address,
+                    "read",
+                    openFailure(error) === "ConnectionClosed" ? describeClosed(error) + hint : error.message,
+                    error
+                  )
+                conn.finish(ended)
+                host.runFork(Effect.forkIn(Scope.close(scope, Exit.void), poolScope))
+              }
+            })
+            return { conn, ended }
+          }))
+      )
       // It ended as soon as it opened.
       if (ended !== undefined) return yield* ended
       this.live.add(conn)
