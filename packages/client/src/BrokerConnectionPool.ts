@@ -342,10 +342,11 @@ export interface StartOptions {
   readonly closeOnTimeout?: boolean | undefined
   /**
    * A stall check before `timeoutMillis`: at this many milliseconds the request fails with a `RequestTimeout` (of
-   * `stallMillis`) if its connection has read nothing since the request was started there (the peer looks stalled:
-   * a hung process, a SIGSTOP), or if it is not written yet. A connection that read anything meanwhile (an answer to
-   * any request) belongs to a peer that is only slow: the request then waits up to `timeoutMillis`. Such a timeout
-   * never closes the connection. Unset (or not below `timeoutMillis`): no check.
+   * `stallMillis`) if its connection has read nothing in the second half of that wait (the peer looks stalled: a
+   * hung process, a SIGSTOP), or if it is not written yet. Bytes read earlier may have been written before the peer
+   * hung. A connection that read something then (an answer to any request) belongs to a peer that is only slow: the
+   * request then waits up to `timeoutMillis`. Such a timeout never closes the connection. Unset (or not below
+   * `timeoutMillis`): no check.
    *
    * @since 0.2.0
    */

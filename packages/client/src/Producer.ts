@@ -79,7 +79,7 @@ export interface ProducerOptions {
    * When a send could still fail over (retries left, not pinned to a queue, another broker in the route at another
    * address than this attempt's: not behind a proxy), the share
    * of what is left of its budget after which an attempt gives up on a broker that looks stalled: its connection
-   * has read nothing (no answer to any request) since the attempt was written. A broker that keeps answering other
+   * has read nothing (no answer to any request) in the second half of that wait. A broker that keeps answering other
    * requests is only slow, and the attempt waits for it up to the whole budget. Default 0.5: a hung broker (a
    * SIGSTOP, a long pause) leaves half the budget for a retry on another. 1 is Java's behaviour: an attempt may use
    * the whole budget. Giving up does not close the connection. An attempt given up on may still be stored when the

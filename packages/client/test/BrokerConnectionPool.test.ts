@@ -158,6 +158,28 @@ describe("BrokerConnectionPool", () => {
       )
     }))
 
+  // A peer that hangs right after answering: its last answers are read after the next request was written. They
+  // were written before that request reached it, and say nothing about whether it is alive now.
+  it.scopedLive("stallMillis: answers read just after the request started do not count: the peer hung", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.code === 2) setTimeout(() => echo(f, conn), 30)
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          yield* pool.request(server.address, request({ code: 2, opaque: 0 }))
+          const earlier = yield* Effect.fork(pool.request(server.address, request({ code: 2, opaque: 0 })))
+          const t0 = Date.now()
+          const options = { timeoutMillis: 3000, operation: "hung", closeOnTimeout: false, stallMillis: 300 }
+          const error = yield* Effect.flip(started(pool, server.address, 1, options))
+          assert.strictEqual((yield* Fiber.join(earlier)).code, 0, "the earlier answer was read")
+          assert.isBelow(Date.now() - t0, 1500)
+          assert.strictEqual(error._tag, "RequestTimeout")
+          if (error._tag === "RequestTimeout") assert.strictEqual(error.timeoutMillis, 300)
+        })
+      )
+    }))
+
   it.scopedLive("stallMillis: a peer that answers others meanwhile is only slow: the request waits for its answer", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((f, conn) => {

@@ -101,8 +101,6 @@ export class InFlight implements TimerEntry, StartedRequest {
   frame = -1
   /** The fiber that connects or waits for room for it, while there is one. */
   waiting: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
-  /** Its connection's `reads` when it started there: anything read since shows the peer is alive. */
-  readsAtStart = 0
   constructor(
     readonly host: ConnectionHost,
     readonly address: string,
@@ -180,8 +178,8 @@ export class Connection {
   closed = false
   /** Bytes handed to the socket and not yet flushed to the OS. */
   bufferedBytes = 0
-  /** Chunks read from the socket so far: a request's stall check sees whether the peer sent anything meanwhile. */
-  reads = 0
+  /** When the socket last gave us bytes: a request's stall check sees whether the peer was heard from lately. */
+  readAt = 0
   /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
   private room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
   private roomWaiters = 0
@@ -278,7 +276,6 @@ export class Connection {
   /** Starts a request on this connection (which has room): synchronous, so the check and the taking are one step. */
   start(r: InFlight, t = this.host.now()) {
     r.conn = this
-    r.readsAtStart = this.reads
     r.opaque = this.nextOpaque()
     const frame = frameOf(this.host, r.request, r.opaque, false)
     this.pending.set(r)
@@ -471,8 +468,7 @@ export class Connection {
 
   /** Bytes from the socket: responses settle their requests, requests go to the pool's handlers. */
   onData(chunk: Uint8Array): Effect.Effect<void, RemotingError> | undefined {
-    this.lastActiveAt = this.host.now()
-    this.reads++
+    this.lastActiveAt = this.readAt = this.host.now()
     this.untaken = 0
     const { error, frames } = this.decoder.push(chunk, this.scanned)
     const waiting = this.later

@@ -101,13 +101,17 @@ export const make = (
         if (close) runFork(conn.close(`request ${r.operation} timed out`))
       }
     }
-    // `StartOptions.stallMillis` is due. Nothing read on the connection since the request started there: the answer
-    // is judged after one more turn of the event loop, so that bytes that came while the loop was busy are read first
-    // (a late timer says nothing about the peer). A stall ends the request without closing the connection.
+    // `StartOptions.stallMillis` is due. The peer counts as alive only if the connection read something in the second
+    // half of that wait: bytes read just after the request started may be answers the peer wrote before it hung,
+    // still in the socket (an answer to a heartbeat sent with the previous send, say).
+    // Nothing read then: the answer is judged after one more turn of the event loop, so that bytes that came while
+    // the loop was busy are read first (a late timer says nothing about the peer). A stall ends the request without
+    // closing the connection.
     const stallCheck = (r: InFlight) => {
       const conn = r.conn
       const stallMillis = r.stallMillis!
       r.stallMillis = undefined
+      const heardSince = r.deadline - stallMillis / 2
       const stalled = () => {
         if (r.settled) return
         if (conn !== undefined && conn.pending.get(r.opaque) === r) {
@@ -116,7 +120,7 @@ export const make = (
         }
         r.fail(timeoutOf(r, flushedFrame(r), stallMillis))
       }
-      const alive = () => conn !== undefined && conn.reads !== r.readsAtStart
+      const alive = () => conn !== undefined && conn.readAt >= heardSince
       const waitOn = () => {
         r.deadline = r.deadline - stallMillis + r.timeoutMillis
         timeouts.add(r, r.timeoutMillis - stallMillis)

@@ -382,8 +382,9 @@ export class SendLoop {
     // what is left of the send's budget says nothing about a connection other sends are using.
     const own = perRequest !== undefined && perRequest > 0 && perRequest < remaining
     // An attempt that could still fail over gives up at its share of what is left (`attemptTimeoutShare`; 1 = Java)
-    // if the broker looks stalled there: its connection read nothing meanwhile. A broker that answers other requests
-    // is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than 200 ms, unless less is left.
+    // if the broker looks stalled there: its connection read nothing lately (the pool's stall check). A broker that
+    // answers other requests is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than
+    // 200 ms, unless less is left.
     // Not behind a proxy: every broker there has this address, so failing over could only go back to it.
     const stallMillis = this.canFailOver(s) && !this.sharedAddress(s, info, address)
       ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
