@@ -106,6 +106,37 @@ describe("message trace", () => {
       })
     ).pipe(Effect.provide(cluster())), 30_000)
 
+  it.scopedLive("auto-batched sends leave a Pub record each, under its own id and offset id", () =>
+    withProducer(
+      { enableMsgTrace: true, autoBatch: true, batchMaxDelayMs: 200 },
+      Effect.gen(function*() {
+        const producer = yield* Producer.Producer
+        const results = yield* Effect.forEach(
+          ["one", "two!", "three"],
+          (body) => producer.send(Message.make({ topic: "T", body, keys: `ab-${body}` })),
+          { concurrency: "unbounded" }
+        )
+        // One request carried them: one queue, consecutive offsets.
+        assert.strictEqual(
+          new Set(results.map((r) => `${r.messageQueue.brokerName}/${r.messageQueue.queueId}`)).size,
+          1
+        )
+        assert.deepStrictEqual(
+          results.map((r) => r.queueOffset - results[0]!.queueOffset),
+          [0n, 1n, 2n]
+        )
+        const host = yield* masterOf(results[0]!.messageQueue.brokerName)
+        for (const [i, r] of results.entries()) {
+          const pub = onlyPub(yield* ReadBack.traceRecords(r.msgId))
+          checkPub(pub, r, host)
+          assert.deepStrictEqual(
+            [pub.msgId, pub.keys, pub.bodyLength],
+            [r.msgId, `ab-${["one", "two!", "three"][i]}`, [3, 4, 5][i]]
+          )
+        }
+      })
+    ).pipe(Effect.provide(cluster())), 30_000)
+
   it.scopedLive(
     "a transaction leaves the half message's Pub (TransHalf) and an EndTransaction record",
     () =>

@@ -167,6 +167,33 @@ describe("auto-batching", () => {
       yield* assertStoredAsReturned([r], ["alone"])
     }).pipe(Effect.provide(cluster)))
 
+  it.scopedLive("the delay is timed again for each batch after the timer was idle, and while it runs", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const producer = yield* withProducer({ batchMaxDelayMs: 200 })
+      // The timer is idle between these: each lone send still waits its delay, and no longer.
+      for (const body of ["first", "second"]) {
+        const started = Date.now()
+        yield* producer.send(msg(body))
+        const took = Date.now() - started
+        assert.isAtLeast(took, 190, body)
+        assert.isBelow(took, 1500, body)
+        yield* Effect.sleep("300 millis")
+      }
+      // A batch begun while another's delay runs leaves at its own deadline, after the first's.
+      const early = yield* Effect.fork(producer.send(msg("early")))
+      yield* Effect.sleep("100 millis")
+      const started = Date.now()
+      const late = yield* producer.send(msg("late", { tags: "other" }))
+      const took = Date.now() - started
+      assert.isAtLeast(took, 190)
+      assert.isBelow(took, 1500)
+      const first = yield* Fiber.join(early)
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), [[320, 1], [320, 1], [320, 1], [320, 1]])
+      assert.strictEqual(first.status, "SEND_OK")
+      assert.strictEqual(late.status, "SEND_OK")
+    }).pipe(Effect.provide(cluster)))
+
   it.scopedLive("topic, tag and waitStoreMsgOK keep batches apart; a named queue gathers by queue", () =>
     Effect.gen(function*() {
       const seen = yield* recordSends

@@ -496,14 +496,19 @@ export const makeCore = (options: ProducerOptions) =>
     const awaitedBatch = (p: Prepared) =>
       awaited("send_batch", p.userTopic, p.count, () => Either.right(p), o.retryTimesWhenSendFailed)
     const sendBatch = (messages: ReadonlyArray<Message>) =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime<Array<SendResult>, SendError>((fiber) => {
         if (!running) return Effect.fail(shutDownError())
         const prepared = preparer.batch(messages)
         if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
         const chunks = prepared.right
-        // Usually one request: no loop (whose closures would hold the batch for as long as Effect keeps them).
-        if (chunks.length === 1) return Effect.map(awaitedBatch(chunks[0]!), toArray)
-        return Effect.forEach(chunks, awaitedBatch)
+        if (chunks.length > 1) return Effect.forEach(chunks, awaitedBatch)
+        // Usually one request: no loop (whose closures would hold the batch for as long as Effect keeps them). With
+        // no hooks (which see the request's own result) the send itself resumes its caller with the list: no layer
+        // around it.
+        if (!hooks.empty) return Effect.map(awaitedBatch(chunks[0]!), toArray)
+        const s = makeSend(fiber, "send_batch", chunks[0]!, performance.now(), o.retryTimesWhenSendFailed)
+        s.listed = true
+        return loop.awaited(s)
       })
 
     // Message trace: its own fibers, so that its records can still be sent once the user's sends have stopped.

@@ -117,8 +117,15 @@ export class Accumulator {
   private readonly open = new Map<string, Accumulation>()
   private readonly sending = new Map<Send, Accumulation>()
   private idle: Deferred.Deferred<void> | undefined = undefined
-  // One timer for every batch gathering (not one per batch: most batches leave full, before it fires).
+  // One timer for every batch gathering (not one per batch: most batches leave full, before it fires), timed by one
+  // fiber in the producer's scope for as long as it runs: a fiber of its own per delay cost more than the batch it
+  // timed. `timer`: a delay is being timed.
   private timer = false
+  private timerRunning = false
+  /** The timer's fiber, waiting for a delay to time. */
+  private wake: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  /** A delay set while the timer's fiber was between two (it takes it up as soon as it waits). */
+  private pendingDelay: number | undefined = undefined
   // The last key made, and what it was made of: a run of sends alike (the common case) makes it once.
   private lastKey = ""
   private lastTopic: string | undefined = undefined
@@ -302,11 +309,45 @@ export class Accumulator {
 
   private arm(millis: number) {
     this.timer = true
-    this.ctx.runInProducer(Effect.flatMap(Effect.sleep(millis), () => Effect.sync(() => this.expire())))
+    const wake = this.wake
+    if (wake !== undefined) {
+      this.wake = undefined
+      return wake(this.timed(millis))
+    }
+    if (this.timerRunning) {
+      this.pendingDelay = millis
+      return
+    }
+    this.timerRunning = true
+    this.ctx.runInProducer(Effect.onExit(this.timed(millis), () =>
+      Effect.sync(() => {
+        // Interrupted (shutdown): a later delay starts another.
+        this.timerRunning = false
+        this.timer = false
+        this.wake = undefined
+        this.pendingDelay = undefined
+      })))
   }
 
-  // The timer fired: the batches whose delay is up leave; it is set again for the earliest of the others.
-  private expire() {
+  // Waits `millis`, lets the batches whose delay is up leave, then times the earliest of the others, or waits for one.
+  private timed(millis: number): Effect.Effect<void> {
+    return Effect.flatMap(Effect.sleep(millis), () => {
+      const next = this.expire()
+      return next === undefined ? this.idleTimer : this.timed(next)
+    })
+  }
+
+  private readonly idleTimer: Effect.Effect<void> = Effect.async<void>((resume) => {
+    const pending = this.pendingDelay
+    if (pending !== undefined) {
+      this.pendingDelay = undefined
+      return resume(this.timed(pending))
+    }
+    this.wake = resume
+  })
+
+  // The timer fired: the batches whose delay is up leave. Milliseconds until the earliest of the others is due.
+  private expire(): number | undefined {
     this.timer = false
     const now = this.ctx.now()
     let next = Infinity
@@ -314,7 +355,15 @@ export class Accumulator {
       if (acc.deadline <= now) this.flush(acc)
       else if (acc.deadline < next) next = acc.deadline
     }
-    if (next !== Infinity) this.arm(next - now)
+    // A delay set meanwhile (a batch made by a callback its flush ran) is timed with the others.
+    const pending = this.pendingDelay
+    if (pending !== undefined) {
+      this.pendingDelay = undefined
+      next = Math.min(next, now + pending)
+    }
+    if (next === Infinity) return undefined
+    this.timer = true
+    return next - now
   }
 
   private flushAsync() {

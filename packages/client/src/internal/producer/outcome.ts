@@ -109,6 +109,26 @@ export const withAttempts = (e: SendError, attempts: ReadonlyArray<SendAttempt>)
   }
 }
 
+/**
+ * An auto-batch request's own result. Nobody but the batch's members (who get results of their own) and message trace
+ * reads it: its members' ids are joined only if trace does.
+ */
+class CarrierResult implements SendResult {
+  constructor(
+    readonly status: SendStatus,
+    private readonly p: Prepared,
+    readonly offsetMsgId: string,
+    readonly messageQueue: MessageQueue.MessageQueue,
+    readonly queueOffset: bigint,
+    readonly transactionId: string | undefined,
+    readonly regionId: string,
+    readonly traceOn: boolean
+  ) {}
+  get msgId(): string {
+    return this.p.msgId
+  }
+}
+
 /** Where an attempt went: what its outcome is read against. */
 export interface Target {
   readonly p: Prepared
@@ -152,20 +172,26 @@ export class Outcomes {
 
   private resultOf(status: SendStatus, h: Headers.SendMessageResponseHeader, t: Target): AttemptOutcome {
     const queue = t.queue
-    const result: SendResult = {
-      status,
-      msgId: t.p.msgId,
-      offsetMsgId: h.msgId,
-      // The queue asked for, unless the broker says otherwise or a namespace must come off its topic.
-      messageQueue: h.queueId === queue.queueId && this.ns.namespace === undefined
-        ? queue
-        : MessageQueue.make(this.ns.unwrap(t.p.topic), queue.brokerName, h.queueId),
-      queueOffset: h.queueOffset,
-      // Always present (possibly undefined): one object shape for every result.
-      transactionId: h.transactionId,
-      regionId: h.MSG_REGION ?? "DefaultRegion",
-      traceOn: h.TRACE_ON !== false
-    }
+    const p = t.p
+    // The queue asked for, unless the broker says otherwise or a namespace must come off its topic.
+    const messageQueue = h.queueId === queue.queueId && this.ns.namespace === undefined
+      ? queue
+      : MessageQueue.make(this.ns.unwrap(p.topic), queue.brokerName, h.queueId)
+    const regionId = h.MSG_REGION ?? "DefaultRegion"
+    const traceOn = h.TRACE_ON !== false
+    const result: SendResult = p.idsPending
+      ? new CarrierResult(status, p, h.msgId, messageQueue, h.queueOffset, h.transactionId, regionId, traceOn)
+      : {
+        status,
+        msgId: p.msgId,
+        offsetMsgId: h.msgId,
+        messageQueue,
+        queueOffset: h.queueOffset,
+        // Always present (possibly undefined): one object shape for every result.
+        transactionId: h.transactionId,
+        regionId,
+        traceOn
+      }
     return status === "SEND_OK" ? result : new StoredNotOK(result)
   }
 

@@ -34,8 +34,8 @@ export class Prepared {
     /** Text, or in parts around the id (frames write those without rescanning the whole text). */
     readonly properties: string | SendFrame.Properties,
     readonly flag: number,
-    /** The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. */
-    readonly msgId: string,
+    /** The message's id or a batch's ids; undefined until read for auto-batching's (`msgId`). */
+    private ids: string | undefined,
     /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
     private readonly batchSize: number,
     /** A batch's members, as encoded (message trace writes a record for each). */
@@ -62,7 +62,8 @@ export class Prepared {
     body: Batch.BatchBody,
     properties: string,
     members: ReadonlyArray<Member>,
-    msgId: string
+    /** Undefined for auto-batching's records (`BatchRecord`): joined from theirs when read. */
+    msgId: string | undefined
   ): Prepared {
     return new Prepared(
       wire.topic,
@@ -78,6 +79,17 @@ export class Prepared {
     )
   }
 
+  /**
+   * The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. An auto-batch's are
+   * joined only when read: its members hear their own ids, and only message trace reads the request's.
+   */
+  get msgId(): string {
+    return this.ids ??= joinIds(this.members as ReadonlyArray<BatchRecord>)
+  }
+  /** Its ids are not joined yet (an auto-batch's, until something reads them). */
+  get idsPending(): boolean {
+    return this.ids === undefined
+  }
   get batch(): boolean {
     return this.batchSize > 0
   }
@@ -123,6 +135,12 @@ const affixed = (p: Batch.IdAffixes, id: string | Batch.IdBytes): Uint8Array => 
   if (typeof id === "string") { for (let k = 0; k < id.length; k++) out[p.head.length + k] = id.charCodeAt(k) }
   else out.set(id.bytes.subarray(id.at, id.at + id.length), p.head.length)
   out.set(p.tail, p.head.length + id.length)
+  return out
+}
+
+const joinIds = (records: ReadonlyArray<BatchRecord>): string => {
+  let out = records[0]!.id
+  for (let i = 1; i < records.length; i++) out += "," + records[i]!.id
   return out
 }
 
@@ -291,14 +309,14 @@ export class Preparer {
     records: ReadonlyArray<BatchRecord>,
     waitStoreMsgOK: boolean | undefined
   ): Either.Either<Prepared, InvalidMessage> {
-    return this.requestOf(wire, records, waitStoreMsgOK, records.map((r) => r.id).join(","))
+    return this.requestOf(wire, records, waitStoreMsgOK, undefined)
   }
 
   private requestOf(
     wire: { readonly topic: string; readonly userTopic: string },
     records: ReadonlyArray<Batch.BatchMessage & Member>,
     waitStoreMsgOK: boolean | undefined,
-    msgId: string
+    msgId: string | undefined
   ): Either.Either<Prepared, InvalidMessage> {
     const encoded = Batch.batchBody(records)
     if (Either.isLeft(encoded)) {

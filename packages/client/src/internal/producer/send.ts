@@ -97,6 +97,8 @@ export class Send implements RequestListener, Observation, Slotted {
   waiting: Waiting | undefined = undefined
   handedOff: Effect.Effect<any, SendError> | undefined = undefined
   callback: SendCallback | undefined = undefined
+  /** Its waiting caller gets its result as a list of one (`sendBatch` of one request). */
+  listed = false
   readonly topic: string
   readonly count: number
   // Set by `Observer.trace` once the send is made.
@@ -541,7 +543,9 @@ export class SendLoop {
   private report(s: Send, exit: Exit.Exit<any, SendError>) {
     if (s.done) return
     s.done = true
-    if (s.callback === undefined) return this.handOff(s, exit)
+    if (s.callback === undefined) {
+      return this.handOff(s, s.listed && Exit.isSuccess(exit) ? Exit.succeed([exit.value]) : exit)
+    }
     this.ctx.deliver(s, Exit.isSuccess(exit) ? Either.right(exit.value) : Either.left(failureOf(exit)))
   }
 }
