@@ -5,9 +5,9 @@
  *
  * @since 0.2.0
  */
-import * as Socket from "@effect/platform/Socket"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
+import * as Data from "effect/Data"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -130,7 +130,11 @@ export type HandshakeFailure =
  * @since 0.2.0
  * @category errors
  */
-export class TlsHandshakeError extends Socket.SocketGenericError {
+// A `SocketConnector.SocketError` (same tag and fields) of reason "Open", declared here: that module reads our types.
+export class TlsHandshakeError extends Data.TaggedError("SocketError")<{
+  readonly reason: "Open"
+  readonly cause?: unknown
+}> {
   /**
    * @example
    * ```ts

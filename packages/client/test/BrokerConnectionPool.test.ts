@@ -6,7 +6,7 @@ import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, TestClock }
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import type { RemotingError, RequestTimeout } from "../src/Errors.js"
-import * as SocketConnectorModule from "../src/SocketConnector.js"
+import * as PlatformSocket from "../src/PlatformSocket.js"
 import { SocketConnector } from "../src/SocketConnector.js"
 import * as ScriptedServer from "./utils/ScriptedServer.js"
 
@@ -66,6 +66,43 @@ describe("BrokerConnectionPool", () => {
       // One multiplexed connection, three distinct opaques.
       assert.strictEqual(server.connections.length, 1)
       assert.strictEqual(new Set(server.received().map((f) => f.opaque)).size, 3)
+    }))
+
+  // The Node connector reads into one buffer per connection and lends each chunk: a response's body must not be a
+  // view into it. Bodies of several sizes (one larger than the buffer, some inside one read) are written in pieces,
+  // each after a pause so that they arrive in reads of their own, and checked once every later read overwrote the
+  // buffer.
+  it.scopedLive("response bodies survive the connection's read buffer being reused for later reads", () =>
+    Effect.gen(function*() {
+      const sizes = [100_000, 1_000, 30_000, 1_000, 10]
+      const bodyOf = (n: number) => new Uint8Array(sizes[n]!).map((_, i) => (i * 7 + n * 31) & 0xff)
+      const held: Array<[RemotingCommand.RemotingCommand, ScriptedServer.ServerConnection]> = []
+      const server = yield* ScriptedServer.make((f, conn) => {
+        held.push([f, conn])
+        if (held.length < sizes.length) return
+        const pieces: Array<[ScriptedServer.ServerConnection, Uint8Array]> = []
+        for (const [req, c] of held) {
+          const frame = Frame.encode(response(req, { code: 0, body: bodyOf(Number(req.extFields.n)) }))
+          for (let at = 0; at < frame.length; at += 7_000) pieces.push([c, frame.subarray(at, at + 7_000)])
+        }
+        const next = () => {
+          const piece = pieces.shift()
+          if (piece === undefined) return
+          piece[0].sendRaw(piece[1])
+          setTimeout(next, 2)
+        }
+        next()
+      })
+      const results = yield* withPool((pool) =>
+        Effect.all(
+          sizes.map((_, n) =>
+            pool.request(server.address, request({ code: 105, opaque: 0, extFields: { n: String(n) } }))
+          ),
+          { concurrency: "unbounded" }
+        )
+      )
+      assert.strictEqual(server.connections.length, 1)
+      results.forEach((r, n) => assert.deepStrictEqual(r.body, bodyOf(n), `body ${n}`))
     }))
 
   it.scopedLive("opens one connection for many concurrent first requests", () =>
@@ -335,7 +372,7 @@ describe("BrokerConnectionPool", () => {
       } as unknown as Socket.Socket
       const pool = yield* BrokerConnectionPool.make({ tcpTransportConnectTimeout: 3000 }).pipe(
         Effect.provideService(SocketConnector, {
-          connect: () => Effect.succeed(SocketConnectorModule.fromSocket(silent))
+          connect: () => PlatformSocket.fromSocket(silent)
         }),
         Effect.provide(Codec.layerJson)
       )

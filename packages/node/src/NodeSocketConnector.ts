@@ -1,14 +1,13 @@
 /**
  * `SocketConnector` over Node's `net` module (and `tls`, when the pool asks for TLS: the producer's `useTLS`),
- * through `@effect/platform-node`.
+ * straight on the sockets: each connection reads into one buffer of its own (`onread`), with no stream or fiber
+ * per read.
  *
  * @since 0.1.0
  */
-import type { Connected, ConnectOptions } from "@effect-rocketmq/client/SocketConnector"
-import { SocketConnector } from "@effect-rocketmq/client/SocketConnector"
+import type { Connected, ConnectError, ConnectOptions, ReadHandlers } from "@effect-rocketmq/client/SocketConnector"
+import { SocketConnector, SocketError } from "@effect-rocketmq/client/SocketConnector"
 import * as Tls from "@effect-rocketmq/client/Tls"
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -27,8 +26,7 @@ const reasons: Record<string, string> = {
 }
 
 /**
- * A connection that could not be opened. The platform's `SocketGenericError` says only "An error occurred during
- * Open", and its message is what the pool's `RemotingError` and the producer's errors carry; this one names the
+ * A connection that could not be opened. A bare `SocketError` says only "An error occurred during Open", and its message is what the pool's `RemotingError` and the producer's errors carry; this one names the
  * address and the OS reason, e.g. `cannot connect to 127.0.0.1:9876: connection refused (ECONNREFUSED): ...`.
  *
  * @example
@@ -44,7 +42,7 @@ const reasons: Record<string, string> = {
  * @since 0.1.0
  * @category errors
  */
-export class OpenError extends Socket.SocketGenericError {
+export class OpenError extends SocketError {
   /**
    * `host:port` that was dialled.
    *
@@ -141,70 +139,102 @@ const tlsOptionsOf = (host: string, port: number, tls: Tls.TlsOptions): NodeTls.
   }
 }
 
-// Opens the TCP (or TLS) stream; a failure after TCP connected but before the handshake finished is a TLS failure.
-const open = (host: string, port: number, tls: Tls.TlsOptions | undefined) =>
-  Effect.async<Net.Socket, Socket.SocketError>((resumeOnce) => {
+const READ_BUFFER_BYTES = 64 * 1024
+
+// Opens the TCP (or TLS) stream and succeeds once it is open; a failure after TCP connected but before the handshake
+// finished is a TLS failure. Interrupted (the pool's connect timeout), it destroys the socket.
+const connect = (host: string, port: number, options?: ConnectOptions): Effect.Effect<Connected, ConnectError> =>
+  Effect.async<Connected, ConnectError>((resumeOnce) => {
     const address = `${host}:${port}`
+    const tls = options?.tls
     let settled = false
-    const resume = (effect: Effect.Effect<Net.Socket, Socket.SocketError>) => {
+    const resume = (effect: Effect.Effect<Connected, ConnectError>) => {
       if (settled) return
       settled = true
       resumeOnce(effect)
     }
-    const conn = tls === undefined
-      ? Net.createConnection({ host, port, noDelay: true })
-      : NodeTls.connect(tlsOptionsOf(host, port, tls))
+    let handlers: ReadHandlers | undefined
+    // Read before the pool started reading (copies: the read buffer is reused), and how it ended, if it did.
+    let early: Array<Uint8Array> | undefined
+    let ended: { readonly error: ConnectError | undefined } | undefined
+    let failure: ConnectError | undefined
+    const deliver = (chunk: Uint8Array) => {
+      if (handlers !== undefined) handlers.onData(chunk)
+      else (early ??= []).push(chunk.slice())
+    }
+    // Reads land in one buffer per connection (TLS too: the decrypted bytes), lent to the pool, which copies what
+    // it keeps; no stream or `Buffer` per read.
+    const onread = {
+      buffer: new Uint8Array(READ_BUFFER_BYTES),
+      callback: (n: number, buffer: Uint8Array) => {
+        deliver(buffer.subarray(0, n))
+        return true
+      }
+    }
+    const conn: Net.Socket = tls === undefined
+      ? Net.createConnection({ host, port, noDelay: true, onread })
+      // (`tls.connect` takes `onread` as `net` does, per Node's docs; its types do not list it.)
+      : NodeTls.connect({ ...tlsOptionsOf(host, port, tls), onread } as NodeTls.ConnectionOptions)
     let tcpUp = false
+    const connected: Connected = {
+      read: (h) => {
+        handlers = h
+        const chunks = early
+        early = undefined
+        if (chunks !== undefined) { for (const chunk of chunks) h.onData(chunk) }
+        if (ended !== undefined) h.onClose(ended.error)
+      },
+      writeChunks: (chunks, written) => {
+        if (conn.destroyed || ended !== undefined) return written(new Error("socket closed"))
+        if (chunks.length === 1) return void conn.write(chunks[0]!, written)
+        conn.cork()
+        const last = chunks.length - 1
+        for (let i = 0; i < last; i++) conn.write(chunks[i]!)
+        conn.write(chunks[last]!, written)
+        conn.uncork()
+      },
+      // Queued writes leave first.
+      close: () => void conn.destroySoon()
+    }
     conn.once("connect", () => {
       tcpUp = true
       // No Nagle delay: requests are small and latency-bound.
       if (tls !== undefined) conn.setNoDelay(true)
-      else resume(Effect.succeed(conn))
+      else resume(Effect.succeed(connected))
     })
-    if (tls !== undefined) conn.once("secureConnect", () => resume(Effect.succeed(conn)))
-    conn.once("error", (cause) => {
+    if (tls !== undefined) conn.once("secureConnect", () => resume(Effect.succeed(connected)))
+    conn.on("error", (cause) => {
+      if (settled) {
+        failure ??= new SocketError({ reason: "Read", cause })
+        return
+      }
       if (tls === undefined || !tcpUp) return resume(Effect.fail(new OpenError(address, cause)))
-      const failure = tlsFailureOf(cause)
-      resume(Effect.fail(new Tls.TlsHandshakeError({ address, failure, detail: describeTls(failure, cause), cause })))
+      const tlsFailure = tlsFailureOf(cause)
+      resume(
+        Effect.fail(
+          new Tls.TlsHandshakeError({ address, failure: tlsFailure, detail: describeTls(tlsFailure, cause), cause })
+        )
+      )
     })
-    // A TLS server that hangs up before the handshake ends may do so without an error on our side.
-    if (tls !== undefined) {
-      conn.once("close", () =>
+    conn.once("close", () => {
+      if (!settled) {
+        // A TLS server that hangs up before the handshake ends may do so without an error on our side.
         resume(Effect.fail(
-          new Tls.TlsHandshakeError({
-            address,
-            failure: "NotTls",
-            detail: describeTls("NotTls", new Error("connection closed before the TLS handshake finished"))
-          })
-        )))
-    }
+          tls !== undefined
+            ? new Tls.TlsHandshakeError({
+              address,
+              failure: "NotTls",
+              detail: describeTls("NotTls", new Error("connection closed before the TLS handshake finished"))
+            })
+            : new OpenError(address, new Error("connection closed while connecting"))
+        ))
+        return
+      }
+      ended = { error: failure }
+      if (handlers !== undefined) handlers.onClose(failure)
+    })
     return Effect.sync(() => conn.destroy())
   })
-
-// The platform socket over a `net.Socket` (or `tls.TLSSocket`) we open ourselves, so that the pool can also write
-// to it directly: the platform writer costs a fiber per write.
-const connect = (host: string, port: number, options?: ConnectOptions): Effect.Effect<Connected> => {
-  let current: Net.Socket | undefined
-  const acquire = Effect.acquireRelease(
-    Effect.tap(open(host, port, options?.tls), (conn) => {
-      current = conn
-    }),
-    (conn) => Effect.sync(() => conn.destroySoon())
-  )
-  return Effect.map(NodeSocket.fromDuplex(acquire), (socket): Connected => ({
-    socket,
-    writeChunks: (chunks, written) => {
-      const conn = current
-      if (conn === undefined || conn.destroyed) return written(new Error("socket closed"))
-      if (chunks.length === 1) return void conn.write(chunks[0]!, written)
-      conn.cork()
-      const last = chunks.length - 1
-      for (let i = 0; i < last; i++) conn.write(chunks[i]!)
-      conn.write(chunks[last]!, written)
-      conn.uncork()
-    }
-  }))
-}
 
 /**
  * @example

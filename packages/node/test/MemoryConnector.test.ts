@@ -1,7 +1,8 @@
 // The client core runs on any SocketConnector, not only Node's: here `Producer.layer` gets sockets made of Web
 // Streams (`Socket.fromTransformStream`) whose far end is an in-memory name server and broker, so no byte goes
-// through node:net and the pool writes through the platform socket's own writer (no direct writer).
+// through node:net: the platform sockets plug in through `PlatformSocket.fromSocket`.
 import * as Message from "@effect-rocketmq/client/Message"
+import * as PlatformSocket from "@effect-rocketmq/client/PlatformSocket"
 import * as Producer from "@effect-rocketmq/client/Producer"
 import * as SocketConnector from "@effect-rocketmq/client/SocketConnector"
 import * as Frame from "@effect-rocketmq/protocol/Frame"
@@ -103,7 +104,10 @@ const memoryCluster = () => {
 
   const connector = Layer.succeed(SocketConnector.SocketConnector, {
     connect: (host, port) =>
-      Effect.map(Socket.fromTransformStream(Effect.suspend(() => open(`${host}:${port}`))), SocketConnector.fromSocket)
+      Effect.flatMap(
+        Socket.fromTransformStream(Effect.suspend(() => open(`${host}:${port}`))),
+        PlatformSocket.fromSocket
+      )
   })
   return { connects, received, connector }
 }

@@ -24,8 +24,7 @@ describe("NodeSocketConnector", () => {
     Effect.gen(function*() {
       const port = yield* closedPort
       const connector = yield* SocketConnector
-      const { socket } = yield* connector.connect("127.0.0.1", port)
-      const error = yield* socket.run(() => {}).pipe(Effect.flip)
+      const error = yield* connector.connect("127.0.0.1", port).pipe(Effect.flip)
       assert.instanceOf(error, NodeSocketConnector.OpenError)
       assert.strictEqual(error._tag, "SocketError")
       assert.strictEqual(error.reason, "Open")
@@ -33,6 +32,50 @@ describe("NodeSocketConnector", () => {
         error.message,
         `cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED): nothing listens on that port`
       )
+    }).pipe(Effect.provide(NodeSocketConnector.layer)))
+
+  it.scopedLive("reads are lent from one buffer per connection; bytes sent before reading starts are kept", () =>
+    Effect.gen(function*() {
+      // The server says "early" at once; "second" and "third" (apart) only once the client spoke, after `read`.
+      const server = yield* Effect.acquireRelease(
+        Effect.async<Net.Server>((resume) => {
+          const s = Net.createServer((socket) => {
+            socket.write("early")
+            socket.once("data", () => {
+              socket.write("second")
+              setTimeout(() => socket.end("third"), 30)
+            })
+          })
+          s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.sync(() => s.close())
+      )
+      const connector = yield* SocketConnector
+      const connected = yield* connector.connect("127.0.0.1", (server.address() as Net.AddressInfo).port)
+      yield* Effect.sleep("50 millis") // "early" arrives before `read`
+      const chunks: Array<Uint8Array> = []
+      const texts: Array<string> = []
+      const closed = yield* Effect.async<string | undefined>((resume) => {
+        connected.read({
+          onData: (chunk) => {
+            chunks.push(chunk)
+            texts.push(new TextDecoder().decode(chunk))
+          },
+          onClose: (error) => resume(Effect.succeed(error?.message))
+        })
+        connected.writeChunks([new TextEncoder().encode("go")], () => {})
+      })
+      assert.strictEqual(texts.join(""), "earlysecondthird")
+      assert.strictEqual(closed, undefined) // closed by the peer, no error
+      // Every read after `read` started came in the same memory (the connection's read buffer).
+      const later = chunks.filter((_, i) => texts.slice(0, i).join("").length >= "early".length)
+      assert.isNotEmpty(later)
+      assert.strictEqual(new Set(later.map((c) => c.buffer)).size, 1)
+      // A write after the end fails through its callback.
+      const error = yield* Effect.async<Error | null | undefined>((resume) =>
+        connected.writeChunks([new Uint8Array(1)], (e) => resume(Effect.succeed(e)))
+      )
+      assert.instanceOf(error, Error)
     }).pipe(Effect.provide(NodeSocketConnector.layer)))
 
   it.live("a producer whose name server refuses says so in its ServiceNotAvailable", () =>

@@ -12,6 +12,7 @@ import { Cause, Effect, Exit, Layer, Redacted } from "effect"
 import * as NodeProducer from "../src/NodeProducer.js"
 import * as NodeSocketConnector from "../src/NodeSocketConnector.js"
 import { remotingOf, sendError } from "./utils/sendFailure.js"
+import { untilClosed } from "./utils/untilClosed.js"
 
 const certs = await Effect.runPromise(TestCertificates.make())
 const otherCa = await Effect.runPromise(TestCertificates.make({ caName: "another CA" }))
@@ -84,10 +85,9 @@ describe("TLS through NodeSocketConnector", () => {
       const connector = yield* SocketConnector
       const port = Number(embedded.nameServerAddress.split(":")[1])
       const attempt = (serverName: string | undefined) =>
-        Effect.flatMap(
-          connector.connect("127.0.0.1", port, { tls: { ca: certs.ca, serverName } }),
-          ({ socket }) =>
-            socket.run(() => {}).pipe(Effect.timeoutFail({ duration: 300, onTimeout: () => "open" }), Effect.exit)
+        Effect.flatMap(connector.connect("127.0.0.1", port, { tls: { ca: certs.ca, serverName } }), untilClosed).pipe(
+          Effect.timeoutFail({ duration: 300, onTimeout: () => "open" }),
+          Effect.exit
         )
       const wrong = yield* attempt("broker.example")
       assert.isTrue(Exit.isFailure(wrong))

@@ -478,6 +478,42 @@ export class FrameDecoder {
    * @since 0.1.0
    */
   push(chunk: Uint8Array, intercept?: (bytes: Uint8Array, start: number, end: number) => boolean): DecodeResult {
+    return this.decode(chunk, intercept, false)
+  }
+
+  /**
+   * `push` for a chunk whose memory the caller reuses once this returns (e.g. a socket's one read buffer): the
+   * decoder copies what it keeps of it (the start of an unfinished frame) and the bodies of the frames it returns,
+   * so that nothing it hands out or holds is a view into the chunk. `intercept` sees the chunk itself and must not
+   * keep a view into it either.
+   *
+   * @example
+   * ```ts
+   * import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
+   *
+   * const body = new TextEncoder().encode("kept")
+   * const read = Frame.encode(RemotingCommand.request({ code: 105, opaque: 7, body })) // one reused read buffer
+   * const decoder = Frame.makeDecoder()
+   * const [frame] = decoder.pushBorrowed(read).frames
+   * read.fill(0) // the next read overwrites it
+   * assert.strictEqual(new TextDecoder().decode(frame!.body), "kept")
+   * ```
+   *
+   * @since 0.2.0
+   */
+  pushBorrowed(
+    chunk: Uint8Array,
+    intercept?: (bytes: Uint8Array, start: number, end: number) => boolean
+  ): DecodeResult {
+    return this.decode(chunk, intercept, true)
+  }
+
+  /** @internal */
+  private decode(
+    chunk: Uint8Array,
+    intercept: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined,
+    borrowed: boolean
+  ): DecodeResult {
     if (this.failure) return { frames: [], error: this.failure }
     if (chunk.length > 0) {
       this.chunks.push(chunk)
@@ -492,7 +528,14 @@ export class FrameDecoder {
       const decoded = this.takeFrame(length, intercept)
       if (decoded === undefined) continue
       if (Either.isLeft(decoded)) return this.fail(frames, decoded.left)
-      frames.push(decoded.right)
+      frames.push(borrowed ? ownBody(decoded.right, chunk) : decoded.right)
+    }
+    // The unfinished frame's bytes still in the borrowed chunk (always the last one held) become our own.
+    const held = this.chunks.length
+    if (borrowed && held > 0 && this.chunks[held - 1] === chunk) {
+      const from = held === 1 ? this.offset : 0
+      this.chunks[held - 1] = chunk.slice(from)
+      if (held === 1) this.offset = 0
     }
     return { frames, error: undefined }
   }
@@ -565,6 +608,21 @@ export class FrameDecoder {
     return decodeContentAt(out, 4, n)
   }
 }
+
+// A frame decoded from a borrowed chunk with its body still a view into it: the same frame over a copy of the body.
+// (A frame joined from several chunks is already decoded from a copy of its own.)
+const ownBody = (cmd: RemotingCommand, chunk: Uint8Array): RemotingCommand =>
+  cmd.body.length === 0 || cmd.body.buffer !== chunk.buffer ? cmd : makeCommand(
+    cmd.code,
+    cmd.language,
+    cmd.version,
+    cmd.opaque,
+    cmd.flag,
+    cmd.remark,
+    cmd.extFields,
+    cmd.body.slice(),
+    cmd.serializeType
+  )
 
 /**
  * @example

@@ -1,16 +1,13 @@
 // One connection per address: opened on first use (concurrent callers share the connect), found by address, retired
 // when it fails, times a request out, expires or idles.
-import type { SocketError } from "@effect/platform/Socket"
-import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
-import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { RemotingError } from "../Errors.js"
-import type { SocketConnectorService } from "../SocketConnector.js"
+import type { ConnectError, SocketConnectorService } from "../SocketConnector.js"
 import { isTlsHandshakeError } from "../Tls.js"
 import { parseAddress } from "./address.js"
 import type { ConnectionHost } from "./connection.js"
@@ -19,7 +16,7 @@ import { Connection, remotingError, withOperation } from "./connection.js"
 const plainTextHint = " before answering anything (a server that requires TLS does this to plain connections: useTLS?)"
 
 // A socket that never opened is a connect failure, not a closed connection; one whose TLS handshake failed says so.
-const openFailure = (e: SocketError): RemotingError["reason"] =>
+const openFailure = (e: ConnectError): RemotingError["reason"] =>
   isTlsHandshakeError(e)
     ? "TlsHandshakeFailed"
     : e.reason === "Open" || e.reason === "OpenTimeout"
@@ -27,8 +24,8 @@ const openFailure = (e: SocketError): RemotingError["reason"] =>
     : "ConnectionClosed"
 
 // The platform's own message ("An error occurred during Read") says nothing: what the socket said (e.g. a TLS alert).
-const describeClosed = (e: SocketError): string => {
-  const said = (e.cause as { readonly message?: unknown } | undefined)?.message
+const describeClosed = (e: ConnectError): string => {
+  const said = ((e as { readonly cause?: unknown }).cause as { readonly message?: unknown } | undefined)?.message
   return typeof said === "string" && said.length > 0 ? `${e.message}: ${said}` : e.message
 }
 
@@ -134,48 +131,8 @@ export class AddressTable {
         return yield* remotingError("ConnectFailed", address, "connect", "not a host:port address")
       }
       const tls = options.tls
-      const { socket, writeChunks } = yield* connector.connect(parsed.host, parsed.port, tls && { tls }).pipe(
-        Effect.mapError((e) => remotingError(openFailure(e), address, "connect", e.message, e))
-      )
-      const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
-      const write = yield* Scope.extend(socket.writer, scope)
-      const opened = yield* Deferred.make<void, RemotingError>()
-      const t = host.now()
-      const conn = new Connection(host, address, ++this.nextId, t, t, scope, write, writeChunks)
-      let heard = false
-      const onData = (chunk: Uint8Array) => {
-        heard = true
-        return conn.onData(chunk)
-      }
-      yield* socket.run(onData, { onOpen: Deferred.done(opened, Exit.void) }).pipe(
-        Effect.onExit((exit) =>
-          Effect.suspend(() => {
-            // A server that requires TLS closes a plain connection without a word.
-            const hint = tls === undefined && !heard ? plainTextHint : ""
-            const failure = Exit.isFailure(exit)
-              ? Option.match(Cause.failureOption(exit.cause), {
-                onNone: () => remotingError("ConnectionClosed", address, "read", "connection closed"),
-                onSome: (e) =>
-                  e._tag === "RemotingError" ? e : remotingError(
-                    openFailure(e),
-                    address,
-                    "read",
-                    openFailure(e) === "ConnectionClosed" ? describeClosed(e) + hint : e.message,
-                    e
-                  )
-              })
-              : remotingError("ConnectionClosed", address, "read", `closed by peer${hint}`)
-            conn.finish(failure)
-            return Deferred.fail(opened, failure).pipe(
-              // Closing the scope from inside the fiber it owns would wait on itself.
-              Effect.zipRight(Effect.forkIn(Scope.close(scope, Exit.void), poolScope)),
-              Effect.asVoid
-            )
-          })
-        ),
-        Effect.forkIn(scope)
-      )
-      yield* Deferred.await(opened).pipe(
+      const connect = connector.connect(parsed.host, parsed.port, tls && { tls }).pipe(
+        Effect.mapError((e) => remotingError(openFailure(e), address, "connect", e.message, e)),
         Effect.timeoutFail({
           duration: options.tcpTransportConnectTimeout,
           onTimeout: () =>
@@ -187,9 +144,45 @@ export class AddressTable {
                 tls === undefined ? "" : " (no TLS handshake: does the server speak TLS?)"
               }`
             )
-        }),
-        Effect.tapError(() => conn.close("connect failed"))
+        })
       )
+      const nextId = () => ++this.nextId
+      // Once open, it is closed by its scope: nothing may interrupt the steps between (e.g. a pool shutting down).
+      const { conn, ended } = yield* Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(connect), (connected) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.fork(connectionsScope, ExecutionStrategy.sequential)
+            yield* Scope.addFinalizer(scope, Effect.sync(connected.close))
+            const t = host.now()
+            const conn = new Connection(host, address, nextId(), t, t, scope, connected.writeChunks)
+            let heard = false
+            let ended: RemotingError | undefined
+            connected.read({
+              onData: (chunk) => {
+                heard = true
+                conn.onData(chunk)
+              },
+              onClose: (error) => {
+                // A server that requires TLS closes a plain connection without a word.
+                const hint = tls === undefined && !heard ? plainTextHint : ""
+                ended = error === undefined
+                  ? remotingError("ConnectionClosed", address, "read", `closed by peer${hint}`)
+                  : remotingError(
+                    openFailure(error),
+                    address,
+                    "read",
+                    openFailure(error) === "ConnectionClosed" ? describeClosed(error) + hint : error.message,
+                    error
+                  )
+                conn.finish(ended)
+                host.runFork(Effect.forkIn(Scope.close(scope, Exit.void), poolScope))
+              }
+            })
+            return { conn, ended }
+          }))
+      )
+      // It ended as soon as it opened.
+      if (ended !== undefined) return yield* ended
       this.live.add(conn)
       yield* Effect.forkIn(this.o.onConnect(address), poolScope)
       return conn

@@ -1,20 +1,16 @@
 // One socket's life: requests correlated by opaque, frames coalesced into few writes, back-pressure when the peer
 // reads slowly, and requests the peer sends us. The pool (connectionPool.ts) opens, finds and retires connections.
 import type { Signer } from "@effect-rocketmq/protocol/Acl"
-import * as Bytes from "@effect-rocketmq/protocol/Bytes"
 import type { FrameDecoder } from "@effect-rocketmq/protocol/Frame"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { FLAG_ONEWAY, FLAG_RESPONSE, isResponse } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
 import * as SendResponse from "@effect-rocketmq/protocol/SendResponse"
-import type * as Socket from "@effect/platform/Socket"
-import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type {
   ConnectionInfo,
@@ -204,8 +200,7 @@ export class Connection {
     readonly createdAt: number,
     public lastActiveAt: number,
     readonly scope: Scope.CloseableScope,
-    private readonly write: (chunk: Uint8Array) => Effect.Effect<void, Socket.SocketError>,
-    private readonly writeChunks: ChunkWriter | undefined
+    private readonly writeChunks: ChunkWriter
   ) {
     this.decoder = host.codec.makeDecoder()
     this.scanned = host.scans ? (bytes, start, end) => this.scan(bytes, start, end) : undefined
@@ -349,31 +344,15 @@ export class Connection {
       }
     }
     this.flushing.add(batch)
-    if (this.writeChunks !== undefined) {
-      this.writeChunks(frames, (cause) => {
-        if (cause == null) {
-          // Written: the frames' memory holds later frames (`SendFrame.encodeRecyclable`; others are ignored).
-          for (let i = 0; i < frames.length; i++) SendFrame.recycle(frames[i]!)
-          return this.written(batch, undefined)
-        }
-        this.written(batch, remotingError("WriteFailed", this.address, "write", cause.message, cause))
-        this.host.runFork(this.closeScope())
-      })
-      return
-    }
-    const chunk = frames.length === 1 ? frames[0]! : Bytes.concat(frames)
-    // Copied into one chunk: the frames are free now. (A lone frame is the chunk: the platform writer may still read
-    // it after its write completes.)
-    if (frames.length > 1) { for (let i = 0; i < frames.length; i++) SendFrame.recycle(frames[i]!) }
-    this.host.runFork(Effect.flatMap(Effect.exit(this.write(chunk)), (exit) => {
-      if (Exit.isSuccess(exit)) return Effect.sync(() => this.written(batch, undefined))
-      const error = Option.match(Cause.failureOption(exit.cause), {
-        onNone: () => remotingError("WriteFailed", this.address, "write", "write interrupted"),
-        onSome: (e) => remotingError("WriteFailed", this.address, "write", e.message, e)
-      })
-      this.written(batch, error)
-      return this.closeScope()
-    }))
+    this.writeChunks(frames, (cause) => {
+      if (cause == null) {
+        // Written: the frames' memory holds later frames (`SendFrame.encodeRecyclable`; others are ignored).
+        for (let i = 0; i < frames.length; i++) SendFrame.recycle(frames[i]!)
+        return this.written(batch, undefined)
+      }
+      this.written(batch, remotingError("WriteFailed", this.address, "write", cause.message, cause))
+      this.host.runFork(this.closeScope())
+    })
   }
 
   private written(batch: WriteBatch, error: RemotingError | undefined) {
@@ -466,11 +445,14 @@ export class Connection {
     return true
   }
 
-  /** Bytes from the socket: responses settle their requests, requests go to the pool's handlers. */
-  onData(chunk: Uint8Array): Effect.Effect<void, RemotingError> | undefined {
+  /**
+   * Bytes from the socket: responses settle their requests, requests go to the pool's handlers. The chunk is lent
+   * for this call (`SocketConnector.ReadHandlers`): nothing read from it may keep a view into it.
+   */
+  onData(chunk: Uint8Array): void {
     this.lastActiveAt = this.readAt = this.host.now()
     this.untaken = 0
-    const { error, frames } = this.decoder.push(chunk, this.scanned)
+    const { error, frames } = this.decoder.pushBorrowed(chunk, this.scanned)
     const waiting = this.later
     if (waiting.length > 0) this.later = []
     let w = 0
@@ -496,11 +478,14 @@ export class Connection {
     }
     settleScanned(Infinity)
     if (error !== undefined) {
-      return Effect.fail(remotingError("MalformedFrame", this.address, "read", error.message, error))
+      // Nothing after a malformed frame can be read: the connection ends.
+      this.finish(remotingError("MalformedFrame", this.address, "read", error.message, error))
+      this.host.runFork(this.closeScope())
+    } else if (served !== undefined) {
+      this.host.runFork(Effect.all(served, { concurrency: "unbounded", discard: true }))
+    } else if (this.draining && this.pending.size === 0) {
+      this.host.runFork(this.close("expired"))
     }
-    if (served !== undefined) return Effect.all(served, { concurrency: "unbounded", discard: true })
-    if (this.draining && this.pending.size === 0) return this.close("expired")
-    return undefined
   }
 }
 
