@@ -21,9 +21,17 @@ const barrels = ["effect", "@effect/platform", "@effect/platform-node", "@effect
   name,
   message: `import the module (\`${name}/Name\`), not the package entry, which loads all of ${name}`
 }))
+// The platform's Socket loads Stream and Channel (about 6 MiB): the connectors read and write sockets themselves, and
+// only the adapter for users' platform sockets (and the type that names its error) may import it.
+const platformSocket = forbid(
+  ["@effect/platform/Socket"],
+  "only PlatformSocket.ts adapts the platform's Socket: the producer's load path must not import it"
+)
+const platformSocketAdapter = ["packages/client/src/PlatformSocket.ts", "packages/client/src/SocketConnector.ts"]
 // Every package's sources get the barrels rule here: a later config for the same files would replace this rule.
-const boundaries = (files, { builtins = [], patterns }) => ({
+const boundaries = (files, { builtins = [], patterns, ignores = [] }) => ({
   files,
+  ignores,
   rules: {
     "no-restricted-imports": ["error", {
       paths: [...barrels, ...builtins.map((name) => ({ name, message: runtimeSpecific }))],
@@ -67,18 +75,23 @@ export default tseslint.config(
     ]
   }),
   // client: effect, @effect/platform and protocol; no runtime, no test kit.
-  boundaries(["packages/client/src/**/*.ts"], {
-    builtins: nodeBuiltins(),
-    patterns: [
-      platformNode,
-      forbid(["@effect-rocketmq/node", "@effect-rocketmq/node/*"], runtimeSpecific),
-      forbid(["@effect-rocketmq/testkit", "@effect-rocketmq/testkit/*"], "the client must not depend on its test kit")
-    ]
-  }),
+  ...[platformSocketAdapter, undefined].map((adapter) =>
+    boundaries(adapter ?? ["packages/client/src/**/*.ts"], {
+      ignores: adapter === undefined ? platformSocketAdapter : [],
+      builtins: nodeBuiltins(),
+      patterns: [
+        platformNode,
+        ...(adapter === undefined ? [platformSocket] : []),
+        forbid(["@effect-rocketmq/node", "@effect-rocketmq/node/*"], runtimeSpecific),
+        forbid(["@effect-rocketmq/testkit", "@effect-rocketmq/testkit/*"], "the client must not depend on its test kit")
+      ]
+    })
+  ),
   // node: the client's public modules; testkit likewise (it may use node for its ready producer).
   boundaries(["packages/node/src/**/*.ts"], {
     patterns: [
       clientInternals,
+      platformSocket,
       forbid(["@effect-rocketmq/testkit", "@effect-rocketmq/testkit/*"], "the test kit is for tests")
     ]
   }),
