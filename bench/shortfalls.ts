@@ -17,37 +17,42 @@ export interface TargetRatio {
 export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: string }> = [
   {
     match: /^ours batch\/32 throughput \/ raw-frame ceiling$/,
-    text: "With one request in flight, the round trip is the client's time per request plus the broker's. Raw frames " +
-      "are encoded before the clock starts and cost about 85 µs of client CPU per 32-message request (a third of it " +
-      "kernel); ours costs about 165. Measured outside the benchmark (25,000 requests under `perf`): encoding the 32 " +
-      "members is about 11 µs (body copies, ids, properties); the rest is spread thin over the send path (about 18 " +
-      "Effect operations per request), Node's socket stream code, scanning the response, building the result, and " +
-      "garbage collection, with no function above 3% of the busy time. 0.9x needs the client within about 30 µs of " +
-      "raw per request: that means fewer layers per request (the caller's Effect and Node's stream code), not " +
-      "cheaper encoding."
+    text: "With one request in flight, the round trip is the client's time per " +
+      "request plus the broker's. Raw frames are encoded before the clock starts and cost about 85 µs of client CPU " +
+      "per 32-message request (a third of it kernel); ours about 165. Reads now skip Node's stream code (`onread` " +
+      "into one buffer per connection: about 1.4 µs per read instead of 4.5), and a one-request `sendBatch` resumes " +
+      "its caller with no step around the send; neither moved the ratio beyond run-to-run noise. The largest item " +
+      "of a request is the write system call of its 32 KiB frame (about 50 µs, which raw pays too); then encoding " +
+      "the members (about 11 µs), resuming the caller's fiber, scanning the answer, building the result and garbage " +
+      "collection, none above 3% of the busy time. 0.9x needs the client within about 30 µs of raw per request, and " +
+      "what is left is spread over steps of a few µs each."
   },
   {
     match: /^ours async\/(64|256) throughput \/ raw-frame ceiling$/,
-    text: "On shared cores every CPU second the client spends is taken from the brokers. Raw frames cost about 0.5 s " +
-      "per 100k messages (encoded before the clock); ours about 1.0 to 1.2: per send the caller's Effect, a window " +
-      "permit, a unique id, the frame (about 0.8 µs), a timer entry, the scanned response made a SendResult, and the " +
-      "callback. No function stands out in the profile (none above 3%). The ratio moves by about ±0.05 between " +
-      "full runs on this machine (0.76 to 0.83 over the last two); holding 0.8 takes about 10% less client CPU per " +
-      "message."
+    text: "On shared cores every CPU second the client spends is taken from " +
+      "the brokers. Raw frames cost about 0.5 s per 100k messages (encoded before the clock); ours about 1.0 to " +
+      "1.2: per send the caller's Effect, a window permit, a unique id, the frame (about 0.8 µs), a timer entry, " +
+      "the scanned response made a SendResult, and the callback. No function stands out in the profile (none above " +
+      "3%). The ratio moves between full runs on this machine (async/256: 0.76 to 0.94 over the last three); " +
+      "holding 0.8 in every run takes about 10% less client CPU per message."
   },
   {
     match: /^ours \/ java autobatch\/256 (throughput|client CPU per message)$/,
-    text: "Java gathers messages with no per-message Effect. Each of our `sendAsync` calls is an Effect (about 2 " +
-      "operations on the caller's side, a window permit), one member object (checks, id, record), and its share of " +
-      "the outcome: a SendResult with its own offset, one latency value for the histogram (the metric counts " +
-      "messages), and the callback. Stats and the success total are already counted once per batch request. Java's " +
-      "own figure moves a lot between runs (0.59 to 0.70 s per 100k over the last three full runs, 2.6 in a loaded one)."
+    text: "Java gathers messages with no per-message Effect. Already once per " +
+      "batch request: stats, the success total, the queue-size gauge, the member ids' join (only when message trace " +
+      "reads it), and one timer fiber times every batch delay (a fiber per delay cost about 150 µs). Left per " +
+      "message: the caller's Effect per `sendAsync` (about 2 operations, a window permit), the member's checks and " +
+      "id (each clock read about 90 ns on this VM), a SendResult with its own offset, one latency value (the metric " +
+      "counts messages, and no two are equal), and the callback. The profile: socket writes 28%, garbage collection " +
+      "14%, Effect's runtime 11% (mostly the callers' fibers), the member and batch path 8%, encoding 6%. Java's " +
+      "own figure moves a lot between runs (0.53 to 0.70 s per 100k over the last four full runs)."
   },
   {
     match: /^ours \/ (java|go) batch\/32 (throughput|client CPU per message)$/,
-    text: "Met on shared cores. On dedicated cores the client has a CPU of its own and the brokers share the other, " +
-      "so a request's round trip is the client's time per request plus the broker's: see the raw-ceiling note on " +
-      "batches for where the client's time per request goes."
+    text: "Ours and Java's batch figures are close and trade places between " +
+      "runs (shared cores, previous full run: 1.20x Java's throughput at 0.87x its CPU). With one request in flight " +
+      "the round trip is the client's time per request plus the broker's: see the raw-ceiling note on batches for " +
+      "where ours goes."
   },
   {
     match: /^ours \/ java async\/256 throughput$/,
@@ -57,10 +62,11 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   },
   {
     match: /peak RSS$/,
-    text: "Loading the client takes Node from about 41 to 89 MiB before any send: 443 modules, among them effect's " +
-      "Schema (route and header decoding), and Stream and Channel through @effect/platform's Socket, which the Node " +
-      "connector uses. The rest is V8's young generation and what the scenario keeps live. A smaller import graph " +
-      "is the lever."
+    text: "Loading the producer (`@effect-rocketmq/node`) costs about 41 MiB " +
+      "over a bare Node (`bench/import-rss.mjs`; 48 before the connector stopped loading @effect/platform's " +
+      "Socket). About 8 MiB of that is effect's Schema, which decodes routes and headers, and the fast-check it " +
+      "imports. The rest is V8's young generation and what the scenario keeps live. Decoding headers and routes " +
+      "without Schema would save those 8 MiB."
   },
   {
     match: /^ours \/ (java|go|ali-ons) sync\/1 /,
