@@ -737,6 +737,40 @@ describe("BrokerConnectionPool", () => {
       )
     }))
 
+  // The socket's read buffer is lent for one read: a codec's own decoder sees every chunk through its `push` and may
+  // keep what it was given.
+  it.scopedLive("another codec's decoder reads through its own push, and what it kept survives later reads", () =>
+    Effect.gen(function*() {
+      const body = (n: number) => new Uint8Array(3000).fill(n)
+      const server = yield* ScriptedServer.make((f, conn) => {
+        const bytes = Frame.encode(
+          RemotingCommand.response(f, { code: 0, body: body(f.extFields.n === "1" ? 1 : 2) })
+        )
+        // In pieces, so that frames span reads of the one buffer.
+        for (let i = 0; i < bytes.length; i += 700) conn.sendRaw(bytes.subarray(i, i + 700))
+      })
+      let pushes = 0
+      class CountingDecoder extends Frame.FrameDecoder {
+        override push(chunk: Uint8Array, intercept?: (bytes: Uint8Array, start: number, end: number) => boolean) {
+          pushes++
+          return super.push(chunk, intercept)
+        }
+      }
+      const counting = Layer.effect(
+        Codec.Codec,
+        Effect.map(Codec.Codec, (c) => ({ ...c, makeDecoder: () => new CountingDecoder() }))
+      ).pipe(Layer.provide(Codec.layerJson))
+      const layer = BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(counting))
+      yield* Effect.gen(function*() {
+        const pool = yield* BrokerConnectionPool.BrokerConnectionPool
+        const first = yield* pool.request(server.address, request({ code: 2, opaque: 0, extFields: { n: "1" } }))
+        const second = yield* pool.request(server.address, request({ code: 2, opaque: 0, extFields: { n: "2" } }))
+        assert.isAbove(pushes, 0)
+        assert.deepStrictEqual(first.body, body(1))
+        assert.deepStrictEqual(second.body, body(2))
+      }).pipe(Effect.provide(layer))
+    }))
+
   it.scopedLive("with any other codec every response is decoded by the codec", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((f, conn) => conn.sendRaw(brokerSendResponse(f.opaque)))

@@ -26,7 +26,8 @@ const reasons: Record<string, string> = {
 }
 
 /**
- * A connection that could not be opened. A bare `SocketError` says only "An error occurred during Open", and its message is what the pool's `RemotingError` and the producer's errors carry; this one names the
+ * A connection that could not be opened. A bare `SocketError` says only "An error occurred during Open", and its
+ * message is what the pool's `RemotingError` and the producer's errors carry; this one names the
  * address and the OS reason, e.g. `cannot connect to 127.0.0.1:9876: connection refused (ECONNREFUSED): ...`.
  *
  * @example

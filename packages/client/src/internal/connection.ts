@@ -452,7 +452,11 @@ export class Connection {
   onData(chunk: Uint8Array): void {
     this.lastActiveAt = this.readAt = this.host.now()
     this.untaken = 0
-    const { error, frames } = this.decoder.pushBorrowed(chunk, this.scanned)
+    // The built-in decoder copies what it keeps of a lent chunk; another codec's decoder (which may override
+    // `push`) gets a copy of its own.
+    const { error, frames } = this.scanned !== undefined
+      ? this.decoder.pushBorrowed(chunk, this.scanned)
+      : this.decoder.push(chunk.slice())
     const waiting = this.later
     if (waiting.length > 0) this.later = []
     let w = 0
