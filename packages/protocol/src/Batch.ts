@@ -50,6 +50,16 @@ export const RECORD_OVERHEAD = 22
 export class IdAffixes {
   constructor(readonly head: Uint8Array, readonly tail: Uint8Array) {}
 
+  private view: DataView | undefined
+  /**
+   * The head as a `DataView`, made once: records copy it four bytes at a time.
+   *
+   * @since 0.2.0
+   */
+  headView(): DataView {
+    return this.view ??= new DataView(this.head.buffer, this.head.byteOffset, this.head.byteLength)
+  }
+
   /**
    * From the text before and after the id, as `MessageProperties.encode` writes it.
    *
@@ -256,6 +266,9 @@ export const batchBody = (
   const members = messages.slice()
   const writeTo = (out: Uint8Array, at: number) => {
     const view = new DataView(out.buffer, out.byteOffset + at, total)
+    // The members' ids are usually views of one array: one view to read it by.
+    let idBytes: Uint8Array | undefined
+    let idView: DataView | undefined
     let o = 0
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!
@@ -275,15 +288,32 @@ export const batchBody = (
       view.setInt16(o, length)
       let p = at + o + 2
       if (properties instanceof IdAffixes) {
-        p = put(out, p, properties.head)
+        const head = properties.head
+        if (head.length >= 8) {
+          // Four bytes at a time, as the ids below.
+          const headView = properties.headView()
+          const n = head.length
+          let k = 0
+          for (; k + 4 <= n; k += 4) view.setUint32(p - at + k, headView.getUint32(k))
+          for (; k < n; k++) out[p + k] = head[k]!
+          p += n
+        } else {
+          p = put(out, p, head)
+        }
         if (typeof id === "string") {
           // ASCII, checked above: one byte per character.
           for (let k = 0; k < id.length; k++) out[p + k] = id.charCodeAt(k)
           p += id.length
         } else {
+          // Four bytes at a time: a batch's ids are a kilobyte, and byte loops were a third of this function.
           const bytes = id.bytes
-          for (let k = 0; k < id.length; k++) out[p + k] = bytes[id.at + k]!
-          p += id.length
+          if (bytes !== idBytes) idView = new DataView((idBytes = bytes).buffer, bytes.byteOffset, bytes.byteLength)
+          const n = id.length
+          const from = id.at
+          let k = 0
+          for (; k + 4 <= n; k += 4) view.setUint32(p - at + k, idView!.getUint32(from + k))
+          for (; k < n; k++) out[p + k] = bytes[from + k]!
+          p += n
         }
         put(out, p, properties.tail)
       } else {

@@ -481,16 +481,24 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): Uniqu
     const h = headBytes.length
     const step = h + 5
     const length = count * step - 1
-    if (scratch.length < length) scratch = allocScratch(Math.max(length, 2 * scratch.length))
+    // Room for the last id's comma too: whole ids are copied below.
+    if (scratch.length < length + 1) scratch = allocScratch(Math.max(length + 1, 2 * scratch.length))
     const out = scratch
+    // Every id has the same head: written once, then copied in doubling runs (a native copy each), and each id's
+    // counter written over its copy.
+    for (let i = 0; i < h; i++) out[i] = headBytes[i]!
+    out[h + 4] = 0x2c
+    for (let done = 1; done < count;) {
+      const n = Math.min(done, count - done)
+      out.copyWithin(done * step, 0, n * step)
+      done += n
+    }
     let c = counter
-    for (let k = 0, at = 0; k < count; k++, at += step) {
-      for (let i = 0; i < h; i++) out[at + i] = headBytes[i]!
-      out[at + h] = HEX_CODES[c >>> 12]!
-      out[at + h + 1] = HEX_CODES[(c >>> 8) & 15]!
-      out[at + h + 2] = HEX_CODES[(c >>> 4) & 15]!
-      out[at + h + 3] = HEX_CODES[c & 15]!
-      if (k < count - 1) out[at + h + 4] = 0x2c
+    for (let k = 0, at = h; k < count; k++, at += step) {
+      out[at] = HEX_CODES[c >>> 12]!
+      out[at + 1] = HEX_CODES[(c >>> 8) & 15]!
+      out[at + 2] = HEX_CODES[(c >>> 4) & 15]!
+      out[at + 3] = HEX_CODES[c & 15]!
       c = (c + 1) & 0xffff
     }
     counter = c
