@@ -268,3 +268,57 @@ describe("Batch.batchBody", () => {
     assert.throws(() => detached.writeTo(new Uint8Array(detached.length), 0), TypeError)
   })
 })
+
+describe("Batch records with properties around an id", () => {
+  // Heads and ids of every length around the four-byte steps records are copied in, ids as runs of a shared array
+  // (as `sendBatch` makes them) or text, affixes whose head is a view at any offset, written at any offset: the
+  // bytes are those of the same properties given whole, and nothing outside the body is touched.
+  const ascii = (min: number, max: number) =>
+    FastCheck.array(FastCheck.integer({ min: 0x20, max: 0x7e }), { minLength: min, maxLength: max })
+  it.prop(
+    "write the same bytes as the whole properties",
+    {
+      members: FastCheck.array(
+        FastCheck.record({
+          id: ascii(0, 40),
+          body: FastCheck.uint8Array({ minLength: 1, maxLength: 40 }),
+          asText: FastCheck.boolean(),
+          lead: FastCheck.integer({ min: 0, max: 7 })
+        }),
+        { minLength: 1, maxLength: 8 }
+      ),
+      head: ascii(0, 30),
+      headAt: FastCheck.integer({ min: 0, max: 5 }),
+      tail: ascii(0, 6),
+      at: FastCheck.integer({ min: 0, max: 9 })
+    },
+    ({ at, head, headAt, members, tail }) => {
+      const headBytes = Uint8Array.from([...new Array(headAt).fill(0x7c), ...head]).subarray(headAt)
+      const affixes = new Batch.IdAffixes(headBytes, Uint8Array.from(tail))
+      // Every id in one array, each after `lead` filler bytes.
+      const all = Uint8Array.from(members.flatMap((m) => [...new Array(m.lead).fill(0x2c), ...m.id]))
+      let from = 0
+      const around: Array<Batch.BatchMessage> = members.map((m) => {
+        from += m.lead
+        const id = m.asText
+          ? String.fromCharCode(...m.id)
+          : new Batch.IdBytes(all, from, m.id.length)
+        from += m.id.length
+        return { body: m.body, properties: affixes, id }
+      })
+      const whole: Array<Batch.BatchMessage> = members.map((m) => ({
+        body: m.body,
+        properties: Uint8Array.from([...head, ...m.id, ...tail])
+      }))
+      const expected = right(Batch.encodeBatch(whole))
+      const body = right(Batch.batchBody(around))
+      assert.strictEqual(body.length, expected.length)
+      const out = new Uint8Array(at + body.length + 3).fill(0xee)
+      body.writeTo(out, at)
+      assert.strictEqual(toHex(out.subarray(at, at + body.length)), toHex(expected))
+      assert.isTrue(out.subarray(0, at).every((b) => b === 0xee))
+      assert.isTrue(out.subarray(at + body.length).every((b) => b === 0xee))
+    },
+    { fastCheck: { numRuns: 500 } }
+  )
+})

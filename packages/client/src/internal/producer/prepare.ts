@@ -155,17 +155,26 @@ export interface Member {
  * A `sendBatch` member: its id is its place in the bytes of the request's ids, written into its record from there
  * (text would be read character by character).
  */
-class SentRecord implements Batch.BatchMessage, Member {
+// A `sendBatch` member is its own id too (a run of the batch's id bytes): one object per member, not two.
+class SentRecord extends Batch.IdBytes implements Batch.BatchMessage, Member {
   constructor(
     readonly body: Uint8Array,
     readonly flag: number,
     readonly properties: Batch.IdAffixes,
     readonly size: number,
-    readonly id: Batch.IdBytes
-  ) {}
+    bytes: Uint8Array,
+    at: number,
+    length: number
+  ) {
+    super(bytes, at, length)
+  }
+
+  get id(): Batch.IdBytes {
+    return this
+  }
 
   propertiesBytes(): Uint8Array {
-    return affixed(this.properties, this.id)
+    return affixed(this.properties, this)
   }
 }
 
@@ -346,17 +355,17 @@ export class Preparer {
     const ids = this.uniqueId.joined(count)
     const idBytes = utf8(ids) // hex and commas: one byte each
     const step = (ids.length + 1) / count
+    const idLength = step - 1
     let total = 0
     for (let i = 0; i < count; i++) {
       const m = messages[i]!
-      // Not a view of its own: a typed array costs far more to make than a plain object.
-      const id = new Batch.IdBytes(idBytes, i * step, step - 1)
       // Encoded once per distinct properties, not per member: the record writes the id between the shared bytes.
       const affixes = this.batchAffixes(m)
-      const size = MessageBatch.recordSize(m.body.length, affixes.head.length + id.length + affixes.tail.length)
+      const size = MessageBatch.recordSize(m.body.length, affixes.head.length + idLength + affixes.tail.length)
       const tooLarge = MessageBatch.checkRecordSize(topic, size, max)
       if (tooLarge !== undefined) return Either.left(tooLarge)
-      records[i] = new SentRecord(m.body, m.flag, affixes, size, id)
+      // Its id is a run of `idBytes`, not a view of its own: a typed array costs far more to make than a plain object.
+      records[i] = new SentRecord(m.body, m.flag, affixes, size, idBytes, i * step, idLength)
       total += size
     }
     const wire = this.wire(topic)
