@@ -17,6 +17,7 @@ import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as v8 from "node:v8"
 
 const kind = process.argv[2] === "sync" ? "sync" : "batch"
 const requests = Number(process.argv[3] ?? (kind === "batch" ? 20_000 : 100_000))
@@ -116,6 +117,13 @@ const program = Effect.gen(function*() {
     })
   yield* loop(Math.ceil(requests / 2))
   ;(globalThis as { gc?: () => void }).gc?.()
+  // Bytes allocated per request: the young generation's growth over a few requests, between collections (run with
+  // --min-semi-space-size=64 so that none falls in between).
+  const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_used_size
+  const young0 = young()
+  yield* loop(100)
+  const young1 = young()
+  if (young1 > young0) console.log(`${kind}: about ${((young1 - young0) / 100).toFixed(0)} bytes allocated per request`)
   for (let round = 0; round < 3; round++) {
     fakeMicros = 0
     const heap0 = process.memoryUsage().heapUsed
