@@ -403,6 +403,13 @@ export interface UniqueIdGenerator {
    * `msgId` lists them: one string written from bytes, so its characters read fast and each id is a `slice` of it.
    */
   readonly joined: (count: number) => string
+  /**
+   * What `joined(count)` gives, as its bytes (ASCII: one byte per character), in an array of the caller's own: a
+   * batch writes its members' ids from these.
+   *
+   * @since 0.2.0
+   */
+  readonly joinedBytes: (count: number) => Uint8Array
 }
 
 // Where `joined` writes its ids before they become one string: Node's Buffer decodes Latin-1 natively.
@@ -471,8 +478,8 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): Uniqu
   const headBytes = new Uint8Array(prefix.length + 8)
   let headBytesAt = Number.NaN
   let scratch: Uint8Array = new Uint8Array(0)
-  const joined = (count: number): string => {
-    if (!(count > 0)) return ""
+  // The next `count` ids into `out` (room for `count` whole ids, the last one's comma too); gives their length.
+  const writeJoined = (count: number, out: Uint8Array): number => {
     tick()
     if (headBytesAt !== lastT) {
       for (let i = 0; i < head.length; i++) headBytes[i] = head.charCodeAt(i)
@@ -480,10 +487,6 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): Uniqu
     }
     const h = headBytes.length
     const step = h + 5
-    const length = count * step - 1
-    // Room for the last id's comma too: whole ids are copied below.
-    if (scratch.length < length + 1) scratch = allocScratch(Math.max(length + 1, 2 * scratch.length))
-    const out = scratch
     // Every id has the same head: written once, then copied in doubling runs (a native copy each), and each id's
     // counter written over its copy.
     for (let i = 0; i < h; i++) out[i] = headBytes[i]!
@@ -502,9 +505,21 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): Uniqu
       c = (c + 1) & 0xffff
     }
     counter = c
-    return decodeAscii(out, length)
+    return count * step - 1
   }
-  return Object.assign(next, { joined })
+  const stepOf = () => headBytes.length + 5
+  const joined = (count: number): string => {
+    if (!(count > 0)) return ""
+    const room = count * stepOf()
+    if (scratch.length < room) scratch = allocScratch(Math.max(room, 2 * scratch.length))
+    return decodeAscii(scratch, writeJoined(count, scratch))
+  }
+  const joinedBytes = (count: number): Uint8Array => {
+    if (!(count > 0)) return new Uint8Array(0)
+    const out = allocScratch(count * stepOf())
+    return out.subarray(0, writeJoined(count, out))
+  }
+  return Object.assign(next, { joined, joinedBytes })
 }
 
 /**

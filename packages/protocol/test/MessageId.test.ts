@@ -244,6 +244,32 @@ describe("MessageId unique ids (remoting-protocol §7.1)", () => {
     { fastCheck: { numRuns: 100 } }
   )
 
+  it.prop(
+    "joinedBytes(n) is the bytes of joined(n), in an array of its own, and the ids go on from it alike",
+    {
+      ip: ipBytes,
+      before: FastCheck.oneof(FastCheck.integer({ min: 0, max: 40 }), FastCheck.integer({ min: 65_500, max: 66_000 })),
+      counts: FastCheck.array(FastCheck.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 4 })
+    },
+    ({ before, counts, ip }) => {
+      const t = base + 1234
+      const text = MessageId.makeUniqueIdGenerator({ ip, pid: 7, random: 9, now: () => t })
+      const bytes = MessageId.makeUniqueIdGenerator({ ip, pid: 7, random: 9, now: () => t })
+      assert.strictEqual(new TextDecoder().decode(bytes.joinedBytes(before)), text.joined(before))
+      const kept: Array<readonly [Uint8Array, string]> = []
+      for (const count of counts) {
+        const b = bytes.joinedBytes(count)
+        const expected = text.joined(count)
+        assert.strictEqual(b.length, expected.length)
+        kept.push([b, expected])
+        assert.strictEqual(bytes(), text())
+      }
+      // Later calls write elsewhere: each array still holds its own ids.
+      for (const [b, expected] of kept) assert.strictEqual(new TextDecoder().decode(b), expected)
+    },
+    { fastCheck: { numRuns: 100 } }
+  )
+
   it("refuses an address that is not 4 or 16 bytes", () => {
     assert.throws(() => MessageId.makeUniqueIdGenerator({ ip: new Uint8Array(5) }), RangeError)
   })

@@ -3,7 +3,10 @@
 interface HostGlobals {
   readonly process?: { readonly pid?: number; readonly hrtime?: { readonly bigint?: () => bigint } }
   readonly setImmediate?: <A>(callback: (arg: A) => void, arg: A) => unknown
-  readonly Buffer?: { readonly from: (text: string, encoding: "utf8") => Uint8Array }
+  readonly Buffer?: {
+    readonly from: (text: string, encoding: "utf8") => Uint8Array
+    readonly prototype: { readonly latin1Slice?: (this: Uint8Array, start: number, end: number) => string }
+  }
 }
 
 const host = globalThis as HostGlobals
@@ -23,6 +26,13 @@ export const nextTurn: <A>(callback: (arg: A) => void, arg: A) => void = host.se
 
 const textEncoder = new TextEncoder()
 const NodeBuffer = host.Buffer
+
+const textDecoder = new TextDecoder()
+const latin1Slice = NodeBuffer?.prototype.latin1Slice
+
+/** The text of ASCII bytes. Node's Buffer reads Latin-1 (the same text for ASCII) natively, on any Uint8Array. */
+export const asciiText = (bytes: Uint8Array): string =>
+  latin1Slice !== undefined ? latin1Slice.call(bytes, 0, bytes.length) : textDecoder.decode(bytes)
 
 /** UTF-8 bytes of a string. Node's `Buffer.from` carves small strings out of a shared pool; TextEncoder allocates. */
 export const utf8 = (text: string): Uint8Array =>

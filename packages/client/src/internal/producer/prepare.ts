@@ -15,7 +15,7 @@ import * as Msg from "../../Message.js"
 import * as MessageBatch from "../../MessageBatch.js"
 import type { ProducerOptions } from "../../Producer.js"
 import { problemOf } from "../message.js"
-import { utf8 } from "../runtime.js"
+import { asciiText, utf8 } from "../runtime.js"
 import type { Namespace } from "./options.js"
 
 /**
@@ -351,9 +351,9 @@ export class Preparer {
     // Indexed loops and arrays of their final size: this runs for every member of every batch.
     const count = messages.length
     const records: Array<SentRecord> = new Array(count)
-    // The ids at once, comma-separated (the request's msgId), and as bytes: each member's id is a view of those.
-    const ids = this.uniqueId.joined(count)
-    const idBytes = utf8(ids) // hex and commas: one byte each
+    // The ids at once, comma-separated, as bytes (each member's id is a run of them) and as text (the request's msgId).
+    const idBytes = this.uniqueId.joinedBytes(count)
+    const ids = asciiText(idBytes)
     const step = (ids.length + 1) / count
     const idLength = step - 1
     let total = 0
