@@ -83,6 +83,16 @@ export class Member extends BatchRecord implements Observation, Slotted {
   get count(): number {
     return 1
   }
+
+  // Told: what it held for its caller goes. Members often outlive a young-generation collection in flight and end
+  // up in the old one, where a dead member would keep its callback (and all the caller's closure holds) alive and
+  // copied by every collection of the young one until the next full collection.
+  release() {
+    this.callback = undefined
+    this.resume = undefined
+    this.span = undefined
+    this.clock = undefined!
+  }
 }
 
 // One batch being gathered, then in flight.
@@ -167,6 +177,7 @@ export class Accumulator {
           // The batch still carries it; its caller no longer hears.
           m.done = true
           this.ctx.observer.conclude(m, Exit.interrupt(fiberId))
+          m.release()
         })
       })
     })
@@ -426,6 +437,7 @@ export class Accumulator {
       } else {
         this.answer(m, Exit.succeed(own))
       }
+      m.release()
     }
     // The queue-size gauge once for the batch, not once per member.
     if (delivered) window.publishSize()
@@ -436,8 +448,9 @@ export class Accumulator {
     if (m.done) return
     m.done = true
     this.ctx.observer.conclude(m, failure)
-    if (m.callback !== undefined) return this.ctx.window.deliver(m, result)
-    this.answer(m, failure)
+    if (m.callback !== undefined) this.ctx.window.deliver(m, result)
+    else this.answer(m, failure)
+    m.release()
   }
 
   // A waiting caller resumes; one that has not waited yet finds its outcome when it does.
