@@ -102,6 +102,8 @@ class Accumulation {
   bodyBytes = 0
   recordBytes = 0
   closed = false
+  /** Its members' ids, comma-separated, once it left (`Preparer.identify`). */
+  ids = ""
   constructor(
     readonly key: string,
     /** Clock milliseconds when its delay is up. */
@@ -298,7 +300,9 @@ export class Accumulator {
     if (acc.closed) return
     acc.closed = true
     if (this.open.get(acc.key) === acc) this.open.delete(acc.key)
-    const prepared = this.ctx.preparer.batchOf(acc.wire, acc.members, acc.waitStoreMsgOK)
+    const preparer = this.ctx.preparer
+    const ids = acc.ids = preparer.identify(acc.members)
+    const prepared = preparer.batchOf(acc.wire, acc.members, acc.waitStoreMsgOK, ids)
     if (Either.isLeft(prepared)) {
       this.held -= acc.bodyBytes
       this.fanOut(acc, undefined, Either.left(prepared.left))
@@ -413,6 +417,8 @@ export class Accumulator {
     const split = offsetIds.length === members.length
     // Consecutive offsets: one addition per member.
     let offset = r.queueOffset
+    const ids = acc.ids
+    const step = (ids.length + 1) / members.length
     let delivered = false
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!
@@ -422,7 +428,7 @@ export class Accumulator {
       m.done = true
       const own: SendResult = {
         status: r.status,
-        msgId: m.id,
+        msgId: ids.slice(i * step, i * step + step - 1),
         offsetMsgId: split ? offsetIds[i]! : r.offsetMsgId,
         messageQueue: r.messageQueue,
         queueOffset,
