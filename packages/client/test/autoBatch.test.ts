@@ -323,6 +323,57 @@ describe("auto-batching", () => {
       })
     }).pipe(Effect.provide(cluster)))
 
+  it.scopedLive("sendAsync through a small window: each callback once with its own result, counted, never over the window", () =>
+    Effect.gen(function*() {
+      const seen = yield* recordSends
+      const groupName = "autobatch_windowed"
+      const window = 8
+      // Batches of 4 bodies (each 10 bytes), so the window holds two and the caller waits for permits often.
+      const producer = yield* withProducer({
+        batchMaxDelayMs: 5_000,
+        batchMaxBytes: 40,
+        maxInFlightAsyncSends: window,
+        groupName
+      })
+      const n = 60
+      const sent = Array.from({ length: n }, (_, i) => `win-${String(i).padStart(6, "0")}`)
+      const heard: Array<Array<Either.Either<SendResult, SendError>>> = sent.map(() => [])
+      let outstanding = 0
+      let most = 0
+      let allHeard: () => void = () => {}
+      const done = Effect.async<void>((resume) => {
+        allHeard = () => resume(Effect.void)
+      })
+      const waiting = yield* Effect.fork(done)
+      let total = 0
+      for (let i = 0; i < n; i++) {
+        yield* producer.sendAsync(msg(sent[i]!), (result) => {
+          heard[i]!.push(result)
+          outstanding--
+          if (++total === n) allHeard()
+        })
+        // Accepted: it holds a permit until its callback.
+        most = Math.max(most, ++outstanding)
+      }
+      yield* Fiber.join(waiting).pipe(Effect.timeout("20 seconds"))
+      assert.isAtMost(most, window)
+      assert.deepStrictEqual(heard.map((h) => h.length), sent.map(() => 1))
+      const results = heard.map((h) => Either.getOrThrow(h[0]!))
+      yield* assertStoredAsReturned(results, sent)
+      // Every request full: gathered, not sent one by one.
+      assert.deepStrictEqual(seen.map((s) => [s.code, s.members]), sent.slice(0, n / 4).map(() => [320, 4]))
+
+      const stats = yield* producer.stats
+      assert.deepStrictEqual([stats.sendSuccessCount, stats.sendFailureCount], [n, 0])
+      const labels = [MetricLabel.make("topic", TOPIC), MetricLabel.make("group", groupName)]
+      const success = yield* Metric.value(Metric.taggedWithLabels(Metrics.sendSuccessTotal, labels))
+      const latency = yield* Metric.value(Metric.taggedWithLabels(Metrics.sendLatencyMs, labels))
+      const queued = yield* Metric.value(
+        Metric.taggedWithLabels(Metrics.queueSize, [MetricLabel.make("group", groupName)])
+      )
+      assert.deepStrictEqual([success.count, latency.count, queued.value], [n, n, 0])
+    }).pipe(Effect.provide(cluster)))
+
   it.scopedLive("an interrupted caller's message still leaves in its batch; the others get their own offsets", () =>
     Effect.gen(function*() {
       const seen = yield* recordSends

@@ -83,6 +83,16 @@ export class Member extends BatchRecord implements Observation, Slotted {
   get count(): number {
     return 1
   }
+
+  // Told: what it held for its caller goes. Members often outlive a young-generation collection in flight and end
+  // up in the old one, where a dead member would keep its callback (and all the caller's closure holds) alive and
+  // copied by every collection of the young one until the next full collection.
+  release() {
+    this.callback = undefined
+    this.resume = undefined
+    this.span = undefined
+    this.clock = undefined!
+  }
 }
 
 // One batch being gathered, then in flight.
@@ -92,6 +102,8 @@ class Accumulation {
   bodyBytes = 0
   recordBytes = 0
   closed = false
+  /** Its members' ids, comma-separated, once it left (`Preparer.identify`). */
+  ids = ""
   constructor(
     readonly key: string,
     /** Clock milliseconds when its delay is up. */
@@ -167,6 +179,7 @@ export class Accumulator {
           // The batch still carries it; its caller no longer hears.
           m.done = true
           this.ctx.observer.conclude(m, Exit.interrupt(fiberId))
+          m.release()
         })
       })
     })
@@ -287,7 +300,9 @@ export class Accumulator {
     if (acc.closed) return
     acc.closed = true
     if (this.open.get(acc.key) === acc) this.open.delete(acc.key)
-    const prepared = this.ctx.preparer.batchOf(acc.wire, acc.members, acc.waitStoreMsgOK)
+    const preparer = this.ctx.preparer
+    const ids = acc.ids = preparer.identify(acc.members)
+    const prepared = preparer.batchOf(acc.wire, acc.members, acc.waitStoreMsgOK, ids)
     if (Either.isLeft(prepared)) {
       this.held -= acc.bodyBytes
       this.fanOut(acc, undefined, Either.left(prepared.left))
@@ -402,6 +417,8 @@ export class Accumulator {
     const split = offsetIds.length === members.length
     // Consecutive offsets: one addition per member.
     let offset = r.queueOffset
+    const ids = acc.ids
+    const step = (ids.length + 1) / members.length
     let delivered = false
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!
@@ -411,7 +428,7 @@ export class Accumulator {
       m.done = true
       const own: SendResult = {
         status: r.status,
-        msgId: m.id,
+        msgId: ids.slice(i * step, i * step + step - 1),
         offsetMsgId: split ? offsetIds[i]! : r.offsetMsgId,
         messageQueue: r.messageQueue,
         queueOffset,
@@ -426,6 +443,7 @@ export class Accumulator {
       } else {
         this.answer(m, Exit.succeed(own))
       }
+      m.release()
     }
     // The queue-size gauge once for the batch, not once per member.
     if (delivered) window.publishSize()
@@ -436,8 +454,9 @@ export class Accumulator {
     if (m.done) return
     m.done = true
     this.ctx.observer.conclude(m, failure)
-    if (m.callback !== undefined) return this.ctx.window.deliver(m, result)
-    this.answer(m, failure)
+    if (m.callback !== undefined) this.ctx.window.deliver(m, result)
+    else this.answer(m, failure)
+    m.release()
   }
 
   // A waiting caller resumes; one that has not waited yet finds its outcome when it does.

@@ -109,26 +109,6 @@ export const withAttempts = (e: SendError, attempts: ReadonlyArray<SendAttempt>)
   }
 }
 
-/**
- * An auto-batch request's own result. Nobody but the batch's members (who get results of their own) and message trace
- * reads it: its members' ids are joined only if trace does.
- */
-class CarrierResult implements SendResult {
-  constructor(
-    readonly status: SendStatus,
-    private readonly p: Prepared,
-    readonly offsetMsgId: string,
-    readonly messageQueue: MessageQueue.MessageQueue,
-    readonly queueOffset: bigint,
-    readonly transactionId: string | undefined,
-    readonly regionId: string,
-    readonly traceOn: boolean
-  ) {}
-  get msgId(): string {
-    return this.p.msgId
-  }
-}
-
 /** Where an attempt went: what its outcome is read against. */
 export interface Target {
   readonly p: Prepared
@@ -179,19 +159,17 @@ export class Outcomes {
       : MessageQueue.make(this.ns.unwrap(p.topic), queue.brokerName, h.queueId)
     const regionId = h.MSG_REGION ?? "DefaultRegion"
     const traceOn = h.TRACE_ON !== false
-    const result: SendResult = p.idsPending
-      ? new CarrierResult(status, p, h.msgId, messageQueue, h.queueOffset, h.transactionId, regionId, traceOn)
-      : {
-        status,
-        msgId: p.msgId,
-        offsetMsgId: h.msgId,
-        messageQueue,
-        queueOffset: h.queueOffset,
-        // Always present (possibly undefined): one object shape for every result.
-        transactionId: h.transactionId,
-        regionId,
-        traceOn
-      }
+    const result: SendResult = {
+      status,
+      msgId: p.msgId,
+      offsetMsgId: h.msgId,
+      messageQueue,
+      queueOffset: h.queueOffset,
+      // Always present (possibly undefined): one object shape for every result.
+      transactionId: h.transactionId,
+      regionId,
+      traceOn
+    }
     return status === "SEND_OK" ? result : new StoredNotOK(result)
   }
 

@@ -34,7 +34,7 @@ export class Prepared {
     /** Text, or in parts around the id (frames write those without rescanning the whole text). */
     readonly properties: string | SendFrame.Properties,
     readonly flag: number,
-    /** The message's id or a batch's ids; undefined until read for auto-batching's (`msgId`). */
+    /** The message's id or a batch's ids, comma-separated. */
     private ids: string | undefined,
     /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
     private readonly batchSize: number,
@@ -62,7 +62,6 @@ export class Prepared {
     body: Batch.BatchBody,
     properties: string,
     members: ReadonlyArray<Member>,
-    /** Undefined for auto-batching's records (`BatchRecord`): joined from theirs when read. */
     msgId: string | undefined
   ): Prepared {
     return new Prepared(
@@ -79,16 +78,9 @@ export class Prepared {
     )
   }
 
-  /**
-   * The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. An auto-batch's are
-   * joined only when read: its members hear their own ids, and only message trace reads the request's.
-   */
+  /** The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. */
   get msgId(): string {
-    return this.ids ??= joinIds(this.members as ReadonlyArray<BatchRecord>)
-  }
-  /** Its ids are not joined yet (an auto-batch's, until something reads them). */
-  get idsPending(): boolean {
-    return this.ids === undefined
+    return this.ids ?? ""
   }
   get batch(): boolean {
     return this.batchSize > 0
@@ -113,20 +105,25 @@ export class Prepared {
  * around its id shared with the other members whose properties are the same (written into the frame as they are).
  */
 export class BatchRecord implements Batch.BatchMessage {
+  /**
+   * Its id, given when its batch leaves (`Preparer.identify`): its place in the bytes of the batch's ids, written into
+   * its record from there.
+   */
+  id: Batch.IdBytes = NO_ID
   constructor(
     readonly body: Uint8Array,
     readonly flag: number,
-    readonly properties: Uint8Array | Batch.IdAffixes,
-    readonly size: number,
-    readonly id: string
+    readonly properties: Batch.IdAffixes,
+    readonly size: number
   ) {}
 
   /** The properties as bytes of their own (message trace reads them back). */
   propertiesBytes(): Uint8Array {
-    const p = this.properties
-    return p instanceof Uint8Array ? p : affixed(p, this.id)
+    return affixed(this.properties, this.id)
   }
 }
+
+const NO_ID = new Batch.IdBytes(new Uint8Array(0), 0, 0)
 
 // A member's properties as bytes of their own: its id between the bytes it shares with the members alike.
 const affixed = (p: Batch.IdAffixes, id: string | Batch.IdBytes): Uint8Array => {
@@ -135,12 +132,6 @@ const affixed = (p: Batch.IdAffixes, id: string | Batch.IdBytes): Uint8Array => 
   if (typeof id === "string") { for (let k = 0; k < id.length; k++) out[p.head.length + k] = id.charCodeAt(k) }
   else out.set(id.bytes.subarray(id.at, id.at + id.length), p.head.length)
   out.set(p.tail, p.head.length + id.length)
-  return out
-}
-
-const joinIds = (records: ReadonlyArray<BatchRecord>): string => {
-  let out = records[0]!.id
-  for (let i = 1; i < records.length; i++) out += "," + records[i]!.id
   return out
 }
 
@@ -190,6 +181,8 @@ const UNIQ_KEY_PREFIX = MessageProperties.UNIQ_KEY + MessageProperties.NAME_VALU
 
 export class Preparer {
   private readonly uniqueId = MessageId.makeUniqueIdGenerator()
+  /** The length of every id it makes (an auto-batch member's record is sized before it has its id). */
+  private readonly idLength = this.uniqueId().length
   private readonly tail: string
   private readonly batchProperties: { readonly true: string; readonly false: string }
   // The last message's wire properties, as text up to its id, and in parts around the id once they repeat
@@ -285,26 +278,38 @@ export class Preparer {
 
   /**
    * A message auto-batching holds, as its record in a batch body (made by `make`, the accumulator's member class):
-   * checked and given its id like any other, but left uncompressed (a batch's members never are, as in Java). Its
-   * properties are the bytes around its id that the members alike share (as `sendBatch`'s records): nothing is encoded
-   * per member but the id. The problem instead, when it fails a check.
+   * checked like any other, but left uncompressed (a batch's members never are, as in Java). Its properties are the
+   * bytes around its id that the members alike share (as `sendBatch`'s records): nothing is encoded per member. Its id
+   * comes when its batch leaves (`identify`). The problem instead, when it fails a check.
    */
   member<R extends BatchRecord>(
     message: Message,
-    make: new(body: Uint8Array, flag: number, properties: Batch.IdAffixes, size: number, id: string) => R
+    make: new(body: Uint8Array, flag: number, properties: Batch.IdAffixes, size: number) => R
   ): R | InvalidMessage | MessageTooLarge {
     const problem = problemOf(message, this.o.maxMessageSize)
     if (problem !== undefined) return problem
-    const id = this.uniqueId()
     const affixes = this.batchAffixes(message)
     const body = message.body
     return new make(
       body,
       message.flag,
       affixes,
-      MessageBatch.recordSize(body.length, affixes.head.length + id.length + affixes.tail.length),
-      id
+      MessageBatch.recordSize(body.length, affixes.head.length + this.idLength + affixes.tail.length)
     )
+  }
+
+  /**
+   * Gives an auto-batch's members their ids as it leaves, as Java's accumulator does when it makes the batch: made at
+   * once on one clock reading, as one text (the request's `msgId`, returned) and its bytes, each member's id a view of
+   * those (member `i`'s text is the `i`th run of `(text.length + 1) / count` characters, less the comma).
+   */
+  identify(records: ReadonlyArray<BatchRecord>): string {
+    const count = records.length
+    const ids = this.uniqueId.joined(count)
+    const bytes = utf8(ids) // hex and commas: one byte each
+    const step = (ids.length + 1) / count
+    for (let i = 0; i < count; i++) records[i]!.id = new Batch.IdBytes(bytes, i * step, step - 1)
+    return ids
   }
 
   /** The topic a batch of `topic`'s members is sent to, and the caller's. */
@@ -312,13 +317,14 @@ export class Preparer {
     return { topic: this.ns.wrap(topic), userTopic: topic }
   }
 
-  /** One request (code 320) of records that fit `maxMessageSize`: auto-batching's. */
+  /** One request (code 320) of records that fit `maxMessageSize`: auto-batching's, given their ids (`identify`). */
   batchOf(
     wire: { readonly topic: string; readonly userTopic: string },
     records: ReadonlyArray<BatchRecord>,
-    waitStoreMsgOK: boolean | undefined
+    waitStoreMsgOK: boolean | undefined,
+    msgId: string
   ): Either.Either<Prepared, InvalidMessage> {
-    return this.requestOf(wire, records, waitStoreMsgOK, undefined)
+    return this.requestOf(wire, records, waitStoreMsgOK, msgId)
   }
 
   private requestOf(
