@@ -1,148 +1,266 @@
-// The producer's own CPU per request, without a broker or the kernel: an embedded name server routes the topic to
-// an embedded broker, and every send request to that broker is answered in-process (SEND_OK, ids and offsets as a
-// broker writes them) on the next turn of the event loop, without reaching a socket. Other requests (heartbeats)
-// still go to the embedded broker. Prints the client's user/system CPU per request (`process.cpuUsage()`), what the
-// fake answering itself cost (subtract it), and the heap allocated per request.
+// The producer's own CPU and garbage per message, without a broker or the kernel: the producer (built dist/, plain
+// node, as users run it) talks to an in-process connector that answers every request on the next turn of the event
+// loop (SEND_OK, one offset id per member as a broker writes them; heartbeats get a plain success), with the topic's
+// route given statically. So all the CPU measured is the client's own plus the stand-in's decoding and answering,
+// which is reported apart (subtract it). Kinds, driven as bench/producer.ts drives its scenarios (1 KiB bodies):
+//   sync       one `send` after another
+//   batch      one `sendBatch` of --size messages after another
+//   async      `sendAsync` with a callback in one fiber, at most --window in flight
+//   autobatch  the same with `autoBatch` on
+// Per round it prints user/system CPU per message and per request, the stand-in's cost, wall time, the bytes
+// allocated per message and per request, and from v8's GC profiler the bytes promoted to the old generation per
+// message (what survived a scavenge) and the time spent in young and full collections.
 //
-// Run: node --expose-gc --conditions=@effect-rocketmq/source --import tsx bench/fakeBroker.ts [batch|sync] [requests]
-//      (add --cpu-prof --cpu-prof-dir=<dir> before --import for a profile of the measured loop and its warm-up)
+// Run: npm run build && npx tsc -b bench/tsconfig.json &&
+//      node --expose-gc bench/build/tsc/fakeBroker.js [--kind sync|batch|async|autobatch] [--messages N]
+//        [--window W] [--size S] [--rounds R]
+//      (add --cpu-prof --cpu-prof-dir=<dir> before the script for a profile, --trace-gc for every collection)
+import * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
+import * as Codec from "@effect-rocketmq/client/Codec"
 import * as Message from "@effect-rocketmq/client/Message"
+import * as NameServerResolver from "@effect-rocketmq/client/NameServerResolver"
 import * as Producer from "@effect-rocketmq/client/Producer"
 import * as SocketConnector from "@effect-rocketmq/client/SocketConnector"
-import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import * as Frame from "@effect-rocketmq/protocol/Frame"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as RemotingCommand from "@effect-rocketmq/protocol/RemotingCommand"
-import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
-import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import { parseArgs } from "node:util"
 import * as v8 from "node:v8"
 
-const kind = process.argv[2] === "sync" ? "sync" : "batch"
-const requests = Number(process.argv[3] ?? (kind === "batch" ? 20_000 : 100_000))
-const SIZE = 32
+const { values: args } = parseArgs({
+  options: {
+    kind: { type: "string", default: "autobatch" },
+    messages: { type: "string" },
+    window: { type: "string", default: "256" },
+    size: { type: "string", default: "32" },
+    rounds: { type: "string", default: "3" }
+  }
+})
+const KINDS = ["sync", "batch", "async", "autobatch"] as const
+type Kind = typeof KINDS[number]
+if (!(KINDS as ReadonlyArray<string>).includes(args.kind!)) {
+  console.error(`--kind must be one of ${KINDS.join(", ")}`)
+  process.exit(2)
+}
+const kind = args.kind as Kind
+const WINDOW = Number(args.window)
+const SIZE = kind === "batch" ? Number(args.size) : 1
+const N = Math.ceil(Number(args.messages ?? (kind === "sync" ? 50_000 : 200_000)) / SIZE) * SIZE
 const TOPIC = "fake_bench"
 const body = new Uint8Array(1024).fill(0x61)
+const EMPTY = new Uint8Array(0)
 
-// A response frame whose opaque is written in per request: the header text around it, encoded once.
-const responseParts = (code: number, members: number) => {
-  const ip = new Uint8Array([127, 0, 0, 1])
-  const ids = Array.from({ length: members }, (_, i) => MessageId.offsetMsgIdFromBytes(ip, 10911, 4096n * BigInt(i)))
-  const req = RemotingCommand.request({ code, opaque: 0 })
-  const frame = Frame.encode(RemotingCommand.response(req, {
+// The stand-in's own CPU (decoding requests, answering), measured so it can be told apart from the client's.
+let standInMs = 0
+let requests = 0
+let commitLog = 0n
+
+// Members in a batch body: records one after another, each starting with its total size.
+const membersOf = (b: Uint8Array) => {
+  const view = new DataView(b.buffer, b.byteOffset, b.length)
+  let n = 0
+  for (let at = 0; at + 4 <= b.length; at += view.getInt32(at)) n++
+  return n
+}
+
+// One offset id per member, made once per batch size (the client does not read them back).
+const idsBySize = new Map<number, string>()
+const idsOf = (n: number) => {
+  let ids = idsBySize.get(n)
+  if (ids === undefined) {
+    const list: Array<string> = []
+    for (let i = 0; i < n; i++) {
+      list.push(Either.getOrThrow(
+        MessageId.encodeOffsetMsgId({ address: "127.0.0.1", port: 10911, commitLogOffset: BigInt(i) })
+      ))
+    }
+    idsBySize.set(n, ids = list.join(","))
+  }
+  return ids
+}
+
+interface Asked {
+  readonly request: RemotingCommand.RemotingCommand
+  readonly members: number
+}
+
+const answer = ({ members, request }: Asked) => {
+  if (request.code !== 310 && request.code !== 320) return RemotingCommand.response(request, { code: 0 })
+  requests++
+  const first = commitLog
+  commitLog += BigInt(members)
+  const fields = request.extFields
+  return RemotingCommand.response(request, {
     code: 0,
     extFields: {
-      msgId: ids.join(","),
-      queueId: "1",
-      queueOffset: "123456",
+      msgId: idsOf(members),
+      queueId: fields.e ?? fields.queueId ?? "0",
+      queueOffset: String(first),
       MSG_REGION: "DefaultRegion",
       TRACE_ON: "true"
     }
-  }))
-  const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)
-  return bytes.toString("latin1", 8, 8 + (bytes.readUInt32BE(4) & 0xffffff))
+  })
 }
 
-let fakeMicros = 0
-const fakeConnector = (brokerPort: number): SocketConnector.SocketConnectorService => {
-  const real = Effect.runSync(Effect.provide(SocketConnector.SocketConnector, NodeSocketConnector.layer))
-  const headers = new Map<number, readonly [string, string]>()
-  const headerOf = (code: number) => {
-    let found = headers.get(code)
-    if (found === undefined) {
-      const text = responseParts(code, code === 320 ? SIZE : 1)
-      const i = text.indexOf("\"opaque\":0")
-      found = [text.slice(0, i + 9), text.slice(i + 10)]
-      headers.set(code, found)
-    }
-    return found
+const connected = (): SocketConnector.Connected => {
+  let handlers: SocketConnector.ReadHandlers | undefined
+  const decoder = Frame.makeDecoder()
+  let pending: Array<Asked> = []
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    const t0 = performance.now()
+    const out = pending
+    pending = []
+    const frames = out.map((asked) => Frame.encode(answer(asked)))
+    standInMs += performance.now() - t0
+    for (const f of frames) handlers!.onData(f)
   }
   return {
-    connect: (host, port, options) =>
-      Effect.map(real.connect(host, port, options), (connected): SocketConnector.Connected => {
-        if (port !== brokerPort) return connected
-        let handlers: SocketConnector.ReadHandlers | undefined
-        return {
-          read: (h) => {
-            handlers = h
-            connected.read(h)
-          },
-          close: connected.close,
-          writeChunks: (chunks, written) => {
-            const t0 = performance.now()
-            const first = Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength)
-            const headerLength = first.readUInt32BE(4) & 0xffffff
-            const text = first.toString("latin1", 8, 8 + headerLength)
-            const code = Number(/"code":(\d+)/.exec(text)![1])
-            if (code !== 310 && code !== 320) return connected.writeChunks(chunks, written)
-            const opaque = /"opaque":(\d+)/.exec(text)![1]!
-            const [before, after] = headerOf(code)
-            const header = before + opaque + after
-            const frame = Buffer.allocUnsafe(8 + header.length)
-            frame.writeUInt32BE(4 + header.length, 0)
-            frame.writeUInt32BE(header.length, 4)
-            frame.write(header, 8, "latin1")
-            fakeMicros += (performance.now() - t0) * 1000
-            setImmediate(() => {
-              written(undefined)
-              handlers!.onData(frame)
-            })
-          }
-        }
-      })
+    read: (h) => void (handlers = h),
+    writeChunks: (chunks, written) => {
+      const t0 = performance.now()
+      const { frames } = decoder.push(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+      // Read what the answer needs now: the client reuses a request's bytes once they are written.
+      for (const f of frames) {
+        if (RemotingCommand.isOneway(f)) continue
+        pending.push({ request: { ...f, body: EMPTY }, members: f.code === 320 ? membersOf(f.body) : 1 })
+      }
+      standInMs += performance.now() - t0
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(flush)
+      }
+      queueMicrotask(() => written(undefined))
+    },
+    close: () => handlers?.onClose(undefined)
   }
 }
 
-const program = Effect.gen(function*() {
-  // With REAL_NAME_SERVER (host:port of a running RocketMQ), the same loop against it, over real sockets.
-  const real = process.env.REAL_NAME_SERVER
-  const embedded = real === undefined ? yield* EmbeddedRocketMQ.make({ brokers: 1, topics: { [TOPIC]: 4 } }) : undefined
-  const config = { nameServerAddr: real ?? embedded!.nameServerAddress, groupName: "fake_bench" }
-  const connector = embedded === undefined
-    ? NodeSocketConnector.layer
-    : Layer.succeed(
-      SocketConnector.SocketConnector,
-      fakeConnector(Number(Object.values(embedded.brokerAddresses)[0]!.split(":")[1]))
-    )
-  const context = yield* Layer.build(Producer.layer(config).pipe(Layer.provide(connector)))
-  const producer = Context.get(context, Producer.Producer)
-  const make = () => Message.make({ topic: TOPIC, body })
-  const once = kind === "batch"
-    ? Effect.suspend(() => producer.sendBatch(Array.from({ length: SIZE }, make)))
-    : Effect.suspend(() => producer.send(make()))
-  const loop = (n: number) =>
-    Effect.gen(function*() {
-      for (let i = 0; i < n; i++) yield* once
+const connector = Layer.succeed(SocketConnector.SocketConnector, {
+  connect: () => Effect.succeed(connected())
+})
+const route = {
+  brokerDatas: [{ brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": "127.0.0.1:10911" } }],
+  queueDatas: [{ brokerName: "broker-a", perm: 6, readQueueNums: 8, writeQueueNums: 8, topicSysFlag: 0 }]
+}
+const runtime = ManagedRuntime.make(
+  Producer.layerWithoutDependencies({
+    nameServerAddr: "127.0.0.1:9876",
+    groupName: "fake_bench",
+    sendMsgTimeout: 10_000,
+    maxInFlightAsyncSends: WINDOW,
+    ...(kind === "autobatch" ? { autoBatch: true } : {})
+  }).pipe(
+    Layer.provide(Layer.merge(
+      NameServerResolver.layerStatic({ [TOPIC]: route }),
+      BrokerConnectionPool.layer().pipe(Layer.provide(connector), Layer.provide(Codec.layer()))
+    ))
+  )
+)
+
+const make = () => Message.make({ topic: TOPIC, body })
+
+// n messages, the way the kind sends them.
+const drive = (producer: Producer.Producer["Type"], n: number) => {
+  if (kind === "sync") {
+    return Effect.gen(function*() {
+      for (let i = 0; i < n; i++) yield* producer.send(make())
+      return 0
     })
-  yield* loop(Math.ceil(requests / 2))
-  ;(globalThis as { gc?: () => void }).gc?.()
-  // Bytes allocated per request: the young generation's growth over a few requests, between collections (run with
-  // --min-semi-space-size=64 so that none falls in between).
-  const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_used_size
-  const young0 = young()
-  yield* loop(100)
-  const young1 = young()
-  if (young1 > young0) console.log(`${kind}: about ${((young1 - young0) / 100).toFixed(0)} bytes allocated per request`)
-  for (let round = 0; round < 3; round++) {
-    fakeMicros = 0
-    const heap0 = process.memoryUsage().heapUsed
-    const cpu0 = process.cpuUsage()
+  }
+  if (kind === "batch") {
+    return Effect.gen(function*() {
+      for (let i = 0; i < n; i += SIZE) yield* producer.sendBatch(Array.from({ length: SIZE }, make))
+      return 0
+    })
+  }
+  // The bench's async driver: a callback per message, one fiber submitting, the window holding it back.
+  return Effect.gen(function*() {
+    const done = yield* Deferred.make<void>()
+    let completed = 0
+    let errors = 0
+    const finish = (failed: boolean) => {
+      if (failed) errors++
+      if (++completed === n) Deferred.unsafeDone(done, Exit.void)
+    }
+    for (let i = 0; i < n; i++) {
+      yield* producer.sendAsync(make(), (r) => finish(Either.isLeft(r) || r.right.status !== "SEND_OK")).pipe(
+        Effect.catchAll(() => Effect.sync(() => finish(true)))
+      )
+    }
+    yield* Deferred.await(done)
+    return errors
+  })
+}
+
+const MINOR = new Set(["Scavenge", "MinorMarkSweep", "MinorMarkCompact"])
+const OLD = new Set(["old_space", "code_space", "lo_space", "code_lo_space", "trusted_space", "trusted_lo_space"])
+const oldUsed = (spaces: ReadonlyArray<{ readonly spaceName: string; readonly spaceUsedSize: number }>) =>
+  spaces.reduce((sum, s) => OLD.has(s.spaceName) ? sum + s.spaceUsedSize : sum, 0)
+
+const main = async () => {
+  const producer = await runtime.runPromise(Producer.Producer)
+  await runtime.runPromise(producer.send(make()))
+  await runtime.runPromise(drive(producer, Math.min(N, 20_000 * SIZE))) // warm-up
+  const label = `${kind}${kind === "batch" ? `/${SIZE}` : kind === "sync" ? "" : `/${WINDOW}`}`
+  for (let r = 0; r < Number(args.rounds); r++) {
+    ;(globalThis as { gc?: () => void }).gc?.()
+    standInMs = 0
+    requests = 0
+    const profiler = new v8.GCProfiler()
+    const used0 = v8.getHeapStatistics().used_heap_size
+    profiler.start()
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
-    yield* loop(requests)
+    const errors = await runtime.runPromise(drive(producer, N))
     const wall = performance.now() - t0
-    const cpu = process.cpuUsage(cpu0)
-    const heap = process.memoryUsage().heapUsed - heap0
+    const c = process.cpuUsage(c0)
+    const used1 = v8.getHeapStatistics().used_heap_size
+    const gcs = profiler.stop()!.statistics
+    // Allocated: the heap's growth between collections, summed. Promoted: the old generation's growth over a young
+    // collection. Both leave out buffers' backing stores (outside the heap).
+    let allocated = 0
+    let promoted = 0
+    let minorMs = 0
+    let majorMs = 0
+    let before = used0
+    for (const gc of gcs) {
+      allocated += gc.beforeGC.heapStatistics.usedHeapSize - before
+      before = gc.afterGC.heapStatistics.usedHeapSize
+      if (MINOR.has(gc.gcType)) {
+        minorMs += gc.cost / 1000
+        promoted += oldUsed(gc.afterGC.heapSpaceStatistics) -
+          oldUsed(gc.beforeGC.heapSpaceStatistics)
+      } else majorMs += gc.cost / 1000
+    }
+    allocated += used1 - before
+    const minors = gcs.filter((gc) => MINOR.has(gc.gcType)).length
+    const f = (x: number, d = 2) => x.toFixed(d)
     console.log(
-      `${kind}: ${requests} requests, per request: user ${(cpu.user / requests).toFixed(1)} µs, system ${
-        (cpu.system / requests).toFixed(1)
-      } µs, wall ${(wall * 1000 / requests).toFixed(1)} µs, fake answer ${(fakeMicros / requests).toFixed(1)} µs` +
-        ` (heap delta ${(heap / 1024 / 1024).toFixed(1)} MiB)`
+      `${label}: ${N} msgs in ${requests} requests, per msg: user ${f(c.user / N)} µs, sys ${f(c.system / N)} µs, ` +
+        `stand-in ${f(standInMs * 1000 / N)} µs, wall ${f(wall * 1000 / N)} µs; per request: user ${
+          f(c.user / requests, 1)
+        } µs, sys ${f(c.system / requests, 1)} µs\n` +
+        `  allocated ${f(allocated / N, 0)} B/msg (${f(allocated / requests, 0)} B/request), promoted ${
+          f(promoted / N, 0)
+        } B/msg (${f(100 * promoted / Math.max(allocated, 1), 1)}%); young GCs ${minors} (${f(minorMs, 0)} ms, ${
+          f(minorMs / Math.max(minors, 1), 1)
+        } ms each), full GCs ${gcs.length - minors} (${f(majorMs, 0)} ms); GC ${
+          f(100 * (minorMs + majorMs) / wall, 1)
+        }% of wall${errors > 0 ? `; ${errors} ERRORS` : ""}`
     )
   }
-})
+  await runtime.dispose()
+}
 
-Effect.runPromise(Effect.scoped(program)).then(() => process.exit(0), (e) => {
+main().then(() => process.exit(0), (e) => {
   console.error(e)
   process.exit(1)
 })
