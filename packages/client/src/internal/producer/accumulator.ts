@@ -97,8 +97,8 @@ export class Member extends BatchRecord implements Observation, Slotted {
 
 // One batch being gathered, then in flight.
 class Accumulation {
-  /** Its members, the batch's records in order. */
-  readonly members: Array<Member> = []
+  /** Its members, the batch's records in order; none once they heard their share (`release`). */
+  members: Array<Member> = []
   bodyBytes = 0
   recordBytes = 0
   closed = false
@@ -112,7 +112,16 @@ class Accumulation {
     readonly waitStoreMsgOK: boolean,
     readonly destination: Destination
   ) {}
+
+  // Its members heard their share: it lets go of them and their ids, as its send does (`Prepared.release`).
+  release() {
+    this.members = NO_MEMBERS
+    this.ids = ""
+  }
 }
+
+// Never added to: a batch released is closed.
+const NO_MEMBERS: Array<Member> = []
 
 const keyOf = (message: Message, d: Destination) =>
   (d.async ? "a" : "s") + (message.waitStoreMsgOK ? "w" : "n") + (d.queue === undefined
@@ -306,6 +315,7 @@ export class Accumulator {
     if (Either.isLeft(prepared)) {
       this.held -= acc.bodyBytes
       this.fanOut(acc, undefined, Either.left(prepared.left))
+      acc.release()
       return this.checkIdle()
     }
     const s = new Send(
@@ -392,6 +402,9 @@ export class Accumulator {
     this.sending.delete(s)
     this.held -= acc.bodyBytes
     this.fanOut(acc, s, result)
+    // The send ended: neither it nor its batch needs the members any longer.
+    acc.release()
+    s.p.release()
     this.checkIdle()
     return true
   }

@@ -29,7 +29,7 @@ export class Prepared {
     readonly topic: string,
     readonly userTopic: string,
     /** The message body, or a batch's records (written into the frame, or into bytes of their own when needed). */
-    readonly body: Uint8Array | Batch.BatchBody,
+    public body: Uint8Array | Batch.BatchBody,
     readonly sysFlag: number,
     /** Text, or in parts around the id (frames write those without rescanning the whole text). */
     readonly properties: string | SendFrame.Properties,
@@ -39,7 +39,7 @@ export class Prepared {
     /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
     private readonly batchSize: number,
     /** A batch's members, as encoded (message trace writes a record for each). */
-    readonly members: ReadonlyArray<Member> | undefined,
+    public members: ReadonlyArray<Member> | undefined,
     /** A reply to a request (code 325): the broker pushes it to the requesting client. */
     readonly reply: boolean
   ) {}
@@ -97,6 +97,27 @@ export class Prepared {
   }
   get propertiesText(): string {
     return typeof this.properties === "string" ? this.properties : this.properties.text
+  }
+
+  /**
+   * A batch whose send ended lets go of its members and of its body (which holds them and their ids): by then its
+   * frames were written or dropped. A send can outlive its end in a table that was promoted to the old generation
+   * and let go of it; what the send reaches then survives every young-generation collection (and is promoted) until
+   * the next full one: without this, every member of every batch, its id and the batch's records.
+   */
+  release(): void {
+    if (this.members === undefined) return
+    this.members = undefined
+    this.body = new ReleasedBody(this.body.length)
+  }
+}
+
+// What a released batch keeps of its body: the length. Its frames were written or dropped before it was released,
+// so writing it again would be a bug: it throws rather than send a record it no longer has.
+class ReleasedBody implements Batch.BatchBody {
+  constructor(readonly length: number) {}
+  writeTo(): void {
+    throw new RangeError("a batch body was written after its send ended")
   }
 }
 
