@@ -137,35 +137,39 @@ describe("message trace", () => {
       })
     ).pipe(Effect.provide(cluster())), 30_000)
 
-  it.scopedLive("batches after batches: each member's result and Pub record are its own once its batch let go", () =>
-    withProducer(
-      // Four bodies fill a batch: twelve submitted at once leave as batches that end (and let go of their members)
-      // while the next ones are gathering or in flight.
-      { enableMsgTrace: true, autoBatch: true, batchMaxDelayMs: 200, batchMaxBytes: 4 * 6, maxInFlightAsyncSends: 8 },
-      Effect.gen(function*() {
-        const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
-        const producer = yield* Producer.Producer
-        const bodies = Array.from({ length: 12 }, (_, i) => `body-${String.fromCharCode(97 + i)}`)
-        const awaits = yield* Effect.forEach(
-          bodies,
-          (body) => producer.submit(Message.make({ topic: "T", body, keys: `k-${body}` }))
-        )
-        const results = yield* Effect.all(awaits)
-        const stored = yield* embedded.messages("T")
-        assert.strictEqual(new Set(results.map((r) => r.msgId)).size, 12)
-        for (const [i, r] of results.entries()) {
-          const m = stored.find((s) => s.offsetMsgId === r.offsetMsgId)
-          assert.isDefined(m, `result ${i} names no stored message`)
-          assert.deepStrictEqual(
-            [new TextDecoder().decode(m!.body), m!.properties.UNIQ_KEY, m!.queueOffset, m!.queueId],
-            [bodies[i], r.msgId, r.queueOffset, r.messageQueue.queueId]
+  it.scopedLive(
+    "batches after batches: each member's result and Pub record are its own once its batch let go",
+    () =>
+      withProducer(
+        // Four bodies fill a batch: twelve submitted at once leave as batches that end (and let go of their members)
+        // while the next ones are gathering or in flight.
+        { enableMsgTrace: true, autoBatch: true, batchMaxDelayMs: 200, batchMaxBytes: 4 * 6, maxInFlightAsyncSends: 8 },
+        Effect.gen(function*() {
+          const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+          const producer = yield* Producer.Producer
+          const bodies = Array.from({ length: 12 }, (_, i) => `body-${String.fromCharCode(97 + i)}`)
+          const awaits = yield* Effect.forEach(
+            bodies,
+            (body) => producer.submit(Message.make({ topic: "T", body, keys: `k-${body}` }))
           )
-          const pub = onlyPub(yield* ReadBack.traceRecords(r.msgId))
-          checkPub(pub, r, yield* masterOf(r.messageQueue.brokerName))
-          assert.deepStrictEqual([pub.msgId, pub.keys, pub.bodyLength], [r.msgId, `k-${bodies[i]}`, 6])
-        }
-      })
-    ).pipe(Effect.provide(cluster())), 30_000)
+          const results = yield* Effect.all(awaits)
+          const stored = yield* embedded.messages("T")
+          assert.strictEqual(new Set(results.map((r) => r.msgId)).size, 12)
+          for (const [i, r] of results.entries()) {
+            const m = stored.find((s) => s.offsetMsgId === r.offsetMsgId)
+            assert.isDefined(m, `result ${i} names no stored message`)
+            assert.deepStrictEqual(
+              [new TextDecoder().decode(m!.body), m!.properties.UNIQ_KEY, m!.queueOffset, m!.queueId],
+              [bodies[i], r.msgId, r.queueOffset, r.messageQueue.queueId]
+            )
+            const pub = onlyPub(yield* ReadBack.traceRecords(r.msgId))
+            checkPub(pub, r, yield* masterOf(r.messageQueue.brokerName))
+            assert.deepStrictEqual([pub.msgId, pub.keys, pub.bodyLength], [r.msgId, `k-${bodies[i]}`, 6])
+          }
+        })
+      ).pipe(Effect.provide(cluster())),
+    30_000
+  )
 
   it.scopedLive(
     "a transaction leaves the half message's Pub (TransHalf) and an EndTransaction record",
