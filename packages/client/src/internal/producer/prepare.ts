@@ -326,11 +326,11 @@ export class Preparer {
    */
   identify(records: ReadonlyArray<BatchRecord>): string {
     const count = records.length
-    const ids = this.uniqueId.joined(count)
-    const bytes = utf8(ids) // hex and commas: one byte each
-    const step = (ids.length + 1) / count
-    for (let i = 0; i < count; i++) records[i]!.id = new Batch.IdBytes(bytes, i * step, step - 1)
-    return ids
+    // As `batch` makes a sendBatch's: the bytes, then their text.
+    const bytes = this.uniqueId.joinedBytes(count)
+    const step = this.idLength + 1
+    for (let i = 0; i < count; i++) records[i]!.id = new Batch.IdBytes(bytes, i * step, this.idLength)
+    return asciiText(bytes)
   }
 
   /** The topic a batch of `topic`'s members is sent to, and the caller's. */
