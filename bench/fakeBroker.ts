@@ -11,10 +11,9 @@
 // allocated per message and per request, and from v8's GC profiler the bytes promoted to the old generation per
 // message (what survived a scavenge) and the time spent in young and full collections.
 //
-// Run: npm run build && npx tsc -b bench/tsconfig.json &&
-//      node --expose-gc bench/build/tsc/fakeBroker.js [--kind sync|batch|async|autobatch] [--messages N]
-//        [--window W] [--size S] [--rounds R]
-//      (add --cpu-prof --cpu-prof-dir=<dir> before the script for a profile, --trace-gc for every collection)
+// Run: npm run bench:fake [-- --kind sync|batch|async|autobatch --messages N --window W --size S --rounds R]
+//      (builds dist/ and bench/build/ first; for a profile or every collection, run the built file yourself:
+//      node --expose-gc --cpu-prof --cpu-prof-dir=<dir> [--trace-gc] bench/build/tsc/fakeBroker.js ...)
 import * as BrokerConnectionPool from "@effect-rocketmq/client/BrokerConnectionPool"
 import * as Codec from "@effect-rocketmq/client/Codec"
 import * as Message from "@effect-rocketmq/client/Message"
