@@ -18,14 +18,16 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   {
     match: /^ours batch\/32 throughput \/ raw-frame ceiling$/,
     text: "With one request in flight, the round trip is the client's time per " +
-      "request plus the broker's. Raw frames are encoded before the clock starts and cost about 85 µs of client CPU " +
-      "per 32-message request (a third of it kernel); ours about 165. Reads now skip Node's stream code (`onread` " +
-      "into one buffer per connection: about 1.4 µs per read instead of 4.5), and a one-request `sendBatch` resumes " +
-      "its caller with no step around the send; neither moved the ratio beyond run-to-run noise. The largest item " +
-      "of a request is the write system call of its 32 KiB frame (about 50 µs, which raw pays too); then encoding " +
-      "the members (about 11 µs), resuming the caller's fiber, scanning the answer, building the result and garbage " +
-      "collection, none above 3% of the busy time. 0.9x needs the client within about 30 µs of raw per request, and " +
-      "what is left is spread over steps of a few µs each."
+      "request plus the broker's, and raw frames are encoded before the clock starts. Without a broker " +
+      "(`npm run bench:fake -- --kind batch`) our whole client costs about 22 µs of user CPU per 32-message request: " +
+      "copying the records and their 32 KiB of bodies about 5, checks and ids about 3, Effect's runtime about 4, " +
+      "reading the answer 1.5, and garbage collection about 13% (about 21 KB allocated per request). Against the " +
+      "real broker on the same cores the same steps take 72 to 97 µs of user CPU, as the client's memory goes cold " +
+      "while the broker runs; raw frames encoded per request with the protocol's generic encoder took 71 to 82 µs " +
+      "there, the same as ours. So most of what separates ours from the ceiling is the encoding the ceiling does " +
+      "before its clock. 0.9x needs about 30 µs less per request (a round trip of about 390 µs against raw's 325); " +
+      "the largest items left are Effect's wait and interruption handling around the one answer (about 3 KB and " +
+      "8 operations per request) and the batch records' fields, each a few µs."
   },
   {
     match: /^ours async\/(64|256) throughput \/ raw-frame ceiling$/,
@@ -38,21 +40,22 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   },
   {
     match: /^ours \/ java autobatch\/256 (throughput|client CPU per message)$/,
-    text: "Java gathers messages with no per-message Effect. Already once per " +
-      "batch request: stats, the success total, the queue-size gauge, the member ids' join (only when message trace " +
-      "reads it), and one timer fiber times every batch delay (a fiber per delay cost about 150 µs). Left per " +
-      "message: the caller's Effect per `sendAsync` (about 2 operations, a window permit), the member's checks and " +
-      "id (each clock read about 90 ns on this VM), a SendResult with its own offset, one latency value (the metric " +
-      "counts messages, and no two are equal), and the callback. The profile: socket writes 28%, garbage collection " +
-      "14%, Effect's runtime 11% (mostly the callers' fibers), the member and batch path 8%, encoding 6%. Java's " +
-      "own figure moves a lot between runs (0.53 to 0.70 s per 100k over the last four full runs)."
+    text: "Met on shared cores in the committed run (1.14x Java's throughput at " +
+      "0.87x its CPU; 0.84x at 1.30x the run before). What changed: an ended batch lets go of its members, which had " +
+      "stayed reachable and been promoted by every young collection (about 290 bytes per message reached the old " +
+      "generation, now about 55; `npm run bench:fake -- --kind autobatch`), and members get their ids when the " +
+      "batch leaves, as Java's do. On dedicated cores Java's own CPU per 100k auto-batched messages was 0.44, 0.59 " +
+      "and 0.47 s over the last three full runs and ours 0.74, 0.81 and 0.51. Left per message: the caller's Effect " +
+      "per `sendAsync` (one step), the member's checks, a SendResult with its own offset, a latency value and the " +
+      "callback; allocation is about 2.5 KB per message, most of it the driver's Message and the body's record."
   },
   {
     match: /^ours \/ (java|go) batch\/32 (throughput|client CPU per message)$/,
     text: "Ours and Java's batch figures are close and trade places between " +
-      "runs (shared cores, previous full run: 1.20x Java's throughput at 0.87x its CPU). With one request in flight " +
-      "the round trip is the client's time per request plus the broker's: see the raw-ceiling note on batches for " +
-      "where ours goes."
+      "runs and placements: Java's CPU per 100k batched messages on dedicated cores was 0.45, 0.61 and 0.34 s over " +
+      "the last three full runs (ours 0.49, 0.64 and 0.47), and on shared cores ours is below Java's in each of " +
+      "them. With one request in flight the round trip is the client's time per request plus the broker's: see " +
+      "the raw-ceiling note on batches for where ours goes."
   },
   {
     match: /^ours \/ java async\/256 throughput$/,
