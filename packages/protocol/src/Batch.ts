@@ -54,6 +54,16 @@ export class IdAffixes {
   /**
    * The head as a `DataView`, made once: records copy it four bytes at a time.
    *
+   * @example
+   * ```ts
+   * import { Batch } from "@effect-rocketmq/protocol"
+   *
+   * const affixes = Batch.IdAffixes.fromText("KEYS\u0001o-1\u0002UNIQ_KEY\u0001", "\u0002")
+   * assert.strictEqual(affixes.headView().byteLength, affixes.head.length)
+   * assert.strictEqual(affixes.headView().getUint8(0), 0x4b) // "K"
+   * assert.strictEqual(affixes.headView(), affixes.headView()) // made once
+   * ```
+   *
    * @since 0.2.0
    */
   headView(): DataView {
