@@ -25,7 +25,8 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "real broker on the same cores the same steps take 72 to 97 µs of user CPU, as the client's memory goes cold " +
       "while the broker runs; raw frames encoded per request with the protocol's generic encoder took 71 to 82 µs " +
       "there, the same as ours. So most of what separates ours from the ceiling is the encoding the ceiling does " +
-      "before its clock. 0.9x needs about 30 µs less per request (a round trip of about 390 µs against raw's 325); " +
+      "before its clock. Five times longer runs (`--scale 5`, results in scale5.md) gave the same 0.83x: raw gains " +
+      "as much from them as ours. 0.9x needs about 30 µs less per request (a round trip of about 390 µs against raw's 325); " +
       "the largest items left are Effect's wait and interruption handling around the one answer (about 3 KB and " +
       "8 operations per request) and the batch records' fields, each a few µs."
   },
