@@ -102,8 +102,6 @@ class Accumulation {
   bodyBytes = 0
   recordBytes = 0
   closed = false
-  /** Its members' ids, comma-separated, once it left (`Preparer.identify`). */
-  ids = ""
   constructor(
     readonly key: string,
     /** Clock milliseconds when its delay is up. */
@@ -113,10 +111,9 @@ class Accumulation {
     readonly destination: Destination
   ) {}
 
-  // Its members heard their share: it lets go of them and their ids, as its send does (`Prepared.release`).
+  // Its members heard their share: it lets go of them, as its send does (`Prepared.release`).
   release() {
     this.members = NO_MEMBERS
-    this.ids = ""
   }
 }
 
@@ -310,7 +307,7 @@ export class Accumulator {
     acc.closed = true
     if (this.open.get(acc.key) === acc) this.open.delete(acc.key)
     const preparer = this.ctx.preparer
-    const ids = acc.ids = preparer.identify(acc.members)
+    const ids = preparer.identify(acc.members)
     const prepared = preparer.batchOf(acc.wire, acc.members, acc.waitStoreMsgOK, ids)
     if (Either.isLeft(prepared)) {
       this.held -= acc.bodyBytes
@@ -430,7 +427,8 @@ export class Accumulator {
     const split = offsetIds.length === members.length
     // Consecutive offsets: one addition per member.
     let offset = r.queueOffset
-    const ids = acc.ids
+    // The batch's ids, one per member (`Preparer.identify`).
+    const ids = r.msgId
     const step = (ids.length + 1) / members.length
     let delivered = false
     for (let i = 0; i < members.length; i++) {

@@ -34,8 +34,8 @@ export class Prepared {
     /** Text, or in parts around the id (frames write those without rescanning the whole text). */
     readonly properties: string | SendFrame.Properties,
     readonly flag: number,
-    /** The message's id or a batch's ids, comma-separated. */
-    private ids: string | undefined,
+    /** The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. */
+    readonly msgId: string,
     /** Messages in the request: 0 for a single message (code 310), else a batch's size (code 320). */
     private readonly batchSize: number,
     /** A batch's members, as encoded (message trace writes a record for each). */
@@ -62,7 +62,7 @@ export class Prepared {
     body: Batch.BatchBody,
     properties: string,
     members: ReadonlyArray<Member>,
-    msgId: string | undefined
+    msgId: string
   ): Prepared {
     return new Prepared(
       wire.topic,
@@ -78,10 +78,6 @@ export class Prepared {
     )
   }
 
-  /** The message's id; a batch's ids, comma-separated, as Java's `MessageBatch` result has them. */
-  get msgId(): string {
-    return this.ids ?? ""
-  }
   get batch(): boolean {
     return this.batchSize > 0
   }
@@ -338,21 +334,15 @@ export class Preparer {
     return { topic: this.ns.wrap(topic), userTopic: topic }
   }
 
-  /** One request (code 320) of records that fit `maxMessageSize`: auto-batching's, given their ids (`identify`). */
+  /**
+   * One request (code 320) of records that fit `maxMessageSize`, `msgId` their ids: auto-batching's (given their ids
+   * by `identify`) and each request of a `sendBatch`.
+   */
   batchOf(
-    wire: { readonly topic: string; readonly userTopic: string },
-    records: ReadonlyArray<BatchRecord>,
-    waitStoreMsgOK: boolean | undefined,
-    msgId: string
-  ): Either.Either<Prepared, InvalidMessage> {
-    return this.requestOf(wire, records, waitStoreMsgOK, msgId)
-  }
-
-  private requestOf(
     wire: { readonly topic: string; readonly userTopic: string },
     records: ReadonlyArray<Batch.BatchMessage & Member>,
     waitStoreMsgOK: boolean | undefined,
-    msgId: string | undefined
+    msgId: string
   ): Either.Either<Prepared, InvalidMessage> {
     const encoded = Batch.batchBody(records)
     if (Either.isLeft(encoded)) {
@@ -404,7 +394,7 @@ export class Preparer {
       const chunk = chunks[i]!
       const msgId = chunks.length === 1 ? ids : ids.slice(first * step, (first + chunk.length) * step - 1)
       first += chunk.length
-      const p = this.requestOf(wire, chunk, messages[0]!.waitStoreMsgOK, msgId)
+      const p = this.batchOf(wire, chunk, messages[0]!.waitStoreMsgOK, msgId)
       if (Either.isLeft(p)) return Either.left(p.left)
       prepared.push(p.right)
     }
