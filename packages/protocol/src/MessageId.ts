@@ -478,7 +478,8 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): Uniqu
   const headBytes = new Uint8Array(prefix.length + 8)
   let headBytesAt = Number.NaN
   let scratch: Uint8Array = new Uint8Array(0)
-  // The next `count` ids into `out` (room for `count` whole ids, the last one's comma too); gives their length.
+  // The next `count` ids into `out` (room for `count` ids and the commas between them; the last one's comma is
+  // written too when there is room); gives their length.
   const writeJoined = (count: number, out: Uint8Array): number => {
     tick()
     if (headBytesAt !== lastT) {
@@ -490,7 +491,7 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): Uniqu
     // Every id has the same head: written once, then copied in doubling runs (a native copy each), and each id's
     // counter written over its copy.
     for (let i = 0; i < h; i++) out[i] = headBytes[i]!
-    out[h + 4] = 0x2c
+    if (out.length > h + 4) out[h + 4] = 0x2c
     for (let done = 1; done < count;) {
       const n = Math.min(done, count - done)
       out.copyWithin(done * step, 0, n * step)
@@ -516,8 +517,10 @@ export const makeUniqueIdGenerator = (options?: UniqueIdGeneratorOptions): Uniqu
   }
   const joinedBytes = (count: number): Uint8Array => {
     if (!(count > 0)) return new Uint8Array(0)
-    const out = allocScratch(count * stepOf())
-    return out.subarray(0, writeJoined(count, out))
+    // Sized without the last comma (the doubling copies stop at the end): no second view to make.
+    const out = allocScratch(count * stepOf() - 1)
+    writeJoined(count, out)
+    return out
   }
   return Object.assign(next, { joined, joinedBytes })
 }

@@ -86,11 +86,25 @@ export class SendFrames {
     this.fixed = { producerGroup, defaultTopic: o.createTopicKey, defaultTopicQueueNums: o.defaultTopicQueueNums }
   }
 
-  private templateFor(topic: string, brokerName: string, kind: Kind): SendFrame.Template {
+  // The last topic and broker asked for: a producer usually sends to one topic, often to one broker, so most sends
+  // skip both lookups.
+  private lastTopic: string | undefined = undefined
+  private lastBroker: string | undefined = undefined
+  private lastKinds: Kinds = {}
+
+  private kindsFor(topic: string, brokerName: string): Kinds {
+    if (topic === this.lastTopic && brokerName === this.lastBroker) return this.lastKinds
     let byBroker = this.templates.get(topic)
     if (byBroker === undefined) this.templates.set(topic, byBroker = new Map())
     let kinds = byBroker.get(brokerName)
     if (kinds === undefined) byBroker.set(brokerName, kinds = {})
+    this.lastTopic = topic
+    this.lastBroker = brokerName
+    return this.lastKinds = kinds
+  }
+
+  private templateFor(topic: string, brokerName: string, kind: Kind): SendFrame.Template {
+    const kinds = this.kindsFor(topic, brokerName)
     const found = kinds[kind]
     if (found !== undefined) return found
     const batch = kind === "batch"

@@ -7,6 +7,7 @@ import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
+import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Either from "effect/Either"
 import type { InvalidMessage, MessageTooLarge } from "../../Errors.js"
 import { InvalidMessage as InvalidMessageError } from "../../Errors.js"
@@ -359,32 +360,83 @@ export class Preparer {
     )
   }
 
-  /** A batch (code 320), split into as many requests as `maxMessageSize` needs. */
+  /**
+   * A batch (code 320), split into as many requests as `maxMessageSize` needs. Its members are checked as their
+   * records are made, in one pass; a batch with any problem is checked again member by member first
+   * (`MessageBatch.validateMembers`, then the records' sizes), so it fails with the error it always did.
+   */
   batch(messages: ReadonlyArray<Message>): Either.Either<Array<Prepared>, InvalidMessage | MessageTooLarge> {
+    const first: Message | undefined = Array.isArray(messages) ? messages[0] : undefined
+    if (
+      typeof first !== "object" || first === null || typeof first.topic !== "string" ||
+      first.topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)
+    ) return this.batchChecked(messages)
     const max = this.o.maxMessageSize
-    const valid = MessageBatch.validateMembers(messages, max)
-    if (Either.isLeft(valid)) return Either.left(valid.left)
-    const topic = valid.right
+    const topic = first.topic
+    const wait = first.waitStoreMsgOK
     // Indexed loops and arrays of their final size: this runs for every member of every batch.
     const count = messages.length
     const records: Array<SentRecord> = new Array(count)
     // The ids at once, comma-separated, as bytes (each member's id is a run of them) and as text (the request's msgId).
     const idBytes = this.uniqueId.joinedBytes(count)
-    const ids = asciiText(idBytes)
-    const step = (ids.length + 1) / count
-    const idLength = step - 1
     let total = 0
     for (let i = 0; i < count; i++) {
       const m = messages[i]!
-      // Encoded once per distinct properties, not per member: the record writes the id between the shared bytes.
-      const affixes = this.batchAffixes(m)
-      const size = MessageBatch.recordSize(m.body.length, affixes.head.length + idLength + affixes.tail.length)
-      const tooLarge = MessageBatch.checkRecordSize(topic, size, max)
-      if (tooLarge !== undefined) return Either.left(tooLarge)
-      // Its id is a run of `idBytes`, not a view of its own: a typed array costs far more to make than a plain object.
-      records[i] = new SentRecord(m.body, m.flag, affixes, size, idBytes, i * step, idLength)
-      total += size
+      // `validateMembers`' rules, member by member.
+      if (
+        typeof m !== "object" || m === null || m.topic !== topic || m.delayLevel !== undefined ||
+        m.deliverAt !== undefined || m.deliverAfterMillis !== undefined || m.waitStoreMsgOK !== wait ||
+        problemOf(m, max) !== undefined
+      ) return this.batchChecked(messages)
+      const record = records[i] = this.recordOf(m, idBytes, i)
+      if (record.size > max) return this.batchChecked(messages)
+      total += record.size
     }
+    return this.requests(topic, records, total, idBytes, wait)
+  }
+
+  // Member `i`'s record, its id the `i`th of `idBytes`.
+  private recordOf(m: Message, idBytes: Uint8Array, i: number): SentRecord {
+    // Encoded once per distinct properties, not per member: the record writes the id between the shared bytes.
+    const affixes = this.batchAffixes(m)
+    const idLength = this.idLength
+    const size = MessageBatch.recordSize(m.body.length, affixes.head.length + idLength + affixes.tail.length)
+    // Its id is a run of `idBytes`, not a view of its own: a typed array costs far more to make than a plain object.
+    return new SentRecord(m.body, m.flag, affixes, size, idBytes, i * (idLength + 1), idLength)
+  }
+
+  // The batch checked the long way: every member first, then the records' sizes.
+  private batchChecked(
+    messages: ReadonlyArray<Message>
+  ): Either.Either<Array<Prepared>, InvalidMessage | MessageTooLarge> {
+    const max = this.o.maxMessageSize
+    const valid = MessageBatch.validateMembers(messages, max)
+    if (Either.isLeft(valid)) return Either.left(valid.left)
+    const topic = valid.right
+    const count = messages.length
+    const records: Array<SentRecord> = new Array(count)
+    const idBytes = this.uniqueId.joinedBytes(count)
+    let total = 0
+    for (let i = 0; i < count; i++) {
+      const record = records[i] = this.recordOf(messages[i]!, idBytes, i)
+      const tooLarge = MessageBatch.checkRecordSize(topic, record.size, max)
+      if (tooLarge !== undefined) return Either.left(tooLarge)
+      total += record.size
+    }
+    return this.requests(topic, records, total, idBytes, messages[0]!.waitStoreMsgOK)
+  }
+
+  // A batch's records as requests of at most `maxMessageSize` each.
+  private requests(
+    topic: string,
+    records: Array<SentRecord>,
+    total: number,
+    idBytes: Uint8Array,
+    waitStoreMsgOK: boolean
+  ): Either.Either<Array<Prepared>, InvalidMessage> {
+    const max = this.o.maxMessageSize
+    const ids = asciiText(idBytes)
+    const step = this.idLength + 1
     const wire = this.wire(topic)
     const chunks = total <= max ? [records] : MessageBatch.split(records, max)
     const prepared: Array<Prepared> = []
@@ -394,7 +446,7 @@ export class Preparer {
       const chunk = chunks[i]!
       const msgId = chunks.length === 1 ? ids : ids.slice(first * step, (first + chunk.length) * step - 1)
       first += chunk.length
-      const p = this.batchOf(wire, chunk, messages[0]!.waitStoreMsgOK, msgId)
+      const p = this.batchOf(wire, chunk, waitStoreMsgOK, msgId)
       if (Either.isLeft(p)) return Either.left(p.left)
       prepared.push(p.right)
     }

@@ -1,0 +1,90 @@
+import * as Batch from "@effect-rocketmq/protocol/Batch"
+import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import { assert, describe, it } from "@effect/vitest"
+import { Either, FastCheck } from "effect"
+import { Namespace } from "../src/internal/producer/options.js"
+import { Preparer } from "../src/internal/producer/prepare.js"
+import * as Message from "../src/Message.js"
+import * as MessageBatch from "../src/MessageBatch.js"
+import * as Producer from "../src/Producer.js"
+
+const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex")
+
+// What a batch must come to, the long way: every member checked first (`validateMembers`), then each record's size,
+// then the records with each member's whole properties (its own, `UNIQ_KEY`, the namespace's) in requests of at most
+// `maxMessageSize`.
+const expected = (messages: ReadonlyArray<Message.Message>, max: number, ids: ReadonlyArray<string>, ns?: string) => {
+  const valid = MessageBatch.validateMembers(messages, max)
+  if (Either.isLeft(valid)) return Either.left(valid.left)
+  const tail = MessageProperties.PROPERTY_SEPARATOR +
+    (ns === undefined
+      ? ""
+      : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns +
+        MessageProperties.PROPERTY_SEPARATOR)
+  const records = messages.map((m, i) => {
+    const properties = new TextEncoder().encode(
+      Message.encodeWireProperties(m) + MessageProperties.UNIQ_KEY + MessageProperties.NAME_VALUE_SEPARATOR + ids[i] +
+        tail
+    )
+    return { body: m.body, flag: m.flag, properties, size: MessageBatch.recordSize(m.body.length, properties.length) }
+  })
+  for (const r of records) {
+    const tooLarge = MessageBatch.checkRecordSize(valid.right, r.size, max)
+    if (tooLarge !== undefined) return Either.left(tooLarge)
+  }
+  return Either.right(
+    MessageBatch.split(records, max).map((chunk) => toHex(Either.getOrThrow(Batch.encodeBatch(chunk))))
+  )
+}
+
+const member = FastCheck.record({
+  topic: FastCheck.constantFrom("orders", "orders", "orders", "audit", "bad topic!"),
+  body: FastCheck.uint8Array({ minLength: 0, maxLength: 300 }),
+  tags: FastCheck.option(FastCheck.constantFrom("a", "b"), { nil: undefined }),
+  keys: FastCheck.option(FastCheck.constantFrom(["k-1"], ["k 2"]), { nil: undefined }),
+  properties: FastCheck.option(FastCheck.constantFrom({ region: "eu" }, { région: "é" }), { nil: undefined }),
+  flag: FastCheck.constantFrom(0, 0, 7, -1, 2 ** 31),
+  waitStoreMsgOK: FastCheck.constantFrom(true, true, true, false),
+  delayLevel: FastCheck.constantFrom(undefined, undefined, undefined, undefined, 3)
+})
+
+describe("Preparer.batch", () => {
+  it.prop(
+    "checks and encodes members in one pass as the long way does: the same requests, or the same first error",
+    {
+      members: FastCheck.array(member, { minLength: 0, maxLength: 12 }),
+      max: FastCheck.constantFrom(4 * 1024 * 1024, 1200, 400, 200),
+      ns: FastCheck.option(FastCheck.constantFrom("tenant"), { nil: undefined }),
+      notMessage: FastCheck.option(FastCheck.nat(12), { nil: undefined })
+    },
+    ({ max, members, notMessage, ns }) => {
+      const messages: Array<Message.Message> = members.map((m) => Message.make(m))
+      // A member from plain JavaScript that is not a message at all.
+      if (notMessage !== undefined && notMessage < messages.length) {
+        messages[notMessage] = null as unknown as Message.Message
+      }
+      const options = {
+        ...Producer.defaultOptions,
+        nameServerAddr: "127.0.0.1:9876",
+        groupName: "g",
+        maxMessageSize: max
+      }
+      const preparer = new Preparer(options, new Namespace(ns, options.createTopicKey))
+      const got = preparer.batch(messages)
+      if (Either.isLeft(got)) {
+        const want = expected(messages, max, [], ns)
+        assert.isTrue(Either.isLeft(want))
+        assert.deepStrictEqual(got.left, (want as Either.Left<typeof got.left, unknown>).left)
+        return
+      }
+      const ids = got.right.flatMap((p) => p.msgId.split(","))
+      assert.strictEqual(ids.length, messages.length)
+      const want = expected(messages, max, ids, ns)
+      assert.deepStrictEqual(
+        got.right.map((p) => toHex(Batch.toBytes(p.body))),
+        Either.getOrThrow(want)
+      )
+    },
+    { fastCheck: { numRuns: 400 } }
+  )
+})
