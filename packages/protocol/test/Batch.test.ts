@@ -323,3 +323,59 @@ describe("Batch records with properties around an id", () => {
     { fastCheck: { numRuns: 500 } }
   )
 })
+
+describe("Batch.checkedBody", () => {
+  // Records as a producer makes them (ids as runs of one array, affixes shared or not, any flag): the same bytes as
+  // `batchBody` of the same records, at any offset, nothing outside them touched.
+  it.prop(
+    "writes the same bytes as batchBody",
+    {
+      members: FastCheck.array(
+        FastCheck.record({
+          body: FastCheck.uint8Array({ minLength: 0, maxLength: 40 }),
+          flag: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
+          id: FastCheck.uint8Array({ minLength: 0, maxLength: 40 }),
+          own: FastCheck.boolean()
+        }),
+        { minLength: 0, maxLength: 8 }
+      ),
+      head: FastCheck.uint8Array({ maxLength: 30 }),
+      tail: FastCheck.uint8Array({ maxLength: 6 }),
+      at: FastCheck.integer({ min: 0, max: 9 })
+    },
+    ({ at, head, members, tail }) => {
+      const shared = new Batch.IdAffixes(head, tail)
+      const all = Uint8Array.from(members.flatMap((m) => [...m.id, 0x2c]))
+      let from = 0
+      const records: Array<Batch.CheckedRecord> = members.map((m) => {
+        const id = new Batch.IdBytes(all, from, m.id.length)
+        from += m.id.length + 1
+        const properties = m.own ? new Batch.IdAffixes(head.slice(), tail.slice()) : shared
+        return { body: m.body, flag: m.flag, properties, id }
+      })
+      const expected = right(Batch.encodeBatch(records))
+      const checked = Batch.checkedBody(records, expected.length)
+      assert.strictEqual(checked.length, expected.length)
+      const out = new Uint8Array(at + checked.length + 3).fill(0xee)
+      checked.writeTo(out, at)
+      assert.strictEqual(toHex(out.subarray(at, at + checked.length)), toHex(expected))
+      assert.isTrue(out.subarray(0, at).every((b) => b === 0xee))
+      assert.isTrue(out.subarray(at + checked.length).every((b) => b === 0xee))
+    },
+    { fastCheck: { numRuns: 500 } }
+  )
+
+  it("throws when written if its records do not add up to its length, rather than send what it did not write", () => {
+    const ids = new TextEncoder().encode("7F0000010001000000000000000000A1")
+    const record = {
+      body: new Uint8Array([1, 2, 3]),
+      flag: 0,
+      properties: Batch.IdAffixes.fromText("UNIQ_KEY\u0001", "\u0002"),
+      id: new Batch.IdBytes(ids, 0, ids.length)
+    }
+    const length = Batch.RECORD_OVERHEAD + 3 + 9 + 32 + 1
+    assert.strictEqual(Batch.toBytes(Batch.checkedBody([record], length)).length, length)
+    assert.throws(() => Batch.toBytes(Batch.checkedBody([record], length + 1)), RangeError)
+    assert.throws(() => Batch.toBytes(Batch.checkedBody([record], length - 1)), RangeError)
+  })
+})

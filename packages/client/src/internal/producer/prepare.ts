@@ -196,6 +196,7 @@ export interface Extra {
 }
 
 const UNIQ_KEY_PREFIX = MessageProperties.UNIQ_KEY + MessageProperties.NAME_VALUE_SEPARATOR
+const MAX_PROPERTIES_SIZE = MessageProperties.MAX_PROPERTIES_SIZE
 
 export class Preparer {
   private readonly uniqueId = MessageId.makeUniqueIdGenerator()
@@ -330,6 +331,10 @@ export class Preparer {
     return asciiText(bytes)
   }
 
+  private batchPropertiesOf(waitStoreMsgOK: boolean | undefined): string {
+    return this.batchProperties[waitStoreMsgOK ? "true" : "false"]
+  }
+
   /** The topic a batch of `topic`'s members is sent to, and the caller's. */
   wire(topic: string): { readonly topic: string; readonly userTopic: string } {
     return { topic: this.ns.wrap(topic), userTopic: topic }
@@ -353,7 +358,7 @@ export class Preparer {
       Prepared.batch(
         wire,
         encoded.right,
-        this.batchProperties[waitStoreMsgOK ? "true" : "false"],
+        this.batchPropertiesOf(waitStoreMsgOK),
         records,
         msgId
       )
@@ -389,10 +394,14 @@ export class Preparer {
         problemOf(m, max) !== undefined
       ) return this.batchChecked(messages)
       const record = records[i] = this.recordOf(m, idBytes, i)
-      if (record.size > max) return this.batchChecked(messages)
+      // What `Batch.batchBody` would check of it (the rest holds by construction: an int32 flag, checked above, and
+      // an id that is a run of `idBytes`), so its body can take it as it is.
+      if (record.size > max || record.size - Batch.RECORD_OVERHEAD - m.body.length > MAX_PROPERTIES_SIZE) {
+        return this.batchChecked(messages)
+      }
       total += record.size
     }
-    return this.requests(topic, records, total, idBytes, wait)
+    return this.requests(topic, records, total, idBytes, wait, true)
   }
 
   // Member `i`'s record, its id the `i`th of `idBytes`.
@@ -423,16 +432,18 @@ export class Preparer {
       if (tooLarge !== undefined) return Either.left(tooLarge)
       total += record.size
     }
-    return this.requests(topic, records, total, idBytes, messages[0]!.waitStoreMsgOK)
+    return this.requests(topic, records, total, idBytes, messages[0]!.waitStoreMsgOK, false)
   }
 
-  // A batch's records as requests of at most `maxMessageSize` each.
+  // A batch's records as requests of at most `maxMessageSize` each; `checked`: as `Batch.batchBody` would check
+  // them, so their bodies take them as they are (`Batch.checkedBody`).
   private requests(
     topic: string,
     records: Array<SentRecord>,
     total: number,
     idBytes: Uint8Array,
-    waitStoreMsgOK: boolean
+    waitStoreMsgOK: boolean,
+    checked: boolean
   ): Either.Either<Array<Prepared>, InvalidMessage> {
     const max = this.o.maxMessageSize
     const ids = asciiText(idBytes)
@@ -446,6 +457,17 @@ export class Preparer {
       const chunk = chunks[i]!
       const msgId = chunks.length === 1 ? ids : ids.slice(first * step, (first + chunk.length) * step - 1)
       first += chunk.length
+      if (checked) {
+        let length = total
+        if (chunks.length > 1) {
+          length = 0
+          for (let k = 0; k < chunk.length; k++) length += chunk[k]!.size
+        }
+        prepared.push(
+          Prepared.batch(wire, Batch.checkedBody(chunk, length), this.batchPropertiesOf(waitStoreMsgOK), chunk, msgId)
+        )
+        continue
+      }
       const p = this.batchOf(wire, chunk, waitStoreMsgOK, msgId)
       if (Either.isLeft(p)) return Either.left(p.left)
       prepared.push(p.right)
