@@ -128,7 +128,12 @@ describe("SendFrame", () => {
   // A producer's frames reuse the header rendered for their template and queue: any sequence of sends through a few
   // templates sharing affixes (queues, flags, timestamps of other widths, other affixes, ids of other lengths,
   // one-way) must still give the generic bytes every time.
-  const affixChoices = [["WAIT\u0001true\u0002UNIQ_KEY\u0001", "\u0002"], ["TAGS\u0001a\"b\u0002UNIQ_KEY\u0001", ""]]
+  // The last is a batch request's own properties, sent with no id.
+  const affixChoices = [
+    ["WAIT\u0001true\u0002UNIQ_KEY\u0001", "\u0002"],
+    ["TAGS\u0001a\"b\u0002UNIQ_KEY\u0001", ""],
+    ["WAIT\u0001false\u0002INSTANCE_ID\u0001ns\u0002", ""]
+  ]
     .map(([head, tail]) => ({ head: head!, tail: tail!, affixes: SendFrame.Affixes.make(head!, tail!)! }))
   it.prop(
     "frames through a few templates stay the generic bytes whatever the sequence of sends",
@@ -140,9 +145,13 @@ describe("SendFrame", () => {
           flag: FastCheck.constantFrom(0, 7, -3),
           commandFlag: FastCheck.constantFrom(0, 2),
           born: FastCheck.constantFrom(1_700_000_000_000, 1_700_000_000_001, 99, -1),
-          affix: FastCheck.constantFrom(0, 1),
+          affix: FastCheck.constantFrom(0, 1, 2),
           template: FastCheck.integer({ min: 0, max: 3 }),
-          id: FastCheck.oneof(FastCheck.stringMatching(/^[0-9A-F]{32}$/), FastCheck.stringMatching(/^[0-9A-F]{0,40}$/)),
+          id: FastCheck.oneof(
+            FastCheck.stringMatching(/^[0-9A-F]{32}$/),
+            FastCheck.stringMatching(/^[0-9A-F]{0,40}$/),
+            FastCheck.constant("")
+          ),
           opaque: FastCheck.integer({ min: -0x80000000, max: 0x7fffffff }),
           body: FastCheck.uint8Array({ maxLength: 8 })
         }),

@@ -61,7 +61,7 @@ export class Prepared {
   static batch(
     wire: { readonly topic: string; readonly userTopic: string },
     body: Batch.BatchBody,
-    properties: string,
+    properties: string | SendFrame.Properties,
     members: ReadonlyArray<Member>,
     msgId: string
   ): Prepared {
@@ -203,7 +203,12 @@ export class Preparer {
   /** The length of every id it makes (an auto-batch member's record is sized before it has its id). */
   private readonly idLength = this.uniqueId().length
   private readonly tail: string
-  private readonly batchProperties: { readonly true: string; readonly false: string }
+  // A batch request's own properties (WAIT, and the namespace's): the same for every batch, so in parts with no id
+  // (`SendFrame.Properties`), which frames write from a header rendered once.
+  private readonly batchProperties: {
+    readonly true: string | SendFrame.Properties
+    readonly false: string | SendFrame.Properties
+  }
   // The last message's wire properties, as text up to its id, and in parts around the id once they repeat
   // (usually every message has the same): the parts are escaped for the frame once.
   private lastWire = ""
@@ -221,11 +226,14 @@ export class Preparer {
         MessageProperties.PROPERTY_SEPARATOR
     this.tail = MessageProperties.PROPERTY_SEPARATOR + instanceId
     this.tailBytes = utf8(this.tail)
-    const batchProperties = (wait: boolean) =>
-      MessageProperties.encode({
+    const batchProperties = (wait: boolean) => {
+      const text = MessageProperties.encode({
         [MessageProperties.WAIT]: String(wait),
         ...(ns.namespace !== undefined ? { [MessageProperties.INSTANCE_ID]: ns.namespace } : {})
       })
+      const affixes = SendFrame.Affixes.make(text, "")
+      return affixes === undefined ? text : new SendFrame.Properties(affixes, "")
+    }
     this.batchProperties = { true: batchProperties(true), false: batchProperties(false) }
   }
 
@@ -331,7 +339,7 @@ export class Preparer {
     return asciiText(bytes)
   }
 
-  private batchPropertiesOf(waitStoreMsgOK: boolean | undefined): string {
+  private batchPropertiesOf(waitStoreMsgOK: boolean | undefined): string | SendFrame.Properties {
     return this.batchProperties[waitStoreMsgOK ? "true" : "false"]
   }
 
