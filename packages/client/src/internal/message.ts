@@ -12,6 +12,8 @@ const invalid = (topic: string, reason: string) => new InvalidMessage({ topic, r
 
 // Topics already found valid: checking a name is a regex and a few allocations per send.
 const validTopics = new Set<string>()
+// The last of them: a batch's members, and most sends in a row, share one topic (no hashing of it per message).
+let lastValidTopic: string | undefined = undefined
 
 const hasSeparator = (s: string) => s.includes("\u0001") || s.includes("\u0002")
 
@@ -33,14 +35,17 @@ export const problemOf = (message: Message, maxMessageSize: number): InvalidMess
   if (typeof message !== "object" || message === null) return invalid("", "the message is not an object")
   const topic = message.topic
   if (typeof topic !== "string") return invalid(String(topic), "the topic is not a string")
-  if (!validTopics.has(topic)) {
-    const topicCheck = Validators.validateTopic(topic)
-    if (Either.isLeft(topicCheck)) return invalid(topic, topicCheck.left.detail)
-    if (Validators.isNotAllowedSendTopic(topic)) {
-      return invalid(topic, `sending to the system topic ${topic} is not allowed`)
+  if (topic !== lastValidTopic) {
+    if (!validTopics.has(topic)) {
+      const topicCheck = Validators.validateTopic(topic)
+      if (Either.isLeft(topicCheck)) return invalid(topic, topicCheck.left.detail)
+      if (Validators.isNotAllowedSendTopic(topic)) {
+        return invalid(topic, `sending to the system topic ${topic} is not allowed`)
+      }
+      if (validTopics.size >= 1024) validTopics.clear()
+      validTopics.add(topic)
     }
-    if (validTopics.size >= 1024) validTopics.clear()
-    validTopics.add(topic)
+    lastValidTopic = topic
   }
   if (!(message.body instanceof Uint8Array)) return invalid(topic, "the body is not bytes")
   if (message.body.length === 0) return invalid(topic, "the body is empty")
