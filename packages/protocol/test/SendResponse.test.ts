@@ -233,16 +233,23 @@ describe("SendResponse.scan", () => {
       fc.constantFrom(0x5c, 0x22)
     )
     fc.assert(
-      fc.property(plain, batchIds, fc.nat(), unread, fc.integer({ min: 0, max: 7 }), (h, msgId, position, byte, shift) => {
-        const bytes = content(plainJson({ ...h, msgId }))
-        const text = new TextDecoder().decode(bytes)
-        const start = text.indexOf(`"msgId":"`) + 9
-        bytes[start + (position % msgId.length)] = byte
-        const view = at(bytes, shift)
-        // Not the brokers' shape (an escape, a byte outside printable ASCII, or a string cut short): not read here.
-        assert.isUndefined(scanAt(view, shift - (shift % 2)), `byte ${byte} at ${position % msgId.length}`)
-        return agrees(bytes)
-      }),
+      fc.property(
+        plain,
+        batchIds,
+        fc.nat(),
+        unread,
+        fc.integer({ min: 0, max: 7 }),
+        (h, msgId, position, byte, shift) => {
+          const bytes = content(plainJson({ ...h, msgId }))
+          const text = new TextDecoder().decode(bytes)
+          const start = text.indexOf(`"msgId":"`) + 9
+          bytes[start + (position % msgId.length)] = byte
+          const view = at(bytes, shift)
+          // Not the brokers' shape (an escape, a byte outside printable ASCII, or a string cut short): not read here.
+          assert.isUndefined(scanAt(view, shift - (shift % 2)), `byte ${byte} at ${position % msgId.length}`)
+          return agrees(bytes)
+        }
+      ),
       { numRuns: 2000 }
     )
   })
