@@ -542,7 +542,8 @@ export class FrameDecoder {
     return { frames, error: undefined }
   }
 
-  /** `decode` with nothing held: the same, without holding the chunk while its frames are read. @internal */
+  // `decode` with nothing held: the same, without holding the chunk while its frames are read.
+  /** @internal */
   private decodeFresh(
     chunk: Uint8Array,
     intercept: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined,
