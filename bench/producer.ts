@@ -267,7 +267,11 @@ const oursWorker = async (): Promise<Worker> => {
       let errors = 0
       let firstError: string | undefined
       for (let sent = 0; sent < n; sent += size) {
-        const messages = Array.from({ length: Math.min(size, n - sent) }, make)
+        // A plain loop, as the Java and Go drivers fill theirs (`Array.from` with a map function costs about 2 µs per
+        // 32 messages itself, which would be billed to the client).
+        const count = Math.min(size, n - sent)
+        const messages: Array<Message.Message> = new Array(count)
+        for (let k = 0; k < count; k++) messages[k] = make()
         const t0 = performance.now()
         const r = yield* Effect.either(producer.sendBatch(messages))
         lat.push(performance.now() - t0)

@@ -13,6 +13,7 @@ import {
   Option,
   Schedule,
   Scope,
+  Struct,
   TestClock
 } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
@@ -974,41 +975,96 @@ describe("Producer send paths", () => {
       })
     }))
 
+  // A broker that answers sends (310, 320) at once, or holds their answers until released.
+  const heldServer = Effect.gen(function*() {
+    let silent = false
+    const held: Array<() => void> = []
+    const server = yield* ScriptedServer.make((f, conn) => {
+      if (f.code !== 310 && f.code !== 320) return conn.send(response(f, { code: 0 }))
+      const ids = f.code === 320
+        ? "7F00000100002A9F0000000000000001,7F00000100002A9F0000000000000002"
+        : "7F00000100002A9F0000000000000001"
+      const answer = () =>
+        conn.send(response(f, { code: 0, extFields: { msgId: ids, queueId: f.extFields.e!, queueOffset: "1" } }))
+      if (silent) held.push(answer)
+      else answer()
+    })
+    const ctx = yield* Layer.build(Layer.mergeAll(
+      NameServerResolver.layerStatic({ T: route([["broker-a", server.address]]) }),
+      BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+    ))
+    const pool = Context.get(ctx, BrokerConnectionPool.BrokerConnectionPool)
+    const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
+    yield* p.send(msg("warm"))
+    const hold = () => (silent = true)
+    const release = () => {
+      silent = false
+      held.shift()!()
+    }
+    const waitHeld = Effect.gen(function*() {
+      while (held.length === 0) yield* Effect.sleep("10 millis")
+    })
+    const inFlight = Effect.map(pool.connections, (cs) => cs[0]!.inFlight)
+    return { p, hold, release, waitHeld, inFlight }
+  })
+
   it.scopedLive("interrupting a sync send frees its slot, counts a failure, and a late answer is dropped", () =>
     Effect.gen(function*() {
-      let silent = false
-      const held: Array<() => void> = []
-      const a = yield* ScriptedServer.make((f, conn) => {
-        if (f.code !== 310) return conn.send(response(f, { code: 0 }))
-        const answer = () =>
-          conn.send(response(f, {
-            code: 0,
-            extFields: { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "1" }
-          }))
-        if (silent) held.push(answer)
-        else answer()
-      })
-      const ctx = yield* Layer.build(Layer.mergeAll(
-        NameServerResolver.layerStatic({ T: route([["broker-a", a.address]]) }),
-        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
-      ))
-      const pool = Context.get(ctx, BrokerConnectionPool.BrokerConnectionPool)
-      const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
-      yield* p.send(msg("warm"))
-      silent = true
+      const { hold, inFlight, p, release, waitHeld } = yield* heldServer
+      hold()
       const fiber = yield* Effect.fork(p.send(msg("never answered")))
-      while (held.length === 0) yield* Effect.sleep("10 millis")
-      assert.strictEqual((yield* pool.connections)[0]!.inFlight, 1)
+      yield* waitHeld
+      assert.strictEqual(yield* inFlight, 1)
       yield* Fiber.interrupt(fiber)
-      assert.strictEqual((yield* pool.connections)[0]!.inFlight, 0)
+      assert.strictEqual(yield* inFlight, 0)
       const stats = yield* p.stats
       assert.strictEqual(stats.sendSuccessCount, 1)
       assert.strictEqual(stats.sendFailureCount, 1)
       // The answer arrives after all: nobody waits for it, and the connection keeps working.
-      held.shift()!()
-      silent = false
+      release()
       assert.strictEqual((yield* p.send(msg("after"))).status, "SEND_OK")
       assert.strictEqual((yield* p.stats).sendSuccessCount, 2)
+    }))
+
+  it.scopedLive("interrupting a sendBatch frees its slot and counts each of its messages as failed", () =>
+    Effect.gen(function*() {
+      const { hold, inFlight, p, release, waitHeld } = yield* heldServer
+      hold()
+      const fiber = yield* Effect.fork(p.sendBatch([msg("one"), msg("two")]))
+      yield* waitHeld
+      assert.strictEqual(yield* inFlight, 1)
+      const exit = yield* Fiber.interrupt(fiber)
+      assert.ok(Exit.isInterrupted(exit))
+      assert.strictEqual(yield* inFlight, 0)
+      assert.deepStrictEqual(
+        Struct.pick(yield* p.stats, "sendSuccessCount", "sendFailureCount"),
+        { sendSuccessCount: 1, sendFailureCount: 2 }
+      )
+      release()
+      // One request, one result: its ids are both messages'.
+      const after = yield* p.sendBatch([msg("three"), msg("four")])
+      assert.deepStrictEqual(after.map((r) => [r.status, r.msgId.split(",").length]), [["SEND_OK", 2]])
+    }))
+
+  it.scopedLive("a send in an uninterruptible region is waited for when its fiber is interrupted", () =>
+    Effect.gen(function*() {
+      const { hold, inFlight, p, release, waitHeld } = yield* heldServer
+      hold()
+      let status: string | undefined
+      const send = Effect.tap(p.send(msg("held")), (r) => Effect.sync(() => (status = r.status)))
+      const fiber = yield* Effect.fork(Effect.uninterruptible(send))
+      yield* waitHeld
+      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* Effect.sleep("50 millis")
+      // Still waiting for its answer: nothing was cancelled.
+      assert.strictEqual(yield* inFlight, 1)
+      assert.strictEqual(interrupting.unsafePoll(), null)
+      release()
+      yield* Fiber.join(interrupting)
+      assert.strictEqual(status, "SEND_OK")
+      assert.strictEqual(yield* inFlight, 0)
+      assert.strictEqual((yield* p.stats).sendSuccessCount, 2)
+      assert.strictEqual((yield* p.stats).sendFailureCount, 0)
     }))
 })
 

@@ -147,7 +147,9 @@ class Waiting {
   // What the send handed off before the fiber registered (never expected: the fiber registers as soon as it runs
   // the effect `next` returns).
   private pending: Effect.Effect<any, SendError> | undefined = undefined
-  readonly register = (resume: (effect: Effect.Effect<any, SendError>) => void) => {
+  // No canceler: `Effect.async` would wrap the wait in `Effect.onInterrupt`, whose frames cost about as much as the
+  // wait itself on every send. `wait` handles an interruption with one failure handler instead.
+  readonly register = (resume: (effect: Effect.Effect<any, SendError>) => void): void => {
     const pending = this.pending
     if (pending !== undefined) {
       this.pending = undefined
@@ -155,14 +157,26 @@ class Waiting {
       return
     }
     this.resume = resume
-    return this.onInterrupt
   }
-  readonly onInterrupt = Effect.sync(() => {
-    const s = this.s
-    if (s === undefined) return
-    this.s = undefined
-    this.loop.interrupted(s)
-  })
+  /**
+   * The wait, interruptible if the caller's fiber was. Its handler runs uninterruptibly, so it sees an interruption
+   * even though the fiber is interrupted; what the send handed off ends on its own (its send is then let go here).
+   */
+  wait(): Effect.Effect<any, SendError> {
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.catchAllCause(restore(Effect.async(this.register)), this.onFailure)
+    )
+  }
+  private readonly onFailure = (cause: Cause.Cause<SendError>): Effect.Effect<never, SendError> => {
+    if (Cause.isInterruptedOnly(cause)) {
+      const s = this.s
+      if (s !== undefined) {
+        this.s = undefined
+        this.loop.interrupted(s)
+      }
+    }
+    return Effect.failCause(cause)
+  }
   /** Resumes the fiber with `next`, once. */
   wake(next: Effect.Effect<any, SendError>) {
     const resume = this.resume
@@ -230,7 +244,7 @@ export class SendLoop {
       return next
     }
     const waiting = s.waiting = new Waiting(s, this)
-    return Effect.async<any, SendError>(waiting.register)
+    return waiting.wait()
   }
 
   // What the caller's fiber does next: now if it waits, else once `k` returns.

@@ -1,0 +1,218 @@
+// Where a synchronous `sendBatch` loop spends its round trip, against a real broker: the client's part (from reading
+// an answer to writing the next frame: the "turnaround") and the broker's (from the write to the answer read), next
+// to raw replay of the very frames the client wrote, on sockets of their own, each written from the read callback
+// of the answer before it (what bench/producer.ts calls the raw-frame ceiling). With one request in flight the round
+// trip is the two parts added, so the client's turnaround is what separates it from the ceiling.
+// The socket's writes and reads are timed by wrapping `net.Socket.prototype.write` and the connector's `onread`
+// callback; the loop times itself around each `sendBatch`. Per request it prints medians, in µs:
+//   data->resumed   the answer read, to the caller's code running again (answer decoded, result made, fiber resumed)
+//   made            the caller making its 32 messages (`Message.make`, in a plain loop)
+//   call->write     `sendBatch` called, to its frame handed to the socket (checks, ids, records, frame)
+//   turnaround      the answer read, to the next frame written (the three above)
+//   server          the frame written, to its answer read
+// and client CPU (user, system) per request, and the ratio of raw's time per request to ours.
+//
+// Run (brokers up: npm run rocketmq:up -- --brokers 2): npm run bench:turnaround [-- --requests N --reps R
+//   --baseline <checkout>]; with --baseline, each repetition also runs the other checkout's built dist/ (its own
+//   `npm run build` done), in turn with this one's, so the two are compared in the same minutes.
+import { spawnSync } from "node:child_process"
+import { createRequire } from "node:module"
+import type * as Net from "node:net"
+import { resolve } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { parseArgs } from "node:util"
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: "string", default: "3000" },
+    reps: { type: "string", default: "3" },
+    size: { type: "string", default: "32" },
+    baseline: { type: "string" },
+    // Internal: the checkout whose dist/ this process measures (default: this one).
+    root: { type: "string" }
+  }
+})
+const N = Number(args.requests)
+const REPS = Number(args.reps)
+const SIZE = Number(args.size)
+const HERE = resolve(fileURLToPath(import.meta.url), "../../../..")
+const NAME_SERVER = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
+const TOPIC = process.env.BENCH_TOPIC ?? "erq_batch"
+
+if (args.baseline !== undefined && args.root === undefined) {
+  // The orchestrator: one process per checkout per repetition, alternating.
+  const self = fileURLToPath(import.meta.url)
+  for (let r = 0; r < REPS; r++) {
+    for (const [name, root] of [["this", HERE], ["baseline", resolve(args.baseline)]] as const) {
+      console.log(`-- rep ${r + 1}, ${name} (${root})`)
+      const run = spawnSync(process.execPath, [self, "--root", root, "--requests", String(N), "--reps", "2"], {
+        stdio: "inherit"
+      })
+      if (run.status !== 0) process.exit(run.status ?? 1)
+    }
+  }
+  process.exit(0)
+}
+
+const ROOT = resolve(args.root ?? HERE)
+let writes: Array<number> = []
+let reads: Array<number> = []
+let called: Array<number> = []
+let returned: Array<number> = []
+let capturing = false
+const captured: Array<{ readonly socket: Net.Socket; readonly frame: Buffer }> = []
+
+// `node:net` as the connector sees it: patched before the client is loaded, and synced into the ES module view.
+const net = createRequire(import.meta.url)("node:net") as typeof Net
+const write = net.Socket.prototype.write
+net.Socket.prototype.write = function(this: Net.Socket, chunk: any, ...rest: Array<any>) {
+  if (chunk !== null && typeof chunk === "object" && chunk.length > 20_000) {
+    writes.push(performance.now())
+    if (capturing) captured.push({ socket: this, frame: Buffer.from(chunk) })
+  }
+  return (write as any).call(this, chunk, ...rest)
+} as typeof write
+const createConnection = net.createConnection
+;(net as any).createConnection = (options: any, ...rest: Array<any>) => {
+  const onread = options?.onread
+  if (onread !== undefined) {
+    const callback = onread.callback
+    onread.callback = (n: number, b: Uint8Array) => {
+      reads.push(performance.now())
+      return callback(n, b)
+    }
+  }
+  return (createConnection as any)(options, ...rest)
+}
+createRequire(import.meta.url)("node:module").syncBuiltinESMExports()
+
+const load = (path: string) => import(pathToFileURL(resolve(ROOT, path)).href)
+const { Producer } = await load("packages/client/dist/index.js")
+const Message = await load("packages/client/dist/Message.js")
+const NodeProducer = await load("packages/node/dist/NodeProducer.js")
+const { Effect, ManagedRuntime } = await load("node_modules/effect/dist/esm/index.js")
+
+const runtime = ManagedRuntime.make(
+  NodeProducer.layer({ nameServerAddr: NAME_SERVER, groupName: "erq_turnaround", sendMsgTimeout: 3000 })
+)
+const body = new Uint8Array(1024).fill(0x61)
+const loop = (n: number) =>
+  Effect.gen(function*() {
+    const producer = yield* Producer.Producer
+    for (let i = 0; i < n; i++) {
+      const messages = new Array(SIZE)
+      for (let k = 0; k < SIZE; k++) messages[k] = Message.make({ topic: TOPIC, body })
+      called.push(performance.now())
+      yield* producer.sendBatch(messages)
+      returned.push(performance.now())
+    }
+  })
+
+// The last entry of `xs` (ascending) at or before `t`.
+const lastAtOrBefore = (xs: ReadonlyArray<number>, t: number) => {
+  let lo = 0
+  let hi = xs.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (xs[mid]! <= t) lo = mid
+    else hi = mid - 1
+  }
+  return xs[lo]!
+}
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+const us = (ms: number) => (ms * 1000).toFixed(1)
+
+// Turnaround (read to next write) and server (write to next read) from the socket's own timings.
+const socketParts = () => {
+  const turnaround: Array<number> = []
+  const server: Array<number> = []
+  let j = 0
+  for (let i = 0; i < writes.length; i++) {
+    while (j < reads.length && reads[j]! < writes[i]!) j++
+    if (i > 0 && j > 0) turnaround.push(writes[i]! - reads[j - 1]!)
+    if (j < reads.length) server.push(reads[j]! - writes[i]!)
+  }
+  return `turnaround ${us(median(turnaround))}, server ${us(median(server))}`
+}
+const cpu = (c: NodeJS.CpuUsage) => `user ${(c.user / N).toFixed(1)}, sys ${(c.system / N).toFixed(1)}`
+
+const runOurs = async () => {
+  writes = []
+  reads = []
+  called = []
+  returned = []
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  await runtime.runPromise(loop(N))
+  const perRequest = (performance.now() - t0) / N
+  const c = process.cpuUsage(c0)
+  const resumed: Array<number> = []
+  const made: Array<number> = []
+  const toWrite: Array<number> = []
+  for (let i = 1; i < N; i++) {
+    resumed.push(returned[i - 1]! - lastAtOrBefore(reads, returned[i - 1]!))
+    made.push(called[i]! - returned[i - 1]!)
+    toWrite.push(writes[i]! - called[i]!)
+  }
+  console.log(
+    `ours per request ${us(perRequest)} (${cpu(c)}); ${socketParts()}; data->resumed ${us(median(resumed))}, ` +
+      `made ${us(median(made))}, call->write ${us(median(toWrite))}`
+  )
+  return perRequest
+}
+
+// Raw replay: the captured frames, each written once the answer before it was read.
+const sockets = new Map<Net.Socket, Net.Socket>()
+let onRead = () => {}
+const runRaw = () =>
+  new Promise<number>((done) => {
+    writes = []
+    reads = []
+    let i = 0
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    const next = () => {
+      if (i === N) {
+        onRead = () => {}
+        const perRequest = (performance.now() - t0) / N
+        console.log(`raw  per request ${us(perRequest)} (${cpu(process.cpuUsage(c0))}); ${socketParts()}`)
+        return done(perRequest)
+      }
+      const { frame, socket } = captured[i++ % captured.length]!
+      writes.push(performance.now())
+      write.call(sockets.get(socket)!, frame)
+    }
+    onRead = () => {
+      reads.push(performance.now())
+      next()
+    }
+    next()
+  })
+
+capturing = true
+await runtime.runPromise(loop(300))
+capturing = false
+for (const { socket } of captured) {
+  if (sockets.has(socket)) continue
+  const raw = createConnection({
+    host: socket.remoteAddress!,
+    port: socket.remotePort!,
+    noDelay: true,
+    onread: {
+      buffer: new Uint8Array(65536),
+      callback: () => {
+        onRead()
+        return true
+      }
+    }
+  })
+  await new Promise((ready) => raw.once("connect", ready))
+  sockets.set(socket, raw)
+}
+for (let r = 0; r < REPS; r++) {
+  const ours = await runOurs()
+  const raw = await runRaw()
+  console.log(`  raw / ours per request: ${(raw / ours).toFixed(3)}`)
+}
+for (const s of sockets.values()) s.destroy()
+await runtime.dispose()
