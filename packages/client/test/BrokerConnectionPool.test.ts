@@ -697,6 +697,36 @@ describe("BrokerConnectionPool", () => {
       )
     }))
 
+  it.scoped("an expired connection closes once a scanned send response ends its last request", () =>
+    Effect.gen(function*() {
+      const held: Array<[RemotingCommand.RemotingCommand, ScriptedServer.ServerConnection]> = []
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (f.extFields.hold !== undefined) held.push([f, conn])
+        else conn.sendRaw(brokerSendResponse(f.opaque))
+      })
+      const pool = yield* BrokerConnectionPool.make({ clientChannelExpireTimeoutSeconds: 10 }).pipe(
+        Effect.provide(NodeSocketConnector.layer),
+        Effect.provide(Codec.layerJson)
+      )
+      yield* pool.request(server.address, request({ code: 310, opaque: 0 }))
+      const heard = yield* Deferred.make<string>()
+      const long = { timeoutMillis: 60_000, operation: "send" }
+      pool.start(server.address, request({ code: 310, opaque: 0, extFields: { hold: "1" } }), long, {
+        onResponse: (r) => Deferred.unsafeDone(heard, Exit.succeed(`command ${r.code}`)),
+        onFailure: (e) => Deferred.unsafeDone(heard, Exit.succeed(`failure ${e._tag}`)),
+        onSendResponse: (r) => Deferred.unsafeDone(heard, Exit.succeed(`scanned ${r.header.queueOffset}`))
+      })
+      yield* server.waitForFrames(2)
+      yield* TestClock.adjust("11 seconds")
+      assert.deepStrictEqual((yield* pool.connections).map((c) => [c.draining, c.inFlight]), [[true, 1]])
+      const [req, conn] = held[0]!
+      conn.sendRaw(brokerSendResponse(req.opaque))
+      assert.strictEqual(yield* Deferred.await(heard), "scanned 386542")
+      // Its close runs in a fiber of its own.
+      for (let i = 0; i < 100 && (yield* pool.connections).length > 0; i++) yield* Effect.yieldNow()
+      assert.strictEqual((yield* pool.connections).length, 0)
+    }))
+
   it.scopedLive("responses in one read are settled in the order they came, scanned or decoded", () =>
     Effect.gen(function*() {
       const held: Array<RemotingCommand.RemotingCommand> = []

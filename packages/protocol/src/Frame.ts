@@ -515,6 +515,8 @@ export class FrameDecoder {
     borrowed: boolean
   ): DecodeResult {
     if (this.failure) return { frames: [], error: this.failure }
+    // Nothing held (the usual case: a read ends where a frame ends): frames are read where they lie in the chunk.
+    if (this.chunks.length === 0) return this.decodeFresh(chunk, intercept, borrowed)
     if (chunk.length > 0) {
       this.chunks.push(chunk)
       this.buffered += chunk.length
@@ -538,6 +540,38 @@ export class FrameDecoder {
       if (held === 1) this.offset = 0
     }
     return { frames, error: undefined }
+  }
+
+  // `decode` with nothing held: the same, without holding the chunk while its frames are read.
+  /** @internal */
+  private decodeFresh(
+    chunk: Uint8Array,
+    intercept: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined,
+    borrowed: boolean
+  ): DecodeResult {
+    const n = chunk.length
+    let at = 0
+    let frames: Array<RemotingCommand> | undefined
+    while (n - at >= 4) {
+      const length = (chunk[at]! << 24) | (chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!
+      const problem = checkLength(length, this.maxFrameSize)
+      if (problem) return this.fail(frames ?? [], problem)
+      const start = at + 4
+      const end = start + length
+      if (end > n) break
+      at = end
+      if (intercept !== undefined && intercept(chunk, start, end)) continue
+      const decoded = decodeContentAt(chunk, start, end)
+      if (Either.isLeft(decoded)) return this.fail(frames ?? [], decoded.left)
+      ;(frames ??= []).push(borrowed ? ownBody(decoded.right, chunk) : decoded.right)
+    }
+    if (at < n) {
+      // The start of an unfinished frame: kept (a copy of a borrowed chunk's bytes).
+      this.chunks.push(borrowed ? chunk.slice(at) : chunk)
+      this.offset = borrowed ? 0 : at
+      this.buffered = n - at
+    }
+    return frames === undefined ? NONE_DECODED : { frames, error: undefined }
   }
 
   /** @internal */
@@ -608,6 +642,9 @@ export class FrameDecoder {
     return decodeContentAt(out, 4, n)
   }
 }
+
+// A push that completed no frame (and failed none): one object for all, which nothing changes.
+const NONE_DECODED: DecodeResult = Object.freeze({ frames: Object.freeze([]), error: undefined })
 
 // A frame decoded from a borrowed chunk with its body still a view into it: the same frame over a copy of the body.
 // (A frame joined from several chunks is already decoded from a copy of its own.)

@@ -337,6 +337,65 @@ describe("FrameDecoder.pushBorrowed", () => {
     }
   )
 
+  // Frames are read where they lie in a read when nothing is held from the one before, else from what is held: an
+  // intercept sees every whole frame's content in stream order either way, and what it does not take is decoded.
+  it.prop(
+    "an intercept sees every frame's content in order, whatever the cuts, borrowed or not",
+    {
+      cmds: FastCheck.array(FastCheck.oneof(commandArb("JSON"), commandArb("ROCKETMQ")), { maxLength: 6 }),
+      cuts: FastCheck.array(FastCheck.nat(), { maxLength: 12 }),
+      borrowed: FastCheck.boolean()
+    },
+    ({ borrowed, cmds, cuts }) => {
+      const frames = cmds.map((c) => Frame.encode(c))
+      const stream = new Uint8Array(frames.reduce((n, f) => n + f.length, 0))
+      frames.reduce((o, f) => (stream.set(f, o), o + f.length), 0)
+      const points = [...new Set(cuts.map((c) => stream.length === 0 ? 0 : c % stream.length))].sort((a, b) => a - b)
+      const decoder = Frame.makeDecoder()
+      const seen: Array<Array<number>> = []
+      const out: Array<RemotingCommand> = []
+      // Takes the frames at even positions in the stream.
+      const intercept = (bytes: Uint8Array, start: number, end: number) => {
+        seen.push([...bytes.subarray(start, end)])
+        return seen.length % 2 === 1
+      }
+      const readBuffer = new Uint8Array(stream.length)
+      let prev = 0
+      for (const p of [...points, stream.length]) {
+        readBuffer.set(stream.subarray(prev, p))
+        const chunk = borrowed ? readBuffer.subarray(0, p - prev) : stream.slice(prev, p)
+        const r = borrowed ? decoder.pushBorrowed(chunk, intercept) : decoder.push(chunk, intercept)
+        assert.isUndefined(r.error)
+        out.push(...r.frames)
+        readBuffer.fill(0xa5)
+        prev = p
+      }
+      assert.deepStrictEqual(seen, frames.map((f) => [...f.subarray(4)]))
+      assert.deepStrictEqual(out, cmds.filter((_, i) => i % 2 === 1))
+      assert.strictEqual(decoder.bufferedBytes, 0)
+    }
+  )
+
+  it("a read that ends inside a frame keeps its start, and the frames before it are read where they lie", () => {
+    const a = request({ code: 1, opaque: 1, body: new Uint8Array([1, 2, 3]) })
+    const b = request({ code: 2, opaque: 2, body: new Uint8Array(40).fill(5) })
+    const stream = new Uint8Array([...Frame.encode(a), ...Frame.encode(b)])
+    for (const cut of [Frame.encode(a).length + 2, Frame.encode(a).length + 9, stream.length - 1]) {
+      const readBuffer = new Uint8Array(stream)
+      const decoder = Frame.makeDecoder()
+      const first = decoder.pushBorrowed(readBuffer.subarray(0, cut))
+      assert.deepStrictEqual(first.frames, [a])
+      assert.strictEqual(decoder.bufferedBytes, cut - Frame.encode(a).length)
+      readBuffer.fill(0)
+      const second = decoder.push(stream.slice(cut))
+      assert.deepStrictEqual(second.frames, [b])
+      assert.strictEqual(decoder.bufferedBytes, 0)
+    }
+    // A push that completes nothing still tells that nothing failed.
+    const none = Frame.makeDecoder().push(new Uint8Array([0, 0]))
+    assert.deepStrictEqual([none.frames.length, none.error], [0, undefined])
+  })
+
   it("a body spanning three reads, and one inside a read, come out whole after the buffer is reused", () => {
     const big = request({ code: 1, opaque: 1, body: new Uint8Array(100).map((_, i) => i) })
     const small = request({ code: 2, opaque: 2, body: new Uint8Array([9, 8, 7]) })

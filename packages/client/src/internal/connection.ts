@@ -2,6 +2,7 @@
 // reads slowly, and requests the peer sends us. The pool (connectionPool.ts) opens, finds and retires connections.
 import type { Signer } from "@effect-rocketmq/protocol/Acl"
 import type { FrameDecoder } from "@effect-rocketmq/protocol/Frame"
+import type { ProtocolError } from "@effect-rocketmq/protocol/ProtocolError"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { FLAG_ONEWAY, FLAG_RESPONSE, isResponse } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
@@ -457,6 +458,15 @@ export class Connection {
     const { error, frames } = this.scanned !== undefined
       ? this.decoder.pushBorrowed(chunk, this.scanned)
       : this.decoder.push(chunk.slice())
+    // Every frame scanned and settled (a sync send's answer): nothing else to do.
+    if (frames.length === 0 && error === undefined && this.later.length === 0) {
+      if (this.draining && this.pending.size === 0) this.host.runFork(this.close("expired"))
+      return
+    }
+    this.settleDecoded(frames, error)
+  }
+
+  private settleDecoded(frames: ReadonlyArray<RemotingCommand>, error: ProtocolError | undefined) {
     const waiting = this.later
     if (waiting.length > 0) this.later = []
     let w = 0
