@@ -87,4 +87,52 @@ describe("Preparer.batch", () => {
     },
     { fastCheck: { numRuns: 400 } }
   )
+
+  it("holds a batch's members to each rule, with the same reason as MessageBatch.validateMembers", () => {
+    const options = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:9876", groupName: "g" }
+    const preparer = new Preparer(options, new Namespace(undefined, options.createTopicKey))
+    const ok = (body = "x") => Message.make({ topic: "orders", body })
+    const cases: Array<[ReadonlyArray<Message.Message>, string, string]> = [
+      [[], "InvalidMessage", "the batch is empty"],
+      [[ok(), null as unknown as Message.Message], "InvalidMessage", "a member of the batch is not a message"],
+      [
+        [ok(), Message.make({ topic: "audit", body: "x" })],
+        "InvalidMessage",
+        "a batch holds one topic; found audit too"
+      ],
+      [
+        [ok(), Message.make({ topic: "orders", body: "x", delayLevel: 2 })],
+        "InvalidMessage",
+        "batched messages cannot be delayed"
+      ],
+      [
+        [ok(), Message.make({ topic: "orders", body: "x", deliverAfter: "1 second" })],
+        "InvalidMessage",
+        "batched messages cannot be delayed"
+      ],
+      [
+        [ok(), Message.make({ topic: "orders", body: "x", waitStoreMsgOK: false })],
+        "InvalidMessage",
+        "batched messages must agree on waitStoreMsgOK"
+      ],
+      [[ok(), ok("")], "InvalidMessage", "the body is empty"],
+      [[ok(""), ok()], "InvalidMessage", "the body is empty"],
+      [
+        [Message.make({ topic: "%RETRY%g", body: "x" }), Message.make({ topic: "%RETRY%g", body: "y" })],
+        "InvalidMessage",
+        "retry topics cannot take batches"
+      ]
+    ]
+    for (const [messages, tag, reason] of cases) {
+      const checked = MessageBatch.validateMembers(messages, options.maxMessageSize)
+      const prepared = preparer.batch(messages)
+      assert.isTrue(Either.isLeft(checked), reason)
+      assert.isTrue(Either.isLeft(prepared), reason)
+      const error = (prepared as Either.Left<{ _tag: string; reason?: string }, unknown>).left
+      assert.deepStrictEqual(error, (checked as Either.Left<typeof error, unknown>).left)
+      assert.strictEqual(error._tag, tag)
+      assert.strictEqual(error.reason, reason)
+    }
+    assert.isTrue(Either.isRight(preparer.batch([ok(), ok("y")])))
+  })
 })

@@ -15,7 +15,7 @@ import type { Message } from "../../Message.js"
 import * as Msg from "../../Message.js"
 import * as MessageBatch from "../../MessageBatch.js"
 import type { ProducerOptions } from "../../Producer.js"
-import { problemOf } from "../message.js"
+import { memberProblem, problemOf } from "../message.js"
 import { asciiText, utf8 } from "../runtime.js"
 import type { Namespace } from "./options.js"
 
@@ -380,11 +380,11 @@ export class Preparer {
    */
   batch(messages: ReadonlyArray<Message>): Either.Either<Array<Prepared>, InvalidMessage | MessageTooLarge> {
     const first: Message | undefined = Array.isArray(messages) ? messages[0] : undefined
+    const max = this.o.maxMessageSize
     if (
-      typeof first !== "object" || first === null || typeof first.topic !== "string" ||
+      typeof first !== "object" || first === null || problemOf(first, max) !== undefined ||
       first.topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)
     ) return this.batchChecked(messages)
-    const max = this.o.maxMessageSize
     const topic = first.topic
     const wait = first.waitStoreMsgOK
     // Indexed loops and arrays of their final size: this runs for every member of every batch.
@@ -395,12 +395,7 @@ export class Preparer {
     let total = 0
     for (let i = 0; i < count; i++) {
       const m = messages[i]!
-      // `validateMembers`' rules, member by member.
-      if (
-        typeof m !== "object" || m === null || m.topic !== topic || m.delayLevel !== undefined ||
-        m.deliverAt !== undefined || m.deliverAfterMillis !== undefined || m.waitStoreMsgOK !== wait ||
-        problemOf(m, max) !== undefined
-      ) return this.batchChecked(messages)
+      if (memberProblem(m, first, max) !== undefined) return this.batchChecked(messages)
       const record = records[i] = this.recordOf(m, idBytes, i)
       // What `Batch.batchBody` would check of it (the rest holds by construction: an int32 flag, checked above, and
       // an id that is a run of `idBytes`), so its body can take it as it is.
