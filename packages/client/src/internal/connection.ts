@@ -459,10 +459,7 @@ export class Connection {
       ? this.decoder.pushBorrowed(chunk, this.scanned)
       : this.decoder.push(chunk.slice())
     // Every frame scanned and settled (a sync send's answer): nothing else to do.
-    if (frames.length === 0 && error === undefined && this.later.length === 0) {
-      if (this.draining && this.pending.size === 0) this.host.runFork(this.close("expired"))
-      return
-    }
+    if (frames.length === 0 && error === undefined && this.later.length === 0) return this.closeIfDrained()
     this.settleDecoded(frames, error)
   }
 
@@ -497,9 +494,14 @@ export class Connection {
       this.host.runFork(this.closeScope())
     } else if (served !== undefined) {
       this.host.runFork(Effect.all(served, { concurrency: "unbounded", discard: true }))
-    } else if (this.draining && this.pending.size === 0) {
-      this.host.runFork(this.close("expired"))
+    } else {
+      this.closeIfDrained()
     }
+  }
+
+  // An expired connection closes once its last request has its answer.
+  private closeIfDrained() {
+    if (this.draining && this.pending.size === 0) this.host.runFork(this.close("expired"))
   }
 }
 
