@@ -170,6 +170,14 @@ export const frameOf = (host: ConnectionHost, request: OutgoingRequest, opaque: 
 
 export class Connection {
   readonly pending = new OpaqueTable<InFlight>()
+  /**
+   * The last request started, kept after it ended (with its send and what that reaches): V8 discards optimized code
+   * whose embedded hidden classes a full collection finds dead, and a collection while the producer is idle (V8's
+   * memory reducer runs one after a burst) would otherwise cost the next burst the send path's optimized code.
+   */
+  lastStarted: InFlight | undefined = undefined
+  /** The last send response read from its bytes, kept for the same reason. */
+  lastScanned: SendResponse.SendResponse | undefined = undefined
   private opaque = 0
   draining = false
   closed = false
@@ -271,6 +279,7 @@ export class Connection {
 
   /** Starts a request on this connection (which has room): synchronous, so the check and the taking are one step. */
   start(r: InFlight, t = this.host.now()) {
+    this.lastStarted = r
     r.conn = this
     r.opaque = this.nextOpaque()
     const frame = frameOf(this.host, r.request, r.opaque, false)
@@ -435,6 +444,7 @@ export class Connection {
   private scan(bytes: Uint8Array, start: number, end: number): boolean {
     const r = SendResponse.scan(bytes, start, end)
     if (r === undefined || (r.flag & FLAG_RESPONSE) === 0) return (this.untaken++, false)
+    this.lastScanned = r
     const p = this.pending.get(r.opaque)
     // A response nobody waits for (its request timed out) is dropped, as Java does.
     if (p === undefined) return true

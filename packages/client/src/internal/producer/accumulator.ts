@@ -150,6 +150,10 @@ export class Accumulator {
   private lastTags: string | undefined = undefined
   private lastWait = false
   private lastDestination: Destination | undefined = undefined
+  // The last member and batch made, kept (after they let go of what they held) for their hidden classes: see
+  // `Connection.lastStarted`.
+  lastMember: Member | undefined = undefined
+  lastAccumulation: Accumulation | undefined = undefined
 
   constructor(private readonly ctx: AccumulatorContext) {}
 
@@ -254,7 +258,9 @@ export class Accumulator {
     const overrides = this.ctx.overrides(fiber)
     if (Option.isSome(overrides.sendMsgTimeout) || Option.isSome(overrides.retryPolicy)) return undefined
     const m = this.ctx.preparer.member(message, Member)
-    return !(m instanceof Member) || m.size <= this.ctx.options.maxMessageSize ? m : undefined
+    if (!(m instanceof Member)) return m
+    this.lastMember = m
+    return m.size <= this.ctx.options.maxMessageSize ? m : undefined
   }
 
   /** Room for a body under `totalBatchMaxBytes`, taken; false when there is none (the send then goes alone). */
@@ -285,7 +291,7 @@ export class Accumulator {
       acc = undefined
     }
     if (acc === undefined) {
-      acc = new Accumulation(
+      acc = this.lastAccumulation = new Accumulation(
         key,
         this.ctx.now() + o.batchMaxDelayMs,
         this.ctx.preparer.wire(message.topic),

@@ -214,6 +214,8 @@ export interface SendLoopContext {
 
 export class SendLoop {
   readonly outcomes: Outcomes
+  /** The last caller's wait, kept for its hidden class (see `Connection.lastStarted`); it holds nothing once woken. */
+  lastWaiting: Waiting | undefined = undefined
   private readonly retryable: (e: Shortfall) => boolean
   constructor(private readonly ctx: SendLoopContext) {
     this.outcomes = ctx.outcomes
@@ -243,7 +245,7 @@ export class SendLoop {
       s.handedOff = undefined
       return next
     }
-    const waiting = s.waiting = new Waiting(s, this)
+    const waiting = this.lastWaiting = s.waiting = new Waiting(s, this)
     return waiting.wait()
   }
 
