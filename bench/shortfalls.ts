@@ -17,18 +17,22 @@ export interface TargetRatio {
 export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: string }> = [
   {
     match: /^ours batch\/32 throughput \/ raw-frame ceiling$/,
-    text: "With one request in flight, the round trip is the client's time per " +
-      "request plus the broker's, and raw frames are encoded before the clock starts. Without a broker " +
-      "(`npm run bench:fake -- --kind batch`) our whole client costs about 22 µs of user CPU per 32-message request: " +
-      "copying the records and their 32 KiB of bodies about 5, checks and ids about 3, Effect's runtime about 4, " +
-      "reading the answer 1.5, and garbage collection about 13% (about 21 KB allocated per request). Against the " +
-      "real broker on the same cores the same steps take 72 to 97 µs of user CPU, as the client's memory goes cold " +
-      "while the broker runs; raw frames encoded per request with the protocol's generic encoder took 71 to 82 µs " +
-      "there, the same as ours. So most of what separates ours from the ceiling is the encoding the ceiling does " +
-      "before its clock. Five times longer runs (`--scale 5`, results in scale5.md) gave the same 0.83x: raw gains " +
-      "as much from them as ours. 0.9x needs about 30 µs less per request (a round trip of about 390 µs against raw's 325); " +
-      "the largest items left are Effect's wait and interruption handling around the one answer (about 3 KB and " +
-      "8 operations per request) and the batch records' fields, each a few µs."
+    text: "With one request in flight the round trip is the broker's time plus the client's turnaround, from " +
+      "reading an answer to writing the next frame; raw frames are encoded before the clock and turn around in under " +
+      "1 µs. `npm run bench:turnaround` splits ours against the real broker (medians, warm): about 28 to 34 µs of " +
+      "turnaround (the answer read to the caller's code running again about 13, `sendBatch` called to its frame " +
+      "written about 14 to 15, the caller's 32 `Message.make` under 1), then about 9 µs more after each write before " +
+      "the client is idle (the fiber's suspension, Node's write completion), time the broker shares the two cores " +
+      "with. In this run a request took 358 µs against raw's 319 on shared cores, and 367 against 322 on " +
+      "dedicated ones: 0.9x needs about 4 and 9 µs less per request. Hot, without a broker (`npm run bench:fake -- " +
+      "--kind batch`), the same steps cost about a quarter of that: against the broker the client's memory and code go cold while the JVM runs on the same cores, so " +
+      "what is left is spread over many small steps (Effect's resume of the waiting fiber about 4 µs, reading the " +
+      "answer with its 1 KB of offset ids about 4, the records about 5). Since the previous run (0.83x): a full " +
+      "collection no longer discards the send path's optimized code (the benchmark collects before each warm-up, " +
+      "and its 250 warm-up requests did not bring the code back, so runs measured the JIT re-optimizing), the " +
+      "caller's wait handles interruption with one handler, `sendBatch` checks and encodes its members in one pass, " +
+      "answers are read where they lie, and the driver fills its batches in a plain loop, as the Java and Go " +
+      "drivers do."
   },
   {
     match: /^ours async\/(64|256) throughput \/ raw-frame ceiling$/,
@@ -74,11 +78,10 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   },
   {
     match: /^ours \/ (java|go|ali-ons) sync\/1 /,
-    text: "One send in flight. Per send: about 15 Effect operations (8 of them Effect's interruption handling around " +
-      "the one wait for the answer), 5 clock reads, and the same system calls as the raw client (1 write, 1 read, 2 " +
-      "epoll_wait). Against ali-ons the ratio swings around 1 between full runs (1.03x throughput at 0.98x CPU in " +
-      "the previous run): the two clients are level within this machine's noise. A clear lead needs the wait " +
-      "without Effect's interruption handling, which only Effect's internal primitive offers."
+    text: "One send in flight. Per send: Effect's wait for the answer (an uninterruptible mask around it, so that an " +
+      "interruption cancels the attempt), 5 clock reads, and the same system calls as the raw client (1 write, 1 " +
+      "read, 2 epoll_wait). Against ali-ons the ratio swings around 1 between full runs: the two clients are level " +
+      "within this machine's noise."
   }
 ]
 
