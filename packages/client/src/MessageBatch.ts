@@ -8,7 +8,7 @@ import * as Batch from "@effect-rocketmq/protocol/Batch"
 import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Either from "effect/Either"
 import { InvalidMessage, MessageTooLarge } from "./Errors.js"
-import { memberProblem, problemOf } from "./internal/message.js"
+import { problemOf } from "./internal/message.js"
 import type { Message } from "./Message.js"
 
 /**
@@ -42,13 +42,20 @@ export const validateMembers = (
   const firstProblem = problemOf(first, maxMessageSize)
   if (firstProblem !== undefined) return Either.left(firstProblem)
   const topic = first.topic
+  const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
   for (let i = 0; i < messages.length; i++) {
-    const problem = memberProblem(messages[i]!, first, maxMessageSize)
+    const m = messages[i]!
+    if (typeof m !== "object" || m === null) return invalid("a member of the batch is not a message")
+    if (m.topic !== topic) return invalid(`a batch holds one topic; found ${m.topic} too`)
+    if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
+      return invalid("batched messages cannot be delayed")
+    }
+    if (m.waitStoreMsgOK !== first.waitStoreMsgOK) return invalid("batched messages must agree on waitStoreMsgOK")
+    if (m === first) continue
+    const problem = problemOf(m, maxMessageSize)
     if (problem !== undefined) return Either.left(problem)
   }
-  if (topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)) {
-    return Either.left(new InvalidMessage({ topic, reason: "retry topics cannot take batches" }))
-  }
+  if (topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)) return invalid("retry topics cannot take batches")
   return Either.right(topic)
 }
 

@@ -50,7 +50,7 @@ const member = FastCheck.record({
 
 describe("Preparer.batch", () => {
   it.prop(
-    "checks and encodes members in one pass as the long way does: the same requests, or the same first error",
+    "makes what the long way makes: the same requests, or the same first error",
     {
       members: FastCheck.array(member, { minLength: 0, maxLength: 12 }),
       max: FastCheck.constantFrom(4 * 1024 * 1024, 1200, 400, 200),
@@ -134,5 +134,18 @@ describe("Preparer.batch", () => {
       assert.strictEqual(error.reason, reason)
     }
     assert.isTrue(Either.isRight(preparer.batch([ok(), ok("y")])))
+  })
+
+  it("gives a record whose properties only a long namespace takes over the limit the body's own error", () => {
+    const options = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:9876", groupName: "g" }
+    const preparer = new Preparer(options, new Namespace("n".repeat(2000), options.createTopicKey))
+    // Within a message's own bound for its properties; its record also carries the id and the namespace.
+    const big = Message.make({ topic: "orders", body: "x", properties: { a: "b".repeat(31_000) } })
+    assert.isTrue(Either.isRight(MessageBatch.validateMembers([big], options.maxMessageSize)))
+    const got = preparer.batch([Message.make({ topic: "orders", body: "x" }), big])
+    assert.isTrue(Either.isLeft(got))
+    const error = (got as Either.Left<{ _tag: string; reason?: string }, unknown>).left
+    assert.strictEqual(error._tag, "InvalidMessage")
+    assert.match(error.reason ?? "", /^message 1: properties of \d+ bytes exceed 32767$/)
   })
 })

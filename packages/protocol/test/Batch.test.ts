@@ -5,6 +5,16 @@ import * as MessageProperties from "../src/MessageProperties.js"
 import * as ProtocolError from "../src/ProtocolError.js"
 import { hex, left, right, toHex, utf8 } from "./utils/bytes.js"
 
+// `body` written at `at` into a larger buffer is `expected`, and nothing outside it is touched.
+const assertWritesAt = (body: Batch.BatchBody, at: number, expected: Uint8Array) => {
+  assert.strictEqual(body.length, expected.length)
+  const out = new Uint8Array(at + body.length + 3).fill(0xee)
+  body.writeTo(out, at)
+  assert.strictEqual(toHex(out.subarray(at, at + body.length)), toHex(expected))
+  assert.isTrue(out.subarray(0, at).every((b) => b === 0xee))
+  assert.isTrue(out.subarray(at + body.length).every((b) => b === 0xee))
+}
+
 // remoting-protocol §6.2, one record: body "hi", properties UNIQ_KEY=C0A8010A30391B6D3586075BCD150001 (42 bytes).
 const oneRecord = [
   "00000042", // TOTALSIZE 66 = 22 + 2 + 42
@@ -311,14 +321,7 @@ describe("Batch records with properties around an id", () => {
         body: m.body,
         properties: Uint8Array.from([...head, ...m.id, ...tail])
       }))
-      const expected = right(Batch.encodeBatch(whole))
-      const body = right(Batch.batchBody(around))
-      assert.strictEqual(body.length, expected.length)
-      const out = new Uint8Array(at + body.length + 3).fill(0xee)
-      body.writeTo(out, at)
-      assert.strictEqual(toHex(out.subarray(at, at + body.length)), toHex(expected))
-      assert.isTrue(out.subarray(0, at).every((b) => b === 0xee))
-      assert.isTrue(out.subarray(at + body.length).every((b) => b === 0xee))
+      assertWritesAt(right(Batch.batchBody(around)), at, right(Batch.encodeBatch(whole)))
     },
     { fastCheck: { numRuns: 500 } }
   )
@@ -354,13 +357,7 @@ describe("Batch.checkedBody", () => {
         return { body: m.body, flag: m.flag, properties, id }
       })
       const expected = right(Batch.encodeBatch(records))
-      const checked = Batch.checkedBody(records, expected.length)
-      assert.strictEqual(checked.length, expected.length)
-      const out = new Uint8Array(at + checked.length + 3).fill(0xee)
-      checked.writeTo(out, at)
-      assert.strictEqual(toHex(out.subarray(at, at + checked.length)), toHex(expected))
-      assert.isTrue(out.subarray(0, at).every((b) => b === 0xee))
-      assert.isTrue(out.subarray(at + checked.length).every((b) => b === 0xee))
+      assertWritesAt(Batch.checkedBody(records, expected.length), at, expected)
     },
     { fastCheck: { numRuns: 500 } }
   )

@@ -118,23 +118,3 @@ export const problemOf = (message: Message, maxMessageSize: number): InvalidMess
   }
   return undefined
 }
-
-/**
- * Why `m` may not join a batch whose first member is `first` (whose own checks passed), or nothing: the rules a
- * batch's members are held to one by one, for `MessageBatch.validateMembers` and for a producer checking its members
- * as it encodes them.
- */
-export const memberProblem = (
-  m: Message,
-  first: Message,
-  maxMessageSize: number
-): InvalidMessage | MessageTooLarge | undefined => {
-  const topic = first.topic
-  if (typeof m !== "object" || m === null) return invalid(topic, "a member of the batch is not a message")
-  if (m.topic !== topic) return invalid(topic, `a batch holds one topic; found ${m.topic} too`)
-  if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
-    return invalid(topic, "batched messages cannot be delayed")
-  }
-  if (m.waitStoreMsgOK !== first.waitStoreMsgOK) return invalid(topic, "batched messages must agree on waitStoreMsgOK")
-  return m === first ? undefined : problemOf(m, maxMessageSize)
-}

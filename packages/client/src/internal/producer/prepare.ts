@@ -7,7 +7,6 @@ import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
-import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Either from "effect/Either"
 import type { InvalidMessage, MessageTooLarge } from "../../Errors.js"
 import { InvalidMessage as InvalidMessageError } from "../../Errors.js"
@@ -15,7 +14,7 @@ import type { Message } from "../../Message.js"
 import * as Msg from "../../Message.js"
 import * as MessageBatch from "../../MessageBatch.js"
 import type { ProducerOptions } from "../../Producer.js"
-import { memberProblem, problemOf } from "../message.js"
+import { problemOf } from "../message.js"
 import { asciiText, utf8 } from "../runtime.js"
 import type { Namespace } from "./options.js"
 
@@ -374,37 +373,32 @@ export class Preparer {
   }
 
   /**
-   * A batch (code 320), split into as many requests as `maxMessageSize` needs. Its members are checked as their
-   * records are made, in one pass; a batch with any problem is checked again member by member first
-   * (`MessageBatch.validateMembers`, then the records' sizes), so it fails with the error it always did.
+   * A batch (code 320), split into as many requests as `maxMessageSize` needs: its members checked
+   * (`MessageBatch.validateMembers`), then each record's size, as it is made.
    */
   batch(messages: ReadonlyArray<Message>): Either.Either<Array<Prepared>, InvalidMessage | MessageTooLarge> {
-    const first: Message | undefined = Array.isArray(messages) ? messages[0] : undefined
     const max = this.o.maxMessageSize
-    if (
-      typeof first !== "object" || first === null || problemOf(first, max) !== undefined ||
-      first.topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)
-    ) return this.batchChecked(messages)
-    const topic = first.topic
-    const wait = first.waitStoreMsgOK
+    const valid = MessageBatch.validateMembers(messages, max)
+    if (Either.isLeft(valid)) return Either.left(valid.left)
+    const topic = valid.right
     // Indexed loops and arrays of their final size: this runs for every member of every batch.
     const count = messages.length
     const records: Array<SentRecord> = new Array(count)
     // The ids at once, comma-separated, as bytes (each member's id is a run of them) and as text (the request's msgId).
     const idBytes = this.uniqueId.joinedBytes(count)
+    // Whether every record is as `Batch.batchBody` would check it, so that its body can take them as they are: the
+    // flag is an int32 (`validateMembers`) and the id a run of `idBytes`; the properties' size is left to see.
+    let checked = true
     let total = 0
     for (let i = 0; i < count; i++) {
       const m = messages[i]!
-      if (memberProblem(m, first, max) !== undefined) return this.batchChecked(messages)
       const record = records[i] = this.recordOf(m, idBytes, i)
-      // What `Batch.batchBody` would check of it (the rest holds by construction: an int32 flag, checked above, and
-      // an id that is a run of `idBytes`), so its body can take it as it is.
-      if (record.size > max || record.size - Batch.RECORD_OVERHEAD - m.body.length > MAX_PROPERTIES_SIZE) {
-        return this.batchChecked(messages)
-      }
+      const tooLarge = MessageBatch.checkRecordSize(topic, record.size, max)
+      if (tooLarge !== undefined) return Either.left(tooLarge)
+      if (record.size - Batch.RECORD_OVERHEAD - m.body.length > MAX_PROPERTIES_SIZE) checked = false
       total += record.size
     }
-    return this.requests(topic, records, total, idBytes, wait, true)
+    return this.requests(topic, records, total, idBytes, messages[0]!.waitStoreMsgOK, checked)
   }
 
   // Member `i`'s record, its id the `i`th of `idBytes`.
@@ -415,27 +409,6 @@ export class Preparer {
     const size = MessageBatch.recordSize(m.body.length, affixes.head.length + idLength + affixes.tail.length)
     // Its id is a run of `idBytes`, not a view of its own: a typed array costs far more to make than a plain object.
     return new SentRecord(m.body, m.flag, affixes, size, idBytes, i * (idLength + 1), idLength)
-  }
-
-  // The batch checked the long way: every member first, then the records' sizes.
-  private batchChecked(
-    messages: ReadonlyArray<Message>
-  ): Either.Either<Array<Prepared>, InvalidMessage | MessageTooLarge> {
-    const max = this.o.maxMessageSize
-    const valid = MessageBatch.validateMembers(messages, max)
-    if (Either.isLeft(valid)) return Either.left(valid.left)
-    const topic = valid.right
-    const count = messages.length
-    const records: Array<SentRecord> = new Array(count)
-    const idBytes = this.uniqueId.joinedBytes(count)
-    let total = 0
-    for (let i = 0; i < count; i++) {
-      const record = records[i] = this.recordOf(messages[i]!, idBytes, i)
-      const tooLarge = MessageBatch.checkRecordSize(topic, record.size, max)
-      if (tooLarge !== undefined) return Either.left(tooLarge)
-      total += record.size
-    }
-    return this.requests(topic, records, total, idBytes, messages[0]!.waitStoreMsgOK, false)
   }
 
   // A batch's records as requests of at most `maxMessageSize` each; `checked`: as `Batch.batchBody` would check
