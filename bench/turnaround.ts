@@ -10,11 +10,16 @@
 //   call->write     `sendBatch` called, to its frame handed to the socket (checks, ids, records, frame)
 //   turnaround      the answer read, to the next frame written (the three above)
 //   server          the frame written, to its answer read
-// and client CPU (user, system) per request, and the ratio of raw's time per request to ours.
+// and client CPU (user, system) per request, and the ratio of raw's time per request to ours. Turnaround and server
+// are given as median, mean and 90th percentile: throughput follows the mean, and on shared cores a longer turnaround
+// is also more often cut by the broker's threads taking the core.
+// With --raw-delay US, raw replay waits (spinning) that many microseconds between reading an answer and writing the
+// next frame: a client whose whole cost is its turnaround. If raw with ours' turnaround runs as fast as ours, the
+// broker does not answer ours any slower, and the turnaround is all there is to win.
 //
 // Run (brokers up: npm run rocketmq:up -- --brokers 2): npm run bench:turnaround [-- --requests N --reps R
-//   --baseline <checkout>]; with --baseline, each repetition also runs the other checkout's built dist/ (its own
-//   `npm run build` done), in turn with this one's, so the two are compared in the same minutes.
+//   --raw-delay US --baseline <checkout>]; with --baseline, each repetition also runs the other checkout's built
+//   dist/ (its own `npm run build` done), in turn with this one's, so the two are compared in the same minutes.
 import { spawnSync } from "node:child_process"
 import { createRequire } from "node:module"
 import type * as Net from "node:net"
@@ -28,6 +33,7 @@ const { values: args } = parseArgs({
     reps: { type: "string", default: "3" },
     size: { type: "string", default: "32" },
     baseline: { type: "string" },
+    "raw-delay": { type: "string", default: "0" },
     // Internal: the checkout whose dist/ this process measures (default: this one).
     root: { type: "string" }
   }
@@ -35,6 +41,7 @@ const { values: args } = parseArgs({
 const N = Number(args.requests)
 const REPS = Number(args.reps)
 const SIZE = Number(args.size)
+const RAW_DELAY_MS = Number(args["raw-delay"]) / 1000
 const HERE = resolve(fileURLToPath(import.meta.url), "../../../..")
 const NAME_SERVER = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
 const TOPIC = process.env.BENCH_TOPIC ?? "erq_batch"
@@ -45,9 +52,11 @@ if (args.baseline !== undefined && args.root === undefined) {
   for (let r = 0; r < REPS; r++) {
     for (const [name, root] of [["this", HERE], ["baseline", resolve(args.baseline)]] as const) {
       console.log(`-- rep ${r + 1}, ${name} (${root})`)
-      const run = spawnSync(process.execPath, [self, "--root", root, "--requests", String(N), "--reps", "2"], {
-        stdio: "inherit"
-      })
+      const run = spawnSync(
+        process.execPath,
+        [self, "--root", root, "--requests", String(N), "--reps", "2", "--raw-delay", String(args["raw-delay"])],
+        { stdio: "inherit" }
+      )
       if (run.status !== 0) process.exit(run.status ?? 1)
     }
   }
@@ -121,6 +130,11 @@ const lastAtOrBefore = (xs: ReadonlyArray<number>, t: number) => {
 }
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
 const us = (ms: number) => (ms * 1000).toFixed(1)
+const spread = (xs: ReadonlyArray<number>) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length
+  return `${us(median(sorted))} (mean ${us(mean)}, p90 ${us(sorted[Math.floor(sorted.length * 0.9)] ?? NaN)})`
+}
 
 // Turnaround (read to next write) and server (write to next read) from the socket's own timings.
 const socketParts = () => {
@@ -132,7 +146,7 @@ const socketParts = () => {
     if (i > 0 && j > 0) turnaround.push(writes[i]! - reads[j - 1]!)
     if (j < reads.length) server.push(reads[j]! - writes[i]!)
   }
-  return `turnaround ${us(median(turnaround))}, server ${us(median(server))}`
+  return `turnaround ${spread(turnaround)}, server ${spread(server)}`
 }
 const cpu = (c: NodeJS.CpuUsage) => `user ${(c.user / N).toFixed(1)}, sys ${(c.system / N).toFixed(1)}`
 
@@ -175,10 +189,15 @@ const runRaw = () =>
       if (i === N) {
         onRead = () => {}
         const perRequest = (performance.now() - t0) / N
-        console.log(`raw  per request ${us(perRequest)} (${cpu(process.cpuUsage(c0))}); ${socketParts()}`)
+        const delayed = RAW_DELAY_MS > 0 ? ` (${us(RAW_DELAY_MS)} µs waited before each write)` : ""
+        console.log(`raw${delayed} per request ${us(perRequest)} (${cpu(process.cpuUsage(c0))}); ${socketParts()}`)
         return done(perRequest)
       }
       const { frame, socket } = captured[i++ % captured.length]!
+      if (RAW_DELAY_MS > 0) {
+        const until = performance.now() + RAW_DELAY_MS
+        while (performance.now() < until);
+      }
       writes.push(performance.now())
       write.call(sockets.get(socket)!, frame)
     }
