@@ -29,7 +29,9 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "follows the mean. With `--raw-delay 38` (raw replay waiting 38 µs before each write) raw ran level with ours " +
       "(1.02x and 0.96x ours' time per request): the broker answers ours no slower than the same frames replayed, so " +
       "the turnaround is the whole gap, and 0.9x in every run needs a mean turnaround of about 25 µs, half of " +
-      "today's. Timestamps put into a scratch build's send path (warm, medians) split it: `sendBatch`'s checks and " +
+      "today's. Effect itself is not the limit: bench:turnaround's Effect floor (an `Effect.gen` loop making the " +
+      "32 messages and waiting for each answer in one `Effect.async`, with raw's frames) turns around in 8 to 10 µs " +
+      "(mean 12 to 15) and runs level with raw (0.96x to 1.0x); the rest is the send path's own work. Timestamps put into a scratch build's send path (warm, medians) split it: `sendBatch`'s checks and " +
       "records 6.5 µs, route, queue and request 2.9, the frame (32 KiB of bodies copied in) and its queueing 6.3, " +
       "reading and scanning the answer 5.6, the result, stats and metrics 1.8, Effect resuming the caller 4.9, the " +
       "caller's call into `sendBatch` 1.0. The system calls are raw's (one write, one read, two epoll_wait per " +

@@ -13,6 +13,9 @@
 // and client CPU (user, system) per request, and the ratio of raw's time per request to ours. Turnaround and server
 // are given as median, mean and 90th percentile: throughput follows the mean, and on shared cores a longer turnaround
 // is also more often cut by the broker's threads taking the core.
+// Each repetition also runs the Effect floor: the same frames replayed from an `Effect.gen` loop that makes the
+// caller's 32 messages and waits for each answer in one `Effect.async`, which is all an Effect client must do per
+// request; what ours takes beyond the floor is its own send path.
 // With --raw-delay US, raw replay waits (spinning) that many microseconds between reading an answer and writing the
 // next frame: a client whose whole cost is its turnaround. If raw with ours' turnaround runs as fast as ours, the
 // broker does not answer ours any slower, and the turnaround is all there is to win.
@@ -208,6 +211,35 @@ const runRaw = () =>
     next()
   })
 
+// The Effect floor: the caller's loop and wait, with the raw frames for the request.
+const floor = (n: number) =>
+  Effect.gen(function*() {
+    for (let r = 0; r < n; r++) {
+      const messages = new Array(SIZE)
+      for (let k = 0; k < SIZE; k++) messages[k] = Message.make({ topic: TOPIC, body })
+      yield* Effect.async((resume: (effect: unknown) => void) => {
+        onRead = () => {
+          reads.push(performance.now())
+          onRead = () => {}
+          resume(Effect.succeed(messages.length))
+        }
+        const { frame, socket } = captured[r % captured.length]!
+        writes.push(performance.now())
+        write.call(sockets.get(socket)!, frame)
+      })
+    }
+  })
+const runFloor = async () => {
+  writes = []
+  reads = []
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  await Effect.runPromise(floor(N))
+  const perRequest = (performance.now() - t0) / N
+  console.log(`floor per request ${us(perRequest)} (${cpu(process.cpuUsage(c0))}); ${socketParts()}`)
+  return perRequest
+}
+
 capturing = true
 await runtime.runPromise(loop(300))
 capturing = false
@@ -231,7 +263,8 @@ for (const { socket } of captured) {
 for (let r = 0; r < REPS; r++) {
   const ours = await runOurs()
   const raw = await runRaw()
-  console.log(`  raw / ours per request: ${(raw / ours).toFixed(3)}`)
+  const floorTime = await runFloor()
+  console.log(`  raw / ours per request: ${(raw / ours).toFixed(3)}; raw / floor: ${(raw / floorTime).toFixed(3)}`)
 }
 for (const s of sockets.values()) s.destroy()
 await runtime.dispose()
