@@ -153,16 +153,20 @@ const socketParts = () => {
 }
 const cpu = (c: NodeJS.CpuUsage) => `user ${(c.user / N).toFixed(1)}, sys ${(c.system / N).toFixed(1)}`
 
-const runOurs = async () => {
+// Runs N requests with fresh socket timings: the time per request, and the CPU used as text.
+const timed = async (run: () => Promise<unknown>) => {
   writes = []
   reads = []
-  called = []
-  returned = []
   const c0 = process.cpuUsage()
   const t0 = performance.now()
-  await runtime.runPromise(loop(N))
-  const perRequest = (performance.now() - t0) / N
-  const c = process.cpuUsage(c0)
+  await run()
+  return { perRequest: (performance.now() - t0) / N, used: cpu(process.cpuUsage(c0)) }
+}
+
+const runOurs = async () => {
+  called = []
+  returned = []
+  const { perRequest, used } = await timed(() => runtime.runPromise(loop(N)))
   const resumed: Array<number> = []
   const made: Array<number> = []
   const toWrite: Array<number> = []
@@ -172,7 +176,7 @@ const runOurs = async () => {
     toWrite.push(writes[i]! - called[i]!)
   }
   console.log(
-    `ours per request ${us(perRequest)} (${cpu(c)}); ${socketParts()}; data->resumed ${us(median(resumed))}, ` +
+    `ours per request ${us(perRequest)} (${used}); ${socketParts()}; data->resumed ${us(median(resumed))}, ` +
       `made ${us(median(made))}, call->write ${us(median(toWrite))}`
   )
   return perRequest
@@ -230,13 +234,8 @@ const floor = (n: number) =>
     }
   })
 const runFloor = async () => {
-  writes = []
-  reads = []
-  const c0 = process.cpuUsage()
-  const t0 = performance.now()
-  await Effect.runPromise(floor(N))
-  const perRequest = (performance.now() - t0) / N
-  console.log(`floor per request ${us(perRequest)} (${cpu(process.cpuUsage(c0))}); ${socketParts()}`)
+  const { perRequest, used } = await timed(() => Effect.runPromise(floor(N)))
+  console.log(`floor per request ${us(perRequest)} (${used}); ${socketParts()}`)
   return perRequest
 }
 
