@@ -132,15 +132,25 @@ const keyAt = (
 const stringEnd = (b: Uint8Array, i: number, end: number): number => {
   if (b[i] !== QUOTE) return -1
   const short = i + 1 + SHORT < end ? i + 1 + SHORT : end
-  for (let j = i + 1; j < short; j++) {
-    const c = b[j]!
-    if (c === QUOTE) return j
-    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1
-  }
+  const found = bytesEnd(b, i + 1, short)
+  if (found !== NOT_YET) return found
   return short < end ? wordsEnd(b, short, end) : -1
 }
 
 const SHORT = 32
+// `bytesEnd` reached its limit with neither a closing quote nor a byte a plain string cannot have.
+const NOT_YET = -2
+
+// The string's bytes from `j` to `to`, one by one: the closing quote's position, -1 at a byte that is not printable
+// ASCII or is a backslash, or NOT_YET.
+const bytesEnd = (b: Uint8Array, j: number, to: number): number => {
+  for (; j < to; j++) {
+    const c = b[j]!
+    if (c === QUOTE) return j
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1
+  }
+  return NOT_YET
+}
 
 // `stringEnd` from `j` on: whole aligned words of the buffer are skipped while none of their four bytes is a quote,
 // a backslash or outside printable ASCII (tests on the word that are exact for "some byte is", in any byte order);
@@ -150,11 +160,9 @@ const wordsEnd = (b: Uint8Array, j: number, end: number): number => {
   const to = (offset + end) >>> 2 // the first word not wholly before `end`
   let w = (offset + j + 3) >>> 2
   if (w < to) {
-    for (const head = (w << 2) - offset; j < head; j++) {
-      const c = b[j]!
-      if (c === QUOTE) return j
-      if (c < 0x20 || c > 0x7e || c === 0x5c) return -1
-    }
+    const head = (w << 2) - offset
+    const found = bytesEnd(b, j, head)
+    if (found !== NOT_YET) return found
     const words = new Int32Array(b.buffer, 0, to)
     for (; w < to; w++) {
       const x = words[w]!
@@ -168,12 +176,8 @@ const wordsEnd = (b: Uint8Array, j: number, end: number): number => {
     }
     j = (w << 2) - offset
   }
-  for (; j < end; j++) {
-    const c = b[j]!
-    if (c === QUOTE) return j
-    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1
-  }
-  return -1
+  const found = bytesEnd(b, j, end)
+  return found === NOT_YET ? -1 : found
 }
 
 // Where a JSON integer starting at `i` ends, with its value in `value`: at most 15 digits (always safe), no
