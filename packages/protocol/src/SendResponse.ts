@@ -137,7 +137,9 @@ const stringEnd = (b: Uint8Array, i: number, end: number): number => {
   return short < end ? wordsEnd(b, short, end) : -1
 }
 
-const SHORT = 32
+// Longer than a message id (32 characters, the usual value a single send's answer has), so that only a batch's msgId
+// is read by words.
+const SHORT = 48
 // `bytesEnd` reached its limit with neither a closing quote nor a byte a plain string cannot have.
 const NOT_YET = -2
 
@@ -152,6 +154,17 @@ const bytesEnd = (b: Uint8Array, j: number, to: number): number => {
   return NOT_YET
 }
 
+// The buffer as words, at least `to` of them: kept for the last buffer seen (a connection reads into one buffer).
+let lastBuffer: ArrayBufferLike | undefined = undefined
+let lastWords: Int32Array<ArrayBufferLike> = new Int32Array(0)
+const wordsOf = (buffer: ArrayBufferLike, to: number): Int32Array => {
+  if (buffer !== lastBuffer || lastWords.length < to) {
+    lastBuffer = buffer
+    lastWords = new Int32Array(buffer, 0, buffer.byteLength >>> 2)
+  }
+  return lastWords
+}
+
 // `stringEnd` from `j` on: whole aligned words of the buffer are skipped while none of their four bytes is a quote,
 // a backslash or outside printable ASCII (tests on the word that are exact for "some byte is", in any byte order);
 // the bytes before the first aligned word and from the first word that has one are read one by one.
@@ -163,7 +176,7 @@ const wordsEnd = (b: Uint8Array, j: number, end: number): number => {
     const head = (w << 2) - offset
     const found = bytesEnd(b, j, head)
     if (found !== NOT_YET) return found
-    const words = new Int32Array(b.buffer, 0, to)
+    const words = wordsOf(b.buffer, to)
     for (; w < to; w++) {
       const x = words[w]!
       const q = x ^ 0x22222222
