@@ -19,9 +19,11 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
     match: /^ours batch\/32 throughput \/ raw-frame ceiling$/,
     text: "Not met reliably. Three full runs of nearly the same send path: 0.89x (f20d213) and 0.94x (894cc65, " +
       "[producer-894cc65.md](producer-894cc65.md)) on a 2-core AMD EPYC machine, 0.84x (this run) on a 2-core Intel " +
-      "Xeon one, where 15 repetitions of ours and raw alone ([ab-batch-reps15.md](ab-batch-reps15.md)) gave 0.86x, " +
-      "single repetitions anywhere from 0.71x to 1.28x. So about 0.86 to 0.9 depending on the machine: up to 5% " +
-      "short. On dedicated cores: 0.94x here, 0.80x and 0.88x on the AMD machine. " +
+      "Xeon one. On the Intel machine 15 repetitions of ours and raw alone ([ab-batch-reps15.md](ab-batch-reps15.md)) " +
+      "gave 0.86x, single repetitions anywhere from 0.71x to 1.28x, and the before/after run of this session's code " +
+      "([ab-session13.md](ab-session13.md), 5 repetitions) 0.95x. So the ratio sits around 0.9 and moves by 5% or more " +
+      "from run to run: met in some runs, short in others. On dedicated cores: 0.94x here, 0.98x in that A/B, 0.80x " +
+      "and 0.88x on the AMD machine. " +
       "With one request in flight the round trip is the broker's time plus the client's " +
       "turnaround, from reading an answer to writing the next frame (raw frames: under 1 µs). `npm run " +
       "bench:turnaround` puts ours at a median of 33 to 38 µs but a mean of 42 to 52 (90th percentile 67 to 92): on " +
