@@ -33,12 +33,20 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "the turnaround is the whole gap, and 0.9x in every run needs a mean turnaround of about 25 µs, half of " +
       "today's. Effect itself is not the limit: bench:turnaround's Effect floor (an `Effect.gen` loop making the " +
       "32 messages and waiting for each answer in one `Effect.async`, with raw's frames) turns around in 8 to 10 µs " +
-      "(mean 12 to 15) and runs level with raw (0.96x to 1.0x); the rest is the send path's own work. Timestamps put into a scratch build's send path (warm, medians) split it: `sendBatch`'s checks and " +
-      "records 6.5 µs, route, queue and request 2.9, the frame (32 KiB of bodies copied in) and its queueing 6.3, " +
-      "reading and scanning the answer 5.6, the result, stats and metrics 1.8, Effect resuming the caller 4.9, the " +
-      "caller's call into `sendBatch` 1.0. The system calls are raw's (one write, one read, two epoll_wait per " +
-      "request, by strace). No step is a third of it, and the profile without a broker (`npm run bench:fake -- " +
-      "--kind batch`) is as flat: halving it would take fewer steps between an answer and the next frame, not faster ones. " +
+      "(mean 12 to 15) and runs level with raw (0.96x to 1.0x); the rest is the send path's own work. Most of " +
+      "that work's cost here is the path running cold: on shared cores the brokers' threads use the client's CPU " +
+      "while it waits for the answer (or it wakes on the other one), so its code and data have left the CPU's " +
+      "caches when the answer comes. `npm run bench:turnaround -- --cold` shows it on one step: scanning an answer where it lies takes 3.9 " +
+      "to 5.3 µs the first time and 1.2 µs again on the same bytes at once (2.7 against 1.2 with `--placement " +
+      "dedicated`), and ours' whole turnaround is 31 to 35 µs (mean 38 to 44) on shared cores against 18 to 20 " +
+      "(mean 20 to 27) with the servers on the other CPU ([turnaround-cold.txt](turnaround-cold.txt)). Timestamps " +
+      "in a scratch build (not committed) gave the same for `sendBatch`'s checks, ids and records: 8.7 µs as it " +
+      "runs, 3.9 run again straight after. Raw's turnaround (a read callback that writes a ready frame) hardly " +
+      "pays this. The system calls are " +
+      "raw's (one write, one read, two epoll_wait per request, by strace), and no step is a third of the path (the " +
+      "profile without a broker, `npm run bench:fake -- --kind batch`, is as flat). So 0.9x in every run takes " +
+      "fewer cache lines touched between an answer and the next frame (less code and fewer objects on the path), " +
+      "not fewer instructions: the warm costs a profile shows are about half of what each step costs here. " +
       "Since the run before the " +
       "last (0.83x): a full collection no longer discards the send path's optimized code, the caller's wait handles " +
       "interruption with one handler, `sendBatch` writes the records it checked as they are, answers are read where " +

@@ -19,13 +19,22 @@
 // With --raw-delay US, raw replay waits (spinning) that many microseconds between reading an answer and writing the
 // next frame: a client whose whole cost is its turnaround. If raw with ours' turnaround runs as fast as ours, the
 // broker does not answer ours any slower, and the turnaround is all there is to win.
+// With --placement dedicated the name server and brokers are pinned to CPU 0 and this process to CPU 1 (as
+// bench/producer.ts's dedicated placement), and set back on every CPU at the end; the default, shared, pins nothing.
+// With --cold, one more pass of ours times `SendResponse.scan` on each answer where it lies, twice, before the client
+// reads it: the first scan runs as the client's own does (after the wait for the broker), the second on the same
+// bytes straight after. On shared cores the broker's threads run on the client's core while it waits, so its code
+// and data are out of the CPU's caches when the answer comes: the gap between the two is that cost for one step.
 //
 // Run (brokers up: npm run rocketmq:up -- --brokers 2): npm run bench:turnaround [-- --requests N --reps R
-//   --raw-delay US --baseline <checkout>]; with --baseline, each repetition also runs the other checkout's built
-//   dist/ (its own `npm run build` done), in turn with this one's, so the two are compared in the same minutes.
-import { spawnSync } from "node:child_process"
+//   --raw-delay US --placement shared|dedicated --cold --baseline <checkout>]; with --baseline, each repetition also
+//   runs the other checkout's built dist/ (its own `npm run build` done), in turn with this one's, so the two are
+//   compared in the same minutes.
+import { execFileSync, spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import type * as Net from "node:net"
+import { cpus } from "node:os"
 import { resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
@@ -37,6 +46,8 @@ const { values: args } = parseArgs({
     size: { type: "string", default: "32" },
     baseline: { type: "string" },
     "raw-delay": { type: "string", default: "0" },
+    placement: { type: "string", default: "shared" },
+    cold: { type: "boolean", default: false },
     // Internal: the checkout whose dist/ this process measures (default: this one).
     root: { type: "string" }
   }
@@ -48,6 +59,10 @@ const RAW_DELAY_MS = Number(args["raw-delay"]) / 1000
 const HERE = resolve(fileURLToPath(import.meta.url), "../../../..")
 const NAME_SERVER = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${process.env.ROCKETMQ_NAMESRV_PORT ?? "9876"}`
 const TOPIC = process.env.BENCH_TOPIC ?? "erq_batch"
+const PLACEMENT = args.placement
+if (PLACEMENT !== "shared" && PLACEMENT !== "dedicated") {
+  throw new Error(`--placement: shared or dedicated, not ${PLACEMENT}`)
+}
 
 if (args.baseline !== undefined && args.root === undefined) {
   // The orchestrator: one process per checkout per repetition, alternating.
@@ -57,7 +72,11 @@ if (args.baseline !== undefined && args.root === undefined) {
       console.log(`-- rep ${r + 1}, ${name} (${root})`)
       const run = spawnSync(
         process.execPath,
-        [self, "--root", root, "--requests", String(N), "--reps", "2", "--raw-delay", String(args["raw-delay"])],
+        [
+          self,
+          ...["--root", root, "--requests", String(N), "--reps", "2", "--raw-delay", String(args["raw-delay"])],
+          ...["--placement", PLACEMENT, ...(args.cold ? ["--cold"] : [])]
+        ],
         { stdio: "inherit" }
       )
       if (run.status !== 0) process.exit(run.status ?? 1)
@@ -67,11 +86,47 @@ if (args.baseline !== undefined && args.root === undefined) {
 }
 
 const ROOT = resolve(args.root ?? HERE)
+
+// The dedicated placement: the servers' processes (from .rocketmq/run/pids) on CPU 0, this one on CPU 1.
+const serverPids = (): Array<number> =>
+  readFileSync(resolve(HERE, ".rocketmq/run/pids"), "utf8").split("\n")
+    .filter((l) => l.startsWith("broker ") || l.startsWith("namesrv "))
+    .map((l) => Number(l.split(/\s+/)[2]))
+    .filter((pid) => Number.isInteger(pid) && pid > 0)
+const setAffinity = (pid: number, list: string) => {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "pipe" })
+  } catch {
+    // A thread that ended while taskset walked the list fails the whole call: once more.
+    execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "pipe" })
+  }
+}
+if (PLACEMENT === "dedicated") {
+  const servers = serverPids()
+  if (servers.length === 0) throw new Error("--placement dedicated: no broker or name server in .rocketmq/run/pids")
+  // Set back on exit, however it comes (the brokers must not stay on one CPU).
+  process.on("exit", () => {
+    for (const pid of servers) {
+      try {
+        setAffinity(pid, `0-${cpus().length - 1}`)
+      } catch {
+        console.log(`could not set pid ${pid} back on every CPU`)
+      }
+    }
+  })
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130))
+  for (const pid of servers) setAffinity(pid, "0")
+  setAffinity(process.pid, "1")
+}
 let writes: Array<number> = []
 let reads: Array<number> = []
 let called: Array<number> = []
 let returned: Array<number> = []
 let capturing = false
+// --cold: each answer scanned twice where it lies before the client reads it (µs).
+let scanning = false
+let firstScans: Array<number> = []
+let againScans: Array<number> = []
 const captured: Array<{ readonly socket: Net.Socket; readonly frame: Buffer }> = []
 
 // `node:net` as the connector sees it: patched before the client is loaded, and synced into the ES module view.
@@ -91,6 +146,18 @@ const createConnection = net.createConnection
     const callback = onread.callback
     onread.callback = (n: number, b: Uint8Array) => {
       reads.push(performance.now())
+      if (scanning && n > 4) {
+        // One whole answer per read (one request in flight): its content from byte 4.
+        const t0 = performance.now()
+        const first = SendResponse.scan(b, 4, n)
+        const t1 = performance.now()
+        const again = SendResponse.scan(b, 4, n)
+        const t2 = performance.now()
+        if (first !== undefined && again !== undefined) {
+          firstScans.push(t1 - t0)
+          againScans.push(t2 - t1)
+        }
+      }
       return callback(n, b)
     }
   }
@@ -102,6 +169,7 @@ const load = (path: string) => import(pathToFileURL(resolve(ROOT, path)).href)
 const { Producer } = await load("packages/client/dist/index.js")
 const Message = await load("packages/client/dist/Message.js")
 const NodeProducer = await load("packages/node/dist/NodeProducer.js")
+const SendResponse = await load("packages/protocol/dist/SendResponse.js")
 const { Effect, ManagedRuntime } = await load("node_modules/effect/dist/esm/index.js")
 
 const runtime = ManagedRuntime.make(
@@ -264,6 +332,18 @@ for (let r = 0; r < REPS; r++) {
   const raw = await runRaw()
   const floorTime = await runFloor()
   console.log(`  raw / ours per request: ${(raw / ours).toFixed(3)}; raw / floor: ${(raw / floorTime).toFixed(3)}`)
+}
+if (args.cold) {
+  // Its own pass: the client's own scan then runs on bytes just read twice, so its other timings are not kept.
+  scanning = true
+  firstScans = []
+  againScans = []
+  await runtime.runPromise(loop(N))
+  scanning = false
+  console.log(
+    `cold (${PLACEMENT}): answer scan where it lies, first ${spread(firstScans)}, ` +
+      `again ${spread(againScans)} (µs)`
+  )
 }
 for (const s of sockets.values()) s.destroy()
 await runtime.dispose()
