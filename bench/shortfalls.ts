@@ -35,8 +35,8 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "32 messages and waiting for each answer in one `Effect.async`, with raw's frames) turns around in 8 to 10 µs " +
       "(mean 12 to 15) and runs level with raw (0.96x to 1.0x); the rest is the send path's own work. Most of " +
       "that work's cost here is the path running cold: on shared cores the brokers' threads use the client's CPU " +
-      "while it waits for the answer (or it wakes on the other one), so its code and data have left the CPU's " +
-      "caches when the answer comes. `npm run bench:turnaround -- --cold` shows it on one step: scanning an answer where it lies takes 3.9 " +
+      "while it waits for the answer (it wakes on the CPU it slept on 95% of the time, by /proc), so its code and " +
+      "data have left that CPU's caches when the answer comes. `npm run bench:turnaround -- --cold` shows it on one step: scanning an answer where it lies takes 3.9 " +
       "to 5.3 µs the first time and 1.2 µs again on the same bytes at once (2.7 against 1.2 with `--placement " +
       "dedicated`), and ours' whole turnaround is 31 to 35 µs (mean 38 to 44) on shared cores against 18 to 20 " +
       "(mean 20 to 27) with the servers on the other CPU ([turnaround-cold.txt](turnaround-cold.txt)). Timestamps " +
