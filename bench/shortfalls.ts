@@ -36,13 +36,14 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "(mean 12 to 15) and runs level with raw (0.96x to 1.0x); the rest is the send path's own work. Most of " +
       "that work's cost here is the path running cold: on shared cores the brokers' threads use the client's CPU " +
       "while it waits for the answer (it wakes on the CPU it slept on 95% of the time, by /proc), so its code and " +
-      "data have left that CPU's caches when the answer comes. `npm run bench:turnaround -- --cold` shows it on one step: scanning an answer where it lies takes 3.9 " +
-      "to 5.3 µs the first time and 1.2 µs again on the same bytes at once (2.7 against 1.2 with `--placement " +
-      "dedicated`), and ours' whole turnaround is 31 to 35 µs (mean 38 to 44) on shared cores against 18 to 20 " +
-      "(mean 20 to 27) with the servers on the other CPU ([turnaround-cold.txt](turnaround-cold.txt)). Timestamps " +
-      "in a scratch build (not committed) gave the same for `sendBatch`'s checks, ids and records: 8.7 µs as it " +
-      "runs, 3.9 run again straight after. Raw's turnaround (a read callback that writes a ready frame) hardly " +
-      "pays this. The system calls are " +
+      "data have left that CPU's caches when the answer comes. `npm run bench:turnaround -- --cold` shows it on " +
+      "one step: scanning an answer where it lies took 3.9 µs the first time and 1.2 µs again on the same bytes at " +
+      "once (5.3 against 1.2 in an earlier run; 2.7 against 1.2 with `--placement dedicated`), and ours' whole " +
+      "turnaround was 31 to 35 µs (mean 38 to 44) on shared cores against 18 to 20 (mean 20 to 27) with the " +
+      "servers on the other CPU ([turnaround-cold.txt](turnaround-cold.txt)). Timestamps in a scratch build (not " +
+      "committed) gave the same for `sendBatch`'s checks, ids and records: 8.7 µs as it runs, 3.9 run again " +
+      "straight after. Raw's turnaround (a read callback that writes a ready frame) hardly pays this. The system " +
+      "calls are " +
       "raw's (one write, one read, two epoll_wait per request, by strace), and no step is a third of the path (the " +
       "profile without a broker, `npm run bench:fake -- --kind batch`, is as flat). So 0.9x in every run takes " +
       "fewer cache lines touched between an answer and the next frame (less code and fewer objects on the path), " +
