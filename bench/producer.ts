@@ -67,6 +67,7 @@ import * as os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import { brokerInfo, setAffinity, tasksetError, unpin } from "./affinity.js"
 import { shortfallSection } from "./shortfalls.js"
 import type { Command, Outcome, RunResult, ScenarioKind, Worker } from "./worker.js"
 import { describe, measured, serve } from "./worker.js"
@@ -770,7 +771,7 @@ const spawnGo = () =>
 const supports = (peer: PeerName, kind: ScenarioKind) => peer !== "ali-ons" || kind === "sync" || kind === "async"
 
 const javaLib = () => {
-  const version = process.env.ROCKETMQ_VERSION ?? brokerInfo().version ?? "5.3.3"
+  const version = process.env.ROCKETMQ_VERSION ?? brokerInfo(ROOT).version ?? "5.3.3"
   return join(ROOT, ".rocketmq/lib", version)
 }
 
@@ -809,61 +810,6 @@ const spawnJava = () => {
       GROUP.java
     ], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] })
   )
-}
-
-interface BrokerInfo {
-  readonly version: string | undefined
-  /** The broker processes (their CPU time is measured). */
-  readonly pids: ReadonlyArray<number>
-  /** The name server processes (pinned with the brokers in the dedicated placement). */
-  readonly nameServerPids: ReadonlyArray<number>
-}
-
-/** From .rocketmq/run/pids: the RocketMQ version, the broker and the name server processes. */
-const brokerInfo = (): BrokerInfo => {
-  try {
-    const lines = readFileSync(join(ROOT, ".rocketmq/run/pids"), "utf8").split("\n")
-    const version = /version=(\S+)/.exec(lines.join("\n"))?.[1]
-    const pidsOf = (role: string) =>
-      lines.filter((l) => l.startsWith(`${role} `)).map((l) => Number(l.split(/\s+/)[2])).filter((p) =>
-        Number.isInteger(p) && p > 0
-      )
-    return { version, pids: pidsOf("broker"), nameServerPids: pidsOf("namesrv") }
-  } catch {
-    return { version: undefined, pids: [], nameServerPids: [] }
-  }
-}
-
-/** Sets the CPU affinity of every thread of `pid` (`taskset -a`: JVMs and Node have many). Throws on failure. */
-const setAffinity = (pid: number, cpus: string) => {
-  try {
-    execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "pipe" })
-  } catch {
-    // Once more: a thread that ended while taskset walked the list fails the whole call.
-    execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "pipe" })
-  }
-}
-
-const tasksetError = (e: unknown) => {
-  const err = e as { code?: unknown; stderr?: unknown }
-  if (err.code === "ENOENT") return "taskset not found"
-  const stderr = String(err.stderr ?? "").trim()
-  return stderr !== "" ? stderr : String(e)
-}
-
-const allCpus = () => `0-${Math.max(0, os.cpus().length - 1)}`
-
-/** Every process back on all CPUs; failures (a process that has exited) are only reported. */
-const unpin = (pids: ReadonlyArray<number>) => {
-  for (const pid of pids) {
-    try {
-      setAffinity(pid, allCpus())
-    } catch (e) {
-      if (existsSync(`/proc/${pid}`)) {
-        console.log(`could not restore the CPU affinity of pid ${pid}: ${tasksetError(e)}`)
-      }
-    }
-  }
 }
 
 const CLOCK_TICKS = 100 // USER_HZ on Linux
@@ -969,7 +915,7 @@ const main = async () => {
     (s.peers === undefined || s.peers.includes(peer.name)) && supports(peer.name, s.kind)
 
   const started = new Date()
-  const broker = brokerInfo()
+  const broker = brokerInfo(ROOT)
   const loadBefore = os.loadavg()
   console.log(
     `producer benchmark: ${reps} rep(s), topic ${TOPIC}, name server ${NAME_SERVER}, broker ${broker.version ?? "?"}`

@@ -30,14 +30,13 @@
 //   --raw-delay US --placement shared|dedicated --cold --baseline <checkout>]; with --baseline, each repetition also
 //   runs the other checkout's built dist/ (its own `npm run build` done), in turn with this one's, so the two are
 //   compared in the same minutes.
-import { execFileSync, spawnSync } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
 import { createRequire } from "node:module"
 import type * as Net from "node:net"
-import { cpus } from "node:os"
 import { resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
+import { brokerInfo, setAffinity, unpin } from "./affinity.js"
 
 const { values: args } = parseArgs({
   options: {
@@ -87,33 +86,13 @@ if (args.baseline !== undefined && args.root === undefined) {
 
 const ROOT = resolve(args.root ?? HERE)
 
-// The dedicated placement: the servers' processes (from .rocketmq/run/pids) on CPU 0, this one on CPU 1.
-const serverPids = (): Array<number> =>
-  readFileSync(resolve(HERE, ".rocketmq/run/pids"), "utf8").split("\n")
-    .filter((l) => l.startsWith("broker ") || l.startsWith("namesrv "))
-    .map((l) => Number(l.split(/\s+/)[2]))
-    .filter((pid) => Number.isInteger(pid) && pid > 0)
-const setAffinity = (pid: number, list: string) => {
-  try {
-    execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "pipe" })
-  } catch {
-    // A thread that ended while taskset walked the list fails the whole call: once more.
-    execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "pipe" })
-  }
-}
+// The dedicated placement: the servers on CPU 0, this process on CPU 1.
 if (PLACEMENT === "dedicated") {
-  const servers = serverPids()
+  const { nameServerPids, pids } = brokerInfo(HERE)
+  const servers = [...nameServerPids, ...pids]
   if (servers.length === 0) throw new Error("--placement dedicated: no broker or name server in .rocketmq/run/pids")
   // Set back on exit, however it comes (the brokers must not stay on one CPU).
-  process.on("exit", () => {
-    for (const pid of servers) {
-      try {
-        setAffinity(pid, `0-${cpus().length - 1}`)
-      } catch {
-        console.log(`could not set pid ${pid} back on every CPU`)
-      }
-    }
-  })
+  process.on("exit", () => unpin(servers))
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130))
   for (const pid of servers) setAffinity(pid, "0")
   setAffinity(process.pid, "1")
