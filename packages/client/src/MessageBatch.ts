@@ -11,6 +11,9 @@ import { InvalidMessage, MessageTooLarge } from "./Errors.js"
 import { problemOf } from "./internal/message.js"
 import type { Message } from "./Message.js"
 
+// A module-level function, not a closure over the topic: `validateMembers` runs for every batch sent.
+const invalid = (topic: string, reason: string) => Either.left(new InvalidMessage({ topic, reason }))
+
 /**
  * Checks what can be checked of a batch before its members are encoded: not empty, one topic, no delays, one
  * `waitStoreMsgOK`, every member a valid message, and not a retry topic. Gives the batch's topic.
@@ -42,20 +45,21 @@ export const validateMembers = (
   const firstProblem = problemOf(first, maxMessageSize)
   if (firstProblem !== undefined) return Either.left(firstProblem)
   const topic = first.topic
-  const invalid = (reason: string) => Either.left(new InvalidMessage({ topic, reason }))
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
-    if (typeof m !== "object" || m === null) return invalid("a member of the batch is not a message")
-    if (m.topic !== topic) return invalid(`a batch holds one topic; found ${m.topic} too`)
+    if (typeof m !== "object" || m === null) return invalid(topic, "a member of the batch is not a message")
+    if (m.topic !== topic) return invalid(topic, `a batch holds one topic; found ${m.topic} too`)
     if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
-      return invalid("batched messages cannot be delayed")
+      return invalid(topic, "batched messages cannot be delayed")
     }
-    if (m.waitStoreMsgOK !== first.waitStoreMsgOK) return invalid("batched messages must agree on waitStoreMsgOK")
+    if (m.waitStoreMsgOK !== first.waitStoreMsgOK) {
+      return invalid(topic, "batched messages must agree on waitStoreMsgOK")
+    }
     if (m === first) continue
     const problem = problemOf(m, maxMessageSize)
     if (problem !== undefined) return Either.left(problem)
   }
-  if (topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)) return invalid("retry topics cannot take batches")
+  if (topic.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)) return invalid(topic, "retry topics cannot take batches")
   return Either.right(topic)
 }
 
