@@ -20,6 +20,7 @@ import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type { SendError } from "./Errors.js"
 import type { Message } from "./Message.js"
+import * as MessageBatch from "./MessageBatch.js"
 import * as MessageQueueSelector from "./MessageQueueSelector.js"
 import { Producer } from "./Producer.js"
 import type { ProducerService } from "./Producer.js"
@@ -208,8 +209,10 @@ export const sendOrdered =
     })
 
 /**
- * Gathers elements into batch requests (`sendBatch`) of at most `size` messages of one topic, waiting at most
- * `within` ms for a batch to fill. Emits one `SendResult` per request. A failed batch fails the stream.
+ * Gathers elements into batch requests (`sendBatch`) of at most `size` messages, waiting at most `within` ms for a
+ * batch to fill. Each batch keeps the batch rules (`MessageBatch.validateMembers`): one topic and one
+ * `waitStoreMsgOK`, in stream order; a message no batch may carry (`MessageBatch.isAutoBatchable`: a delayed one, a
+ * retry topic's) is sent on its own (`send`). Emits one `SendResult` per request. A failed request fails the stream.
  *
  * @example
  * ```ts
@@ -235,23 +238,38 @@ export const sendBatched =
   <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<SendResult, E | SendError, R | Producer> =>
     withProducer((producer) =>
       Stream.groupedWithin(self, Math.max(1, options.size), options.within ?? 10).pipe(
-        Stream.mapConcat((chunk) => byTopic(Array.from(chunk))),
-        Stream.mapEffect((batch) => producer.sendBatch(batch), {
+        Stream.mapConcat((chunk) => batchesOf(Array.from(chunk))),
+        Stream.mapEffect((batch) => isBatch(batch) ? producer.sendBatch(batch) : sentAlone(producer, batch), {
           concurrency: options.concurrency ?? DEFAULT_CONCURRENCY
         }),
         Stream.mapConcat((results) => results)
       )
     )
 
-// A batch holds one topic: a mixed chunk becomes one batch per topic, each in stream order.
-const byTopic = (messages: ReadonlyArray<Message>): Array<ReadonlyArray<Message>> => {
-  const topics = new Map<string, Array<Message>>()
+const isBatch = (group: ReadonlyArray<Message> | Message): group is ReadonlyArray<Message> => Array.isArray(group)
+
+const sentAlone = (producer: ProducerService, message: Message) =>
+  Effect.map(producer.send(message), (result) => [result])
+
+// A chunk becomes one batch per topic and `waitStoreMsgOK`, each in stream order, and the messages no batch may carry
+// on their own: a batch that broke a rule would fail every member with it.
+const batchesOf = (messages: ReadonlyArray<Message>): Array<ReadonlyArray<Message> | Message> => {
+  const batches = new Map<string, Array<Message>>()
+  const out: Array<ReadonlyArray<Message> | Message> = []
   for (const m of messages) {
-    const batch = topics.get(m.topic)
-    if (batch === undefined) topics.set(m.topic, [m])
-    else batch.push(m)
+    if (!MessageBatch.isAutoBatchable(m)) {
+      out.push(m)
+      continue
+    }
+    const key = `${m.waitStoreMsgOK ? "y" : "n"} ${m.topic}`
+    const batch = batches.get(key)
+    if (batch === undefined) {
+      const created = [m]
+      batches.set(key, created)
+      out.push(created)
+    } else batch.push(m)
   }
-  return [...topics.values()]
+  return out
 }
 
 /**

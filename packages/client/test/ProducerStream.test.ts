@@ -121,4 +121,41 @@ describe("ProducerStream", () => {
       }).pipe(Effect.provide(env())),
     60_000
   )
+
+  it.scopedLive(
+    "sendBatched keeps the batch rules: waitStoreMsgOK apart, a delayed or retry-topic message alone, all stored",
+    () =>
+      Effect.gen(function*() {
+        const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+        const messages = Array.from({ length: 10 }, (_, i) =>
+          Message.make({
+            topic: i === 7 ? "%RETRY%stream_group" : "erq_stream",
+            body: `m${i}`,
+            ...(i === 3 ? { waitStoreMsgOK: false } : {}),
+            ...(i === 5 ? { delayLevel: 2 } : {})
+          }))
+        const requests = yield* Stream.fromIterable(messages).pipe(
+          ProducerStream.sendBatched({ size: 10, within: 1000 }),
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray)
+        )
+        // One chunk of 10: a batch of the 7 alike, one of the waitStoreMsgOK=false one, the delayed and the retry
+        // topic's each alone.
+        assert.deepStrictEqual(requests.map((r) => r.msgId.split(",").length).sort(), [1, 1, 1, 7])
+        const stored = yield* embedded.messages("erq_stream")
+        assert.deepStrictEqual(stored.map((m) => text(m.body)).filter((b) => b !== "m5").sort(), [
+          "m0",
+          "m1",
+          "m2",
+          "m3",
+          "m4",
+          "m6",
+          "m8",
+          "m9"
+        ])
+        assert.strictEqual(stored.find((m) => text(m.body) === "m3")?.properties.WAIT, "false")
+        assert.strictEqual((yield* embedded.messages("%RETRY%stream_group")).length, 1)
+      }).pipe(Effect.provide(env())),
+    60_000
+  )
 })
