@@ -10,6 +10,7 @@ import {
   Exit,
   Fiber,
   Layer,
+  Logger,
   Option,
   Schedule,
   Scope,
@@ -773,6 +774,28 @@ describe("Producer async sends and shutdown", () => {
       for (const r of results) assert.isTrue(Either.isLeft(r) && r.left._tag === "ServiceNotAvailable")
       // Unregistered where a connection was open.
       assert.isAbove(a.received().filter((f) => f.code === 35).length, 0)
+    }))
+
+  it.scopedLive("a sendAsync callback that throws is logged with its error; the producer goes on", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const logged: Array<string> = []
+      // The lines as the default logger writes them (logfmt).
+      const logger = Logger.map(Logger.logfmtLogger, (line) => void logged.push(line))
+      const p = yield* producerWith([["broker-a", a.address]]).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      const heard = yield* Deferred.make<void>()
+      yield* p.sendAsync(msg(), () => {
+        Deferred.unsafeDone(heard, Exit.void)
+        throw new Error("callback exploded")
+      })
+      yield* Deferred.await(heard)
+      yield* Effect.sleep("50 millis")
+      const warning = logged.find((line) => line.includes("sendAsync callback failed"))
+      assert.isDefined(warning)
+      assert.include(warning, "callback exploded")
+      assert.strictEqual((yield* p.send(msg())).status, "SEND_OK")
     }))
 
   it.scopedLive("shutdown refuses new sends, waits for async sends in flight, and unregisters", () =>

@@ -1,5 +1,6 @@
 // Asynchronous sends between acceptance and delivery: at most `maxInFlightAsyncSends` of them (a caller waits for a
 // permit when all are taken), each delivered to its callback exactly once, and all accounted for at shutdown.
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -84,7 +85,8 @@ export class AsyncWindow {
         )
       }
     } catch (e) {
-      this.runCallback(Effect.logWarning("sendAsync callback failed", e))
+      // As a defect: a thrown value given as a log message is printed as its enumerable fields (`{}` for an Error).
+      this.runCallback(Effect.logWarning("sendAsync callback failed", Cause.die(e)))
     }
     if (this.drained !== undefined && this.outstanding.size === 0) Deferred.unsafeDone(this.drained, Exit.void)
   }
