@@ -468,7 +468,9 @@ export interface ProducerService {
     queue: MessageQueue
   ) => Effect.Effect<ReadonlyArray<SendResult>, SendError>
   /**
-   * The writable queues of a topic's route (Java `fetchPublishMessageQueues`), looked up if not known yet.
+   * The writable queues of a topic's route (Java `fetchPublishMessageQueues`), looked up if not known yet. A topic
+   * without a route of its own fails with `BrokerNotFound`, as in Java, even where a send would create it from the
+   * default topic (`autoCreateTopic`); so does a name no topic can have. `ServiceNotAvailable` once shut down.
    *
    * @since 0.2.0
    */

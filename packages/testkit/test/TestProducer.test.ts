@@ -232,6 +232,9 @@ describe("TestProducer", () => {
       assert.deepStrictEqual(sent[2]!.result.messageQueue, queue)
       assert.deepStrictEqual(sent[3]!.result.messageQueue, queue)
       assert.deepStrictEqual((yield* producer.fetchPublishMessageQueues("orders")).length, 8)
+      // A topic no send created yet has no queues to fetch, as on a cluster.
+      const none = yield* Effect.flip(producer.fetchPublishMessageQueues("payments"))
+      assert.strictEqual(none._tag, "BrokerNotFound")
     }).pipe(Effect.provide(TestProducer.layer({
       brokers: ["broker-a", "broker-b"],
       replier: (m) => {

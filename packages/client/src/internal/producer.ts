@@ -3,6 +3,7 @@
 // outcome, observation, asyncWindow, send.
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import * as Validators from "@effect-rocketmq/protocol/Validators"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -16,7 +17,7 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
 import type { RequestError, SendError } from "../Errors.js"
-import { InvalidMessage, type MessageTooLarge, ReplyTimeout, ServiceNotAvailable } from "../Errors.js"
+import { BrokerNotFound, InvalidMessage, type MessageTooLarge, ReplyTimeout, ServiceNotAvailable } from "../Errors.js"
 import type { Message } from "../Message.js"
 import * as Msg from "../Message.js"
 import { isAutoBatchable } from "../MessageBatch.js"
@@ -486,12 +487,30 @@ export const makeCore = (options: ProducerOptions) =>
         )
       })
 
-    const fetchPublishMessageQueues = (topic: string) =>
-      Effect.map(
-        resolver.publishInfo(ns.wrap(topic)),
-        (info): ReadonlyArray<MessageQueue.MessageQueue> =>
-          info.queues.map((q) => MessageQueue.make(ns.unwrap(q.topic), q.brokerName, q.queueId))
-      )
+    // As Java's `MQAdminImpl`: the topic's own route or a failure, never the default topic's queues a send would
+    // auto-create the topic on (a caller asks to learn the topic's queues, or whether it exists).
+    const fetchPublishMessageQueues = (
+      topic: string
+    ): Effect.Effect<ReadonlyArray<MessageQueue.MessageQueue>, BrokerNotFound | ServiceNotAvailable> =>
+      Effect.suspend(() => {
+        if (!running) return Effect.fail(shutDownError())
+        const wire = ns.wrap(topic)
+        const violation = Validators.brokerTopicViolation(wire)
+        if (violation !== undefined) {
+          return Effect.fail(new BrokerNotFound({ topic, detail: `no topic can have this name (${violation})` }))
+        }
+        return resolver.publishInfo(wire).pipe(
+          // A route made from the default topic may be older than the topic: ask again.
+          Effect.flatMap((info) => info.viaDefaultTopic ? resolver.refresh(wire) : Effect.succeed(info)),
+          Effect.flatMap((info) =>
+            info.viaDefaultTopic
+              ? Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+              : Effect.succeed(
+                info.queues.map((q) => MessageQueue.make(ns.unwrap(q.topic), q.brokerName, q.queueId))
+              )
+          )
+        )
+      })
 
     const awaitedBatch = (p: Prepared) =>
       awaited("send_batch", p.userTopic, p.count, () => Either.right(p), o.retryTimesWhenSendFailed)

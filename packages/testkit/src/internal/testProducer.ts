@@ -56,11 +56,14 @@ export const make = (
 
     yield* Effect.addFinalizer(() => Effect.sync(() => void (running = false)))
 
+    // Topics a send created (autoCreateTopic): they exist from then on, as on a cluster.
+    const created = new Set<string>()
     const queuesOf = (topic: string): Either.Either<ReadonlyArray<MessageQueue.MessageQueue>, BrokerNotFound> => {
       const known = options.topics?.[topic]
       if (known === undefined && !autoCreate) {
         return Either.left(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
       }
+      if (known === undefined) created.add(topic)
       const n = known ?? defaultQueues
       return Either.right(brokers.flatMap((b) => Array.from({ length: n }, (_, q) => MessageQueue.make(topic, b, q))))
     }
@@ -376,8 +379,11 @@ export const make = (
         Effect.asVoid(deliver("sendOnewayToQueue", message, queuePick(message.topic, queue))),
       sendBatchAsync,
       sendBatchToQueue: (messages, queue) => sendBatchAs("sendBatchToQueue", queue)(messages),
+      // As the real producer: a topic that does not exist yet has no queues to fetch, whatever a send would create.
       fetchPublishMessageQueues: (topic) =>
-        Either.match(queuesOf(topic), { onLeft: Effect.fail, onRight: Effect.succeed }),
+        options.topics?.[topic] === undefined && !created.has(topic)
+          ? Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+          : Either.match(queuesOf(topic), { onLeft: Effect.fail, onRight: Effect.succeed }),
       // Hooks belong to the real send path; the test producer has none to run.
       registerSendHook: () => Effect.void,
       request: (message, timeoutMillis) => request(message, timeoutMillis),

@@ -658,6 +658,9 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
             const created = info.route.queueDatas.find((q) => q.brokerName === r.messageQueue.brokerName)!
             assert.deepStrictEqual([created.readQueueNums, created.writeQueueNums, created.perm], [4, 4, 6])
             assert.strictEqual(text((yield* ReadBack.view(r.offsetMsgId)).body), "auto")
+            // Created, it has queues of its own to fetch.
+            const fetched = yield* producer.fetchPublishMessageQueues(topic)
+            assert.isTrue(fetched.some((q) => q.brokerName === r.messageQueue.brokerName && q.topic === topic))
           }),
           { createTopicKey: key }
         )
@@ -678,6 +681,8 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
           producer.sendAsync(Message.make({ topic: "erq_test", body: "after" }), () => {})
         )
         assert.strictEqual(asyncError._tag, "ServiceNotAvailable")
+        const fetchError = yield* Effect.flip(producer.fetchPublishMessageQueues("erq_test"))
+        assert.strictEqual(fetchError._tag, "ServiceNotAvailable")
       }))
 
     it.effect("the broker's own checks answer with the same codes and remarks", () =>
@@ -1363,7 +1368,7 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
         assert.strictEqual(noSuchQueue._tag, "InvalidMessage")
       })))
 
-    it.effect("fetchPublishMessageQueues lists the route's writable queues of every broker", () =>
+    it.effect("fetchPublishMessageQueues lists the route's writable queues of every broker; none for no topic", () =>
       withProducer(Effect.gen(function*() {
         const producer = yield* Producer.Producer
         const target = yield* ConformanceTarget
@@ -1372,6 +1377,12 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
           queues.map((q) => ({ ...q })),
           target.brokerNames.flatMap((b) => [0, 1, 2, 3].map((q) => ({ ...MessageQueue.make("erq_test", b, q) })))
         )
+        // As Java's: a topic without a route of its own has no queues, though a send could create it (TBW102 is
+        // inheritable here); nor does a name no topic can have.
+        for (const topic of [`erq_nothing_${run}`, "", "not a topic", "t".repeat(128)]) {
+          const error = yield* Effect.flip(producer.fetchPublishMessageQueues(topic))
+          assert.strictEqual(error._tag, "BrokerNotFound", topic)
+        }
       })))
 
     it.effect("send hooks see every send request before and after it; a failing hook fails no send", () =>
