@@ -44,7 +44,7 @@ export const sendSuccessTotal = Metric.counter("rocketmq_producer_send_success_t
  * @category metrics
  */
 export const sendFailureTotal = Metric.counter("rocketmq_producer_send_failure_total", {
-  description: "Messages whose send failed after all retries",
+  description: "Messages whose send failed: after all retries, or refused before it started",
   incremental: true
 })
 

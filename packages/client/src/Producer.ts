@@ -285,7 +285,7 @@ export type ProducerConfig = Partial<ProducerOptions> & Pick<ProducerOptions, "n
 export interface ProducerStats {
   /** Messages stored. */
   readonly sendSuccessCount: number
-  /** Messages whose send failed after its retries. */
+  /** Messages whose send failed: after its retries, or refused before it started (its checks, a shut-down producer). */
   readonly sendFailureCount: number
   /** Mean time of a send call, ms. */
   readonly averageRt: number

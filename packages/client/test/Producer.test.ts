@@ -629,6 +629,71 @@ describe("Producer retries and errors", () => {
       assert.include(sent[0]!.extFields.i!, "\ud83d\ude00")
     }))
 
+  for (const autoBatch of [false, true]) {
+    it.scopedLive(`a send refused before it starts is one failure per message in stats, in every mode and after shutdown (autoBatch ${autoBatch})`, () =>
+      Effect.gen(function*() {
+        const a = yield* broker()
+        const scope = yield* Scope.make()
+        const p = yield* producerWith([["broker-a", a.address]], { groupName: "refused", autoBatch }).pipe(
+          Scope.extend(scope)
+        )
+        const empty = Message.make({ topic: "T", body: "" })
+        const ok = Message.make({ topic: "T", body: "x" })
+        const queue = MessageQueue.make("T", "broker-a", 0)
+        const noQueue = MessageQueue.make("T", "broker-a", 99)
+        // An asynchronous send's outcome: refused at once, or told to its callback.
+        const heard = <A>(start: (callback: (r: Either.Either<A, unknown>) => void) => Effect.Effect<void, unknown>) =>
+          Effect.flatMap(
+            Deferred.make<A, unknown>(),
+            (d) =>
+              start((r) => Deferred.unsafeDone(d, Either.match(r, { onLeft: Exit.fail, onRight: Exit.succeed }))).pipe(
+                Effect.zipRight(Deferred.await(d))
+              )
+          )
+        // [mode, the send, how many messages it refuses]
+        const modes: Array<
+          [string, (m: Message.Message, q: MessageQueue.MessageQueue) => Effect.Effect<unknown, unknown>, number]
+        > = [
+          ["send", (m) => p.send(m), 1],
+          ["sendAsync", (m) => heard((cb) => p.sendAsync(m, cb)), 1],
+          ["submit", (m) => Effect.flatten(p.submit(m)), 1],
+          ["sendOneway", (m) => p.sendOneway(m), 1],
+          ["sendWithSelector", (m) => p.sendWithSelector(m, (qs) => qs[0], null), 1],
+          ["sendToQueue", (m, q) => p.sendToQueue(m, q), 1],
+          ["sendAsyncToQueue", (m, q) => heard((cb) => p.sendAsyncToQueue(m, q, cb)), 1],
+          ["sendOnewayToQueue", (m, q) => p.sendOnewayToQueue(m, q), 1],
+          ["sendBatch", (m) => p.sendBatch([ok, m]), 2],
+          ["sendBatchAsync", (m) => heard((cb) => p.sendBatchAsync([ok, m], cb)), 2],
+          ["sendBatchToQueue", (m, q) => p.sendBatchToQueue([ok, m], q), 2],
+          ["request", (m) => p.request(m, 1000), 1],
+          ["requestToQueue", (m, q) => p.requestToQueue(m, q, 1000), 1]
+        ]
+        const failures = () => Effect.map(p.stats, (s) => s.sendFailureCount)
+        // A message that fails its checks, and a good one to a queue the route does not have.
+        for (const [mode, run, n] of modes) {
+          const before = yield* failures()
+          assert.isTrue(Either.isLeft(yield* Effect.either(run(empty, queue))), `${mode}: an invalid message`)
+          assert.strictEqual((yield* failures()) - before, n, `${mode}: an invalid message`)
+          if (mode.endsWith("ToQueue")) {
+            const again = yield* failures()
+            assert.isTrue(Either.isLeft(yield* Effect.either(run(ok, noQueue))), `${mode}: a queue not in the route`)
+            assert.strictEqual((yield* failures()) - again, n, `${mode}: a queue not in the route`)
+          }
+        }
+        const notARequest = yield* failures()
+        assert.isTrue(Either.isLeft(yield* Effect.either(p.reply({ properties: {} }, "x"))))
+        assert.strictEqual((yield* failures()) - notARequest, 1, "reply to a message that is no request")
+        assert.strictEqual(a.received().filter((f) => f.code === 310 || f.code === 320).length, 0)
+        yield* Scope.close(scope, Exit.void)
+        for (const [mode, run, n] of modes) {
+          const before = yield* failures()
+          const exit = yield* Effect.either(run(ok, queue))
+          assert.isTrue(Either.isLeft(exit) && (exit.left as { _tag: string })._tag === "ServiceNotAvailable", mode)
+          assert.strictEqual((yield* failures()) - before, n, `${mode}: after shutdown`)
+        }
+      }))
+  }
+
   it.effect("bad options are a ConfigError at start", () =>
     Effect.gen(function*() {
       for (

@@ -53,6 +53,12 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.u
 const topicOf = (message: Message): string =>
   typeof message === "object" && message !== null && typeof message.topic === "string" ? message.topic : ""
 
+// A batch's topic and message count as stats see them, whatever the caller passed.
+const batchTopicOf = (messages: ReadonlyArray<Message>): string =>
+  Array.isArray(messages) && messages.length > 0 ? topicOf(messages[0]) : ""
+const batchCountOf = (messages: ReadonlyArray<Message>): number =>
+  Array.isArray(messages) ? Math.max(1, messages.length) : 1
+
 /** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
 const toArray = <A>(a: A): Array<A> => [a]
 
@@ -171,6 +177,21 @@ export const makeCore = (options: ProducerOptions) =>
       return s
     }
 
+    /**
+     * A send refused before it started (the producer shut down, a message, batch, queue or timeout that fails its
+     * checks): a failure in stats, metrics and its span, in every mode alike.
+     */
+    const refuse = <E>(
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      observed: string,
+      topic: string,
+      count: number,
+      error: E
+    ): Effect.Effect<never, E> => {
+      observer.conclude(observer.observe(fiber, observed, topic, count), Exit.fail(error))
+      return Effect.fail(error)
+    }
+
     /** A send the caller waits for, in the caller's fiber. */
     const awaited = <A = SendResult>(
       observed: string,
@@ -184,10 +205,7 @@ export const makeCore = (options: ProducerOptions) =>
       Effect.withFiberRuntime((fiber) => {
         const t0 = performance.now()
         const p = running ? prepared() : Either.left(shutDownError())
-        if (Either.isLeft(p)) {
-          observer.conclude(observer.observe(fiber, observed, topic, count), Exit.fail(p.left))
-          return Effect.fail(p.left)
-        }
+        if (Either.isLeft(p)) return refuse(fiber, observed, topic, count, p.left)
         if (hooks.empty) return loop.awaited(makeSend(fiber, observed, p.right, t0, retries, pin, oneway))
         // With hooks: the send starts (and its budget counts) once the hooks before it are done.
         const context = hooks.context(observed, p.right)
@@ -266,7 +284,7 @@ export const makeCore = (options: ProducerOptions) =>
       pin?: Pin
     ): Effect.Effect<void, ServiceNotAvailable> =>
       Effect.flatMap(window.awaitPermit, () => {
-        if (!running) return Effect.fail(shutDownError())
+        if (!running) return refuse(fiber, "send_async", p.userTopic, p.count, shutDownError())
         if (window.full) return acceptLater(fiber, p, callback, pin)
         accept(fiber, p, callback, pin)
         return Effect.void
@@ -290,7 +308,7 @@ export const makeCore = (options: ProducerOptions) =>
           return out !== undefined && Effect.isEffect(out) ? out : Effect.void
         })))
       return hooks.before(context).pipe(Effect.zipRight(Effect.suspend(() => {
-        if (!running) return Effect.fail(shutDownError())
+        if (!running) return refuse(fiber, "send_async", p.userTopic, p.count, shutDownError())
         if (window.full) return acceptLater(fiber, p, heard, pin)
         accept(fiber, p, heard, pin)
         return Effect.void
@@ -299,16 +317,14 @@ export const makeCore = (options: ProducerOptions) =>
 
     const startAsync = (message: Message, callback: SendCallback, pin?: Pin) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
-        if (!running) return Effect.fail(shutDownError())
+        if (!running) return refuse(fiber, "send_async", topicOf(message), 1, shutDownError())
         // A pinned asynchronous send goes alone (auto-batching gathers pinned sync sends only).
         const carried = batching === undefined || pin !== undefined
           ? undefined
           : batching.sendAsync(fiber, message, callback)
         if (carried !== undefined) return carried
         const p = preparer.single(message)
-        if (Either.isLeft(p)) {
-          return Effect.fail(p.left)
-        }
+        if (Either.isLeft(p)) return refuse(fiber, "send_async", topicOf(message), 1, p.left)
         return acceptOrWait(fiber, p.right, callback, pin)
       })
 
@@ -415,9 +431,9 @@ export const makeCore = (options: ProducerOptions) =>
         })
 
     const sendToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime<SendResult, SendError>((fiber) => {
         const pin = queuePin(topicOf(message), queue)
-        if (Either.isLeft(pin)) return Effect.fail(pin.left)
+        if (Either.isLeft(pin)) return refuse(fiber, "send", topicOf(message), 1, pin.left)
         return batching === undefined
           ? pinned(message, pin.right)
           : pinnedCarriedOr(message, queue, () => pinned(message, pin.right))
@@ -431,9 +447,11 @@ export const makeCore = (options: ProducerOptions) =>
     ) => startAsync(message, callback, selectorPin(message, selector, arg))
 
     const sendAsyncToQueue = (message: Message, queue: MessageQueue.MessageQueue, callback: SendCallback) =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
         const pin = queuePin(topicOf(message), queue)
-        return Either.isLeft(pin) ? Effect.fail(pin.left) : startAsync(message, callback, pin.right)
+        return Either.isLeft(pin)
+          ? refuse(fiber, "send_async", topicOf(message), 1, pin.left)
+          : startAsync(message, callback, pin.right)
       })
 
     const onewayPinned = (message: Message, pin: Pin) =>
@@ -443,18 +461,24 @@ export const makeCore = (options: ProducerOptions) =>
       onewayPinned(message, selectorPin(message, selector, arg))
 
     const sendOnewayToQueue = (message: Message, queue: MessageQueue.MessageQueue) =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime<void, SendError>((fiber) => {
         const pin = queuePin(topicOf(message), queue)
-        return Either.isLeft(pin) ? Effect.fail(pin.left) : onewayPinned(message, pin.right)
+        return Either.isLeft(pin)
+          ? refuse(fiber, "send_oneway", topicOf(message), 1, pin.left)
+          : onewayPinned(message, pin.right)
       })
 
     // Each request of the batch is an asynchronous send of its own (a permit each); the callback hears once: every
     // result in order, or the first error (requests already accepted still run, and may be stored).
     const sendBatchAsync = (messages: ReadonlyArray<Message>, callback: BatchSendCallback) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
-        if (!running) return Effect.fail(shutDownError())
+        if (!running) {
+          return refuse(fiber, "send_async", batchTopicOf(messages), batchCountOf(messages), shutDownError())
+        }
         const prepared = preparer.batch(messages)
-        if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+        if (Either.isLeft(prepared)) {
+          return refuse(fiber, "send_async", batchTopicOf(messages), batchCountOf(messages), prepared.left)
+        }
         const chunks = prepared.right
         const results: Array<SendResult> = new Array(chunks.length)
         let pending = chunks.length
@@ -475,12 +499,18 @@ export const makeCore = (options: ProducerOptions) =>
       })
 
     const sendBatchToQueue = (messages: ReadonlyArray<Message>, queue: MessageQueue.MessageQueue) =>
-      Effect.suspend(() => {
-        if (!running) return Effect.fail(shutDownError())
+      Effect.withFiberRuntime<Array<SendResult>, SendError>((fiber) => {
+        if (!running) {
+          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), shutDownError())
+        }
         const prepared = preparer.batch(messages)
-        if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+        if (Either.isLeft(prepared)) {
+          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), prepared.left)
+        }
         const pin = queuePin(prepared.right[0]!.userTopic, queue)
-        if (Either.isLeft(pin)) return Effect.fail(pin.left)
+        if (Either.isLeft(pin)) {
+          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), pin.left)
+        }
         return Effect.forEach(
           prepared.right,
           (p) => awaited("send_batch", p.userTopic, p.count, () => Either.right(p), "none", pin.right)
@@ -516,9 +546,13 @@ export const makeCore = (options: ProducerOptions) =>
       awaited("send_batch", p.userTopic, p.count, () => Either.right(p), o.retryTimesWhenSendFailed)
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.withFiberRuntime<Array<SendResult>, SendError>((fiber) => {
-        if (!running) return Effect.fail(shutDownError())
+        if (!running) {
+          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), shutDownError())
+        }
         const prepared = preparer.batch(messages)
-        if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+        if (Either.isLeft(prepared)) {
+          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), prepared.left)
+        }
         const chunks = prepared.right
         if (chunks.length > 1) return Effect.forEach(chunks, awaitedBatch)
         // Usually one request: no loop (whose closures would hold the batch for as long as Effect keeps them). With
@@ -555,11 +589,15 @@ export const makeCore = (options: ProducerOptions) =>
       timeoutMillis: number,
       pin?: Pin
     ): Effect.Effect<ReplyMessage, RequestError> =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime((fiber) => {
         const topic = topicOf(message)
-        if (!running) return Effect.fail(shutDownError())
+        if (!running) return refuse(fiber, "request", topic, 1, shutDownError())
         if (!Number.isSafeInteger(timeoutMillis) || timeoutMillis <= 0) {
-          return Effect.fail(
+          return refuse(
+            fiber,
+            "request",
+            topic,
+            1,
             new InvalidMessage({
               topic,
               reason: `the request timeout must be a positive integer (ms), got ${timeoutMillis}`
@@ -585,15 +623,17 @@ export const makeCore = (options: ProducerOptions) =>
           Effect.ignore
         )
         return ready.pipe(
-          Effect.zipRight(Effect.suspend(() =>
-            awaited("request", topic, 1, () => preparer.single(message, extra), o.retryTimesWhenSendAsyncFailed, pin)
-              .pipe(
-                Effect.locallyWith(currentSendOverrides, (ov) => ({
-                  ...ov,
-                  sendMsgTimeout: Option.some(Math.max(1, timeoutMillis - (now() - start)))
-                }))
-              )
-          )),
+          Effect.zipRight(
+            Effect.suspend(() =>
+              awaited("request", topic, 1, () => preparer.single(message, extra), o.retryTimesWhenSendAsyncFailed, pin)
+                .pipe(
+                  Effect.locallyWith(currentSendOverrides, (ov) => ({
+                    ...ov,
+                    sendMsgTimeout: Option.some(Math.max(1, timeoutMillis - (now() - start)))
+                  }))
+                )
+            )
+          ),
           Effect.flatMap((sent) =>
             Deferred.await(reply).pipe(
               Effect.timeoutFail({
@@ -621,19 +661,20 @@ export const makeCore = (options: ProducerOptions) =>
       selector: MessageQueueSelector<A>,
       arg: A,
       timeoutMillis: number
-    ) =>
-      request(message, timeoutMillis, selectorPin(message, selector, arg))
+    ) => request(message, timeoutMillis, selectorPin(message, selector, arg))
 
     const requestToQueue = (message: Message, queue: MessageQueue.MessageQueue, timeoutMillis: number) =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime<ReplyMessage, RequestError>((fiber) => {
         const pin = queuePin(topicOf(message), queue)
-        return Either.isLeft(pin) ? Effect.fail(pin.left) : request(message, timeoutMillis, pin.right)
+        return Either.isLeft(pin)
+          ? refuse(fiber, "request", topicOf(message), 1, pin.left)
+          : request(message, timeoutMillis, pin.right)
       })
 
     const reply = (requestMessage: RequestMessage, body: Uint8Array | string, options?: ReplyOptions) =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime<SendResult, SendError>((fiber) => {
         const route = replyRoute(requestMessage)
-        if (Either.isLeft(route)) return Effect.fail(route.left)
+        if (Either.isLeft(route)) return refuse(fiber, "reply", "", 1, route.left)
         const message = Msg.make({ ...options, topic: route.right.topic, body })
         return awaited(
           "reply",

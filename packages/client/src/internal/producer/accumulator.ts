@@ -171,11 +171,7 @@ export class Accumulator {
       if (!this.ctx.running()) return alone()
       const m = this.take(fiber, message)
       if (m === undefined) return alone()
-      if (!(m instanceof Member)) {
-        const observer = this.ctx.observer
-        observer.conclude(observer.observe(fiber, "send", message.topic, 1), Exit.fail(m))
-        return Effect.fail(m)
-      }
+      if (!(m instanceof Member)) return this.refuse(fiber, "send", message, m)
       if (!this.reserve(m.body.length)) return alone()
       m.topic = message.topic
       m.t0 = t0
@@ -206,8 +202,15 @@ export class Accumulator {
   ): Effect.Effect<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable> | undefined {
     const m = this.take(fiber, message)
     if (m === undefined) return undefined
-    if (!(m instanceof Member)) return Effect.fail(m)
+    if (!(m instanceof Member)) return this.refuse(fiber, "send_async", message, m)
     return this.accept(fiber, message, m, callback)
+  }
+
+  // A message refused before it was held: a failure in stats, metrics and its span, as the producer's own refusals.
+  private refuse<E>(fiber: Fiber.RuntimeFiber<unknown, unknown>, operation: string, message: Message, error: E) {
+    const observer = this.ctx.observer
+    observer.conclude(observer.observe(fiber, operation, message.topic, 1), Exit.fail(error))
+    return Effect.fail(error)
   }
 
   // A caller that found every permit taken waits for one, then tries again. Nobody can join a batch meanwhile, so
@@ -226,7 +229,10 @@ export class Accumulator {
     if (this.sending.size === 0) this.flushAsync()
     return Effect.flatMap(
       window.awaitPermit,
-      () => this.ctx.running() ? this.accept(fiber, message, m, callback) : Effect.fail(this.ctx.shutDownError())
+      () =>
+        this.ctx.running()
+          ? this.accept(fiber, message, m, callback)
+          : this.refuse(fiber, "send_async", message, this.ctx.shutDownError())
     )
   }
 
