@@ -761,7 +761,8 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
  * `Tls.optionsConfig`); ACL credentials from `ROCKETMQ_ACCESS_KEY`, `ROCKETMQ_SECRET_KEY` and
  * `ROCKETMQ_SECURITY_TOKEN` (the last two read with `Config.redacted`). Time options take a number in
  * their unit (milliseconds; seconds for the `..._SECONDS` ones) or a duration such as `"3 seconds"`. Unset
- * options keep their defaults; a value that does not parse is a `ConfigError` naming the variable.
+ * options keep their defaults; a value that does not parse, or is out of range when the layer is built, is a
+ * `ConfigError` naming the variable.
  *
  * @example
  * ```ts
@@ -815,7 +816,24 @@ export const layerConfig = (
   config: Config.Config<ProducerConfig> = optionsConfig,
   overrides?: Partial<ProducerOptions>
 ): Layer.Layer<Producer, ConfigError.ConfigError, SocketConnector> =>
-  Layer.unwrapEffect(Effect.map(config, (options) => layer({ ...options, ...overrides })))
+  Layer.unwrapEffect(Effect.map(config, (options) => {
+    const built = layer({ ...options, ...overrides })
+    return config === optionsConfig ? Layer.mapError(built, namingVariable(options, overrides)) : built
+  }))
+
+// An option's variable: ROCKETMQ_ and its name in upper snake case (`useTLS`: ROCKETMQ_USE_TLS).
+const variableOf = (option: string): string => `ROCKETMQ_${option.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`
+
+// The producer's checks name the option; a value read from the environment is fixed in its variable, so the error
+// names that (as a value that does not parse already does).
+const namingVariable =
+  (read: ProducerConfig, overrides: Partial<ProducerOptions> | undefined) =>
+  (error: ConfigError.ConfigError): ConfigError.ConfigError => {
+    if (error._op !== "InvalidData" || error.path.length !== 1) return error
+    const option = error.path[0]!
+    if (!(option in read) || (overrides !== undefined && option in overrides)) return error
+    return ConfigError.InvalidData([variableOf(option)], error.message)
+  }
 
 /**
  * Per-send overrides, set for a region of code with `withSendTimeout` / `withRetryPolicy`.

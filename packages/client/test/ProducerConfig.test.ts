@@ -106,24 +106,39 @@ describe("Producer.optionsConfig", () => {
 })
 
 describe("Producer.layerConfig", () => {
-  it.effect("checks what it read when the layer is built: a compression level out of range is a ConfigError", () =>
+  it.effect("checks what it read when the layer is built: a value out of range is a ConfigError naming its variable", () =>
     Effect.gen(function*() {
-      const provider = ConfigProvider.fromMap(new Map([...required, ["ROCKETMQ_COMPRESS_LEVEL", "12"]]))
-      const exit = yield* Effect.exit(
-        Effect.scoped(
-          Layer.build(
-            Producer.layerConfig().pipe(
-              Layer.provide(Layer.setConfigProvider(provider)),
-              Layer.provide(NodeSocketConnector.layer)
+      for (
+        const [variable, value] of [
+          ["ROCKETMQ_COMPRESS_LEVEL", "12"],
+          ["ROCKETMQ_SEND_MSG_TIMEOUT", "0"],
+          ["ROCKETMQ_SEND_MSG_TIMEOUT", "500 micros"],
+          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "-1"],
+          ["ROCKETMQ_MAX_MESSAGE_SIZE", "0"],
+          ["ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "1500 millis"],
+          ["ROCKETMQ_NAME_SERVER_ADDR", "host"],
+          ["ROCKETMQ_GROUP_NAME", "DEFAULT_PRODUCER"]
+        ] as const
+      ) {
+        const provider = ConfigProvider.fromMap(new Map([...required, [variable, value]]))
+        const exit = yield* Effect.exit(
+          Effect.scoped(
+            Layer.build(
+              Producer.layerConfig().pipe(
+                Layer.provide(Layer.setConfigProvider(provider)),
+                Layer.provide(NodeSocketConnector.layer)
+              )
             )
           )
         )
-      )
-      assert.isTrue(Exit.isFailure(exit))
-      const error = Exit.isFailure(exit) ? exit.cause : undefined
-      const failure = error !== undefined && error._tag === "Fail" ? error.error : undefined
-      assert.isTrue(ConfigError.isConfigError(failure))
-      assert.include(String(failure), "compressLevel")
+        assert.isTrue(Exit.isFailure(exit), `${variable}=${value}`)
+        const error = Exit.isFailure(exit) ? exit.cause : undefined
+        const failure = error !== undefined && error._tag === "Fail" ? error.error : undefined
+        assert.isTrue(ConfigError.isConfigError(failure), `${variable}=${value}`)
+        if (ConfigError.isConfigError(failure) && failure._op === "InvalidData") {
+          assert.deepStrictEqual(failure.path, [variable], `${variable}=${value}: ${String(failure)}`)
+        } else assert.fail(`${variable}=${value}: ${String(failure)}`)
+      }
     }))
 
   it.effect("overrides win over the provider", () =>

@@ -87,6 +87,11 @@ describe("PromiseProducer", () => {
     Effect.promise(async () => {
       const e = await rejection(createProducer({ nameServerAddr: "127.0.0.1:1", groupName: "" }))
       assert.strictEqual(e._op, "InvalidData")
+      // Left out by a caller without types: a ConfigError too, not a TypeError from reading them.
+      for (const missing of [{ groupName: "g" }, { nameServerAddr: "127.0.0.1:1" }]) {
+        const left = await rejection(createProducer(missing as Parameters<typeof createProducer>[0]))
+        assert.strictEqual(left._op, "InvalidData", JSON.stringify(missing))
+      }
     }))
 
   it.scopedLive("request and reply, the pinned and batch variants, from plain async code", () =>

@@ -30,6 +30,8 @@ const MISSING_BROKER_POLL_FOR_MILLIS = 120_000
 export const UNREGISTER_TIMEOUT_MILLIS = 1000
 
 const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
+  // Required, but a caller without types may leave it out.
+  if (typeof addr !== "string") return Either.left(ConfigError.InvalidData(["nameServerAddr"], "is required"))
   const list = addr.split(";").map((s) => s.trim()).filter((s) => s.length > 0)
   if (list.length === 0) {
     return Either.left(ConfigError.InvalidData(["nameServerAddr"], "no name server address given"))

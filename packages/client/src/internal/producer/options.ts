@@ -55,8 +55,11 @@ const checkTls = (t: TlsOptions): readonly [string, string] | undefined => {
 }
 
 export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions, ConfigError.ConfigError> => {
+  // Required, but a caller without types (or a JavaScript one) may leave them out.
+  if (typeof o.groupName !== "string") return Either.left(invalidOption("groupName", "is required"))
   const group = Validators.validateProducerGroup(o.groupName)
   if (Either.isLeft(group)) return Either.left(invalidOption("groupName", group.left.detail))
+  if (typeof o.nameServerAddr !== "string") return Either.left(invalidOption("nameServerAddr", "is required"))
   if (o.nameServerAddr.trim().length === 0) return Either.left(invalidOption("nameServerAddr", "is empty"))
   for (const [name, min] of INTEGER_OPTIONS) {
     const v = o[name]
