@@ -439,10 +439,11 @@ export interface DecodeResult {
  * @category decoding
  */
 export class FrameDecoder {
-  private chunks: Array<Uint8Array> = []
-  /** Where unread bytes start in `chunks[0]`. */
-  private offset = 0
-  private buffered = 0
+  // The unfinished frame, its length prefix first, in `held[0, heldLength)`: one array of the frame's size once its
+  // prefix is known (4 bytes before that), filled as bytes come. However finely the stream is cut, each byte is
+  // copied once and the memory held is the frame's.
+  private held: Uint8Array | undefined = undefined
+  private heldLength = 0
   private failure: ProtocolError.ProtocolError | undefined
   private readonly maxFrameSize: number
 
@@ -452,7 +453,7 @@ export class FrameDecoder {
 
   /** Bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
-    return this.buffered
+    return this.heldLength
   }
 
   get error(): ProtocolError.ProtocolError | undefined {
@@ -516,41 +517,62 @@ export class FrameDecoder {
   ): DecodeResult {
     if (this.failure) return { frames: [], error: this.failure }
     // Nothing held (the usual case: a read ends where a frame ends): frames are read where they lie in the chunk.
-    if (this.chunks.length === 0) return this.decodeFresh(chunk, intercept, borrowed)
-    if (chunk.length > 0) {
-      this.chunks.push(chunk)
-      this.buffered += chunk.length
+    if (this.held === undefined) return this.decodeFresh(chunk, 0, intercept, borrowed)
+    const at = this.fill(chunk, 0)
+    if (at < 0) return this.failure !== undefined ? { frames: [], error: this.failure } : NONE_DECODED
+    // The held frame is whole: our own bytes, so its body needs no copy.
+    const whole = this.held!
+    this.held = undefined
+    this.heldLength = 0
+    let first: RemotingCommand | undefined
+    if (intercept === undefined || !intercept(whole, 4, whole.length)) {
+      const decoded = decodeContentAt(whole, 4, whole.length)
+      if (Either.isLeft(decoded)) return this.fail([], decoded.left)
+      first = decoded.right
     }
-    const frames: Array<RemotingCommand> = []
-    while (this.buffered >= 4) {
-      const length = this.peekLength()
-      const problem = checkLength(length, this.maxFrameSize)
-      if (problem) return this.fail(frames, problem)
-      if (this.buffered < length + 4) break
-      const decoded = this.takeFrame(length, intercept)
-      if (decoded === undefined) continue
-      if (Either.isLeft(decoded)) return this.fail(frames, decoded.left)
-      frames.push(borrowed ? ownBody(decoded.right, chunk) : decoded.right)
-    }
-    // The unfinished frame's bytes still in the borrowed chunk (always the last one held) become our own.
-    const held = this.chunks.length
-    if (borrowed && held > 0 && this.chunks[held - 1] === chunk) {
-      const from = held === 1 ? this.offset : 0
-      this.chunks[held - 1] = chunk.slice(from)
-      if (held === 1) this.offset = 0
-    }
-    return { frames, error: undefined }
+    const rest = this.decodeFresh(chunk, at, intercept, borrowed)
+    if (first === undefined) return rest
+    return { frames: [first, ...rest.frames], error: rest.error }
   }
 
-  // `decode` with nothing held: the same, without holding the chunk while its frames are read.
+  /**
+   * Copies the start of `chunk` (from `at`) into the held frame. Gives where the chunk's unused bytes start once the
+   * frame is whole, or -1 when the chunk ended first (or the frame's length is refused: `failure` is set).
+   *
+   * @internal
+   */
+  private fill(chunk: Uint8Array, at: number): number {
+    let held = this.held!
+    if (this.heldLength < 4) {
+      while (this.heldLength < 4 && at < chunk.length) held[this.heldLength++] = chunk[at++]!
+      if (this.heldLength < 4) return -1
+      const length = (held[0]! << 24) | (held[1]! << 16) | (held[2]! << 8) | held[3]!
+      const problem = checkLength(length, this.maxFrameSize)
+      if (problem) {
+        this.fail([], problem)
+        return -1
+      }
+      const frame = new Uint8Array(length + 4)
+      frame.set(held.subarray(0, 4), 0)
+      this.held = held = frame
+    }
+    const k = Math.min(held.length - this.heldLength, chunk.length - at)
+    held.set(chunk.subarray(at, at + k), this.heldLength)
+    this.heldLength += k
+    return this.heldLength < held.length ? -1 : at + k
+  }
+
+  // With nothing held: the chunk's frames from `from`, read where they lie; the start of an unfinished one is copied
+  // into the held frame.
   /** @internal */
   private decodeFresh(
     chunk: Uint8Array,
+    from: number,
     intercept: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined,
     borrowed: boolean
   ): DecodeResult {
     const n = chunk.length
-    let at = 0
+    let at = from
     let frames: Array<RemotingCommand> | undefined
     while (n - at >= 4) {
       const length = (chunk[at]! << 24) | (chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!
@@ -566,10 +588,10 @@ export class FrameDecoder {
       ;(frames ??= []).push(borrowed ? ownBody(decoded.right, chunk) : decoded.right)
     }
     if (at < n) {
-      // The start of an unfinished frame: kept (a copy of a borrowed chunk's bytes).
-      this.chunks.push(borrowed ? chunk.slice(at) : chunk)
-      this.offset = borrowed ? 0 : at
-      this.buffered = n - at
+      this.held = new Uint8Array(4)
+      this.heldLength = 0
+      // The length, if whole, was checked above.
+      this.fill(chunk, at)
     }
     return frames === undefined ? NONE_DECODED : { frames, error: undefined }
   }
@@ -577,69 +599,9 @@ export class FrameDecoder {
   /** @internal */
   private fail(frames: Array<RemotingCommand>, error: ProtocolError.ProtocolError): DecodeResult {
     this.failure = error
-    this.chunks = []
-    this.offset = 0
-    this.buffered = 0
+    this.held = undefined
+    this.heldLength = 0
     return { frames, error }
-  }
-
-  /** @internal */
-  private peekLength(): number {
-    const first = this.chunks[0]!
-    const o = this.offset
-    if (first.length - o >= 4) return (first[o]! << 24) | (first[o + 1]! << 16) | (first[o + 2]! << 8) | first[o + 3]!
-    let n = 0
-    let i = 0
-    let at = o
-    for (const c of this.chunks) {
-      for (let j = at; j < c.length && i < 4; j++, i++) n = (n << 8) | c[j]!
-      if (i === 4) break
-      at = 0
-    }
-    return n | 0
-  }
-
-  /**
-   * Removes the next frame (its 4-byte prefix and `length` bytes) and decodes it: straight from the chunk when it
-   * lies in one (the usual case: a read holds whole responses), else from one joined copy.
-   *
-   * @internal
-   */
-  private takeFrame(
-    length: number,
-    intercept: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined
-  ): Either.Either<RemotingCommand, ProtocolError.ProtocolError> | undefined {
-    const n = length + 4
-    this.buffered -= n
-    const first = this.chunks[0]!
-    const start = this.offset
-    if (first.length - start >= n) {
-      if (first.length - start === n) {
-        this.chunks.shift()
-        this.offset = 0
-      } else {
-        this.offset = start + n
-      }
-      if (intercept !== undefined && intercept(first, start + 4, start + n)) return undefined
-      return decodeContentAt(first, start + 4, start + n)
-    }
-    const out = new Uint8Array(n)
-    let o = 0
-    while (o < n) {
-      const c = this.chunks[0]!
-      const from = o === 0 ? start : 0
-      const k = Math.min(c.length - from, n - o)
-      out.set(c.subarray(from, from + k), o)
-      o += k
-      if (from + k === c.length) {
-        this.chunks.shift()
-        this.offset = 0
-      } else {
-        this.offset = from + k
-      }
-    }
-    if (intercept !== undefined && intercept(out, 4, n)) return undefined
-    return decodeContentAt(out, 4, n)
   }
 }
 

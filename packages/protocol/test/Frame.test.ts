@@ -156,6 +156,24 @@ describe("Frame round trips", () => {
     for (const byte of both) got.push(...d.push(new Uint8Array([byte])).frames)
     assert.deepStrictEqual(got, [a, b])
   })
+
+  // A peer that writes a frame a byte at a time: each byte is copied once into the frame's own array. (Holding one
+  // array per read and joining them cost time in the square of the reads: 4 s for 100 KB, 80 s for 400 KB.)
+  it("a 256 KiB frame cut into single bytes, borrowed from one reused buffer: decoded whole, holding its own size", () => {
+    const cmd = request({ code: 3, opaque: 9, body: new Uint8Array(256 * 1024).map((_, i) => i * 31) })
+    const bytes = Frame.encode(cmd)
+    const d = Frame.makeDecoder()
+    const read = new Uint8Array(1)
+    const got: Array<RemotingCommand> = []
+    for (let i = 0; i < bytes.length; i++) {
+      read[0] = bytes[i]!
+      got.push(...d.pushBorrowed(read).frames)
+      if (i === 2) assert.strictEqual(d.bufferedBytes, 3) // a length prefix cut short
+      if (i === bytes.length - 2) assert.strictEqual(d.bufferedBytes, bytes.length - 1)
+    }
+    assert.deepStrictEqual(got, [cmd])
+    assert.strictEqual(d.bufferedBytes, 0)
+  })
 })
 
 describe("Frame errors are typed, bounded and final", () => {
