@@ -1,7 +1,7 @@
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { Headers, MessageProperties, RemotingCommand, StoredMessage } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Layer } from "effect"
+import { Deferred, Effect, Either, Layer, Logger } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
@@ -12,13 +12,13 @@ import * as ScriptedServer from "./utils/ScriptedServer.js"
 const { response } = RemotingCommand
 
 // Answers half messages like a broker (queue offset 7, commit-log offset 0x100) and records END_TRANSACTIONs.
-const broker = () =>
+const broker = (offsetMsgId = "7F00000100002A9F0000000000000100") =>
   ScriptedServer.make((f, conn) => {
     if (f.code !== 310) return
     conn.send(response(f, {
       code: 0,
       extFields: {
-        msgId: "7F00000100002A9F0000000000000100",
+        msgId: offsetMsgId,
         queueId: f.extFields.e!,
         queueOffset: "7",
         transactionId: /UNIQ_KEY\u0001([0-9A-F]+)/.exec(f.extFields.i!)![1]!
@@ -81,6 +81,21 @@ describe("TransactionProducer", () => {
         topic: "T",
         bname: "broker-a"
       })
+    }))
+
+  it.scopedLive("an offsetMsgId that is no message id: the result as it is, and a warning for the END not sent", () =>
+    Effect.gen(function*() {
+      const b = yield* broker("X")
+      const logged: Array<string> = []
+      const logger = Logger.map(Logger.logfmtLogger, (line) => void logged.push(line))
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"))
+      const r = yield* p.sendInTransaction(Message.make({ topic: "T", body: "order" }), () => Effect.succeed("Commit"))
+        .pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      assert.strictEqual(r.state, "Commit")
+      assert.strictEqual(r.sendResult.offsetMsgId, "X")
+      assert.isTrue(logged.some((line) => line.includes(`END_TRANSACTION for ${r.sendResult.msgId} not sent`)))
+      yield* Effect.sleep("100 millis")
+      assert.strictEqual(endOf(b.received()).length, 0)
     }))
 
   it.scopedLive("a failing local transaction rolls back and returns its typed error", () =>

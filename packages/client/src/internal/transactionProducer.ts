@@ -107,6 +107,11 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
             topic: half.messageQueue.topic,
             bname: half.messageQueue.brokerName
           }).pipe(Effect.catchAll((e) => Effect.logWarning(`END_TRANSACTION for ${half.msgId} not sent: ${e.message}`)))
+        } else {
+          // As Java, which logs the id it cannot decode: the broker's check-back settles the transaction instead.
+          yield* Effect.logWarning(
+            `END_TRANSACTION for ${half.msgId} not sent: the broker's offsetMsgId ${half.offsetMsgId} is not a message id`
+          )
         }
         if (Either.isLeft(local)) return yield* Effect.fail(local.left)
         return { sendResult: half, state }
