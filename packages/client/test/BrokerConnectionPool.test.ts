@@ -633,6 +633,34 @@ describe("BrokerConnectionPool", () => {
     60_000
   )
 
+  it.scopedLive(
+    "a peer that floods requests and reads nothing: answers stop at the high-water mark, memory stays bounded",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make(echo)
+        const max = 64 * 1024
+        yield* withPool((pool) =>
+          Effect.gen(function*() {
+            yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
+            const conn = server.connections[0]!
+            conn.socket.pause()
+            // 100,000 requests of a code nobody handles, each asking for an answer (about 11 MB of answers).
+            const one = Frame.encode(request({ code: 9999, opaque: 1 }))
+            const flood = new Uint8Array(one.length * 100_000)
+            for (let i = 0; i < 100_000; i++) flood.set(one, i * one.length)
+            conn.sendRaw(flood)
+            // Whatever the kernel takes, the connection holds no more than the mark and one answer.
+            yield* peakBuffered(pool, max + 256)
+            assert.isBelow(server.received().length, 100_000)
+            // Still usable once the peer reads again.
+            conn.socket.resume()
+            const r = yield* pool.request(server.address, request({ code: 2, opaque: 0, extFields: { n: "ok" } }))
+            assert.strictEqual(r.extFields.n, "ok")
+          }), { maxBufferedBytesPerConnection: max })
+      }),
+    60_000
+  )
+
   it.scopedLive("closing the pool fails what is in flight and refuses new requests", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make(() => {})

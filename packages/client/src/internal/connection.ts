@@ -185,6 +185,8 @@ export class Connection {
   bufferedBytes = 0
   /** When the socket last gave us bytes: a request's stall check sees whether the peer was heard from lately. */
   readAt = 0
+  /** Answers to the peer's requests dropped because it did not read (`writeAnswer`). */
+  private answersDropped = 0
   /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
   private room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
   private roomWaiters = 0
@@ -391,6 +393,23 @@ export class Connection {
     return Effect.suspend(() => {
       if (this.closed || this.isIdle()) return Effect.void
       return Deferred.await(this.drained ??= Deferred.unsafeMake(FiberId.none))
+    })
+  }
+
+  /**
+   * Writes the answer to a request the peer sent, unless the peer leaves `maxBufferedBytesPerConnection` unread:
+   * then the answer is dropped (logged once per connection). A peer that sends requests and never reads would
+   * otherwise have every answer held here, without bound.
+   */
+  writeAnswer(frame: Uint8Array): Effect.Effect<void, RemotingError> {
+    return Effect.suspend(() => {
+      if (this.bufferedBytes < this.host.options.maxBufferedBytesPerConnection) {
+        return this.writeFrame(frame, "response")
+      }
+      if (this.answersDropped++ > 0) return Effect.void
+      return Effect.logWarning(
+        `answers to requests from ${this.address} dropped: it leaves ${this.bufferedBytes} bytes unread`
+      )
     })
   }
 

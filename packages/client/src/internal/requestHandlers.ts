@@ -34,7 +34,7 @@ export class RequestHandlers {
     const reply = (res: RemotingCommand) =>
       isOneway(req)
         ? Effect.void
-        : conn.writeFrame(this.codec.encode({ ...res, opaque: req.opaque, flag: FLAG_RESPONSE }), "response")
+        : conn.writeAnswer(this.codec.encode({ ...res, opaque: req.opaque, flag: FLAG_RESPONSE }))
     if (registered === undefined || registered.length === 0) {
       // What the Java client answers for a code it has no processor for.
       return reply(response(req, {
