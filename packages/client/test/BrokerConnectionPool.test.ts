@@ -40,6 +40,29 @@ const peakBuffered = (pool: BrokerConnectionPool.BrokerConnectionPoolService, bo
     return peak
   })
 
+/**
+ * A pool whose one connection's peer (an echo server) stops reading once the connection is up, with `max` as the
+ * pool's high-water mark; `f` gets the pool, the server and its side of the connection.
+ */
+const withStalledPeer = <A, E>(
+  max: number,
+  f: (
+    pool: BrokerConnectionPool.BrokerConnectionPoolService,
+    server: ScriptedServer.ScriptedServer,
+    conn: ScriptedServer.ServerConnection
+  ) => Effect.Effect<A, E>
+) =>
+  Effect.gen(function*() {
+    const server = yield* ScriptedServer.make(echo)
+    return yield* withPool((pool) =>
+      Effect.gen(function*() {
+        yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
+        const conn = server.connections[0]!
+        conn.socket.pause()
+        return yield* f(pool, server, conn)
+      }), { maxBufferedBytesPerConnection: max })
+  })
+
 const lengthPrefix = (n: number) => {
   const b = new Uint8Array(4)
   new DataView(b.buffer).setInt32(0, n)
@@ -555,109 +578,92 @@ describe("BrokerConnectionPool", () => {
   it.scopedLive(
     "bounds unflushed bytes per connection: a peer that stops reading makes writers wait",
     () =>
-      Effect.gen(function*() {
-        const server = yield* ScriptedServer.make(echo)
-        const max = 1024 * 1024
-        yield* withPool((pool) =>
-          Effect.gen(function*() {
-            yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
-            server.connections[0]!.socket.pause()
-            const body = new Uint8Array(1024 * 1024)
-            const fibers = yield* Effect.forEach(
-              Array.from({ length: 40 }),
-              () =>
-                Effect.fork(
-                  pool.request(server.address, request({ code: 2, opaque: 0, body }), { timeoutMillis: 60_000 })
-                ),
-              { concurrency: "unbounded" }
-            )
-            assert.isAbove(yield* peakBuffered(pool, max + body.length + 64), 0)
-            // 40 MiB cannot all have left: writers are waiting.
-            assert.isBelow(server.received().length, 41)
-            server.connections[0]!.socket.resume()
-            const exits = yield* Effect.all(fibers.map(Fiber.await))
-            assert.isTrue(exits.every(Exit.isSuccess))
-            assert.strictEqual(server.received().length, 41)
-          }), { maxBufferedBytesPerConnection: max })
-      }),
+      withStalledPeer(1024 * 1024, (pool, server, conn) =>
+        Effect.gen(function*() {
+          const max = 1024 * 1024
+          const body = new Uint8Array(1024 * 1024)
+          const fibers = yield* Effect.forEach(
+            Array.from({ length: 40 }),
+            () =>
+              Effect.fork(
+                pool.request(server.address, request({ code: 2, opaque: 0, body }), { timeoutMillis: 60_000 })
+              ),
+            { concurrency: "unbounded" }
+          )
+          assert.isAbove(yield* peakBuffered(pool, max + body.length + 64), 0)
+          // 40 MiB cannot all have left: writers are waiting.
+          assert.isBelow(server.received().length, 41)
+          conn.socket.resume()
+          const exits = yield* Effect.all(fibers.map(Fiber.await))
+          assert.isTrue(exits.every(Exit.isSuccess))
+          assert.strictEqual(server.received().length, 41)
+        })),
     60_000
   )
 
   it.scopedLive(
     "one-way frames stop at the high-water mark: the next waits, fails typed at its timeout, and the rest leave once the peer reads",
     () =>
-      Effect.gen(function*() {
-        const server = yield* ScriptedServer.make(echo)
-        const max = 256 * 1024
-        yield* withPool((pool) =>
-          Effect.gen(function*() {
-            yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
-            server.connections[0]!.socket.pause()
-            const body = new Uint8Array(64 * 1024)
-            // As the producer's sendOneway: done once queued on a connection with room, else once written.
-            const oneway = (code: number, timeoutMillis: number) =>
-              Effect.async<void, RemotingError | RequestTimeout>((resume) => {
-                let queued = false
-                queued = pool.startOneway(
-                  server.address,
-                  request({ code, opaque: 0, body }),
-                  { timeoutMillis, operation: "oneway" },
-                  (error) => {
-                    if (!queued) resume(error === undefined ? Effect.void : Effect.fail(error))
-                  }
-                )
-                if (queued) resume(Effect.void)
-              })
-            // One caller sending one-way frames in a loop: it only stops where the connection has no room.
-            let queued = 0
-            const loop = yield* Effect.fork(Effect.forever(
-              oneway(2, 60_000).pipe(Effect.tap(() => Effect.sync(() => queued++)))
-            ))
-            assert.isAbove(yield* peakBuffered(pool, max + body.length + 64), max / 2)
-            // The kernel's buffers take some; the rest waits: the loop is stuck well before 1,000 frames (64 MiB).
-            const stuckAt = queued
-            assert.isBelow(stuckAt, 1000)
-            yield* Effect.sleep("100 millis")
-            assert.strictEqual(queued, stuckAt)
-            // Another one-way send with a short timeout fails typed instead of queueing past the mark.
-            const late = yield* Effect.flip(oneway(3, 100))
-            assert.strictEqual(late._tag, "RequestTimeout")
-            yield* Fiber.interrupt(loop)
-            server.connections[0]!.socket.resume()
-            // Everything queued was written: the peer reads every frame the loop was told was queued.
-            const frames = yield* server.waitForFrames(1 + stuckAt)
-            assert.isTrue(frames.slice(1, 1 + stuckAt).every((f) => f.code === 2 && f.body?.length === body.length))
-            assert.isFalse(frames.some((f) => f.code === 3))
-          }), { maxBufferedBytesPerConnection: max })
-      }),
+      withStalledPeer(256 * 1024, (pool, server, conn) =>
+        Effect.gen(function*() {
+          const max = 256 * 1024
+          const body = new Uint8Array(64 * 1024)
+          // As the producer's sendOneway: done once queued on a connection with room, else once written.
+          const oneway = (code: number, timeoutMillis: number) =>
+            Effect.async<void, RemotingError | RequestTimeout>((resume) => {
+              let queued = false
+              queued = pool.startOneway(
+                server.address,
+                request({ code, opaque: 0, body }),
+                { timeoutMillis, operation: "oneway" },
+                (error) => {
+                  if (!queued) resume(error === undefined ? Effect.void : Effect.fail(error))
+                }
+              )
+              if (queued) resume(Effect.void)
+            })
+          // One caller sending one-way frames in a loop: it only stops where the connection has no room.
+          let queued = 0
+          const loop = yield* Effect.fork(Effect.forever(
+            oneway(2, 60_000).pipe(Effect.tap(() => Effect.sync(() => queued++)))
+          ))
+          assert.isAbove(yield* peakBuffered(pool, max + body.length + 64), max / 2)
+          // The kernel's buffers take some; the rest waits: the loop is stuck well before 1,000 frames (64 MiB).
+          const stuckAt = queued
+          assert.isBelow(stuckAt, 1000)
+          yield* Effect.sleep("100 millis")
+          assert.strictEqual(queued, stuckAt)
+          // Another one-way send with a short timeout fails typed instead of queueing past the mark.
+          const late = yield* Effect.flip(oneway(3, 100))
+          assert.strictEqual(late._tag, "RequestTimeout")
+          yield* Fiber.interrupt(loop)
+          conn.socket.resume()
+          // Everything queued was written: the peer reads every frame the loop was told was queued.
+          const frames = yield* server.waitForFrames(1 + stuckAt)
+          assert.isTrue(frames.slice(1, 1 + stuckAt).every((f) => f.code === 2 && f.body?.length === body.length))
+          assert.isFalse(frames.some((f) => f.code === 3))
+        })),
     60_000
   )
 
   it.scopedLive(
     "a peer that floods requests and reads nothing: answers stop at the high-water mark, memory stays bounded",
     () =>
-      Effect.gen(function*() {
-        const server = yield* ScriptedServer.make(echo)
-        const max = 64 * 1024
-        yield* withPool((pool) =>
-          Effect.gen(function*() {
-            yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
-            const conn = server.connections[0]!
-            conn.socket.pause()
-            // 100,000 requests of a code nobody handles, each asking for an answer (about 11 MB of answers).
-            const one = Frame.encode(request({ code: 9999, opaque: 1 }))
-            const flood = new Uint8Array(one.length * 100_000)
-            for (let i = 0; i < 100_000; i++) flood.set(one, i * one.length)
-            conn.sendRaw(flood)
-            // Whatever the kernel takes, the connection holds no more than the mark and one answer.
-            yield* peakBuffered(pool, max + 256)
-            assert.isBelow(server.received().length, 100_000)
-            // Still usable once the peer reads again.
-            conn.socket.resume()
-            const r = yield* pool.request(server.address, request({ code: 2, opaque: 0, extFields: { n: "ok" } }))
-            assert.strictEqual(r.extFields.n, "ok")
-          }), { maxBufferedBytesPerConnection: max })
-      }),
+      withStalledPeer(64 * 1024, (pool, server, conn) =>
+        Effect.gen(function*() {
+          // 100,000 requests of a code nobody handles, each asking for an answer (about 11 MB of answers).
+          const one = Frame.encode(request({ code: 9999, opaque: 1 }))
+          const flood = new Uint8Array(one.length * 100_000)
+          for (let i = 0; i < 100_000; i++) flood.set(one, i * one.length)
+          conn.sendRaw(flood)
+          // Whatever the kernel takes, the connection holds no more than the mark and one answer.
+          yield* peakBuffered(pool, 64 * 1024 + 256)
+          assert.isBelow(server.received().length, 100_000)
+          // Still usable once the peer reads again.
+          conn.socket.resume()
+          const r = yield* pool.request(server.address, request({ code: 2, opaque: 0, extFields: { n: "ok" } }))
+          assert.strictEqual(r.extFields.n, "ok")
+        })),
     60_000
   )
 
