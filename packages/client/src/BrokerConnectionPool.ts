@@ -59,7 +59,9 @@ export interface PoolOptions {
   readonly maxBufferedBytesPerConnection: number
   /**
    * Close the connection when a request times out, as Java's `clientCloseSocketIfTimeout` (true); not for a request
-   * started with `closeOnTimeout: false` (a send whose budget, not the request, ran out).
+   * started with `closeOnTimeout: false` (a send whose budget, not the request, ran out). Whatever this says, a
+   * request that timed out behind an unfinished frame the connection has held since before it started closes the
+   * connection: its stream is out of step, and every later answer would be read into that frame.
    */
   readonly closeSocketIfTimeout: boolean
   /** How often idle and expired connections are looked for. */
@@ -345,8 +347,8 @@ export interface StartOptions {
    * `stallMillis`) if its connection has read nothing in the second half of that wait (the peer looks stalled: a
    * hung process, a SIGSTOP), or if it is not written yet. Bytes read earlier may have been written before the peer
    * hung. A connection that read something then (an answer to any request) belongs to a peer that is only slow: the
-   * request then waits up to `timeoutMillis`. Such a timeout never closes the connection. Unset (or not below
-   * `timeoutMillis`): no check.
+   * request then waits up to `timeoutMillis`. Such a timeout closes the connection only when its stream is out of
+   * step (see `PoolOptions.closeSocketIfTimeout`). Unset (or not below `timeoutMillis`): no check.
    *
    * @since 0.2.0
    */

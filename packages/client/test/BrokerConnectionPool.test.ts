@@ -667,6 +667,44 @@ describe("BrokerConnectionPool", () => {
     60_000
   )
 
+  it.scopedLive(
+    "a timeout behind a frame that never ends closes the connection, though timeouts close none: the next request gets an answer",
+    () =>
+      Effect.gen(function*() {
+        // The first answer is a length prefix promising 1 MiB and nothing more; every later one is whole.
+        let answered = 0
+        const server = yield* ScriptedServer.make((f, conn) => {
+          if (answered++ === 0) return void conn.sendRaw(lengthPrefix(1 << 20))
+          conn.send(response(f, { code: 0, extFields: f.extFields }))
+        })
+        yield* withPool((pool) =>
+          Effect.gen(function*() {
+            const first = yield* Effect.flip(
+              pool.request(server.address, request({ code: 1, opaque: 0 }), { timeoutMillis: 300 })
+            )
+            assert.strictEqual(first._tag, "RequestTimeout")
+            const r = yield* pool.request(server.address, request({ code: 2, opaque: 0, extFields: { n: "ok" } }), {
+              timeoutMillis: 2000
+            })
+            assert.strictEqual(r.extFields.n, "ok")
+            assert.strictEqual(server.connections.length, 2)
+          }), { closeSocketIfTimeout: false })
+        // A timeout with nothing unfinished held keeps the connection (the option above).
+        let silent = true
+        const slow = yield* ScriptedServer.make((f, conn) => {
+          if (silent) return void (silent = false)
+          conn.send(response(f, { code: 0, extFields: f.extFields }))
+        })
+        yield* withPool((pool) =>
+          Effect.gen(function*() {
+            yield* Effect.flip(pool.request(slow.address, request({ code: 1, opaque: 0 }), { timeoutMillis: 300 }))
+            yield* pool.request(slow.address, request({ code: 2, opaque: 0 }), { timeoutMillis: 2000 })
+            assert.strictEqual(slow.connections.length, 1)
+          }), { closeSocketIfTimeout: false })
+      }),
+    20_000
+  )
+
   it.scopedLive("closing the pool fails what is in flight and refuses new requests", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make(() => {})

@@ -32,8 +32,9 @@ import * as ScriptedServer from "./utils/ScriptedServer.js"
 const { response } = RemotingCommand
 
 // A broker stand-in: answers sends as a broker would (offset id, queue, offset) unless `script` says otherwise.
-// A script answers a request with a response code, "silent" (never), or a code after a delay.
-type Answer = number | "silent" | { readonly code: number; readonly afterMillis: number }
+// A script answers a request with a response code, "silent" (never), "cut" (a length prefix promising 1 MiB and
+// nothing more), or a code after a delay.
+type Answer = number | "silent" | "cut" | { readonly code: number; readonly afterMillis: number }
 
 const broker = (script: (frame: RemotingCommand.RemotingCommand, n: number) => Answer = () => 0) => {
   let offset = 0n
@@ -44,6 +45,7 @@ const broker = (script: (frame: RemotingCommand.RemotingCommand, n: number) => A
     if ((f.flag & RemotingCommand.FLAG_ONEWAY) !== 0) return
     const answer = script(f, n++)
     if (answer === "silent") return
+    if (answer === "cut") return void conn.sendRaw(new Uint8Array([0, 0x10, 0, 0]))
     if (typeof answer === "number") return answerWith(f, conn, answer)
     setTimeout(() => answerWith(f, conn, answer.code), answer.afterMillis)
   })
@@ -627,6 +629,16 @@ describe("Producer retries and errors", () => {
       const sent = a.received().filter((f) => f.code === 310 || f.code === 320)
       assert.strictEqual(sent.length, 1)
       assert.include(sent[0]!.extFields.i!, "\ud83d\ude00")
+    }))
+
+  it.scopedLive("an answer cut after its length prefix costs that attempt: the connection is closed, later sends are answered", () =>
+    Effect.gen(function*() {
+      const a = yield* broker((_f, n) => n === 0 ? "cut" : 0)
+      const p = yield* producerWith([["broker-a", a.address]], { sendMsgTimeout: 1500 })
+      // Its first attempt waits behind the cut frame until its stall check; a retry may still store it.
+      yield* Effect.either(p.send(msg()))
+      for (let i = 0; i < 3; i++) assert.strictEqual((yield* p.send(msg())).status, "SEND_OK")
+      assert.strictEqual(a.connections.length, 2)
     }))
 
   for (const autoBatch of [false, true]) {

@@ -187,6 +187,8 @@ export class Connection {
   readAt = 0
   /** Answers to the peer's requests dropped because it did not read (`writeAnswer`). */
   private answersDropped = 0
+  /** When a frame last came whole (`readAt` of its read): see `outOfStepSince`. */
+  private frameAt = 0
   /** Completed (and replaced) when a slot or buffer space frees up, for requests waiting for room. */
   private room: Deferred.Deferred<void> = Deferred.unsafeMake(FiberId.none)
   private roomWaiters = 0
@@ -242,6 +244,15 @@ export class Connection {
 
   usable(): boolean {
     return !this.closed && !this.draining && !this.expired(this.host.now())
+  }
+
+  /**
+   * Whether the peer has left a frame unfinished since before `since` (clock ms) with no frame completed after it: a
+   * request started then that timed out waited behind bytes that will never make a frame (a length prefix with less
+   * than it promised, a peer hung mid-frame), and every answer after them would be read into that frame.
+   */
+  outOfStepSince(since: number): boolean {
+    return this.frameAt < since && this.decoder.bufferedBytes > 0
   }
 
   hasRoom(): boolean {
@@ -461,6 +472,7 @@ export class Connection {
   // With the built-in JSON codec, a send's response is read straight from its bytes for a listener that takes it
   // so; every other frame (and any the scan does not read) is decoded by the codec.
   private scan(bytes: Uint8Array, start: number, end: number): boolean {
+    this.frameAt = this.readAt
     const r = SendResponse.scan(bytes, start, end)
     if (r === undefined || (r.flag & FLAG_RESPONSE) === 0) return (this.untaken++, false)
     this.lastScanned = r
@@ -493,6 +505,7 @@ export class Connection {
   }
 
   private settleDecoded(frames: ReadonlyArray<RemotingCommand>, error: ProtocolError | undefined) {
+    if (frames.length > 0) this.frameAt = this.readAt
     const waiting = this.later
     if (waiting.length > 0) this.later = []
     let w = 0

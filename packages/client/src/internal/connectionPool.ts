@@ -43,6 +43,9 @@ const timeoutOf = (r: InFlight, mayHaveBeenProcessed: boolean, timeoutMillis = r
 // A request's frame has been handed to the socket: the peer may have it.
 const flushedFrame = (r: InFlight) => r.batch !== undefined && r.batch.flushed
 
+const outOfStepDetail = (r: InFlight) =>
+  `request ${r.operation} timed out behind an unfinished frame: the stream is out of step`
+
 // For a caller that waits on an `Exit` (an `Effect.async` resume).
 class ExitListener implements RequestListener {
   constructor(readonly done: (exit: Exit.Exit<RemotingCommand, RemotingError | RequestTimeout>) => void) {}
@@ -95,10 +98,12 @@ export const make = (
         // Java closes a channel whose request timed out (unless the deadline was the caller's budget, not the
         // request's own limit); and a write stuck behind a peer that stopped reading only ends when the connection
         // does. Retired before the request hears: a retry it starts at once goes to a new connection, not this one.
-        const close = (options.closeSocketIfTimeout && r.closeOnTimeout) || (flushed && !r.batch!.done)
+        // Whatever the options: a connection whose stream is out of step (see `outOfStepSince`) answers nothing again.
+        const outOfStep = conn.outOfStepSince(r.deadline - r.timeoutMillis)
+        const close = (options.closeSocketIfTimeout && r.closeOnTimeout) || (flushed && !r.batch!.done) || outOfStep
         if (close) table.retire(conn)
         r.fail(timeoutOf(r, flushed))
-        if (close) runFork(conn.close(`request ${r.operation} timed out`))
+        if (close) runFork(conn.close(outOfStep ? outOfStepDetail(r) : `request ${r.operation} timed out`))
       }
     }
     // `StartOptions.stallMillis` is due. The peer counts as alive only if the connection read something in the second
@@ -112,13 +117,18 @@ export const make = (
       const stallMillis = r.stallMillis!
       r.stallMillis = undefined
       const heardSince = r.deadline - stallMillis / 2
+      const startedAt = r.deadline - stallMillis
       const stalled = () => {
         if (r.settled) return
+        // Closed only if out of step (as at a timeout): a peer that is merely silent may still answer the others.
+        const outOfStep = conn !== undefined && conn.outOfStepSince(startedAt)
         if (conn !== undefined && conn.pending.get(r.opaque) === r) {
           conn.pending.delete(r.opaque)
           conn.notifyRoom()
         }
+        if (outOfStep) table.retire(conn)
         r.fail(timeoutOf(r, flushedFrame(r), stallMillis))
+        if (outOfStep) runFork(conn.close(outOfStepDetail(r)))
       }
       const alive = () => conn !== undefined && conn.readAt >= heardSince
       const waitOn = () => {
