@@ -874,7 +874,8 @@ export interface SendOverrides {
 export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = internal.currentSendOverrides
 
 /**
- * Sends inside `self` use this budget instead of the producer's `sendMsgTimeout`.
+ * Sends inside `self` use this budget instead of the producer's `sendMsgTimeout`. A budget below 0, or not a number,
+ * is 0: such a send fails with `SendTimeout` before its first attempt, as one whose budget is spent.
  *
  * @example
  * ```ts
@@ -895,7 +896,11 @@ export const withSendTimeout: {
 } = dual(
   2,
   <A, E, R>(self: Effect.Effect<A, E, R>, millis: number) =>
-    Effect.locallyWith(self, currentSendOverrides, (o) => ({ ...o, sendMsgTimeout: Option.some(millis) }))
+    Effect.locallyWith(
+      self,
+      currentSendOverrides,
+      (o) => ({ ...o, sendMsgTimeout: Option.some(millis > 0 ? millis : 0) })
+    )
 )
 
 /**

@@ -489,6 +489,14 @@ describe("Producer retries and errors", () => {
       assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
       const e2 = yield* p.send(msg()).pipe(Producer.withSendTimeout(1), Effect.flip)
       assert.isTrue(e2._tag === "SendTimeout" || e2._tag === "RequestTimeout" || e2._tag === "BrokerError")
+      // A budget below 0 or not a number is spent before the first attempt.
+      const sent = a.received().filter((f) => f.code === 310).length
+      for (const budget of [0, -5, Number.NaN]) {
+        const e3 = yield* p.send(msg()).pipe(Producer.withSendTimeout(budget), Effect.flip)
+        assert.strictEqual(e3._tag, "SendTimeout", String(budget))
+        assert.include(e3.message, "after 0 ms", String(budget))
+      }
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, sent)
     }))
 
   it.scopedLive("retryNextServer: a stored-but-not-flushed status is retried elsewhere, else returned", () =>
