@@ -108,7 +108,10 @@ export const make = (options: MessageOptions): Message => {
     message.deliverAt = options.deliverAt instanceof Date ? options.deliverAt.getTime() : options.deliverAt
   }
   if (options.deliverAfter !== undefined) {
-    message.deliverAfterMillis = Duration.toMillis(Duration.decode(options.deliverAfter))
+    // What is no duration (from a caller without types) is NaN, which `validate` refuses: the send fails typed, the
+    // constructor never throws.
+    const after = Duration.decodeUnknown(options.deliverAfter)
+    message.deliverAfterMillis = after._tag === "Some" ? Duration.toMillis(after.value) : Number.NaN
   }
   return message
 }

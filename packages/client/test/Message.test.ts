@@ -1,5 +1,6 @@
 import { MessageProperties } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
+import type { Duration } from "effect"
 import { Either, FastCheck as fc } from "effect"
 import * as Message from "../src/Message.js"
 
@@ -59,6 +60,15 @@ describe("Message", () => {
     assert.strictEqual(full.delayLevel, 3)
     assert.strictEqual(full.flag, 7)
     assert.isFalse("deliverAt" in full || "deliverAfterMillis" in full)
+  })
+
+  it("a deliverAfter that is no duration (from a caller without types): make does not throw, validate refuses it", () => {
+    for (const deliverAfter of ["soon", "5 fortnights", {}, Number.NaN]) {
+      const m = Message.make({ topic: "t", body: "x", deliverAfter: deliverAfter as Duration.DurationInput })
+      const checked = Message.validate(m, 1024)
+      assert.isTrue(Either.isLeft(checked) && checked.left._tag === "InvalidMessage", String(deliverAfter))
+    }
+    assert.strictEqual(Message.make({ topic: "t", body: "x", deliverAfter: "90 seconds" }).deliverAfterMillis, 90_000)
   })
 
   it("validate refuses a flag that is not an int32 (Java's Message.flag is an int)", () => {

@@ -106,7 +106,9 @@ export const problemOf = (message: Message, maxMessageSize: number): InvalidMess
   ) {
     return invalid(
       topic,
-      `deliverAfter ${message.deliverAfterMillis} ms is not a positive whole number of milliseconds`
+      Number.isNaN(message.deliverAfterMillis)
+        ? "deliverAfter is not a duration"
+        : `deliverAfter ${message.deliverAfterMillis} ms is not a positive whole number of milliseconds`
     )
   }
   // The broker adds its own properties (CLUSTER, ...): keep headroom under its 32767-byte limit.
