@@ -116,6 +116,23 @@ describe("custom faults through the interception hook", () => {
       const answer = yield* Cluster.call(address, Cluster.sendRequest(address))
       assert.strictEqual(answer.code, 1)
       assert.include(answer.remark, "interceptor bug")
+      // One that throws instead of returning an effect, and a mapResponse that gives no command: the same answer,
+      // and the test process lives on.
+      yield* embedded.clearFaults("broker-a")
+      yield* embedded.intercept("broker-a", () => {
+        throw new Error("thrown by the interceptor")
+      })
+      const thrown = yield* Cluster.call(address, Cluster.sendRequest(address))
+      assert.strictEqual(thrown.code, 1)
+      assert.include(thrown.remark, "thrown by the interceptor")
+      yield* embedded.clearFaults("broker-a")
+      yield* embedded.intercept(
+        "broker-a",
+        () => Effect.succeed(Interceptor.mapResponse(() => "not a command" as unknown as Uint8Array))
+      )
+      const mapped = yield* Cluster.call(address, Cluster.sendRequest(address))
+      assert.strictEqual(mapped.code, 1)
+      assert.include(mapped.remark, "mapResponse gave string")
     }).pipe(Effect.provide(Cluster.withProducer({ topics: { erq_test: 4 } }))))
 
   it.scopedLive("the name server can be intercepted too", () =>

@@ -18,9 +18,19 @@ export type Result = Outcome | Effect.Effect<Outcome>
 
 const later = (result: Result): Effect.Effect<Outcome> => Effect.isEffect(result) ? result : Effect.succeed(result)
 
+// What a `mapResponse` function gave must be writable: anything else fails here, answered SYSTEM_ERROR below, not
+// later in the server's write, where the client would hear nothing.
+const checkedAnswer = (mapped: unknown): RemotingCommand | Uint8Array => {
+  if (mapped instanceof Uint8Array) return mapped
+  if (typeof mapped === "object" && mapped !== null && typeof (mapped as RemotingCommand).code === "number") {
+    return mapped as RemotingCommand
+  }
+  throw new TypeError(`mapResponse gave ${mapped === null ? "null" : typeof mapped}, not a command or bytes`)
+}
+
 const mapAnswer = (result: Result, f: (response: RemotingCommand) => RemotingCommand | Uint8Array): Result => {
   const apply = (outcome: Outcome): Outcome =>
-    outcome === undefined || outcome === CLOSE || outcome instanceof Uint8Array ? outcome : f(outcome)
+    outcome === undefined || outcome === CLOSE || outcome instanceof Uint8Array ? outcome : checkedAnswer(f(outcome))
   return Effect.isEffect(result) ? Effect.map(result, apply) : apply(result)
 }
 
@@ -37,7 +47,8 @@ export const decide = (
   const step = (index: number): Effect.Effect<Result> =>
     index === interceptors.length
       ? Effect.sync(process)
-      : Effect.flatMap(interceptors[index]!(intercepted), (verdict) => apply(verdict, index))
+      // Suspended: an interceptor that throws instead of returning an effect is a broken one too (answered below).
+      : Effect.flatMap(Effect.suspend(() => interceptors[index]!(intercepted)), (verdict) => apply(verdict, index))
   const apply = (verdict: Verdict, index: number): Effect.Effect<Result> => {
     switch (verdict._tag) {
       case "Pass":
