@@ -4,6 +4,8 @@
  *
  * @since 0.1.0
  */
+import * as Either from "effect/Either"
+import { InvalidMessage } from "./Errors.js"
 import type { Message } from "./Message.js"
 import type { MessageQueue } from "./MessageQueue.js"
 
@@ -31,6 +33,53 @@ export type MessageQueueSelector<A = unknown> = (
   message: Message,
   arg: A
 ) => MessageQueue | undefined
+
+/**
+ * What a selector picked (or a caller named), checked against the topic's writable queues before any I/O: the
+ * route's own queue, or why not. A queue the route does not have would be sent as is (with queueId -1 a broker picks
+ * one at random, and ordering is silently lost). The producer and `@effect-rocketmq/testkit`'s `TestProducer` both
+ * check picks with this.
+ *
+ * @example
+ * ```ts
+ * import { Message, MessageQueue, MessageQueueSelector } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const queues = [0, 1].map((i) => MessageQueue.make("orders", "broker-a", i))
+ * const message = Message.make({ topic: "orders", body: "o-42" })
+ * const ok = MessageQueueSelector.checkedPick("orders", queues, () => MessageQueueSelector.byHash(queues, message, "c-7"))
+ * assert.ok(Either.isRight(ok) && queues.includes(ok.right))
+ * // A queue the route does not have, nothing, or a throw: InvalidMessage.
+ * assert.ok(Either.isLeft(MessageQueueSelector.checkedPick("orders", queues, () => MessageQueue.make("orders", "broker-a", 9))))
+ * assert.ok(Either.isLeft(MessageQueueSelector.checkedPick("orders", queues, () => undefined)))
+ * ```
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const checkedPick = (
+  topic: string,
+  queues: ReadonlyArray<MessageQueue>,
+  pick: () => unknown
+): Either.Either<MessageQueue, InvalidMessage> => {
+  let picked: unknown
+  try {
+    picked = pick()
+  } catch (e) {
+    return Either.left(new InvalidMessage({ topic, reason: `the selector threw: ${String(e)}` }))
+  }
+  if (typeof picked !== "object" || picked === null) {
+    return Either.left(new InvalidMessage({ topic, reason: `the selector picked no queue (${String(picked)})` }))
+  }
+  const { brokerName, queueId } = picked as Partial<MessageQueue>
+  for (const q of queues) if (q.queueId === queueId && q.brokerName === brokerName) return Either.right(q)
+  return Either.left(
+    new InvalidMessage({
+      topic,
+      reason: `queue ${String(brokerName)}/${String(queueId)} is not a writable queue of the topic's route`
+    })
+  )
+}
 
 // Java's String.hashCode: the same key picks the same queue index as a Java producer would.
 const javaHash = (s: string): number => {

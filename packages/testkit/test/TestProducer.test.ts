@@ -156,7 +156,23 @@ describe("TestProducer", () => {
       const missing = yield* Effect.flip(
         producer.sendToQueue(Message.make({ topic: "orders", body: "o" }), MessageQueue.make("orders", "broker-a", 8))
       )
-      assert.strictEqual(missing._tag, "BrokerError")
+      // As the real producer: checked against the route before any I/O.
+      assert.strictEqual(missing._tag, "InvalidMessage")
+      if (missing._tag === "InvalidMessage") {
+        assert.strictEqual(missing.reason, "queue broker-a/8 is not a writable queue of the topic's route")
+      }
+      for (
+        const picked of [MessageQueue.make("orders", "broker-a", 99), MessageQueue.make("orders", "broker-z", 0), 3]
+      ) {
+        const bad = yield* Effect.flip(
+          producer.sendWithSelector(
+            Message.make({ topic: "orders", body: "o" }),
+            () => picked as MessageQueue.MessageQueue,
+            0
+          )
+        )
+        assert.strictEqual(bad._tag, "InvalidMessage", String(picked))
+      }
       const unknown = yield* Effect.flip(producer.send(Message.make({ topic: "elsewhere", body: "o" })))
       assert.strictEqual(unknown._tag, "BrokerNotFound")
     }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 8 }, autoCreateTopic: false }))))
@@ -204,6 +220,11 @@ describe("TestProducer", () => {
         (yield* Effect.flip(producer.sendAsync(Message.make({ topic: "orders", body: "closed" }), () => {})))._tag,
         "ServiceNotAvailable"
       )
+      // Everything, as the real producer: an empty batch and a queue lookup too.
+      assert.strictEqual((yield* Effect.flip(producer.sendBatch([])))._tag, "ServiceNotAvailable")
+      assert.strictEqual((yield* Effect.flip(producer.fetchPublishMessageQueues("orders")))._tag, "ServiceNotAvailable")
+      // Each refused send is one failure; an empty batch too.
+      assert.strictEqual((yield* producer.stats).sendFailureCount, 3)
     }))
 
   it.effect("request is answered by the replier, or fails with ReplyTimeout; the variants record their operation", () =>

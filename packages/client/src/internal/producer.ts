@@ -23,6 +23,7 @@ import * as Msg from "../Message.js"
 import { isAutoBatchable } from "../MessageBatch.js"
 import * as MessageQueue from "../MessageQueue.js"
 import type { MessageQueueSelector } from "../MessageQueueSelector.js"
+import { checkedPick } from "../MessageQueueSelector.js"
 import { NameServerResolver } from "../NameServerResolver.js"
 import type { BatchSendCallback, ProducerOptions, ProducerService, SendCallback, SendOverrides } from "../Producer.js"
 import type { ReplyMessage, ReplyOptions, RequestMessage } from "../RequestReply.js"
@@ -341,33 +342,9 @@ export const makeCore = (options: ProducerOptions) =>
     const sendOneway = (message: Message) =>
       awaited<void>("send_oneway", topicOf(message), 1, () => preparer.single(message), "none", undefined, true)
 
-    // What a selector picked (or the caller named), checked against the route before any I/O: the route's own
-    // queue, or why not. A queue the route does not have would be sent as is (with queueId -1 the broker picks one
-    // at random, and ordering is silently lost).
-    const pinTo = (topic: string, picked: unknown, info: Parameters<Pin>[0]) => {
-      if (typeof picked !== "object" || picked === null) {
-        return Either.left(new InvalidMessage({ topic, reason: `the selector picked no queue (${String(picked)})` }))
-      }
-      const { brokerName, queueId } = picked as Partial<MessageQueue.MessageQueue>
-      for (const q of info.queues) if (q.queueId === queueId && q.brokerName === brokerName) return Either.right(q)
-      return Either.left(
-        new InvalidMessage({
-          topic,
-          reason: `queue ${String(brokerName)}/${String(queueId)} is not a writable queue of the topic's route`
-        })
-      )
-    }
-
-    // A pin asks `pick` once per send and checks what it picked against the route.
-    const pinOf = (topic: string, pick: (info: Parameters<Pin>[0]) => unknown): Pin => (info) => {
-      let q: unknown
-      try {
-        q = pick(info)
-      } catch (e) {
-        return Either.left(new InvalidMessage({ topic, reason: `the selector threw: ${String(e)}` }))
-      }
-      return pinTo(topic, q, info)
-    }
+    // A pin asks `pick` once per send and checks what it picked against the route (`checkedPick`).
+    const pinOf = (topic: string, pick: (info: Parameters<Pin>[0]) => unknown): Pin => (info) =>
+      checkedPick(topic, info.queues, () => pick(info))
 
     const select = <A>(info: Parameters<Pin>[0], message: Message, selector: MessageQueueSelector<A>, arg: A) =>
       selector(
@@ -391,7 +368,7 @@ export const makeCore = (options: ProducerOptions) =>
         : batching.send(message, alone, {
           async: false,
           queue,
-          pin: (info) => pinTo(message.topic, queue, info)
+          pin: (info) => checkedPick(message.topic, info.queues, () => queue)
         })
 
     const selectorPin = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A): Pin =>
@@ -420,13 +397,7 @@ export const makeCore = (options: ProducerOptions) =>
           const alone = () => plainSendWithSelector(message, selector, arg)
           const info = isAutoBatchable(message) ? resolver.cachedPublishInfo(ns.wrap(message.topic)) : undefined
           if (info === undefined) return alone()
-          let picked: unknown
-          try {
-            picked = select(info, message, selector, arg)
-          } catch {
-            return alone()
-          }
-          const queue = pinTo(message.topic, picked, info)
+          const queue = checkedPick(message.topic, info.queues, () => select(info, message, selector, arg))
           return Either.isLeft(queue) ? alone() : pinnedCarriedOr(message, queue.right, alone)
         })
 

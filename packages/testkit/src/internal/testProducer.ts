@@ -1,16 +1,11 @@
 import type { MessageTooLarge, RequestError, SendError } from "@effect-rocketmq/client/Errors"
-import {
-  BrokerError,
-  BrokerNotFound,
-  InvalidMessage,
-  ReplyTimeout,
-  ServiceNotAvailable
-} from "@effect-rocketmq/client/Errors"
+import { BrokerNotFound, InvalidMessage, ReplyTimeout, ServiceNotAvailable } from "@effect-rocketmq/client/Errors"
 import type { Message } from "@effect-rocketmq/client/Message"
 import * as Msg from "@effect-rocketmq/client/Message"
 import * as MessageBatch from "@effect-rocketmq/client/MessageBatch"
 import * as MessageQueue from "@effect-rocketmq/client/MessageQueue"
 import type { MessageQueueSelector } from "@effect-rocketmq/client/MessageQueueSelector"
+import { checkedPick } from "@effect-rocketmq/client/MessageQueueSelector"
 import type { BatchSendCallback, ProducerService, ProducerStats, SendCallback } from "@effect-rocketmq/client/Producer"
 import type { ReplyMessage, ReplyOptions, RequestMessage } from "@effect-rocketmq/client/RequestReply"
 import * as RequestReply from "@effect-rocketmq/client/RequestReply"
@@ -109,7 +104,8 @@ export const make = (
 
     const fail = <E extends SendError>(operation: Operation, messages: ReadonlyArray<Message>, error: E) =>
       Effect.suspend(() => {
-        failureCount += messages.length
+        // By message, as the real producer's stats; an empty batch is one failed send.
+        failureCount += Math.max(1, messages.length)
         for (const message of messages) failed.push({ operation, message, error })
         return Effect.fail(error)
       })
@@ -209,39 +205,26 @@ export const make = (
     const sendOneway = (message: Message) =>
       Effect.asVoid(deliver("sendOneway", message, roundRobinPick(message.topic)))
 
+    // Picks checked against the route before any I/O, as the real producer checks them.
     const selectorPick =
       <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
       (queues: ReadonlyArray<MessageQueue.MessageQueue>) =>
-        Effect.suspend(() => {
-          let q: MessageQueue.MessageQueue | undefined
-          try {
-            q = selector(queues, message, arg)
-          } catch (e) {
-            return Effect.fail(new InvalidMessage({ topic: message.topic, reason: `the selector threw: ${String(e)}` }))
-          }
-          return q === undefined
-            ? Effect.fail(new InvalidMessage({ topic: message.topic, reason: "the selector picked no queue" }))
-            : Effect.succeed(MessageQueue.make(message.topic, q.brokerName, q.queueId))
-        })
+        Effect.suspend(() =>
+          Either.match(checkedPick(message.topic, queues, () => selector(queues, message, arg)), {
+            onLeft: Effect.fail,
+            onRight: Effect.succeed
+          })
+        )
 
     const queuePick = (topic: string, queue: MessageQueue.MessageQueue) =>
     (
       queues: ReadonlyArray<MessageQueue.MessageQueue>
     ): Effect.Effect<MessageQueue.MessageQueue, SendError> => {
-      if (queue.topic !== topic) {
-        return Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${queue.topic}` }))
+      const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
+      if (queueTopic !== topic) {
+        return Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
       }
-      const known = queues.find((q) => q.brokerName === queue.brokerName && q.queueId === queue.queueId)
-      // What a broker answers for a queue the topic does not have.
-      return known !== undefined ? Effect.succeed(known) : Effect.fail(
-        new BrokerError({
-          code: 29,
-          remark: `request queueId[${queue.queueId}] is illegal`,
-          address: `127.0.0.1:${brokerPort(Math.max(0, brokers.indexOf(queue.brokerName)))}`,
-          operation: "SEND_MESSAGE_V2(310)",
-          brokerName: queue.brokerName
-        })
-      )
+      return Either.match(checkedPick(topic, queues, () => queue), { onLeft: Effect.fail, onRight: Effect.succeed })
     }
 
     const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
@@ -254,7 +237,7 @@ export const make = (
     const sendBatchAs =
       (operation: Operation, queue?: MessageQueue.MessageQueue) => (messages: ReadonlyArray<Message>) =>
         Effect.gen(function*() {
-          if (messages.length > 0 && !running) {
+          if (!running) {
             return yield* fail(operation, messages, new ServiceNotAvailable({ reason: "the producer is shut down" }))
           }
           const valid = MessageBatch.validateMembers(messages, maxMessageSize)
@@ -381,7 +364,9 @@ export const make = (
       sendBatchToQueue: (messages, queue) => sendBatchAs("sendBatchToQueue", queue)(messages),
       // As the real producer: a topic that does not exist yet has no queues to fetch, whatever a send would create.
       fetchPublishMessageQueues: (topic) =>
-        options.topics?.[topic] === undefined && !created.has(topic)
+        !running
+          ? Effect.fail(new ServiceNotAvailable({ reason: "the producer is shut down" }))
+          : options.topics?.[topic] === undefined && !created.has(topic)
           ? Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
           : Either.match(queuesOf(topic), { onLeft: Effect.fail, onRight: Effect.succeed }),
       // Hooks belong to the real send path; the test producer has none to run.
