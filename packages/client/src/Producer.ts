@@ -32,6 +32,7 @@ import type {
   ServiceNotAvailable
 } from "./Errors.js"
 import * as internal from "./internal/producer.js"
+import { checkOptions } from "./internal/producer/options.js"
 import type { Message } from "./Message.js"
 import type { MessageQueue } from "./MessageQueue.js"
 import type { MessageQueueSelector } from "./MessageQueueSelector.js"
@@ -640,6 +641,9 @@ export const layerDependencies = (
   SocketConnector
 > => {
   const o = { ...defaultOptions, ...options }
+  // The producer's checks, before the pool and resolver are built from these options (credentials, addresses).
+  const checked = checkOptions(o)
+  if (Either.isLeft(checked)) return Layer.fail(checked.left)
   const pool = BrokerConnectionPool.layer({
     tcpTransportConnectTimeout: o.tcpTransportConnectTimeout,
     tcpTransportTryLockTimeout: o.tcpTransportTryLockTimeout,

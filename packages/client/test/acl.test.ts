@@ -7,7 +7,19 @@ import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
 import * as Interceptor from "@effect-rocketmq/testkit/Interceptor"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigError, ConfigProvider, Context, Effect, Either, Layer, Redacted, Schedule } from "effect"
+import {
+  Cause,
+  ConfigError,
+  ConfigProvider,
+  Context,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  Option,
+  Redacted,
+  Schedule
+} from "effect"
 import * as Credentials from "../src/Credentials.js"
 import * as Message from "../src/Message.js"
 import * as MessageQueueSelector from "../src/MessageQueueSelector.js"
@@ -189,6 +201,29 @@ describe("ACL signing", () => {
         )
         assert.isTrue(Either.isLeft(result) && ConfigError.isConfigError(result.left), JSON.stringify(bad))
         assert.match(String((result as Either.Left<unknown, unknown>).left), /accessKey|secretKey|securityToken/)
+      }
+    }))
+
+  it.effect("a secret that is no string (or an empty one) is a ConfigError when the layer is built, not a defect", () =>
+    Effect.gen(function*() {
+      for (
+        const bad of [
+          { secretKey: null },
+          { secretKey: 12345 },
+          { secretKey: {} },
+          { secretKey: "" },
+          { secretKey: Redacted.make(7) },
+          { secretKey: "s", securityToken: 42 }
+        ]
+      ) {
+        const config = { nameServerAddr: "127.0.0.1:1", groupName: "g", accessKey: "publisher", ...bad } as any
+        const exit = yield* Effect.exit(Effect.scoped(Layer.build(NodeProducer.layer(config))))
+        assert.isTrue(Exit.isFailure(exit), JSON.stringify(bad))
+        if (Exit.isFailure(exit)) {
+          const failure = Cause.failureOption(exit.cause)
+          assert.isTrue(Option.isSome(failure) && ConfigError.isConfigError(failure.value), JSON.stringify(bad))
+          assert.match(String(Option.getOrUndefined(failure)), /secretKey|securityToken/)
+        }
       }
     }))
 })

@@ -11,6 +11,9 @@ import { nowNanos, processId } from "../runtime.js"
 
 const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
 
+const isSecret = (v: unknown): boolean =>
+  (typeof v === "string" && v.length > 0) || (Redacted.isRedacted(v) && typeof Redacted.value(v) === "string")
+
 const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> = [
   ["sendMsgTimeout", 1],
   ["retryTimesWhenSendFailed", 0],
@@ -98,6 +101,13 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   }
   if (o.securityToken !== undefined && o.accessKey === undefined) {
     return Either.left(invalidOption("securityToken", "needs accessKey and secretKey"))
+  }
+  // Checked here, not where a request is signed: a secret of another type would fail only there, as a defect.
+  if (o.secretKey !== undefined && !isSecret(o.secretKey)) {
+    return Either.left(invalidOption("secretKey", "must be a non-empty string or a Redacted string"))
+  }
+  if (o.securityToken !== undefined && !isSecret(o.securityToken)) {
+    return Either.left(invalidOption("securityToken", "must be a non-empty string or a Redacted string"))
   }
   if (o.namespace !== undefined && !/^[a-zA-Z0-9_-]+$/.test(o.namespace)) {
     return Either.left(invalidOption("namespace", "may only contain letters, digits, '_' and '-'"))
