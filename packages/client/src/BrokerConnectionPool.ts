@@ -67,6 +67,14 @@ export interface PoolOptions {
   /** How often idle and expired connections are looked for. */
   readonly sweepIntervalMillis: number
   /**
+   * At close, how long queued frames may take to leave before every connection closes (default:
+   * `tcpTransportConnectTimeout`). `Producer.layerDependencies` sets 0: the producer's own shutdown waits for them,
+   * within `shutdownTimeout`.
+   *
+   * @since 0.2.0
+   */
+  readonly closeDrainMillis?: number | undefined
+  /**
    * ACL: every request the pool sends is signed with these (Java's `AclClientRPCHook`): sends, heartbeats, route
    * lookups, END_TRANSACTION. Responses the client writes (to a peer's request) are not, as in Java.
    *

@@ -654,7 +654,9 @@ export const layerDependencies = (
       ? Credentials.make({ accessKey: o.accessKey, secretKey: o.secretKey, securityToken: o.securityToken })
       : undefined,
     tls: o.useTLS ? (o.tls ?? {}) : undefined,
-    maxBufferedBytesPerConnection: o.maxBufferedBytesPerConnection
+    maxBufferedBytesPerConnection: o.maxBufferedBytesPerConnection,
+    // The producer's shutdown waits for queued frames within shutdownTimeout; the pool, closed after it, no longer.
+    closeDrainMillis: 0
   }).pipe(Layer.provide(Codec.layer({ serializeType: o.serializeType })))
   const resolver = NameServerResolver.layer({
     nameServerAddr: o.nameServerAddr,

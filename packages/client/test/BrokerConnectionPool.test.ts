@@ -2,7 +2,7 @@ import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { Frame, RemotingCommand } from "@effect-rocketmq/protocol"
 import type * as Socket from "@effect/platform/Socket"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import type { RemotingError, RequestTimeout } from "../src/Errors.js"
@@ -708,6 +708,41 @@ describe("BrokerConnectionPool", () => {
           }), { closeSocketIfTimeout: false })
       }),
     20_000
+  )
+
+  it.scopedLive(
+    "at close, queued frames get closeDrainMillis to leave (tcpTransportConnectTimeout when unset)",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make(echo)
+        // Closing a pool whose peer stopped reading with frames still queued: how long it takes.
+        const closeWith = (options: Partial<BrokerConnectionPool.PoolOptions>) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.make()
+            const ctx = yield* Layer.build(poolLayer({ maxBufferedBytesPerConnection: 64 * 1024, ...options })).pipe(
+              Scope.extend(scope)
+            )
+            const pool = Context.get(ctx, BrokerConnectionPool.BrokerConnectionPool)
+            yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
+            server.connections.at(-1)!.socket.pause()
+            const body = new Uint8Array(1024 * 1024)
+            for (let i = 0; i < 16; i++) {
+              yield* Effect.fork(
+                pool.oneway(server.address, request({ code: 2, opaque: 0, body }), { timeoutMillis: 30_000 })
+              )
+            }
+            yield* Effect.sleep("300 millis")
+            const [c] = yield* pool.connections
+            assert.isAbove(c!.bufferedBytes, 0, "frames are stuck")
+            const t0 = Date.now()
+            yield* Scope.close(scope, Exit.void)
+            return Date.now() - t0
+          })
+        assert.isBelow(yield* closeWith({ closeDrainMillis: 0 }), 500)
+        assert.isAtLeast(yield* closeWith({ closeDrainMillis: 700 }), 650)
+        assert.isAtLeast(yield* closeWith({ tcpTransportConnectTimeout: 900 }), 850)
+      }),
+    30_000
   )
 
   it.scopedLive("closing the pool fails what is in flight and refuses new requests", () =>

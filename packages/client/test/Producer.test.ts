@@ -1,5 +1,7 @@
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { MessageId, RemotingCommand } from "@effect-rocketmq/protocol"
+import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
+import * as Interceptor from "@effect-rocketmq/testkit/Interceptor"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Cause,
@@ -17,6 +19,7 @@ import {
   Struct,
   TestClock
 } from "effect"
+import * as Net from "node:net"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import type { SendError } from "../src/Errors.js"
@@ -81,6 +84,16 @@ const route = (brokers: ReadonlyArray<readonly [string, string]>) =>
       topicSysFlag: 0
     }))
   }) as any
+
+// A producer with Node sockets whose scope the test closes itself (to time its shutdown).
+const closableProducer = (options: Producer.ProducerConfig) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const ctx = yield* Layer.build(Producer.layer(options).pipe(Layer.provide(NodeSocketConnector.layer))).pipe(
+      Scope.extend(scope)
+    )
+    return { p: Context.get(ctx, Producer.Producer), scope }
+  })
 
 const producerWith = (
   brokers: ReadonlyArray<readonly [string, string]>,
@@ -824,17 +837,13 @@ describe("Producer async sends and shutdown", () => {
       const ns = yield* ScriptedServer.make((f, conn) => {
         if (f.code === 105) conn.send(response(f, { code: 0, body: new TextEncoder().encode(route) }))
       })
-      const scope = yield* Scope.make()
-      const ctx = yield* Layer.build(
-        Producer.layer({
-          nameServerAddr: ns.address,
-          groupName: "g",
-          sendMsgTimeout: 10_000,
-          retryTimesWhenSendAsyncFailed: 5,
-          shutdownTimeout: 1000
-        }).pipe(Layer.provide(NodeSocketConnector.layer))
-      ).pipe(Scope.extend(scope))
-      const p = Context.get(ctx, Producer.Producer)
+      const { p, scope } = yield* closableProducer({
+        nameServerAddr: ns.address,
+        groupName: "g",
+        sendMsgTimeout: 10_000,
+        retryTimesWhenSendAsyncFailed: 5,
+        shutdownTimeout: 1000
+      })
       const results: Array<Either.Either<unknown, SendError>> = []
       for (let i = 0; i < 10; i++) yield* p.sendAsync(msg(), (r) => void results.push(r))
       yield* Effect.sleep("100 millis")
@@ -860,6 +869,80 @@ describe("Producer async sends and shutdown", () => {
       // Unregistered where a connection was open.
       assert.isAbove(a.received().filter((f) => f.code === 35).length, 0)
     }))
+
+  it.scopedLive(
+    "shutdown's bound holds with one-way frames stuck behind a broker that stopped reading",
+    () =>
+      Effect.gen(function*() {
+        // An embedded broker behind a relay that, once told, neither reads from the client nor passes anything on; the
+        // name server's routes name the relay.
+        const embedded = yield* EmbeddedRocketMQ.make({ topics: { T: 4 } })
+        const brokerAddress = embedded.brokerAddresses["broker-a"]!
+        const [host, port] = brokerAddress.split(":")
+        let stalled = false
+        const sockets: Array<Net.Socket> = []
+        const relay = Net.createServer((client) => {
+          const upstream = Net.connect(Number(port), host)
+          sockets.push(client, upstream)
+          for (const s of [client, upstream]) s.on("error", () => {})
+          client.on("data", (d) => void (stalled || upstream.write(d)))
+          upstream.on("data", (d) => void (stalled || client.write(d)))
+        })
+        yield* Effect.acquireRelease(
+          Effect.async<void>((resume) => void relay.listen(0, "127.0.0.1", () => resume(Effect.void))),
+          () =>
+            Effect.sync(() => {
+              for (const s of sockets) s.destroy()
+              relay.close()
+            })
+        )
+        const relayAddress = `127.0.0.1:${(relay.address() as Net.AddressInfo).port}`
+        const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+        yield* embedded.intercept(EmbeddedRocketMQ.NAME_SERVER, ({ request }) =>
+          Effect.succeed(
+            request.code === 105
+              ? Interceptor.mapResponse((answer) => ({
+                ...answer,
+                body: new TextEncoder().encode(text(answer.body).replaceAll(brokerAddress, relayAddress))
+              }))
+              : Interceptor.pass
+          ))
+        const { p, scope } = yield* closableProducer({
+          nameServerAddr: embedded.nameServerAddress,
+          groupName: "g",
+          shutdownTimeout: 500,
+          sendMsgTimeout: 30_000,
+          // What the pool's own drain at close was bounded by, after shutdownTimeout and the unregister.
+          tcpTransportConnectTimeout: 8000
+        })
+        yield* p.send(msg())
+        stalled = true
+        for (const s of sockets) s.pause()
+        // One-way frames until the kernel's buffers and the connection's high-water mark are full, and a send behind.
+        const body = new Uint8Array(512 * 1024)
+        const pending = yield* Effect.forEach(
+          Array.from({ length: 200 }),
+          () => Effect.fork(Effect.either(p.sendOneway(Message.make({ topic: "T", body })))),
+          { concurrency: "unbounded" }
+        )
+        const behind = yield* Effect.fork(Effect.either(p.send(msg())))
+        yield* Effect.sleep("1500 millis")
+        const t0 = Date.now()
+        yield* Scope.close(scope, Exit.void)
+        // shutdownTimeout (500) + callbacks' grace (100) + unregister (1000) stated: 1600 ms, and a margin for a busy
+        // host. Before: the pool waited tcpTransportConnectTimeout more for the stuck frames (about 9 s here).
+        assert.isBelow(Date.now() - t0, 2600)
+        // Everyone hears: queued, or a typed failure.
+        const outcomes: Array<Either.Either<unknown, SendError>> = [
+          ...(yield* Effect.forEach(pending, Fiber.join)),
+          yield* Fiber.join(behind)
+        ]
+        for (const r of outcomes) {
+          if (Either.isLeft(r)) assert.include(["RemotingError", "ServiceNotAvailable", "SendTimeout"], r.left._tag)
+        }
+      }),
+    30_000
+  )
 
   it.scopedLive("a sendAsync callback that throws is logged with its error; the producer goes on", () =>
     Effect.gen(function*() {

@@ -239,7 +239,7 @@ export const make = (
       Effect.interruptible,
       Effect.forkIn(poolScope)
     )
-    yield* Effect.addFinalizer(() => table.close(options.tcpTransportConnectTimeout))
+    yield* Effect.addFinalizer(() => table.close(options.closeDrainMillis ?? options.tcpTransportConnectTimeout))
 
     const service: BrokerConnectionPoolService = {
       start,

@@ -60,10 +60,12 @@ const batchTopicOf = (messages: ReadonlyArray<Message>): string =>
 const batchCountOf = (messages: ReadonlyArray<Message>): number =>
   Array.isArray(messages) ? Math.max(1, messages.length) : 1
 
-/** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
 const toArray = <A>(a: A): Array<A> => [a]
 
+/** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
 const SHUTDOWN_GRACE_MILLIS = 100
+/** How often shutdown looks whether queued frames have left. */
+const FRAMES_POLL_MILLIS = 10
 
 /** What the trace records still waiting at shutdown get at least, whatever is left of `shutdownTimeout`. */
 const TRACE_CLOSE_MIN_MILLIS = 500
@@ -665,8 +667,18 @@ export const makeCore = (options: ProducerOptions) =>
         Effect.suspend(() => messageTrace.close(Math.max(shutdownDeadline - now(), TRACE_CLOSE_MIN_MILLIS)))
       )
     }
-    // Runs first on close: refuse new sends, give in-flight asynchronous sends their time, then tell any still
-    // unfinished how they ended.
+    // Done once no connection holds frames for the socket: one-way sends, done once queued, leave within the shutdown
+    // bound too (the pool of `layerDependencies` gives them no more time when it closes).
+    const framesWritten: Effect.Effect<void> = Effect.flatMap(
+      pool.connections,
+      (connections) =>
+        connections.every((c) => c.bufferedBytes === 0)
+          ? Effect.void
+          : Effect.zipRight(Effect.sleep(FRAMES_POLL_MILLIS), framesWritten)
+    )
+
+    // Runs first on close: refuse new sends, give in-flight asynchronous sends (and queued one-way frames) their time,
+    // then tell any still unfinished how they ended.
     // All of it within `shutdownTimeout`, and SHUTDOWN_GRACE_MILLIS more for what callbacks told of the shutdown
     // return; unregistering (the finalizer above) has its own bound.
     yield* Effect.addFinalizer(() =>
@@ -680,6 +692,7 @@ export const makeCore = (options: ProducerOptions) =>
           window.drain.pipe(
             Effect.zipRight(batching?.drain ?? Effect.void),
             Effect.zipRight(FiberSet.awaitEmpty(callbackFibers)),
+            Effect.zipRight(framesWritten),
             Effect.timeout(o.shutdownTimeout),
             Effect.ignore
           )
