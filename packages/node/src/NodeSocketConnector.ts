@@ -115,6 +115,8 @@ const describeTls = (failure: Tls.HandshakeFailure, cause: unknown): string => {
       return `the server's certificate names another host (tls.serverName): ${said}${code}`
     case "NotTls":
       return `the server closed the connection or answered in plain text during the handshake; does it speak TLS? (${said}${code})`
+    case "ClientCertificateRejected":
+      return `the server refused this client's certificate, or wanted one (tls.cert, tls.key): ${said}${code}`
     default:
       return `${said}${code}`
   }
@@ -159,7 +161,9 @@ const connect = (host: string, port: number, options?: ConnectOptions): Effect.E
     let early: Array<Uint8Array> | undefined
     let ended: { readonly error: ConnectError | undefined } | undefined
     let failure: ConnectError | undefined
+    let readAny = false
     const deliver = (chunk: Uint8Array) => {
+      readAny = true
       if (handlers !== undefined) handlers.onData(chunk)
       else (early ??= []).push(chunk.slice())
     }
@@ -206,7 +210,16 @@ const connect = (host: string, port: number, options?: ConnectOptions): Effect.E
     if (tls !== undefined) conn.once("secureConnect", () => resume(Effect.succeed(connected)))
     conn.on("error", (cause) => {
       if (settled) {
-        failure ??= new SocketError({ reason: "Read", cause })
+        // Under TLS 1.3 the server judges the client's certificate after our side of the handshake ended: its
+        // refusal is an alert in place of the first read, and is still the handshake's failure.
+        failure ??= tls !== undefined && !readAny && tlsFailureOf(cause) === "ClientCertificateRejected"
+          ? new Tls.TlsHandshakeError({
+            address,
+            failure: "ClientCertificateRejected",
+            detail: describeTls("ClientCertificateRejected", cause),
+            cause
+          })
+          : new SocketError({ reason: "Read", cause })
         return
       }
       if (tls === undefined || !tcpUp) return resume(Effect.fail(new OpenError(address, cause)))

@@ -14,6 +14,8 @@ import type { ConnectionHost } from "./connection.js"
 import { Connection, remotingError, withOperation } from "./connection.js"
 
 const plainTextHint = " before answering anything (a server that requires TLS does this to plain connections: useTLS?)"
+const tlsRefusalHint =
+  " right after the TLS handshake, before answering anything (did it refuse this client's certificate? tls.cert, tls.ca)"
 
 // A socket that never opened is a connect failure, not a closed connection; one whose TLS handshake failed says so.
 const openFailure = (e: ConnectError): RemotingError["reason"] =>
@@ -164,7 +166,8 @@ export class AddressTable {
               },
               onClose: (error) => {
                 // A server that requires TLS closes a plain connection without a word.
-                const hint = tls === undefined && !heard ? plainTextHint : ""
+                // A TLS 1.3 server that refuses the client's certificate may close without an alert we can read.
+                const hint = heard ? "" : tls === undefined ? plainTextHint : tlsRefusalHint
                 ended = error === undefined
                   ? remotingError("ConnectionClosed", address, "read", `closed by peer${hint}`)
                   : remotingError(
