@@ -45,6 +45,12 @@ describe("effect-rocketmq-broker arguments", () => {
       `--brokers must be an integer in 1..26, got "0"`
     )
     assert.strictEqual(Either.flip(parse(["--topic", ":3"])).pipe(Either.getOrThrow), `--topic needs a name, got ":3"`)
+    // Topics the cluster refuses are bad arguments (exit 2), not a cluster that cannot start.
+    assert.match(Either.flip(parse(["--topic", "a b:4"])).pipe(Either.getOrThrow), /^--topic a b: /)
+    assert.strictEqual(
+      Either.flip(parse(["--topic", "TBW102:4"])).pipe(Either.getOrThrow),
+      "--topic TBW102 is a system topic"
+    )
     assert.match(Either.flip(parse(["--nope"])).pipe(Either.getOrThrow), /Unknown option '--nope'/)
     assert.deepStrictEqual(parse(["-h"]), Either.right({ _tag: "Help" }))
   })

@@ -8,6 +8,7 @@ import * as Fiber from "effect/Fiber"
 import { parseArgs } from "node:util"
 import type { EmbeddedRocketMQOptions } from "../EmbeddedRocketMQ.js"
 import { make } from "./embedded.js"
+import { topicOptionsOf } from "./options.js"
 
 export const usage = `Usage: effect-rocketmq-broker [options]
 
@@ -63,6 +64,9 @@ export const parse = (argv: ReadonlyArray<string>): Either.Either<Command, strin
       const name = colon < 0 ? spec : spec.slice(0, colon)
       if (name.length === 0) return yield* Either.left(`--topic needs a name, got "${spec}"`)
       topics[name] = colon < 0 ? 4 : yield* integer(`--topic ${name} queues`, spec.slice(colon + 1), 1, 1024)
+      // A topic the cluster would refuse (its own check) is a bad argument, not a cluster that cannot start.
+      const refused = topicOptionsOf(name, topics[name], [])
+      if (Either.isLeft(refused)) return yield* Either.left(`--topic ${refused.left.detail}`)
     }
     const options: EmbeddedRocketMQOptions = {
       nameServerPort,
