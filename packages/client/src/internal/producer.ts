@@ -54,12 +54,6 @@ export const currentSendOverrides: FiberRef.FiberRef<SendOverrides> = FiberRef.u
 const topicOf = (message: Message): string =>
   typeof message === "object" && message !== null && typeof message.topic === "string" ? message.topic : ""
 
-// A batch's topic and message count as stats see them, whatever the caller passed.
-const batchTopicOf = (messages: ReadonlyArray<Message>): string =>
-  Array.isArray(messages) && messages.length > 0 ? topicOf(messages[0]) : ""
-const batchCountOf = (messages: ReadonlyArray<Message>): number =>
-  Array.isArray(messages) ? Math.max(1, messages.length) : 1
-
 const toArray = <A>(a: A): Array<A> => [a]
 
 /** What effects returned by callbacks told of the shutdown get past `shutdownTimeout`. */
@@ -180,10 +174,7 @@ export const makeCore = (options: ProducerOptions) =>
       return s
     }
 
-    /**
-     * A send refused before it started (the producer shut down, a message, batch, queue or timeout that fails its
-     * checks): a failure in stats, metrics and its span, in every mode alike.
-     */
+    /** A send refused before it started (`Observer.refused`). */
     const refuse = <E>(
       fiber: Fiber.RuntimeFiber<unknown, unknown>,
       observed: string,
@@ -191,9 +182,23 @@ export const makeCore = (options: ProducerOptions) =>
       count: number,
       error: E
     ): Effect.Effect<never, E> => {
-      observer.conclude(observer.observe(fiber, observed, topic, count), Exit.fail(error))
+      observer.refused(fiber, observed, topic, count, error)
       return Effect.fail(error)
     }
+    // The same for a batch: its topic and message count as stats see them, whatever the caller passed.
+    const refuseBatch = <E>(
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      observed: string,
+      messages: ReadonlyArray<Message>,
+      error: E
+    ): Effect.Effect<never, E> =>
+      refuse(
+        fiber,
+        observed,
+        Array.isArray(messages) && messages.length > 0 ? topicOf(messages[0]) : "",
+        Array.isArray(messages) ? Math.max(1, messages.length) : 1,
+        error
+      )
 
     /** A send the caller waits for, in the caller's fiber. */
     const awaited = <A = SendResult>(
@@ -445,13 +450,9 @@ export const makeCore = (options: ProducerOptions) =>
     // result in order, or the first error (requests already accepted still run, and may be stored).
     const sendBatchAsync = (messages: ReadonlyArray<Message>, callback: BatchSendCallback) =>
       Effect.withFiberRuntime<void, InvalidMessage | MessageTooLarge | ServiceNotAvailable>((fiber) => {
-        if (!running) {
-          return refuse(fiber, "send_async", batchTopicOf(messages), batchCountOf(messages), shutDownError())
-        }
+        if (!running) return refuseBatch(fiber, "send_async", messages, shutDownError())
         const prepared = preparer.batch(messages)
-        if (Either.isLeft(prepared)) {
-          return refuse(fiber, "send_async", batchTopicOf(messages), batchCountOf(messages), prepared.left)
-        }
+        if (Either.isLeft(prepared)) return refuseBatch(fiber, "send_async", messages, prepared.left)
         const chunks = prepared.right
         const results: Array<SendResult> = new Array(chunks.length)
         let pending = chunks.length
@@ -473,17 +474,11 @@ export const makeCore = (options: ProducerOptions) =>
 
     const sendBatchToQueue = (messages: ReadonlyArray<Message>, queue: MessageQueue.MessageQueue) =>
       Effect.withFiberRuntime<Array<SendResult>, SendError>((fiber) => {
-        if (!running) {
-          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), shutDownError())
-        }
+        if (!running) return refuseBatch(fiber, "send_batch", messages, shutDownError())
         const prepared = preparer.batch(messages)
-        if (Either.isLeft(prepared)) {
-          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), prepared.left)
-        }
+        if (Either.isLeft(prepared)) return refuseBatch(fiber, "send_batch", messages, prepared.left)
         const pin = queuePin(prepared.right[0]!.userTopic, queue)
-        if (Either.isLeft(pin)) {
-          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), pin.left)
-        }
+        if (Either.isLeft(pin)) return refuseBatch(fiber, "send_batch", messages, pin.left)
         return Effect.forEach(
           prepared.right,
           (p) => awaited("send_batch", p.userTopic, p.count, () => Either.right(p), "none", pin.right)
@@ -519,13 +514,9 @@ export const makeCore = (options: ProducerOptions) =>
       awaited("send_batch", p.userTopic, p.count, () => Either.right(p), o.retryTimesWhenSendFailed)
     const sendBatch = (messages: ReadonlyArray<Message>) =>
       Effect.withFiberRuntime<Array<SendResult>, SendError>((fiber) => {
-        if (!running) {
-          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), shutDownError())
-        }
+        if (!running) return refuseBatch(fiber, "send_batch", messages, shutDownError())
         const prepared = preparer.batch(messages)
-        if (Either.isLeft(prepared)) {
-          return refuse(fiber, "send_batch", batchTopicOf(messages), batchCountOf(messages), prepared.left)
-        }
+        if (Either.isLeft(prepared)) return refuseBatch(fiber, "send_batch", messages, prepared.left)
         const chunks = prepared.right
         if (chunks.length > 1) return Effect.forEach(chunks, awaitedBatch)
         // Usually one request: no loop (whose closures would hold the batch for as long as Effect keeps them). With

@@ -206,10 +206,9 @@ export class Accumulator {
     return this.accept(fiber, message, m, callback)
   }
 
-  // A message refused before it was held: a failure in stats, metrics and its span, as the producer's own refusals.
+  // A message refused before it was held, counted as the producer's own refusals are.
   private refuse<E>(fiber: Fiber.RuntimeFiber<unknown, unknown>, operation: string, message: Message, error: E) {
-    const observer = this.ctx.observer
-    observer.conclude(observer.observe(fiber, operation, message.topic, 1), Exit.fail(error))
+    this.ctx.observer.refused(fiber, operation, message.topic, 1, error)
     return Effect.fail(error)
   }
 

@@ -144,6 +144,20 @@ export class Observer {
     return obs
   }
 
+  /**
+   * A send refused before it started (the producer shut down, a message, batch, queue or timeout that fails its
+   * checks): a failure in stats, metrics and its span, in every mode alike.
+   */
+  refused(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    operation: string,
+    topic: string,
+    count: number,
+    error: unknown
+  ) {
+    this.conclude(this.observe(fiber, operation, topic, count), Exit.fail(error))
+  }
+
   /** Ends the observation once: stats, metrics, span attributes and status. */
   conclude<A, E>(obs: Observation, exit: Exit.Exit<A, E>) {
     if (obs.ended) return
