@@ -45,14 +45,15 @@ const peakBuffered = (pool: BrokerConnectionPool.BrokerConnectionPoolService, bo
 
 /**
  * A pool whose one connection's peer (an echo server) stops reading once the connection is up, with `max` as the
- * pool's high-water mark; `f` gets the pool, the server and its side of the connection.
+ * pool's high-water mark; `f` gets the pool, the server, its side of the connection and the mark.
  */
 const withStalledPeer = <A, E>(
   max: number,
   f: (
     pool: BrokerConnectionPool.BrokerConnectionPoolService,
     server: ScriptedServer.ScriptedServer,
-    conn: ScriptedServer.ServerConnection
+    conn: ScriptedServer.ServerConnection,
+    max: number
   ) => Effect.Effect<A, E>
 ) =>
   Effect.gen(function*() {
@@ -62,7 +63,7 @@ const withStalledPeer = <A, E>(
         yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
         const conn = server.connections[0]!
         conn.socket.pause()
-        return yield* f(pool, server, conn)
+        return yield* f(pool, server, conn, max)
       }), { maxBufferedBytesPerConnection: max })
   })
 
@@ -581,9 +582,8 @@ describe("BrokerConnectionPool", () => {
   it.scopedLive(
     "bounds unflushed bytes per connection: a peer that stops reading makes writers wait",
     () =>
-      withStalledPeer(1024 * 1024, (pool, server, conn) =>
+      withStalledPeer(1024 * 1024, (pool, server, conn, max) =>
         Effect.gen(function*() {
-          const max = 1024 * 1024
           const body = new Uint8Array(1024 * 1024)
           const fibers = yield* Effect.forEach(
             Array.from({ length: 40 }),
@@ -607,9 +607,8 @@ describe("BrokerConnectionPool", () => {
   it.scopedLive(
     "one-way frames stop at the high-water mark: the next waits, fails typed at its timeout, and the rest leave once the peer reads",
     () =>
-      withStalledPeer(256 * 1024, (pool, server, conn) =>
+      withStalledPeer(256 * 1024, (pool, server, conn, max) =>
         Effect.gen(function*() {
-          const max = 256 * 1024
           const body = new Uint8Array(64 * 1024)
           // As the producer's sendOneway: done once queued on a connection with room, else once written.
           const oneway = (code: number, timeoutMillis: number) =>
@@ -652,7 +651,7 @@ describe("BrokerConnectionPool", () => {
   it.scopedLive(
     "a peer that floods requests and reads nothing: answers stop at the high-water mark, memory stays bounded",
     () =>
-      withStalledPeer(64 * 1024, (pool, server, conn) =>
+      withStalledPeer(64 * 1024, (pool, server, conn, max) =>
         Effect.gen(function*() {
           // 100,000 requests of a code nobody handles, each asking for an answer (about 11 MB of answers).
           const one = Frame.encode(request({ code: 9999, opaque: 1 }))
@@ -660,7 +659,7 @@ describe("BrokerConnectionPool", () => {
           for (let i = 0; i < 100_000; i++) flood.set(one, i * one.length)
           conn.sendRaw(flood)
           // Whatever the kernel takes, the connection holds no more than the mark and one answer.
-          yield* peakBuffered(pool, 64 * 1024 + 256)
+          yield* peakBuffered(pool, max + 256)
           assert.isBelow(server.received().length, 100_000)
           // Still usable once the peer reads again (behind the rest of the flood, which the client still answers).
           conn.socket.resume()
