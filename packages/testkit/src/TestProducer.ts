@@ -153,6 +153,14 @@ export interface TestProducerOptions {
   /** Default 4 MiB, as the real producer. */
   readonly maxMessageSize?: number | undefined
   /**
+   * The longest delay a timer message (`deliverAt`, `deliverAfter`) may ask for, in seconds; a longer one fails with
+   * `BrokerError` code 13 (MESSAGE_ILLEGAL), as a 5.x broker refuses it. Default 259200 (3 days), the brokers'
+   * `timerMaxDelaySec`.
+   *
+   * @since 0.3.0
+   */
+  readonly timerMaxDelaySec?: number | undefined
+  /**
    * The body of the reply to a `request` (recorded as sent first); `undefined`, or no replier, makes the request fail
    * with `ReplyTimeout` at once.
    *

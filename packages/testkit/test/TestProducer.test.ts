@@ -263,4 +263,41 @@ describe("TestProducer", () => {
         return body === "nobody" ? undefined : `answer to ${body}`
       }
     }))))
+
+  it.effect("a timer message over timerMaxDelaySec fails with code 13, as a 5.x broker refuses it", () =>
+    Effect.gen(function*() {
+      const producer = yield* Producer.Producer
+      const within = yield* producer.send(Message.make({ topic: "orders", body: "o-1", deliverAfter: "60 seconds" }))
+      assert.strictEqual(within.status, "SEND_OK")
+      for (
+        const message of [
+          Message.make({ topic: "orders", body: "o-2", deliverAfter: "61 seconds" }),
+          Message.make({ topic: "orders", body: "o-3", deliverAt: Date.now() + 3_600_000 })
+        ]
+      ) {
+        const refused = yield* Effect.flip(producer.send(message))
+        assert.strictEqual(refused._tag, "BrokerError")
+        if (refused._tag === "BrokerError") {
+          assert.strictEqual(refused.code, 13)
+          assert.strictEqual(
+            refused.remark,
+            "timer message illegal, the delay time should not be bigger than the max delay 60000ms; or if set del msg, the delay time should be bigger than the current time"
+          )
+          assert.strictEqual(refused.brokerName, "broker-a")
+        }
+      }
+      const control = yield* TestProducer.TestProducer
+      assert.deepStrictEqual((yield* control.failed).map((f) => f.error._tag), ["BrokerError", "BrokerError"])
+      assert.strictEqual((yield* producer.stats).sendFailureCount, 2)
+      // The brokers' default: 3 days.
+      const defaults = yield* Effect.flip(
+        Effect.flatMap(
+          Producer.Producer,
+          (p) => p.send(Message.make({ topic: "orders", body: "o-4", deliverAfter: "4 days" }))
+        ).pipe(
+          Effect.provide(TestProducer.layer())
+        )
+      )
+      assert.strictEqual(defaults._tag, "BrokerError")
+    }).pipe(Effect.provide(TestProducer.layer({ timerMaxDelaySec: 60 }))))
 })

@@ -1,5 +1,11 @@
 import type { MessageTooLarge, RequestError, SendError } from "@effect-rocketmq/client/Errors"
-import { BrokerNotFound, InvalidMessage, ReplyTimeout, ServiceNotAvailable } from "@effect-rocketmq/client/Errors"
+import {
+  BrokerError,
+  BrokerNotFound,
+  InvalidMessage,
+  ReplyTimeout,
+  ServiceNotAvailable
+} from "@effect-rocketmq/client/Errors"
 import type { Message } from "@effect-rocketmq/client/Message"
 import * as Msg from "@effect-rocketmq/client/Message"
 import * as MessageBatch from "@effect-rocketmq/client/MessageBatch"
@@ -12,12 +18,14 @@ import * as RequestReply from "@effect-rocketmq/client/RequestReply"
 import type { SendResult } from "@effect-rocketmq/client/SendResult"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
+import { ResponseCode } from "@effect-rocketmq/protocol/ResponseCode"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
 import type * as Scope from "effect/Scope"
 import type { FailedSend, Operation, SentMessage, TestProducerOptions, TestProducerService } from "../TestProducer.js"
+import { Remarks } from "./constants.js"
 
 interface Script {
   readonly error: SendError | ((message: Message) => SendError)
@@ -35,6 +43,7 @@ export const make = (
     const brokers = [...(options.brokers ?? ["broker-a"])].sort()
     const maxMessageSize = options.maxMessageSize ?? 4 * 1024 * 1024
     const defaultQueues = options.defaultTopicQueueNums ?? 4
+    const timerMaxDelayMs = (options.timerMaxDelaySec ?? 259_200) * 1000
     const autoCreate = options.autoCreateTopic ?? true
     const uniqueId = MessageId.makeUniqueIdGenerator()
     const fibers = yield* FiberSet.make<void, never>()
@@ -140,13 +149,28 @@ export const make = (
         const queues = queuesOf(message.topic)
         if (Either.isLeft(queues)) return yield* fail(operation, [message], queues.left)
         const queue = yield* Effect.catchAll(pick(queues.right), (e) => fail(operation, [message], e))
-        const error = script()
+        const error = script() ?? timerRefusal(operation, message, queue)
         if (error !== undefined) return yield* fail(operation, [message], error)
         const r = result(queue, [message.body], [uniqueId()], true)
         successCount++
         sent.push({ operation, message, result: r })
         return r
       })
+
+    // What the broker answers a timer message that asks for more than its `timerMaxDelaySec` (after the queue is
+    // picked: the error names the broker).
+    const timerRefusal = (operation: Operation, message: Message, queue: MessageQueue.MessageQueue) => {
+      const delayMs = message.deliverAfterMillis ??
+        (message.deliverAt !== undefined ? message.deliverAt - Date.now() : 0)
+      if (!(delayMs > timerMaxDelayMs)) return undefined
+      return new BrokerError({
+        code: ResponseCode.MESSAGE_ILLEGAL,
+        remark: Remarks.timerIllegal(timerMaxDelayMs / 1000),
+        address: `127.0.0.1:${brokerPort(Math.max(0, brokers.indexOf(queue.brokerName)))}`,
+        operation: operation === "reply" ? "SEND_REPLY_MESSAGE_V2(325)" : "SEND_MESSAGE_V2(310)",
+        brokerName: queue.brokerName
+      })
+    }
 
     const roundRobinPick = (topic: string) => (queues: ReadonlyArray<MessageQueue.MessageQueue>) =>
       Effect.succeed(pickQueue(topic, queues))
