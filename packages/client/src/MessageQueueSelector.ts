@@ -81,6 +81,30 @@ export const checkedPick = (
   )
 }
 
+/**
+ * A queue a caller names (`sendToQueue`, `sendBatchToQueue` and their variants) belongs to the message's topic, or
+ * why not; whether the route has it is `checkedPick`'s to say. The producer and `TestProducer` both check with this.
+ *
+ * @example
+ * ```ts
+ * import { MessageQueue, MessageQueueSelector } from "@effect-rocketmq/client"
+ * import { Either } from "effect"
+ *
+ * const queue = MessageQueue.make("orders", "broker-a", 1)
+ * assert.ok(Either.isRight(MessageQueueSelector.checkedQueue("orders", queue)))
+ * assert.ok(Either.isLeft(MessageQueueSelector.checkedQueue("payments", queue)))
+ * ```
+ *
+ * @since 0.3.0
+ * @category validation
+ */
+export const checkedQueue = (topic: string, queue: MessageQueue): Either.Either<MessageQueue, InvalidMessage> => {
+  const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
+  return queueTopic === topic
+    ? Either.right(queue)
+    : Either.left(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
+}
+
 // Java's String.hashCode: the same key picks the same queue index as a Java producer would.
 const javaHash = (s: string): number => {
   let h = 0

@@ -23,7 +23,7 @@ import * as Msg from "../Message.js"
 import { isAutoBatchable } from "../MessageBatch.js"
 import * as MessageQueue from "../MessageQueue.js"
 import type { MessageQueueSelector } from "../MessageQueueSelector.js"
-import { checkedPick } from "../MessageQueueSelector.js"
+import { checkedPick, checkedQueue } from "../MessageQueueSelector.js"
 import { NameServerResolver } from "../NameServerResolver.js"
 import type { BatchSendCallback, ProducerOptions, ProducerService, SendCallback, SendOverrides } from "../Producer.js"
 import type { ReplyMessage, ReplyOptions, RequestMessage } from "../RequestReply.js"
@@ -382,12 +382,8 @@ export const makeCore = (options: ProducerOptions) =>
       pinOf(topicOf(message), (info) => select(info, message, selector, arg))
 
     // An explicit queue: of the message's topic, or InvalidMessage before any I/O.
-    const queuePin = (topic: string, queue: MessageQueue.MessageQueue): Either.Either<Pin, InvalidMessage> => {
-      const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
-      return queueTopic !== topic
-        ? Either.left(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
-        : Either.right(pinOf(topic, () => queue))
-    }
+    const queuePin = (topic: string, queue: MessageQueue.MessageQueue): Either.Either<Pin, InvalidMessage> =>
+      Either.map(checkedQueue(topic, queue), (q) => pinOf(topic, () => q))
 
     const pinned = (message: Message, pin: Pin) =>
       awaited("send", topicOf(message), 1, () => preparer.single(message), "none", pin)

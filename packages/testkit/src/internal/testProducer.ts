@@ -1,17 +1,11 @@
-import type { MessageTooLarge, RequestError, SendError } from "@effect-rocketmq/client/Errors"
-import {
-  BrokerError,
-  BrokerNotFound,
-  InvalidMessage,
-  ReplyTimeout,
-  ServiceNotAvailable
-} from "@effect-rocketmq/client/Errors"
+import type { InvalidMessage, MessageTooLarge, RequestError, SendError } from "@effect-rocketmq/client/Errors"
+import { BrokerError, BrokerNotFound, ReplyTimeout, ServiceNotAvailable } from "@effect-rocketmq/client/Errors"
 import type { Message } from "@effect-rocketmq/client/Message"
 import * as Msg from "@effect-rocketmq/client/Message"
 import * as MessageBatch from "@effect-rocketmq/client/MessageBatch"
 import * as MessageQueue from "@effect-rocketmq/client/MessageQueue"
 import type { MessageQueueSelector } from "@effect-rocketmq/client/MessageQueueSelector"
-import { checkedPick } from "@effect-rocketmq/client/MessageQueueSelector"
+import { checkedPick, checkedQueue } from "@effect-rocketmq/client/MessageQueueSelector"
 import type { BatchSendCallback, ProducerService, ProducerStats, SendCallback } from "@effect-rocketmq/client/Producer"
 import type { ReplyMessage, ReplyOptions, RequestMessage } from "@effect-rocketmq/client/RequestReply"
 import * as RequestReply from "@effect-rocketmq/client/RequestReply"
@@ -244,11 +238,8 @@ export const make = (
     (
       queues: ReadonlyArray<MessageQueue.MessageQueue>
     ): Effect.Effect<MessageQueue.MessageQueue, SendError> => {
-      const queueTopic = typeof queue === "object" && queue !== null ? queue.topic : undefined
-      if (queueTopic !== topic) {
-        return Effect.fail(new InvalidMessage({ topic, reason: `the queue belongs to topic ${String(queueTopic)}` }))
-      }
-      return Either.match(checkedPick(topic, queues, () => queue), { onLeft: Effect.fail, onRight: Effect.succeed })
+      const checked = Either.flatMap(checkedQueue(topic, queue), (q) => checkedPick(topic, queues, () => q))
+      return Either.match(checked, { onLeft: Effect.fail, onRight: Effect.succeed })
     }
 
     const sendWithSelector = <A>(message: Message, selector: MessageQueueSelector<A>, arg: A) =>
