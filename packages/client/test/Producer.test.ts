@@ -564,7 +564,19 @@ describe("Producer retries and errors", () => {
         assert.strictEqual(e._tag, "InvalidMessage", String(queueId))
         assert.include(e.message, `broker-a/${queueId}`)
       }
-      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 0)
+      // A named queue of another topic, or no queue at all, whether or not the route has its broker and id.
+      for (const [queue, topic] of [[MessageQueue.make("U", "broker-a", 1), "U"], [null, "undefined"]] as const) {
+        for (
+          const e of [
+            yield* p.sendToQueue(msg(), queue as unknown as MessageQueue.MessageQueue).pipe(Effect.flip),
+            yield* p.sendBatchToQueue([msg()], queue as unknown as MessageQueue.MessageQueue).pipe(Effect.flip)
+          ]
+        ) {
+          assert.strictEqual(e._tag, "InvalidMessage")
+          assert.strictEqual(e._tag === "InvalidMessage" ? e.reason : "", `the queue belongs to topic ${topic}`)
+        }
+      }
+      assert.strictEqual(a.received().filter((f) => f.code === 310 || f.code === 320).length, 0)
       // A queue of the route is sent to, as before.
       const r = yield* p.sendToQueue(msg(), MessageQueue.make("T", "broker-a", 1))
       assert.strictEqual(r.messageQueue.queueId, 1)

@@ -173,6 +173,13 @@ describe("TestProducer", () => {
         )
         assert.strictEqual(bad._tag, "InvalidMessage", String(picked))
       }
+      const otherTopic = yield* Effect.flip(
+        producer.sendToQueue(Message.make({ topic: "orders", body: "o" }), MessageQueue.make("payments", "broker-a", 0))
+      )
+      assert.strictEqual(
+        otherTopic._tag === "InvalidMessage" ? otherTopic.reason : "",
+        "the queue belongs to topic payments"
+      )
       const unknown = yield* Effect.flip(producer.send(Message.make({ topic: "elsewhere", body: "o" })))
       assert.strictEqual(unknown._tag, "BrokerNotFound")
     }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 8 }, autoCreateTopic: false }))))
