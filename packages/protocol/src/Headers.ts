@@ -24,6 +24,18 @@ import * as ProtocolError from "./ProtocolError.js"
 const DECIMAL = /^[+-]?\d+$/
 const DecimalText = Schema.String.pipe(Schema.pattern(DECIMAL))
 
+// Decimal text with at most 19 digits after its leading zeros: a long's. Long.parseLong stops at the first digit that
+// overflows; BigInt() reads every digit first, seconds for the megabytes of them one frame can hold.
+const isLongText = (s: string): boolean => {
+  if (!DECIMAL.test(s)) return false
+  let i = s.charCodeAt(0) === 0x2b || s.charCodeAt(0) === 0x2d ? 1 : 0
+  while (i < s.length - 1 && s.charCodeAt(i) === 0x30) i++
+  return s.length - i <= 19
+}
+const LongText = DecimalText.pipe(
+  Schema.filter(isLongText, { message: () => "Expected a long: at most 19 digits after the leading zeros" })
+)
+
 /**
  * A Java `Integer` field: decimal text ↔ an integer in the int32 range.
  *
@@ -59,7 +71,7 @@ export const Int32FromString: Schema.Schema<number, string> = Schema.compose(Dec
  * @since 0.1.0
  * @category schemas
  */
-export const Int64FromString: Schema.Schema<bigint, string> = Schema.compose(DecimalText, Schema.BigInt).pipe(
+export const Int64FromString: Schema.Schema<bigint, string> = Schema.compose(LongText, Schema.BigInt).pipe(
   Schema.betweenBigInt(INT64_MIN, INT64_MAX)
 )
 
@@ -398,7 +410,7 @@ const decodeSendResponse = (
 ): Either.Either<SendMessageResponseHeader, never> | undefined => {
   const { msgId, queueId: q, queueOffset: o, TRACE_ON: trace } = f
   if (typeof msgId !== "string" || typeof q !== "string" || typeof o !== "string") return undefined
-  if (!DECIMAL.test(q) || !DECIMAL.test(o)) return undefined
+  if (!DECIMAL.test(q) || !isLongText(o)) return undefined
   const queueId = Number(q)
   if (queueId < INT32_MIN || queueId > INT32_MAX) return undefined
   const queueOffset = BigInt(o)
