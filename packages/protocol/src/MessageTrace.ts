@@ -7,6 +7,7 @@
  * @since 0.2.0
  */
 import * as Either from "effect/Either"
+import { isInt32 } from "./internal/bytes.js"
 import * as MessageProperties from "./MessageProperties.js"
 import * as ProtocolError from "./ProtocolError.js"
 
@@ -372,8 +373,19 @@ export const keysOf = (record: Pub | EndTransaction): Array<string> => {
 
 const fail = (detail: string) => Either.left(ProtocolError.make("MalformedBody", "MessageTrace", detail))
 
-const integer = (text: string, what: string): Either.Either<number, ProtocolError.ProtocolError> =>
-  /^-?\d+$/.test(text) ? Either.right(Number(text)) : fail(`${what} is not an integer: ${JSON.stringify(text)}`)
+// Java's Long.parseLong / Integer.parseInt: an optional sign and decimal digits, refused out of the type's range. A
+// long here is a number, so it must also be a safe integer: the rest of the long range would be read as another value.
+const integer = (
+  text: string,
+  what: string,
+  range: "int" | "long"
+): Either.Either<number, ProtocolError.ProtocolError> => {
+  const n = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN
+  const fits = range === "int" ? isInt32(n) : Number.isSafeInteger(n)
+  return fits
+    ? Either.right(n)
+    : fail(`${what} is not ${range === "int" ? "an int32" : "a safe integer"}: ${JSON.stringify(text.slice(0, 64))}`)
+}
 
 const messageType = (text: string): Either.Either<MessageType, ProtocolError.ProtocolError> => {
   const type = /^\d$/.test(text) ? MESSAGE_TYPES[Number(text)] : undefined
@@ -389,7 +401,7 @@ const bool = (text: string | undefined) => text !== undefined && text.toLowerCas
 const common = (f: ReadonlyArray<string>, typeAt: number): Either.Either<Common, ProtocolError.ProtocolError> =>
   Either.gen(function*() {
     return {
-      timestamp: yield* integer(f[1]!, "timestamp"),
+      timestamp: yield* integer(f[1]!, "timestamp", "long"),
       regionId: f[2]!,
       groupName: f[3]!,
       topic: f[4]!,
@@ -409,8 +421,8 @@ const decodePub = (f: ReadonlyArray<string>): Either.Either<Pub, ProtocolError.P
     return {
       _tag: "Pub" as const,
       ...yield* common(f, 11),
-      bodyLength: yield* integer(f[9]!, "bodyLength"),
-      costTime: yield* integer(f[10]!, "costTime"),
+      bodyLength: yield* integer(f[9]!, "bodyLength", "int"),
+      costTime: yield* integer(f[10]!, "costTime", "int"),
       offsetMsgId: withOffset ? f[12]! : "",
       success: bool(withOffset ? f[13] : f[12]),
       ...(f.length >= 15 ? { clientHost: f[14] } : {})

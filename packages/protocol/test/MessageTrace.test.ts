@@ -116,6 +116,22 @@ describe("MessageTrace (Java TraceDataEncoder)", () => {
     assert.match(Either.getOrThrow(Either.flip(MessageTrace.decode(badType))).detail, /message type/)
   })
 
+  // Java reads the timestamp with Long.parseLong and the lengths with Integer.parseInt, which refuse what does not fit;
+  // these were read as the nearest number (2^53 + 1 as 2^53, 20 digits as 1e20, 400 digits as Infinity).
+  it("fails on numbers out of their Java type's range instead of reading another value", () => {
+    const f = MessageTrace.encode(pub).slice(0, -1).split("\u0001")
+    const withField = (at: number, text: string) => f.map((v, i) => (i === at ? text : v)).join("\u0001")
+    const detail = (text: string) => Either.getOrThrow(Either.flip(MessageTrace.decode(text))).detail
+    assert.match(detail(withField(1, "9007199254740993")), /timestamp/)
+    assert.match(detail(withField(1, "1" + "0".repeat(400))), /timestamp/)
+    assert.match(detail(withField(9, "2147483648")), /bodyLength/)
+    assert.match(detail(withField(10, "99999999999999999999")), /costTime/)
+    const signed = Either.getOrThrow(MessageTrace.decode(withField(1, "+1700000000123")))
+    assert.deepStrictEqual(signed, [pub])
+    const edges = Either.getOrThrow(MessageTrace.decode(withField(9, "2147483647")))[0] as MessageTrace.Pub
+    assert.strictEqual(edges.bodyLength, 2147483647)
+  })
+
   it("keys: the message id, then each key", () => {
     assert.deepStrictEqual(MessageTrace.keysOf(pub), [pub.msgId, "k1", "k2"])
     assert.deepStrictEqual(MessageTrace.keysOf(end), [end.msgId])
