@@ -201,6 +201,9 @@ const MIN_RECORD = FIXED_V4 + 4 + 1 + 2
 
 const hostLength = (v6: boolean): number => (v6 ? 16 : 4)
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const isSafe = (n: bigint): boolean => n >= -MAX_SAFE && n <= MAX_SAFE
+
 const readHost = (r: ByteReader, v6: boolean): { readonly ip: Uint8Array; readonly port: number } => {
   const ip = r.bytesView(hostLength(v6))
   return { ip, port: r.i32() }
@@ -229,10 +232,13 @@ const decodeRecord = (
   const queueOffset = r.i64()
   const commitLogOffset = r.i64()
   const sysFlag = r.i32()
-  const bornTimestamp = Number(r.i64())
+  const bornTimestamp = r.i64()
   const born = readHost(r, SysFlag.isBornHostV6(sysFlag))
-  const storeTimestamp = Number(r.i64())
+  const storeTimestamp = r.i64()
   const store = readHost(r, SysFlag.isStoreHostV6(sysFlag))
+  // The timestamps are numbers (as `encode` takes them): a long past 2^53 would be read as another value.
+  if (!isSafe(bornTimestamp)) return malformed(`BORNTIMESTAMP ${bornTimestamp} is not a safe integer`)
+  if (!isSafe(storeTimestamp)) return malformed(`STORETIMESTAMP ${storeTimestamp} is not a safe integer`)
   // Java's InetSocketAddress refuses these, so such a record does not decode there either.
   if (born.port < 0 || born.port > 65535) return malformed(`born host port ${born.port} is outside 0…65535`)
   if (store.port < 0 || store.port > 65535) return malformed(`store host port ${store.port} is outside 0…65535`)
@@ -285,9 +291,9 @@ const decodeRecord = (
     queueOffset,
     commitLogOffset,
     sysFlag,
-    bornTimestamp,
+    bornTimestamp: Number(bornTimestamp),
     bornHost: { address: addressFromBytes(born.ip), port: born.port },
-    storeTimestamp,
+    storeTimestamp: Number(storeTimestamp),
     storeHost: { address: addressFromBytes(store.ip), port: store.port },
     reconsumeTimes,
     preparedTransactionOffset,

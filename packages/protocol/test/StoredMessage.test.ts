@@ -290,6 +290,19 @@ describe("StoredMessage malformed records", () => {
     assert.include(left(StoredMessage.decode(port)).detail, "born host port 65536")
   })
 
+  // The timestamps are numbers: a long past 2^53 was read as the nearest one (2^53 + 1 as 2^53), another value.
+  it("refuses timestamps a number cannot hold exactly", () => {
+    const at = (offset: number, value: bigint) => {
+      const bytes = hex(v1Record)
+      new DataView(bytes.buffer).setBigInt64(offset, value)
+      return StoredMessage.decode(bytes)
+    }
+    assert.include(left(at(40, 2n ** 53n + 1n)).detail, "BORNTIMESTAMP 9007199254740993")
+    assert.include(left(at(56, -(2n ** 62n) - 1n)).detail, "STORETIMESTAMP -4611686018427387905")
+    assert.strictEqual(right(at(40, 2n ** 53n - 1n)).bornTimestamp, Number.MAX_SAFE_INTEGER)
+    assert.strictEqual(right(at(56, -(2n ** 53n) + 1n)).storeTimestamp, Number.MIN_SAFE_INTEGER)
+  })
+
   it("refuses to encode what does not fit the layout", () => {
     const cases: Array<[Partial<StoredMessage.EncodeInput>, string]> = [
       [{ queueId: 2 ** 31 }, "queueId"],
