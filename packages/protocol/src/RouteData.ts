@@ -156,7 +156,33 @@ export interface QueueData extends Schema.Schema.Type<typeof QueueData> {}
 
 // brokerAddrs is a Java HashMap<Long, String>: a key that is not a decimal long is no broker id (fastjson would
 // refuse it); Schema.Record drops such keys instead of failing the whole route.
-const BrokerId = Schema.String.pipe(Schema.pattern(/^-?\d+$/))
+const BrokerIdText = Schema.String.pipe(Schema.pattern(/^-?\d+$/))
+
+// Each key as the long Java reads it, written as Java writes it: "00" and "-0" are the master, 0, as they are in Java
+// (`masterAddress` looks for "0"). Ids are read as numbers (`allBrokerAddresses`), so a key past 2^53, where two ids
+// would be one number, is dropped too. Two keys of one id (a hand-written route): the one written as Java writes it.
+const BrokerId = Schema.String.pipe(
+  Schema.pattern(/^(?:0|-?[1-9]\d{0,15})$/),
+  Schema.filter((s) => Number.isSafeInteger(Number(s)))
+)
+const BrokerAddrs = Schema.transform(
+  Schema.Record({ key: BrokerIdText, value: Schema.String }),
+  Schema.Record({ key: BrokerId, value: Schema.String }),
+  {
+    strict: true,
+    decode: (addrs) => {
+      const byId = new Map<string, string>()
+      for (const [key, address] of Object.entries(addrs)) {
+        const id = Number(key)
+        if (!Number.isSafeInteger(id)) continue
+        const canonical = String(id)
+        if (key === canonical || !Object.prototype.hasOwnProperty.call(addrs, canonical)) byId.set(canonical, address)
+      }
+      return Object.fromEntries(byId)
+    },
+    encode: (addrs) => addrs
+  }
+)
 
 /**
  * One broker (master and slaves) of a cluster. `brokerAddrs` maps the broker id (`"0"` = master) to `ip:port`.
@@ -180,7 +206,7 @@ const BrokerId = Schema.String.pipe(Schema.pattern(/^-?\d+$/))
 export const BrokerData = Schema.Struct({
   cluster: Schema.String,
   brokerName: Schema.String,
-  brokerAddrs: Schema.Record({ key: BrokerId, value: Schema.String }),
+  brokerAddrs: BrokerAddrs,
   /** 5.x: slave-acting-master mode. */
   enableActingMaster: Schema.optionalWith(Schema.Boolean, { nullable: true }),
   zoneName: Schema.optionalWith(Schema.String, { nullable: true })

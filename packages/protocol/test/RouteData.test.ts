@@ -410,6 +410,30 @@ describe("route helpers", () => {
     ])
   })
 
+  // Ids past 2^53 were kept and read as the nearest number (two brokers listed as id 9007199254740992); "-0" and "00"
+  // were listed as id 0, a master, by allBrokerAddresses while masterAddress found none. Java reads them as 0.
+  it("reads broker ids as Java's longs: \"00\" and \"-0\" are the master, ids a number cannot tell apart are dropped", () => {
+    const body = "{\"brokerDatas\":[{\"brokerAddrs\":{9007199254740991:\"a:1\",9007199254740992:\"b:1\"," +
+      "9007199254740993:\"c:1\",\"99999999999999999999999\":\"d:1\",\"01\":\"f:1\",-3:\"g:1\",\"00\":\"m:1\"}," +
+      "\"brokerName\":\"x\",\"cluster\":\"c\"},{\"brokerAddrs\":{\"-0\":\"n:1\"},\"brokerName\":\"y\",\"cluster\":\"c\"}," +
+      "{\"brokerAddrs\":{\"0\":\"p:1\",\"00\":\"q:1\"},\"brokerName\":\"z\",\"cluster\":\"c\"}],\"queueDatas\":[]}"
+    const parsed = assertRight(RouteData.parseTopicRouteData(body))
+    assert.deepStrictEqual(parsed.brokerDatas[0]!.brokerAddrs, {
+      "0": "m:1",
+      "1": "f:1",
+      "9007199254740991": "a:1",
+      "-3": "g:1"
+    })
+    assert.deepStrictEqual(
+      RouteData.allBrokerAddresses(parsed).map((b) => `${b.brokerName}/${b.brokerId}=${b.address}`),
+      ["x/-3=g:1", "x/0=m:1", "x/1=f:1", "x/9007199254740991=a:1", "y/0=n:1", "z/0=p:1"]
+    )
+    assert.deepStrictEqual(RouteData.masterAddress(parsed, "x"), Option.some("m:1"))
+    assert.deepStrictEqual(RouteData.masterAddress(parsed, "y"), Option.some("n:1"))
+    // Both spellings of the master: the one Java writes.
+    assert.deepStrictEqual(RouteData.masterAddress(parsed, "z"), Option.some("p:1"))
+  })
+
   it("limitQueues caps read and write queues at min(defaultTopicQueueNums, readQueueNums) (§8.3)", () => {
     const limited = RouteData.limitQueues(route, 4)
     assert.deepStrictEqual(limited.queueDatas.map((q) => [q.readQueueNums, q.writeQueueNums]), [[4, 4], [2, 2]])
