@@ -493,6 +493,27 @@ describe("Producer retries and errors", () => {
       assert.strictEqual(e._tag, "SendTimeout")
     }))
 
+  it.scoped("a schedule's delay is bounded by the budget: the send ends within sendMsgTimeout, not when it wakes", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 2)
+      const p = yield* producerWith(
+        [["broker-a", a.address]],
+        { sendMsgTimeout: 1000 },
+        RetryPolicy.layer(Schedule.spaced("5 seconds"))
+      )
+      const fiber = yield* Effect.fork(p.send(msg()).pipe(Effect.flip))
+      yield* a.waitForFrames(1)
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 20)))
+      // The budget, not the schedule's 5 s: the send is over once its 1000 ms are (less the least a retry needs).
+      yield* TestClock.adjust("1 second")
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 20)))
+      const done = yield* Fiber.poll(fiber)
+      assert.isTrue(Option.isSome(done), "the send still waits for its schedule past sendMsgTimeout")
+      const e = yield* Fiber.join(fiber)
+      assert.strictEqual(e._tag, "SendTimeout")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+    }))
+
   it.scopedLive("withSendTimeout and withRetryPolicy override one call", () =>
     Effect.gen(function*() {
       const a = yield* broker(() => 2)

@@ -43,7 +43,7 @@ import type { QueueSelection } from "./queueSelection.js"
  */
 export const minAttemptMillis = (timeoutMillis: number) => Math.min(100, timeoutMillis / 10)
 
-// A lookup cut short by the send's budget.
+// A lookup or a retry delay cut short by the send's budget.
 class BudgetSpent {
   readonly _tag = "BudgetSpent"
 }
@@ -522,7 +522,18 @@ export class SendLoop {
         s.driver = driver
         return driver.next(e)
       })
-    this.run(s, next, () => this.ctx.running() ? this.attempt(s) : this.end(s, e), () => this.end(s, e))
+    // Its delay is part of the send: one that would leave too little of the budget for another attempt ends the send
+    // then, with SendTimeout (as `attempt` would once it woke), not when the schedule wakes.
+    const delay = Effect.timeoutFail(next, {
+      duration: Math.max(0, this.remaining(s) - minAttemptMillis(s.settings.timeoutMillis)),
+      onTimeout: () => new BudgetSpent()
+    })
+    this.run(
+      s,
+      delay,
+      () => this.ctx.running() ? this.attempt(s) : this.end(s, e),
+      (stop) => stop instanceof BudgetSpent ? this.fail(s, this.sendTimeout(s)) : this.end(s, e)
+    )
   }
 
   // The last attempt's shortfall ends the send: a stored message is a result, anything else an error.
