@@ -326,6 +326,27 @@ describe("Producer retries and errors", () => {
       assert.strictEqual(proxy.received().filter((f) => f.code === 310).length, 1)
     }))
 
+  it.scopedLive("a broker the route lists without a writable queue is nowhere to fail over to: a slow answer is waited for", () =>
+    Effect.gen(function*() {
+      // Nothing else in flight: the connection reads nothing until the answer, so it would look stalled at the share.
+      // broker-b is in the route but read-only (perm 4, as when draining a broker): a retry could only go back to a.
+      const a = yield* broker(() => ({ code: 0, afterMillis: 700 }))
+      const b = yield* broker()
+      const readOnly = route([["broker-a", a.address], ["broker-b", b.address]])
+      readOnly.queueDatas[1].perm = 4
+      const ctx = yield* Layer.build(Layer.mergeAll(
+        NameServerResolver.layerStatic({ T: readOnly }),
+        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+      ))
+      const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g", sendMsgTimeout: 1000 }).pipe(
+        Effect.provide(ctx)
+      )
+      const r = yield* p.send(msg())
+      assert.strictEqual(r.status, "SEND_OK")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+      assert.strictEqual(b.received().filter((f) => f.code === 310).length, 0)
+    }))
+
   it.scopedLive("a one-way send whose budget runs out before its frame can leave is SendTimeout, not stored", () =>
     Effect.gen(function*() {
       // A broker whose connect never completes: the frame waits for a connection until the budget ends.

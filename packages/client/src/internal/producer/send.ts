@@ -48,6 +48,22 @@ class BudgetSpent {
   readonly _tag = "BudgetSpent"
 }
 
+// Whether the route's writable queues are on more than one broker: only then can a retry go elsewhere. A broker the
+// route lists with no writable queue (read-only, no master, a duplicate entry) is nowhere to fail over to. Kept per
+// route object, so a route is scanned once.
+const severalBrokers = new WeakMap<TopicPublishInfo, boolean>()
+const writesToSeveralBrokers = (info: TopicPublishInfo): boolean => {
+  let several = severalBrokers.get(info)
+  if (several === undefined) {
+    const queues = info.queues
+    const first = queues.length > 0 ? queues[0]!.brokerName : undefined
+    several = false
+    for (let i = 1; i < queues.length && !several; i++) several = queues[i]!.brokerName !== first
+    severalBrokers.set(info, several)
+  }
+  return several
+}
+
 /** Pins a send to one queue of the route (selectors, explicit queues): asked once per send. */
 export type Pin = (info: TopicPublishInfo) => Either.Either<MessageQueue, InvalidMessage>
 
@@ -89,7 +105,7 @@ export class Send implements RequestListener, Observation, Slotted {
   address: string | undefined = undefined
   sentAt = 0
   retriesLeft: number
-  /** The route has a broker other than the current attempt's. */
+  /** The route has a writable queue on a broker other than the current attempt's. */
   otherBroker = false
   driver: Schedule.ScheduleDriver<unknown, Shortfall, never> | undefined = undefined
   inFlight: StartedRequest | undefined = undefined
@@ -357,8 +373,8 @@ export class SendLoop {
     const queue = this.pickQueue(s, info)
     if (queue instanceof InvalidMessage) return this.fellShort(s, queue)
     s.queue = queue
-    // The route's broker list, not a scan of its queues: read for every send.
-    s.otherBroker = info.route.brokerDatas.length > 1
+    // One broker in the route's list is the common case, read for every send without a scan of its queues.
+    s.otherBroker = info.route.brokerDatas.length > 1 && writesToSeveralBrokers(info)
     s.lastBroker = queue.brokerName
     s.sentAt = atStart ? s.start : this.ctx.now()
     const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
