@@ -73,7 +73,8 @@ export interface ProducerOptions {
   readonly sendMsgTimeout: number
   /**
    * Longest wait for one attempt's response (Java 5.3.3 `sendMsgMaxTimeoutPerRequest`); off when undefined, so
-   * one hung broker can use the whole `sendMsgTimeout` and leave nothing for a retry elsewhere.
+   * one hung broker can use the whole `sendMsgTimeout` and leave nothing for a retry elsewhere. As in Java it applies
+   * only to an attempt a retry may follow: the last attempt, and a send pinned to a queue, wait for the whole rest.
    */
   readonly sendMsgMaxTimeoutPerRequest: number | undefined
   /**

@@ -269,13 +269,14 @@ describe("Producer retries and errors", () => {
           assert.strictEqual(e.attempts[0]!.brokerName, "broker-a", mode)
         }
       }
-      // A per-request timeout inside the budget is the attempt's own: still RequestTimeout.
+      // A per-request timeout inside the budget is the attempt's own: still RequestTimeout. (The limit applies when a
+      // retry may follow; a schedule decides only once the attempt failed, here that there is none.)
       const perRequest = yield* producerWith([["broker-a", a.address]], {
         sendMsgTimeout: 3000,
-        sendMsgMaxTimeoutPerRequest: 300,
-        retryTimesWhenSendFailed: 0
+        sendMsgMaxTimeoutPerRequest: 300
       })
-      assert.strictEqual((yield* Effect.flip(perRequest.send(msg())))._tag, "RequestTimeout")
+      const own = yield* Effect.flip(perRequest.send(msg()).pipe(Producer.withRetryPolicy(Schedule.recurs(0))))
+      assert.strictEqual(own._tag, "RequestTimeout")
     }))
 
   it.scopedLive("a retry after a per-request timeout that closed the connection goes out on a new one", () =>
@@ -399,18 +400,37 @@ describe("Producer retries and errors", () => {
       yield* p.send(msg())
       assert.strictEqual(a.connections.length, 1)
       assert.isFalse(a.connections[0]!.socket.destroyed)
-      // A timeout that is the request's own limit (shorter than the budget) closes it, as Java's
-      // clientCloseSocketIfTimeout.
+      // A timeout that is the request's own limit (shorter than the budget, with a retry to follow) closes it, as
+      // Java's clientCloseSocketIfTimeout; the retry, the last attempt, waits for the rest of the budget on a new one.
       const b = yield* broker((f) => new TextDecoder().decode(f.body) === "stall" ? "silent" : 0)
       const own = yield* producerWith([["broker-b", b.address]], {
-        sendMsgTimeout: 3000,
+        sendMsgTimeout: 1000,
         sendMsgMaxTimeoutPerRequest: 300,
-        retryTimesWhenSendFailed: 0
+        retryTimesWhenSendFailed: 1
       })
       yield* own.send(msg())
-      assert.strictEqual((yield* Effect.flip(own.send(msg("stall"))))._tag, "RequestTimeout")
+      const e = yield* Effect.flip(own.send(msg("stall")))
+      assert.strictEqual(e._tag, "SendTimeout")
+      if (e._tag === "SendTimeout") assert.include(e.attempts[0]!.error, "within 300 ms")
       yield* own.send(msg())
       assert.strictEqual(b.connections.length, 2)
+    }))
+
+  it.scopedLive("sendMsgMaxTimeoutPerRequest leaves room for a retry: an attempt no retry can follow waits the budget", () =>
+    Effect.gen(function*() {
+      // Slower than the per-request limit, well within the budget.
+      const a = yield* broker(() => ({ code: 0, afterMillis: 600 }))
+      const p = yield* producerWith([["broker-a", a.address]], {
+        sendMsgTimeout: 3000,
+        sendMsgMaxTimeoutPerRequest: 200,
+        retryTimesWhenSendFailed: 0
+      })
+      // No retry to make room for (Java caps an attempt only when another may follow): the answer is waited for.
+      assert.strictEqual((yield* p.send(msg())).status, "SEND_OK")
+      // A pinned send never retries: the same, and the connection other sends use stays open.
+      assert.strictEqual((yield* p.sendToQueue(msg(), MessageQueue.make("T", "broker-a", 1))).status, "SEND_OK")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 2)
+      assert.strictEqual(a.connections.length, 1)
     }))
 
   it.scopedLive("no retry is started with too little budget left: the send ends in SendTimeout at once", () =>

@@ -414,7 +414,9 @@ export class SendLoop {
     const perRequest = this.ctx.options.sendMsgMaxTimeoutPerRequest
     // Only a timeout that is the request's own limit may close the connection (`closeSocketIfTimeout`); one that is
     // what is left of the send's budget says nothing about a connection other sends are using.
-    const own = perRequest !== undefined && perRequest > 0 && perRequest < remaining
+    // As Java's, the limit leaves room for a retry: an attempt no retry can follow (the last, a pinned send's) waits
+    // for what is left of the budget.
+    const own = perRequest !== undefined && perRequest > 0 && perRequest < remaining && this.mayRetry(s)
     // An attempt that could still fail over gives up at its share of what is left (`attemptTimeoutShare`; 1 = Java)
     // if the broker looks stalled there: its connection read nothing lately (the pool's stall check). A broker that
     // answers other requests is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than
@@ -450,11 +452,16 @@ export class SendLoop {
     return false
   }
 
+  // Another attempt may follow this one: retries left (a schedule decides only when this one failed).
+  private mayRetry(s: Send): boolean {
+    const { retries, schedule } = s.settings
+    return retries !== "none" && (schedule !== undefined || s.retriesLeft > 0)
+  }
+
   // Retries left, not pinned to a queue, and another broker in the route to go to.
   private canFailOver(s: Send): boolean {
-    const { pin, retries, schedule } = s.settings
-    return this.ctx.options.attemptTimeoutShare < 1 && pin === undefined && retries !== "none" &&
-      (schedule !== undefined || s.retriesLeft > 0) && s.otherBroker
+    return this.ctx.options.attemptTimeoutShare < 1 && s.settings.pin === undefined && this.mayRetry(s) &&
+      s.otherBroker
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
