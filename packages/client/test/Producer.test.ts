@@ -587,6 +587,27 @@ describe("Producer retries and errors", () => {
       assert.strictEqual(b.received().filter((f) => f.code === 310).length, 1)
     }))
 
+  it.scopedLive("retryNextServer: a message stored without SEND_OK stays the result when a later retry fails", () =>
+    Effect.gen(function*() {
+      const a = yield* broker(() => 10) // FLUSH_DISK_TIMEOUT: stored, not flushed
+      const dead = yield* Effect.scoped(broker().pipe(Effect.map((s) => s.address)))
+      const p = yield* producerWith([["broker-a", a.address], ["broker-b", dead]], {
+        retryNextServer: true,
+        retryTimesWhenSendFailed: 1
+      })
+      // Whichever broker goes first, broker-a stored each message once: that is every send's result, even when the
+      // retry after it (to broker-b) failed.
+      for (let i = 0; i < 6; i++) {
+        const r = yield* p.send(msg(`m${i}`)).pipe(Effect.either)
+        assert.isTrue(Either.isRight(r), `m${i}: ${Either.isLeft(r) ? r.left.message : ""}`)
+        if (Either.isRight(r)) {
+          assert.strictEqual(r.right.status, "FLUSH_DISK_TIMEOUT")
+          assert.strictEqual(r.right.messageQueue.brokerName, "broker-a")
+        }
+      }
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 6)
+    }))
+
   it.scopedLive("sendWithSelector does not retry, and a selector that picks nothing is InvalidMessage", () =>
     Effect.gen(function*() {
       const a = yield* broker(() => 2)

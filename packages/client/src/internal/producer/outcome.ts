@@ -22,8 +22,8 @@ import type { Prepared } from "./prepare.js"
 
 /**
  * A message the broker stored but did not flush or replicate in time (status other than SEND_OK). With
- * `retryNextServer` it is sent again elsewhere, as a failure would be; if every attempt ends this way the last
- * result is returned (Java's `retryAnotherBrokerWhenNotStoreOK`).
+ * `retryNextServer` it is sent again elsewhere, as a failure would be; if no later attempt gets SEND_OK, the last
+ * such result is returned, whatever the later attempts did (Java's `retryAnotherBrokerWhenNotStoreOK`).
  */
 export class StoredNotOK {
   readonly _tag = "StoredNotOK"

@@ -99,6 +99,8 @@ export class Send implements RequestListener, Observation, Slotted {
   attempts = NO_ATTEMPTS
   /** Some failed attempt may have stored the message. */
   maybeStored = false
+  /** The last attempt that stored the message without SEND_OK (`retryNextServer` retried it): the send's result. */
+  stored: SendResult | undefined = undefined
   lastBroker: string | undefined = undefined
   // The current attempt's target, unset until chosen.
   queue: MessageQueue | undefined = undefined
@@ -506,6 +508,7 @@ export class SendLoop {
       return
     }
     if (s.attempts === NO_ATTEMPTS) s.attempts = []
+    if (outcome._tag === "StoredNotOK") s.stored = outcome.result
     const maybeStored = mayHaveStored(outcome)
     if (maybeStored) s.maybeStored = true
     s.attempts.push({
@@ -585,6 +588,9 @@ export class SendLoop {
   }
 
   private fail(s: Send, error: SendError) {
+    // An earlier attempt stored the message (without SEND_OK) and was retried: whatever the later ones did, the
+    // message is stored, and that is the send's result (as Java returns its last sendResult).
+    if (s.stored !== undefined) return this.succeed(s, s.stored)
     const exit = Exit.fail(error)
     this.ctx.observer.conclude(s, exit)
     this.report(s, exit)
