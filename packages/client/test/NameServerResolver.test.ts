@@ -211,6 +211,33 @@ describe("NameServerResolver", () => {
       assert.isTrue(Either.isLeft(exit))
     }))
 
+  it.scopedLive("periods and timeouts that are not positive integers are a config error, not a busy loop", () =>
+    Effect.gen(function*() {
+      const ns = yield* nameServer({ T: legacyRoute([["broker-a", "127.0.0.1:1", 4, 6]]) })
+      const bad: Array<readonly [keyof NameServerResolver.ResolverOptions, number]> = [
+        ["pollNameServerInterval", 0],
+        ["pollNameServerInterval", -5],
+        ["pollNameServerInterval", Number.NaN],
+        ["heartbeatBrokerInterval", 0],
+        ["requestTimeout", -1],
+        ["defaultTopicQueueNums", 0]
+      ]
+      for (const [name, value] of bad) {
+        const scope = yield* Scope.make()
+        const made = yield* resolver({ nameServerAddr: ns.address, [name]: value }).pipe(
+          Scope.extend(scope),
+          Effect.either
+        )
+        if (Either.isRight(made)) yield* Effect.ignore(made.right.publishInfo("T"))
+        yield* Effect.sleep("100 millis")
+        yield* Scope.close(scope, Exit.void)
+        assert.isTrue(Either.isLeft(made), `${name} ${value} was accepted`)
+        if (Either.isLeft(made)) assert.include(String(made.left), name)
+      }
+      // Nothing was asked of the name server (a poll of 0 asked for the route hundreds of times a second).
+      assert.strictEqual(ns.received().length, 0)
+    }))
+
   it.scoped("refreshes used routes every pollNameServerInterval (TestClock)", () =>
     Effect.gen(function*() {
       const ns = yield* nameServer({ T: legacyRoute([["broker-a", "127.0.0.1:1", 4, 6]]) })

@@ -43,6 +43,25 @@ const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, Co
   return Either.right(list)
 }
 
+// Periods and timeouts drive loops: 0, a negative number or NaN would make the route refresh (or the heartbeat) a
+// busy loop against the name servers (or brokers).
+const POSITIVE_OPTIONS = [
+  "pollNameServerInterval",
+  "heartbeatBrokerInterval",
+  "requestTimeout",
+  "defaultTopicQueueNums"
+] as const
+
+const checkOptions = (options: ResolverOptions): Either.Either<ResolverOptions, ConfigError.ConfigError> => {
+  for (const name of POSITIVE_OPTIONS) {
+    const v = options[name]
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+      return Either.left(ConfigError.InvalidData([name], `must be an integer >= 1, got ${String(v)}`))
+    }
+  }
+  return Either.right(options)
+}
+
 const publishInfoOf = (
   topic: string,
   route: RouteData.TopicRouteData,
@@ -76,6 +95,7 @@ export const make = (
 ) =>
   Effect.gen(function*() {
     const nameServers = yield* parseNameServers(options.nameServerAddr)
+    yield* checkOptions(options)
     // Java starts at a random name server and moves on only when one fails.
     let current = Math.floor(Math.random() * nameServers.length)
     const cache = new Map<string, TopicPublishInfo>()
