@@ -48,20 +48,13 @@ class BudgetSpent {
   readonly _tag = "BudgetSpent"
 }
 
-// Whether the route's writable queues are on more than one broker: only then can a retry go elsewhere. A broker the
-// route lists with no writable queue (read-only, no master, a duplicate entry) is nowhere to fail over to. Kept per
-// route object, so a route is scanned once.
-const severalBrokers = new WeakMap<TopicPublishInfo, boolean>()
-const writesToSeveralBrokers = (info: TopicPublishInfo): boolean => {
-  let several = severalBrokers.get(info)
-  if (several === undefined) {
-    const queues = info.queues
-    const first = queues.length > 0 ? queues[0]!.brokerName : undefined
-    several = false
-    for (let i = 1; i < queues.length && !several; i++) several = queues[i]!.brokerName !== first
-    severalBrokers.set(info, several)
-  }
-  return several
+// Whether a broker other than `brokerName` has a writable queue in the route: only then can a retry go elsewhere. A
+// broker the route lists with none (read-only, no master) is nowhere to fail over to. Asked only by a send that could
+// fail over (one broker in the route's list, the common case, asks nothing); the scan stops at the first other broker.
+const writableElsewhere = (info: TopicPublishInfo, brokerName: string): boolean => {
+  const queues = info.queues
+  for (let i = 0; i < queues.length; i++) if (queues[i]!.brokerName !== brokerName) return true
+  return false
 }
 
 /** Pins a send to one queue of the route (selectors, explicit queues): asked once per send. */
@@ -107,8 +100,6 @@ export class Send implements RequestListener, Observation, Slotted {
   address: string | undefined = undefined
   sentAt = 0
   retriesLeft: number
-  /** The route has a writable queue on a broker other than the current attempt's. */
-  otherBroker = false
   driver: Schedule.ScheduleDriver<unknown, Shortfall, never> | undefined = undefined
   inFlight: StartedRequest | undefined = undefined
   // A waiting caller's fiber: resumed with what it does next. Before it waits, what it does next is handed off.
@@ -375,8 +366,6 @@ export class SendLoop {
     const queue = this.pickQueue(s, info)
     if (queue instanceof InvalidMessage) return this.fellShort(s, queue)
     s.queue = queue
-    // One broker in the route's list is the common case, read for every send without a scan of its queues.
-    s.otherBroker = info.route.brokerDatas.length > 1 && writesToSeveralBrokers(info)
     s.lastBroker = queue.brokerName
     s.sentAt = atStart ? s.start : this.ctx.now()
     const address = this.ctx.resolver.cachedMasterAddress(queue.brokerName)
@@ -424,7 +413,7 @@ export class SendLoop {
     // answers other requests is only slow, and the attempt waits on (`StartOptions.stallMillis`). Never less than
     // 200 ms, unless less is left.
     // Not behind a proxy: every broker there has this address, so failing over could only go back to it.
-    const stallMillis = this.canFailOver(s) && !this.sharedAddress(s, info, address)
+    const stallMillis = this.canFailOver(s, info) && !this.sharedAddress(s, info, address)
       ? Math.max(Math.floor(remaining * this.ctx.options.attemptTimeoutShare), Math.min(remaining, 200))
       : undefined
     s.inFlight = this.ctx.pool.start(
@@ -461,9 +450,9 @@ export class SendLoop {
   }
 
   // Retries left, not pinned to a queue, and another broker in the route to go to.
-  private canFailOver(s: Send): boolean {
+  private canFailOver(s: Send, info: TopicPublishInfo): boolean {
     return this.ctx.options.attemptTimeoutShare < 1 && s.settings.pin === undefined && this.mayRetry(s) &&
-      s.otherBroker
+      info.route.brokerDatas.length > 1 && writableElsewhere(info, s.queue!.brokerName)
   }
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
