@@ -50,10 +50,14 @@ class BudgetSpent {
 
 // Whether a broker other than `brokerName` has a writable queue in the route: only then can a retry go elsewhere. A
 // broker the route lists with none (read-only, no master) is nowhere to fail over to. Asked only by a send that could
-// fail over (one broker in the route's list, the common case, asks nothing); the scan stops at the first other broker.
+// fail over (one broker in the route's list, the common case, asks nothing). The route's queues come grouped by
+// broker, so the first and the last tell two brokers apart without reading the others.
 const writableElsewhere = (info: TopicPublishInfo, brokerName: string): boolean => {
   const queues = info.queues
-  for (let i = 0; i < queues.length; i++) if (queues[i]!.brokerName !== brokerName) return true
+  const last = queues.length - 1
+  if (last < 0) return false
+  if (queues[0]!.brokerName !== brokerName || queues[last]!.brokerName !== brokerName) return true
+  for (let i = 1; i < last; i++) if (queues[i]!.brokerName !== brokerName) return true
   return false
 }
 
