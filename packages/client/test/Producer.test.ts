@@ -1079,6 +1079,22 @@ describe("Producer async sends and shutdown", () => {
       const e = yield* p.send(msg()).pipe(Effect.flip)
       assert.strictEqual(e._tag, "ServiceNotAvailable")
     }))
+
+  it.scopedLive("a send hook slower than shutdown's grace: the async send's callback still hears", () =>
+    Effect.gen(function*() {
+      const a = yield* broker((f) => f.code === 310 ? "silent" : 0)
+      const scope = yield* Scope.make()
+      const p = yield* producerWith([["broker-a", a.address]], { shutdownTimeout: 300 }).pipe(Scope.extend(scope))
+      // Registered in the test's scope: still there when shutdown gives up on the send.
+      yield* p.registerSendHook({ name: "slow", after: () => Effect.sleep("1 second") })
+      const handle = yield* p.submit(msg())
+      yield* Scope.close(scope, Exit.void)
+      // Before: the hook was interrupted with the callbacks' fibers after the grace, and the callback with it; the
+      // handle never completed.
+      const r = yield* handle.pipe(Effect.flip, Effect.timeout("3 seconds"), Effect.exit)
+      assert.isTrue(Exit.isSuccess(r))
+      if (Exit.isSuccess(r)) assert.strictEqual(r.value._tag, "ServiceNotAvailable")
+    }))
 })
 
 describe("Producer send paths", () => {

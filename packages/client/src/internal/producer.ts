@@ -310,11 +310,15 @@ export const makeCore = (options: ProducerOptions) =>
         return Effect.void
       }
       const context = hooks.context("send_async", p)
+      // The callback hears even when the hooks after it are cut short (shutdown interrupts what callbacks run once its
+      // grace is over): a slow hook may lose its own work, never the callback.
       const heard: SendCallback = (result) =>
-        hooks.after(context, result).pipe(Effect.zipRight(Effect.suspend(() => {
-          const out = callback(result)
-          return out !== undefined && Effect.isEffect(out) ? out : Effect.void
-        })))
+        Effect.uninterruptibleMask((restore) =>
+          Effect.exit(restore(hooks.after(context, result))).pipe(Effect.zipRight(Effect.suspend(() => {
+            const out = callback(result)
+            return out !== undefined && Effect.isEffect(out) ? restore(out) : Effect.void
+          })))
+        )
       return hooks.before(context).pipe(Effect.zipRight(Effect.suspend(() => {
         if (!running) return refuse(fiber, "send_async", p.userTopic, p.count, shutDownError())
         if (window.full) return acceptLater(fiber, p, heard, pin)
