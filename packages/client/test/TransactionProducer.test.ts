@@ -1,7 +1,7 @@
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { Headers, MessageProperties, RemotingCommand, StoredMessage } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Layer, Logger } from "effect"
+import { Deferred, Effect, Either, Exit, Layer, Logger } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
@@ -176,6 +176,27 @@ describe("TransactionProducer", () => {
       assert.strictEqual(end.commitLogOffset, 0x300n)
       // The check itself is never answered.
       assert.isTrue(frames.every((f) => (f.flag & 1) === 0))
+    }))
+
+  it.scopedLive("bad transaction options are a ConfigError naming the option, not checks that never run", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      for (
+        const [bad, name] of [
+          // Before: no worker took the checks (every check dropped without a word).
+          [{ checkConcurrency: Number.NaN }, "checkConcurrency"],
+          [{ checkConcurrency: 0 }, "checkConcurrency"],
+          [{ checkQueueSize: -1 }, "checkQueueSize"],
+          [{ checkTimeout: Number.NaN }, "checkTimeout"],
+          // Before: a failed local transaction ended with this state, committed.
+          [{ onLocalFailure: "Commit" }, "onLocalFailure"],
+          [{ checker: undefined }, "checker"]
+        ] as const
+      ) {
+        const exit = yield* Effect.exit(producerWith(b.address, () => Effect.succeed("Commit"), bad))
+        assert.isTrue(Exit.isFailure(exit), JSON.stringify(bad))
+        if (Exit.isFailure(exit)) assert.include(String(exit.cause), name)
+      }
     }))
 
   it.scopedLive("delayed messages cannot be transactional", () =>

@@ -7,6 +7,7 @@ import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
+import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Queue from "effect/Queue"
@@ -38,8 +39,30 @@ const groupOf = (req: RemotingCommand): string | undefined => {
   return Either.isRight(stored) ? stored.right.properties[MessageProperties.PGROUP] : undefined
 }
 
+const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
+
+// Checked as the producer's own options are (`checkOptions`): plain data from anywhere, where a bad value would not
+// fail but quietly stop the checks (no worker for a `checkConcurrency` of NaN) or decide a failed local transaction
+// (an `onLocalFailure` of "Commit").
+const checkTransactionOptions = (tx: TransactionOptions): Either.Either<void, ConfigError.ConfigError> => {
+  if (typeof tx.checker !== "function") return Either.left(invalidOption("checker", "must be a function"))
+  if (tx.onLocalFailure !== undefined && tx.onLocalFailure !== "Rollback" && tx.onLocalFailure !== "Unknown") {
+    return Either.left(
+      invalidOption("onLocalFailure", `must be "Rollback" or "Unknown", got ${String(tx.onLocalFailure)}`)
+    )
+  }
+  for (const name of ["checkConcurrency", "checkQueueSize", "checkTimeout"] as const) {
+    const v = tx[name]
+    if (v !== undefined && (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1)) {
+      return Either.left(invalidOption(name, `must be an integer >= 1, got ${String(v)}`))
+    }
+  }
+  return Either.void
+}
+
 export const make = (options: ProducerOptions, tx: TransactionOptions) =>
   Effect.gen(function*() {
+    yield* checkTransactionOptions(tx)
     const core = yield* makeCore(options)
     const pool = yield* BrokerConnectionPool
     const resolver = yield* NameServerResolver
