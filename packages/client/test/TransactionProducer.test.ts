@@ -119,6 +119,20 @@ describe("TransactionProducer", () => {
       assert.strictEqual(endOf(more)[1]!.commitOrRollback, 0)
     }))
 
+  it.scopedLive("a local transaction that answers no transaction state is left Unknown (Java's null), END sent", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"))
+      // Before: a defect from encoding END_TRANSACTION (ProtocolError, commitOrRollback undefined), no END sent.
+      const r = yield* p.sendInTransaction(
+        Message.make({ topic: "T", body: "x" }),
+        () => Effect.succeed("COMMIT_MESSAGE" as unknown as TransactionProducer.TransactionState)
+      )
+      assert.strictEqual(r.state, "Unknown")
+      const frames = yield* b.waitForFrames(2)
+      assert.strictEqual(endOf(frames)[0]!.commitOrRollback, 0)
+    }))
+
   it.scopedLive("answers the broker's check with END_TRANSACTION from the check, echoing its offsets", () =>
     Effect.gen(function*() {
       const b = yield* broker()

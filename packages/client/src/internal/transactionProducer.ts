@@ -39,6 +39,9 @@ const groupOf = (req: RemotingCommand): string | undefined => {
   return Either.isRight(stored) ? stored.right.properties[MessageProperties.PGROUP] : undefined
 }
 
+// What a local transaction or a checker may answer; anything else (a caller without types) is no decision.
+const isState = (u: unknown): u is TransactionState => u === "Commit" || u === "Rollback" || u === "Unknown"
+
 const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
 
 // Checked as the producer's own options are (`checkOptions`): plain data from anywhere, where a bad value would not
@@ -104,7 +107,14 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         const local: Either.Either<TransactionState, E> = half.status === "SEND_OK"
           ? yield* Effect.either(executeLocal(message, half))
           : Either.right("Rollback")
-        const state: TransactionState = Either.isRight(local) ? local.right : onLocalFailure
+        let state: TransactionState = Either.isRight(local) ? local.right : onLocalFailure
+        if (!isState(state)) {
+          // As Java's null state: UNKNOW, for the broker's check to settle.
+          yield* Effect.logWarning(
+            `the local transaction of ${half.msgId} answered ${String(state)}, not a transaction state: left Unknown`
+          )
+          state = "Unknown"
+        }
         const offset = MessageId.decodeOffsetMsgId(half.offsetMsgId)
         const address = yield* resolver.masterAddress(half.messageQueue.brokerName)
         core.messageTrace?.endTransaction({
@@ -171,6 +181,11 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         // No answer leaves the message in doubt: the broker asks again later.
         if (Either.isLeft(state)) {
           return yield* Effect.logWarning(`transaction check of ${checked.msgId} failed: ${String(state.left)}`)
+        }
+        if (!isState(state.right)) {
+          return yield* Effect.logWarning(
+            `transaction check of ${checked.msgId} answered ${String(state.right)}, not a transaction state`
+          )
         }
         core.messageTrace?.endTransaction({
           topic: checked.topic,
