@@ -116,6 +116,12 @@ describe("PromiseProducer", () => {
 
         const queues = await requester.fetchPublishMessageQueues("erq_promise")
         assert.strictEqual(queues.length, 2)
+        // Not a topic name: the producer's typed error, not a TypeError from reading it.
+        for (const notATopic of [null, 42]) {
+          const e = await rejection(requester.fetchPublishMessageQueues(notATopic as any))
+          assert.strictEqual(e._tag, "BrokerNotFound", String(notATopic))
+          assert.isTrue(e instanceof Error)
+        }
         const queue = queues[1]!
         await requester.sendOnewayToQueue({ topic: "erq_promise", body: "oneway pinned" }, queue)
         const [batch] = await requester.sendBatchToQueue([{ topic: "erq_promise", body: "b" }], queue)

@@ -492,6 +492,12 @@ export const makeCore = (options: ProducerOptions) =>
     ): Effect.Effect<ReadonlyArray<MessageQueue.MessageQueue>, BrokerNotFound | ServiceNotAvailable> =>
       Effect.suspend(() => {
         if (!running) return Effect.fail(shutDownError())
+        // A caller without types may pass anything: no topic has a name that is not a string.
+        if (typeof topic !== "string") {
+          return Effect.fail(
+            new BrokerNotFound({ topic: String(topic), detail: "no topic can have this name (not a string)" })
+          )
+        }
         const wire = ns.wrap(topic)
         const violation = Validators.brokerTopicViolation(wire)
         if (violation !== undefined) {
