@@ -1,9 +1,10 @@
 // Auto-batching on the embedded cluster: what leaves on the wire (requests, members per request), what each caller
 // gets back, and what is stored.
-import { Batch } from "@effect-rocketmq/protocol"
+import { Batch, Frame, MessageId, RemotingCommand } from "@effect-rocketmq/protocol"
 import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
 import * as Interceptor from "@effect-rocketmq/testkit/Interceptor"
 import { assert, describe, it } from "@effect/vitest"
+import type { Scheduler } from "effect"
 import {
   Context,
   Effect,
@@ -18,12 +19,16 @@ import {
   Scope,
   Tracer
 } from "effect"
+import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
+import * as Codec from "../src/Codec.js"
 import type { SendError } from "../src/Errors.js"
 import * as Message from "../src/Message.js"
 import * as MessageQueue from "../src/MessageQueue.js"
 import * as Metrics from "../src/Metrics.js"
+import * as NameServerResolver from "../src/NameServerResolver.js"
 import * as Producer from "../src/Producer.js"
 import type { SendResult } from "../src/SendResult.js"
+import * as SocketConnector from "../src/SocketConnector.js"
 
 const TOPIC = "erq_autobatch"
 const text = (b: Uint8Array) => new TextDecoder().decode(b)
@@ -451,6 +456,87 @@ describe("auto-batching", () => {
         const exit = yield* Effect.scoped(withProducer(bad)).pipe(Effect.provide(cluster), Effect.exit)
         assert.isTrue(Exit.isFailure(exit), JSON.stringify(bad))
         if (Exit.isFailure(exit)) assert.include(String(exit.cause), Object.keys(bad)[0]!)
+      }
+    }))
+})
+
+// A caller's fiber may yield to the scheduler after its message joined a batch and before it waits. This scheduler
+// yields once when asked after a batch request was written (and resumes on a later turn of the event loop).
+let yieldOnce = false
+const yieldingScheduler: Scheduler.Scheduler = {
+  shouldYield: () => {
+    if (!yieldOnce) return false
+    yieldOnce = false
+    return 0
+  },
+  scheduleTask: (task) => void setTimeout(task, 0)
+}
+
+// A broker that answers each request one microtask after it was written: before a fiber that yielded gets back.
+const microtaskBroker = Layer.succeed(SocketConnector.SocketConnector, {
+  connect: () =>
+    Effect.sync((): SocketConnector.Connected => {
+      let handlers: SocketConnector.ReadHandlers | undefined
+      const decoder = Frame.makeDecoder()
+      let offset = 0n
+      return {
+        read: (h) => void (handlers = h),
+        writeChunks: (chunks, written) => {
+          // The client reuses a request's bytes once written: read what the answer needs now.
+          for (const chunk of chunks) {
+            for (const f of decoder.push(chunk.slice()).frames) {
+              if (RemotingCommand.isOneway(f)) continue
+              if (f.code === 320) yieldOnce = true
+              const members = f.code === 320 ? Either.getOrThrow(Batch.decodeBatch(f.body!)).length : 1
+              const ids = Array.from({ length: members }, () =>
+                Either.getOrThrow(
+                  MessageId.encodeOffsetMsgId({ address: "127.0.0.1", port: 10911, commitLogOffset: offset++ })
+                )).join(",")
+              const answer = Frame.encode(RemotingCommand.response(
+                f,
+                f.code === 310 || f.code === 320
+                  ? { code: 0, extFields: { msgId: ids, queueId: f.extFields.e ?? "0", queueOffset: String(offset) } }
+                  : { code: 0 }
+              ))
+              queueMicrotask(() => handlers?.onData(answer))
+            }
+          }
+          queueMicrotask(() => written(undefined))
+        },
+        close: () => handlers?.onClose(undefined)
+      }
+    })
+})
+
+describe("auto-batching, answered before its caller waits", () => {
+  // A batch that left at once (batchMaxBytes) and was answered while its caller's fiber yielded, before it waited,
+  // must still reach that caller.
+  it.scopedLive("a caller that yields between joining its batch and waiting still gets its result", () =>
+    Effect.gen(function*() {
+      const route = {
+        brokerDatas: [{ brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": "127.0.0.1:10911" } }],
+        queueDatas: [{ brokerName: "broker-a", perm: 6, readQueueNums: 4, writeQueueNums: 4, topicSysFlag: 0 }]
+      }
+      const ctx = yield* Layer.build(
+        Producer.layerWithoutDependencies({
+          nameServerAddr: "127.0.0.1:9876",
+          groupName: "autobatch_yield",
+          autoBatch: true,
+          batchMaxBytes: 1
+        }).pipe(Layer.provide(Layer.merge(
+          NameServerResolver.layerStatic({ [TOPIC]: route }),
+          BrokerConnectionPool.layer().pipe(Layer.provide(microtaskBroker), Layer.provide(Codec.layerJson))
+        )))
+      )
+      const producer = Context.get(ctx, Producer.Producer)
+      // The route and the connection first: the sends below go straight to a batch.
+      yield* producer.send(msg("warm"))
+      for (let i = 0; i < 5; i++) {
+        const r = yield* producer.send(msg(`m${i}`)).pipe(
+          Effect.withScheduler(yieldingScheduler),
+          Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => `send ${i} never heard its result` })
+        )
+        assert.strictEqual(r.status, "SEND_OK")
       }
     }))
 })

@@ -180,6 +180,9 @@ export class Accumulator {
       if (m.early !== undefined) return m.early
       const fiberId = fiber.id()
       return Effect.async<SendResult, SendError>((resume) => {
+        // The fiber may have yielded before it waits, and the batch ended meanwhile: its outcome is waiting here.
+        const early = m.early
+        if (early !== undefined) return resume(early)
         m.resume = resume
         return Effect.sync(() => {
           // The batch still carries it; its caller no longer hears.
