@@ -83,13 +83,22 @@ export interface OrderedOptions extends SendOptions {
  * @category models
  */
 export interface BatchedOptions extends SendOptions {
-  /** Messages per batch request at most (one topic per batch; split further at `maxMessageSize`). */
+  /**
+   * Messages per batch request at most (one topic per batch; split further at `maxMessageSize`). Below 1, or not a
+   * whole number of messages (NaN, Infinity), it is 1; a fraction is rounded down.
+   */
   readonly size: number
   /** How long a batch waits to fill up. Default 10 ms. */
   readonly within?: number | undefined
 }
 
 const DEFAULT_CONCURRENCY = 64
+
+// A size a caller without types may give as anything: what `groupedWithin` can take (it throws on NaN or Infinity).
+const batchSizeOf = (size: unknown): number => {
+  const n = typeof size === "number" ? Math.floor(size) : Number.NaN
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1
+}
 
 const withProducer = <A, E, R>(f: (producer: ProducerService) => Stream.Stream<A, E, R>) =>
   Stream.unwrap(Effect.map(Producer, f))
@@ -237,7 +246,7 @@ export const sendBatched =
   (options: BatchedOptions) =>
   <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<SendResult, E | SendError, R | Producer> =>
     withProducer((producer) =>
-      Stream.groupedWithin(self, Math.max(1, options.size), options.within ?? 10).pipe(
+      Stream.groupedWithin(self, batchSizeOf(options.size), options.within ?? 10).pipe(
         Stream.mapConcat((chunk) => batchesOf(Array.from(chunk))),
         Stream.mapEffect((batch) => isBatch(batch) ? producer.sendBatch(batch) : sentAlone(producer, batch), {
           concurrency: options.concurrency ?? DEFAULT_CONCURRENCY

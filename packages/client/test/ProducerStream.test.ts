@@ -123,6 +123,29 @@ describe("ProducerStream", () => {
   )
 
   it.scopedLive(
+    "sendBatched with a size that is no whole number of messages sends batches of one (NaN, Infinity, 0, a string)",
+    () =>
+      Effect.gen(function*() {
+        for (const size of [Number.NaN, Number.POSITIVE_INFINITY, 0, -3, "8"]) {
+          const requests = yield* numbered(3).pipe(
+            ProducerStream.sendBatched({ size: size as number, within: 10 }),
+            Stream.runCollect,
+            Effect.map(Chunk.toReadonlyArray)
+          )
+          assert.deepStrictEqual(requests.map((r) => r.msgId.split(",").length), [1, 1, 1], String(size))
+        }
+        // A fraction is rounded down: 2.9 is batches of 2 at most.
+        const requests = yield* numbered(4).pipe(
+          ProducerStream.sendBatched({ size: 2.9, within: 1000 }),
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray)
+        )
+        assert.deepStrictEqual(requests.map((r) => r.msgId.split(",").length), [2, 2])
+      }).pipe(Effect.provide(env())),
+    60_000
+  )
+
+  it.scopedLive(
     "sendBatched keeps the batch rules: waitStoreMsgOK apart, a delayed or retry-topic message alone, all stored",
     () =>
       Effect.gen(function*() {
