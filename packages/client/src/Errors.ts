@@ -308,7 +308,9 @@ export class BrokerNotFound extends Data.TaggedError("BrokerNotFound")<{
    * @since 0.1.0
    */
   override get message(): string {
-    return `no broker for topic ${this.topic}: ${this.detail}${describeAttempts(this.attempts)}`
+    // A broker looked up by name alone (its master address) has no topic to name.
+    const subject = this.topic === "" ? "no broker" : `no broker for topic ${this.topic}`
+    return `${subject}: ${this.detail}${describeAttempts(this.attempts)}`
   }
 }
 

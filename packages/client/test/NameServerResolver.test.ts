@@ -106,6 +106,36 @@ describe("NameServerResolver", () => {
       assert.strictEqual(error._tag, "BrokerNotFound")
     }))
 
+  it.scopedLive("an auto-created topic's queues are capped by TBW102's read queues too, as Java caps both counts", () =>
+    Effect.gen(function*() {
+      // Two read queues and eight write queues on the broker: Java's auto-created topic gets min(4, 2) of each.
+      const tbw102 = legacyRoute([["broker-a", "127.0.0.1:1", 8, 7]]).replace(
+        "\"readQueueNums\":8",
+        "\"readQueueNums\":2"
+      )
+      const ns = yield* nameServer({ TBW102: tbw102 })
+      const info = yield* (yield* resolver({ nameServerAddr: ns.address })).publishInfo("fresh")
+      assert.deepStrictEqual(info.queues.map((q) => q.queueId), [0, 1])
+    }))
+
+  it.scopedLive("a name server address whose port is not decimal digits is refused (0x50, 1e3, +80)", () =>
+    Effect.gen(function*() {
+      for (const address of ["127.0.0.1:0x50", "127.0.0.1:1e3", "127.0.0.1:+80", "127.0.0.1: 80", "127.0.0.1:80.0"]) {
+        const made = yield* Effect.scoped(resolver({ nameServerAddr: address })).pipe(Effect.either)
+        assert.isTrue(Either.isLeft(made), address)
+        if (Either.isLeft(made)) assert.include(String(made.left), "not host:port")
+      }
+      // A broker looked up by name has no topic: its error does not name an empty one.
+      const unknown = yield* (yield* resolver({ nameServerAddr: "127.0.0.1:9" })).masterAddress("broker-z").pipe(
+        Effect.flip
+      )
+      assert.strictEqual(unknown.message, "no broker: no master address for broker broker-z")
+      // Leading zeros are digits: a port Java reads too.
+      assert.isTrue(
+        Either.isRight(yield* Effect.scoped(resolver({ nameServerAddr: "127.0.0.1:09876" })).pipe(Effect.either))
+      )
+    }))
+
   it.scopedLive("a route without a writable master queue is BrokerNotFound", () =>
     Effect.gen(function*() {
       const ns = yield* nameServer({ RO: legacyRoute([["broker-a", "127.0.0.1:1", 4, 4]]) })

@@ -3,8 +3,11 @@ export const parseAddress = (address: string): { host: string; port: number } | 
   const i = address.lastIndexOf(":")
   if (i <= 0) return undefined
   let host = address.slice(0, i)
-  const port = Number(address.slice(i + 1))
+  const portText = address.slice(i + 1)
+  // Decimal digits only, as Java reads a port: Number() would take "0x50", "1e3" or " 80" as ports too.
+  if (!/^\d{1,5}$/.test(portText)) return undefined
+  const port = Number(portText)
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1)
-  if (!Number.isInteger(port) || port <= 0 || port > 65535 || host.length === 0) return undefined
+  if (port <= 0 || port > 65535 || host.length === 0) return undefined
   return { host, port }
 }

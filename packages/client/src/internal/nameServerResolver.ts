@@ -74,14 +74,14 @@ const publishInfoOf = (
   ordered: route.orderTopicConf !== undefined && route.orderTopicConf.length > 0
 })
 
-// Java caps an auto-created topic's queues at defaultTopicQueueNums.
+// Java gives an auto-created topic, on each broker, defaultTopicQueueNums queues at most, and no more than the default
+// topic's read queues there: both counts (`updateTopicRouteInfoFromNameServer`).
 const limitQueues = (route: RouteData.TopicRouteData, max: number): RouteData.TopicRouteData => ({
   ...route,
-  queueDatas: route.queueDatas.map((q) => ({
-    ...q,
-    readQueueNums: Math.min(q.readQueueNums, max),
-    writeQueueNums: Math.min(q.writeQueueNums, max)
-  }))
+  queueDatas: route.queueDatas.map((q) => {
+    const n = Math.min(q.readQueueNums, max)
+    return { ...q, readQueueNums: n, writeQueueNums: n }
+  })
 })
 
 const checkRoute = (route: RouteData.TopicRouteData) => RouteData.checkQueueCounts(route)
