@@ -448,7 +448,9 @@ export class FrameDecoder {
   private readonly maxFrameSize: number
 
   constructor(options?: { readonly maxFrameSize?: number | undefined }) {
-    this.maxFrameSize = options?.maxFrameSize ?? MAX_FRAME_SIZE
+    // A limit that is no positive number (NaN compares false with every length) would be no limit at all.
+    const max = options?.maxFrameSize
+    this.maxFrameSize = typeof max === "number" && max > 0 ? max : MAX_FRAME_SIZE
   }
 
   /** Bytes held waiting for the rest of a frame. */

@@ -238,6 +238,15 @@ describe("Frame errors are typed, bounded and final", () => {
     assert.strictEqual(Either.getLeft(Frame.decode(new Uint8Array(2))).pipe((o) => o._tag), "Some")
   })
 
+  it("a maxFrameSize that is no positive number is the default limit, not none", () => {
+    // A length prefix of 64 MiB: over the default 16 MiB limit.
+    const prefix = new Uint8Array([0x04, 0x00, 0x00, 0x00])
+    for (const maxFrameSize of [Number.NaN, 0, -1, undefined]) {
+      const { error } = Frame.makeDecoder({ maxFrameSize }).push(prefix)
+      assert.strictEqual(error?.reason, "FrameTooLarge", String(maxFrameSize))
+    }
+  })
+
   const checkNoThrow = (chunks: ReadonlyArray<Uint8Array>) => {
     const d = Frame.makeDecoder({ maxFrameSize: 64 * 1024 })
     for (const c of chunks) {
