@@ -1436,6 +1436,24 @@ describe("Producer batch frames", () => {
     return out
   }
 
+  it.scopedLive("a batch split into requests that fails on one: the messages never sent count as failures too", () =>
+    Effect.gen(function*() {
+      // Each batch request's first is refused (MESSAGE_ILLEGAL, not retried); the second and later are stored.
+      let batches = 0
+      const a = yield* broker((f) => f.code === 320 && batches++ % 3 === 0 ? 13 : 0)
+      // Three requests per batch of 8 (3 + 3 + 2 members), as in the test below.
+      const p = yield* producerWith([["broker-a", a.address]], { maxMessageSize: 250 })
+      const eight = () => Array.from({ length: 8 }, (_, i) => Message.make({ topic: "T", body: `b-${i}0` }))
+      const counts = Effect.map(p.stats, (s) => [s.sendSuccessCount, s.sendFailureCount])
+      assert.strictEqual((yield* p.sendBatch(eight()).pipe(Effect.flip))._tag, "BrokerError")
+      assert.deepStrictEqual(yield* counts, [0, 8])
+      batches = 0
+      const queue = MessageQueue.make("T", "broker-a", 0)
+      assert.strictEqual((yield* p.sendBatchToQueue(eight(), queue).pipe(Effect.flip))._tag, "BrokerError")
+      assert.deepStrictEqual(yield* counts, [0, 16])
+      assert.strictEqual(a.received().filter((f) => f.code === 320).length, 2)
+    }))
+
   it.scopedLive("a batch split into requests: each request's records and msgId are its own members', in order", () =>
     Effect.gen(function*() {
       const a = yield* broker()

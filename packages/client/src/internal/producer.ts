@@ -446,6 +446,26 @@ export const makeCore = (options: ProducerOptions) =>
           : onewayPinned(message, pin.right)
       })
 
+    // A batch split into several requests sends them in turn; once one fails, those after it are never sent, and their
+    // messages count as failures too (once, with that failure), as those of a batch refused whole do. `counted`: the
+    // failure was counted for the request's own messages (a refusal, or its send's end), and is the batch's.
+    const eachRequest = <A, E>(
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      observed: string,
+      chunks: ReadonlyArray<Prepared>,
+      f: (p: Prepared, i: number) => Effect.Effect<A, E>,
+      counted: (cause: Cause.Cause<E>) => boolean
+    ): Effect.Effect<Array<A>, E> =>
+      Effect.forEach(chunks, (p, i) =>
+        Effect.onExit(f(p, i), (exit) => {
+          if (Exit.isSuccess(exit) || !counted(exit.cause)) return Effect.void
+          return Effect.sync(() => {
+            let rest = 0
+            for (let j = i + 1; j < chunks.length; j++) rest += chunks[j]!.count
+            if (rest > 0) observer.conclude(observer.observe(fiber, observed, p.userTopic, rest), exit)
+          })
+        }))
+
     // Each request of the batch is an asynchronous send of its own (a permit each); the callback hears once: every
     // result in order, or the first error (requests already accepted still run, and may be stored).
     const sendBatchAsync = (messages: ReadonlyArray<Message>, callback: BatchSendCallback) =>
@@ -469,7 +489,10 @@ export const makeCore = (options: ProducerOptions) =>
             return callback(Either.right(results))
           }
         }
-        return Effect.forEach(chunks, (p, i) => acceptOrWait(fiber, p, each(i)), { discard: true })
+        // Only a refusal (shutdown) counted the request it stopped at; an interrupted caller's did not start.
+        return Effect.asVoid(
+          eachRequest(fiber, "send_async", chunks, (p, i) => acceptOrWait(fiber, p, each(i)), Cause.isFailure)
+        )
       })
 
     const sendBatchToQueue = (messages: ReadonlyArray<Message>, queue: MessageQueue.MessageQueue) =>
@@ -479,9 +502,12 @@ export const makeCore = (options: ProducerOptions) =>
         if (Either.isLeft(prepared)) return refuseBatch(fiber, "send_batch", messages, prepared.left)
         const pin = queuePin(prepared.right[0]!.userTopic, queue)
         if (Either.isLeft(pin)) return refuseBatch(fiber, "send_batch", messages, pin.left)
-        return Effect.forEach(
+        return eachRequest(
+          fiber,
+          "send_batch",
           prepared.right,
-          (p) => awaited("send_batch", p.userTopic, p.count, () => Either.right(p), "none", pin.right)
+          (p) => awaited("send_batch", p.userTopic, p.count, () => Either.right(p), "none", pin.right),
+          () => true
         )
       })
 
@@ -524,7 +550,7 @@ export const makeCore = (options: ProducerOptions) =>
         const prepared = preparer.batch(messages)
         if (Either.isLeft(prepared)) return refuseBatch(fiber, "send_batch", messages, prepared.left)
         const chunks = prepared.right
-        if (chunks.length > 1) return Effect.forEach(chunks, awaitedBatch)
+        if (chunks.length > 1) return eachRequest(fiber, "send_batch", chunks, awaitedBatch, () => true)
         // Usually one request: no loop (whose closures would hold the batch for as long as Effect keeps them). With
         // no hooks (which see the request's own result) the send itself resumes its caller with the list: no layer
         // around it.
