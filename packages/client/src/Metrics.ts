@@ -1,6 +1,7 @@
 /**
  * The producer's metrics, as Effect `Metric`s: they export through `@effect/opentelemetry` (or any Effect
- * metrics reader) under exactly these names, tagged with `topic` and `group`.
+ * metrics reader) under exactly these names, tagged with `topic` and `group` (the queue size, which counts every
+ * topic's asynchronous sends, with `group` only).
  *
  * @since 0.1.0
  */
