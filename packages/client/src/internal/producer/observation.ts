@@ -185,8 +185,8 @@ export class Observer {
   }
 
   /**
-   * The messages of an auto-batch (all of `topic`) that ended with a result, at once (their batch left the trace
-   * record, as Java's does): stats and the success total updated once for the batch, still by each message, and each
+   * The messages of an auto-batch (all of `topic`) that ended with a result, at once (their batch request left their
+   * trace records, one per message): stats and the success total updated once for the batch, still by each message, and each
    * message's latency recorded. Those with a span are left to `conclude`, which needs each one's own result.
    */
   concludeCarried(topic: string, members: ReadonlyArray<Observation>) {
