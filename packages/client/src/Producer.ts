@@ -115,8 +115,8 @@ export interface ProducerOptions {
   /**
    * High-water mark of the bytes queued on one broker connection and not yet taken by the OS: 1 MiB. A send that
    * finds its connection at the mark (a broker reading slower than the producer writes) waits until the socket
-   * drains below it, within its `sendMsgTimeout`, and fails with a `RequestTimeout` if it does not: so a loop of
-   * one-way sends holds at most this much per connection, whatever its length.
+   * drains below it, within its `sendMsgTimeout`, and fails with `SendTimeout` (nothing written: not stored) if it
+   * does not: so a loop of one-way sends holds at most this much per connection, whatever its length.
    */
   readonly maxBufferedBytesPerConnection: number
   /** Java's latency fault tolerance: avoid brokers that were slow or failed recently. */
