@@ -763,6 +763,40 @@ describe("BrokerConnectionPool", () => {
       assert.strictEqual(after._tag, "RemotingError")
     }))
 
+  it.scopedLive(
+    "closing the pool while it connects fails the requests waiting on the connect, typed, at once",
+    () =>
+      Effect.gen(function*() {
+        const connecting = yield* Deferred.make<void>()
+        const scope = yield* Scope.make()
+        const pool = yield* BrokerConnectionPool.make({ tcpTransportConnectTimeout: 60_000 }).pipe(
+          Effect.provideService(SocketConnector, {
+            connect: () => Effect.zipRight(Deferred.succeed(connecting, undefined), Effect.never)
+          }),
+          Effect.provide(Codec.layerJson),
+          Scope.extend(scope)
+        )
+        // Deadlines far beyond the test's own timeout: only the shutdown can end them.
+        const waiting = yield* Effect.all([
+          Effect.fork(pool.request("127.0.0.1:1", request({ code: 1, opaque: 0 }), { timeoutMillis: 600_000 })),
+          Effect.fork(pool.oneway("127.0.0.1:1", request({ code: 2, opaque: 0 }), { timeoutMillis: 600_000 }))
+        ])
+        yield* Deferred.await(connecting)
+        yield* Scope.close(scope, Exit.void)
+        for (const exit of yield* Effect.all(waiting.map(Fiber.await))) {
+          assert.isTrue(Exit.isFailure(exit))
+          if (Exit.isFailure(exit)) {
+            const e = Cause.failureOption(exit.cause)
+            assert.isTrue(Option.isSome(e) && e.value._tag === "RemotingError", String(exit.cause))
+            if (Option.isSome(e) && e.value._tag === "RemotingError") {
+              assert.strictEqual(e.value.reason, "ConnectionClosed")
+            }
+          }
+        }
+      }),
+    10_000
+  )
+
   // A send's response, as a 5.3.3 broker writes it, under the request's opaque.
   const brokerSendResponse = (opaque: number) => {
     const header =

@@ -31,6 +31,9 @@ const describeClosed = (e: ConnectError): string => {
   return typeof said === "string" && said.length > 0 ? `${e.message}: ${said}` : e.message
 }
 
+const shutDownError = (address: string) =>
+  remotingError("ConnectionClosed", address, "connect", "the connection pool is shut down")
+
 type Entry =
   | { readonly _tag: "Open"; readonly connection: Connection }
   | { readonly _tag: "Connecting"; readonly deferred: Deferred.Deferred<Connection, RemotingError> }
@@ -80,9 +83,7 @@ export class AddressTable {
   /** The address's usable connection, opened (once, for every caller) when there is none. */
   connection(address: string, operation: string): Effect.Effect<Connection, RemotingError> {
     return Effect.suspend(() => {
-      if (this.shutDown) {
-        return Effect.fail(remotingError("ConnectionClosed", address, operation, "the connection pool is shut down"))
-      }
+      if (this.shutDown) return Effect.fail(withOperation(shutDownError(address), operation))
       const entry = this.table.get(address)
       if (entry?._tag === "Open" && entry.connection.usable()) return Effect.succeed(entry.connection)
       if (entry?._tag === "Connecting") return Deferred.await(entry.deferred)
@@ -106,17 +107,29 @@ export class AddressTable {
     if (again?._tag === "Connecting") return again.deferred
     if (again?._tag === "Open") again.connection.draining = true
     const deferred = Deferred.unsafeMake<Connection, RemotingError>(FiberId.none)
+    // The pool shut down while this caller waited for the lock: no new connection.
+    if (this.shutDown) {
+      Deferred.unsafeDone(deferred, Exit.fail(shutDownError(address)))
+      return deferred
+    }
     this.table.set(address, { _tag: "Connecting", deferred })
     this.o.host.runFork(
       this.open(address).pipe(
-        Effect.exit,
-        Effect.flatMap((exit) =>
+        // Whatever ends the connect (the pool's shutdown interrupts it), its waiters hear, typed: a request waiting
+        // on it has no timer left once the pool is closed.
+        Effect.onExit((exit) =>
           Effect.sync(() => {
             if (this.table.get(address)?._tag === "Connecting") {
               if (Exit.isSuccess(exit)) this.table.set(address, { _tag: "Open", connection: exit.value })
               else this.table.delete(address)
             }
-          }).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
+            // Opened after the pool shut down (its waiters were told so by `close`): it closes at once.
+            if (Exit.isSuccess(exit) && this.shutDown) this.o.host.runFork(exit.value.close("connection pool closed"))
+            Deferred.unsafeDone(
+              deferred,
+              Exit.isSuccess(exit) || !Exit.isInterrupted(exit) ? exit : Exit.fail(shutDownError(address))
+            )
+          })
         ),
         Effect.forkIn(this.o.poolScope)
       )
@@ -211,6 +224,13 @@ export class AddressTable {
   close(drainMillis: number): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.shutDown = true
+      // Connects under way: whoever waits on one fails now (the connect itself ends with the pool's scope).
+      for (const [address, entry] of this.table) {
+        if (entry._tag === "Connecting") {
+          this.table.delete(address)
+          Deferred.unsafeDone(entry.deferred, Exit.fail(shutDownError(address)))
+        }
+      }
       const connections = [...this.live]
       // Interruptible so that the bound can end it (finalizers are uninterruptible).
       return Effect.interruptible(
