@@ -390,6 +390,31 @@ describe("BrokerConnectionPool", () => {
       if (error._tag === "RemotingError") assert.strictEqual(error.reason, "ConnectFailed")
     }))
 
+  it.scopedLive(
+    "a connector that dies fails the requests waiting on it, typed, at once (not at their timeout)",
+    () =>
+      Effect.gen(function*() {
+        const pool = yield* BrokerConnectionPool.make().pipe(
+          Effect.provideService(SocketConnector, { connect: () => Effect.die(new Error("options refused")) }),
+          Effect.provide(Codec.layerJson)
+        )
+        const errors = yield* Effect.all(
+          [1, 2].map((code) =>
+            pool.request("127.0.0.1:1", request({ code, opaque: 0 }), { timeoutMillis: 600_000 }).pipe(Effect.flip)
+          ),
+          { concurrency: "unbounded" }
+        )
+        for (const error of errors) {
+          assert.strictEqual(error._tag, "RemotingError")
+          if (error._tag === "RemotingError") {
+            assert.strictEqual(error.reason, "ConnectFailed")
+            assert.include(error.detail, "options refused")
+          }
+        }
+      }),
+    10_000
+  )
+
   it.scoped("a connect that never completes fails after tcpTransportConnectTimeout", () =>
     Effect.gen(function*() {
       const silent: Socket.Socket = {

@@ -176,10 +176,21 @@ const connect = (host: string, port: number, options?: ConnectOptions): Effect.E
         return true
       }
     }
-    const conn: Net.Socket = tls === undefined
-      ? Net.createConnection({ host, port, noDelay: true, onread })
-      // (`tls.connect` takes `onread` as `net` does, per Node's docs; its types do not list it.)
-      : NodeTls.connect({ ...tlsOptionsOf(host, port, tls), onread } as NodeTls.ConnectionOptions)
+    let conn: Net.Socket
+    try {
+      conn = tls === undefined
+        ? Net.createConnection({ host, port, noDelay: true, onread })
+        // (`tls.connect` takes `onread` as `net` does, per Node's docs; its types do not list it.)
+        : NodeTls.connect({ ...tlsOptionsOf(host, port, tls), onread } as NodeTls.ConnectionOptions)
+    } catch (cause) {
+      // Options Node refuses before dialling (a key that does not match its certificate, a PEM it cannot read):
+      // a typed failure, not a defect that leaves the pool's waiters to their timeout.
+      return resume(Effect.fail(
+        tls === undefined
+          ? new OpenError(address, cause)
+          : new Tls.TlsHandshakeError({ address, failure: "Other", detail: describeTls("Other", cause), cause })
+      ))
+    }
     let tcpUp = false
     const connected: Connected = {
       read: (h) => {

@@ -143,6 +143,18 @@ describe("TLS through NodeSocketConnector", () => {
       ))
     ))
 
+  it.scopedLive("a key that does not match its certificate: a typed TLS failure, not a defect", () =>
+    Effect.gen(function*() {
+      const connector = yield* SocketConnector
+      const exit = yield* connector.connect("127.0.0.1", 1, {
+        tls: { ca: certs.ca, cert: certs.clientCert, key: certs.serverKey }
+      }).pipe(Effect.exit)
+      assert.isTrue(Exit.isFailure(exit) && Cause.isFailType(exit.cause), String(exit))
+      const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      assert.isTrue(Tls.isTlsHandshakeError(error))
+      assert.include(String((error as Tls.TlsHandshakeError).message), "key values mismatch")
+    }).pipe(Effect.provide(NodeSocketConnector.layer)))
+
   it.effect("tls without useTLS is a configuration error, not a plain connection", () =>
     Effect.gen(function*() {
       const exit = yield* Layer.build(

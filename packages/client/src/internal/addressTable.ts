@@ -1,10 +1,12 @@
 // One connection per address: opened on first use (concurrent callers share the connect), found by address, retired
 // when it fails, times a request out, expires or idles.
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { RemotingError } from "../Errors.js"
 import type { ConnectError, SocketConnectorService } from "../SocketConnector.js"
@@ -33,6 +35,16 @@ const describeClosed = (e: ConnectError): string => {
 
 const shutDownError = (address: string) =>
   remotingError("ConnectionClosed", address, "connect", "the connection pool is shut down")
+
+// How a connect that did not open ends for its waiters: always typed (a defect would leave them to their timeout).
+const connectFailure = (address: string, cause: Cause.Cause<RemotingError>): RemotingError =>
+  Option.getOrElse(
+    Cause.failureOption(cause),
+    () =>
+      Cause.isInterruptedOnly(cause)
+        ? shutDownError(address)
+        : remotingError("ConnectFailed", address, "connect", String(Cause.squash(cause)), Cause.squash(cause))
+  )
 
 type Entry =
   | { readonly _tag: "Open"; readonly connection: Connection }
@@ -125,10 +137,7 @@ export class AddressTable {
             }
             // Opened after the pool shut down (its waiters were told so by `close`): it closes at once.
             if (Exit.isSuccess(exit) && this.shutDown) this.o.host.runFork(exit.value.close("connection pool closed"))
-            Deferred.unsafeDone(
-              deferred,
-              Exit.isSuccess(exit) || !Exit.isInterrupted(exit) ? exit : Exit.fail(shutDownError(address))
-            )
+            Deferred.unsafeDone(deferred, Exit.isSuccess(exit) ? exit : Exit.fail(connectFailure(address, exit.cause)))
           })
         ),
         Effect.forkIn(this.o.poolScope)
