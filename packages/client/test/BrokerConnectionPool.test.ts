@@ -489,6 +489,39 @@ describe("BrokerConnectionPool", () => {
       assert.strictEqual(after[0]!.draining, false)
     }))
 
+  it.scopedLive(
+    "an expired connection closes only once its queued one-way frames have left: none is told it failed",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make(echo)
+        const pool = yield* BrokerConnectionPool.make({
+          clientChannelExpireTimeoutSeconds: 1,
+          sweepIntervalMillis: 100,
+          maxBufferedBytesPerConnection: 64 * 1024 * 1024
+        }).pipe(Effect.provide(NodeSocketConnector.layer), Effect.provide(Codec.layerJson))
+        yield* pool.request(server.address, request({ code: 1, opaque: 0 }))
+        // The peer stops reading: 32 MiB of one-way frames stay queued past the connection's expiry.
+        server.connections[0]!.socket.pause()
+        const body = new Uint8Array(4 * 1024 * 1024)
+        const oneways = yield* Effect.forEach(
+          Array.from({ length: 8 }),
+          () =>
+            Effect.fork(pool.oneway(server.address, request({ code: 2, opaque: 0, body }), { timeoutMillis: 60_000 }))
+        )
+        yield* Effect.sleep("1500 millis")
+        const [c] = yield* pool.connections
+        assert.isTrue(c !== undefined && c.draining && c.bufferedBytes > 0, "expired with frames still queued")
+        server.connections[0]!.socket.resume()
+        const exits = yield* Effect.all(oneways.map(Fiber.await))
+        assert.isTrue(exits.every(Exit.isSuccess), String(exits.find(Exit.isFailure)))
+        yield* server.waitForFrames(9)
+        // Expired: the next request opens a new connection.
+        yield* pool.request(server.address, request({ code: 3, opaque: 0 }))
+        assert.strictEqual(server.connections.length, 2)
+      }),
+    30_000
+  )
+
   it.scopedLive("dispatches requests from the peer to handlers; unknown codes get REQUEST_CODE_NOT_SUPPORTED", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make(echo)

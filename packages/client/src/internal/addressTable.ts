@@ -214,7 +214,7 @@ export class AddressTable {
     })
   }
 
-  /** Closes connections that expired or idled, once nothing is in flight on them. */
+  /** Closes connections that expired (once nothing is in flight or queued on them) or idled (nothing in flight). */
   readonly sweep: Effect.Effect<void> = Effect.suspend(() => {
     const t = this.o.host.now()
     const idleMillis = this.o.host.options.clientChannelMaxIdleTimeSeconds * 1000
@@ -223,8 +223,10 @@ export class AddressTable {
       if (conn.closed) continue
       if (conn.expired(t)) this.retire(conn)
       if (conn.pending.size > 0) continue
-      if (conn.draining) closing.push(conn.close("expired"))
-      else if (t - conn.lastActiveAt >= idleMillis) closing.push(conn.close("idle"))
+      // An expired connection closes once its queued frames have left too (one-way sends are told they were written).
+      if (conn.draining) {
+        if (conn.isIdle()) closing.push(conn.close("expired"))
+      } else if (t - conn.lastActiveAt >= idleMillis) closing.push(conn.close("idle"))
     }
     return Effect.all(closing, { discard: true })
   })

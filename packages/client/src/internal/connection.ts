@@ -541,9 +541,10 @@ export class Connection {
     }
   }
 
-  // An expired connection closes once its last request has its answer.
+  // An expired connection closes once its last request has its answer and its queued frames have left (else the
+  // pool's sweep closes it once they have).
   private closeIfDrained() {
-    if (this.draining && this.pending.size === 0) this.host.runFork(this.close("expired"))
+    if (this.draining && this.pending.size === 0 && this.isIdle()) this.host.runFork(this.close("expired"))
   }
 }
 
