@@ -1,6 +1,7 @@
 // Targets not met, for the producer benchmark's results page: how far each unmet ratio is from its target
 // (computed from the run), and what the profiles say it would take (written here by whoever profiled it, keyed by
-// the ratio's name without its placement, so an explanation shows only while its target is unmet).
+// the ratio's name without its placement, so an explanation shows only while its target is unmet). The figures in
+// them name the run they come from: a later run prints its own values in the table above them.
 
 /** A ratio with a target, as the benchmark computes them. */
 export interface TargetRatio {
@@ -18,11 +19,11 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   {
     match: /^ours batch\/32 throughput \/ raw-frame ceiling$/,
     text: "Not met reliably. Three full runs of nearly the same send path: 0.89x (f20d213) and 0.94x (894cc65, " +
-      "[producer-894cc65.md](producer-894cc65.md)) on a 2-core AMD EPYC machine, 0.84x (this run) on a 2-core Intel " +
+      "[producer-894cc65.md](producer-894cc65.md)) on a 2-core AMD EPYC machine, 0.84x (aa6863c, [producer.md](producer.md)) on a 2-core Intel " +
       "Xeon one. On the Intel machine 15 repetitions of ours and raw alone ([ab-batch-reps15.md](ab-batch-reps15.md)) " +
-      "gave 0.86x, single repetitions anywhere from 0.71x to 1.28x, and the before/after run of this session's code " +
+      "gave 0.86x, single repetitions anywhere from 0.71x to 1.28x, and the before/after run of that code " +
       "([ab-session13.md](ab-session13.md), 5 repetitions) 0.95x. So the ratio sits around 0.9 and moves by 5% or more " +
-      "from run to run: met in some runs, short in others. On dedicated cores: 0.94x here, 0.98x in that A/B, 0.80x " +
+      "from run to run: met in some runs, short in others. On dedicated cores: 0.94x in aa6863c, 0.98x in that A/B, 0.80x " +
       "and 0.88x on the AMD machine. " +
       "With one request in flight the round trip is the broker's time plus the client's " +
       "turnaround, from reading an answer to writing the next frame (raw frames: under 1 µs). `npm run " +
@@ -64,12 +65,13 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   },
   {
     match: /^ours \/ java autobatch\/256 (throughput|client CPU per message)$/,
-    text: "Met on shared cores, where the target is set (1.15x Java's throughput at 0.83x its CPU per message here, " +
+    text:
+      "Met on shared cores, where the target is set (1.15x Java's throughput at 0.83x its CPU per message in aa6863c's run, " +
       "1.47x at 0.52x in the run before). On dedicated cores, where Java's JIT and collector threads have the other " +
       "core's idle time, ours has used a little more CPU per auto-batched message than Java in each of the last " +
-      "three full runs: 0.57 s per 100k against Java's 0.47 here, 0.50 against 0.48 (894cc65) and 0.51 against 0.47 " +
+      "three full runs: 0.57 s per 100k against Java's 0.47 in aa6863c, 0.50 against 0.48 (894cc65) and 0.51 against 0.47 " +
       "(f20d213); Java's own figure moves as much between runs (0.44 to 0.59 over earlier ones), and the " +
-      "throughputs are level (0.97x here). Left per message: the caller's Effect per `sendAsync` (one step), the " +
+      "throughputs are level (0.97x in aa6863c). Left per message: the caller's Effect per `sendAsync` (one step), the " +
       "member's checks, a SendResult with its own offset, a latency value and the callback."
   },
   {
@@ -82,8 +84,9 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   },
   {
     match: /^ours \/ java async\/256 throughput$/,
-    text: "Met on shared cores, where the target is set (2.2x Java here). On dedicated cores, where the client has a " +
-      "CPU of its own, both clients keep the brokers busy and the ratio moves with the run: 0.86x here, 1.11x in the " +
+    text:
+      "Met on shared cores, where the target is set (2.2x Java in the run this note was written for). On dedicated cores, where the client has a " +
+      "CPU of its own, both clients keep the brokers busy and the ratio moves with the run: 0.86x in that run, 1.11x in the " +
       "full run before, 0.89x and 0.97x before that, at 0.5 to 0.7x Java's CPU per message."
   },
   {
