@@ -7,7 +7,7 @@ import { request } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
-import * as ConfigError from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Queue from "effect/Queue"
@@ -24,6 +24,7 @@ import type {
   TransactionState
 } from "../TransactionProducer.js"
 import { makeCore } from "./producer.js"
+import { invalidOption } from "./producer/options.js"
 
 const commitOrRollback: Record<TransactionState, 0 | 8 | 12> = { Commit: 8, Rollback: 12, Unknown: 0 }
 // Java's names (LocalTransactionState) in trace records.
@@ -41,8 +42,6 @@ const groupOf = (req: RemotingCommand): string | undefined => {
 
 // What a local transaction or a checker may answer; anything else (a caller without types) is no decision.
 const isState = (u: unknown): u is TransactionState => u === "Commit" || u === "Rollback" || u === "Unknown"
-
-const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
 
 // Checked as the producer's own options are (`checkOptions`): plain data from anywhere, where a bad value would not
 // fail but quietly stop the checks (no worker for a `checkConcurrency` of NaN) or decide a failed local transaction

@@ -9,7 +9,7 @@ import type { ProducerOptions } from "../../Producer.js"
 import type { TlsOptions } from "../../Tls.js"
 import { nowNanos, processId } from "../runtime.js"
 
-const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
+export const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
 
 const isSecret = (v: unknown): boolean =>
   (typeof v === "string" && v.length > 0) || (Redacted.isRedacted(v) && typeof Redacted.value(v) === "string")
