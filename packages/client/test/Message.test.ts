@@ -81,3 +81,20 @@ describe("Message", () => {
     }
   })
 })
+
+describe("Message.validate, as Java's Validators.checkMessage", () => {
+  it("refuses an INNER_MULTI_DISPATCH (LMQ queues) with a path separator; the broker would not dispatch it", () => {
+    for (const lmq of ["%LMQ%a/b", "%LMQ%ok,%LMQ%../x", "%LMQ%a\\b"]) {
+      const checked = Message.validate(
+        Message.make({ topic: "t", body: "x", properties: { INNER_MULTI_DISPATCH: lmq } }),
+        1024
+      )
+      assert.isTrue(Either.isLeft(checked), lmq)
+      const error = (checked as Either.Left<{ _tag: string; reason: string }, Message.Message>).left
+      assert.strictEqual(error._tag, "InvalidMessage")
+      assert.include(error.reason, "INNER_MULTI_DISPATCH")
+    }
+    const ok = Message.make({ topic: "t", body: "x", properties: { INNER_MULTI_DISPATCH: "%LMQ%a,%LMQ%b" } })
+    assert.isTrue(Either.isRight(Message.validate(ok, 1024)))
+  })
+})

@@ -17,6 +17,10 @@ let lastValidTopic: string | undefined = undefined
 
 const hasSeparator = (s: string) => s.includes("\u0001") || s.includes("\u0002")
 
+// The LMQ queues a message is also dispatched to: the broker makes each a directory, and skips one with a path
+// separator (so Java's Validators.checkMessage refuses it). Both separators: the broker's platform is unknown here.
+const INNER_MULTI_DISPATCH = "INNER_MULTI_DISPATCH"
+
 export const wireProperties = (message: Message): Record<string, string> => {
   const props: Record<string, string> = { ...message.properties }
   if (message.tags !== undefined && message.tags.length > 0) props[MessageProperties.TAGS] = message.tags
@@ -66,6 +70,9 @@ export const problemOf = (message: Message, maxMessageSize: number): InvalidMess
     if (typeof value !== "string") return invalid(topic, `the value of ${JSON.stringify(name)} is not a string`)
     const check = MessageProperties.validateUserProperty(name, value)
     if (Either.isLeft(check)) return invalid(topic, check.left.detail)
+    if (name === INNER_MULTI_DISPATCH && (value.includes("/") || value.includes("\\"))) {
+      return invalid(topic, `${INNER_MULTI_DISPATCH} ${JSON.stringify(value)} contains a path separator (/ or \\)`)
+    }
     bound += 3 * (name.length + value.length + 2)
   }
   if (tags !== undefined) {
