@@ -3,7 +3,7 @@ import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck } from "effect"
 import { Namespace } from "../src/internal/producer/options.js"
-import { Preparer } from "../src/internal/producer/prepare.js"
+import { BatchRecord, Preparer } from "../src/internal/producer/prepare.js"
 import * as Message from "../src/Message.js"
 import * as MessageBatch from "../src/MessageBatch.js"
 import * as Producer from "../src/Producer.js"
@@ -139,13 +139,54 @@ describe("Preparer.batch", () => {
   it("gives a record whose properties only a long namespace takes over the limit the body's own error", () => {
     const options = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:9876", groupName: "g" }
     const preparer = new Preparer(options, new Namespace("n".repeat(2000), options.createTopicKey))
-    // Within a message's own bound for its properties; its record also carries the id and the namespace.
-    const big = Message.make({ topic: "orders", body: "x", properties: { a: "b".repeat(31_000) } })
+    // Within a message's own bound for its properties; its record also carries the id and the namespace. The topic is
+    // one the namespace is not put on (the createTopicKey): on any other, it would take the topic over 127 first.
+    const topic = options.createTopicKey
+    const big = Message.make({ topic, body: "x", properties: { a: "b".repeat(31_000) } })
     assert.isTrue(Either.isRight(MessageBatch.validateMembers([big], options.maxMessageSize)))
-    const got = preparer.batch([Message.make({ topic: "orders", body: "x" }), big])
+    const got = preparer.batch([Message.make({ topic, body: "x" }), big])
     assert.isTrue(Either.isLeft(got))
     const error = (got as Either.Left<{ _tag: string; reason?: string }, unknown>).left
     assert.strictEqual(error._tag, "InvalidMessage")
     assert.match(error.reason ?? "", /^message 1: properties of \d+ bytes exceed 32767$/)
+  })
+})
+
+describe("Preparer, a topic with its namespace", () => {
+  // Java checks the topic once the namespace is on it (DefaultMQProducer wraps, then Validators.checkTopic): the
+  // broker refuses a longer one, and no route can exist for it.
+  const options = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:9876", groupName: "g" }
+  const preparer = new Preparer(options, new Namespace("tenant", options.createTopicKey))
+  const fits = "t".repeat(127 - "tenant%".length)
+  const over = fits + "t"
+  const member = (m: Message.Message) => {
+    const r = preparer.member(m, BatchRecord)
+    return r instanceof BatchRecord ? Either.right(r) : Either.left(r)
+  }
+
+  it("is refused over 127 characters, single, batch and auto-batch member alike, before any I/O", () => {
+    const reason = `the topic with its namespace, tenant%${over}, is 128 characters long, more than 127`
+    const refused: Array<Either.Either<unknown, { _tag: string; reason?: string; topic: string }>> = [
+      preparer.single(Message.make({ topic: over, body: "x" })),
+      preparer.batch([Message.make({ topic: over, body: "x" }), Message.make({ topic: over, body: "y" })]),
+      member(Message.make({ topic: over, body: "x" }))
+    ]
+    for (const r of refused) {
+      assert.isTrue(Either.isLeft(r))
+      const error = (r as Either.Left<{ _tag: string; reason?: string; topic: string }, unknown>).left
+      assert.strictEqual(error._tag, "InvalidMessage")
+      assert.strictEqual(error.topic, over)
+      assert.strictEqual(error.reason, reason)
+    }
+  })
+
+  it("is taken at 127 characters, and a reply's topic (never namespaced) is not counted with it", () => {
+    const single = Either.getOrThrow(preparer.single(Message.make({ topic: fits, body: "x" })))
+    assert.strictEqual(single.topic, `tenant%${fits}`)
+    const [batch] = Either.getOrThrow(preparer.batch([Message.make({ topic: fits, body: "x" })]))
+    assert.strictEqual(batch!.topic, `tenant%${fits}`)
+    assert.isTrue(Either.isRight(member(Message.make({ topic: fits, body: "x" }))))
+    const reply = preparer.single(Message.make({ topic: over, body: "x" }), { properties: {}, sysFlag: 0, reply: true })
+    assert.strictEqual(Either.getOrThrow(reply).topic, over)
   })
 })

@@ -7,6 +7,7 @@ import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
 import * as SendFrame from "@effect-rocketmq/protocol/SendFrame"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
+import { TOPIC_MAX_LENGTH } from "@effect-rocketmq/protocol/Validators"
 import * as Either from "effect/Either"
 import type { InvalidMessage, MessageTooLarge } from "../../Errors.js"
 import { InvalidMessage as InvalidMessageError } from "../../Errors.js"
@@ -217,8 +218,11 @@ export class Preparer {
   // The same around the id, as UTF-8 for a batch's records, made when a batch first needs them.
   private lastBatchAffixes: Batch.IdAffixes | undefined = undefined
   private readonly tailBytes: Uint8Array
+  /** What the namespace adds to a topic at most (`namespace%`). */
+  private readonly nsLength: number
 
   constructor(private readonly o: ProducerOptions, private readonly ns: Namespace) {
+    this.nsLength = ns.namespace === undefined ? 0 : ns.namespace.length + 1
     const instanceId = ns.namespace === undefined
       ? ""
       : MessageProperties.INSTANCE_ID + MessageProperties.NAME_VALUE_SEPARATOR + ns.namespace +
@@ -250,6 +254,20 @@ export class Preparer {
     }
   }
 
+  // Java checks the topic once the namespace is on it (and the broker refuses a longer one): a topic that fits alone
+  // may not fit with it.
+  private wireTopicProblem(topic: string): InvalidMessage | undefined {
+    if (topic.length + this.nsLength <= TOPIC_MAX_LENGTH) return undefined
+    const wire = this.ns.wrap(topic)
+    return wire.length > TOPIC_MAX_LENGTH
+      ? new InvalidMessageError({
+        topic,
+        reason:
+          `the topic with its namespace, ${wire}, is ${wire.length} characters long, more than ${TOPIC_MAX_LENGTH}`
+      })
+      : undefined
+  }
+
   private batchAffixes(message: Message): Batch.IdAffixes {
     this.headFor(message)
     return this.lastBatchAffixes ??= new Batch.IdAffixes(utf8(this.lastHead), this.tailBytes)
@@ -270,7 +288,9 @@ export class Preparer {
   /** A single message (code 310). Extra properties (a transaction's) are names the message itself never carries. */
   single(message: Message, extra?: Extra): Either.Either<Prepared, InvalidMessage | MessageTooLarge> {
     const o = this.o
-    const problem = problemOf(message, o.maxMessageSize)
+    const reply = extra?.reply === true
+    // The reply topic is never namespaced.
+    const problem = problemOf(message, o.maxMessageSize) ?? (reply ? undefined : this.wireTopicProblem(message.topic))
     if (problem !== undefined) return Either.left(problem)
     const msgId = this.uniqueId()
     const properties = extra === undefined
@@ -286,7 +306,6 @@ export class Preparer {
         sysFlag = SysFlag.withCompression(sysFlag, o.compressType)
       }
     }
-    const reply = extra?.reply === true
     return Either.right(
       Prepared.single(
         // The reply topic is the cluster's own, as the broker created it.
@@ -312,7 +331,7 @@ export class Preparer {
     message: Message,
     make: new(body: Uint8Array, flag: number, properties: Batch.IdAffixes, size: number) => R
   ): R | InvalidMessage | MessageTooLarge {
-    const problem = problemOf(message, this.o.maxMessageSize)
+    const problem = problemOf(message, this.o.maxMessageSize) ?? this.wireTopicProblem(message.topic)
     if (problem !== undefined) return problem
     const affixes = this.batchAffixes(message)
     const body = message.body
@@ -381,6 +400,8 @@ export class Preparer {
     const valid = MessageBatch.validateMembers(messages, max)
     if (Either.isLeft(valid)) return Either.left(valid.left)
     const topic = valid.right
+    const tooLong = this.wireTopicProblem(topic)
+    if (tooLong !== undefined) return Either.left(tooLong)
     // Indexed loops and arrays of their final size: this runs for every member of every batch.
     const count = messages.length
     const records: Array<SentRecord> = new Array(count)
