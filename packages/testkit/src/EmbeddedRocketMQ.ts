@@ -372,7 +372,10 @@ export interface EmbeddedRocketMQService {
     key: string,
     value: string
   ) => Effect.Effect<void, EmbeddedRocketMQError>
-  /** Every message stored in `topic` (all brokers unless one is named), decoded; no sockets involved. */
+  /**
+   * Every message stored in `topic` (all brokers unless one is named), decoded; no sockets involved. A body flagged
+   * compressed that does not decompress is left as stored (`body` is `rawBody`).
+   */
   readonly messages: (
     topic: string,
     options?: { readonly brokerName?: string | undefined }

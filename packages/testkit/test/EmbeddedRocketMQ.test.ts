@@ -154,6 +154,19 @@ describe("EmbeddedRocketMQ", () => {
         assert.strictEqual((yield* embedded.messages("erq_test")).length, accepted.length)
       }).pipe(Effect.provide(Cluster.withProducer({ topics, maxStoredBytes: 20_000 }))))
 
+    it.scopedLive("messages() keeps a stored body that does not decompress, as stored, rather than dropping it", () =>
+      Effect.gen(function*() {
+        const address = yield* Cluster.brokerAddress()
+        // Flagged LZ4-compressed (sysFlag 0x101), but not an LZ4 frame: the broker stores it as it is, as Java's does.
+        const sent = yield* Cluster.call(address, Cluster.sendRequest(address, { sysFlag: 0x101 }, bytes("not lz4")))
+        assert.strictEqual(sent.code, 0)
+        const stored = yield* (yield* Embedded).messages("erq_test")
+        assert.strictEqual(stored.length, 1)
+        assert.strictEqual(stored[0]!.sysFlag, 0x101)
+        assert.strictEqual(text(stored[0]!.body), "not lz4")
+        assert.strictEqual(text(stored[0]!.rawBody), "not lz4")
+      }).pipe(Effect.provide(Cluster.cluster({ topics }))))
+
     it.scopedLive("messages() decodes what a topic holds without any socket", () =>
       Effect.gen(function*() {
         const embedded = yield* Embedded
