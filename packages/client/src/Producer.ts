@@ -100,7 +100,7 @@ export interface ProducerOptions {
   readonly compressMsgBodyOverThreshold: number
   /** ZLIB (the Java default and the only one consumers older than 4.9.4 read), or ZSTD/LZ4 where supported. */
   readonly compressType: SysFlag.CompressionType
-  /** 5, as Java. */
+  /** 5, as Java: -1…9 for ZLIB, up to 22 for ZSTD, ignored by LZ4. */
   readonly compressLevel: number
   readonly tcpTransportTryLockTimeout: number
   readonly tcpTransportConnectTimeout: number

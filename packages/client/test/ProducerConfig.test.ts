@@ -4,6 +4,7 @@ import { Producer } from "@effect-rocketmq/client"
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigError, ConfigProvider, Effect, Either, Exit, Layer, Redacted } from "effect"
+import { checkOptions } from "../src/internal/producer/options.js"
 
 const required = [["ROCKETMQ_NAME_SERVER_ADDR", "127.0.0.1:1"], ["ROCKETMQ_GROUP_NAME", "orders"]] as const
 
@@ -160,4 +161,30 @@ describe("Producer.layerConfig", () => {
       assert.isTrue(ConfigError.isConfigError(failure))
       assert.include(String(failure), "groupName")
     }))
+})
+
+describe("compressLevel, as Java takes it for each compressType", () => {
+  const base = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:1", groupName: "orders" }
+  const check = (compressType: Producer.ProducerOptions["compressType"], compressLevel: number) =>
+    checkOptions({ ...base, compressType, compressLevel })
+
+  it("ZLIB: java.util.zip.Deflater's -1 (its default) to 9", () => {
+    for (const level of [-1, 0, 5, 9]) assert.isTrue(Either.isRight(check("ZLIB", level)), `ZLIB ${level}`)
+    for (const level of [-2, 10, 12, 1.5]) {
+      const refused = check("ZLIB", level)
+      assert.isTrue(Either.isLeft(refused), `ZLIB ${level}`)
+      assert.include(String((refused as Either.Left<ConfigError.ConfigError, unknown>).left), "compressLevel")
+    }
+  })
+
+  it("LZ4: any integer, unused (lz4-java's frame stream has no level); ZSTD: zstd's levels up to 22", () => {
+    for (const level of [-1, 0, 12, 22]) assert.isTrue(Either.isRight(check("LZ4", level)), `LZ4 ${level}`)
+    assert.isTrue(Either.isLeft(check("LZ4", 1.5)))
+    // ZSTD itself needs a Node with zstd; the level is checked first either way.
+    for (const [level, ok] of [[-5, true], [19, true], [22, true], [23, false], [1.5, false]] as const) {
+      const checked = check("ZSTD", level)
+      const problem = Either.isLeft(checked) ? String(checked.left) : ""
+      assert.strictEqual(!problem.includes("compressLevel"), ok, `ZSTD ${level}: ${problem}`)
+    }
+  })
 })

@@ -36,6 +36,14 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> =
   ["totalBatchMaxBytes", 1]
 ]
 
+// The levels Java's compressors take: Deflater's -1 (its default) to 9; zstd's own range (zstd-jni clamps to it);
+// any for LZ4, which has none (lz4-java's frame stream ignores it).
+const COMPRESS_LEVELS: { readonly [K in ProducerOptions["compressType"]]: readonly [number, number] } = {
+  ZLIB: [-1, 9],
+  ZSTD: [-131072, 22],
+  LZ4: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]
+}
+
 const isPem = (u: unknown) => typeof u === "string" || u instanceof Uint8Array
 
 // Plain data from anywhere (a config file, the environment): checked here rather than by the TLS layer's own errors.
@@ -84,8 +92,14 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   if (o.batchMaxBytes > 2 * 1024 * 1024) return Either.left(invalidOption("batchMaxBytes", "must be <= 2 MiB"))
   // Leaves room for the header in a 16 MiB frame.
   if (o.maxMessageSize > 15 * 1024 * 1024) return Either.left(invalidOption("maxMessageSize", "must be <= 15 MiB"))
-  if (!Number.isInteger(o.compressLevel) || o.compressLevel < 0 || o.compressLevel > 9) {
-    return Either.left(invalidOption("compressLevel", "must be an integer from 0 to 9"))
+  const levels = COMPRESS_LEVELS[o.compressType]
+  if (
+    levels !== undefined &&
+    (!Number.isSafeInteger(o.compressLevel) || o.compressLevel < levels[0] || o.compressLevel > levels[1])
+  ) {
+    return Either.left(
+      invalidOption("compressLevel", `must be an integer from ${levels[0]} to ${levels[1]} for ${o.compressType}`)
+    )
   }
   if (!Compression.isSupported(o.compressType)) {
     return Either.left(invalidOption("compressType", `${o.compressType} is not supported on this runtime`))
