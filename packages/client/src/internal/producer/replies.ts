@@ -56,7 +56,11 @@ export class Replies {
       if (properties[P.REPLY_TO_CLIENT] !== this.clientId) return Effect.succeed(undefined)
       let body = req.body
       if (SysFlag.isCompressed(h.sysFlag)) {
-        const inflated = Compression.decompress(body, SysFlag.compressionTypeOf(h.sysFlag) ?? "ZLIB")
+        // Types 4-7 are none (Java's CompressionType.findByValue throws): refused, not read as zlib.
+        const type = SysFlag.compressionTypeOf(h.sysFlag)
+        const inflated = type === undefined
+          ? Either.left({ detail: `unknown compression type in sysFlag 0x${(h.sysFlag >>> 0).toString(16)}` })
+          : Compression.decompress(body, type)
         if (Either.isLeft(inflated)) {
           return Effect.as(
             Effect.logWarning(`reply from ${address} does not decompress: ${inflated.left.detail}`),
