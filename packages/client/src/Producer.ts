@@ -106,7 +106,10 @@ export interface ProducerOptions {
   readonly tcpTransportConnectTimeout: number
   readonly clientChannelMaxIdleTimeSeconds: number
   readonly clientChannelExpireTimeoutSeconds: number
-  /** Wraps topics and the group as `namespace%name`, as Java's (v1) namespace does. */
+  /**
+   * Wraps topics and the group as `namespace%name`, as Java's (v1) namespace does: a retry or dead-letter topic as
+   * `%RETRY%namespace%group`, system topics and groups not at all. The wrapped group must fit 120 characters.
+   */
   readonly namespace: string | undefined
   /** Part of the client id; defaults to `pid#time` so two producers never share an id. */
   readonly instanceName: string | undefined

@@ -188,3 +188,20 @@ describe("compressLevel, as Java takes it for each compressType", () => {
     }
   })
 })
+
+describe("the producer group with its namespace", () => {
+  // Java wraps the group before it checks it (DefaultMQProducer.start, then Validators.checkGroup): 120 characters.
+  const base = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:9876" }
+
+  it("is refused over 120 characters once wrapped, and taken at 120", () => {
+    const fits = "g".repeat(120 - "tenant%".length)
+    assert.isTrue(Either.isRight(checkOptions({ ...base, groupName: fits, namespace: "tenant" })))
+    const refused = checkOptions({ ...base, groupName: fits + "g", namespace: "tenant" })
+    assert.isTrue(Either.isLeft(refused))
+    const problem = String((refused as Either.Left<ConfigError.ConfigError, unknown>).left)
+    assert.include(problem, "namespace")
+    assert.include(problem, "121 characters, more than 120")
+    // Without a namespace the same group is the bare group's own check.
+    assert.isTrue(Either.isRight(checkOptions({ ...base, groupName: fits + "g" })))
+  })
+})

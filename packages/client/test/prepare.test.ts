@@ -190,3 +190,52 @@ describe("Preparer, a topic with its namespace", () => {
     assert.strictEqual(Either.getOrThrow(reply).topic, over)
   })
 })
+
+describe("Namespace", () => {
+  // Java's NamespaceUtil.wrapNamespace / withoutNamespace, name by name.
+  const ns = new Namespace("tenant", "TBW102")
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ["orders", "tenant%orders"],
+    ["tenant%orders", "tenant%orders"],
+    // A consumer group's retry and dead-letter topics: the namespace goes on the group, after the prefix.
+    ["%RETRY%readers", "%RETRY%tenant%readers"],
+    ["%DLQ%readers", "%DLQ%tenant%readers"],
+    ["%RETRY%tenant%readers", "%RETRY%tenant%readers"],
+    // System topics and groups keep their names.
+    ["TBW102", "TBW102"],
+    ["BenchmarkTest", "BenchmarkTest"],
+    ["RMQ_SYS_TRACE_TOPIC", "RMQ_SYS_TRACE_TOPIC"],
+    ["rmq_sys_wheel", "rmq_sys_wheel"],
+    ["SCHEDULE_TOPIC_XXXX_V2", "SCHEDULE_TOPIC_XXXX_V2"],
+    ["CID_RMQ_SYS_TRANS", "CID_RMQ_SYS_TRANS"]
+  ]
+
+  it("wraps a name as Java does, and unwraps what it wrapped", () => {
+    for (const [name, wire] of cases) {
+      assert.strictEqual(ns.wrap(name), wire, name)
+      // What came back from the broker reads as the user wrote it (a name already wrapped reads bare).
+      assert.strictEqual(ns.unwrap(wire), name.startsWith("tenant%") ? "orders" : name.replace("tenant%", ""), wire)
+    }
+    // Another namespace's names are left as they are.
+    assert.strictEqual(ns.unwrap("other%orders"), "other%orders")
+    assert.strictEqual(ns.unwrap("%RETRY%other%readers"), "%RETRY%other%readers")
+  })
+
+  it("puts a retry topic's namespace after its prefix on the wire", () => {
+    const options = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:9876", groupName: "g" }
+    const preparer = new Preparer(options, ns)
+    const p = preparer.single(Message.make({ topic: "%RETRY%readers", body: "x" }))
+    assert.isTrue(Either.isRight(p))
+    const prepared = (p as Either.Right<unknown, { topic: string; userTopic: string }>).right
+    assert.strictEqual(prepared.topic, "%RETRY%tenant%readers")
+    assert.strictEqual(prepared.userTopic, "%RETRY%readers")
+  })
+
+  it("wraps nothing without a namespace", () => {
+    const none = new Namespace(undefined, "TBW102")
+    for (const [name] of cases) {
+      assert.strictEqual(none.wrap(name), name)
+      assert.strictEqual(none.unwrap(name), name)
+    }
+  })
+})

@@ -126,6 +126,18 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   if (o.namespace !== undefined && !/^[a-zA-Z0-9_-]+$/.test(o.namespace)) {
     return Either.left(invalidOption("namespace", "may only contain letters, digits, '_' and '-'"))
   }
+  if (o.namespace !== undefined) {
+    // Java checks the group once wrapped, as it travels.
+    const wired = new Namespace(o.namespace, o.createTopicKey).wrap(o.groupName)
+    if (wired.length > Validators.GROUP_MAX_LENGTH) {
+      return Either.left(
+        invalidOption(
+          "namespace",
+          `with the group it is ${wired}, ${wired.length} characters, more than ${Validators.GROUP_MAX_LENGTH}`
+        )
+      )
+    }
+  }
   if (o.traceMsgBatchNum > 20) return Either.left(invalidOption("traceMsgBatchNum", "must be <= 20 (as Java)"))
   if (o.customizedTraceTopic !== undefined) {
     const violation = Validators.brokerTopicViolation(o.customizedTraceTopic)
@@ -141,19 +153,46 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   return Either.right(o)
 }
 
-/** Java's (v1) namespace: topics and the group travel as `namespace%name`; system topics stay as they are. */
+// Names Java's NamespaceUtil leaves alone besides the forbidden ones: TopicValidator's other system topics and
+// system groups. The broker knows them by these names.
+const SYSTEM_NAMES: ReadonlySet<string> = new Set(["TBW102", "BenchmarkTest", "SCHEDULE_TOPIC_XXXX_V2"])
+const isSystemName = (name: string): boolean =>
+  Validators.isNotAllowedSendTopic(name) || SYSTEM_NAMES.has(name) || name.startsWith("CID_RMQ_SYS_")
+
+// A consumer group's retry and dead-letter topics carry the namespace after their prefix (`%RETRY%ns%group`).
+const DLQ_GROUP_TOPIC_PREFIX = "%DLQ%"
+const prefixOf = (name: string): string =>
+  name.startsWith(Validators.RETRY_GROUP_TOPIC_PREFIX)
+    ? Validators.RETRY_GROUP_TOPIC_PREFIX
+    : name.startsWith(DLQ_GROUP_TOPIC_PREFIX)
+    ? DLQ_GROUP_TOPIC_PREFIX
+    : ""
+
+/**
+ * Java's (v1) namespace, as `NamespaceUtil.wrapNamespace` / `withoutNamespace`: topics and the group travel as
+ * `namespace%name` (a retry or dead-letter topic as `%RETRY%namespace%group`); system topics and groups stay as they
+ * are, and so does a name already in the namespace.
+ */
 export class Namespace {
-  constructor(readonly namespace: string | undefined, private readonly createTopicKey: string) {}
+  private readonly marker: string | undefined
+  constructor(readonly namespace: string | undefined, private readonly createTopicKey: string) {
+    this.marker = namespace === undefined || namespace.length === 0 ? undefined : `${namespace}%`
+  }
+  private kept(name: string): boolean {
+    return name.length === 0 || isSystemName(name) || name === this.createTopicKey
+  }
   wrap(name: string): string {
-    const ns = this.namespace
-    return ns === undefined || name.startsWith(`${ns}%`) || Validators.isNotAllowedSendTopic(name) ||
-        name === this.createTopicKey
-      ? name
-      : `${ns}%${name}`
+    const marker = this.marker
+    if (marker === undefined || this.kept(name)) return name
+    const prefix = prefixOf(name)
+    if (prefix.length === 0) return name.startsWith(marker) ? name : marker + name
+    return name.startsWith(marker, prefix.length) ? name : prefix + marker + name.slice(prefix.length)
   }
   unwrap(name: string): string {
-    const ns = this.namespace
-    return ns !== undefined && name.startsWith(`${ns}%`) ? name.slice(ns.length + 1) : name
+    const marker = this.marker
+    if (marker === undefined || this.kept(name)) return name
+    const prefix = prefixOf(name)
+    return name.startsWith(marker, prefix.length) ? prefix + name.slice(prefix.length + marker.length) : name
   }
 }
 
