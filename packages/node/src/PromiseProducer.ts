@@ -61,7 +61,8 @@ export interface PromiseProducer {
   /** Sends and waits for the broker (retries included). */
   readonly send: (message: Message.MessageOptions) => Promise<SendResult>
   /**
-   * Resolves once the send is accepted; `callback` hears the outcome later, Node style: `(error, result)`.
+   * Resolves once the send is accepted; `callback` hears the outcome later, Node style: `(error, result)`. A
+   * `callback` that is not a function rejects with `InvalidMessage` before anything is sent (as in every async mode).
    */
   readonly sendAsync: (
     message: Message.MessageOptions,
@@ -138,10 +139,15 @@ const messageOf = (options: Message.MessageOptions): Effect.Effect<Message.Messa
   })
 }
 
-// An Either-taking callback from a Node-style one.
-const nodeStyle =
-  <A>(callback: (error: SendError | null, result?: A) => void) => (result: Either.Either<A, SendError>): void =>
-    Either.isLeft(result) ? callback(result.left) : callback(null, result.right)
+// An Either-taking callback from a Node-style one. Not a function: refused before the send, which would otherwise
+// store the message and tell nobody (the producer only logs a callback that throws).
+const nodeStyle = <A>(
+  topic: string,
+  callback: (error: SendError | null, result?: A) => void
+): Effect.Effect<(result: Either.Either<A, SendError>) => void, InvalidMessage> =>
+  typeof callback === "function"
+    ? Effect.succeed((result) => Either.isLeft(result) ? callback(result.left) : callback(null, result.right))
+    : Effect.fail(new InvalidMessage({ topic, reason: `the callback is not a function: ${String(callback)}` }))
 
 const messagesOf = (messages: ReadonlyArray<Message.MessageOptions>) =>
   Array.isArray(messages)
@@ -191,7 +197,12 @@ export const createProducer = async (options: Producer.ProducerConfig): Promise<
     clientId: producer.clientId,
     send: (message) => run(() => Effect.flatMap(messageOf(message), producer.send)),
     sendAsync: (message, callback) =>
-      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendAsync(m, nodeStyle(callback)))),
+      run(() =>
+        Effect.flatMap(
+          messageOf(message),
+          (m) => Effect.flatMap(nodeStyle(m.topic, callback), (cb) => producer.sendAsync(m, cb))
+        )
+      ),
     sendOneway: (message) => run(() => Effect.flatMap(messageOf(message), producer.sendOneway)),
     sendWithSelector: (message, selector, arg) =>
       run(() => Effect.flatMap(messageOf(message), (m) => producer.sendWithSelector(m, selector, arg))),
@@ -200,16 +211,30 @@ export const createProducer = async (options: Producer.ProducerConfig): Promise<
     sendBatch: (messages) => run(() => Effect.flatMap(messagesOf(messages), producer.sendBatch)),
     sendAsyncWithSelector: (message, selector, arg, callback) =>
       run(() =>
-        Effect.flatMap(messageOf(message), (m) => producer.sendAsyncWithSelector(m, selector, arg, nodeStyle(callback)))
+        Effect.flatMap(
+          messageOf(message),
+          (m) =>
+            Effect.flatMap(nodeStyle(m.topic, callback), (cb) => producer.sendAsyncWithSelector(m, selector, arg, cb))
+        )
       ),
     sendAsyncToQueue: (message, queue, callback) =>
-      run(() => Effect.flatMap(messageOf(message), (m) => producer.sendAsyncToQueue(m, queue, nodeStyle(callback)))),
+      run(() =>
+        Effect.flatMap(
+          messageOf(message),
+          (m) => Effect.flatMap(nodeStyle(m.topic, callback), (cb) => producer.sendAsyncToQueue(m, queue, cb))
+        )
+      ),
     sendOnewayWithSelector: (message, selector, arg) =>
       run(() => Effect.flatMap(messageOf(message), (m) => producer.sendOnewayWithSelector(m, selector, arg))),
     sendOnewayToQueue: (message, queue) =>
       run(() => Effect.flatMap(messageOf(message), (m) => producer.sendOnewayToQueue(m, queue))),
     sendBatchAsync: (messages, callback) =>
-      run(() => Effect.flatMap(messagesOf(messages), (ms) => producer.sendBatchAsync(ms, nodeStyle(callback)))),
+      run(() =>
+        Effect.flatMap(
+          messagesOf(messages),
+          (ms) => Effect.flatMap(nodeStyle(ms[0]?.topic ?? "", callback), (cb) => producer.sendBatchAsync(ms, cb))
+        )
+      ),
     sendBatchToQueue: (messages, queue) =>
       run(() => Effect.flatMap(messagesOf(messages), (ms) => producer.sendBatchToQueue(ms, queue))),
     fetchPublishMessageQueues: (topic) => run(() => producer.fetchPublishMessageQueues(topic)),

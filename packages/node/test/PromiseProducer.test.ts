@@ -83,6 +83,37 @@ describe("PromiseProducer", () => {
     60_000
   )
 
+  it.scopedLive("an async send whose callback is not a function rejects with InvalidMessage and sends nothing", () =>
+    Effect.gen(function*() {
+      const embedded = yield* EmbeddedRocketMQ.make({ brokers: 1, topics: { erq_promise: 2 } })
+      yield* Effect.promise(async () => {
+        const producer = await createProducer({ nameServerAddr: embedded.nameServerAddress, groupName: "promises" })
+        const [queue] = await producer.fetchPublishMessageQueues("erq_promise")
+        const m = { topic: "erq_promise", body: "x" }
+        const selector = (queues: ReadonlyArray<any>) => queues[0]
+        for (const notAFunction of [undefined, null, "cb", {}]) {
+          const cb = notAFunction as any
+          for (
+            const [mode, call] of [
+              ["sendAsync", () => producer.sendAsync(m, cb)],
+              ["sendAsyncWithSelector", () => producer.sendAsyncWithSelector(m, selector, 0, cb)],
+              ["sendAsyncToQueue", () => producer.sendAsyncToQueue(m, queue!, cb)],
+              ["sendBatchAsync", () => producer.sendBatchAsync([m], cb)]
+            ] as const
+          ) {
+            const e = await rejection(call())
+            assert.strictEqual(e._tag, "InvalidMessage", `${mode} with ${String(notAFunction)}`)
+            assert.match(e.reason, /callback is not a function/)
+          }
+        }
+        // Nothing was sent: a send after them is the only message stored.
+        await producer.send({ topic: "erq_promise", body: "sent" })
+        await producer.close()
+      })
+      const stored = yield* embedded.messages("erq_promise")
+      assert.deepStrictEqual(stored.map((s) => new TextDecoder().decode(s.body)), ["sent"])
+    }))
+
   it.live("bad options reject with a ConfigError", () =>
     Effect.promise(async () => {
       const e = await rejection(createProducer({ nameServerAddr: "127.0.0.1:1", groupName: "" }))
