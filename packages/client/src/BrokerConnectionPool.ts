@@ -141,7 +141,8 @@ export interface RequestOptions {
 
 /**
  * Handles a request the peer sends on a client connection (e.g. CHECK_TRANSACTION_STATE). A returned
- * command is sent back as the response unless the request was oneway.
+ * command is sent back as the response unless the request was oneway; `undefined` leaves the request to the next
+ * handler of its code, and a request that expects an answer and that no handler took is answered SYSTEM_ERROR.
  *
  * @example
  * ```ts

@@ -42,8 +42,18 @@ export class RequestHandlers {
         remark: ` request type ${req.code} not supported`
       })).pipe(Effect.ignore)
     }
+    // Taken by none (e.g. a reply pushed for a client no producer on this pool is): answered anyway, since silence
+    // costs the peer its whole timeout (a broker pushing a reply waits 3 s, then fails the replier's send).
+    const untaken = Effect.suspend(() =>
+      isOneway(req) ? Effect.void : Effect.zipRight(
+        Effect.logWarning(`request ${describeRequest(req.code)} from ${conn.address} taken by no handler`),
+        reply(
+          response(req, { code: ResponseCode.SYSTEM_ERROR, remark: `request type ${req.code} taken by no handler` })
+        )
+      )
+    )
     const ask = (i: number): Effect.Effect<void, RemotingError> =>
-      i >= registered.length ? Effect.void : registered[i]!(req, conn.address).pipe(
+      i >= registered.length ? untaken : registered[i]!(req, conn.address).pipe(
         Effect.flatMap((res) => res === undefined ? ask(i + 1) : reply(res))
       )
     return ask(0).pipe(
