@@ -493,7 +493,7 @@ export interface ProducerService {
    * Request-reply (Java `request`): sends `message` as a request and waits for its reply, `timeoutMillis` in all
    * (the send's attempts included). A replier answers with `reply`; the broker pushes the reply over this client's
    * connection. No reply in time: `ReplyTimeout` (a reply that comes later is dropped and counted in
-   * `lateReplyCount`). Needs RocketMQ 4.6+.
+   * `lateReplyCount`); still waiting when the producer shuts down: `ServiceNotAvailable`. Needs RocketMQ 4.6+.
    *
    * @since 0.2.0
    */

@@ -3,7 +3,7 @@
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { Headers, MessageId, MessageProperties, RemotingCommand } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Exit, Layer, Schedule, Scope } from "effect"
+import { Effect, Either, Exit, Fiber, Layer, Schedule, Scope } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import * as Message from "../src/Message.js"
@@ -124,6 +124,28 @@ describe("request-reply", () => {
           [[0, 1], [1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 1], [7, 0], [8, 0], [9, 0]]
         )
         assert.strictEqual((yield* p.stats).lateReplyCount, 2)
+      }),
+    30_000
+  )
+
+  it.scopedLive(
+    "a request still waiting when its producer shuts down fails with ServiceNotAvailable",
+    () =>
+      Effect.gen(function*() {
+        const b = yield* broker(() => {}) // stores the request; no reply ever comes
+        const { p, scope } = yield* producerOn(b.address)
+        const waiting = yield* Effect.fork(p.request(msg(), 600_000))
+        // Once the request is stored (its send ended), the producer shuts down.
+        yield* p.stats.pipe(
+          Effect.filterOrFail((stats) => stats.sendSuccessCount === 1),
+          Effect.retry(Schedule.spaced("20 millis"))
+        )
+        yield* Scope.close(scope, Exit.void)
+        const error = yield* Fiber.join(waiting).pipe(
+          Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => "the request still waits" }),
+          Effect.flip
+        )
+        assert.strictEqual(typeof error === "string" ? error : error._tag, "ServiceNotAvailable")
       }),
     30_000
   )

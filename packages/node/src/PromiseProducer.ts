@@ -107,7 +107,10 @@ export interface PromiseProducer {
     queue: MessageQueue
   ) => Promise<ReadonlyArray<SendResult>>
   readonly fetchPublishMessageQueues: (topic: string) => Promise<ReadonlyArray<MessageQueue>>
-  /** Request-reply: resolves with the reply, or rejects with `ReplyTimeout` or the request's send error. */
+  /**
+   * Request-reply: resolves with the reply, or rejects with `ReplyTimeout` or the request's send error
+   * (`ServiceNotAvailable` when `close` came first).
+   */
   readonly request: (message: Message.MessageOptions, timeoutMillis: number) => Promise<ReplyMessage>
   /** Answers a request read back from the broker. */
   readonly reply: (request: RequestMessage, body: Uint8Array | string, options?: ReplyOptions) => Promise<SendResult>

@@ -722,6 +722,12 @@ export const makeCore = (options: ProducerOptions) =>
         ).pipe(
           Effect.zipRight(FiberSet.clear(sendFibers)),
           Effect.zipRight(Effect.sync(() => window.abandon(shutDownBeforeDone))),
+          // Replies had the drain's time to come; the connections close next, so none can come after it.
+          Effect.zipRight(
+            Effect.sync(() =>
+              replies.close(new ServiceNotAvailable({ reason: "the producer shut down before the reply came" }))
+            )
+          ),
           Effect.zipRight(Effect.suspend(() =>
             Effect.interruptible(
               FiberSet.awaitEmpty(callbackFibers).pipe(

@@ -1,6 +1,7 @@
 // Requests waiting for their reply, and the handler of PUSH_REPLY_MESSAGE_TO_CLIENT that completes them (Java's
 // RequestFutureHolder and ClientRemotingProcessor.receiveReplyMessage). A reply nobody waits for any more (its
-// request timed out or was interrupted) is answered SUCCESS like Java's, logged and counted.
+// request timed out or was interrupted) is answered SUCCESS like Java's, logged and counted. At shutdown the requests
+// still waiting fail (`close`): their connections close with the producer, so no reply could reach them.
 import * as Compression from "@effect-rocketmq/protocol/Compression"
 import * as Headers from "@effect-rocketmq/protocol/Headers"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
@@ -14,27 +15,37 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import type { ServiceNotAvailable } from "../../Errors.js"
 import type { ReplyMessage } from "../../RequestReply.js"
 
 const P = MessageProperties
 
 export class Replies {
-  private readonly pending = new Map<string, Deferred.Deferred<ReplyMessage>>()
+  private readonly pending = new Map<string, Deferred.Deferred<ReplyMessage, ServiceNotAvailable>>()
   private readonly nextId = MessageId.makeUniqueIdGenerator()
   late = 0
 
   constructor(private readonly clientId: string) {}
 
   /** A new correlation id, with the reply it waits for; `forget` it when the request ends. */
-  expect(): { readonly correlationId: string; readonly reply: Deferred.Deferred<ReplyMessage> } {
+  expect(): {
+    readonly correlationId: string
+    readonly reply: Deferred.Deferred<ReplyMessage, ServiceNotAvailable>
+  } {
     const correlationId = this.nextId()
-    const reply = Deferred.unsafeMake<ReplyMessage>(FiberId.none)
+    const reply = Deferred.unsafeMake<ReplyMessage, ServiceNotAvailable>(FiberId.none)
     this.pending.set(correlationId, reply)
     return { correlationId, reply }
   }
 
   forget(correlationId: string): void {
     this.pending.delete(correlationId)
+  }
+
+  /** Fails every request still waiting with `error`. */
+  close(error: ServiceNotAvailable): void {
+    for (const reply of this.pending.values()) Deferred.unsafeDone(reply, Exit.fail(error))
+    this.pending.clear()
   }
 
   get waiting(): number {
