@@ -111,8 +111,9 @@ const laneOf = (key: string, lanes: number) => {
 }
 
 /**
- * Sends every element and emits its `SendResult`, in stream order. The first failed send fails the stream with its
- * typed error (after the sends already in flight end).
+ * Sends every element and emits its `SendResult`, in stream order. The first failed send in stream order fails the
+ * stream with its typed error, once every result before it was emitted; sends after it still in flight are
+ * interrupted (their messages may be stored: `sendEither` hears every one).
  *
  * @example
  * ```ts
@@ -137,10 +138,16 @@ export const send =
   (options?: SendOptions) =>
   <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<SendResult, E | SendError, R | Producer> =>
     withProducer((producer) =>
-      Stream.mapEffect(self, (message) => producer.send(message), {
+      inOrder(Stream.mapEffect(self, (message) => Effect.either(producer.send(message)), {
         concurrency: options?.concurrency ?? DEFAULT_CONCURRENCY
-      })
+      }))
     )
+
+// Outcomes in stream order, failing at the first failure. Failing inside the concurrent step instead would end the
+// stream at the first failure to finish: sends before it in the stream, acknowledged a moment later (or already, with
+// results waiting for their turn), would be interrupted or dropped, never emitted though the broker stored them.
+const inOrder = <A, E, R>(outcomes: Stream.Stream<Either.Either<A, SendError>, E, R>) =>
+  Stream.mapEffect(outcomes, (outcome) => outcome)
 
 /**
  * Like `send`, but a failed send is an element too: the stream goes on.
@@ -221,7 +228,8 @@ export const sendOrdered =
  * Gathers elements into batch requests (`sendBatch`) of at most `size` messages, waiting at most `within` ms for a
  * batch to fill. Each batch keeps the batch rules (`MessageBatch.validateMembers`): one topic and one
  * `waitStoreMsgOK`, in stream order; a message no batch may carry (`MessageBatch.isAutoBatchable`: a delayed one, a
- * retry topic's) is sent on its own (`send`). Emits one `SendResult` per request. A failed request fails the stream.
+ * retry topic's) is sent on its own (`send`). Emits one `SendResult` per request. A failed request fails the stream,
+ * as in `send`: once every request before it emitted its results.
  *
  * @example
  * ```ts
@@ -248,9 +256,11 @@ export const sendBatched =
     withProducer((producer) =>
       Stream.groupedWithin(self, batchSizeOf(options.size), options.within ?? 10).pipe(
         Stream.mapConcat((chunk) => batchesOf(Array.from(chunk))),
-        Stream.mapEffect((batch) => isBatch(batch) ? producer.sendBatch(batch) : sentAlone(producer, batch), {
-          concurrency: options.concurrency ?? DEFAULT_CONCURRENCY
-        }),
+        Stream.mapEffect(
+          (batch) => Effect.either(isBatch(batch) ? producer.sendBatch(batch) : sentAlone(producer, batch)),
+          { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY }
+        ),
+        inOrder,
         Stream.mapConcat((results) => results)
       )
     )

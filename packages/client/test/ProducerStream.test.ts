@@ -1,8 +1,11 @@
 import * as EmbeddedRocketMQ from "@effect-rocketmq/testkit/EmbeddedRocketMQ"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Layer, Stream } from "effect"
+import type { SendError } from "../src/Errors.js"
 import * as Message from "../src/Message.js"
+import type * as Producer from "../src/Producer.js"
 import * as ProducerStream from "../src/ProducerStream.js"
+import type { SendResult } from "../src/SendResult.js"
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 
@@ -73,6 +76,45 @@ describe("ProducerStream", () => {
         const ids = new Set(storedOnB.map((m) => m.msgId))
         assert.isTrue(onB.every((r) => ids.has(r.msgId)))
         assert.isTrue(results.slice(1100).every((r) => r.messageQueue.brokerName === "broker-b"))
+      }).pipe(Effect.provide(env())),
+    60_000
+  )
+
+  it.scopedLive(
+    "a failed send fails the stream only after every send before it in the stream emitted its result",
+    () =>
+      Effect.gen(function*() {
+        const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+        yield* numbered(2).pipe(ProducerStream.send(), Stream.runDrain) // routes known, connections open
+        // The first message's send is slow; the second fails at once (an empty body, before any I/O).
+        for (const broker of ["broker-a", "broker-b"]) yield* embedded.delayResponses(broker, "300 millis")
+        const messages = [
+          Message.make({ topic: "erq_stream", body: "slow" }),
+          Message.make({ topic: "erq_stream", body: "" })
+        ]
+        const modes: ReadonlyArray<
+          readonly [
+            string,
+            (self: Stream.Stream<Message.Message>) => Stream.Stream<SendResult, SendError, Producer.Producer>
+          ]
+        > = [
+          ["send", ProducerStream.send({ concurrency: 2 })],
+          ["sendBatched", ProducerStream.sendBatched({ size: 1, within: 1, concurrency: 2 })]
+        ]
+        for (const [mode, sent] of modes) {
+          const emitted: Array<string> = []
+          const failure = yield* Stream.fromIterable(messages).pipe(
+            sent,
+            Stream.tap((r) => Effect.sync(() => emitted.push(r.msgId))),
+            Stream.runDrain,
+            Effect.flip
+          )
+          assert.strictEqual(failure._tag, "InvalidMessage", mode)
+          // The slow send was acknowledged, and said so, before the stream failed.
+          assert.strictEqual(emitted.length, 1, mode)
+          const stored = yield* embedded.messages("erq_stream")
+          assert.isTrue(stored.some((m) => m.msgId === emitted[0]), mode)
+        }
       }).pipe(Effect.provide(env())),
     60_000
   )
