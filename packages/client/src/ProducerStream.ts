@@ -212,13 +212,15 @@ export const sendOrdered =
   <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<SendResult, E | SendError, R | Producer> =>
     withProducer((producer) => {
       const lanes = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY)
+      // The key once per message, as text: what `byHash` hashes (`m.keys[0]!` is undefined for a message without keys).
+      const keyed = Stream.map(self, (message) => [String(options.key(message)), message] as const)
       return GroupBy.evaluate(
-        Stream.groupByKey(self, (message) => laneOf(options.key(message), lanes), { bufferSize: 64 }),
+        Stream.groupByKey(keyed, ([key]) => laneOf(key, lanes), { bufferSize: 64 }),
         // Each lane is one substream, sent one message at a time.
         (_lane, messages) =>
           Stream.mapEffect(
             messages,
-            (message) => producer.sendWithSelector(message, MessageQueueSelector.byHash, options.key(message))
+            ([key, message]) => producer.sendWithSelector(message, MessageQueueSelector.byHash, key)
           ),
         { bufferSize: 64 }
       )

@@ -81,6 +81,25 @@ describe("ProducerStream", () => {
   )
 
   it.scopedLive(
+    "sendOrdered: a key that is no string (m.keys[0]! of a message without keys) is hashed as its text, as byHash does",
+    () =>
+      Effect.gen(function*() {
+        const embedded = yield* EmbeddedRocketMQ.EmbeddedRocketMQ
+        const results = yield* Stream.make("a", "b", "c").pipe(
+          Stream.map((body) => Message.make({ topic: "erq_stream", body })),
+          ProducerStream.sendOrdered({ key: (m) => m.keys[0]! }),
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray)
+        )
+        assert.strictEqual(results.length, 3)
+        // One key ("undefined"): one queue.
+        assert.strictEqual(new Set(results.map((r) => r.messageQueue.toString())).size, 1)
+        assert.strictEqual((yield* embedded.messages("erq_stream")).length, 3)
+      }).pipe(Effect.provide(env())),
+    60_000
+  )
+
+  it.scopedLive(
     "a failed send fails the stream only after every send before it in the stream emitted its result",
     () =>
       Effect.gen(function*() {
