@@ -114,6 +114,25 @@ describe("PromiseProducer", () => {
       assert.deepStrictEqual(stored.map((s) => new TextDecoder().decode(s.body)), ["sent"])
     }))
 
+  it.scopedLive(
+    "close rejects a request still waiting for its reply with ServiceNotAvailable",
+    () =>
+      Effect.gen(function*() {
+        const embedded = yield* EmbeddedRocketMQ.make({ brokers: 1, topics: { erq_promise: 2 } })
+        yield* Effect.promise(async () => {
+          const producer = await createProducer({ nameServerAddr: embedded.nameServerAddress, groupName: "promises" })
+          // Nobody replies, and the request's own timeout is far away.
+          const waiting = rejection(producer.request({ topic: "erq_promise", body: "unanswered" }, 600_000))
+          while ((await producer.stats()).sendSuccessCount === 0) await new Promise((r) => setTimeout(r, 20))
+          await producer.close()
+          const e = await waiting
+          assert.strictEqual(e._tag, "ServiceNotAvailable")
+          assert.isTrue(e instanceof Error)
+        })
+      }),
+    30_000
+  )
+
   it.live("bad options reject with a ConfigError", () =>
     Effect.promise(async () => {
       const e = await rejection(createProducer({ nameServerAddr: "127.0.0.1:1", groupName: "" }))
