@@ -860,6 +860,39 @@ describe("Producer queue selection", () => {
       }),
     30_000
   )
+
+  it.scopedLive("a resolver of the user's whose publish info has no queue fails every mode with BrokerNotFound", () =>
+    Effect.gen(function*() {
+      const server = yield* broker()
+      const fixed = Effect.runSync(Effect.provide(
+        NameServerResolver.NameServerResolver,
+        NameServerResolver.layerStatic({ T: route([["broker-a", server.address]]) })
+      ))
+      const info = { ...Effect.runSync(fixed.publishInfo("T")), queues: [] }
+      // Cached or looked up as an effect: the producer takes the route from either.
+      for (const cached of [true, false]) {
+        const empty: NameServerResolver.NameServerResolverService = {
+          ...fixed,
+          publishInfo: () => Effect.succeed(info),
+          refresh: () => Effect.succeed(info),
+          cachedPublishInfo: () => cached ? info : undefined
+        }
+        const ctx = yield* Layer.build(Layer.merge(
+          Layer.succeed(NameServerResolver.NameServerResolver, empty),
+          BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+        ))
+        const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
+        const sync = yield* Effect.flip(p.send(msg()))
+        assert.strictEqual(sync._tag, "BrokerNotFound", `cached: ${cached}`)
+        assert.strictEqual((yield* Effect.flip(p.sendOneway(msg())))._tag, "BrokerNotFound", `cached: ${cached}`)
+        const heard = yield* Deferred.make<Either.Either<SendResult, SendError>>()
+        yield* p.sendAsync(msg(), (r) => Deferred.succeed(heard, r))
+        const async = yield* Deferred.await(heard)
+        assert.isTrue(Either.isLeft(async) && async.left._tag === "BrokerNotFound", `cached: ${cached}`)
+      }
+      // Nothing was sent anywhere.
+      assert.deepStrictEqual(server.received().filter((f) => f.code === 310), [])
+    }))
 })
 
 describe("Producer async sends and shutdown", () => {

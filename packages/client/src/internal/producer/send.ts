@@ -17,7 +17,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Tracer from "effect/Tracer"
 import type { BrokerConnectionPoolService, RequestListener, StartedRequest } from "../../BrokerConnectionPool.js"
 import type { RemotingError, RequestTimeout, SendAttempt, SendError } from "../../Errors.js"
-import { InvalidMessage, SendTimeout } from "../../Errors.js"
+import { BrokerNotFound, InvalidMessage, SendTimeout } from "../../Errors.js"
 import type { MessageQueue } from "../../MessageQueue.js"
 import type { NameServerResolverService, TopicPublishInfo } from "../../NameServerResolver.js"
 import type { ProducerOptions, SendCallback } from "../../Producer.js"
@@ -368,7 +368,7 @@ export class SendLoop {
   /** `atStart`: nothing has waited since the send began, so the whole budget is left (no clock read). */
   private routed(s: Send, info: TopicPublishInfo, atStart: boolean) {
     const queue = this.pickQueue(s, info)
-    if (queue instanceof InvalidMessage) return this.fellShort(s, queue)
+    if (queue instanceof InvalidMessage || queue instanceof BrokerNotFound) return this.fellShort(s, queue)
     s.queue = queue
     s.lastBroker = queue.brokerName
     s.sentAt = atStart ? s.start : this.ctx.now()
@@ -382,9 +382,16 @@ export class SendLoop {
     )
   }
 
-  private pickQueue(s: Send, info: TopicPublishInfo): MessageQueue | InvalidMessage {
+  private pickQueue(s: Send, info: TopicPublishInfo): MessageQueue | InvalidMessage | BrokerNotFound {
     const pin = s.settings.pin
-    if (pin === undefined) return this.ctx.selection.select(info, s.lastBroker)
+    if (pin === undefined) {
+      // The built-in resolvers never give publish info without a queue; a user's may (the round robin would pick
+      // nothing): the same error theirs give.
+      if (info.queues.length === 0) {
+        return new BrokerNotFound({ topic: info.topic, detail: "the route has no writable queue on a master broker" })
+      }
+      return this.ctx.selection.select(info, s.lastBroker)
+    }
     const pinned = s.pinned ??= pin(info)
     return Either.isRight(pinned) ? pinned.right : pinned.left
   }
