@@ -16,6 +16,7 @@ import type * as Scope from "effect/Scope"
 import { Codec } from "./Codec.js"
 import type { Credentials } from "./Credentials.js"
 import type { RemotingError, RequestTimeout } from "./Errors.js"
+import { timeConfig } from "./internal/config.js"
 import * as internal from "./internal/connectionPool.js"
 import { SocketConnector } from "./SocketConnector.js"
 import type { TlsOptions } from "./Tls.js"
@@ -508,7 +509,9 @@ export const layer = (
 
 /**
  * Reads the pool settings from `Config` (environment variables by default), e.g.
- * `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`, `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`.
+ * `ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT`, `ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS`. Times are read as
+ * `Producer.layerConfig` reads them: a number in their unit (milliseconds; seconds for the `..._SECONDS` ones) or a
+ * duration such as `"3 seconds"`.
  *
  * @example
  * ```ts
@@ -534,6 +537,16 @@ const positiveInt = (name: string) =>
     Config.option
   )
 
+// Read as `Producer.layerConfig` reads the same variables: a number in the option's unit, or a duration.
+const time = (name: string, unit: "millis" | "seconds", min: number) =>
+  timeConfig(name, unit).pipe(
+    Config.validate({
+      message: `${name} must be a whole number of ${unit === "millis" ? "milliseconds" : "seconds"} >= ${min}`,
+      validation: (n) => Number.isSafeInteger(n) && n >= min
+    }),
+    Config.option
+  )
+
 /**
  * The pool settings as `Config`, each optional.
  *
@@ -552,13 +565,10 @@ const positiveInt = (name: string) =>
  * @category config
  */
 export const optionsConfig: Config.Config<Partial<PoolOptions>> = Config.all({
-  tcpTransportConnectTimeout: positiveInt("ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT"),
-  tcpTransportTryLockTimeout: positiveInt("ROCKETMQ_TCP_TRANSPORT_TRY_LOCK_TIMEOUT"),
-  clientChannelMaxIdleTimeSeconds: positiveInt("ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS"),
-  clientChannelExpireTimeoutSeconds: Config.integer("ROCKETMQ_CLIENT_CHANNEL_EXPIRE_TIMEOUT_SECONDS").pipe(
-    Config.validate({ message: "must be >= 0", validation: (n) => n >= 0 }),
-    Config.option
-  ),
+  tcpTransportConnectTimeout: time("ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "millis", 1),
+  tcpTransportTryLockTimeout: time("ROCKETMQ_TCP_TRANSPORT_TRY_LOCK_TIMEOUT", "millis", 1),
+  clientChannelMaxIdleTimeSeconds: time("ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "seconds", 1),
+  clientChannelExpireTimeoutSeconds: time("ROCKETMQ_CLIENT_CHANNEL_EXPIRE_TIMEOUT_SECONDS", "seconds", 0),
   maxInFlightPerConnection: positiveInt("ROCKETMQ_MAX_IN_FLIGHT_PER_CONNECTION"),
   maxBufferedBytesPerConnection: positiveInt("ROCKETMQ_MAX_BUFFERED_BYTES_PER_CONNECTION")
 }).pipe(Config.map((o) => {

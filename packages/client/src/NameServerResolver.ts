@@ -14,6 +14,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { BrokerConnectionPool } from "./BrokerConnectionPool.js"
 import type { BrokerNotFound, ServiceNotAvailable } from "./Errors.js"
+import { timeConfig } from "./internal/config.js"
 import * as internal from "./internal/nameServerResolver.js"
 import type { MessageQueue } from "./MessageQueue.js"
 
@@ -262,7 +263,8 @@ export const layer = (
 
 /**
  * `ROCKETMQ_NAME_SERVER_ADDR` (required) and `ROCKETMQ_POLL_NAME_SERVER_INTERVAL`,
- * `ROCKETMQ_HEARTBEAT_BROKER_INTERVAL` (optional).
+ * `ROCKETMQ_HEARTBEAT_BROKER_INTERVAL` (optional): milliseconds or a duration such as `"30 seconds"`, as
+ * `Producer.layerConfig` reads them.
  *
  * @example
  * ```ts
@@ -283,10 +285,11 @@ export const layer = (
 export const optionsConfig: Config.Config<Partial<ResolverOptions> & Pick<ResolverOptions, "nameServerAddr">> = Config
   .all({
     nameServerAddr: Config.nonEmptyString("ROCKETMQ_NAME_SERVER_ADDR"),
-    pollNameServerInterval: Config.integer("ROCKETMQ_POLL_NAME_SERVER_INTERVAL").pipe(
+    // Read as `Producer.layerConfig` reads them: milliseconds, or a duration.
+    pollNameServerInterval: timeConfig("ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "millis").pipe(
       Config.withDefault(defaultOptions.pollNameServerInterval)
     ),
-    heartbeatBrokerInterval: Config.integer("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL").pipe(
+    heartbeatBrokerInterval: timeConfig("ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "millis").pipe(
       Config.withDefault(defaultOptions.heartbeatBrokerInterval)
     )
   })

@@ -10,7 +10,6 @@ import type * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as FiberRef from "effect/FiberRef"
@@ -31,6 +30,7 @@ import type {
   SendError,
   ServiceNotAvailable
 } from "./Errors.js"
+import { timeConfig } from "./internal/config.js"
 import * as internal from "./internal/producer.js"
 import { checkOptions } from "./internal/producer/options.js"
 import type { Message } from "./Message.js"
@@ -697,27 +697,6 @@ export const layerDependencies = (
  */
 export const layer = (options: ProducerConfig): Layer.Layer<Producer, ConfigError.ConfigError, SocketConnector> =>
   layerWithoutDependencies(options).pipe(Layer.provide(layerDependencies(options)))
-
-// A time option: a bare number is in the option's own unit (milliseconds, or seconds for the `...Seconds` options, as
-// in Java), anything else an Effect duration such as "3 seconds" or "500 millis".
-const timeConfig = (name: string, unit: "millis" | "seconds"): Config.Config<number> =>
-  Config.mapOrFail(Config.string(name), (text) => {
-    const trimmed = text.trim()
-    if (/^\d+$/.test(trimmed)) return Either.right(Number(trimmed))
-    const duration = Duration.decodeUnknown(trimmed)
-    return Option.match(duration, {
-      onNone: () =>
-        Either.left(
-          ConfigError.InvalidData(
-            [],
-            `Expected ${
-              unit === "millis" ? "milliseconds" : "seconds"
-            } or a duration such as "3 seconds", got "${text}"`
-          )
-        ),
-      onSome: (d) => Either.right(unit === "millis" ? Duration.toMillis(d) : Duration.toSeconds(d))
-    })
-  })
 
 type OptionalOptions = Omit<ProducerOptions, "nameServerAddr" | "groupName">
 

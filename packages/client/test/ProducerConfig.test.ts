@@ -1,6 +1,6 @@
 // `Producer.optionsConfig` / `layerConfig`: every option read from a ConfigProvider, time options as numbers in
 // their unit or as Effect durations, and bad values as ConfigErrors that name the variable.
-import { Producer } from "@effect-rocketmq/client"
+import { BrokerConnectionPool, NameServerResolver, Producer } from "@effect-rocketmq/client"
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigError, ConfigProvider, Effect, Either, Exit, Layer, Redacted } from "effect"
@@ -204,4 +204,59 @@ describe("the producer group with its namespace", () => {
     // Without a namespace the same group is the bare group's own check.
     assert.isTrue(Either.isRight(checkOptions({ ...base, groupName: fits + "g" })))
   })
+})
+
+describe("the services' optionsConfig", () => {
+  // A deployment sets each variable once; the pool's and the resolver's layerConfig read what the producer's reads.
+  it.effect("read a variable they share with the producer as the producer does", () =>
+    Effect.gen(function*() {
+      const env = [
+        ["ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "2 seconds"],
+        ["ROCKETMQ_TCP_TRANSPORT_TRY_LOCK_TIMEOUT", "1500"],
+        ["ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "2 minutes"],
+        ["ROCKETMQ_CLIENT_CHANNEL_EXPIRE_TIMEOUT_SECONDS", "0"],
+        ["ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "1 minute"],
+        ["ROCKETMQ_HEARTBEAT_BROKER_INTERVAL", "15000"]
+      ] as const
+      const provider = ConfigProvider.fromMap(new Map([...required, ...env]))
+      const producer = yield* Effect.withConfigProvider(Producer.optionsConfig, provider)
+      const pool = yield* Effect.withConfigProvider(BrokerConnectionPool.optionsConfig, provider)
+      const resolver = yield* Effect.withConfigProvider(NameServerResolver.optionsConfig, provider)
+      assert.deepStrictEqual<object>(pool, {
+        tcpTransportConnectTimeout: producer.tcpTransportConnectTimeout,
+        tcpTransportTryLockTimeout: producer.tcpTransportTryLockTimeout,
+        clientChannelMaxIdleTimeSeconds: producer.clientChannelMaxIdleTimeSeconds,
+        clientChannelExpireTimeoutSeconds: producer.clientChannelExpireTimeoutSeconds
+      })
+      assert.deepStrictEqual(pool, {
+        tcpTransportConnectTimeout: 2000,
+        tcpTransportTryLockTimeout: 1500,
+        clientChannelMaxIdleTimeSeconds: 120,
+        clientChannelExpireTimeoutSeconds: 0
+      })
+      assert.deepStrictEqual(resolver, {
+        nameServerAddr: "127.0.0.1:1",
+        pollNameServerInterval: 60_000,
+        heartbeatBrokerInterval: 15_000
+      })
+    }))
+
+  it.effect("the pool refuses a time that is not a whole number of its unit, or out of range, as a ConfigError", () =>
+    Effect.gen(function*() {
+      for (
+        const [variable, value] of [
+          ["ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "1500 millis"],
+          ["ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "0"],
+          ["ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "soon"],
+          ["ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "Infinity"]
+        ] as const
+      ) {
+        const read = yield* Effect.withConfigProvider(
+          Effect.either(BrokerConnectionPool.optionsConfig),
+          ConfigProvider.fromMap(new Map([[variable, value]]))
+        )
+        assert.isTrue(Either.isLeft(read) && ConfigError.isConfigError(read.left), `${variable}=${value}`)
+        if (Either.isLeft(read)) assert.include(String(read.left), variable)
+      }
+    }))
 })
