@@ -16,7 +16,7 @@ import type * as Scope from "effect/Scope"
 import { Codec } from "./Codec.js"
 import type { Credentials } from "./Credentials.js"
 import type { RemotingError, RequestTimeout } from "./Errors.js"
-import { timeConfig } from "./internal/config.js"
+import { integerConfig, timeConfig } from "./internal/config.js"
 import * as internal from "./internal/connectionPool.js"
 import { SocketConnector } from "./SocketConnector.js"
 import type { TlsOptions } from "./Tls.js"
@@ -532,7 +532,7 @@ export const layerConfig = (
   Layer.scoped(BrokerConnectionPool, Effect.flatMap(config, make))
 
 const positiveInt = (name: string) =>
-  Config.integer(name).pipe(
+  integerConfig(name).pipe(
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
     Config.option
   )

@@ -30,7 +30,7 @@ import type {
   SendError,
   ServiceNotAvailable
 } from "./Errors.js"
-import { timeConfig } from "./internal/config.js"
+import { integerConfig, numberConfig, timeConfig } from "./internal/config.js"
 import * as internal from "./internal/producer.js"
 import { checkOptions } from "./internal/producer/options.js"
 import type { Message } from "./Message.js"
@@ -704,25 +704,25 @@ type OptionalOptions = Omit<ProducerOptions, "nameServerAddr" | "groupName">
 const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<NonNullable<OptionalOptions[K]>> } = {
   sendMsgTimeout: timeConfig("ROCKETMQ_SEND_MSG_TIMEOUT", "millis"),
   sendMsgMaxTimeoutPerRequest: timeConfig("ROCKETMQ_SEND_MSG_MAX_TIMEOUT_PER_REQUEST", "millis"),
-  attemptTimeoutShare: Config.number("ROCKETMQ_ATTEMPT_TIMEOUT_SHARE"),
-  retryTimesWhenSendFailed: Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED"),
-  retryTimesWhenSendAsyncFailed: Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED"),
+  attemptTimeoutShare: numberConfig("ROCKETMQ_ATTEMPT_TIMEOUT_SHARE"),
+  retryTimesWhenSendFailed: integerConfig("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED"),
+  retryTimesWhenSendAsyncFailed: integerConfig("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED"),
   retryNextServer: Config.boolean("ROCKETMQ_RETRY_NEXT_SERVER"),
-  maxMessageSize: Config.integer("ROCKETMQ_MAX_MESSAGE_SIZE"),
-  compressMsgBodyOverThreshold: Config.integer("ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD"),
+  maxMessageSize: integerConfig("ROCKETMQ_MAX_MESSAGE_SIZE"),
+  compressMsgBodyOverThreshold: integerConfig("ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD"),
   compressType: Config.literal("ZLIB", "LZ4", "ZSTD")("ROCKETMQ_COMPRESS_TYPE"),
-  compressLevel: Config.integer("ROCKETMQ_COMPRESS_LEVEL"),
+  compressLevel: integerConfig("ROCKETMQ_COMPRESS_LEVEL"),
   tcpTransportTryLockTimeout: timeConfig("ROCKETMQ_TCP_TRANSPORT_TRY_LOCK_TIMEOUT", "millis"),
   tcpTransportConnectTimeout: timeConfig("ROCKETMQ_TCP_TRANSPORT_CONNECT_TIMEOUT", "millis"),
   clientChannelMaxIdleTimeSeconds: timeConfig("ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "seconds"),
   clientChannelExpireTimeoutSeconds: timeConfig("ROCKETMQ_CLIENT_CHANNEL_EXPIRE_TIMEOUT_SECONDS", "seconds"),
   namespace: Config.string("ROCKETMQ_NAMESPACE"),
   instanceName: Config.string("ROCKETMQ_INSTANCE_NAME"),
-  maxInFlightAsyncSends: Config.integer("ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS"),
-  maxBufferedBytesPerConnection: Config.integer("ROCKETMQ_MAX_BUFFERED_BYTES_PER_CONNECTION"),
+  maxInFlightAsyncSends: integerConfig("ROCKETMQ_MAX_IN_FLIGHT_ASYNC_SENDS"),
+  maxBufferedBytesPerConnection: integerConfig("ROCKETMQ_MAX_BUFFERED_BYTES_PER_CONNECTION"),
   sendLatencyFaultEnable: Config.boolean("ROCKETMQ_SEND_LATENCY_FAULT_ENABLE"),
   createTopicKey: Config.nonEmptyString("ROCKETMQ_CREATE_TOPIC_KEY"),
-  defaultTopicQueueNums: Config.integer("ROCKETMQ_DEFAULT_TOPIC_QUEUE_NUMS"),
+  defaultTopicQueueNums: integerConfig("ROCKETMQ_DEFAULT_TOPIC_QUEUE_NUMS"),
   shutdownTimeout: timeConfig("ROCKETMQ_SHUTDOWN_TIMEOUT", "millis"),
   serializeType: Config.literal("JSON", "ROCKETMQ")("ROCKETMQ_SERIALIZE_TYPE"),
   pollNameServerInterval: timeConfig("ROCKETMQ_POLL_NAME_SERVER_INTERVAL", "millis"),
@@ -732,11 +732,11 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   securityToken: Config.redacted("ROCKETMQ_SECURITY_TOKEN"),
   enableMsgTrace: Config.boolean("ROCKETMQ_ENABLE_MSG_TRACE"),
   customizedTraceTopic: Config.nonEmptyString("ROCKETMQ_CUSTOMIZED_TRACE_TOPIC"),
-  traceMsgBatchNum: Config.integer("ROCKETMQ_TRACE_MSG_BATCH_NUM"),
+  traceMsgBatchNum: integerConfig("ROCKETMQ_TRACE_MSG_BATCH_NUM"),
   autoBatch: Config.boolean("ROCKETMQ_AUTO_BATCH"),
   batchMaxDelayMs: timeConfig("ROCKETMQ_BATCH_MAX_DELAY_MS", "millis"),
-  batchMaxBytes: Config.integer("ROCKETMQ_BATCH_MAX_BYTES"),
-  totalBatchMaxBytes: Config.integer("ROCKETMQ_TOTAL_BATCH_MAX_BYTES"),
+  batchMaxBytes: integerConfig("ROCKETMQ_BATCH_MAX_BYTES"),
+  totalBatchMaxBytes: integerConfig("ROCKETMQ_TOTAL_BATCH_MAX_BYTES"),
   useTLS: Config.boolean("ROCKETMQ_USE_TLS"),
   tls: Tls.optionsConfig
 }

@@ -12,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type { SendError } from "./Errors.js"
+import { integerConfig, numberConfig } from "./internal/config.js"
 
 /**
  * @example
@@ -156,7 +157,7 @@ export const layer = (schedule: Schedule.Schedule<unknown, SendError>): Layer.La
 export const policyConfig: Config.Config<RetryPolicyService> = Config.all({
   backoff: Config.withDefault(Config.literal("none", "exponential")("ROCKETMQ_RETRY_BACKOFF"), "none"),
   retries: Config.withDefault(
-    Config.validate(Config.integer("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED"), {
+    Config.validate(integerConfig("ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED"), {
       message: "Expected an integer >= 0",
       validation: (n) => n >= 0
     }),
@@ -164,7 +165,7 @@ export const policyConfig: Config.Config<RetryPolicyService> = Config.all({
   ),
   base: Config.withDefault(Config.duration("ROCKETMQ_RETRY_BACKOFF_BASE"), Duration.millis(50)),
   factor: Config.withDefault(
-    Config.validate(Config.number("ROCKETMQ_RETRY_BACKOFF_FACTOR"), {
+    Config.validate(numberConfig("ROCKETMQ_RETRY_BACKOFF_FACTOR"), {
       message: "Expected a number >= 1",
       validation: (n) => n >= 1
     }),

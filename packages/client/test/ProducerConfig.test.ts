@@ -95,6 +95,33 @@ describe("Producer.optionsConfig", () => {
       assert.include(message, `Expected milliseconds or a duration such as "3 seconds", got "soon"`)
     }))
 
+  it.effect("a number option set to nothing, or not in decimal, is refused (not read as Number(text) reads it)", () =>
+    Effect.gen(function*() {
+      for (
+        const [variable, value] of [
+          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", ""],
+          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED", "  "],
+          ["ROCKETMQ_COMPRESS_LEVEL", "0x9"],
+          ["ROCKETMQ_MAX_MESSAGE_SIZE", "1e6"],
+          ["ROCKETMQ_ATTEMPT_TIMEOUT_SHARE", ""]
+        ] as const
+      ) {
+        const config = yield* read([[variable, value]])
+        assert.isTrue(Either.isLeft(config), `${variable}=${JSON.stringify(value)}`)
+        if (Either.isLeft(config)) assert.include(String(config.left), variable)
+      }
+      // Decimal text with spaces around it still reads.
+      assert.deepStrictEqual(
+        yield* read([["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", " 4 "], ["ROCKETMQ_ATTEMPT_TIMEOUT_SHARE", "0.5"]]),
+        Either.right({
+          nameServerAddr: "127.0.0.1:1",
+          groupName: "orders",
+          retryTimesWhenSendFailed: 4,
+          attemptTimeoutShare: 0.5
+        })
+      )
+    }))
+
   it.effect("an unknown compression type is refused", () =>
     Effect.gen(function*() {
       const config = yield* read([["ROCKETMQ_COMPRESS_TYPE", "GZIP"]])

@@ -68,11 +68,16 @@ describe("RetryPolicy.layerConfig", () => {
           ["ROCKETMQ_RETRY_BACKOFF", "linear"],
           ["ROCKETMQ_RETRY_BACKOFF_BASE", "soon"],
           ["ROCKETMQ_RETRY_BACKOFF_FACTOR", "0.5"],
-          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "-1"]
+          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "-1"],
+          // Set to nothing is not 0 retries (nor a factor of 0), whatever Number("") says.
+          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", ""],
+          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", " "],
+          ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "0x2"],
+          ["ROCKETMQ_RETRY_BACKOFF_FACTOR", ""]
         ] as const
       ) {
         const result = yield* read([[variable, value]])
-        assert.isTrue(Either.isLeft(result), variable)
+        assert.isTrue(Either.isLeft(result), `${variable}=${JSON.stringify(value)}`)
         if (Either.isLeft(result)) assert.include(String(result.left), variable)
       }
     }))
