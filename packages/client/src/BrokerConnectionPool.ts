@@ -402,7 +402,8 @@ export interface BrokerConnectionPoolService {
   /**
    * Starts a oneway request (no response, no correlation slot). Returns `true` when the frame was queued at once on
    * an open connection with room; then `onWritten` runs when the OS took it (or with the error that stopped it).
-   * Otherwise the pool connects first, and `onWritten` also hears a connect failure or the timeout.
+   * Otherwise the pool connects first, and `onWritten` also hears a connect failure or the timeout (connecting and
+   * writing both count; a timeout once the frame went to the socket has `mayHaveBeenProcessed`).
    */
   readonly startOneway: (
     address: string,
@@ -416,7 +417,10 @@ export interface BrokerConnectionPoolService {
     command: RemotingCommand,
     options?: RequestOptions
   ) => Effect.Effect<RemotingCommand, RemotingError | RequestTimeout>
-  /** Sends a oneway request: no response, no correlation slot. Completes once written. */
+  /**
+   * Sends a oneway request: no response, no correlation slot. Completes once written, or fails with a
+   * `RequestTimeout` when connecting and writing take longer than the timeout.
+   */
   readonly oneway: (
     address: string,
     command: RemotingCommand,

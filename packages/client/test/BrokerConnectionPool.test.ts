@@ -415,6 +415,42 @@ describe("BrokerConnectionPool", () => {
     10_000
   )
 
+  it.scoped("a one-way request whose write never completes fails typed at its timeout, connected or not", () =>
+    Effect.gen(function*() {
+      // The socket opens, then takes no write: a peer that stopped reading once the kernel's buffers are full, or a
+      // platform socket whose writes wait on back-pressure.
+      let writes = 0
+      const stuck: SocketConnector["Type"] = {
+        connect: () =>
+          Effect.succeed({
+            read: () => {},
+            writeChunks: () => void writes++,
+            close: () => {}
+          })
+      }
+      // (No drain at close: the queued frames would wait for it on the test clock.)
+      const pool = yield* BrokerConnectionPool.make({ closeDrainMillis: 0 }).pipe(
+        Effect.provideService(SocketConnector, stuck),
+        Effect.provide(Codec.layerJson)
+      )
+      const oneway = (code: number) =>
+        Effect.fork(pool.oneway("127.0.0.1:1", request({ code, opaque: 0 }), { timeoutMillis: 1000 }).pipe(Effect.flip))
+      // The first connects, then writes; the second finds the connection open and is queued at once.
+      for (const code of [1, 2]) {
+        const fiber = yield* oneway(code)
+        yield* TestClock.adjust("999 millis")
+        assert.isNull(fiber.unsafePoll(), `one-way ${code}`)
+        yield* TestClock.adjust("2 millis")
+        const exit = fiber.unsafePoll()
+        assert.isTrue(exit !== null && Exit.isSuccess(exit), `one-way ${code} ended`)
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag, "RequestTimeout", `one-way ${code}`)
+        // Its frame went to the socket: the peer may get it.
+        if (error._tag === "RequestTimeout") assert.isTrue(error.mayHaveBeenProcessed, `one-way ${code}`)
+        assert.strictEqual(writes, code)
+      }
+    }))
+
   it.scoped("a connect that never completes fails after tcpTransportConnectTimeout", () =>
     Effect.gen(function*() {
       const silent: Socket.Socket = {

@@ -358,7 +358,12 @@ describe("Producer retries and errors", () => {
           Layer.provide(Codec.layerJson)
         )
       ))
-      const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g", sendMsgTimeout: 300 }).pipe(
+      const p = yield* Producer.make({
+        nameServerAddr: "static:1",
+        groupName: "g",
+        sendMsgTimeout: 300,
+        shutdownTimeout: 0
+      }).pipe(
         Effect.provide(ctx)
       )
       const modes: Array<[string, Effect.Effect<unknown, SendError>]> = [
@@ -1404,6 +1409,30 @@ describe("Producer one-way sends", () => {
       // Counted once written; the broker answers nothing.
       while ((yield* p.stats).sendSuccessCount < 201) yield* Effect.sleep("10 millis")
       assert.strictEqual((yield* p.stats).sendFailureCount, 0)
+    }))
+
+  it.scopedLive("a one-way send on a new connection whose write never completes ends with SendTimeout in its budget", () =>
+    Effect.gen(function*() {
+      // Connects, then takes no write (a peer that stopped reading, a platform socket held by back-pressure).
+      const stuck = Layer.succeed(SocketConnector.SocketConnector, {
+        connect: () => Effect.succeed({ read: () => {}, writeChunks: () => {}, close: () => {} })
+      })
+      const ctx = yield* Layer.build(Layer.mergeAll(
+        NameServerResolver.layerStatic({ T: route([["broker-a", "127.0.0.1:1"]]) }),
+        BrokerConnectionPool.layer({ closeDrainMillis: 0 }).pipe(Layer.provide(stuck), Layer.provide(Codec.layerJson))
+      ))
+      const p = yield* Producer.make({
+        nameServerAddr: "static:1",
+        groupName: "g",
+        sendMsgTimeout: 300,
+        shutdownTimeout: 0
+      }).pipe(
+        Effect.provide(ctx)
+      )
+      const error = yield* p.sendOneway(msg()).pipe(Effect.flip, Effect.timeout("3 seconds"))
+      assert.strictEqual(error._tag, "SendTimeout")
+      // The frame was handed to the socket: it may arrive.
+      if (error._tag === "SendTimeout") assert.isTrue(error.mayHaveBeenStored)
     }))
 })
 

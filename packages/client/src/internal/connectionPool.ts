@@ -5,9 +5,11 @@ import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { describe as describeRequest } from "@effect-rocketmq/protocol/RequestCode"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
@@ -200,20 +202,20 @@ export const make = (
         conn.startOneway(request, (error) => onWritten(error && withOperation(error, o.operation)))
         return true
       }
+      const deadline = host.now() + o.timeoutMillis
+      const timeout = (mayHaveBeenProcessed: boolean) => () =>
+        new RequestTimeout({ address, operation: o.operation, timeoutMillis: o.timeoutMillis, mayHaveBeenProcessed })
       runFork(
         table.connection(address, o.operation).pipe(
           Effect.flatMap((conn) => conn.awaitRoom(o.operation, (c) => c)),
-          Effect.timeoutFail({
-            duration: o.timeoutMillis,
-            onTimeout: () =>
-              new RequestTimeout({
-                address,
-                operation: o.operation,
-                timeoutMillis: o.timeoutMillis,
-                mayHaveBeenProcessed: false
-              })
-          }),
-          Effect.flatMap((conn) => conn.writeFrame(frameOf(host, request, conn.nextOpaque(), true), o.operation)),
+          Effect.timeoutFail({ duration: o.timeoutMillis, onTimeout: timeout(false) }),
+          // The write counts too: a socket that takes nothing (a peer that stopped reading) must not hold the caller
+          // past its deadline. The frame is the socket's by then: it may still arrive.
+          Effect.flatMap((conn) =>
+            conn.writeFrame(frameOf(host, request, conn.nextOpaque(), true), o.operation).pipe(
+              Effect.timeoutFail({ duration: Math.max(0, deadline - host.now()), onTimeout: timeout(true) })
+            )
+          ),
           Effect.exit,
           Effect.map((exit) =>
             onWritten(
@@ -250,13 +252,29 @@ export const make = (
           return Effect.sync(() => r.cancel())
         }),
       oneway: (address, command, o) =>
-        Effect.async((resume) => {
-          startOneway(
+        Effect.suspend(() => {
+          const so = startOptions(command, o)
+          const written = Deferred.unsafeMake<void, RemotingError | RequestTimeout>(FiberId.none)
+          const queued = startOneway(
             address,
             command,
-            startOptions(command, o),
-            (error) => resume(error === undefined ? Effect.void : Effect.fail(error))
+            so,
+            (error) => Deferred.unsafeDone(written, error === undefined ? Exit.void : Exit.fail(error))
           )
+          // Queued at once on an open connection: only its write is left, and it completes once written, so the
+          // deadline bounds it here (`startOneway` bounds the connect and the write it makes itself).
+          return queued
+            ? Deferred.await(written).pipe(Effect.timeoutFail({
+              duration: so.timeoutMillis,
+              onTimeout: () =>
+                new RequestTimeout({
+                  address,
+                  operation: so.operation,
+                  timeoutMillis: so.timeoutMillis,
+                  mayHaveBeenProcessed: true
+                })
+            }))
+            : Deferred.await(written)
         }),
       setRequestHandler: (code, handler) => handlers.set(code, handler),
       addRequestHandler: (code, handler) => handlers.add(code, handler),

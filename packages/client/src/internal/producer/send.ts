@@ -468,8 +468,9 @@ export class SendLoop {
 
   private onewayWritten(s: Send, error: RemotingError | RequestTimeout | undefined) {
     if (!s.done && error !== undefined) {
-      // Not queued before the budget ran out (or the connection failed): one attempt, ended as the other modes end
-      // theirs, so a wait that took the whole budget is SendTimeout (nothing was written: not stored).
+      // Not written before the budget ran out (or the connection failed): one attempt, ended as the other modes end
+      // theirs, so a wait that took the whole budget is SendTimeout (stored only if the write had begun: the
+      // timeout's `mayHaveBeenProcessed`).
       this.record(s, error)
       return error._tag === "RequestTimeout" ? this.fail(s, this.sendTimeout(s)) : this.end(s, error)
     }
