@@ -464,7 +464,8 @@ export class BrokerConnectionPool extends Context.Tag("@effect-rocketmq/client/B
 
 /**
  * A pool whose connections live in the current scope: closing it closes every connection and fails what
- * is in flight.
+ * is in flight. An option that is not a whole number in its range (a timeout of NaN, 0 in-flight slots, a sweep
+ * every 0 ms) fails with a `ConfigError` naming it.
  *
  * @example
  * ```ts
@@ -484,11 +485,12 @@ export class BrokerConnectionPool extends Context.Tag("@effect-rocketmq/client/B
  */
 export const make = (
   options?: Partial<PoolOptions>
-): Effect.Effect<BrokerConnectionPoolService, never, Codec | SocketConnector | Scope.Scope> =>
+): Effect.Effect<BrokerConnectionPoolService, ConfigError.ConfigError, Codec | SocketConnector | Scope.Scope> =>
   Effect.gen(function*() {
+    const checked = yield* internal.checkOptions({ ...defaultOptions, ...options })
     const codec = yield* Codec
     const connector = yield* SocketConnector
-    return yield* internal.make({ ...defaultOptions, ...options }, codec, connector)
+    return yield* internal.make(checked, codec, connector)
   })
 
 /**
@@ -508,7 +510,7 @@ export const make = (
  */
 export const layer = (
   options?: Partial<PoolOptions>
-): Layer.Layer<BrokerConnectionPool, never, Codec | SocketConnector> =>
+): Layer.Layer<BrokerConnectionPool, ConfigError.ConfigError, Codec | SocketConnector> =>
   Layer.scoped(BrokerConnectionPool, make(options))
 
 /**

@@ -1069,3 +1069,40 @@ describe("BrokerConnectionPool", () => {
       }).pipe(Effect.provide(layer))
     }))
 })
+
+describe("BrokerConnectionPool options", () => {
+  const deps = Layer.merge(Codec.layerJson, NodeSocketConnector.layer)
+  const made = (options: Partial<BrokerConnectionPool.PoolOptions>) =>
+    BrokerConnectionPool.make(options).pipe(Effect.scoped, Effect.provide(deps), Effect.exit)
+
+  it.effect("refuses an option out of its range with a ConfigError naming it, before any connection", () =>
+    Effect.gen(function*() {
+      const bad: ReadonlyArray<readonly [Partial<BrokerConnectionPool.PoolOptions>, string]> = [
+        [{ sweepIntervalMillis: 0 }, "sweepIntervalMillis"],
+        [{ maxInFlightPerConnection: 0 }, "maxInFlightPerConnection"],
+        [{ requestTimeout: Number.NaN }, "requestTimeout"],
+        [{ tcpTransportConnectTimeout: 1.5 }, "tcpTransportConnectTimeout"],
+        [{ clientChannelExpireTimeoutSeconds: -1 }, "clientChannelExpireTimeoutSeconds"],
+        [{ maxBufferedBytesPerConnection: Infinity }, "maxBufferedBytesPerConnection"],
+        [{ closeDrainMillis: -5 }, "closeDrainMillis"],
+        [{ closeSocketIfTimeout: "yes" as unknown as boolean }, "closeSocketIfTimeout"]
+      ]
+      for (const [options, name] of bad) {
+        const exit = yield* made(options)
+        assert.isTrue(Exit.isFailure(exit), name)
+        const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+        assert.isTrue(Option.isSome(failure), name)
+        const error = Option.getOrThrow(failure)
+        assert.strictEqual(error._op, "InvalidData", name)
+        assert.include(String(error), name)
+      }
+      // The defaults and the edges of each range are taken.
+      for (
+        const options of [
+          {},
+          { clientChannelExpireTimeoutSeconds: 0, closeDrainMillis: 0, sweepIntervalMillis: 1 },
+          { maxInFlightPerConnection: 1, requestTimeout: 1 }
+        ]
+      ) assert.isTrue(Exit.isSuccess(yield* made(options)), JSON.stringify(options))
+    }))
+})

@@ -5,8 +5,10 @@ import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
 import { describe as describeRequest } from "@effect-rocketmq/protocol/RequestCode"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import * as ConfigError from "effect/ConfigError"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
@@ -57,6 +59,38 @@ class ExitListener implements RequestListener {
   onFailure(error: RemotingError | RequestTimeout) {
     this.done(Exit.fail(error))
   }
+}
+
+// Each integer option and its least value. A sweep every 0 ms would starve the event loop; 0 in-flight slots or a NaN
+// timeout would leave every request waiting for nothing.
+const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof PoolOptions, number]> = [
+  ["tcpTransportConnectTimeout", 1],
+  ["tcpTransportTryLockTimeout", 1],
+  ["clientChannelMaxIdleTimeSeconds", 1],
+  ["clientChannelExpireTimeoutSeconds", 0],
+  ["requestTimeout", 1],
+  ["maxInFlightPerConnection", 1],
+  ["maxBufferedBytesPerConnection", 1],
+  ["sweepIntervalMillis", 1]
+]
+
+/** The pool's options as `make` takes them, or the first one that is not, as a `ConfigError` naming it. */
+export const checkOptions = (o: PoolOptions): Either.Either<PoolOptions, ConfigError.ConfigError> => {
+  for (const [name, least] of INTEGER_OPTIONS) {
+    const v = o[name]
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < least) {
+      return Either.left(ConfigError.InvalidData([name], `must be an integer >= ${least}, got ${String(v)}`))
+    }
+  }
+  if (o.closeDrainMillis !== undefined && !(Number.isSafeInteger(o.closeDrainMillis) && o.closeDrainMillis >= 0)) {
+    return Either.left(
+      ConfigError.InvalidData(["closeDrainMillis"], `must be an integer >= 0, got ${String(o.closeDrainMillis)}`)
+    )
+  }
+  if (typeof o.closeSocketIfTimeout !== "boolean") {
+    return Either.left(ConfigError.InvalidData(["closeSocketIfTimeout"], "must be a boolean"))
+  }
+  return Either.right(o)
 }
 
 export const make = (
