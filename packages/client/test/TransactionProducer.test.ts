@@ -26,15 +26,22 @@ const broker = (offsetMsgId = "7F00000100002A9F0000000000000100") =>
     }))
   })
 
-const producerWith = (address: string, checker: TransactionProducer.TransactionChecker, extra?: object) =>
+const producerWith = (
+  address: string,
+  checker: TransactionProducer.TransactionChecker,
+  extra?: object,
+  resolver: (
+    r: NameServerResolver.NameServerResolverService
+  ) => NameServerResolver.NameServerResolverService = (r) => r
+) =>
   Effect.gen(function*() {
+    const route = {
+      brokerDatas: [{ brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": address } }],
+      queueDatas: [{ brokerName: "broker-a", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
+    } as any
     const ctx = yield* Layer.build(Layer.mergeAll(
-      NameServerResolver.layerStatic({
-        T: {
-          brokerDatas: [{ brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": address } }],
-          queueDatas: [{ brokerName: "broker-a", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
-        } as any
-      }),
+      Layer.effect(NameServerResolver.NameServerResolver, Effect.map(NameServerResolver.NameServerResolver, resolver))
+        .pipe(Layer.provide(NameServerResolver.layerStatic({ T: route, "ns%T": route }))),
       BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
     ))
     return yield* TransactionProducer.make({ nameServerAddr: "static:1", groupName: "tx_group", checker, ...extra })
@@ -81,6 +88,19 @@ describe("TransactionProducer", () => {
         topic: "T",
         bname: "broker-a"
       })
+    }))
+
+  it.scopedLive("with a namespace, END_TRANSACTION names the topic as stored (ns%T), as Java's msg.getTopic()", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"), { namespace: "ns" })
+      const r = yield* p.sendInTransaction(Message.make({ topic: "T", body: "order" }), () => Effect.succeed("Commit"))
+      assert.strictEqual(r.sendResult.messageQueue.topic, "T")
+      const frames = yield* b.waitForFrames(2)
+      assert.strictEqual(frames[0]!.extFields.b, "ns%T")
+      // Before: "T", the user's name, which a broker's ACL (PUB on the header's topic) and a proxy read as another
+      // topic.
+      assert.strictEqual(endOf(frames)[0]!.topic, "ns%T")
     }))
 
   it.scopedLive("an offsetMsgId that is no message id: the result as it is, and a warning for the END not sent", () =>

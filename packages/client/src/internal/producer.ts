@@ -768,6 +768,7 @@ export const makeCore = (options: ProducerOptions) =>
       service,
       options: o,
       group,
+      wrap: (name: string) => ns.wrap(name),
       unwrap: (name: string) => ns.unwrap(name),
       messageTrace,
       /** A synchronous send of a message with extra properties and sysFlag bits (transactions' half messages). */

@@ -136,7 +136,8 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
             fromTransactionCheck: false,
             msgId: half.msgId,
             transactionId: half.transactionId ?? half.msgId,
-            topic: half.messageQueue.topic,
+            // The topic as stored (Java's msg.getTopic(), namespaced): a broker's ACL checks PUB on it, a proxy routes by it.
+            topic: core.wrap(message.topic),
             bname: half.messageQueue.brokerName
           }).pipe(Effect.catchAll((e) => Effect.logWarning(`END_TRANSACTION for ${half.msgId} not sent: ${e.message}`)))
         } else {
