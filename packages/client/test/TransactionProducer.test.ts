@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Layer, Logger } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
+import { BrokerNotFound } from "../src/Errors.js"
 import * as Message from "../src/Message.js"
 import * as NameServerResolver from "../src/NameServerResolver.js"
 import * as TransactionProducer from "../src/TransactionProducer.js"
@@ -101,6 +102,36 @@ describe("TransactionProducer", () => {
       // Before: "T", the user's name, which a broker's ACL (PUB on the header's topic) and a proxy read as another
       // topic.
       assert.strictEqual(endOf(frames)[0]!.topic, "ns%T")
+    }))
+
+  it.scopedLive("a broker gone from the route after the local transaction ran: its outcome, not BrokerNotFound", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const logged: Array<string> = []
+      const logger = Logger.map(Logger.logfmtLogger, (line) => void logged.push(line))
+      let gone = false
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"), undefined, (r) => ({
+        ...r,
+        masterAddress: (name) =>
+          gone
+            ? Effect.fail(new BrokerNotFound({ topic: "", brokerName: name, detail: "not in the route" }))
+            : r.masterAddress(name),
+        cachedMasterAddress: (name) => gone ? undefined : r.cachedMasterAddress(name)
+      }))
+      // Before: the caller got BrokerNotFound for a transaction its local step had committed.
+      const r = yield* p.sendInTransaction(
+        Message.make({ topic: "T", body: "order" }),
+        () => Effect.sync(() => (gone = true)).pipe(Effect.as("Commit" as const))
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      assert.strictEqual(r.state, "Commit")
+      assert.isTrue(logged.some((line) => line.includes(`END_TRANSACTION for ${r.sendResult.msgId} not sent`)))
+      // A local failure stays the caller's error.
+      gone = false
+      const e = yield* p.sendInTransaction(
+        Message.make({ topic: "T", body: "order" }),
+        () => Effect.sync(() => (gone = true)).pipe(Effect.zipRight(Effect.fail("db down" as const)))
+      ).pipe(Effect.flip)
+      assert.strictEqual(e, "db down")
     }))
 
   it.scopedLive("an offsetMsgId that is no message id: the result as it is, and a warning for the END not sent", () =>

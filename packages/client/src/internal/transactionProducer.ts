@@ -115,20 +115,25 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
           state = "Unknown"
         }
         const offset = MessageId.decodeOffsetMsgId(half.offsetMsgId)
-        const address = yield* resolver.masterAddress(half.messageQueue.brokerName)
+        // The local transaction has run: from here on nothing fails the caller (Java logs a failed END and returns
+        // the outcome), or a committed transaction would look failed and be done again.
+        const address = yield* Effect.either(resolver.masterAddress(half.messageQueue.brokerName))
         core.messageTrace?.endTransaction({
           topic: message.topic,
           msgId: half.msgId,
           tags: message.tags,
           keys: message.keys,
-          storeHost: address,
+          storeHost: Either.getOrElse(address, () => ""),
           regionId: message.properties[MessageProperties.MSG_REGION],
           transactionState: javaState[state],
           fromTransactionCheck: false
         })
-        if (Either.isRight(offset)) {
+        if (Either.isLeft(address)) {
+          // The broker left the route since it stored the half message: its check-back settles the transaction.
+          yield* Effect.logWarning(`END_TRANSACTION for ${half.msgId} not sent: ${address.left.message}`)
+        } else if (Either.isRight(offset)) {
           // Oneway, as Java: UNKNOWN gets no reply anyway, and a lost END is what the check is for.
-          yield* endTransaction(address, {
+          yield* endTransaction(address.right, {
             producerGroup: core.group,
             tranStateTableOffset: half.queueOffset,
             commitLogOffset: offset.right.commitLogOffset,
@@ -136,7 +141,7 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
             fromTransactionCheck: false,
             msgId: half.msgId,
             transactionId: half.transactionId ?? half.msgId,
-            // The topic as stored (Java's msg.getTopic(), namespaced): a broker's ACL checks PUB on it, a proxy routes by it.
+            // As stored (Java's msg.getTopic(), namespaced): a broker's ACL checks PUB on it, a proxy routes by it.
             topic: core.wrap(message.topic),
             bname: half.messageQueue.brokerName
           }).pipe(Effect.catchAll((e) => Effect.logWarning(`END_TRANSACTION for ${half.msgId} not sent: ${e.message}`)))
