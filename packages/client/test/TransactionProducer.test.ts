@@ -54,6 +54,36 @@ const endOf = (frames: ReadonlyArray<RemotingCommand.RemotingCommand>) =>
     Either.getOrThrow(Headers.EndTransactionRequestHeader.decode(f.extFields))
   )
 
+// A CHECK_TRANSACTION_STATE as a broker sends it, for a half message with the given unique key and properties.
+const checkOf = (uniqKey: string, properties: Record<string, string> = {}, extFields?: Record<string, string>) =>
+  RemotingCommand.request({
+    code: 39,
+    opaque: 1000,
+    oneway: true,
+    extFields: extFields ?? Headers.CheckTransactionStateRequestHeader.encode({
+      topic: "RMQ_SYS_TRANS_HALF_TOPIC",
+      tranStateTableOffset: 11n,
+      commitLogOffset: 0x300n,
+      msgId: uniqKey,
+      transactionId: uniqKey,
+      offsetMsgId: "7F00000100002A9F0000000000000300",
+      bname: "broker-a"
+    }),
+    body: Either.getOrThrow(StoredMessage.encode({
+      queueId: 0,
+      queueOffset: 9n,
+      commitLogOffset: 0x300n,
+      sysFlag: 4,
+      bornTimestamp: Date.now(),
+      bornHost: { address: "127.0.0.1", port: 5000 },
+      storeTimestamp: Date.now(),
+      storeHost: { address: "127.0.0.1", port: 10911 },
+      body: new TextEncoder().encode("pending"),
+      topic: "T",
+      properties: { UNIQ_KEY: uniqKey, PGROUP: "tx_group", TRAN_MSG: "true", ...properties }
+    }))
+  })
+
 describe("TransactionProducer", () => {
   it.scopedLive("sends a half message, runs the local transaction, and commits with a oneway END_TRANSACTION", () =>
     Effect.gen(function*() {
@@ -241,6 +271,39 @@ describe("TransactionProducer", () => {
       assert.strictEqual(end.commitLogOffset, 0x300n)
       // The check itself is never answered.
       assert.isTrue(frames.every((f) => (f.flag & 1) === 0))
+    }))
+
+  it.scopedLive("a checker that throws, dies, fails, answers nonsense or hangs uninterruptibly: later checks answered", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const checker: TransactionProducer.TransactionChecker = (m) => {
+        switch (m.msgId) {
+          case "THROW":
+            throw new Error("checker bug")
+          case "DIE":
+            return Effect.die("boom")
+          case "FAIL":
+            return Effect.fail("db down")
+          case "INTERRUPT":
+            return Effect.interrupt
+          case "NONSENSE":
+            return Effect.succeed("COMMIT_MESSAGE" as TransactionProducer.TransactionState)
+          case "HANG":
+            // A resource whose acquisition never ends: acquireRelease acquires uninterruptibly.
+            return Effect.scoped(Effect.acquireRelease(Effect.never, () => Effect.void))
+          default:
+            return Effect.succeed("Commit")
+        }
+      }
+      const p = yield* producerWith(b.address, checker, { checkTimeout: 50 })
+      yield* p.sendInTransaction(Message.make({ topic: "T", body: "x" }), () => Effect.succeed("Unknown" as const))
+      yield* b.waitForFrames(2)
+      for (const id of ["THROW", "DIE", "FAIL", "INTERRUPT", "NONSENSE", "HANG", "OK"]) {
+        b.connections[0]!.send(checkOf(id))
+      }
+      // Before: the one worker waited for ever on the hung check's interruption; no check was answered again.
+      const ends = endOf(yield* b.waitForFrames(3)).slice(1)
+      assert.deepStrictEqual(ends.map((e) => [e.msgId, e.commitOrRollback, e.fromTransactionCheck]), [["OK", 8, true]])
     }))
 
   it.scopedLive("bad transaction options are a ConfigError naming the option, not checks that never run", () =>

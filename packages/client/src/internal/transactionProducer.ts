@@ -179,7 +179,10 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
           body: m.body,
           checkTimes: Number(props[MessageProperties.TRANSACTION_CHECK_TIMES] ?? "0")
         }
+        // Disconnected: a timeout (or shutdown) does not wait for the checker to stop, which one that cannot be
+        // interrupted (an acquireRelease whose acquire hangs) never does; it would hold its worker for ever.
         const state = yield* tx.checker(checked).pipe(
+          Effect.disconnect,
           Effect.timeoutFail({ duration: checkTimeout, onTimeout: () => "check timed out" }),
           Effect.either
         )
