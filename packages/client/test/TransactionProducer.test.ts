@@ -306,6 +306,32 @@ describe("TransactionProducer", () => {
       assert.deepStrictEqual(ends.map((e) => [e.msgId, e.commitOrRollback, e.fromTransactionCheck]), [["OK", 8, true]])
     }))
 
+  it.scopedLive("hostile checks (bad header, no stored message, another group) are dropped; checkTimes is a count", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const asked: Array<[string, number]> = []
+      const p = yield* producerWith(b.address, (m) => {
+        asked.push([m.msgId, m.checkTimes])
+        return Effect.succeed("Rollback")
+      })
+      yield* p.sendInTransaction(Message.make({ topic: "T", body: "x" }), () => Effect.succeed("Unknown" as const))
+      yield* b.waitForFrames(2)
+      const good = Headers.CheckTransactionStateRequestHeader.encode({ tranStateTableOffset: 11n, commitLogOffset: 1n })
+      const { commitLogOffset: _, ...noOffset } = good
+      const send = (cmd: RemotingCommand.RemotingCommand) => b.connections[0]!.send(cmd)
+      send(checkOf("NO_OFFSET", {}, noOffset))
+      send(checkOf("NOT_A_NUMBER", {}, { ...good, commitLogOffset: "0x10" }))
+      send(checkOf("TOO_LARGE", {}, { ...good, commitLogOffset: "92233720368547758080" }))
+      send({ ...checkOf("NOT_STORED"), body: new Uint8Array([1, 2, 3]) })
+      send(checkOf("OTHER_GROUP", { PGROUP: "other_group" }))
+      send(checkOf("BAD_TIMES", { TRANSACTION_CHECK_TIMES: "many" }))
+      send(checkOf("OK", { TRANSACTION_CHECK_TIMES: "3" }))
+      const ends = endOf(yield* b.waitForFrames(4)).slice(1)
+      assert.deepStrictEqual(ends.map((e) => [e.msgId, e.commitOrRollback]), [["BAD_TIMES", 12], ["OK", 12]])
+      // Before: NaN, which no `checkTimes > n` rule ever matches.
+      assert.deepStrictEqual(asked, [["BAD_TIMES", 0], ["OK", 3]])
+    }))
+
   it.scopedLive("bad transaction options are a ConfigError naming the option, not checks that never run", () =>
     Effect.gen(function*() {
       const b = yield* broker()

@@ -43,6 +43,10 @@ const groupOf = (req: RemotingCommand): string | undefined => {
 // What a local transaction or a checker may answer; anything else (a caller without types) is no decision.
 const isState = (u: unknown): u is TransactionState => u === "Commit" || u === "Rollback" || u === "Unknown"
 
+// The broker's count as a number; text that is no count (NaN would fail every `checkTimes > n` rule) as none yet.
+const checkTimesOf = (text: string | undefined): number =>
+  text !== undefined && /^\d{1,9}$/.test(text) ? Number(text) : 0
+
 // Checked as the producer's own options are (`checkOptions`): plain data from anywhere, where a bad value would not
 // fail but quietly stop the checks (no worker for a `checkConcurrency` of NaN) or decide a failed local transaction
 // (an `onLocalFailure` of "Commit").
@@ -177,7 +181,7 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
           keys: props[MessageProperties.KEYS]?.split(MessageProperties.KEY_SEPARATOR) ?? [],
           properties: props,
           body: m.body,
-          checkTimes: Number(props[MessageProperties.TRANSACTION_CHECK_TIMES] ?? "0")
+          checkTimes: checkTimesOf(props[MessageProperties.TRANSACTION_CHECK_TIMES])
         }
         // Disconnected: a timeout (or shutdown) does not wait for the checker to stop, which one that cannot be
         // interrupted (an acquireRelease whose acquire hangs) never does; it would hold its worker for ever.
