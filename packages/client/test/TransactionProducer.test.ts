@@ -332,6 +332,41 @@ describe("TransactionProducer", () => {
       assert.deepStrictEqual(asked, [["BAD_TIMES", 0], ["OK", 3]])
     }))
 
+  it.scopedLive("checks run at most checkConcurrency at a time; a limit of any size allocates nothing up front", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      for (const limit of [2, Number.MAX_SAFE_INTEGER]) {
+        const asked: Array<string> = []
+        const release = yield* Deferred.make<void>()
+        const twoAsked = yield* Deferred.make<void>()
+        const threeAsked = yield* Deferred.make<void>()
+        // Before: MAX_SAFE_INTEGER, a valid option, was a RangeError defect (an array of that many workers made at
+        // once); 100 000 of them took 700 MB before the producer started.
+        const p = yield* producerWith(b.address, (m) =>
+          Effect.suspend(() => {
+            asked.push(m.msgId)
+            if (asked.length === 2) Deferred.unsafeDone(twoAsked, Effect.void)
+            if (asked.length === 3) Deferred.unsafeDone(threeAsked, Effect.void)
+            return Deferred.await(release).pipe(Effect.as("Commit" as const))
+          }), { checkConcurrency: limit, checkTimeout: 60_000 })
+        yield* p.sendInTransaction(Message.make({ topic: "T", body: "x" }), () => Effect.succeed("Unknown" as const))
+        const before = b.received().length
+        const conn = b.connections.at(-1)!
+        yield* b.waitForFrames(before)
+        for (const id of ["A", "B", "C"]) conn.send(checkOf(id))
+        if (limit === 2) {
+          yield* Deferred.await(twoAsked)
+          // The third waits for a worker: the two asked are all there is until one answers.
+          yield* Effect.sleep("50 millis")
+          assert.deepStrictEqual(asked, ["A", "B"])
+        }
+        yield* Deferred.succeed(release, undefined)
+        yield* Deferred.await(threeAsked)
+        const ends = endOf(yield* b.waitForFrames(before + 3)).filter((e) => e.fromTransactionCheck === true)
+        assert.sameMembers(ends.slice(-3).map((e) => e.msgId), ["A", "B", "C"])
+      }
+    }))
+
   it.scopedLive("bad transaction options are a ConfigError naming the option, not checks that never run", () =>
     Effect.gen(function*() {
       const b = yield* broker()

@@ -10,7 +10,8 @@ import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Queue from "effect/Queue"
+import * as FiberSet from "effect/FiberSet"
+import * as MutableQueue from "effect/MutableQueue"
 import { BrokerConnectionPool } from "../BrokerConnectionPool.js"
 import { InvalidMessage } from "../Errors.js"
 import type { Message } from "../Message.js"
@@ -159,10 +160,6 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         return { sendResult: half, state }
       })
 
-    // Checks: a bounded queue in the producer's scope, drained by `checkConcurrency` workers.
-    const checks = yield* Queue.dropping<{ readonly req: RemotingCommand; readonly address: string }>(
-      tx.checkQueueSize ?? 2000
-    )
     const answer = (req: RemotingCommand, address: string) =>
       Effect.gen(function*() {
         const header = Headers.CheckTransactionStateRequestHeader.decode(req.extFields)
@@ -222,19 +219,29 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         })
       }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("transaction check failed", cause)))
 
-    yield* Effect.forEach(
-      Array.from({ length: Math.max(1, tx.checkConcurrency ?? 1) }),
-      () =>
-        Queue.take(checks).pipe(
-          Effect.flatMap(({ address, req }) => answer(req, address)),
-          Effect.forever,
-          Effect.forkScoped
-        ),
-      { discard: true }
+    // Checks wait in a bounded queue (beyond it they are dropped: the broker asks again). Up to `checkConcurrency`
+    // workers in the producer's scope drain it, started as checks arrive and gone once it is empty, as Java's pool
+    // makes its threads: a limit of any size costs nothing up front, and an idle producer holds no fiber.
+    const checkConcurrency = tx.checkConcurrency ?? 1
+    const checks = MutableQueue.bounded<{ readonly req: RemotingCommand; readonly address: string }>(
+      tx.checkQueueSize ?? 2000
     )
+    let workers = 0
+    const runWorker = yield* FiberSet.runtime(yield* FiberSet.make<void, never>())<never>()
+    const drain: Effect.Effect<void> = Effect.suspend(() => {
+      const next = MutableQueue.poll(checks, undefined)
+      if (next === undefined) {
+        workers--
+        return Effect.void
+      }
+      return Effect.zipRight(answer(next.req, next.address), drain)
+    })
     yield* pool.addRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, address) =>
       Effect.sync(() => {
-        if (groupOf(req) === core.group) Queue.unsafeOffer(checks, { req, address })
+        if (groupOf(req) === core.group && MutableQueue.offer(checks, { req, address }) && workers < checkConcurrency) {
+          workers++
+          runWorker(drain)
+        }
         // A check is oneway: never answered; END_TRANSACTION goes out on its own.
         return undefined
       }))
