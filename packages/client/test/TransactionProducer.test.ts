@@ -55,7 +55,12 @@ const endOf = (frames: ReadonlyArray<RemotingCommand.RemotingCommand>) =>
   )
 
 // A CHECK_TRANSACTION_STATE as a broker sends it, for a half message with the given unique key and properties.
-const checkOf = (uniqKey: string, properties: Record<string, string> = {}, extFields?: Record<string, string>) =>
+const checkOf = (
+  uniqKey: string,
+  properties: Record<string, string> = {},
+  extFields?: Record<string, string>,
+  topic = "T"
+) =>
   RemotingCommand.request({
     code: 39,
     opaque: 1000,
@@ -79,7 +84,7 @@ const checkOf = (uniqKey: string, properties: Record<string, string> = {}, extFi
       storeTimestamp: Date.now(),
       storeHost: { address: "127.0.0.1", port: 10911 },
       body: new TextEncoder().encode("pending"),
-      topic: "T",
+      topic,
       properties: { UNIQ_KEY: uniqKey, PGROUP: "tx_group", TRAN_MSG: "true", ...properties }
     }))
   })
@@ -365,6 +370,32 @@ describe("TransactionProducer", () => {
         const ends = endOf(yield* b.waitForFrames(before + 3)).filter((e) => e.fromTransactionCheck === true)
         assert.sameMembers(ends.slice(-3).map((e) => e.msgId), ["A", "B", "C"])
       }
+    }))
+
+  it.scopedLive("with a namespace, a check shows the user's topic and is answered for the namespaced group", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const asked = yield* Deferred.make<TransactionProducer.CheckedMessage>()
+      const p = yield* producerWith(
+        b.address,
+        (m) => Deferred.succeed(asked, m).pipe(Effect.as("Commit" as const)),
+        { namespace: "ns" }
+      )
+      yield* p.sendInTransaction(Message.make({ topic: "T", body: "x" }), () => Effect.succeed("Unknown" as const))
+      const [half] = yield* b.waitForFrames(2)
+      assert.strictEqual(MessageProperties.decode(half!.extFields.i!).PGROUP, "ns%tx_group")
+      b.connections[0]!.send(checkOf("U1", { PGROUP: "tx_group" }, undefined, "ns%T"))
+      b.connections[0]!.send(checkOf("U2", { PGROUP: "ns%tx_group", REAL_TOPIC: "ns%T" }, undefined, "ns%T"))
+      const m = yield* Deferred.await(asked)
+      assert.strictEqual(m.msgId, "U2")
+      assert.strictEqual(m.topic, "T")
+      assert.strictEqual(m.properties.UNIQ_KEY, "U2")
+      const end = endOf(yield* b.waitForFrames(3))[1]!
+      assert.deepStrictEqual([end.msgId, end.producerGroup, end.topic], [
+        "U2",
+        "ns%tx_group",
+        "RMQ_SYS_TRANS_HALF_TOPIC"
+      ])
     }))
 
   it.scopedLive("bad transaction options are a ConfigError naming the option, not checks that never run", () =>
