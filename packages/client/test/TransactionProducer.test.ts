@@ -398,6 +398,26 @@ describe("TransactionProducer", () => {
       ])
     }))
 
+  it.scopedLive("a check whose body does not decompress is logged as malformed, not dropped without a word", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const logged: Array<string> = []
+      const logger = Logger.map(Logger.logfmtLogger, (line) => void logged.push(line))
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit")).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      yield* p.sendInTransaction(Message.make({ topic: "T", body: "x" }), () => Effect.succeed("Unknown" as const))
+      yield* b.waitForFrames(2)
+      const check = checkOf("ZIP")
+      const stored = Either.getOrThrow(StoredMessage.decode(check.body!, { decompressBody: false }))
+      // sysFlag bit 0: a compressed body, which these bytes are not.
+      const body = Either.getOrThrow(StoredMessage.encode({ ...stored, sysFlag: stored.sysFlag | 1 }))
+      b.connections[0]!.send({ ...check, body })
+      b.connections[0]!.send(checkOf("OK"))
+      yield* b.waitForFrames(3)
+      assert.isTrue(logged.some((line) => line.includes("malformed CHECK_TRANSACTION_STATE")))
+    }))
+
   it.scopedLive("bad transaction options are a ConfigError naming the option, not checks that never run", () =>
     Effect.gen(function*() {
       const b = yield* broker()

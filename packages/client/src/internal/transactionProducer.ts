@@ -35,9 +35,10 @@ const javaState: Record<TransactionState, MessageTrace.TransactionState> = {
   Unknown: "UNKNOW"
 }
 
-// The producer group a check-back is for: every transactional producer on a pool hears every check.
+// The producer group a check-back is for: every transactional producer on a pool hears every check. Read without
+// decompressing the body: the worker that answers does that once, and reports a body that does not decompress.
 const groupOf = (req: RemotingCommand): string | undefined => {
-  const stored = StoredMessage.decode(req.body)
+  const stored = StoredMessage.decode(req.body, { decompressBody: false })
   return Either.isRight(stored) ? stored.right.properties[MessageProperties.PGROUP] : undefined
 }
 
