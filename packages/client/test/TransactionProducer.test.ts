@@ -447,4 +447,40 @@ describe("TransactionProducer", () => {
         Effect.succeed("Commit" as const)).pipe(Effect.flip)
       assert.strictEqual(e._tag, "InvalidMessage")
     }))
+
+  it.scopedLive("two producers of one group on one pool: a check is answered once", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      const route = {
+        brokerDatas: [{ brokerName: "broker-a", cluster: "c", brokerAddrs: { "0": b.address } }],
+        queueDatas: [{ brokerName: "broker-a", perm: 6, readQueueNums: 1, writeQueueNums: 1, topicSysFlag: 0 }]
+      } as any
+      const ctx = yield* Layer.build(Layer.mergeAll(
+        NameServerResolver.layerStatic({ T: route }),
+        BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson))
+      ))
+      const asked: Array<string> = []
+      const producer = (name: string) =>
+        TransactionProducer.make({
+          nameServerAddr: "static:1",
+          groupName: "tx_group",
+          checker: () => Effect.sync(() => asked.push(name)).pipe(Effect.as("Commit" as const))
+        }).pipe(Effect.provide(ctx))
+      const first = yield* producer("first")
+      yield* producer("second")
+      // Half message and its END: the pool's one connection is open.
+      yield* first.sendInTransaction(Message.make({ topic: "T", body: "x" }), () => Effect.succeed("Unknown" as const))
+      yield* b.waitForFrames(2)
+      b.connections[0]!.send(checkOf("7F0000010001000000000000000000C1"))
+      b.connections[0]!.send(checkOf("7F0000010001000000000000000000C2"))
+      const frames = yield* b.waitForFrames(4)
+      // Had the other producer heard the checks too, its checker would have run by the time both ENDs came.
+      yield* Effect.sleep("100 millis")
+      assert.deepStrictEqual(asked, ["first", "first"])
+      assert.deepStrictEqual(endOf(b.received()).map((e) => e.msgId).slice(1), [
+        "7F0000010001000000000000000000C1",
+        "7F0000010001000000000000000000C2"
+      ])
+      assert.isTrue(frames.every((f) => (f.flag & 1) === 0))
+    }))
 })

@@ -3,8 +3,9 @@ import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import * as MessageProperties from "@effect-rocketmq/protocol/MessageProperties"
 import type * as MessageTrace from "@effect-rocketmq/protocol/MessageTrace"
 import type { RemotingCommand } from "@effect-rocketmq/protocol/RemotingCommand"
-import { request } from "@effect-rocketmq/protocol/RemotingCommand"
+import { request, response } from "@effect-rocketmq/protocol/RemotingCommand"
 import { RequestCode } from "@effect-rocketmq/protocol/RequestCode"
+import * as ResponseCode from "@effect-rocketmq/protocol/ResponseCode"
 import * as StoredMessage from "@effect-rocketmq/protocol/StoredMessage"
 import * as SysFlag from "@effect-rocketmq/protocol/SysFlag"
 import type * as ConfigError from "effect/ConfigError"
@@ -239,12 +240,15 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
     })
     yield* pool.addRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, address) =>
       Effect.sync(() => {
-        if (groupOf(req) === core.group && MutableQueue.offer(checks, { req, address }) && workers < checkConcurrency) {
+        if (groupOf(req) !== core.group) return undefined
+        if (MutableQueue.offer(checks, { req, address }) && workers < checkConcurrency) {
           workers++
           runWorker(drain)
         }
-        // A check is oneway: never answered; END_TRANSACTION goes out on its own.
-        return undefined
+        // Taken: another producer of the group on this pool must not answer it too (two ENDs for one half message
+        // can store it twice; Java allows one producer per group per client). A check is oneway, so this is never
+        // sent; END_TRANSACTION goes out on its own.
+        return response(req, { code: ResponseCode.ResponseCode.SUCCESS })
       }))
 
     return { ...core.service, sendInTransaction } satisfies TransactionProducerService
