@@ -287,3 +287,32 @@ describe("the services' optionsConfig", () => {
       }
     }))
 })
+
+describe("options a caller without types gets wrong", () => {
+  const base = { ...Producer.defaultOptions, nameServerAddr: "127.0.0.1:1", groupName: "orders" }
+  it("are refused with a ConfigError naming the option, not taken for something else", () => {
+    const bad: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
+      // "false" is truthy: it would switch each of these on.
+      [{ autoBatch: "false" }, "autoBatch"],
+      [{ retryNextServer: "false" }, "retryNextServer"],
+      [{ sendLatencyFaultEnable: 0 }, "sendLatencyFaultEnable"],
+      [{ enableMsgTrace: "no" }, "enableMsgTrace"],
+      [{ useTLS: 1 }, "useTLS"],
+      // Anything but "JSON" was read as the binary header.
+      [{ serializeType: "json" }, "serializeType"],
+      [{ compressType: "GZIP" }, "compressType"],
+      [{ compressType: "toString" }, "compressType"],
+      [{ createTopicKey: "" }, "createTopicKey"],
+      [{ namespace: 42 }, "namespace"],
+      [{ instanceName: {} }, "instanceName"]
+    ]
+    for (const [patch, name] of bad) {
+      const checked = checkOptions({ ...base, ...patch } as unknown as Producer.ProducerOptions)
+      assert.isTrue(Either.isLeft(checked), name)
+      assert.include(String((checked as Either.Left<ConfigError.ConfigError, unknown>).left), name)
+    }
+    for (const patch of [{ autoBatch: true, serializeType: "ROCKETMQ" as const, compressType: "LZ4" as const }]) {
+      assert.isTrue(Either.isRight(checkOptions({ ...base, ...patch })))
+    }
+  })
+})

@@ -36,6 +36,15 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> =
   ["totalBatchMaxBytes", 1]
 ]
 
+// A caller without types may pass "false" for false, which would switch the option on.
+const BOOLEAN_OPTIONS: ReadonlyArray<keyof ProducerOptions> = [
+  "retryNextServer",
+  "sendLatencyFaultEnable",
+  "enableMsgTrace",
+  "autoBatch",
+  "useTLS"
+]
+
 // The levels Java's compressors take: Deflater's -1 (its default) to 9; zstd's own range (zstd-jni clamps to it);
 // any for LZ4, which has none (lz4-java's frame stream ignores it).
 const COMPRESS_LEVELS: { readonly [K in ProducerOptions["compressType"]]: readonly [number, number] } = {
@@ -78,6 +87,28 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
       return Either.left(invalidOption(name, `must be an integer >= ${min}, got ${String(v)}`))
     }
   }
+  for (const name of BOOLEAN_OPTIONS) {
+    if (typeof o[name] !== "boolean") {
+      return Either.left(invalidOption(name, `must be a boolean, got ${String(o[name])}`))
+    }
+  }
+  // Anything but JSON would otherwise be read as the binary header.
+  if (o.serializeType !== "JSON" && o.serializeType !== "ROCKETMQ") {
+    return Either.left(invalidOption("serializeType", `must be "JSON" or "ROCKETMQ", got ${String(o.serializeType)}`))
+  }
+  if (!Object.hasOwn(COMPRESS_LEVELS, o.compressType)) {
+    return Either.left(
+      invalidOption("compressType", `must be "ZLIB", "LZ4" or "ZSTD", got ${String(o.compressType)}`)
+    )
+  }
+  if (typeof o.createTopicKey !== "string" || o.createTopicKey.length === 0) {
+    return Either.left(invalidOption("createTopicKey", "must be a non-empty string"))
+  }
+  for (const name of ["namespace", "instanceName"] as const) {
+    if (o[name] !== undefined && typeof o[name] !== "string") {
+      return Either.left(invalidOption(name, `must be a string, got ${String(o[name])}`))
+    }
+  }
   if (
     o.sendMsgMaxTimeoutPerRequest !== undefined &&
     (!Number.isSafeInteger(o.sendMsgMaxTimeoutPerRequest) || o.sendMsgMaxTimeoutPerRequest <= 0)
@@ -93,10 +124,7 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   // Leaves room for the header in a 16 MiB frame.
   if (o.maxMessageSize > 15 * 1024 * 1024) return Either.left(invalidOption("maxMessageSize", "must be <= 15 MiB"))
   const levels = COMPRESS_LEVELS[o.compressType]
-  if (
-    levels !== undefined &&
-    (!Number.isSafeInteger(o.compressLevel) || o.compressLevel < levels[0] || o.compressLevel > levels[1])
-  ) {
+  if (!Number.isSafeInteger(o.compressLevel) || o.compressLevel < levels[0] || o.compressLevel > levels[1]) {
     return Either.left(
       invalidOption("compressLevel", `must be an integer from ${levels[0]} to ${levels[1]} for ${o.compressType}`)
     )
