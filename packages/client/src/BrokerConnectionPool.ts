@@ -363,6 +363,14 @@ export interface StartOptions {
    * @since 0.2.0
    */
   readonly stallMillis?: number | undefined
+  /**
+   * For `startOneway` when it has to connect or wait for room first: asked just before the frame is queued. `true`
+   * (its caller gave up meanwhile, e.g. an interrupted fiber) leaves the frame unwritten, and `onWritten` unheard: a
+   * send its caller saw end is not stored afterwards.
+   *
+   * @since 0.3.0
+   */
+  readonly abandoned?: (() => boolean) | undefined
 }
 
 /**
@@ -403,7 +411,8 @@ export interface BrokerConnectionPoolService {
    * Starts a oneway request (no response, no correlation slot). Returns `true` when the frame was queued at once on
    * an open connection with room; then `onWritten` runs when the OS took it (or with the error that stopped it).
    * Otherwise the pool connects first, and `onWritten` also hears a connect failure or the timeout (connecting and
-   * writing both count; a timeout once the frame went to the socket has `mayHaveBeenProcessed`).
+   * writing both count; a timeout once the frame went to the socket has `mayHaveBeenProcessed`), unless its caller
+   * gave up before the frame was queued (`StartOptions.abandoned`).
    */
   readonly startOneway: (
     address: string,
@@ -419,7 +428,8 @@ export interface BrokerConnectionPoolService {
   ) => Effect.Effect<RemotingCommand, RemotingError | RequestTimeout>
   /**
    * Sends a oneway request: no response, no correlation slot. Completes once written, or fails with a
-   * `RequestTimeout` when connecting and writing take longer than the timeout.
+   * `RequestTimeout` when connecting and writing take longer than the timeout. Interrupted before its frame was
+   * queued (while connecting, or waiting for room), it is not written.
    */
   readonly oneway: (
     address: string,

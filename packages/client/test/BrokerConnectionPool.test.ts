@@ -625,6 +625,30 @@ describe("BrokerConnectionPool", () => {
       )
     }))
 
+  it.scopedLive("a oneway request interrupted while it waits for room is never written", () =>
+    Effect.gen(function*() {
+      const held: Array<() => void> = []
+      const server = yield* ScriptedServer.make((f, conn) => {
+        if (!RemotingCommand.isOneway(f)) held.push(() => conn.send(response(f, { code: 0 })))
+      })
+      yield* withPool((pool) =>
+        Effect.gen(function*() {
+          // The one slot taken: the oneway requests after it wait for room.
+          const taking = yield* Effect.fork(pool.request(server.address, request({ code: 1, opaque: 0 })))
+          yield* server.waitForFrames(1)
+          const given = yield* Effect.fork(pool.oneway(server.address, request({ code: 37, opaque: 0 })))
+          // Lets it start and find no room.
+          yield* Effect.sleep("20 millis")
+          assert.ok(Exit.isInterrupted(yield* Fiber.interrupt(given)))
+          const after = yield* Effect.fork(pool.oneway(server.address, request({ code: 38, opaque: 0 })))
+          held[0]!()
+          yield* Fiber.join(taking)
+          yield* Fiber.join(after)
+          // Before: the interrupted request's frame was written once room freed, ahead of this one.
+          assert.deepStrictEqual((yield* server.waitForFrames(2)).map((f) => f.code), [1, 38])
+        }), { maxInFlightPerConnection: 1 })
+    }))
+
   it.scopedLive("bounds requests in flight per connection: the next one waits for a slot", () =>
     Effect.gen(function*() {
       const held: Array<[RemotingCommand.RemotingCommand, ScriptedServer.ServerConnection]> = []

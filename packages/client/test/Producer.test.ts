@@ -1434,6 +1434,42 @@ describe("Producer one-way sends", () => {
       // The frame was handed to the socket: it may arrive.
       if (error._tag === "SendTimeout") assert.isTrue(error.mayHaveBeenStored)
     }))
+  it.scopedLive("a one-way send interrupted while its connection opens is never written", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      // Connects once the test opens the gate.
+      const gate = yield* Deferred.make<void>()
+      let connecting = 0
+      const gated = Layer.succeed(SocketConnector.SocketConnector, {
+        connect: (host, port, options) =>
+          Effect.sync(() => connecting++).pipe(
+            Effect.zipRight(Deferred.await(gate)),
+            Effect.zipRight(Effect.flatMap(SocketConnector.SocketConnector, (c) => c.connect(host, port, options))),
+            Effect.provide(NodeSocketConnector.layer)
+          )
+      })
+      const ctx = yield* Layer.build(Layer.mergeAll(
+        NameServerResolver.layerStatic({ T: route([["broker-a", a.address]]) }),
+        BrokerConnectionPool.layer().pipe(Layer.provide(gated), Layer.provide(Codec.layerJson))
+      ))
+      const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
+      const given = yield* Effect.fork(p.sendOneway(msg("given up")))
+      while (connecting === 0) yield* Effect.sleep("5 millis")
+      const exit = yield* Fiber.interrupt(given)
+      assert.ok(Exit.isInterrupted(exit))
+      // Waits for the same connect, after the interrupted one: its frame would follow that one's.
+      const after = yield* Effect.fork(p.sendOneway(msg("after")))
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(after)
+      const bodies = () => a.received().filter((f) => f.code === 310).map((f) => new TextDecoder().decode(f.body))
+      while (!bodies().includes("after")) yield* Effect.sleep("5 millis")
+      // Before: the frame its caller saw end was written once the connection opened, and the broker stored it.
+      assert.deepStrictEqual(bodies(), ["after"])
+      assert.deepStrictEqual(
+        Struct.pick(yield* p.stats, "sendSuccessCount", "sendFailureCount"),
+        { sendSuccessCount: 1, sendFailureCount: 1 }
+      )
+    }))
 })
 
 describe("Producer shutdown after one-way sends", () => {

@@ -245,14 +245,19 @@ export const make = (
           Effect.timeoutFail({ duration: o.timeoutMillis, onTimeout: timeout(false) }),
           // The write counts too: a socket that takes nothing (a peer that stopped reading) must not hold the caller
           // past its deadline. The frame is the socket's by then: it may still arrive.
+          // A caller that gave up meanwhile (interrupted) heard its send end: the frame is not written at all.
           Effect.flatMap((conn) =>
-            conn.writeFrame(frameOf(host, request, conn.nextOpaque(), true), o.operation).pipe(
-              Effect.timeoutFail({ duration: Math.max(0, deadline - host.now()), onTimeout: timeout(true) })
+            o.abandoned?.() === true ? Effect.succeed(false) : conn.writeFrame(
+              frameOf(host, request, conn.nextOpaque(), true),
+              o.operation
+            ).pipe(
+              Effect.timeoutFail({ duration: Math.max(0, deadline - host.now()), onTimeout: timeout(true) }),
+              Effect.as(true)
             )
           ),
           Effect.exit,
           Effect.map((exit) =>
-            onWritten(
+            Exit.isSuccess(exit) && !exit.value ? undefined : onWritten(
               Exit.isSuccess(exit) ? undefined : Cause.failureOption(exit.cause).pipe(
                 Option.getOrElse(() =>
                   remotingError("ConnectionClosed", address, o.operation, "the connection pool is shut down")
@@ -287,7 +292,8 @@ export const make = (
         }),
       oneway: (address, command, o) =>
         Effect.suspend(() => {
-          const so = startOptions(command, o)
+          let abandoned = false
+          const so: StartOptions = { ...startOptions(command, o), abandoned: () => abandoned }
           const written = Deferred.unsafeMake<void, RemotingError | RequestTimeout>(FiberId.none)
           const queued = startOneway(
             address,
@@ -308,7 +314,7 @@ export const make = (
                   mayHaveBeenProcessed: true
                 })
             }))
-            : Deferred.await(written)
+            : Effect.onInterrupt(Deferred.await(written), () => Effect.sync(() => (abandoned = true)))
         }),
       setRequestHandler: (code, handler) => handlers.set(code, handler),
       addRequestHandler: (code, handler) => handlers.add(code, handler),
