@@ -169,7 +169,9 @@ export interface TransactionSendResult {
 export interface TransactionProducerService extends Producer.ProducerService {
   /**
    * Sends `message` as a half message, runs `executeLocal`, then sends END_TRANSACTION (oneway) with its outcome.
-   * A failing `executeLocal` rolls back (or leaves the message to the check) and its error is returned.
+   * A failing `executeLocal` rolls back (or leaves the message to the check) and its error is returned. Interrupted
+   * while `executeLocal` runs, it sends no END: the broker's check settles the message. Once `executeLocal` answered,
+   * its END is sent even if the caller is interrupted meanwhile.
    */
   readonly sendInTransaction: <E, R>(
     message: Message,

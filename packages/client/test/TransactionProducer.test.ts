@@ -1,7 +1,7 @@
 import * as NodeSocketConnector from "@effect-rocketmq/node/NodeSocketConnector"
 import { Headers, MessageProperties, RemotingCommand, StoredMessage } from "@effect-rocketmq/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Exit, Layer, Logger } from "effect"
+import { Deferred, Effect, Either, Exit, Fiber, Layer, Logger } from "effect"
 import * as BrokerConnectionPool from "../src/BrokerConnectionPool.js"
 import * as Codec from "../src/Codec.js"
 import { BrokerNotFound } from "../src/Errors.js"
@@ -167,6 +167,47 @@ describe("TransactionProducer", () => {
         () => Effect.sync(() => (gone = true)).pipe(Effect.zipRight(Effect.fail("db down" as const)))
       ).pipe(Effect.flip)
       assert.strictEqual(e, "db down")
+    }))
+
+  it.scopedLive("interrupted during the local transaction: no END (the check settles it); after it: the END still goes", () =>
+    Effect.gen(function*() {
+      const b = yield* broker()
+      // The END's broker address is looked up (not cached) once `slow` is set: it waits for the gate.
+      const gate = yield* Deferred.make<void>()
+      let slow = false
+      let looking = false
+      const p = yield* producerWith(b.address, () => Effect.succeed("Commit"), undefined, (r) => ({
+        ...r,
+        masterAddress: (name) =>
+          Effect.sync(() => (looking = true)).pipe(
+            Effect.zipRight(Deferred.await(gate)),
+            Effect.zipRight(r.masterAddress(name))
+          ),
+        cachedMasterAddress: (name) => slow ? undefined : r.cachedMasterAddress(name)
+      }))
+      // Interrupted while the local transaction runs: its outcome is unknown, nothing is sent after the half message.
+      const running = yield* Deferred.make<void>()
+      const local = yield* Effect.fork(p.sendInTransaction(
+        Message.make({ topic: "T", body: "in doubt" }),
+        () => Effect.zipRight(Deferred.succeed(running, undefined), Effect.never)
+      ))
+      yield* Deferred.await(running)
+      assert.ok(Exit.isInterrupted(yield* Fiber.interrupt(local)))
+      // Interrupted once the local transaction committed, while the END waits for its broker's address.
+      const committed = yield* Effect.fork(p.sendInTransaction(
+        Message.make({ topic: "T", body: "committed" }),
+        () => Effect.sync(() => (slow = true)).pipe(Effect.as("Commit" as const))
+      ))
+      while (!looking) yield* Effect.sleep("5 millis")
+      const interrupting = yield* Effect.fork(Fiber.interrupt(committed))
+      yield* Deferred.succeed(gate, undefined)
+      assert.ok(Exit.isInterrupted(yield* Fiber.join(interrupting)))
+      // Before: the interruption cut the END short, and the committed transaction waited for the broker's check.
+      const frames = yield* b.waitForFrames(3).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "no END" })
+      )
+      assert.deepStrictEqual(frames.map((f) => f.code), [310, 310, 37])
+      assert.strictEqual(endOf(frames)[0]!.commitOrRollback, 8)
     }))
 
   it.scopedLive("an offsetMsgId that is no message id: the result as it is, and a warning for the END not sent", () =>

@@ -92,27 +92,9 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         { timeoutMillis: core.options.sendMsgTimeout, operation: "END_TRANSACTION(37)" }
       )
 
-    const sendInTransaction = <E, R>(
-      message: Message,
-      executeLocal: (message: Message, half: SendResult) => Effect.Effect<TransactionState, E, R>
-    ) =>
+    // The local transaction answered (or failed): its END_TRANSACTION, then the caller's outcome.
+    const settle = <E>(message: Message, half: SendResult, local: Either.Either<TransactionState, E>) =>
       Effect.gen(function*() {
-        // Anything that is not a message is left to the send's own checks.
-        if (
-          typeof message === "object" && message !== null &&
-          (message.delayLevel !== undefined || message.deliverAt !== undefined ||
-            message.deliverAfterMillis !== undefined)
-        ) {
-          return yield* new InvalidMessage({ topic: message.topic, reason: "transactional messages cannot be delayed" })
-        }
-        const half = yield* core.sendWith(message, {
-          properties: { [MessageProperties.TRAN_MSG]: "true", [MessageProperties.PGROUP]: core.group },
-          sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE
-        })
-        // Stored but not flushed/replicated: Java rolls back without running the local transaction.
-        const local: Either.Either<TransactionState, E> = half.status === "SEND_OK"
-          ? yield* Effect.either(executeLocal(message, half))
-          : Either.right("Rollback")
         let state: TransactionState = Either.isRight(local) ? local.right : onLocalFailure
         if (!isState(state)) {
           // As Java's null state: UNKNOW, for the broker's check to settle.
@@ -160,6 +142,37 @@ export const make = (options: ProducerOptions, tx: TransactionOptions) =>
         }
         if (Either.isLeft(local)) return yield* Effect.fail(local.left)
         return { sendResult: half, state }
+      })
+
+    const sendInTransaction = <E, R>(
+      message: Message,
+      executeLocal: (message: Message, half: SendResult) => Effect.Effect<TransactionState, E, R>
+    ) =>
+      Effect.gen(function*() {
+        // Anything that is not a message is left to the send's own checks.
+        if (
+          typeof message === "object" && message !== null &&
+          (message.delayLevel !== undefined || message.deliverAt !== undefined ||
+            message.deliverAfterMillis !== undefined)
+        ) {
+          return yield* new InvalidMessage({ topic: message.topic, reason: "transactional messages cannot be delayed" })
+        }
+        const half = yield* core.sendWith(message, {
+          properties: { [MessageProperties.TRAN_MSG]: "true", [MessageProperties.PGROUP]: core.group },
+          sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE
+        })
+        // Interruptible only while the local transaction runs: interrupted there, its outcome is unknown and no END
+        // goes out (the broker's check settles it, as Java's UNKNOW). Once it answered, its END goes out even if the
+        // caller is interrupted meanwhile: a committed transaction would otherwise wait for the broker's check.
+        return yield* Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(
+            // Stored but not flushed/replicated: Java rolls back without running the local transaction.
+            half.status === "SEND_OK"
+              ? Effect.either(restore(executeLocal(message, half)))
+              : Effect.succeed(Either.right<TransactionState>("Rollback")),
+            (local) => settle(message, half, local)
+          )
+        )
       })
 
     const answer = (req: RemotingCommand, address: string) =>
