@@ -364,13 +364,13 @@ export interface StartOptions {
    */
   readonly stallMillis?: number | undefined
   /**
-   * For `startOneway` when it has to connect or wait for room first: asked just before the frame is queued. `true`
-   * (its caller gave up meanwhile, e.g. an interrupted fiber) leaves the frame unwritten, and `onWritten` unheard: a
-   * send its caller saw end is not stored afterwards.
+   * For `startOneway` when it has to connect or wait for room first: read just before the frame is queued. `done`
+   * true (its caller gave up meanwhile, e.g. an interrupted fiber) leaves the frame unwritten, and `onWritten`
+   * unheard: a send its caller saw end is not stored afterwards. An object, not a callback: a send passes itself.
    *
    * @since 0.3.0
    */
-  readonly abandoned?: (() => boolean) | undefined
+  readonly caller?: { readonly done: boolean } | undefined
 }
 
 /**
@@ -412,7 +412,7 @@ export interface BrokerConnectionPoolService {
    * an open connection with room; then `onWritten` runs when the OS took it (or with the error that stopped it).
    * Otherwise the pool connects first, and `onWritten` also hears a connect failure or the timeout (connecting and
    * writing both count; a timeout once the frame went to the socket has `mayHaveBeenProcessed`), unless its caller
-   * gave up before the frame was queued (`StartOptions.abandoned`).
+   * gave up before the frame was queued (`StartOptions.caller`).
    */
   readonly startOneway: (
     address: string,

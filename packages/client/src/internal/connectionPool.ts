@@ -247,7 +247,7 @@ export const make = (
           // past its deadline. The frame is the socket's by then: it may still arrive.
           // A caller that gave up meanwhile (interrupted) heard its send end: the frame is not written at all.
           Effect.flatMap((conn) =>
-            o.abandoned?.() === true ? Effect.succeed(false) : conn.writeFrame(
+            o.caller?.done === true ? Effect.succeed(false) : conn.writeFrame(
               frameOf(host, request, conn.nextOpaque(), true),
               o.operation
             ).pipe(
@@ -292,8 +292,8 @@ export const make = (
         }),
       oneway: (address, command, o) =>
         Effect.suspend(() => {
-          let abandoned = false
-          const so: StartOptions = { ...startOptions(command, o), abandoned: () => abandoned }
+          const caller = { done: false }
+          const so: StartOptions = { ...startOptions(command, o), caller }
           const written = Deferred.unsafeMake<void, RemotingError | RequestTimeout>(FiberId.none)
           const queued = startOneway(
             address,
@@ -314,7 +314,7 @@ export const make = (
                   mayHaveBeenProcessed: true
                 })
             }))
-            : Effect.onInterrupt(Deferred.await(written), () => Effect.sync(() => (abandoned = true)))
+            : Effect.onInterrupt(Deferred.await(written), () => Effect.sync(() => (caller.done = true)))
         }),
       setRequestHandler: (code, handler) => handlers.set(code, handler),
       addRequestHandler: (code, handler) => handlers.add(code, handler),

@@ -403,11 +403,11 @@ export class SendLoop {
       // As Java's invokeOneway: done once the frame is queued on an open connection that has room, so a loop of
       // one-way sends leaves in a few large writes. A write that fails afterwards is counted and logged.
       // Waiting for a connection with room counts against the send's budget, route lookup included. A caller
-      // interrupted meanwhile (`done`) has seen the send end: its frame is not written (`abandoned`).
+      // interrupted meanwhile (`done`) has seen the send end: its frame is not written (`caller`).
       const queued = this.ctx.pool.startOneway(
         address,
         request,
-        { timeoutMillis: Math.max(0, this.remaining(s)), operation: ONEWAY_OPERATION, abandoned: () => s.done },
+        { timeoutMillis: Math.max(0, this.remaining(s)), operation: ONEWAY_OPERATION, caller: s },
         (error) => this.onewayWritten(s, error)
       )
       if (queued) this.report(s, Exit.void)
