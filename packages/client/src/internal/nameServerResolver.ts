@@ -36,9 +36,20 @@ const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, Co
   if (list.length === 0) {
     return Either.left(ConfigError.InvalidData(["nameServerAddr"], "no name server address given"))
   }
-  const bad = list.filter((a) => parseAddress(a) === undefined)
+  // parseAddress splits at the last colon, so "a:1,b:2" and "http://a:1" would pass as hosts "a:1,b" and
+  // "http://a", and fail later as a host name not found: refuse them here, saying what the format is.
+  const bad = list.filter((a) => {
+    const parsed = parseAddress(a)
+    return parsed === undefined || /[\s,/]/.test(parsed.host)
+  })
   if (bad.length > 0) {
-    return Either.left(ConfigError.InvalidData(["nameServerAddr"], `not host:port: ${bad.join(", ")}`))
+    return Either.left(
+      ConfigError.InvalidData(
+        ["nameServerAddr"],
+        `not host:port: ${bad.join(", ")} (name servers are host:port, several separated by ";" as in ` +
+          `"10.0.0.1:9876;10.0.0.2:9876", with no scheme)`
+      )
+    )
   }
   return Either.right(list)
 }
