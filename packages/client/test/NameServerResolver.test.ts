@@ -86,7 +86,10 @@ describe("NameServerResolver", () => {
       const r = yield* resolver({ nameServerAddr: ns.address })
       const error = yield* r.publishInfo("missing").pipe(Effect.flip)
       assert.strictEqual(error._tag, "BrokerNotFound")
-      if (error._tag === "BrokerNotFound") assert.strictEqual(error.topic, "missing")
+      if (error._tag === "BrokerNotFound") {
+        assert.strictEqual(error.topic, "missing")
+        assert.include(error.message, "create the topic first (mqadmin updateTopic -t missing")
+      }
       // Asked for the topic, then for TBW102 (auto-create fallback), both unknown.
       assert.deepStrictEqual(ns.received().map((f) => f.extFields.topic), ["missing", "TBW102"])
     }))
@@ -104,6 +107,7 @@ describe("NameServerResolver", () => {
       const off = yield* resolver({ nameServerAddr: ns.address, autoCreateTopic: false })
       const error = yield* off.publishInfo("fresh2").pipe(Effect.flip)
       assert.strictEqual(error._tag, "BrokerNotFound")
+      assert.include(error.message, "create the topic first")
     }))
 
   it.scopedLive("an auto-created topic's queues are capped by TBW102's read queues too, as Java caps both counts", () =>

@@ -29,6 +29,10 @@ const MISSING_BROKER_POLL_FOR_MILLIS = 120_000
 /** How long shutdown waits for each UNREGISTER_CLIENT (all are sent at once): a stalled broker cannot hold it. */
 export const UNREGISTER_TIMEOUT_MILLIS = 1000
 
+/** What a user whose topic has no route can do: the first error a new user meets on a real cluster. */
+export const createIt = (topic: string): string =>
+  `create the topic first (mqadmin updateTopic -t ${topic} -c <cluster>, or the dashboard)`
+
 const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
   // Required, but a caller without types may leave it out.
   if (typeof addr !== "string") return Either.left(ConfigError.InvalidData(["nameServerAddr"], "is required"))
@@ -205,7 +209,7 @@ export const make = (
         Effect.flatMap((found): Effect.Effect<TopicPublishInfo, BrokerNotFound | ServiceNotAvailable> => {
           if (found._tag === "Found") return Effect.succeed(publishInfoOf(topic, found.route, false))
           if (!options.autoCreateTopic || topic === options.createTopicKey) {
-            return Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+            return Effect.fail(new BrokerNotFound({ topic, detail: `no route info of this topic; ${createIt(topic)}` }))
           }
           return fetchRoute(options.createTopicKey).pipe(
             Effect.flatMap((def) =>
@@ -213,7 +217,8 @@ export const make = (
                 ? Effect.fail(
                   new BrokerNotFound({
                     topic,
-                    detail: `no route info of this topic, and none of ${options.createTopicKey} to auto-create it`
+                    detail: `no route info of this topic, and none of ${options.createTopicKey} to auto-create it ` +
+                      `(brokers offer it with autoCreateTopicEnable=true); ${createIt(topic)}`
                   })
                 )
                 : Effect.succeed(publishInfoOf(topic, limitQueues(def.route, options.defaultTopicQueueNums), true))

@@ -30,6 +30,7 @@ import type { ReplyMessage, ReplyOptions, RequestMessage } from "../RequestReply
 import { replyRoute } from "../RequestReply.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import type { SendResult } from "../SendResult.js"
+import { createIt } from "./nameServerResolver.js"
 import { Accumulator } from "./producer/accumulator.js"
 import { AsyncWindow } from "./producer/asyncWindow.js"
 import { SendFrames } from "./producer/frames.js"
@@ -534,7 +535,7 @@ export const makeCore = (options: ProducerOptions) =>
           Effect.flatMap((info) => info.viaDefaultTopic ? resolver.refresh(wire) : Effect.succeed(info)),
           Effect.flatMap((info) =>
             info.viaDefaultTopic
-              ? Effect.fail(new BrokerNotFound({ topic, detail: "no route info of this topic" }))
+              ? Effect.fail(new BrokerNotFound({ topic, detail: `no route info of this topic; ${createIt(wire)}` }))
               : Effect.succeed(
                 info.queues.map((q) => MessageQueue.make(ns.unwrap(q.topic), q.brokerName, q.queueId))
               )
