@@ -808,6 +808,8 @@ describe("Producer retries and errors", () => {
           const before = yield* failures()
           const exit = yield* Effect.either(run(ok, queue))
           assert.isTrue(Either.isLeft(exit) && (exit.left as { _tag: string })._tag === "ServiceNotAvailable", mode)
+          // The first thing a user who let the producer escape its scope reads: what happened and what to do.
+          if (Either.isLeft(exit)) assert.include(String(exit.left), "the scope that provided it has closed", mode)
           assert.strictEqual((yield* failures()) - before, n, `${mode}: after shutdown`)
         }
       }))

@@ -82,7 +82,11 @@ export const makeCore = (options: ProducerOptions) =>
     const observer = new Observer(o.groupName)
     let running = true
 
-    const shutDownError = () => new ServiceNotAvailable({ reason: "the producer is shut down" })
+    // Most often a producer used after the scope that provided it closed: say so.
+    const shutDownError = () =>
+      new ServiceNotAvailable({
+        reason: "the producer is shut down (the scope that provided it has closed: send only within that scope)"
+      })
     const shutDownBeforeDone = () =>
       new ServiceNotAvailable({ reason: "the producer shut down before the asynchronous send completed" })
 
