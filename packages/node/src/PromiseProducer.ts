@@ -26,6 +26,7 @@ import * as Producer from "@effect-rocketmq/client/Producer"
 import type { ReplyMessage, ReplyOptions, RequestMessage } from "@effect-rocketmq/client/RequestReply"
 import type { SendResult } from "@effect-rocketmq/client/SendResult"
 import * as Cause from "effect/Cause"
+import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -157,8 +158,17 @@ const messagesOf = (messages: ReadonlyArray<Message.MessageOptions>) =>
     ? Effect.forEach(messages, messageOf)
     : Effect.fail(new InvalidMessage({ topic: "", reason: "a batch is an array of messages" }))
 
+// A caller without Effect reads `e.message` and expects an Error: Effect's ConfigError is neither, and its message
+// leaves out which option was wrong ("is required"). The Error keeps the ConfigError's `_op` and `path`.
+const configRejection = (e: ConfigError.ConfigError): Error => {
+  const path = "path" in e ? e.path : []
+  const message = path.length > 0 && "message" in e ? `invalid option ${path.join(".")}: ${e.message}` : String(e)
+  return Object.assign(new Error(message, { cause: e }), { name: "ConfigError", _tag: "ConfigError", _op: e._op, path })
+}
+
 /**
- * Starts a producer (routes, heartbeats) with Node sockets. Rejects with a `ConfigError` for bad options.
+ * Starts a producer (routes, heartbeats) with Node sockets. Rejects with an `Error` for bad options (`_tag`
+ * "ConfigError", its message naming the option, the `ConfigError`'s `_op` and `path`, the `ConfigError` as `cause`).
  *
  * @example
  * ```ts
@@ -189,7 +199,10 @@ const messagesOf = (messages: ReadonlyArray<Message.MessageOptions>) =>
  */
 export const createProducer = async (options: Producer.ProducerConfig): Promise<PromiseProducer> => {
   const runtime = ManagedRuntime.make(NodeProducer.layer(options))
-  const producer = await runtime.runPromiseExit(Producer.Producer).then(settle)
+  const producer = await runtime.runPromiseExit(Producer.Producer).then(settle).catch(async (e: unknown) => {
+    await runtime.dispose()
+    throw ConfigError.isConfigError(e) ? configRejection(e) : e
+  })
   let closed: Promise<void> | undefined
   const run = <A>(effect: () => Effect.Effect<A, unknown>): Promise<A> =>
     closed !== undefined

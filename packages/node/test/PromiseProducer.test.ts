@@ -137,6 +137,13 @@ describe("PromiseProducer", () => {
     Effect.promise(async () => {
       const e = await rejection(createProducer({ nameServerAddr: "127.0.0.1:1", groupName: "" }))
       assert.strictEqual(e._op, "InvalidData")
+      // An Error whose message names the option, for code that logs `e.message`.
+      assert.isTrue(e instanceof Error)
+      assert.strictEqual(e._tag, "ConfigError")
+      assert.deepStrictEqual(e.path, ["groupName"])
+      assert.match(e.message, /^invalid option groupName: /)
+      const address = await rejection(createProducer({ nameServerAddr: "127.0.0.1", groupName: "g" }))
+      assert.include(address.message, "invalid option nameServerAddr: not host:port: 127.0.0.1")
       // Left out by a caller without types: a ConfigError too, not a TypeError from reading them.
       for (const missing of [{ groupName: "g" }, { nameServerAddr: "127.0.0.1:1" }]) {
         const left = await rejection(createProducer(missing as Parameters<typeof createProducer>[0]))
