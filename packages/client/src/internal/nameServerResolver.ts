@@ -33,10 +33,15 @@ export const UNREGISTER_TIMEOUT_MILLIS = 1000
 export const createIt = (topic: string): string =>
   `create the topic first (mqadmin updateTopic -t ${topic} -c <cluster>, or the dashboard)`
 
+const HTTP_PREFIX = "http://"
+
 const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
   // Required, but a caller without types may leave it out.
   if (typeof addr !== "string") return Either.left(ConfigError.InvalidData(["nameServerAddr"], "is required"))
-  const list = addr.split(";").map((s) => s.trim()).filter((s) => s.length > 0)
+  // Java's ClientConfig.getNamesrvAddr drops a leading "http://" (an endpoint as some providers give it).
+  const trimmed = addr.trim()
+  const bare = trimmed.startsWith(HTTP_PREFIX) ? trimmed.slice(HTTP_PREFIX.length) : trimmed
+  const list = bare.split(";").map((s) => s.trim()).filter((s) => s.length > 0)
   if (list.length === 0) {
     return Either.left(ConfigError.InvalidData(["nameServerAddr"], "no name server address given"))
   }
@@ -51,7 +56,7 @@ const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, Co
       ConfigError.InvalidData(
         ["nameServerAddr"],
         `not host:port: ${bad.join(", ")} (name servers are host:port, several separated by ";" as in ` +
-          `"10.0.0.1:9876;10.0.0.2:9876", with no scheme)`
+          `"10.0.0.1:9876;10.0.0.2:9876", with no scheme but a leading "http://")`
       )
     )
   }
