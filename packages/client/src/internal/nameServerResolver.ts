@@ -45,8 +45,8 @@ const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, Co
   if (list.length === 0) {
     return Either.left(ConfigError.InvalidData(["nameServerAddr"], "no name server address given"))
   }
-  // parseAddress splits at the last colon, so "a:1,b:2" and "http://a:1" would pass as hosts "a:1,b" and
-  // "http://a", and fail later as a host name not found: refuse them here, saying what the format is.
+  // parseAddress splits at the last colon, so "a:1,b:2" and "https://a:1" would pass as hosts "a:1,b" and
+  // "https://a", and fail later as a host name not found: refuse them here, saying what the format is.
   const bad = list.filter((a) => {
     const parsed = parseAddress(a)
     return parsed === undefined || /[\s,/]/.test(parsed.host)
