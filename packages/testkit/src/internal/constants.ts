@@ -69,7 +69,8 @@ export const Remarks = {
   filterNotSupported: (type: string) => `The broker does not support consumer to filter message by ${type}`,
   conflictWithSystemTopic: (topic: string) => `The topic[${topic}] is conflict with system topic.`,
   mixedNotSupported: "MIXED message type is not supported.",
-  createTopicDone: "not set any response code",
+  // The default remark of Java's createResponseCommand, left on answers that set only a code.
+  noResponseCodeSet: "not set any response code",
   halfNotFound: "Find prepared transaction message failed",
   producerGroupWrong: "The producer group wrong",
   tranStateTableOffsetWrong: "The transaction state table offset wrong",

@@ -1025,6 +1025,72 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
         assert.strictEqual(yield* ReadBack.maxOffset(queue), before + 1n)
       })))
 
+    // EndTransactionProcessor finds the half message by its offset every time and keeps no outcome: the op record
+    // it writes only stops the checks. So ENDs are not idempotent, which a producer that ends a transaction twice
+    // (an END retried, or answered again by a check) can see.
+    it.effect("transactions: a second COMMIT stores the message again; a COMMIT after a ROLLBACK still publishes", () =>
+      withProducer(Effect.gen(function*() {
+        const { address, name } = yield* firstBroker
+        const group = `erq_txtwice_${run}`
+        const queue = MessageQueue.make("erq_tx", name, 3)
+        const before = yield* ReadBack.maxOffset(queue)
+        const end = (
+          half: { readonly uniqKey: string; readonly header: Headers.SendMessageResponseHeader },
+          kind: 8 | 12
+        ) =>
+          ReadBack.call(
+            address,
+            request({
+              code: 37,
+              opaque: 0,
+              extFields: Headers.EndTransactionRequestHeader.encode({
+                producerGroup: group,
+                tranStateTableOffset: half.header.queueOffset,
+                commitLogOffset: Either.getOrThrow(MessageId.decodeOffsetMsgId(half.header.msgId)).commitLogOffset,
+                commitOrRollback: kind,
+                fromTransactionCheck: false,
+                msgId: half.uniqKey,
+                transactionId: half.uniqKey,
+                topic: "erq_tx"
+              })
+            })
+          )
+        // A COMMIT answers without a remark; a ROLLBACK with the default one of an answer that set only its code.
+        const rolledBack = "not set any response code"
+        const twice = yield* halfMessage(address, 3, group, "commit, commit")
+        expectAnswer(yield* end(twice, 8), 0, undefined)
+        expectAnswer(yield* end(twice, 8), 0, undefined)
+        const thenRollback = yield* halfMessage(address, 3, group, "commit, rollback")
+        expectAnswer(yield* end(thenRollback, 8), 0, undefined)
+        expectAnswer(yield* end(thenRollback, 12), 0, rolledBack)
+        const thenCommit = yield* halfMessage(address, 3, group, "rollback, commit")
+        expectAnswer(yield* end(thenCommit, 12), 0, rolledBack)
+        expectAnswer(yield* end(thenCommit, 8), 0, undefined)
+        const never = yield* halfMessage(address, 3, group, "rollback, rollback")
+        expectAnswer(yield* end(never, 12), 0, rolledBack)
+        expectAnswer(yield* end(never, 12), 0, rolledBack)
+        // A plain message after them: once it is in the queue, every copy the ENDs stored is before it.
+        expectAnswer(yield* rawSend(address, { topic: "erq_tx", queueId: 3 }, bytes("last")), 0, undefined)
+        const stored = yield* ReadBack.pull(queue, before, { count: 5 })
+        assert.deepStrictEqual(stored.map((m) => text(m.body)), [
+          "commit, commit",
+          "commit, commit",
+          "commit, rollback",
+          "rollback, commit",
+          "last"
+        ])
+        assert.deepStrictEqual(stored.slice(0, 4).map((m) => m.properties.UNIQ_KEY), [
+          twice.uniqKey,
+          twice.uniqKey,
+          thenRollback.uniqKey,
+          thenCommit.uniqKey
+        ])
+        // Both copies of the twice-committed message name the same half message.
+        assert.strictEqual(stored[0]!.preparedTransactionOffset, stored[1]!.preparedTransactionOffset)
+        assert.notStrictEqual(stored[0]!.offsetMsgId, stored[1]!.offsetMsgId)
+        assert.strictEqual(yield* ReadBack.maxOffset(queue), before + 5n)
+      })))
+
     it.effect(
       "transactions: an unfinished half message is checked back on the heartbeat's connection",
       () =>

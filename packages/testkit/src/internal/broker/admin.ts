@@ -49,7 +49,7 @@ export const createTopic = (broker: Broker, _connection: Connection, req: Remoti
       Object.entries(attributes).filter(([k]) => k.startsWith("+")).map(([k, v]) => [k.slice(1), v])
     )
   })
-  return reply(req, ResponseCode.SUCCESS, { remark: Remarks.createTopicDone })
+  return reply(req, ResponseCode.SUCCESS, { remark: Remarks.noResponseCodeSet })
 }
 
 /** UPDATE_BROKER_CONFIG (25): a properties file in the body. */

@@ -26,7 +26,6 @@ interface HalfTransaction {
   latest: StoredRecord
   readonly group: string
   checkTimes: number
-  resolved: boolean
 }
 
 // EndTransactionProcessor.sendFinalMessage words these two differently from the send path.
@@ -52,8 +51,7 @@ export class Transactions {
     const tx: HalfTransaction = {
       latest: record,
       group: record.properties[P.PGROUP] ?? "",
-      checkTimes: 0,
-      resolved: false
+      checkTimes: 0
     }
     this.byOffset.set(record.commitLogOffset, tx)
     this.pending.add(tx)
@@ -86,14 +84,18 @@ export class Transactions {
     if (half.queueOffset !== h.tranStateTableOffset) {
       return reply(req, ResponseCode.SYSTEM_ERROR, { remark: Remarks.tranStateTableOffsetWrong })
     }
-    if (tx.resolved) return reply(req, ResponseCode.SUCCESS)
+    // Java keeps no record of an outcome: it finds the half message by its offset every time. A second COMMIT
+    // stores the message again, and a COMMIT after a ROLLBACK (or after the check gave up) still publishes it; a
+    // ROLLBACK after a COMMIT changes nothing. The op record only stops the checks, and a failed COMMIT writes none.
     if (h.commitOrRollback === Headers.TransactionType.COMMIT) {
       const failed = this.commit(half, h.commitLogOffset)
       if (failed !== undefined) return reply(req, failed.code, { remark: failed.remark })
+      this.pending.delete(tx)
+      return reply(req, ResponseCode.SUCCESS)
     }
-    tx.resolved = true
     this.pending.delete(tx)
-    return reply(req, ResponseCode.SUCCESS)
+    // The rollback answer keeps the default remark of Java's createResponseCommand(null).
+    return reply(req, ResponseCode.SUCCESS, { remark: Remarks.noResponseCodeSet })
   }
 
   /** Stores the committed message in its real topic (or its delay/timer topic); the failure, if any. */
@@ -157,7 +159,6 @@ export class Transactions {
       const immunity = this.immunityMillis(half.properties[P.CHECK_IMMUNITY_TIME_IN_SECONDS])
       if (now - half.bornTimestamp <= immunity) continue
       if (tx.checkTimes >= this.broker.settings.transactionCheckMax) {
-        tx.resolved = true
         this.pending.delete(tx)
         continue
       }
