@@ -52,6 +52,8 @@ export const Remarks = {
   serviceNotAvailable: (diskUtil: string) =>
     `service not available now. It may be caused by one of the following reasons: the broker's disk is full [${diskUtil}], messages are put to the slave, message store has been shut down, etc.`,
   transactionForbidden: (host: string) => `the broker[${host}] sending transaction message is forbidden`,
+  brokerSendForbidden: (host: string) => `the broker[${host}] sending message is forbidden`,
+  brokerPullForbidden: (host: string) => `the broker[${host}] pulling message is forbidden`,
   batchRetryTopic: (topic: string) => `batch request does not support retry group ${topic}`,
   batchTopicTooLong: (length: number) => `message topic length too long ${length}`,
   // The real broker reports these as the Java exception that escaped its encoder.

@@ -28,9 +28,12 @@ const routeOf = (brokers: ReadonlyArray<Broker>, topic: string): RouteData.Topic
   for (const broker of brokers) {
     const tc = broker.topics.get(topic)
     if (tc === undefined) continue
+    // BrokerController.registerBrokerAll: a broker that may not write (or read) registers every topic's perm
+    // masked with its own.
+    const brokerPerm = broker.settings.brokerPermission
     queueDatas.push({
       brokerName: broker.brokerName,
-      perm: tc.perm,
+      perm: (brokerPerm & 6) === 6 ? tc.perm : tc.perm & brokerPerm,
       readQueueNums: tc.readQueueNums,
       writeQueueNums: tc.writeQueueNums,
       topicSysFlag: tc.topicSysFlag

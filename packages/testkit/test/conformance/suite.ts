@@ -1506,6 +1506,66 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
     // per-request timeout there keeps the connection (one stalled broker says nothing about it), and a connection
     // that is closed on a timeout is retired before the retry starts. Before both, the retry to the healthy broker
     // went out on the connection being closed and failed ("#2 broker-a/0: RemotingError: ConnectionClosed").
+    // How an operator drains a broker (updateBrokerConfig brokerPermission=4): it registers every topic read-only, so
+    // producers that fetch the route leave it; a send that reaches it anyway is stored, except to an order topic.
+    // (Skipped through a proxy: its route cache, not the producer's, would have to see the change.)
+    it.effect.skipIf(viaProxy())(
+      "brokerPermission 4: the broker leaves the route, still stores a send, refuses one to an order topic; 2: no pulls",
+      () =>
+        withProducer(Effect.gen(function*() {
+          const target = yield* ConformanceTarget
+          const resolver = yield* NameServerResolver.NameServerResolver
+          const [kept, drained] = target.brokerNames as [string, string]
+          const keptAddress = yield* masterOf(kept)
+          const drainedAddress = yield* masterOf(drained)
+          const ordered = `erq_ordered_${run}`
+          yield* ReadBack.createTopic(ordered, [keptAddress, drainedAddress], {
+            readQueueNums: 2,
+            writeQueueNums: 2,
+            order: true
+          })
+          const perms = Effect.map(
+            resolver.refresh("erq_test"),
+            (info) => Object.fromEntries(info.route.queueDatas.map((q) => [q.brokerName, q.perm]))
+          )
+          yield* Effect.acquireRelease(
+            ReadBack.setBrokerConfig(drainedAddress, { brokerPermission: "4" }),
+            () => Effect.orDie(ReadBack.setBrokerConfig(drainedAddress, { brokerPermission: "6" }))
+          )
+          // The broker registers again before it answers the config change.
+          assert.deepStrictEqual(yield* perms, { [kept]: 6, [drained]: 4 })
+          const producer = yield* Producer.Producer
+          for (let i = 0; i < 8; i++) {
+            const r = yield* producer.send(Message.make({ topic: "erq_test", body: `drained ${i}` }))
+            assert.strictEqual(r.messageQueue.brokerName, kept)
+          }
+          const direct = yield* rawSend(drainedAddress, {}, bytes("sent anyway"))
+          assert.strictEqual(direct.code, 0, direct.remark)
+          assert.strictEqual(text((yield* ReadBack.view(direct.extFields.msgId!)).body), "sent anyway")
+          expectAnswer(
+            yield* rawSend(drainedAddress, { topic: ordered }),
+            16,
+            `the broker[${drainedAddress.split(":")[0]}] sending message is forbidden`
+          )
+          expectAnswer(yield* rawSend(keptAddress, { topic: ordered }), 0, undefined)
+          // Write-only (2): the route says so, and the broker refuses pulls before it looks at the topic.
+          yield* ReadBack.setBrokerConfig(drainedAddress, { brokerPermission: "2" })
+          assert.deepStrictEqual(yield* perms, { [kept]: 6, [drained]: 2 })
+          expectAnswer(
+            yield* ReadBack.pullRequest(MessageQueue.make("erq_test", drained, 0), 0n),
+            16,
+            `the broker[${drainedAddress.split(":")[0]}] pulling message is forbidden`
+          )
+        })).pipe(
+          // Restored (by the release above): writable again for the tests after this one.
+          Effect.zipRight(withProducer(Effect.gen(function*() {
+            const resolver = yield* NameServerResolver.NameServerResolver
+            const info = yield* resolver.refresh("erq_test")
+            assert.isTrue(info.route.queueDatas.every((q) => q.perm === 6))
+          })))
+        )
+    )
+
     it.effect("one broker stopped: every send fails over to the other", () =>
       withProducer(
         Effect.gen(function*() {

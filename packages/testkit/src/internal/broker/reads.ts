@@ -26,6 +26,9 @@ export const pull = (broker: Broker, connection: Connection, req: RemotingComman
   const decoded = Headers.PullMessageRequestHeader.decode(req.extFields)
   if (Either.isLeft(decoded)) return badHeader(req, decoded.left.detail)
   const h = decoded.right
+  if ((broker.settings.brokerPermission & 4) === 0) {
+    return reply(req, ResponseCode.NO_PERMISSION, { remark: Remarks.brokerPullForbidden(broker.host) })
+  }
   const tc = broker.topics.get(h.topic)
   if (tc === undefined) {
     return reply(req, ResponseCode.TOPIC_NOT_EXIST, {

@@ -49,7 +49,10 @@ export const send = (broker: Broker, connection: Connection, req: RemotingComman
   }
   const base = { MSG_REGION: settings.regionId, TRACE_ON: String(settings.traceOn) }
   const fail: Fail = (code, remark) => reply(req, code, { remark, extFields: base })
-  // msgCheck
+  // msgCheck. A broker that may not write still takes sends (only its route changes), except to an order topic.
+  if ((settings.brokerPermission & 2) === 0 && broker.topics.get(h.topic)?.order === true) {
+    return fail(ResponseCode.NO_PERMISSION, Remarks.brokerSendForbidden(broker.host))
+  }
   const invalid = Version.validateTopic(profile, h.topic)
   if (invalid !== undefined) return fail(profile.invalidParameter, invalid)
   if (NOT_ALLOWED_SEND_TOPICS.has(h.topic)) return fail(ResponseCode.NO_PERMISSION, Remarks.sendForbidden(h.topic))

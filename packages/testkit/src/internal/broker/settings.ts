@@ -4,6 +4,11 @@ import { parseJavaLong } from "../constants.js"
 
 export interface BrokerSettings {
   autoCreateTopicEnable: boolean
+  /**
+   * PermName bits of the whole broker (6, read and write): 4 takes it out of the producers' routes, as an operator
+   * drains a broker (`updateBrokerConfig -k brokerPermission -v 4`).
+   */
+  brokerPermission: number
   defaultTopicQueueNums: number
   maxMessageSize: number
   maxStoredBytes: number
@@ -29,6 +34,7 @@ export interface BrokerSettings {
 
 export const defaultSettings: BrokerSettings = {
   autoCreateTopicEnable: true,
+  brokerPermission: 6,
   defaultTopicQueueNums: 8,
   maxMessageSize: 4 * 1024 * 1024,
   maxStoredBytes: 256 * 1024 * 1024,
