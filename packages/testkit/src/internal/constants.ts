@@ -62,6 +62,8 @@ export const Remarks = {
   batchPropertiesTooLarge:
     "java.lang.RuntimeException: Properties size of messageExtBatch exceeded!, org.apache.rocketmq.store.MessageExtEncoder.encode(MessageExtEncoder.java:260)",
   malformedBatch: (detail: string) => `java.nio.BufferUnderflowException, ${detail}`,
+  nullBatchBody:
+    "java.lang.NullPointerException: Cannot read the array length because the return value of \"org.apache.rocketmq.common.message.MessageExtBatch.getBody()\" is null, org.apache.rocketmq.store.DefaultMessageStore.checkMessages(DefaultMessageStore.java:391)",
   nullBody:
     "java.lang.NullPointerException: Cannot read the array length because the return value of \"org.apache.rocketmq.remoting.protocol.RemotingCommand.getBody()\" is null, org.apache.rocketmq.broker.processor.AbstractSendMessageProcessor.buildMsgContext(AbstractSendMessageProcessor.java:361)",
   badInteger: (text: string) => `java.lang.NumberFormatException: For input string: "${text}"`,

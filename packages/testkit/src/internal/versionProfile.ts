@@ -36,6 +36,13 @@ export interface VersionProfile {
   readonly batchPropertiesOnMembers: boolean
   /** A batch to a retry topic is refused since 5.0. */
   readonly batchRefusesRetryTopic: boolean
+  /**
+   * 4.9's store checks a batch's body before its encoder: one over maxMessageSize is MESSAGE_ILLEGAL (13), which
+   * Java does not retry, where 5.x's encoder throws (SYSTEM_ERROR, retried); a missing one fails there too.
+   */
+  readonly batchBodyCheckedByStore: boolean
+  /** What the encoder's exception for a batch's properties over 32767 bytes says, with its line. */
+  readonly batchPropertiesTooLarge: string
   /** 4.9 stores an empty body; 5.x fails on it in buildMsgContext. */
   readonly emptyBodyStored: boolean
   /** Heartbeat v2 (IS_SUPPORT_HEART_BEAT_V2, IS_SUB_CHANGE in the answer) came with 5.0. */
@@ -103,6 +110,8 @@ const v53: VersionProfile = {
   timerWheel: true,
   batchPropertiesOnMembers: true,
   batchRefusesRetryTopic: true,
+  batchBodyCheckedByStore: false,
+  batchPropertiesTooLarge: Remarks.batchPropertiesTooLarge,
   emptyBodyStored: false,
   heartbeatV2: true,
   halfMessageTransactionId: true,
@@ -122,6 +131,9 @@ const profiles: Record<BrokerVersion, VersionProfile> = {
     storesRegionAndWait: false,
     timerWheel: false,
     batchRefusesRetryTopic: false,
+    batchBodyCheckedByStore: true,
+    batchPropertiesTooLarge:
+      "java.lang.RuntimeException: Properties size of messageExtBatch exceeded!, org.apache.rocketmq.store.CommitLog$MessageExtBatchEncoder.encode(CommitLog.java:1624)",
     emptyBodyStored: true,
     heartbeatV2: false,
     halfMessageTransactionId: false,

@@ -780,6 +780,25 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
           13,
           ILLEGAL
         )
+        // Over maxMessageSize: 4.9's store refuses the body as MESSAGE_ILLEGAL (not retried by Java); 5.x's encoder
+        // throws, a SYSTEM_ERROR that Java retries. A missing body fails in the store (4.9) or in buildMsgContext.
+        const huge = yield* batch({}, new Uint8Array(4 * 1024 * 1024 + 1))
+        if (line === "4.9") expectAnswer(huge, 13, ILLEGAL)
+        else expectAnswer(huge, 1, /^java\.lang\.RuntimeException: message body size exceeded, /)
+        const none = yield* batch({}, new Uint8Array(0))
+        assert.strictEqual(none.code, 1)
+        assert.match(
+          none.remark ?? "",
+          line === "4.9"
+            ? /^java\.lang\.NullPointerException: .*checkMessages/
+            : /^java\.lang\.NullPointerException: .*buildMsgContext/
+        )
+        // The batch's own properties over 32767 bytes: the encoder throws.
+        expectAnswer(
+          yield* batch({ properties: MessageProperties.encode({ WAIT: "true", big: "y".repeat(32800) }) }),
+          1,
+          /^java\.lang\.RuntimeException: Properties size of messageExtBatch exceeded!, /
+        )
         const ok = yield* batch({
           queueId: 1,
           properties: MessageProperties.encode({ WAIT: "false", UNIQ_KEY: `BATCH${run}` })

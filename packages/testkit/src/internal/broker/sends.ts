@@ -183,15 +183,20 @@ const sendBatch = (
   }
   const settings = broker.settings
   const props: Record<string, string> = { ...batch.props, [P.CLUSTER]: broker.clusterName }
-  // CommitLog.asyncPutMessages
   const illegal = Remarks.messageIllegal(settings.maxMessageSize)
+  // 4.9's DefaultMessageStore.checkMessages, before the commit log's checks.
+  if (broker.profile.batchBodyCheckedByStore) {
+    if (req.body.length === 0) return reply(req, ResponseCode.SYSTEM_ERROR, { remark: Remarks.nullBatchBody })
+    if (req.body.length > settings.maxMessageSize) return fail(ResponseCode.MESSAGE_ILLEGAL, illegal)
+  }
+  // CommitLog.asyncPutMessages
   if (SysFlag.transactionTypeOf(batch.sysFlag) !== "NOT") return fail(ResponseCode.MESSAGE_ILLEGAL, illegal)
   if ((parseJavaLong(props[P.DELAY]) ?? 0) > 0) return fail(ResponseCode.MESSAGE_ILLEGAL, illegal)
   if (req.body.length > settings.maxMessageSize) {
     return reply(req, ResponseCode.SYSTEM_ERROR, { remark: Remarks.batchBodyTooLarge })
   }
   if (P.byteLength(props) > P.MAX_PROPERTIES_SIZE) {
-    return reply(req, ResponseCode.SYSTEM_ERROR, { remark: Remarks.batchPropertiesTooLarge })
+    return reply(req, ResponseCode.SYSTEM_ERROR, { remark: broker.profile.batchPropertiesTooLarge })
   }
   const members = Batch.decodeBatch(req.body)
   if (Either.isLeft(members)) {
