@@ -43,6 +43,8 @@ export interface VersionProfile {
   readonly batchBodyCheckedByStore: boolean
   /** What the encoder's exception for a batch's properties over 32767 bytes says, with its line. */
   readonly batchPropertiesTooLarge: string
+  /** UPDATE_AND_CREATE_TOPIC takes the header's order flag since 5.0; 4.9 leaves it false. */
+  readonly createTopicSetsOrder: boolean
   /** 4.9 stores an empty body; 5.x fails on it in buildMsgContext. */
   readonly emptyBodyStored: boolean
   /** Heartbeat v2 (IS_SUPPORT_HEART_BEAT_V2, IS_SUB_CHANGE in the answer) came with 5.0. */
@@ -112,6 +114,7 @@ const v53: VersionProfile = {
   batchRefusesRetryTopic: true,
   batchBodyCheckedByStore: false,
   batchPropertiesTooLarge: Remarks.batchPropertiesTooLarge,
+  createTopicSetsOrder: true,
   emptyBodyStored: false,
   heartbeatV2: true,
   halfMessageTransactionId: true,
@@ -134,6 +137,7 @@ const profiles: Record<BrokerVersion, VersionProfile> = {
     batchBodyCheckedByStore: true,
     batchPropertiesTooLarge:
       "java.lang.RuntimeException: Properties size of messageExtBatch exceeded!, org.apache.rocketmq.store.CommitLog$MessageExtBatchEncoder.encode(CommitLog.java:1624)",
+    createTopicSetsOrder: false,
     emptyBodyStored: true,
     heartbeatV2: false,
     halfMessageTransactionId: false,

@@ -44,7 +44,7 @@ export const createTopic = (broker: Broker, _connection: Connection, req: Remoti
     perm: h.perm,
     topicFilterType: h.topicFilterType,
     topicSysFlag: h.topicSysFlag ?? 0,
-    order: h.order,
+    order: broker.profile.createTopicSetsOrder && h.order,
     attributes: Object.fromEntries(
       Object.entries(attributes).filter(([k]) => k.startsWith("+")).map(([k, v]) => [k.slice(1), v])
     )
