@@ -793,11 +793,12 @@ export const conformance = (name: string, target: Layer.Layer<ConformanceTarget,
             ? /^java\.lang\.NullPointerException: .*checkMessages/
             : /^java\.lang\.NullPointerException: .*buildMsgContext/
         )
-        // The batch's own properties over 32767 bytes: the encoder throws.
+        // The batch's own properties over 32767 bytes: up to 5.3 the encoder, which appends them to every member's,
+        // throws; 5.5 stores the members without them and never measures them.
         expectAnswer(
           yield* batch({ properties: MessageProperties.encode({ WAIT: "true", big: "y".repeat(32800) }) }),
-          1,
-          /^java\.lang\.RuntimeException: Properties size of messageExtBatch exceeded!, /
+          line === "5.5" ? 0 : 1,
+          line === "5.5" ? undefined : /^java\.lang\.RuntimeException: Properties size of messageExtBatch exceeded!, /
         )
         const ok = yield* batch({
           queueId: 1,

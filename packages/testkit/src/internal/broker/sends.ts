@@ -195,7 +195,8 @@ const sendBatch = (
   if (req.body.length > settings.maxMessageSize) {
     return reply(req, ResponseCode.SYSTEM_ERROR, { remark: Remarks.batchBodyTooLarge })
   }
-  if (P.byteLength(props) > P.MAX_PROPERTIES_SIZE) {
+  // 5.5 stores no batch properties with the members, so it does not measure them.
+  if (broker.profile.batchPropertiesOnMembers && P.byteLength(props) > P.MAX_PROPERTIES_SIZE) {
     return reply(req, ResponseCode.SYSTEM_ERROR, { remark: broker.profile.batchPropertiesTooLarge })
   }
   const members = Batch.decodeBatch(req.body)
