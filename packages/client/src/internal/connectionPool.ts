@@ -236,25 +236,30 @@ export const make = (
         conn.startOneway(request, (error) => onWritten(error && withOperation(error, o.operation)))
         return true
       }
-      const deadline = host.now() + o.timeoutMillis
-      const timeout = (mayHaveBeenProcessed: boolean) => () =>
-        new RequestTimeout({ address, operation: o.operation, timeoutMillis: o.timeoutMillis, mayHaveBeenProcessed })
+      // One deadline for connecting, waiting for room and writing: a socket that takes nothing (a peer that stopped
+      // reading) must not hold the caller past it. One timer, not one per step: a burst of one-way sends past the
+      // high-water mark comes this way, send after send. Timed out once the frame went to the socket, it may still
+      // arrive (`mayHaveBeenProcessed`).
+      let writing = false
       runFork(
         table.connection(address, o.operation).pipe(
           Effect.flatMap((conn) => conn.awaitRoom(o.operation, (c) => c)),
-          Effect.timeoutFail({ duration: o.timeoutMillis, onTimeout: timeout(false) }),
-          // The write counts too: a socket that takes nothing (a peer that stopped reading) must not hold the caller
-          // past its deadline. The frame is the socket's by then: it may still arrive.
           // A caller that gave up meanwhile (interrupted) heard its send end: the frame is not written at all.
-          Effect.flatMap((conn) =>
-            o.caller?.done === true ? Effect.succeed(false) : conn.writeFrame(
-              frameOf(host, request, conn.nextOpaque(), true),
-              o.operation
-            ).pipe(
-              Effect.timeoutFail({ duration: Math.max(0, deadline - host.now()), onTimeout: timeout(true) }),
-              Effect.as(true)
-            )
-          ),
+          Effect.flatMap((conn) => {
+            if (o.caller?.done === true) return Effect.succeed(false)
+            writing = true
+            return Effect.as(conn.writeFrame(frameOf(host, request, conn.nextOpaque(), true), o.operation), true)
+          }),
+          Effect.timeoutFail({
+            duration: o.timeoutMillis,
+            onTimeout: () =>
+              new RequestTimeout({
+                address,
+                operation: o.operation,
+                timeoutMillis: o.timeoutMillis,
+                mayHaveBeenProcessed: writing
+              })
+          }),
           Effect.exit,
           Effect.map((exit) =>
             Exit.isSuccess(exit) && !exit.value ? undefined : onWritten(
