@@ -98,12 +98,14 @@ const closableProducer = (options: Producer.ProducerConfig) =>
 const producerWith = (
   brokers: ReadonlyArray<readonly [string, string]>,
   options?: Partial<Producer.ProducerOptions>,
-  extra: Layer.Layer<never> = Layer.empty
+  extra: Layer.Layer<never> = Layer.empty,
+  sockets: Layer.Layer<SocketConnector.SocketConnector> = NodeSocketConnector.layer,
+  pool?: Partial<BrokerConnectionPool.PoolOptions>
 ) =>
   Effect.gen(function*() {
     const ctx = yield* Layer.build(Layer.mergeAll(
       NameServerResolver.layerStatic({ T: route(brokers) }),
-      BrokerConnectionPool.layer().pipe(Layer.provide(NodeSocketConnector.layer), Layer.provide(Codec.layerJson)),
+      BrokerConnectionPool.layer(pool).pipe(Layer.provide(sockets), Layer.provide(Codec.layerJson)),
       extra
     ))
     return yield* Producer.make({ nameServerAddr: "static:1", groupName: "g", ...options }).pipe(Effect.provide(ctx))
@@ -351,20 +353,11 @@ describe("Producer retries and errors", () => {
   it.scopedLive("a one-way send whose budget runs out before its frame can leave is SendTimeout, not stored", () =>
     Effect.gen(function*() {
       // A broker whose connect never completes: the frame waits for a connection until the budget ends.
-      const ctx = yield* Layer.build(Layer.mergeAll(
-        NameServerResolver.layerStatic({ T: route([["broker-a", "127.0.0.1:1"]]) }),
-        BrokerConnectionPool.layer().pipe(
-          Layer.provide(Layer.succeed(SocketConnector.SocketConnector, { connect: () => Effect.never })),
-          Layer.provide(Codec.layerJson)
-        )
-      ))
-      const p = yield* Producer.make({
-        nameServerAddr: "static:1",
-        groupName: "g",
-        sendMsgTimeout: 300,
-        shutdownTimeout: 0
-      }).pipe(
-        Effect.provide(ctx)
+      const p = yield* producerWith(
+        [["broker-a", "127.0.0.1:1"]],
+        { sendMsgTimeout: 300, shutdownTimeout: 0 },
+        Layer.empty,
+        Layer.succeed(SocketConnector.SocketConnector, { connect: () => Effect.never })
       )
       const modes: Array<[string, Effect.Effect<unknown, SendError>]> = [
         ["send", p.send(msg())],
@@ -1419,17 +1412,12 @@ describe("Producer one-way sends", () => {
       const stuck = Layer.succeed(SocketConnector.SocketConnector, {
         connect: () => Effect.succeed({ read: () => {}, writeChunks: () => {}, close: () => {} })
       })
-      const ctx = yield* Layer.build(Layer.mergeAll(
-        NameServerResolver.layerStatic({ T: route([["broker-a", "127.0.0.1:1"]]) }),
-        BrokerConnectionPool.layer({ closeDrainMillis: 0 }).pipe(Layer.provide(stuck), Layer.provide(Codec.layerJson))
-      ))
-      const p = yield* Producer.make({
-        nameServerAddr: "static:1",
-        groupName: "g",
-        sendMsgTimeout: 300,
-        shutdownTimeout: 0
-      }).pipe(
-        Effect.provide(ctx)
+      const p = yield* producerWith(
+        [["broker-a", "127.0.0.1:1"]],
+        { sendMsgTimeout: 300, shutdownTimeout: 0 },
+        Layer.empty,
+        stuck,
+        { closeDrainMillis: 0 }
       )
       const error = yield* p.sendOneway(msg()).pipe(Effect.flip, Effect.timeout("3 seconds"))
       assert.strictEqual(error._tag, "SendTimeout")
@@ -1450,11 +1438,7 @@ describe("Producer one-way sends", () => {
             Effect.provide(NodeSocketConnector.layer)
           )
       })
-      const ctx = yield* Layer.build(Layer.mergeAll(
-        NameServerResolver.layerStatic({ T: route([["broker-a", a.address]]) }),
-        BrokerConnectionPool.layer().pipe(Layer.provide(gated), Layer.provide(Codec.layerJson))
-      ))
-      const p = yield* Producer.make({ nameServerAddr: "static:1", groupName: "g" }).pipe(Effect.provide(ctx))
+      const p = yield* producerWith([["broker-a", a.address]], {}, Layer.empty, gated)
       const given = yield* Effect.fork(p.sendOneway(msg("given up")))
       while (connecting === 0) yield* Effect.sleep("5 millis")
       const exit = yield* Fiber.interrupt(given)

@@ -52,3 +52,20 @@ export const integerConfig = (name: string): Config.Config<number> => decimal(na
 
 /** A number in decimal. */
 export const numberConfig = (name: string): Config.Config<number> => decimal(name, NUMBER, "a number")
+
+/**
+ * The first of `least`'s options whose value in `o` is not a safe integer at least its bound, as a `ConfigError`
+ * naming it: what the producer, the pool and the resolver check of plain data from anywhere.
+ */
+export const integerProblem = <O>(
+  o: O,
+  least: ReadonlyArray<readonly [keyof O & string, number]>
+): ConfigError.ConfigError | undefined => {
+  for (const [name, min] of least) {
+    const v = o[name]
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+      return ConfigError.InvalidData([name], `must be an integer >= ${min}, got ${String(v)}`)
+    }
+  }
+  return undefined
+}

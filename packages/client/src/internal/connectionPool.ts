@@ -30,6 +30,7 @@ import { signer } from "../Credentials.js"
 import { type RemotingError, RequestTimeout } from "../Errors.js"
 import type { SocketConnectorService } from "../SocketConnector.js"
 import { AddressTable } from "./addressTable.js"
+import { integerProblem } from "./config.js"
 import type { ConnectionHost } from "./connection.js"
 import { frameOf, InFlight, remotingError, withOperation } from "./connection.js"
 import { RequestHandlers } from "./requestHandlers.js"
@@ -76,12 +77,8 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof PoolOptions, number]> = [
 
 /** The pool's options as `make` takes them, or the first one that is not, as a `ConfigError` naming it. */
 export const checkOptions = (o: PoolOptions): Either.Either<PoolOptions, ConfigError.ConfigError> => {
-  for (const [name, least] of INTEGER_OPTIONS) {
-    const v = o[name]
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < least) {
-      return Either.left(ConfigError.InvalidData([name], `must be an integer >= ${least}, got ${String(v)}`))
-    }
-  }
+  const problem = integerProblem(o, INTEGER_OPTIONS)
+  if (problem !== undefined) return Either.left(problem)
   if (o.closeDrainMillis !== undefined && !(Number.isSafeInteger(o.closeDrainMillis) && o.closeDrainMillis >= 0)) {
     return Either.left(
       ConfigError.InvalidData(["closeDrainMillis"], `must be an integer >= 0, got ${String(o.closeDrainMillis)}`)

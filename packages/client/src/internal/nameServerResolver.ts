@@ -18,6 +18,7 @@ import type {
   TopicPublishInfo
 } from "../NameServerResolver.js"
 import { parseAddress } from "./address.js"
+import { integerProblem } from "./config.js"
 
 const MASTER_ID = "0"
 
@@ -66,20 +67,15 @@ const parseNameServers = (addr: string): Either.Either<ReadonlyArray<string>, Co
 // Periods and timeouts drive loops: 0, a negative number or NaN would make the route refresh (or the heartbeat) a
 // busy loop against the name servers (or brokers).
 const POSITIVE_OPTIONS = [
-  "pollNameServerInterval",
-  "heartbeatBrokerInterval",
-  "requestTimeout",
-  "defaultTopicQueueNums"
+  ["pollNameServerInterval", 1],
+  ["heartbeatBrokerInterval", 1],
+  ["requestTimeout", 1],
+  ["defaultTopicQueueNums", 1]
 ] as const
 
 const checkOptions = (options: ResolverOptions): Either.Either<ResolverOptions, ConfigError.ConfigError> => {
-  for (const name of POSITIVE_OPTIONS) {
-    const v = options[name]
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-      return Either.left(ConfigError.InvalidData([name], `must be an integer >= 1, got ${String(v)}`))
-    }
-  }
-  return Either.right(options)
+  const problem = integerProblem(options, POSITIVE_OPTIONS)
+  return problem === undefined ? Either.right(options) : Either.left(problem)
 }
 
 const publishInfoOf = (

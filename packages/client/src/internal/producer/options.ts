@@ -7,6 +7,7 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type { ProducerOptions } from "../../Producer.js"
 import type { TlsOptions } from "../../Tls.js"
+import { integerProblem } from "../config.js"
 import { nowNanos, processId } from "../runtime.js"
 
 export const invalidOption = (name: string, why: string) => ConfigError.InvalidData([name], why)
@@ -81,12 +82,8 @@ export const checkOptions = (o: ProducerOptions): Either.Either<ProducerOptions,
   if (Either.isLeft(group)) return Either.left(invalidOption("groupName", group.left.detail))
   if (typeof o.nameServerAddr !== "string") return Either.left(invalidOption("nameServerAddr", "is required"))
   if (o.nameServerAddr.trim().length === 0) return Either.left(invalidOption("nameServerAddr", "is empty"))
-  for (const [name, min] of INTEGER_OPTIONS) {
-    const v = o[name]
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
-      return Either.left(invalidOption(name, `must be an integer >= ${min}, got ${String(v)}`))
-    }
-  }
+  const problem = integerProblem(o, INTEGER_OPTIONS)
+  if (problem !== undefined) return Either.left(problem)
   for (const name of BOOLEAN_OPTIONS) {
     if (typeof o[name] !== "boolean") {
       return Either.left(invalidOption(name, `must be a boolean, got ${String(o[name])}`))
