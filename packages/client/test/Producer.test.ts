@@ -924,6 +924,39 @@ describe("Producer async sends and shutdown", () => {
       assert.isTrue(results.every(Either.isRight))
     }))
 
+  it.scopedLive("a caller interrupted while it waits for a permit sends nothing, and the window goes on", () =>
+    Effect.gen(function*() {
+      const held: Array<() => void> = []
+      const bodies: Array<string> = []
+      const a = yield* ScriptedServer.make((f, conn) => {
+        if (f.code !== 310) return conn.send(response(f, { code: 0 }))
+        bodies.push(new TextDecoder().decode(f.body))
+        held.push(() =>
+          conn.send(response(f, {
+            code: 0,
+            extFields: { msgId: "7F00000100002A9F0000000000000001", queueId: f.extFields.e!, queueOffset: "1" }
+          }))
+        )
+      })
+      const p = yield* producerWith([["broker-a", a.address]], { maxInFlightAsyncSends: 1 })
+      const heard: Array<string> = []
+      yield* p.sendAsync(msg("1"), () => void heard.push("1"))
+      const second = yield* Effect.fork(p.sendAsync(msg("2"), () => void heard.push("2")))
+      yield* Effect.sleep("100 millis")
+      assert.isNull(second.unsafePoll()) // waiting for the permit
+      yield* Fiber.interrupt(second)
+      // The permit frees: the interrupted caller's wait is over and must not take it.
+      held.shift()!()
+      while (heard.length < 1) yield* Effect.sleep("20 millis")
+      yield* p.sendAsync(msg("3"), () => void heard.push("3"))
+      while (held.length < 1) yield* Effect.sleep("20 millis")
+      held.shift()!()
+      while (heard.length < 2) yield* Effect.sleep("20 millis")
+      yield* Effect.sleep("100 millis")
+      assert.deepStrictEqual(bodies, ["1", "3"])
+      assert.deepStrictEqual(heard, ["1", "3"])
+    }))
+
   it.scopedLive("shutdown ends within shutdownTimeout plus its stated bound: no retry, no new connection", () =>
     Effect.gen(function*() {
       // Brokers that answer every send SERVICE_NOT_AVAILABLE (retried) after 300 ms, and never answer UNREGISTER.
