@@ -4,6 +4,7 @@
 // (`SendLoop`: route, queue, retries, latency table). The messages it carries are plain records (`Member`): each
 // keeps its own observation and window permit, and hears its share of the batch's outcome directly, a waiting
 // caller resumed or a callback called, with no send machinery of its own.
+import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -179,18 +180,27 @@ export class Accumulator {
       this.add(m, message, d)
       if (m.early !== undefined) return m.early
       const fiberId = fiber.id()
-      return Effect.async<SendResult, SendError>((resume) => {
-        // The fiber may have yielded before it waits, and the batch ended meanwhile: its outcome is waiting here.
-        const early = m.early
-        if (early !== undefined) return resume(early)
-        m.resume = resume
-        return Effect.sync(() => {
-          // The batch still carries it; its caller no longer hears.
-          m.done = true
-          this.ctx.observer.conclude(m, Exit.interrupt(fiberId))
-          m.release()
-        })
-      })
+      // No canceler (see `AsyncWindow.awaitPermit`): an interruption is caught by one failure handler, as a sync
+      // send's wait catches it (`Waiting.wait`).
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.catchAllCause(
+          restore(Effect.async<SendResult, SendError>((resume) => {
+            // The fiber may have yielded before it waits, and the batch ended meanwhile: its outcome is waiting here.
+            const early = m.early
+            if (early !== undefined) return resume(early)
+            m.resume = resume
+          })),
+          (cause) => {
+            // Interrupted before it was told: the batch still carries it; its caller no longer hears.
+            if (!m.done && Cause.isInterruptedOnly(cause)) {
+              m.done = true
+              this.ctx.observer.conclude(m, Exit.interrupt(fiberId))
+              m.release()
+            }
+            return Effect.failCause(cause)
+          }
+        )
+      )
     })
   }
 
