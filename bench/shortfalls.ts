@@ -18,41 +18,28 @@ export interface TargetRatio {
 export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: string }> = [
   {
     match: /^ours batch\/32 throughput \/ raw-frame ceiling$/,
-    text: "Not met reliably. Three full runs of nearly the same send path: 0.89x (f20d213) and 0.94x (894cc65, " +
-      "[producer-894cc65.md](producer-894cc65.md)) on a 2-core AMD EPYC machine, 0.84x (aa6863c, [producer.md](producer.md)) on a 2-core Intel " +
-      "Xeon one. On the Intel machine 15 repetitions of ours and raw alone ([ab-batch-reps15.md](ab-batch-reps15.md)) " +
-      "gave 0.86x, single repetitions anywhere from 0.71x to 1.28x, and the before/after run of that code " +
-      "([ab-session13.md](ab-session13.md), 5 repetitions) 0.95x. So the ratio sits around 0.9 and moves by 5% or more " +
-      "from run to run: met in some runs, short in others. On dedicated cores: 0.94x in aa6863c, 0.98x in that A/B, 0.80x " +
-      "and 0.88x on the AMD machine. " +
-      "With one request in flight the round trip is the broker's time plus the client's " +
-      "turnaround, from reading an answer to writing the next frame (raw frames: under 1 µs). `npm run " +
-      "bench:turnaround` puts ours at a median of 33 to 38 µs but a mean of 42 to 52 (90th percentile 67 to 92): on " +
-      "shared cores a longer turnaround is more often cut by the broker's threads taking the core, and throughput " +
-      "follows the mean. With `--raw-delay 38` (raw replay waiting 38 µs before each write) raw ran level with ours " +
-      "(1.02x and 0.96x ours' time per request): the broker answers ours no slower than the same frames replayed, so " +
-      "the turnaround is the whole gap, and 0.9x in every run needs a mean turnaround of about 25 µs, half of " +
-      "today's. Effect itself is not the limit: bench:turnaround's Effect floor (an `Effect.gen` loop making the " +
-      "32 messages and waiting for each answer in one `Effect.async`, with raw's frames) turns around in 8 to 10 µs " +
-      "(mean 12 to 15) and runs level with raw (0.96x to 1.0x); the rest is the send path's own work. Most of " +
-      "that work's cost here is the path running cold: on shared cores the brokers' threads use the client's CPU " +
-      "while it waits for the answer (it wakes on the CPU it slept on 95% of the time, by /proc), so its code and " +
-      "data have left that CPU's caches when the answer comes. `npm run bench:turnaround -- --cold` shows it on " +
-      "one step: scanning an answer where it lies took 3.9 µs the first time and 1.2 µs again on the same bytes at " +
-      "once (5.3 against 1.2 in an earlier run; 2.7 against 1.2 with `--placement dedicated`), and ours' whole " +
-      "turnaround was 31 to 35 µs (mean 38 to 44) on shared cores against 18 to 20 (mean 20 to 27) with the " +
-      "servers on the other CPU ([turnaround-cold.txt](turnaround-cold.txt)). Timestamps in a scratch build (not " +
-      "committed) gave the same for `sendBatch`'s checks, ids and records: 8.7 µs as it runs, 3.9 run again " +
-      "straight after. Raw's turnaround (a read callback that writes a ready frame) hardly pays this. The system " +
-      "calls are " +
-      "raw's (one write, one read, two epoll_wait per request, by strace), and no step is a third of the path (the " +
-      "profile without a broker, `npm run bench:fake -- --kind batch`, is as flat). So 0.9x in every run takes " +
-      "fewer cache lines touched between an answer and the next frame (less code and fewer objects on the path), " +
-      "not fewer instructions: the warm costs a profile shows are about half of what each step costs here. " +
-      "Since the run before the " +
-      "last (0.83x): a full collection no longer discards the send path's optimized code, the caller's wait handles " +
-      "interruption with one handler, `sendBatch` writes the records it checked as they are, answers are read where " +
-      "they lie, and the driver fills its batches in a plain loop, as the Java and Go drivers do."
+    text: "Not met reliably. With one request in flight the round trip is the broker's time plus the client's " +
+      "turnaround, from reading an answer to writing the next frame: 31 to 49 µs median for ours on shared cores " +
+      "(`npm run bench:turnaround`, five runs on this machine), under 1 µs for raw replay, on a round trip of 270 to " +
+      "450 µs. So the ratio is about 0.89 when the broker answers in 270 µs and 0.93 in 450, and this 2-core " +
+      "machine moves it by more than that from one repetition to the next. Since batch runs last 256,000 messages (3 to 4 s; 64,000 before, under a second): " +
+      "7 repetitions of ours and raw alone gave 0.95x on shared cores (each repetition 0.87 to 0.97x) and a full run " +
+      "at 41c3281 0.91x (each repetition 0.81 to 0.94x; 0.86x on dedicated cores). Before that, full runs gave " +
+      "0.65x to 1.00x ([producer-ee74fe6.md](producer-ee74fe6.md), [producer-894cc65.md](producer-894cc65.md)) and " +
+      "15 repetitions of ours and raw alone 0.86x ([ab-batch-reps15.md](ab-batch-reps15.md)). " +
+      "With `--raw-delay 38` (raw replay waiting 38 µs before each write) raw ran level with ours: the broker " +
+      "answers ours no slower than the same frames replayed, so the turnaround is the whole gap. Effect itself is " +
+      "not the limit: bench:turnaround's Effect floor (an `Effect.gen` loop making the 32 messages and waiting for " +
+      "each answer in one `Effect.async`) turns around in 7 to 10 µs and runs level with raw; the rest is the send " +
+      "path's own work, spread over every step (the top JavaScript function in a CPU profile of the loop takes about 2% " +
+      "of its busy samples; the socket write, which raw pays too, a third). Most of that work's cost is the path " +
+      "running cold: on shared cores the brokers' threads use the client's CPU while it waits, so its code and " +
+      "data have left the caches when the answer comes. `npm run bench:turnaround -- --cold`: scanning an answer " +
+      "took 3.9 µs as it came and 1.2 µs again on the same bytes at once, and the whole turnaround was 31 to 35 µs " +
+      "on shared cores against 18 to 20 with the servers on the other CPU ([turnaround-cold.txt](turnaround-cold.txt)). " +
+      "The system calls are raw's (one write, one read, two epoll_wait per request, by strace). So 0.9x in every " +
+      "run takes fewer cache lines touched between an answer and the next frame (less code and fewer objects on " +
+      "the path), not fewer instructions."
   },
   {
     match: /^ours async\/(64|256) throughput \/ raw-frame ceiling$/,
@@ -95,7 +82,10 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "over a bare Node (`bench/import-rss.mjs`; 48 before the connector stopped loading @effect/platform's " +
       "Socket). About 8 MiB of that is effect's Schema, which decodes routes and headers, and the fast-check it " +
       "imports. The rest is V8's young generation and what the scenario keeps live. Decoding headers and routes " +
-      "without Schema would save those 8 MiB."
+      "without Schema would save those 8 MiB. Auto-batched sends used to grow the old generation with the length " +
+      "of the run (peak RSS 114 MiB after 256,000 messages, 128 after 1,000,000, by a scratch loop over the real " +
+      "brokers): a caller waiting for an async permit waited with a canceler, whose frames kept objects alive. " +
+      "Without it (a8113b6) the same loop stayed at 114 to 116 MiB."
   },
   {
     match: /^ours \/ (java|go|ali-ons) sync\/1 /,
