@@ -1,7 +1,8 @@
 // Memory over a long run: our Producer sends 1,000,000 messages (1 KiB bodies) to the loopback RocketMQ while the
 // process samples its resident set, so a leak or an unbounded queue shows as a slope. Issue 20: RSS flat (±20 MB).
 //
-// Run: npm run bench:soak [-- --messages N --kind async|oneway|sync|batch --window W --out NAME]
+// Run: npm run bench:soak [-- --messages N --kind async|oneway|sync|batch|autobatch --window W --out NAME]
+//   (autobatch: the async driver on a producer with `autoBatch`)
 //   (builds dist/ and bench/build/ first, then runs this file compiled, with plain node, as users run the client).
 // Results: bench/results/NAME.json (default soak) with the series; `npm run bench:chart` draws it into
 // bench/results/NAME.svg.
@@ -27,7 +28,7 @@ const opt = (name: string) => {
 }
 const MESSAGES = Number(opt("--messages") ?? 1_000_000)
 const KIND = opt("--kind") ?? "async"
-const WINDOW = Number(opt("--window") ?? (KIND === "batch" ? 32 : KIND === "async" ? 256 : 1))
+const WINDOW = Number(opt("--window") ?? (KIND === "batch" ? 32 : KIND === "async" || KIND === "autobatch" ? 256 : 1))
 const OUT = opt("--out") ?? `soak-${KIND}`
 const SAMPLE_MS = 250
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -36,7 +37,9 @@ const NAME_SERVER = process.env.ROCKETMQ_NAME_SERVER_ADDR ?? `127.0.0.1:${proces
 const TOPIC = process.env.BENCH_TOPIC ?? "erq_bench"
 const body = new Uint8Array(1024).map((_, i) => 97 + (i % 26))
 
-if (!["sync", "async", "oneway", "batch"].includes(KIND)) throw new Error(`--kind: sync, async, oneway or batch`)
+if (!["sync", "async", "oneway", "batch", "autobatch"].includes(KIND)) {
+  throw new Error(`--kind: sync, async, oneway, batch or autobatch`)
+}
 
 const rssMiB = () => {
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"))
@@ -58,7 +61,8 @@ const config: Producer.ProducerConfig = {
   nameServerAddr: NAME_SERVER,
   groupName: "erq_bench_soak",
   sendMsgTimeout: 10_000,
-  ...(KIND === "async" ? { maxInFlightAsyncSends: WINDOW } : {})
+  ...(KIND === "async" || KIND === "autobatch" ? { maxInFlightAsyncSends: WINDOW } : {}),
+  ...(KIND === "autobatch" ? { autoBatch: true } : {})
 }
 const runtime = ManagedRuntime.make(
   Layer.provideMerge(Producer.layerWithoutDependencies(config), NodeProducer.layerDependencies(config))
