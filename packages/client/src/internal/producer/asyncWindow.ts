@@ -18,6 +18,23 @@ export interface Permitted extends Slotted {
   readonly callback: SendCallback | undefined
 }
 
+/** A caller waiting for a permit. */
+class PermitWaiter {
+  resume: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  constructor(readonly window: AsyncWindow) {}
+  readonly register = (resume: (effect: Effect.Effect<void>) => void): void => this.window.enlist(this, resume)
+  wake() {
+    const resume = this.resume
+    this.resume = undefined
+    resume?.(Effect.void)
+  }
+  readonly onFailure = (cause: Cause.Cause<never>): Effect.Effect<never> => {
+    this.window.leave(this)
+    this.resume = undefined
+    return Effect.failCause(cause)
+  }
+}
+
 export class AsyncWindow {
   /**
    * Sends accepted and not yet delivered. A send holds its permit through its entry here: taking one is adding an
@@ -26,7 +43,7 @@ export class AsyncWindow {
   private readonly outstanding = new SlotSet<Permitted>()
   // Callers waiting for a permit are all woken when one frees, and check again. A plain list rather than a Deferred:
   // a full window makes a caller wait every few sends, and a Deferred is a costly object to make.
-  private waiters: Array<(effect: Effect.Effect<void>) => void> = []
+  private waiters: Array<PermitWaiter> = []
   private drained: Deferred.Deferred<void> | undefined
 
   constructor(
@@ -40,20 +57,40 @@ export class AsyncWindow {
     return this.outstanding.size >= this.max
   }
 
+  /** Callers waiting for a permit. */
+  get waiting(): number {
+    return this.waiters.length
+  }
+
   /**
    * Waits until a permit may be free (or the producer stops); the caller checks again. No canceler: with one,
    * `Effect.async` wraps the wait in `Effect.onInterrupt`, and a full window makes callers wait every few sends. Those
    * frames kept each wait's objects alive into the old generation (with one send in flight, 588 bytes promoted per
-   * message against 26 without, by `npm run bench:fake -- --kind async --window 1`). An interrupted caller's resume
-   * stays in `waiters` until the next release, which clears the list; calling it then does nothing, as Effect ignores
-   * a resume after an interruption.
+   * message against 26 without, by `npm run bench:fake -- --kind async --window 1`). An interruption is caught by one
+   * failure handler instead, as a sync send's wait catches it (`Waiting.wait`), and takes the caller off the list: a
+   * caller that gives up again and again while the window stays full leaves nothing behind.
    */
-  readonly awaitPermit: Effect.Effect<void> = Effect.async<void>((resume) => {
+  readonly awaitPermit: Effect.Effect<void> = Effect.suspend(() => {
+    const waiter = new PermitWaiter(this)
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.catchAllCause(restore(Effect.async<void>(waiter.register)), waiter.onFailure)
+    )
+  })
+
+  /** Adds a caller to wake when a permit frees, unless one is free already (or the producer stopped). */
+  enlist(waiter: PermitWaiter, resume: (effect: Effect.Effect<void>) => void) {
     // Checked again here: the fiber may have yielded since it found the window full, and a permit freed meanwhile
     // (or a shutdown) woke no one.
     if (!this.isRunning() || !this.full) return resume(Effect.void)
-    this.waiters.push(resume)
-  })
+    waiter.resume = resume
+    this.waiters.push(waiter)
+  }
+
+  /** A caller that stopped waiting (interrupted). */
+  leave(waiter: PermitWaiter) {
+    const i = this.waiters.indexOf(waiter)
+    if (i >= 0) this.waiters.splice(i, 1)
+  }
 
   add(s: Permitted) {
     this.outstanding.add(s)
@@ -69,7 +106,7 @@ export class AsyncWindow {
     if (this.waiters.length === 0) return
     const waiting = this.waiters
     this.waiters = []
-    for (const resume of waiting) resume(Effect.void)
+    for (const w of waiting) w.wake()
   }
 
   /**
