@@ -28,6 +28,7 @@ import type { Preparer } from "./prepare.js"
 import { BatchRecord } from "./prepare.js"
 import type { Pin, SendLoop, SendSettings } from "./send.js"
 import { Send } from "./send.js"
+import { wait } from "./wait.js"
 
 export interface AccumulatorContext {
   readonly options: ProducerOptions
@@ -180,26 +181,22 @@ export class Accumulator {
       this.add(m, message, d)
       if (m.early !== undefined) return m.early
       const fiberId = fiber.id()
-      // No canceler (see `AsyncWindow.awaitPermit`): an interruption is caught by one failure handler, as a sync
-      // send's wait catches it (`Waiting.wait`).
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.catchAllCause(
-          restore(Effect.async<SendResult, SendError>((resume) => {
-            // The fiber may have yielded before it waits, and the batch ended meanwhile: its outcome is waiting here.
-            const early = m.early
-            if (early !== undefined) return resume(early)
-            m.resume = resume
-          })),
-          (cause) => {
-            // Interrupted before it was told: the batch still carries it; its caller no longer hears.
-            if (!m.done && Cause.isInterruptedOnly(cause)) {
-              m.done = true
-              this.ctx.observer.conclude(m, Exit.interrupt(fiberId))
-              m.release()
-            }
-            return Effect.failCause(cause)
+      return wait<SendResult, SendError>(
+        (resume) => {
+          // The fiber may have yielded before it waits, and the batch ended meanwhile: its outcome is waiting here.
+          const early = m.early
+          if (early !== undefined) return resume(early)
+          m.resume = resume
+        },
+        (cause) => {
+          // Interrupted before it was told: the batch still carries it; its caller no longer hears.
+          if (!m.done && Cause.isInterruptedOnly(cause)) {
+            m.done = true
+            this.ctx.observer.conclude(m, Exit.interrupt(fiberId))
+            m.release()
           }
-        )
+          return Effect.failCause(cause)
+        }
       )
     })
   }

@@ -12,6 +12,7 @@ import type { SendResult } from "../../SendResult.js"
 import type { Slotted } from "../slots.js"
 import { SlotSet } from "../slots.js"
 import type { Observer } from "./observation.js"
+import { wait } from "./wait.js"
 
 /** What holds a permit: a `Send` of its own, or a message an auto-batch carries. */
 export interface Permitted extends Slotted {
@@ -63,18 +64,13 @@ export class AsyncWindow {
   }
 
   /**
-   * Waits until a permit may be free (or the producer stops); the caller checks again. No canceler: with one,
-   * `Effect.async` wraps the wait in `Effect.onInterrupt`, and a full window makes callers wait every few sends. Those
-   * frames kept each wait's objects alive into the old generation (with one send in flight, 588 bytes promoted per
-   * message against 26 without, by `npm run bench:fake -- --kind async --window 1`). An interruption is caught by one
-   * failure handler instead, as a sync send's wait catches it (`Waiting.wait`), and takes the caller off the list: a
-   * caller that gives up again and again while the window stays full leaves nothing behind.
+   * Waits until a permit may be free (or the producer stops); the caller checks again. A full window makes callers
+   * wait every few sends, so the wait has no canceler (`wait.ts`); its interruption handler takes the caller off the
+   * list: a caller that gives up again and again while the window stays full leaves nothing behind.
    */
   readonly awaitPermit: Effect.Effect<void> = Effect.suspend(() => {
     const waiter = new PermitWaiter(this)
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.catchAllCause(restore(Effect.async<void>(waiter.register)), waiter.onFailure)
-    )
+    return wait(waiter.register, waiter.onFailure)
   })
 
   /** Adds a caller to wake when a permit frees, unless one is free already (or the producer stopped). */

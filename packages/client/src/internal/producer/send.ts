@@ -36,6 +36,7 @@ import {
 } from "./outcome.js"
 import type { Prepared } from "./prepare.js"
 import type { QueueSelection } from "./queueSelection.js"
+import { wait } from "./wait.js"
 
 /**
  * The least of a send's budget a retry needs to be started: a tenth of the budget, at most 100 ms. An attempt with
@@ -160,8 +161,7 @@ class Waiting {
   // What the send handed off before the fiber registered (never expected: the fiber registers as soon as it runs
   // the effect `next` returns).
   private pending: Effect.Effect<any, SendError> | undefined = undefined
-  // No canceler: `Effect.async` would wrap the wait in `Effect.onInterrupt`, whose frames cost about as much as the
-  // wait itself on every send. `wait` handles an interruption with one failure handler instead.
+  // No canceler (`wait.ts`): `wait` handles an interruption with one failure handler.
   readonly register = (resume: (effect: Effect.Effect<any, SendError>) => void): void => {
     const pending = this.pending
     if (pending !== undefined) {
@@ -176,9 +176,7 @@ class Waiting {
    * even though the fiber is interrupted; what the send handed off ends on its own (its send is then let go here).
    */
   wait(): Effect.Effect<any, SendError> {
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.catchAllCause(restore(Effect.async(this.register)), this.onFailure)
-    )
+    return wait(this.register, this.onFailure)
   }
   private readonly onFailure = (cause: Cause.Cause<SendError>): Effect.Effect<never, SendError> => {
     if (Cause.isInterruptedOnly(cause)) {
