@@ -11,8 +11,8 @@
 // Scenarios (1 KiB bodies): sync (1 in flight), async with 64 and 256 in flight, one-way, batch of 32, and
 // auto-batched async with 256 in flight (`autoBatch` with its defaults; ours and java only); a scenario is one entry of
 // `scenarios` in main(), and `supports` and its `peers` say which peers run it.
-// Each peer runs in its own process (a worker), so CPU and peak RSS are its own. One unmeasured pass of every
-// scenario warms the JITs, then each run is preceded by a full collection and a warm-up of the same scenario (in
+// Each peer runs each scenario in a process of its own (a worker), so CPU and peak RSS are that load's own. One
+// unmeasured pass of every scenario warms the JITs, then each run is preceded by a full collection and a warm-up of the same scenario (in
 // that order, so the clock starts warm); after each run the brokers' queue offsets confirm that every message was
 // stored. Results: bench/results/producer.{md,json}.
 // All of that runs once per CPU placement, shared first: "shared" sets no affinity (clients and brokers on the same
@@ -714,8 +714,8 @@ const spawnNodeWorker = (
   // The baseline is our worker as the other checkout has it, with that checkout's packages: compiled the same way
   // when that checkout builds its bench (it has bench/worker.ts; build it first), else from its sources, where an
   // older checkout may name its development export condition differently: offer it both names.
+  // (main builds that checkout first, once.)
   const compiledBase = peer === "base" && existsSync(join(root, "bench/worker.ts"))
-  if (compiledBase) buildNode(root)
   const argv = compiledBase
     ? [join(root, "bench/build/tsc/producer.js"), "--worker", "ours", arg]
     : peer === "base"
@@ -913,8 +913,6 @@ const main = async () => {
     scenario("signed", 256, "async signed (ACL credentials), 256 in flight", 64_000, 8_000, ["ours"])
   ].filter((s) => onlyScenarios === undefined || onlyScenarios.includes(s.id))
   if (scenarios.length === 0) throw new Error(`--scenarios: none of ${onlyScenarios?.join(",")} is a scenario`)
-  const runsIt = (s: Scenario, peer: Peer) =>
-    (s.peers === undefined || s.peers.includes(peer.name)) && supports(peer.name, s.kind)
 
   const started = new Date()
   const broker = brokerInfo(ROOT)
@@ -937,47 +935,63 @@ const main = async () => {
     return !problems.has(peer)
   }
   if (!withJava) problems.set("java", "--no-java")
-  const peers: Array<Peer> = [
-    spawnNodeWorker("ours", "", profile, nodeFlags),
-    spawnNodeWorker("raw", JSON.stringify(route), false, nodeFlags)
+  // One process per peer and scenario: a scenario's peak RSS is then what a process running that load alone
+  // reaches, not what the scenarios before it left in the heap (a long batch run grows V8's young generation to its
+  // maximum, and every later scenario in the same process started from there). Each process is warmed with its own
+  // scenario; all stay up for the whole run, idle but for their clients' heartbeats when it is not their turn.
+  const spawners: Array<[PeerName, () => Peer]> = [
+    ["ours", () => spawnNodeWorker("ours", "", profile, nodeFlags)],
+    ["raw", () => spawnNodeWorker("raw", JSON.stringify(route), false, nodeFlags)]
   ]
-  if (baseline !== undefined) peers.push(spawnNodeWorker("base", "", false, nodeFlags, baseline))
+  if (baseline !== undefined) {
+    if (existsSync(join(baseline, "bench/worker.ts"))) buildNode(baseline)
+    spawners.push(["base", () => spawnNodeWorker("base", "", false, nodeFlags, baseline)])
+  }
   if (wanted("java")) {
     const why = compileJava()
-    if (why === undefined) peers.push(spawnJava())
+    if (why === undefined) spawners.push(["java", spawnJava])
     else problems.set("java", why)
   }
   if (wanted("go")) {
     const why = buildGo()
-    if (why === undefined) peers.push(spawnGo())
+    if (why === undefined) spawners.push(["go", spawnGo])
     else problems.set("go", why)
   }
-  if (wanted("ali-ons")) peers.push(spawnAliOns(nodeFlags))
-  // A peer that has not started within two minutes is left out (ours and raw fail the run).
-  const readiness = await Promise.all(peers.map((p) =>
-    Promise.race([
-      p.ready.then((r) => (console.log(`  ${p.name} ready`), r)),
-      new Promise<string>((r) =>
-        setTimeout(() => r(JSON.stringify({ fatal: `not ready after 120 s:\n${p.recentLog()}` })), 120_000).unref()
-      )
-    ])
-  ))
-  for (let i = peers.length - 1; i >= 0; i--) {
-    const r = JSON.parse(readiness[i]!) as { fatal?: string }
-    if (r.fatal !== undefined) {
-      const name = peers[i]!.name
-      if (name === "ours" || name === "raw" || name === "base") throw new Error(r.fatal)
-      problems.set(name, r.fatal)
-      peers[i]!.proc.kill("SIGKILL")
-      peers.splice(i, 1)
-    }
+  if (wanted("ali-ons")) spawners.push(["ali-ons", () => spawnAliOns(nodeFlags)])
+  const runsIt = (s: Scenario, peer: PeerName) =>
+    (s.peers === undefined || s.peers.includes(peer)) && supports(peer, s.kind)
+  const workers = new Map<string, Array<Peer>>(
+    scenarios.map((s) => [s.id, spawners.filter(([name]) => runsIt(s, name)).map(([, spawnIt]) => spawnIt())])
+  )
+  const allWorkers = () => [...workers.values()].flat()
+  // A peer one of whose processes has not started within two minutes is left out (ours and raw fail the run).
+  const readiness = await Promise.all(
+    allWorkers().map((p) =>
+      Promise.race([
+        p.ready,
+        new Promise<string>((r) =>
+          setTimeout(() => r(JSON.stringify({ fatal: `not ready after 120 s:\n${p.recentLog()}` })), 120_000).unref()
+        )
+      ]).then((r) => [p, JSON.parse(r) as { fatal?: string }] as const)
+    )
+  )
+  for (const [p, r] of readiness) {
+    if (r.fatal === undefined) continue
+    if (p.name === "ours" || p.name === "raw" || p.name === "base") throw new Error(r.fatal)
+    problems.set(p.name, r.fatal)
+  }
+  for (const [id, ps] of workers) {
+    workers.set(id, ps.filter((p) => !problems.has(p.name)))
+    for (const p of ps) if (problems.has(p.name)) p.proc.kill("SIGKILL")
   }
   for (const [peer, why] of problems) {
     if (why !== "not in --peers") notes.push(`${peer} peer not run: ${why}`)
   }
   const javaProblem = problems.get("java")
   console.log(
-    `peers ready: ${peers.map((p) => p.name).join(", ")} (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`
+    `peers ready: ${[...new Set(allWorkers().map((p) => p.name))].join(", ")}, ${allWorkers().length} processes (${
+      ((Date.now() - started.getTime()) / 1000).toFixed(1)
+    } s)`
   )
 
   // What the brokers burn with no load from us (their timers, other clients): the context for broker CPU.
@@ -988,7 +1002,7 @@ const main = async () => {
   // A pass of every scenario a peer supports, each run preceded by a full collection.
   const warmAll = async () => {
     for (const s of scenarios) {
-      for (const peer of peers.filter((p) => runsIt(s, p))) {
+      for (const peer of workers.get(s.id)!) {
         await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
       }
     }
@@ -999,7 +1013,7 @@ const main = async () => {
   // The dedicated placement: servers (and this process, which only waits and counts) on CPU 0, peers on CPU 1.
   const serverPids = [...broker.nameServerPids, ...broker.pids]
   const peerPids = () =>
-    peers.map((p) => {
+    allWorkers().map((p) => {
       if (p.proc.pid === undefined) throw new Error(`${p.name} worker has no pid`)
       return p.proc.pid
     })
@@ -1007,7 +1021,7 @@ const main = async () => {
   const unpinAll = () => {
     if (!pinned) return
     pinned = false
-    unpin([...serverPids, process.pid, ...peers.flatMap((p) => p.proc.pid === undefined ? [] : [p.proc.pid])])
+    unpin([...serverPids, process.pid, ...allWorkers().flatMap((p) => p.proc.pid === undefined ? [] : [p.proc.pid])])
   }
   /** Pins every process for the dedicated placement; on failure sets them back and returns why. */
   const pinDedicated = (): string | undefined => {
@@ -1038,8 +1052,9 @@ const main = async () => {
     for (let rep = 0; rep < reps; rep++) {
       for (const s of scenarios) {
         // Rotate who goes first each repetition, so no peer always follows the same one.
+        const peers = workers.get(s.id)!
         const order = peers.map((_, i) => peers[(i + rep) % peers.length]!)
-        for (const peer of order.filter((p) => runsIt(s, p))) {
+        for (const peer of order) {
           // A run during which another client wrote to the topic saw a different machine: run it once more.
           for (let attempt = 1; attempt <= 2; attempt++) {
             await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
@@ -1113,7 +1128,7 @@ const main = async () => {
     }
   }
   process.off("exit", unpinAll)
-  await Promise.all(peers.map((p) => p.quit()))
+  await Promise.all(allWorkers().map((p) => p.quit()))
   await admin.dispose()
   const loadAfter = os.loadavg()
   const finished = new Date()
@@ -1416,7 +1431,8 @@ const main = async () => {
       : "CPU placement: ") +
     placements.map((p) => placementText[p]).join(" "),
     "",
-    "Peers, each in its own process, interleaved scenario by scenario (first peer rotates per repetition):",
+    "Peers, each scenario of each peer in a process of its own (started before the first run, up until the last), " +
+    "interleaved scenario by scenario (first peer rotates per repetition):",
     "- **ours**: `@effect-rocketmq/client` `Producer` from the packages' built `dist/`, run with plain `node` as " +
     "users run it (JSON headers, defaults but `sendMsgTimeout` 10 s); " +
     "async = `sendAsync` on a producer with `maxInFlightAsyncSends` = the window (it waits when full), result in " +
