@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import {
   ByteReader,
   ByteWriter,
+  isInt32,
   NodeBuffer,
   OutOfBounds,
   setOwn,
@@ -194,7 +195,9 @@ export const encode = (cmd: RemotingCommand, serializeType: SerializeType = cmd.
 
 const headerError = (detail: string) => ProtocolError.make("MalformedHeader", "frame header", detail)
 
-const isInt = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u)
+// Java's fields are ints: a larger number (or one past 2^53, which is no longer exact) is a malformed header, not an
+// opaque that matches nothing or a flag whose bits JavaScript would read modulo 2^32.
+const isInt = (u: unknown): u is number => typeof u === "number" && isInt32(u)
 
 const decodeJsonHeader = (
   bytes: Uint8Array,
@@ -210,12 +213,12 @@ const decodeJsonHeader = (
     return Either.left(headerError("JSON header is not an object"))
   }
   const h = json as Record<string, unknown>
-  if (!isInt(h.code)) return Either.left(headerError("`code` is not an integer"))
+  if (!isInt(h.code)) return Either.left(headerError("`code` is not an int32"))
   const opaque = h.opaque ?? 0
   const flag = h.flag ?? 0
   const version = h.version ?? 0
   if (!isInt(opaque) || !isInt(flag) || !isInt(version)) {
-    return Either.left(headerError("`opaque`, `flag` or `version` is not an integer"))
+    return Either.left(headerError("`opaque`, `flag` or `version` is not an int32"))
   }
   let extFields: Record<string, string> = {}
   if (h.extFields !== undefined && h.extFields !== null) {

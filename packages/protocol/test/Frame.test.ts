@@ -220,6 +220,17 @@ describe("Frame errors are typed, bounded and final", () => {
     assert.strictEqual(bad(0, new TextEncoder().encode("{\"code\":\"x\"}"))?.reason, "MalformedHeader")
     assert.strictEqual(bad(2, new TextEncoder().encode("{}"))?.reason, "MalformedHeader")
     assert.strictEqual(bad(1, new Uint8Array(10))?.reason, "MalformedHeader")
+    // Java's int fields: a number outside int32 is malformed, not read modulo 2^32 or matched against nothing.
+    const json = (text: string) => bad(0, new TextEncoder().encode(text))
+    assert.isUndefined(json("{\"code\":2147483647,\"opaque\":-2147483648,\"flag\":1,\"version\":0}"))
+    for (const field of ["code", "opaque", "flag", "version"]) {
+      for (const n of ["2147483648", "-2147483649", "1e20", "4294967297"]) {
+        const header = field === "code" ? `{"code":${n}}` : `{"code":0,"${field}":${n}}`
+        const error = json(header)
+        assert.strictEqual(error?.reason, "MalformedHeader", header)
+        assert.include(error?.detail, "int32", header)
+      }
+    }
   })
 
   it("delivers the frames before an error, then stays failed", () => {
