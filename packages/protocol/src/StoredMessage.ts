@@ -187,9 +187,30 @@ export interface DecodeOptions {
   readonly decompressBody?: boolean | undefined
   /** Bound on a decompressed body. Default `Compression.DEFAULT_MAX_OUTPUT_LENGTH`. */
   readonly maxBodyLength?: number | undefined
+  /**
+   * `decodeAll` only: bound on the decompressed bodies of all records together, so many small compressed records
+   * cannot each inflate to `maxBodyLength`. Default `DEFAULT_MAX_TOTAL_BODY_LENGTH`.
+   */
+  readonly maxTotalBodyLength?: number | undefined
   /** Fail on a BODYCRC that does not match the stored body (Java's `checkCRC`). Default `false`. */
   readonly verifyCrc?: boolean | undefined
 }
+
+/**
+ * `decodeAll`'s default bound on all decompressed bodies together: 128 MiB, a pull's 32 messages of the broker's
+ * default 4 MiB maximum.
+ *
+ * @example
+ * ```ts
+ * import { StoredMessage } from "@effect-rocketmq/protocol"
+ *
+ * assert.strictEqual(StoredMessage.DEFAULT_MAX_TOTAL_BODY_LENGTH, 32 * 4 * 1024 * 1024)
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const DEFAULT_MAX_TOTAL_BODY_LENGTH = 128 * 1024 * 1024
 
 const SUBJECT = "StoredMessage"
 
@@ -408,24 +429,45 @@ export const decodeAll = (
 ): Either.Either<Array<StoredMessage>, ProtocolError.ProtocolError> => {
   const out: Array<StoredMessage> = []
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const perBody = options?.maxBodyLength ?? Compression.DEFAULT_MAX_OUTPUT_LENGTH
+  const total = options?.maxTotalBodyLength ?? DEFAULT_MAX_TOTAL_BODY_LENGTH
+  let inflated = 0
   let at = 0
   while (at < bytes.length) {
     if (bytes.length - at < 4) return truncated(at)
     const totalSize = view.getInt32(at)
     const problem = checkTotalSize(totalSize, at, bytes.length - at)
     if (problem) return Either.left(problem)
+    // A body may inflate to what is left of the total (decompression refuses a bound below 1; the sum catches it).
+    const left = total - inflated
+    const lowered = left < perBody
     let decoded: Either.Either<StoredMessage, ProtocolError.ProtocolError>
     try {
-      decoded = decodeRecord(bytes.subarray(at, at + totalSize), options)
+      decoded = decodeRecord(
+        bytes.subarray(at, at + totalSize),
+        lowered ? { ...options, maxBodyLength: Math.max(left, 1) } : options
+      )
     } catch (e) {
       if (e instanceof OutOfBounds) return truncated(at)
       throw e
     }
     if (Either.isLeft(decoded)) {
       const { detail, reason } = decoded.left
-      return Either.left(ProtocolError.make(reason, SUBJECT, `record at ${at}: ${detail}`))
+      const why = lowered ? ` (what is left of maxTotalBodyLength ${total})` : ""
+      return Either.left(ProtocolError.make(reason, SUBJECT, `record at ${at}: ${detail}${why}`))
     }
-    out.push(decoded.right)
+    const message = decoded.right
+    if (message.body !== message.rawBody) inflated += message.body.length
+    if (inflated > total) {
+      return Either.left(
+        ProtocolError.make(
+          "MalformedBody",
+          SUBJECT,
+          `record at ${at}: the bodies decompress past maxTotalBodyLength ${total}`
+        )
+      )
+    }
+    out.push(message)
     at += totalSize
   }
   return Either.right(out)

@@ -221,6 +221,25 @@ describe("StoredMessage bodies", () => {
     assert.include(error.detail, "exceeds 100 bytes")
   })
 
+  it("bounds the decompressed bodies of a whole pull body together", () => {
+    // 600 bytes each: three fit in 1800, the fourth does not, though each is far below maxBodyLength.
+    const four = new Uint8Array([...compressed, ...compressed, ...compressed, ...compressed])
+    assert.strictEqual(right(StoredMessage.decodeAll(four, { maxTotalBodyLength: 2400 })).length, 4)
+    const over = left(StoredMessage.decodeAll(four, { maxTotalBodyLength: 1800 }))
+    assert.strictEqual(over.reason, "Compression")
+    assert.include(over.detail, `record at ${3 * compressed.length}: body: decompressed body exceeds 1 bytes`)
+    assert.include(over.detail, "maxTotalBodyLength 1800")
+    // A bound that ends inside a body: the record that crosses it is refused, whatever its own bound.
+    const inside = left(StoredMessage.decodeAll(four, { maxTotalBodyLength: 1000 }))
+    assert.include(inside.detail, `record at ${compressed.length}: body: decompressed body exceeds 400 bytes`)
+    // The sum is checked too: a bound below 1 byte cannot be given to decompression.
+    const zero = left(StoredMessage.decodeAll(four, { maxTotalBodyLength: 0 }))
+    assert.include(zero.detail, "record at 0")
+    // Bodies that are not compressed are views into the input and do not count.
+    assert.strictEqual(right(StoredMessage.decodeAll(hex(v1Record + v1Record), { maxTotalBodyLength: 0 })).length, 2)
+    assert.strictEqual(StoredMessage.DEFAULT_MAX_TOTAL_BODY_LENGTH, 128 * 1024 * 1024)
+  })
+
   it("fails on a corrupt compressed body and on unknown compression types", () => {
     const corrupt = right(StoredMessage.encode({ ...v1Input, sysFlag: 0x301, body: utf8("not zlib") }))
     assert.strictEqual(left(StoredMessage.decode(corrupt)).reason, "Compression")
