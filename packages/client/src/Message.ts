@@ -117,7 +117,8 @@ export const make = (options: MessageOptions): Message => {
 }
 
 /**
- * The highest delay level of a default broker (`messageDelayLevel` has 18 entries).
+ * The highest delay level of a default broker (`messageDelayLevel` has 18 entries), and the producer's default
+ * `maxDelayLevel`: a broker configured with more levels needs that option raised to match.
  *
  * @example
  * ```ts
@@ -193,7 +194,7 @@ export const encodeWireProperties = (message: Message): string => {
 
 /**
  * Every client-side rule of the Java `Validators.checkMessage`, and a few more (properties, delays), so a bad
- * message fails before any network I/O.
+ * message fails before any network I/O. `maxDelayLevel` is the broker's number of delay levels (default 18).
  *
  * @example
  * ```ts
@@ -204,6 +205,9 @@ export const encodeWireProperties = (message: Message): string => {
  * assert.ok(Either.isRight(Message.validate(Message.make({ topic: "orders", body: "o-42" }), maxMessageSize)))
  * assert.ok(Either.isLeft(Message.validate(Message.make({ topic: "orders", body: "" }), maxMessageSize))) // empty body
  * assert.ok(Either.isLeft(Message.validate(Message.make({ topic: "orders", body: "x", properties: { KEYS: "k" } }), maxMessageSize))) // reserved
+ * const level20 = Message.make({ topic: "orders", body: "o-42", delayLevel: 20 })
+ * assert.ok(Either.isLeft(Message.validate(level20, maxMessageSize))) // a default broker has 18 levels
+ * assert.ok(Either.isRight(Message.validate(level20, maxMessageSize, 20))) // one configured with 20
  * ```
  *
  * @since 0.1.0
@@ -211,8 +215,9 @@ export const encodeWireProperties = (message: Message): string => {
  */
 export const validate = (
   message: Message,
-  maxMessageSize: number
+  maxMessageSize: number,
+  maxDelayLevel: number = MAX_DELAY_LEVEL
 ): Either.Either<Message, InvalidMessage | MessageTooLarge> => {
-  const problem = internal.problemOf(message, maxMessageSize)
+  const problem = internal.problemOf(message, maxMessageSize, maxDelayLevel)
   return problem === undefined ? Either.right(message) : Either.left(problem)
 }

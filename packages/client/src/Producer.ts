@@ -96,6 +96,12 @@ export interface ProducerOptions {
   readonly retryNextServer: boolean
   /** Largest body (and encoded batch): 4 MiB. */
   readonly maxMessageSize: number
+  /**
+   * The highest `delayLevel` a message may carry: 18, the levels of a default broker's `messageDelayLevel`. Set it to
+   * the number of levels of a broker configured with more: a broker clamps a higher level to its last, so the
+   * producer refuses one above this with `InvalidMessage` rather than send it.
+   */
+  readonly maxDelayLevel: number
   /** Bodies of at least this many bytes are compressed: 4 KiB. */
   readonly compressMsgBodyOverThreshold: number
   /** ZLIB (the Java default and the only one consumers older than 4.9.4 read), or ZSTD/LZ4 where supported. */
@@ -221,6 +227,7 @@ export const defaultOptions: Omit<ProducerOptions, "nameServerAddr" | "groupName
   retryTimesWhenSendAsyncFailed: 2,
   retryNextServer: false,
   maxMessageSize: 4 * 1024 * 1024,
+  maxDelayLevel: 18,
   compressMsgBodyOverThreshold: Compression.DEFAULT_COMPRESS_OVER,
   compressType: "ZLIB",
   compressLevel: Compression.DEFAULT_LEVEL,
@@ -709,6 +716,7 @@ const optionConfigs: { readonly [K in keyof OptionalOptions]-?: Config.Config<No
   retryTimesWhenSendAsyncFailed: integerConfig("ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED"),
   retryNextServer: Config.boolean("ROCKETMQ_RETRY_NEXT_SERVER"),
   maxMessageSize: integerConfig("ROCKETMQ_MAX_MESSAGE_SIZE"),
+  maxDelayLevel: integerConfig("ROCKETMQ_MAX_DELAY_LEVEL"),
   compressMsgBodyOverThreshold: integerConfig("ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD"),
   compressType: Config.literal("ZLIB", "LZ4", "ZSTD")("ROCKETMQ_COMPRESS_TYPE"),
   compressLevel: integerConfig("ROCKETMQ_COMPRESS_LEVEL"),

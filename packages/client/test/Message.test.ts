@@ -71,6 +71,17 @@ describe("Message", () => {
     assert.strictEqual(Message.make({ topic: "t", body: "x", deliverAfter: "90 seconds" }).deliverAfterMillis, 90_000)
   })
 
+  it("validate takes delay levels from 1 to maxDelayLevel (18 by default, a default broker's levels)", () => {
+    const level = (delayLevel: number) => Message.make({ topic: "t", body: "x", delayLevel })
+    const refused = (delayLevel: number, max?: number) => {
+      const checked = Message.validate(level(delayLevel), 1024, max)
+      return Either.isLeft(checked) && checked.left._tag === "InvalidMessage"
+    }
+    assert.deepStrictEqual([0, 1, 18, 19, 1.5].map((l) => refused(l)), [true, false, false, true, true])
+    assert.deepStrictEqual([18, 19, 24, 25].map((l) => refused(l, 24)), [false, false, false, true])
+    assert.isTrue(refused(2, 1))
+  })
+
   it("validate refuses a flag that is not an int32 (Java's Message.flag is an int)", () => {
     for (const flag of [2 ** 31, -(2 ** 31) - 1, 2 ** 60, 1.5, Number.NaN]) {
       const checked = Message.validate(Message.make({ topic: "t", body: "x", flag }), 1024)

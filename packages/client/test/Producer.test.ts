@@ -677,6 +677,42 @@ describe("Producer retries and errors", () => {
       assert.strictEqual(a.received().filter((f) => f.code === 310 || f.code === 320).length, 0)
     }))
 
+  it.scopedLive("maxDelayLevel follows a broker with more delay levels; above it a send is refused before any I/O", () =>
+    Effect.gen(function*() {
+      // Level 19 holds for an hour, level 20 for a second: the broker's own messageDelayLevel.
+      const levels = [...Array.from({ length: 19 }, () => "1h"), "1s"].join(" ")
+      const embedded = yield* EmbeddedRocketMQ.make({ topics: { T: 2 }, messageDelayLevel: levels })
+      const producer = (options: Partial<Producer.ProducerOptions>) =>
+        Layer.build(EmbeddedRocketMQ.producerLayer(options)).pipe(
+          Effect.provideService(EmbeddedRocketMQ.EmbeddedRocketMQ, embedded),
+          Effect.map(Context.get(Producer.Producer))
+        )
+      const level = (delayLevel: number) => Message.make({ topic: "T", body: `level ${delayLevel}`, delayLevel })
+      const byDefault = yield* producer({ groupName: "delay_default" })
+      const refused = yield* Effect.flip(byDefault.send(level(19)))
+      assert.strictEqual(refused._tag, "InvalidMessage")
+      assert.include(refused.message, "not an integer from 1 to 18 (a broker with more messageDelayLevel entries")
+      const raised = yield* producer({ groupName: "delay_raised", maxDelayLevel: 20 })
+      const over = yield* Effect.flip(raised.send(level(21)))
+      assert.strictEqual(over._tag, "InvalidMessage")
+      assert.include(over.message, "delay level 21 is not an integer from 1 to 20")
+      assert.notInclude(over.message, "a broker with more")
+      // Neither refusal reached the broker: nothing is held or stored but what follows.
+      assert.deepStrictEqual(yield* embedded.messages("SCHEDULE_TOPIC_XXXX"), [])
+      const sent = yield* raised.send(level(20))
+      assert.strictEqual(sent.status, "SEND_OK")
+      // Held in the schedule queue of level 20, then delivered a second later, not clamped to another level.
+      const [held] = yield* embedded.messages("SCHEDULE_TOPIC_XXXX")
+      assert.strictEqual(held?.queueId, 19)
+      const delivered = yield* embedded.messages("T").pipe(
+        Effect.filterOrFail((ms) => ms.length > 0, () => "not yet"),
+        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("5 seconds")))
+      )
+      assert.deepStrictEqual(delivered.map((m) => [new TextDecoder().decode(m.body), m.properties.DELAY]), [
+        ["level 20", "20"]
+      ])
+    }))
+
   it.scopedLive("input outside the type system, and lone surrogates in tags and keys, are InvalidMessage in every mode", () =>
     Effect.gen(function*() {
       const a = yield* broker()

@@ -23,6 +23,7 @@ const cases: ReadonlyArray<readonly [keyof Producer.ProducerOptions, string, str
   ["retryTimesWhenSendAsyncFailed", "ROCKETMQ_RETRY_TIMES_WHEN_SEND_ASYNC_FAILED", "0", 0],
   ["retryNextServer", "ROCKETMQ_RETRY_NEXT_SERVER", "true", true],
   ["maxMessageSize", "ROCKETMQ_MAX_MESSAGE_SIZE", "1048576", 1048576],
+  ["maxDelayLevel", "ROCKETMQ_MAX_DELAY_LEVEL", "24", 24],
   ["compressMsgBodyOverThreshold", "ROCKETMQ_COMPRESS_MSG_BODY_OVER_THRESHOLD", "8192", 8192],
   ["compressType", "ROCKETMQ_COMPRESS_TYPE", "LZ4", "LZ4"],
   ["compressLevel", "ROCKETMQ_COMPRESS_LEVEL", "9", 9],
@@ -143,6 +144,7 @@ describe("Producer.layerConfig", () => {
           ["ROCKETMQ_SEND_MSG_TIMEOUT", "500 micros"],
           ["ROCKETMQ_RETRY_TIMES_WHEN_SEND_FAILED", "-1"],
           ["ROCKETMQ_MAX_MESSAGE_SIZE", "0"],
+          ["ROCKETMQ_MAX_DELAY_LEVEL", "0"],
           ["ROCKETMQ_CLIENT_CHANNEL_MAX_IDLE_TIME_SECONDS", "1500 millis"],
           ["ROCKETMQ_NAME_SERVER_ADDR", "host"],
           ["ROCKETMQ_GROUP_NAME", "DEFAULT_PRODUCER"]

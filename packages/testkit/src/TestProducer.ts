@@ -153,6 +153,12 @@ export interface TestProducerOptions {
   /** Default 4 MiB, as the real producer. */
   readonly maxMessageSize?: number | undefined
   /**
+   * The highest delay level a message may carry. Default 18, as the real producer's `maxDelayLevel`.
+   *
+   * @since 0.3.0
+   */
+  readonly maxDelayLevel?: number | undefined
+  /**
    * The longest delay a timer message (`deliverAt`, `deliverAfter`) may ask for, in seconds; a longer one fails with
    * `BrokerError` code 13 (MESSAGE_ILLEGAL), as a 5.x broker refuses it. Default 259200 (3 days), the brokers'
    * `timerMaxDelaySec`.

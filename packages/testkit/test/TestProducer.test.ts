@@ -6,7 +6,7 @@ import * as MessageQueueSelector from "@effect-rocketmq/client/MessageQueueSelec
 import * as Producer from "@effect-rocketmq/client/Producer"
 import * as MessageId from "@effect-rocketmq/protocol/MessageId"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Exit, Layer, Scope } from "effect"
+import { Context, Deferred, Effect, Either, Exit, Layer, Scope } from "effect"
 import * as TestProducer from "../src/TestProducer.js"
 
 const send = (body: string, topic = "orders") =>
@@ -183,6 +183,18 @@ describe("TestProducer", () => {
       const unknown = yield* Effect.flip(producer.send(Message.make({ topic: "elsewhere", body: "o" })))
       assert.strictEqual(unknown._tag, "BrokerNotFound")
     }).pipe(Effect.provide(TestProducer.layer({ topics: { orders: 8 }, autoCreateTopic: false }))))
+
+  it.scoped("maxDelayLevel: 18 by default, as the real producer; raised, the higher levels are taken", () =>
+    Effect.gen(function*() {
+      const level = (delayLevel: number) => Message.make({ topic: "orders", body: "later", delayLevel })
+      const producerOf = (layer: ReturnType<typeof TestProducer.layer>) =>
+        Effect.map(Layer.build(layer), Context.get(Producer.Producer))
+      const byDefault = yield* producerOf(TestProducer.layer())
+      assert.strictEqual((yield* Effect.flip(byDefault.send(level(19))))._tag, "InvalidMessage")
+      const raised = yield* producerOf(TestProducer.layer({ maxDelayLevel: 24 }))
+      assert.strictEqual((yield* raised.send(level(24))).status, "SEND_OK")
+      assert.strictEqual((yield* Effect.flip(raised.sendAsync(level(25), () => Effect.void)))._tag, "InvalidMessage")
+    }))
 
   it.effect("sendBatch: the real producer's rules and split at maxMessageSize", () =>
     Effect.gen(function*() {

@@ -34,7 +34,11 @@ export const wireProperties = (message: Message): Record<string, string> => {
   return props
 }
 
-export const problemOf = (message: Message, maxMessageSize: number): InvalidMessage | MessageTooLarge | undefined => {
+export const problemOf = (
+  message: Message,
+  maxMessageSize: number,
+  maxDelayLevel: number = MAX_DELAY_LEVEL
+): InvalidMessage | MessageTooLarge | undefined => {
   // Callers outside the type system (plain JavaScript, the Promise facade) get a typed error too, never a defect.
   if (typeof message !== "object" || message === null) return invalid("", "the message is not an object")
   const topic = message.topic
@@ -100,9 +104,13 @@ export const problemOf = (message: Message, maxMessageSize: number): InvalidMess
   if (timers > 1) return invalid(topic, "set at most one of delayLevel, deliverAt and deliverAfter")
   if (
     message.delayLevel !== undefined &&
-    (!Number.isInteger(message.delayLevel) || message.delayLevel < 1 || message.delayLevel > MAX_DELAY_LEVEL)
+    (!Number.isInteger(message.delayLevel) || message.delayLevel < 1 || message.delayLevel > maxDelayLevel)
   ) {
-    return invalid(topic, `delay level ${message.delayLevel} is not an integer from 1 to ${MAX_DELAY_LEVEL}`)
+    // A broker clamps a higher level to its last one: refused here, so a message is never delivered early unsaid.
+    const more = maxDelayLevel === MAX_DELAY_LEVEL
+      ? " (a broker with more messageDelayLevel entries: maxDelayLevel)"
+      : ""
+    return invalid(topic, `delay level ${message.delayLevel} is not an integer from 1 to ${maxDelayLevel}${more}`)
   }
   if (message.deliverAt !== undefined && (!Number.isSafeInteger(message.deliverAt) || message.deliverAt <= 0)) {
     return invalid(topic, `deliverAt ${message.deliverAt} is not a time in milliseconds since the epoch`)

@@ -36,6 +36,7 @@ export const make = (
     const groupName = options.groupName ?? "test_producer"
     const brokers = [...(options.brokers ?? ["broker-a"])].sort()
     const maxMessageSize = options.maxMessageSize ?? 4 * 1024 * 1024
+    const maxDelayLevel = options.maxDelayLevel ?? Msg.MAX_DELAY_LEVEL
     const defaultQueues = options.defaultTopicQueueNums ?? 4
     const timerMaxDelayMs = (options.timerMaxDelaySec ?? 259_200) * 1000
     const autoCreate = options.autoCreateTopic ?? true
@@ -126,7 +127,7 @@ export const make = (
         if (!running) {
           return fail(operation, [message], new ServiceNotAvailable({ reason: "the producer is shut down" }))
         }
-        const valid = Msg.validate(message, maxMessageSize)
+        const valid = Msg.validate(message, maxMessageSize, maxDelayLevel)
         return Either.isLeft(valid) ? fail(operation, [message], valid.left) : Effect.void
       })
 
@@ -198,7 +199,7 @@ export const make = (
         if (!running) {
           return yield* fail(operation, [message], new ServiceNotAvailable({ reason: "the producer is shut down" }))
         }
-        const valid = Msg.validate(message, maxMessageSize)
+        const valid = Msg.validate(message, maxMessageSize, maxDelayLevel)
         if (Either.isLeft(valid)) return yield* fail(operation, [message], valid.left)
         // Accepted now; the outcome reaches the callback afterwards, like the real producer's.
         const error = scripted(message)

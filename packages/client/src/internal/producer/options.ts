@@ -20,6 +20,7 @@ const INTEGER_OPTIONS: ReadonlyArray<readonly [keyof ProducerOptions, number]> =
   ["retryTimesWhenSendFailed", 0],
   ["retryTimesWhenSendAsyncFailed", 0],
   ["maxMessageSize", 1],
+  ["maxDelayLevel", 1],
   ["compressMsgBodyOverThreshold", 0],
   ["tcpTransportTryLockTimeout", 1],
   ["tcpTransportConnectTimeout", 1],

@@ -290,7 +290,8 @@ export class Preparer {
     const o = this.o
     const reply = extra?.reply === true
     // The reply topic is never namespaced.
-    const problem = problemOf(message, o.maxMessageSize) ?? (reply ? undefined : this.wireTopicProblem(message.topic))
+    const problem = problemOf(message, o.maxMessageSize, o.maxDelayLevel) ??
+      (reply ? undefined : this.wireTopicProblem(message.topic))
     if (problem !== undefined) return Either.left(problem)
     const msgId = this.uniqueId()
     const properties = extra === undefined
