@@ -11,8 +11,8 @@
 // Scenarios (1 KiB bodies): sync (1 in flight), async with 64 and 256 in flight, one-way, batch of 32, and
 // auto-batched async with 256 in flight (`autoBatch` with its defaults; ours and java only); a scenario is one entry of
 // `scenarios` in main(), and `supports` and its `peers` say which peers run it.
-// Each peer runs each scenario in a process of its own (a worker), so CPU and peak RSS are that load's own. One
-// unmeasured pass of every scenario warms the JITs, then each run is preceded by a full collection and a warm-up of the same scenario (in
+// Each peer runs each scenario in a process of its own (a worker), so CPU and peak RSS are that load's own; while one
+// runs, the other workers are stopped (SIGSTOP). One unmeasured pass of every scenario (full length) warms the JITs, then each run is preceded by a full collection and a warm-up of the same scenario (in
 // that order, so the clock starts warm); after each run the brokers' queue offsets confirm that every message was
 // stored. Results: bench/results/producer.{md,json}.
 // All of that runs once per CPU placement, shared first: "shared" sets no affinity (clients and brokers on the same
@@ -998,16 +998,31 @@ const main = async () => {
   const idle0 = processCpuSec(broker.pids)
   await new Promise((r) => setTimeout(r, 3000))
   const brokerIdleCores = (processCpuSec(broker.pids) - idle0) / 3
-  // One unmeasured pass of every scenario first, so the JITs (V8's and the JVM's C2) are warm before rep 1.
-  // A pass of every scenario a peer supports, each run preceded by a full collection.
-  const warmAll = async () => {
+  // Only the process being measured runs: the others are stopped (SIGSTOP) for its warm-up and run, so their
+  // timers and JIT or GC threads take no CPU or cache from it (in the dedicated placement they share its core).
+  // They continue between runs, and at the end, when they are told to quit.
+  const pause = (except: Peer | undefined, signal: "SIGSTOP" | "SIGCONT") => {
+    for (const p of allWorkers()) if (p !== except && p.proc.exitCode === null) p.proc.kill(signal)
+  }
+  const alone = async <A>(peer: Peer, f: () => Promise<A>): Promise<A> => {
+    pause(peer, "SIGSTOP")
+    try {
+      return await f()
+    } finally {
+      pause(undefined, "SIGCONT")
+    }
+  }
+  // One unmeasured pass of every scenario first, so the JITs (V8's and the JVM's C2) are warm before rep 1: a run of
+  // full length, as each process runs one scenario only (a JVM's first runs were two to three times slower).
+  // Later passes (each placement's start) are warm-ups of the usual length.
+  const warmAll = async (messages: (s: Scenario) => number) => {
     for (const s of scenarios) {
       for (const peer of workers.get(s.id)!) {
-        await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+        await alone(peer, () => peer.run({ kind: s.kind, window: s.window, messages: messages(s), collect: true }))
       }
     }
   }
-  await warmAll()
+  await warmAll((s) => s.messages)
   console.log(`warmed up; brokers idle at ${brokerIdleCores.toFixed(2)} cores`)
 
   // The dedicated placement: servers (and this process, which only waits and counts) on CPU 0, peers on CPU 1.
@@ -1038,17 +1053,21 @@ const main = async () => {
     }
   }
   // Never leave the brokers pinned: not on an exception (exit), not on Ctrl-C (the signal is raised again).
+  // Never leave a worker stopped either: a stopped process would not even see its stdin close.
+  const resumeAll = () => pause(undefined, "SIGCONT")
   const interrupted = (signal: NodeJS.Signals) => {
     unpinAll()
+    resumeAll()
     process.kill(process.pid, signal)
   }
   process.on("exit", unpinAll)
+  process.on("exit", resumeAll)
 
   const runs: Array<RunResult & { placement: Placement; rep: number; stored: number; disturbed: boolean }> = []
   const runPlacement = async (placement: Placement) => {
     // A short re-warm: the JITs are warm, the caches and the scheduler not yet for this placement.
     console.log(`placement ${placement}`)
-    await warmAll()
+    await warmAll((s) => s.warmup)
     for (let rep = 0; rep < reps; rep++) {
       for (const s of scenarios) {
         // Rotate who goes first each repetition, so no peer always follows the same one.
@@ -1057,11 +1076,13 @@ const main = async () => {
         for (const peer of order) {
           // A run during which another client wrote to the topic saw a different machine: run it once more.
           for (let attempt = 1; attempt <= 2; attempt++) {
-            await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
-            const stored0 = await admin.storedSoFar(route)
-            const cpu0 = processCpuSec(broker.pids)
-            const r = await peer.run({ kind: s.kind, window: s.window, messages: s.messages })
-            const brokerCpu = processCpuSec(broker.pids) - cpu0
+            const { r, brokerCpu, stored0 } = await alone(peer, async () => {
+              await peer.run({ kind: s.kind, window: s.window, messages: s.warmup, collect: true })
+              const stored0 = await admin.storedSoFar(route)
+              const cpu0 = processCpuSec(broker.pids)
+              const r = await peer.run({ kind: s.kind, window: s.window, messages: s.messages })
+              return { r, brokerCpu: processCpuSec(broker.pids) - cpu0, stored0 }
+            })
             // One-way runs end with one acknowledged send per broker (the barrier).
             const extra = s.kind === "oneway" ? route.brokers.length : 0
             const stored = (await admin.storedSince(route, stored0, s.messages + extra)) - extra
@@ -1116,9 +1137,7 @@ const main = async () => {
         continue
       }
     }
-    if (pinned) {
-      for (const signal of signals) process.once(signal, interrupted)
-    }
+    for (const signal of signals) process.once(signal, interrupted)
     try {
       placements.push(placement)
       await runPlacement(placement)
@@ -1431,8 +1450,9 @@ const main = async () => {
       : "CPU placement: ") +
     placements.map((p) => placementText[p]).join(" "),
     "",
-    "Peers, each scenario of each peer in a process of its own (started before the first run, up until the last), " +
-    "interleaved scenario by scenario (first peer rotates per repetition):",
+    "Peers, each scenario of each peer in a process of its own (started before the first run, up until the last; " +
+    "the others stopped with SIGSTOP while one warms up and runs), interleaved scenario by scenario (first peer " +
+    "rotates per repetition):",
     "- **ours**: `@effect-rocketmq/client` `Producer` from the packages' built `dist/`, run with plain `node` as " +
     "users run it (JSON headers, defaults but `sendMsgTimeout` 10 s); " +
     "async = `sendAsync` on a producer with `maxInFlightAsyncSends` = the window (it waits when full), result in " +
@@ -1456,7 +1476,7 @@ const main = async () => {
       : []),
     "",
     `Messages per run: ${scenarios.map((s) => `${s.id} ${s.messages.toLocaleString("en")}`).join(", ")} ` +
-    `(1 KiB bodies), after one unmeasured pass of every scenario, one more at the start of each placement and a ` +
+    `(1 KiB bodies), after one unmeasured run of every scenario at full length, a warm-up at the start of each placement and a ` +
     `full collection then a warm-up of the same scenario before each run; ${reps} repetition(s), median of each ` +
     "column shown. " +
     "Latency is per send (sync/async, from the call to the result) or per batch request; one-way has none and " +
