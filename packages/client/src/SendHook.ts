@@ -84,4 +84,14 @@ export interface SendHook {
       result: Either.Either<SendResult | undefined, SendError>
     ) => Effect.Effect<void, unknown>)
     | undefined
+  /**
+   * Runs instead of `after` when the caller's fiber is interrupted once `before` has run: a sync send (or one-way,
+   * batch, request) interrupted while it waits for its answer, or an asynchronous send interrupted before the
+   * producer took it (in `before` or waiting for a permit of the window). Interruption is not a `SendError`, so
+   * `after` does not hear it; a hook that pairs `before` with `after` (a gauge of sends in flight, a span) ends the
+   * pair here. An interrupted sync send may still have been stored: its frame may have left before the interruption.
+   *
+   * @since 0.3.0
+   */
+  readonly interrupted?: ((context: SendHookContext) => Effect.Effect<void, unknown>) | undefined
 }

@@ -974,7 +974,7 @@ describe("Producer async sends and shutdown", () => {
           }))
         )
       })
-      const p = yield* producerWith([["broker-a", a.address]], { maxInFlightAsyncSends: 1 })
+      const p = yield* producerWith([["broker-a", a.address]], { maxInFlightAsyncSends: 1, shutdownTimeout: 0 })
       const heard: Array<string> = []
       yield* p.sendAsync(msg("1"), () => void heard.push("1"))
       const second = yield* Effect.fork(p.sendAsync(msg("2"), () => void heard.push("2")))
@@ -1182,6 +1182,78 @@ describe("Producer async sends and shutdown", () => {
       const r = yield* handle.pipe(Effect.flip, Effect.timeout("3 seconds"), Effect.exit)
       assert.isTrue(Exit.isSuccess(r))
       if (Exit.isSuccess(r)) assert.strictEqual(r.value._tag, "ServiceNotAvailable")
+    }))
+})
+
+describe("Producer send hooks and interruption", () => {
+  // A hook that pairs before with after or interrupted: what it heard, in order.
+  const recorder = (seen: Array<string>, before: Effect.Effect<void> = Effect.void) => ({
+    name: "recorder",
+    before: (c: { readonly operation: string }) =>
+      Effect.zipRight(Effect.sync(() => seen.push(`before ${c.operation}`)), before),
+    after: (c: { readonly operation: string }, r: Either.Either<unknown, { readonly _tag: string }>) =>
+      Effect.sync(() => seen.push(`after ${c.operation} ${Either.isRight(r) ? "ok" : r.left._tag}`)),
+    interrupted: (c: { readonly operation: string }) => Effect.sync(() => seen.push(`interrupted ${c.operation}`))
+  })
+
+  it.scopedLive("a sync send interrupted while it waits for its answer: interrupted, not after", () =>
+    Effect.gen(function*() {
+      const a = yield* broker((f) => f.code === 310 && new TextDecoder().decode(f.body) === "stuck" ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", a.address]])
+      const seen: Array<string> = []
+      yield* p.registerSendHook(recorder(seen))
+      yield* p.send(msg("answered"))
+      const fiber = yield* Effect.fork(p.send(msg("stuck")))
+      yield* Effect.sleep("200 millis")
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 2)
+      yield* Fiber.interrupt(fiber)
+      yield* p.sendOneway(msg("after it"))
+      assert.deepStrictEqual(seen, [
+        "before send",
+        "after send ok",
+        "before send",
+        "interrupted send",
+        "before send_oneway",
+        "after send_oneway ok"
+      ])
+    }))
+
+  it.scopedLive("an async send interrupted before the producer took it: interrupted, and its callback never hears", () =>
+    Effect.gen(function*() {
+      const a = yield* broker((f) => f.code === 310 ? "silent" : 0)
+      const p = yield* producerWith([["broker-a", a.address]], { maxInFlightAsyncSends: 1, shutdownTimeout: 0 })
+      const seen: Array<string> = []
+      yield* p.registerSendHook(recorder(seen))
+      const heard: Array<unknown> = []
+      yield* p.sendAsync(msg("takes the permit"), (r) => Effect.sync(() => heard.push(r)))
+      // The window is full: this caller waits for a permit, after its hooks' before.
+      const waiting = yield* Effect.fork(p.sendAsync(msg("waits"), (r) => Effect.sync(() => heard.push(r))))
+      yield* Effect.sleep("100 millis")
+      yield* Fiber.interrupt(waiting)
+      assert.deepStrictEqual(seen, ["before send_async", "before send_async", "interrupted send_async"])
+      assert.deepStrictEqual(heard, [])
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 1)
+    }))
+
+  it.scopedLive("an async send refused after its hooks' before (the producer shut down meanwhile): after hears it", () =>
+    Effect.gen(function*() {
+      const a = yield* broker()
+      const scope = yield* Scope.make()
+      const p = yield* producerWith([["broker-a", a.address]], { shutdownTimeout: 0 }).pipe(Scope.extend(scope))
+      const seen: Array<string> = []
+      const gate = yield* Deferred.make<void>()
+      const entered = yield* Deferred.make<void>()
+      yield* p.registerSendHook(
+        recorder(seen, Effect.zipRight(Deferred.succeed(entered, undefined), Deferred.await(gate)))
+      )
+      const sending = yield* Effect.fork(Effect.either(p.sendAsync(msg("late"), () => Effect.void)))
+      yield* Deferred.await(entered)
+      yield* Scope.close(scope, Exit.void)
+      yield* Deferred.succeed(gate, undefined)
+      const r = yield* Fiber.join(sending)
+      assert.isTrue(Either.isLeft(r) && r.left._tag === "ServiceNotAvailable")
+      assert.deepStrictEqual(seen, ["before send_async", "after send_async ServiceNotAvailable"])
+      assert.strictEqual(a.received().filter((f) => f.code === 310).length, 0)
     }))
 })
 

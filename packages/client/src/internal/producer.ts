@@ -229,10 +229,7 @@ export const makeCore = (options: ProducerOptions) =>
           Effect.onExit((exit) =>
             Exit.isSuccess(exit)
               ? hooks.after(context, Either.right(oneway ? undefined : exit.value as SendResult))
-              : Option.match(Cause.failureOption(exit.cause), {
-                onNone: () => Effect.void,
-                onSome: (e) => hooks.after(context, Either.left(e))
-              })
+              : hooks.failed(context, exit.cause)
           )
         )
       })
@@ -324,12 +321,17 @@ export const makeCore = (options: ProducerOptions) =>
             return out !== undefined && Effect.isEffect(out) ? restore(out) : Effect.void
           })))
         )
-      return hooks.before(context).pipe(Effect.zipRight(Effect.suspend(() => {
-        if (!running) return refuse(fiber, "send_async", p.userTopic, p.count, shutDownError())
-        if (window.full) return acceptLater(fiber, p, heard, pin)
-        accept(fiber, p, heard, pin)
-        return Effect.void
-      })))
+      // Refused or interrupted before the producer took it (shut down meanwhile; interrupted in a hook or waiting for
+      // a permit): the callback never hears, the hooks do. Once taken, the callback's `heard` tells them.
+      return hooks.before(context).pipe(
+        Effect.zipRight(Effect.suspend(() => {
+          if (!running) return refuse(fiber, "send_async", p.userTopic, p.count, shutDownError())
+          if (window.full) return acceptLater(fiber, p, heard, pin)
+          accept(fiber, p, heard, pin)
+          return Effect.void
+        })),
+        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : hooks.failed(context, exit.cause))
+      )
     }
 
     const startAsync = (message: Message, callback: SendCallback, pin?: Pin) =>

@@ -1,6 +1,8 @@
 // The producer's send hooks: asked around each send request when there are any, never able to fail it.
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import type * as Either from "effect/Either"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { SendError } from "../../Errors.js"
 import type { SendHook, SendHookContext } from "../../SendHook.js"
@@ -39,6 +41,15 @@ export class SendHooks {
 
   after(context: SendHookContext, result: Either.Either<SendResult | undefined, SendError>): Effect.Effect<void> {
     return this.each((hook) => hook.after?.(context, result), "after")
+  }
+
+  /** A send that ended without a result: `after` hears its error, `interrupted` its interruption. */
+  failed(context: SendHookContext, cause: Cause.Cause<SendError>): Effect.Effect<void> {
+    const error = Cause.failureOption(cause)
+    if (Option.isSome(error)) return this.after(context, Either.left(error.value))
+    return Cause.isInterrupted(cause)
+      ? this.each((hook) => hook.interrupted?.(context), "after the interruption of")
+      : Effect.void
   }
 
   private each(run: (hook: SendHook) => Effect.Effect<void, unknown> | undefined, when: string): Effect.Effect<void> {
