@@ -37,9 +37,13 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "data have left the caches when the answer comes. `npm run bench:turnaround -- --cold`: scanning an answer " +
       "took 3.9 µs as it came and 1.2 µs again on the same bytes at once, and the whole turnaround was 31 to 35 µs " +
       "on shared cores against 18 to 20 with the servers on the other CPU ([turnaround-cold.txt](turnaround-cold.txt)). " +
-      "The system calls are raw's (one write, one read, two epoll_wait per request, by strace). So 0.9x in every " +
-      "run takes fewer cache lines touched between an answer and the next frame (less code and fewer objects on " +
-      "the path), not fewer instructions."
+      "The system calls are raw's (one write, one read, two epoll_wait per request, by strace). " +
+      "Since the other clients' processes are stopped while one runs (4dbf5c8's run), the repetitions agree: " +
+      "0.81 to 0.93x (ours 85k to 95k msg/s, raw 102k to 105k) for a median of 0.83x, and ours used 0.36 s of CPU " +
+      "per 100k batched messages to raw's 0.20: about 50 µs more per request, of which 0.9x needs half won back. " +
+      "Without a broker (`npm run bench:fake -- --kind batch`) a request costs ours about 40 µs of CPU. So 0.9x " +
+      "takes fewer cache lines touched and less work between an answer and the next frame (less code and fewer " +
+      "objects on the path)."
   },
   {
     match: /^ours async\/(64|256) throughput \/ raw-frame ceiling$/,
@@ -53,8 +57,9 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
   {
     match: /^ours \/ java autobatch\/256 (throughput|client CPU per message)$/,
     text:
-      "Met on shared cores, where the target is set (1.15x Java's throughput at 0.83x its CPU per message in aa6863c's run, " +
-      "1.47x at 0.52x in the run before). On dedicated cores, where Java's JIT and collector threads have the other " +
+      "Met on shared cores, where the target is set (1.24x Java's throughput at 0.70x its CPU per message in 4dbf5c8's " +
+      "run, 1.15x at 0.83x in aa6863c's). In 4dbf5c8's run, the first with a process per scenario, the dedicated " +
+      "rows were level: 1.00x Java's throughput at 1.03x its CPU per message (0.42 s per 100k against 0.41). On dedicated cores, where Java's JIT and collector threads have the other " +
       "core's idle time, ours has used a little more CPU per auto-batched message than Java in each of the last " +
       "three full runs: 0.57 s per 100k against Java's 0.47 in aa6863c, 0.50 against 0.48 (894cc65) and 0.51 against 0.47 " +
       "(f20d213); Java's own figure moves as much between runs (0.44 to 0.59 over earlier ones), and the " +
@@ -70,15 +75,18 @@ export const analysis: ReadonlyArray<{ readonly match: RegExp; readonly text: st
       "the raw-ceiling note on batches for where ours goes."
   },
   {
-    match: /^ours \/ java async\/256 throughput$/,
+    match: /^ours \/ java async\/(64|256) throughput$/,
     text:
       "Met on shared cores, where the target is set (2.2x Java in the run this note was written for). On dedicated cores, where the client has a " +
       "CPU of its own, both clients keep the brokers busy and the ratio moves with the run: 0.86x in that run, 1.11x in the " +
-      "full run before, 0.89x and 0.97x before that, at 0.5 to 0.7x Java's CPU per message."
+      "full run before, 0.89x and 0.97x before that, at 0.5 to 0.7x Java's CPU per message. In 4dbf5c8's run: " +
+      "async/64 0.995x (25,243 msg/s against 25,361) at 0.55x Java's CPU per message, async/256 1.09x."
   },
   {
     match: /peak RSS$/,
-    text: "Loading the producer (`@effect-rocketmq/node`) costs about 41 MiB " +
+    text: "Met in every scenario once each ran in a process of its own (4dbf5c8: 75 to 118 MiB); before, one " +
+      "process ran every scenario in turn and each started from what the earlier ones had grown (up to 131 MiB). " +
+      "Loading the producer (`@effect-rocketmq/node`) costs about 41 MiB " +
       "over a bare Node (`bench/import-rss.mjs`; 48 before the connector stopped loading @effect/platform's " +
       "Socket). About 8 MiB of that is effect's Schema, which decodes routes and headers, and the fast-check it " +
       "imports. The rest is V8's young generation and what the scenario keeps live. Decoding headers and routes " +
