@@ -190,6 +190,8 @@ export interface DecodeOptions {
   /**
    * `decodeAll` only: bound on the decompressed bodies of all records together, so many small compressed records
    * cannot each inflate to `maxBodyLength`. Default `DEFAULT_MAX_TOTAL_BODY_LENGTH`.
+   *
+   * @since 0.3.0
    */
   readonly maxTotalBodyLength?: number | undefined
   /** Fail on a BODYCRC that does not match the stored body (Java's `checkCRC`). Default `false`. */
@@ -207,7 +209,7 @@ export interface DecodeOptions {
  * assert.strictEqual(StoredMessage.DEFAULT_MAX_TOTAL_BODY_LENGTH, 32 * 4 * 1024 * 1024)
  * ```
  *
- * @since 0.1.0
+ * @since 0.3.0
  * @category decoding
  */
 export const DEFAULT_MAX_TOTAL_BODY_LENGTH = 128 * 1024 * 1024
@@ -431,6 +433,11 @@ export const decodeAll = (
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const perBody = options?.maxBodyLength ?? Compression.DEFAULT_MAX_OUTPUT_LENGTH
   const total = options?.maxTotalBodyLength ?? DEFAULT_MAX_TOTAL_BODY_LENGTH
+  if (!Number.isSafeInteger(total) || total < 0) {
+    return Either.left(
+      ProtocolError.make("Compression", SUBJECT, `maxTotalBodyLength ${total} is not a non-negative integer`)
+    )
+  }
   let inflated = 0
   let at = 0
   while (at < bytes.length) {
@@ -453,7 +460,9 @@ export const decodeAll = (
     }
     if (Either.isLeft(decoded)) {
       const { detail, reason } = decoded.left
-      const why = lowered ? ` (what is left of maxTotalBodyLength ${total})` : ""
+      const why = lowered && detail.includes("decompressed body exceeds")
+        ? ` (what is left of maxTotalBodyLength ${total})`
+        : ""
       return Either.left(ProtocolError.make(reason, SUBJECT, `record at ${at}: ${detail}${why}`))
     }
     const message = decoded.right

@@ -238,6 +238,17 @@ describe("StoredMessage bodies", () => {
     // Bodies that are not compressed are views into the input and do not count.
     assert.strictEqual(right(StoredMessage.decodeAll(hex(v1Record + v1Record), { maxTotalBodyLength: 0 })).length, 2)
     assert.strictEqual(StoredMessage.DEFAULT_MAX_TOTAL_BODY_LENGTH, 128 * 1024 * 1024)
+    // A corrupt body past the lowered bound says what it is, not that the total ran out.
+    const corrupt = right(StoredMessage.encode({ ...v1Input, sysFlag: 0x301, body: utf8("not zlib") }))
+    const bad = left(StoredMessage.decodeAll(corrupt, { maxTotalBodyLength: 10 }))
+    assert.include(bad.detail, "zlib")
+    assert.notInclude(bad.detail, "maxTotalBodyLength")
+    for (const n of [-1, 1.5, Number.NaN]) {
+      assert.include(
+        left(StoredMessage.decodeAll(four, { maxTotalBodyLength: n })).detail,
+        "not a non-negative integer"
+      )
+    }
   })
 
   it("fails on a corrupt compressed body and on unknown compression types", () => {
