@@ -332,7 +332,8 @@ export class Preparer {
     message: Message,
     make: new(body: Uint8Array, flag: number, properties: Batch.IdAffixes, size: number) => R
   ): R | InvalidMessage | MessageTooLarge {
-    const problem = problemOf(message, this.o.maxMessageSize) ?? this.wireTopicProblem(message.topic)
+    const problem = problemOf(message, this.o.maxMessageSize, this.o.maxDelayLevel) ??
+      this.wireTopicProblem(message.topic)
     if (problem !== undefined) return problem
     const affixes = this.batchAffixes(message)
     const body = message.body
