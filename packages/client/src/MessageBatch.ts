@@ -11,6 +11,12 @@ import { InvalidMessage, MessageTooLarge } from "./Errors.js"
 import { problemOf } from "./internal/message.js"
 import type { Message } from "./Message.js"
 
+const DELAYED = "batched messages cannot be delayed"
+
+const isDelayed = (m: Message): boolean =>
+  typeof m === "object" && m !== null &&
+  (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined)
+
 // A module-level function, not a closure over the topic: `validateMembers` runs for every batch sent.
 const invalid = (topic: string, reason: string) => Either.left(new InvalidMessage({ topic, reason }))
 
@@ -41,17 +47,18 @@ export const validateMembers = (
   }
   const first = messages[0]
   if (first === undefined) return Either.left(new InvalidMessage({ topic: "", reason: "the batch is empty" }))
-  // A member outside the type system is checked by `validate` before anything reads it.
-  const firstProblem = problemOf(first, maxMessageSize)
+  // A member outside the type system is checked by `validate` before anything reads it. A delayed first member is
+  // refused for being delayed: its level's own check would ask for a higher `maxDelayLevel`, which would not help.
+  const firstProblem = isDelayed(first)
+    ? new InvalidMessage({ topic: String(first.topic), reason: DELAYED })
+    : problemOf(first, maxMessageSize)
   if (firstProblem !== undefined) return Either.left(firstProblem)
   const topic = first.topic
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
     if (typeof m !== "object" || m === null) return invalid(topic, "a member of the batch is not a message")
     if (m.topic !== topic) return invalid(topic, `a batch holds one topic; found ${m.topic} too`)
-    if (m.delayLevel !== undefined || m.deliverAt !== undefined || m.deliverAfterMillis !== undefined) {
-      return invalid(topic, "batched messages cannot be delayed")
-    }
+    if (isDelayed(m)) return invalid(topic, DELAYED)
     if (m.waitStoreMsgOK !== first.waitStoreMsgOK) {
       return invalid(topic, "batched messages must agree on waitStoreMsgOK")
     }

@@ -110,6 +110,12 @@ describe("Preparer.batch", () => {
         "InvalidMessage",
         "batched messages cannot be delayed"
       ],
+      // A delayed first member too, whatever its level: not a level for a broker with more (maxDelayLevel).
+      [
+        [Message.make({ topic: "orders", body: "x", delayLevel: 19 }), ok()],
+        "InvalidMessage",
+        "batched messages cannot be delayed"
+      ],
       [
         [ok(), Message.make({ topic: "orders", body: "x", waitStoreMsgOK: false })],
         "InvalidMessage",
